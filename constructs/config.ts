@@ -1,0 +1,164 @@
+// The configuration file: schema, defaults and one readable line per bad field.
+// No cdktf here: the sync CLI validates the same file.
+import * as fs from "fs";
+import * as path from "path";
+import { z } from "zod";
+import { MIMECAST_APPLICATIONS, MIMECAST_REGIONS } from "./endpoints";
+
+/** Env var that points at the config file; the committed example is the default. */
+export const CONFIG_ENV_VAR = "SSO_CONFIG";
+export const DEFAULT_CONFIG_FILE = "sso.config.json";
+
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ENV_VAR_NAME = /^[A-Z_][A-Z0-9_]*$/;
+
+const envVarName = (what: string) =>
+  z.string().regex(ENV_VAR_NAME, { error: `must be the NAME of an environment variable holding the ${what} (A-Z, 0-9, _), never the value itself` });
+
+const accountCode = z.string().superRefine((v, ctx) => {
+  if (/^[A-Z0-9]{4,16}$/.test(v)) return;
+  const upper = v.toUpperCase();
+  const hint = /^[A-Z0-9]{4,16}$/.test(upper) ? ` (lower case given: Mimecast account codes are upper case, use "${upper}")` : "";
+  ctx.addIssue({ code: "custom", message: `must be a Mimecast account code: 4-16 upper case letters and digits, e.g. "CUSA12A34"${hint}` });
+});
+
+/** How the sync reaches the Mimecast API. Secrets are referenced by env var name only. */
+export const mimecastApiSchema = z.strictObject({
+  /** API generation: 2.0 (OAuth2 client credentials, recommended) or 1.0 (HMAC keys). */
+  version: z.enum(["2.0", "1.0"]).default("2.0"),
+  /** Override of the base URL: an https Mimecast host, or http on loopback for the emulator. */
+  baseUrl: z.string().url({ error: "must be an absolute URL" }).optional(),
+  clientIdEnv: envVarName("API 2.0 client id").default("MIMECAST_CLIENT_ID"),
+  clientSecretEnv: envVarName("API 2.0 client secret").default("MIMECAST_CLIENT_SECRET"),
+  appIdEnv: envVarName("API 1.0 application id").default("MIMECAST_APP_ID"),
+  appKeyEnv: envVarName("API 1.0 application key").default("MIMECAST_APP_KEY"),
+  accessKeyEnv: envVarName("API 1.0 access key").default("MIMECAST_ACCESS_KEY"),
+  secretKeyEnv: envVarName("API 1.0 secret key").default("MIMECAST_SECRET_KEY"),
+});
+export type MimecastApiConfig = z.output<typeof mimecastApiSchema>;
+
+export const environmentSchema = z.strictObject({
+  /** Environment name; also the Terraform stack name and directory. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "must be 1-63 lower case letters, digits or '-', starting with a letter or digit" }),
+  /** Entra ID tenant (directory) id. */
+  tenantId: z.string().regex(GUID, { error: "must be a GUID like 00000000-0000-0000-0000-000000000000 (Entra ID > Overview > Tenant ID)" }),
+  /** Display name of the enterprise app created in Entra ID. */
+  appDisplayName: z.string().trim().min(1, { error: "must not be empty" }).max(120, { error: "must be at most 120 characters" }).default("Mimecast"),
+  /** Gallery template the app is created from ("Mimecast"; older tenants list "Mimecast Personal Portal"). */
+  galleryTemplateName: z.string().trim().min(1, { error: "must not be empty" }).default("Mimecast"),
+  /** Who Entra emails before the SAML signing certificate expires. */
+  notificationEmails: z.array(z.email({ error: "must be an email address" })).min(1, { error: "must list at least one email address" }),
+  /** Signing certificate lifetime; Entra allows at most 3 years. */
+  certificateLifetimeDays: z.number().int({ error: "must be a whole number of days" }).min(30, { error: "must be at least 30 days" }).max(1095, { error: "must be at most 1095 days (Entra allows 3 years)" }).default(730),
+  /** Days before expiry at which a new certificate is issued. */
+  certificateRenewBeforeDays: z.number().int({ error: "must be a whole number of days" }).min(1, { error: "must be at least 1 day" }).default(60),
+  /** Mimecast account code (Account > Account and Support Details). */
+  accountCode,
+  /** Mimecast region of the account. */
+  region: z.enum(MIMECAST_REGIONS, { error: `must be one of ${MIMECAST_REGIONS.join(", ")}` }),
+  /** Mimecast applications that enforce SAML through the authentication profile. */
+  samlApplications: z
+    .array(z.enum(MIMECAST_APPLICATIONS, { error: `must be one of ${MIMECAST_APPLICATIONS.join(", ")}` }))
+    .min(1, { error: "must list at least one application" })
+    .refine((a) => new Set(a).size === a.length, { error: "must not list an application twice" })
+    .default(["personalPortal"]),
+  /** Name (description) of the Mimecast authentication profile. */
+  authenticationProfileName: z.string().trim().min(1, { error: "must not be empty" }).max(100, { error: "must be at most 100 characters" }).default("Azure AD SSO"),
+  /** How the sync reaches the Mimecast API. */
+  mimecastApi: mimecastApiSchema.default(() => mimecastApiSchema.parse({})),
+}).superRefine((env, ctx) => {
+  if (env.certificateRenewBeforeDays >= env.certificateLifetimeDays) {
+    ctx.addIssue({ code: "custom", path: ["certificateRenewBeforeDays"], message: `must be less than certificateLifetimeDays (${env.certificateLifetimeDays})` });
+  }
+});
+export type EnvironmentConfig = z.output<typeof environmentSchema>;
+export type EnvironmentInput = z.input<typeof environmentSchema>;
+
+export const configSchema = z.strictObject({
+  environments: z.array(environmentSchema).min(1, { error: "must list at least one environment" }),
+}).superRefine((cfg, ctx) => {
+  const seen = new Map<string, number>();
+  cfg.environments.forEach((env, i) => {
+    const first = seen.get(env.name);
+    if (first !== undefined) {
+      ctx.addIssue({ code: "custom", path: ["environments", i, "name"], message: `duplicates environments[${first}]: environment names must be unique` });
+    } else seen.set(env.name, i);
+  });
+});
+export type SsoConfig = z.output<typeof configSchema>;
+
+/** A config file that failed validation: `problems` holds one line per bad field. */
+export class ConfigError extends Error {
+  constructor(readonly source: string, readonly problems: string[]) {
+    super(`${source}: ${problems.length} problem(s)\n${problems.map((p) => `  - ${p}`).join("\n")}`);
+    this.name = "ConfigError";
+  }
+}
+
+function valueAt(input: unknown, pathParts: readonly PropertyKey[]): unknown {
+  let cur: unknown = input;
+  for (const p of pathParts) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p];
+  }
+  return cur;
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return "(missing)";
+  const s = JSON.stringify(value);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+/** "environment "prod-eu" (environments[0]) field accountCode" */
+function locate(input: unknown, pathParts: readonly PropertyKey[]): string {
+  if (pathParts[0] === "environments" && typeof pathParts[1] === "number") {
+    const envName = valueAt(input, ["environments", pathParts[1], "name"]);
+    const where = typeof envName === "string" ? `environment "${envName}" (environments[${pathParts[1]}])` : `environments[${pathParts[1]}]`;
+    const field = pathParts.slice(2).map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+    return field ? `${where} field ${field}` : where;
+  }
+  return pathParts.length ? `field ${pathParts.map(String).join(".")}` : "top level";
+}
+
+/** Validate raw JSON; throws ConfigError with one line per problem. */
+export function parseConfig(input: unknown, source = "config"): SsoConfig {
+  const result = configSchema.safeParse(input);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const where = locate(input, issue.path);
+    if (issue.code === "unrecognized_keys") {
+      return `${where}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling against the README's configuration reference)`;
+    }
+    if (valueAt(input, issue.path) === undefined) {
+      return issue.code === "invalid_type" ? `${where}: is required` : `${where}: is required and ${issue.message}`;
+    }
+    // Env var name fields may hold a pasted secret by mistake: never echo them.
+    const last = issue.path[issue.path.length - 1];
+    const shown = typeof last === "string" && last.endsWith("Env") ? "(value hidden)" : show(valueAt(input, issue.path));
+    return `${where}: ${shown} ${issue.message}`;
+  });
+  throw new ConfigError(source, problems);
+}
+
+/** Path of the config file: $SSO_CONFIG or sso.config.json in the working directory. */
+export function configPath(env: NodeJS.ProcessEnv = process.env, cwd = process.cwd()): string {
+  return path.resolve(cwd, env[CONFIG_ENV_VAR] || DEFAULT_CONFIG_FILE);
+}
+
+/** Read and validate a config file. */
+export function loadConfig(file: string): SsoConfig {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, "utf8");
+  } catch (e) {
+    throw new ConfigError(file, [`cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)}); set ${CONFIG_ENV_VAR} to its path`]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    throw new ConfigError(file, [`is not valid JSON: ${(e as Error).message}`]);
+  }
+  return parseConfig(json, path.basename(file));
+}

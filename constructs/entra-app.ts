@@ -1,0 +1,144 @@
+// The Entra ID enterprise app for Mimecast: gallery template -> SAML service principal ->
+// identifier, reply URLs, signing certificate. Knows nothing of HTTP or of Mimecast's API.
+import { Fn, Token } from "cdktf";
+import { Construct } from "constructs";
+import { ApplicationFromTemplate } from "@cdktf/provider-azuread/lib/application-from-template";
+import { ApplicationIdentifierUri } from "@cdktf/provider-azuread/lib/application-identifier-uri";
+import { ApplicationRedirectUris } from "@cdktf/provider-azuread/lib/application-redirect-uris";
+import { DataAzureadApplication } from "@cdktf/provider-azuread/lib/data-azuread-application";
+import { DataAzureadApplicationTemplate } from "@cdktf/provider-azuread/lib/data-azuread-application-template";
+import { ServicePrincipal } from "@cdktf/provider-azuread/lib/service-principal";
+import { ServicePrincipalTokenSigningCertificate } from "@cdktf/provider-azuread/lib/service-principal-token-signing-certificate";
+import { Rotating } from "@cdktf/provider-time/lib/rotating";
+import {
+  MimecastApplication,
+  MimecastRegion,
+  entraEntityId,
+  entraFederationMetadataUrl,
+  entraIssuer,
+  entraReplyUrls,
+  entraSamlSsoUrl,
+  signOnUrl,
+} from "./endpoints";
+
+export interface MimecastEnterpriseAppProps {
+  /** Entra ID tenant id (GUID); used to build the federation metadata URL. */
+  readonly tenantId: string;
+  /** Mimecast account code, upper case. */
+  readonly accountCode: string;
+  /** Mimecast region of the account. */
+  readonly region: MimecastRegion;
+  /** Who Entra emails before the signing certificate expires. */
+  readonly notificationEmails: string[];
+  /** Display name of the enterprise app. @default "Mimecast" */
+  readonly displayName?: string;
+  /** Gallery template display name. @default "Mimecast" */
+  readonly galleryTemplateName?: string;
+  /** Mimecast applications whose ACS URLs become reply URLs. @default ["personalPortal"] */
+  readonly samlApplications?: MimecastApplication[];
+  /** Sign-on URL (SP-initiated start page). @default the region's Mimecast login page */
+  readonly signOnUrl?: string;
+  /** Signing certificate lifetime in days (max 1095). @default 730 */
+  readonly certificateLifetimeDays?: number;
+  /** Days before expiry at which the certificate is replaced. @default 60 */
+  readonly certificateRenewBeforeDays?: number;
+  /** Refuse `terraform destroy` of the service principal (it carries every user's login). @default true */
+  readonly preventDestroy?: boolean;
+}
+
+export class MimecastEnterpriseApp extends Construct {
+  /** Application (client) id of the app registration. */
+  public readonly clientId: string;
+  /** Object id of the enterprise app (service principal). */
+  public readonly servicePrincipalObjectId: string;
+  /** App Federation Metadata URL: what Mimecast imports. */
+  public readonly metadataUrl: string;
+  /** Entra's SAML issuer for the tenant. */
+  public readonly entraEntityId: string;
+  /** Entra's SAML single sign-on URL for the tenant. */
+  public readonly samlSsoUrl: string;
+  /** Identifier (entity ID) of Mimecast as configured on the app. */
+  public readonly mimecastEntityId: string;
+  /** Reply URLs (ACS) configured on the app; the first is the default. */
+  public readonly replyUrls: string[];
+  /** Thumbprint of the current SAML signing certificate. */
+  public readonly certificateThumbprint: string;
+  /** The service principal, for resources that must run after it (e.g. the profile sync). */
+  public readonly servicePrincipal: ServicePrincipal;
+  /** The signing certificate, for resources that must follow its rotation. */
+  public readonly signingCertificate: ServicePrincipalTokenSigningCertificate;
+
+  constructor(scope: Construct, id: string, props: MimecastEnterpriseAppProps) {
+    super(scope, id);
+    const displayName = props.displayName ?? "Mimecast";
+    const galleryTemplateName = props.galleryTemplateName ?? "Mimecast";
+    const applications = props.samlApplications ?? ["personalPortal"];
+    const lifetimeDays = props.certificateLifetimeDays ?? 730;
+    const renewBeforeDays = props.certificateRenewBeforeDays ?? 60;
+    const preventDestroy = props.preventDestroy ?? true;
+    validate(props, lifetimeDays, renewBeforeDays, applications);
+
+    this.mimecastEntityId = entraEntityId(props.region, props.accountCode);
+    this.replyUrls = entraReplyUrls(props.region, applications);
+
+    // Construct ids below are part of the Terraform addresses: renaming one replaces the real app.
+    const template = new DataAzureadApplicationTemplate(this, "template", { displayName: galleryTemplateName });
+    const app = new ApplicationFromTemplate(this, "app", { displayName, templateId: template.templateId });
+    // application_from_template does not export the client id; read it back from the registration.
+    const registration = new DataAzureadApplication(this, "registration", { objectId: app.applicationObjectId });
+
+    // The template already created the service principal: adopt it rather than fail on a duplicate.
+    this.servicePrincipal = new ServicePrincipal(this, "service-principal", {
+      clientId: registration.clientId,
+      useExisting: true,
+      accountEnabled: true,
+      // Template apps start with assignment required; Mimecast decides access itself.
+      appRoleAssignmentRequired: false,
+      preferredSingleSignOnMode: "saml",
+      loginUrl: props.signOnUrl ?? signOnUrl(props.region),
+      notificationEmailAddresses: props.notificationEmails,
+      // Hidden from MyApps; feature tags replace tags, so `tags` must stay unset.
+      featureTags: [{ enterprise: true, hide: true }],
+      lifecycle: { preventDestroy },
+    });
+
+    // An identifier on an unverified domain is refused until the app is in SAML mode (azuread #797).
+    new ApplicationIdentifierUri(this, "identifier", {
+      applicationId: app.applicationId,
+      identifierUri: this.mimecastEntityId,
+      dependsOn: [this.servicePrincipal],
+    });
+    new ApplicationRedirectUris(this, "reply-urls", {
+      applicationId: app.applicationId,
+      type: "Web",
+      redirectUris: this.replyUrls,
+    });
+
+    // A deterministic end date: a rotating timestamp, replaced renewBeforeDays before expiry.
+    const rotation = new Rotating(this, "certificate-rotation", { rotationDays: lifetimeDays - renewBeforeDays });
+    this.signingCertificate = new ServicePrincipalTokenSigningCertificate(this, "signing-certificate", {
+      servicePrincipalId: this.servicePrincipal.id,
+      displayName: `CN=${this.mimecastEntityId.replace(/^https:\/\//, "")}`,
+      endDate: Fn.timeadd(rotation.rfc3339, `${lifetimeDays * 24}h`),
+      lifecycle: { createBeforeDestroy: true },
+    });
+
+    this.clientId = registration.clientId;
+    this.servicePrincipalObjectId = this.servicePrincipal.objectId;
+    this.certificateThumbprint = this.signingCertificate.thumbprint;
+    this.metadataUrl = entraFederationMetadataUrl(props.tenantId, this.clientId);
+    this.entraEntityId = entraIssuer(props.tenantId);
+    this.samlSsoUrl = entraSamlSsoUrl(props.tenantId);
+  }
+}
+
+function validate(props: MimecastEnterpriseAppProps, lifetimeDays: number, renewBeforeDays: number, applications: MimecastApplication[]): void {
+  const fail = (prop: string, rule: string) => {
+    throw new Error(`MimecastEnterpriseApp: ${prop} ${rule}`);
+  };
+  if (!Token.isUnresolved(props.accountCode) && !/^[A-Z0-9]{4,16}$/.test(props.accountCode)) fail("accountCode", `"${props.accountCode}" must be 4-16 upper case letters and digits`);
+  if (props.notificationEmails.length === 0) fail("notificationEmails", "must list at least one address");
+  if (!Number.isInteger(lifetimeDays) || lifetimeDays < 30 || lifetimeDays > 1095) fail("certificateLifetimeDays", `${lifetimeDays} must be a whole number from 30 to 1095`);
+  if (!Number.isInteger(renewBeforeDays) || renewBeforeDays < 1 || renewBeforeDays >= lifetimeDays) fail("certificateRenewBeforeDays", `${renewBeforeDays} must be at least 1 and less than certificateLifetimeDays`);
+  if (applications.length === 0) fail("samlApplications", "must list at least one application");
+}

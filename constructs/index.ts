@@ -1,0 +1,4 @@
+export * from "./endpoints";
+export * from "./config";
+export * from "./entra-app";
+export * from "./stack";

@@ -1,0 +1,10 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  preset: "ts-jest",
+  testEnvironment: "node",
+  roots: ["<rootDir>/test"],
+  testMatch: ["**/*.test.ts"],
+  setupFilesAfterEnv: ["<rootDir>/test/setup.js"],
+  // Type checking is done once by `tsc --noEmit` in `npm test`; isolated transpile keeps jest fast.
+  transform: { "^.+\\.ts$": ["ts-jest", { isolatedModules: true }] },
+};

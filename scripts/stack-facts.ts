@@ -1,0 +1,99 @@
+// Reads the SSO-relevant facts back out of a synthesized stack (cdk.tf.json), so the start
+// summary and the PR review describe exactly what Terraform will be given, not what we meant.
+import * as fs from "fs";
+import * as path from "path";
+
+export interface StackFacts {
+  environment: string;
+  appDisplayName?: string;
+  galleryTemplate?: string;
+  enabledForSignIn?: boolean;
+  assignmentRequired?: boolean;
+  visibleToUsers?: boolean;
+  singleSignOnMode?: string;
+  signOnUrl?: string;
+  notificationEmails?: string[];
+  identifier?: string;
+  replyUrls?: string[];
+  certificateEndDate?: string;
+  certificateRotationDays?: number;
+  preventDestroy?: boolean;
+  outputs: Record<string, unknown>;
+  /** Desired Mimecast authentication profile, when the stack syncs one. */
+  mimecastProfile?: Record<string, unknown>;
+}
+
+type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+function only(block: Json | undefined): Json | undefined {
+  if (!block) return undefined;
+  const values = Object.values(block);
+  return values.length ? (values[0] as Json) : undefined;
+}
+
+export function stackFacts(environment: string, doc: Json): StackFacts {
+  const res = doc.resource ?? {};
+  const data = doc.data ?? {};
+  const sp = only(res.azuread_service_principal);
+  const tags = sp?.feature_tags?.[0];
+  const cert = only(res.azuread_service_principal_token_signing_certificate);
+  const rotation = only(res.time_rotating);
+  const outputs: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries<Json>(doc.output ?? {})) outputs[k] = v.value;
+  const sync = only(res.terraform_data);
+  return {
+    environment,
+    appDisplayName: only(res.azuread_application_from_template)?.display_name,
+    galleryTemplate: only(data.azuread_application_template)?.display_name,
+    enabledForSignIn: sp?.account_enabled,
+    assignmentRequired: sp?.app_role_assignment_required,
+    visibleToUsers: tags ? !tags.hide : sp ? true : undefined,
+    singleSignOnMode: sp?.preferred_single_sign_on_mode,
+    signOnUrl: sp?.login_url,
+    notificationEmails: sp?.notification_email_addresses,
+    identifier: only(res.azuread_application_identifier_uri)?.identifier_uri,
+    replyUrls: only(res.azuread_application_redirect_uris)?.redirect_uris,
+    certificateEndDate: cert?.end_date,
+    certificateRotationDays: rotation?.rotation_days,
+    preventDestroy: sp?.lifecycle?.prevent_destroy,
+    outputs,
+    mimecastProfile: sync?.input?.profile,
+  };
+}
+
+/** Facts of every stack under a cdktf output directory, by environment name. */
+export function readStacks(outdir: string): Map<string, StackFacts> {
+  const stacksDir = path.join(outdir, "stacks");
+  const result = new Map<string, StackFacts>();
+  if (!fs.existsSync(stacksDir)) return result;
+  for (const name of fs.readdirSync(stacksDir).sort()) {
+    const file = path.join(stacksDir, name, "cdk.tf.json");
+    if (fs.existsSync(file)) result.set(name, stackFacts(name, JSON.parse(fs.readFileSync(file, "utf8"))));
+  }
+  return result;
+}
+
+/** `${data.azuread_application.x.client_id}` -> `<client_id after apply>` */
+export function readable(value: unknown): string {
+  if (value === undefined) return "-";
+  const text = typeof value === "string" ? value : JSON.stringify(value);
+  return text.replace(/\$\{[^}]*?\.([a-z_]+)\}/g, "<$1 after apply>");
+}
+
+const yesNo = (b: boolean | undefined) => (b === undefined ? "-" : b ? "yes" : "no");
+
+/** Human-readable summary of one stack, a few lines. */
+export function describeStack(f: StackFacts): string {
+  const lines = [
+    `Environment ${f.environment}`,
+    `  Entra enterprise app   "${f.appDisplayName}" from gallery template "${f.galleryTemplate}"`,
+    `  Properties             enabled for sign-in: ${yesNo(f.enabledForSignIn)}, assignment required: ${yesNo(f.assignmentRequired)}, visible to users: ${yesNo(f.visibleToUsers)}`,
+    `  Single sign-on         ${f.singleSignOnMode ?? "-"}; sign-on URL ${f.signOnUrl ?? "-"}`,
+    `  Identifier (entity ID) ${f.identifier ?? "-"}`,
+    `  Reply URLs             ${(f.replyUrls ?? []).join(", ")}`,
+    `  Signing certificate    notifications to ${(f.notificationEmails ?? []).join(", ")}; renewed every ${f.certificateRotationDays ?? "-"} days`,
+    `  Metadata URL           ${readable(f.outputs.metadata_url)}`,
+  ];
+  if (f.mimecastProfile) lines.push(`  Mimecast profile       ${JSON.stringify(f.mimecastProfile)}`);
+  return lines.join("\n");
+}

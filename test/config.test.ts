@@ -1,0 +1,76 @@
+import { ConfigError, parseConfig } from "../constructs/config";
+
+const good = {
+  name: "prod-eu",
+  tenantId: "11111111-2222-4333-8444-555555555555",
+  notificationEmails: ["id@contoso.example"],
+  accountCode: "CEUA12A34",
+  region: "eu",
+};
+
+function problems(input: unknown): string[] {
+  try {
+    parseConfig(input, "test.json");
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+  throw new Error("expected the config to be refused");
+}
+
+describe("config validation", () => {
+  it("fills documented defaults", () => {
+    const env = parseConfig({ environments: [good] }).environments[0];
+    expect(env.galleryTemplateName).toBe("Mimecast");
+    expect(env.appDisplayName).toBe("Mimecast");
+    expect(env.samlApplications).toEqual(["personalPortal"]);
+    expect(env.certificateLifetimeDays).toBe(730);
+    expect(env.authenticationProfileName).toBe("Azure AD SSO");
+    expect(env.mimecastApi.version).toBe("2.0");
+    expect(env.mimecastApi.clientSecretEnv).toBe("MIMECAST_CLIENT_SECRET");
+  });
+
+  it.each([
+    ["lower case account code", { accountCode: "ceua12a34" }, 'environment "prod-eu" (environments[0]) field accountCode: "ceua12a34"', 'use "CEUA12A34"'],
+    ["account code with symbols", { accountCode: "CEU-12" }, "field accountCode", "upper case letters and digits"],
+    ["unknown region", { region: "uk" }, "field region", "must be one of eu, de, us, usb, ca, za, au, jer, uspcom"],
+    ["bad email", { notificationEmails: ["not-an-email"] }, "field notificationEmails[0]", "must be an email address"],
+    ["no email", { notificationEmails: [] }, "field notificationEmails", "at least one email"],
+    ["tenant id not a GUID", { tenantId: "contoso.onmicrosoft.com" }, "field tenantId", "must be a GUID"],
+    ["unknown key", { regoin: "eu" }, 'environment "prod-eu" (environments[0])', 'unknown key(s) "regoin"'],
+    ["certificate too long", { certificateLifetimeDays: 2000 }, "field certificateLifetimeDays", "at most 1095"],
+    ["unknown application", { samlApplications: ["webmail"] }, "field samlApplications[0]", "must be one of personalPortal, adminConsole, endUserApps"],
+    ["bad stack name", { name: "Prod EU" }, "field name", "lower case letters"],
+  ])("%s is refused with the field and the rule", (_what, patch, where, rule) => {
+    const lines = problems({ environments: [{ ...good, ...patch }] });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(where);
+    expect(lines[0]).toContain(rule);
+  });
+
+  it("refuses a missing required field", () => {
+    const { region: _r, ...noRegion } = good;
+    expect(problems({ environments: [noRegion] })).toEqual(['environment "prod-eu" (environments[0]) field region: is required and must be one of eu, de, us, usb, ca, za, au, jer, uspcom']);
+  });
+
+  it("refuses duplicate environment names, naming both", () => {
+    const lines = problems({ environments: [good, { ...good }] });
+    expect(lines).toEqual(['environment "prod-eu" (environments[1]) field name: "prod-eu" duplicates environments[0]: environment names must be unique']);
+  });
+
+  it("refuses an empty environment list and an unknown top-level key", () => {
+    expect(problems({ environments: [] })).toEqual(["field environments: [] must list at least one environment"]);
+    expect(problems({ environments: [good], enviroments: [] })[0]).toContain('unknown key(s) "enviroments"');
+  });
+
+  it("reports every bad field at once, one line each", () => {
+    const lines = problems({ environments: [{ ...good, region: "xx", accountCode: "abc" }, { ...good, name: "b", tenantId: "x" }] });
+    expect(lines).toHaveLength(3);
+  });
+
+  it("never echoes the value of an env-var-name field (it may be a pasted secret)", () => {
+    const lines = problems({ environments: [{ ...good, mimecastApi: { clientSecretEnv: "sup3r-s3cret-value" } }] });
+    expect(lines[0]).toContain("field mimecastApi.clientSecretEnv: (value hidden)");
+    expect(lines.join("\n")).not.toContain("sup3r-s3cret-value");
+  });
+});

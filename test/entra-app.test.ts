@@ -1,0 +1,51 @@
+import { Testing, TerraformStack } from "cdktf";
+import { ServicePrincipal } from "@cdktf/provider-azuread/lib/service-principal";
+import { ApplicationRedirectUris } from "@cdktf/provider-azuread/lib/application-redirect-uris";
+import { MimecastEnterpriseApp, MimecastEnterpriseAppProps } from "../constructs/entra-app";
+
+const base: MimecastEnterpriseAppProps = {
+  tenantId: "11111111-2222-4333-8444-555555555555",
+  accountCode: "CZAA1B2",
+  region: "za",
+  notificationEmails: ["id@contoso.example"],
+};
+
+function build(props: Partial<MimecastEnterpriseAppProps> = {}) {
+  const stack = new TerraformStack(Testing.app(), "t");
+  const app = new MimecastEnterpriseApp(stack, "entra", { ...base, ...props });
+  return { app, json: Testing.synth(stack) };
+}
+
+describe("MimecastEnterpriseApp", () => {
+  it("is secure by default: hidden, no assignment, destroy refused, Personal Portal reply URL", () => {
+    const { app, json } = build();
+    expect(json).toHaveResourceWithProperties(ServicePrincipal, {
+      app_role_assignment_required: false,
+      feature_tags: [{ enterprise: true, hide: true }],
+      lifecycle: { prevent_destroy: true },
+    });
+    expect(json).toHaveResourceWithProperties(ApplicationRedirectUris, {
+      redirect_uris: ["https://za-api.mimecast.com/login/saml", "https://za-api.mimecast.com/login/sso/mpp"],
+    });
+    expect(app.mimecastEntityId).toBe("https://za-api.mimecast.com/sso/CZAA1B2");
+    expect(app.entraEntityId).toBe("https://sts.windows.net/11111111-2222-4333-8444-555555555555/");
+  });
+
+  it("honours an explicit sign-on URL and preventDestroy: false", () => {
+    const { json } = build({ signOnUrl: "https://login-za.mimecast.com/u/login/?gta=apps", preventDestroy: false });
+    expect(json).toHaveResourceWithProperties(ServicePrincipal, {
+      login_url: "https://login-za.mimecast.com/u/login/?gta=apps",
+      lifecycle: { prevent_destroy: false },
+    });
+  });
+
+  it.each([
+    [{ accountCode: "czaa1b2" }, "MimecastEnterpriseApp: accountCode"],
+    [{ notificationEmails: [] }, "MimecastEnterpriseApp: notificationEmails"],
+    [{ certificateLifetimeDays: 1200 }, "MimecastEnterpriseApp: certificateLifetimeDays"],
+    [{ certificateLifetimeDays: 90, certificateRenewBeforeDays: 90 }, "MimecastEnterpriseApp: certificateRenewBeforeDays"],
+    [{ samlApplications: [] }, "MimecastEnterpriseApp: samlApplications"],
+  ])("refuses bad props at construction: %o", (props, message) => {
+    expect(() => build(props as Partial<MimecastEnterpriseAppProps>)).toThrow(message);
+  });
+});

@@ -1,0 +1,83 @@
+// main.ts as a user runs it: a child process writing cdktf.out into a temp directory.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+const root = path.join(__dirname, "..");
+const example = JSON.parse(fs.readFileSync(path.join(root, "sso.config.json"), "utf8"));
+
+function synth(config: unknown, extraEnv: Record<string, string> = {}) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-synth-"));
+  const file = path.join(dir, "config.json");
+  fs.writeFileSync(file, JSON.stringify(config));
+  const outdir = path.join(dir, "cdktf.out");
+  const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, ...extraEnv, SSO_CONFIG: file, CDKTF_OUTDIR: outdir },
+  });
+  return { run, outdir, dir };
+}
+
+function filesUnder(dir: string): string[] {
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((d) => (d.isDirectory() ? filesUnder(path.join(dir, d.name)) : [path.join(dir, d.name)]));
+}
+
+describe("main.ts", () => {
+  it("writes one stack per environment for the example config", () => {
+    const { run, outdir } = synth(example);
+    expect(run.status).toBe(0);
+    expect(fs.readdirSync(path.join(outdir, "stacks")).sort()).toEqual(["contoso-eu", "contoso-us"]);
+  });
+
+  it.each([
+    ["lower case account code", (c: any) => (c.environments[0].accountCode = "ceua12a34"), 'field accountCode: "ceua12a34"'],
+    ["unknown region", (c: any) => (c.environments[1].region = "emea"), 'environment "contoso-us" (environments[1]) field region: "emea" must be one of'],
+    ["bad email", (c: any) => (c.environments[0].notificationEmails = ["x@"]), "field notificationEmails[0]"],
+    ["bad tenant id", (c: any) => (c.environments[0].tenantId = "1234"), "field tenantId"],
+    ["unknown key", (c: any) => (c.environments[0].tenant = "x"), 'unknown key(s) "tenant"'],
+    ["duplicate names", (c: any) => (c.environments[1].name = "contoso-eu"), "duplicates environments[0]"],
+    ["empty environment list", (c: any) => (c.environments = []), "must list at least one environment"],
+  ])("%s: exits 1 with one clear line and writes no stack", (_what, mutate, message) => {
+    const config = structuredClone(example);
+    mutate(config);
+    const { run, outdir } = synth(config);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace for a config error
+    expect(filesUnder(outdir)).toEqual([]);
+  });
+
+  it("reports a missing config file by name", () => {
+    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, SSO_CONFIG: "/nonexistent/sso.json", CDKTF_OUTDIR: path.join(os.tmpdir(), "sso-none") },
+    });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("/nonexistent/sso.json");
+    expect(run.stderr).toContain("SSO_CONFIG");
+  });
+
+  it("no secret value from the environment reaches cdktf.out", () => {
+    const secrets = {
+      MIMECAST_CLIENT_SECRET: "mc-secret-9f8e7d6c5b4a",
+      MIMECAST_CLIENT_ID: "mc-client-id-0a1b2c3d",
+      MIMECAST_SECRET_KEY: "bWMtaG1hYy1zZWNyZXQta2V5",
+      MIMECAST_ACCESS_KEY: "mc-access-key-77665544",
+      ARM_CLIENT_SECRET: "arm-secret-a1b2c3d4e5",
+      ARM_CLIENT_ID: "arm-client-id-f6e5d4c3",
+    };
+    const { run, outdir } = synth(example, secrets);
+    expect(run.status).toBe(0);
+    const files = filesUnder(outdir);
+    expect(files.length).toBeGreaterThan(0);
+    for (const file of files) {
+      const text = fs.readFileSync(file, "utf8");
+      for (const value of Object.values(secrets)) expect(text).not.toContain(value);
+    }
+    for (const value of Object.values(secrets)) expect(run.stdout + run.stderr).not.toContain(value);
+  });
+});

@@ -1,0 +1,2 @@
+// Brings cdktf's jest matcher types (registered at runtime by setup.js) into scope.
+import "cdktf/lib/testing/adapters/jest";
