@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { MIMECAST_APPLICATIONS, MIMECAST_REGIONS } from "./endpoints";
+import { MIMECAST_APPLICATIONS, MIMECAST_REGIONS, isAllowedMimecastHost } from "./endpoints";
 
 /** Env var that points at the config file; the committed example is the default. */
 export const CONFIG_ENV_VAR = "SSO_CONFIG";
@@ -14,6 +14,8 @@ const ENV_VAR_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 const envVarName = (what: string) =>
   z.string().regex(ENV_VAR_NAME, { error: `must be the NAME of an environment variable holding the ${what} (A-Z, 0-9, _), never the value itself` });
+
+const apiPath = z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, { error: "must be a path starting with /" });
 
 const accountCode = z.string().superRefine((v, ctx) => {
   if (/^[A-Z0-9]{4,16}$/.test(v)) return;
@@ -27,13 +29,40 @@ export const mimecastApiSchema = z.strictObject({
   /** API generation: 2.0 (OAuth2 client credentials, recommended) or 1.0 (HMAC keys). */
   version: z.enum(["2.0", "1.0"]).default("2.0"),
   /** Override of the base URL: an https Mimecast host, or http on loopback for the emulator. */
-  baseUrl: z.string().url({ error: "must be an absolute URL" }).optional(),
+  baseUrl: z
+    .string()
+    .refine((u) => {
+      try {
+        const url = new URL(u);
+        const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
+        return (url.protocol === "https:" && isAllowedMimecastHost(url.hostname)) || ((url.protocol === "http:" || url.protocol === "https:") && loopback);
+      } catch {
+        return false;
+      }
+    }, { error: "must be https://<host under mimecast.com> (or http://127.0.0.1:<port> for the emulator)" })
+    .optional(),
   clientIdEnv: envVarName("API 2.0 client id").default("MIMECAST_CLIENT_ID"),
   clientSecretEnv: envVarName("API 2.0 client secret").default("MIMECAST_CLIENT_SECRET"),
   appIdEnv: envVarName("API 1.0 application id").default("MIMECAST_APP_ID"),
   appKeyEnv: envVarName("API 1.0 application key").default("MIMECAST_APP_KEY"),
   accessKeyEnv: envVarName("API 1.0 access key").default("MIMECAST_ACCESS_KEY"),
   secretKeyEnv: envVarName("API 1.0 secret key").default("MIMECAST_SECRET_KEY"),
+  /** Our authentication-profile contract (not published by Mimecast): override paths / field names. */
+  profileContract: z
+    .strictObject({
+      readPath: apiPath.optional(),
+      updatePath: apiPath.optional(),
+      createPath: apiPath.optional(),
+      idField: z.string().min(1).optional(),
+      fieldNames: z.record(z.string(), z.string().min(1)).optional(),
+    })
+    .optional(),
+  /** Create the authentication profile when it does not exist yet. */
+  createProfileIfMissing: z.boolean().default(false),
+  /** Fetch and check the IdP metadata before Mimecast is pointed at it. */
+  verifyMetadata: z.boolean().default(true),
+  /** Plan-time drift check of the Mimecast profile (external data source + check block). */
+  driftCheck: z.boolean().default(true),
 });
 export type MimecastApiConfig = z.output<typeof mimecastApiSchema>;
 
@@ -64,6 +93,8 @@ export const environmentSchema = z.strictObject({
     .default(["personalPortal"]),
   /** Name (description) of the Mimecast authentication profile. */
   authenticationProfileName: z.string().trim().min(1, { error: "must not be empty" }).max(100, { error: "must be at most 100 characters" }).default("Azure AD SSO"),
+  /** Optional logout URL set on the authentication profile. */
+  logoutUrl: z.url({ protocol: /^https$/, error: "must be an https URL" }).optional(),
   /** How the sync reaches the Mimecast API. */
   mimecastApi: mimecastApiSchema.default(() => mimecastApiSchema.parse({})),
 }).superRefine((env, ctx) => {

@@ -1,0 +1,334 @@
+// Mimecast API client: one private request path for every operation (base URL, timeout, auth,
+// envelope check, retries, redaction). Plain TypeScript: no Terraform here.
+import axios, { AxiosInstance, AxiosResponse } from "axios";
+import { createHmac, randomUUID } from "crypto";
+import { isAllowedMimecastHost } from "../constructs/endpoints";
+import { MimecastApiError, MimecastConfigError, Redactor } from "./errors";
+
+export type MimecastCredentials =
+  | { readonly kind: "oauth2"; readonly clientId: string; readonly clientSecret: string }
+  | { readonly kind: "hmac"; readonly appId: string; readonly appKey: string; readonly accessKey: string; readonly secretKey: string };
+
+export interface RetryOptions {
+  /** Retries after the first attempt. @default 4 */
+  readonly maxRetries?: number;
+  /** Longest total time spent waiting between attempts. @default 60000 */
+  readonly maxTotalWaitMs?: number;
+  /** First back-off step for 5xx / network errors (doubled each time, with jitter). @default 500 */
+  readonly baseDelayMs?: number;
+  /** Longest single back-off (a 429's X-RateLimit-Reset is honoured up to maxTotalWaitMs). @default 8000 */
+  readonly maxDelayMs?: number;
+}
+
+export interface MimecastClientOptions {
+  /** https://<host> of a Mimecast API; http://127.0.0.1:<port> only with allowLoopbackHttp. */
+  readonly baseUrl: string;
+  readonly credentials: MimecastCredentials;
+  /** Let the client talk plain http to a loopback address (the emulator). @default false */
+  readonly allowLoopbackHttp?: boolean;
+  /** Per-call timeout. @default 15000 */
+  readonly timeoutMs?: number;
+  readonly retry?: RetryOptions;
+  /** Shared per-account pause after a 429, so one throttled call holds back the others. */
+  readonly throttle?: Throttle;
+  /** Shared OAuth2 token per account (several environments on one account reuse it). */
+  readonly tokenCache?: TokenCache;
+  /** Progress and retry notes; already redacted. */
+  readonly log?: (line: string) => void;
+  /** Injectable for tests. */
+  readonly sleep?: (ms: number) => Promise<void>;
+  readonly now?: () => number;
+  readonly random?: () => number;
+}
+
+export interface CallOptions {
+  /** Safe to send again after an ambiguous failure (5xx, network): reads and idempotent updates. */
+  readonly idempotent: boolean;
+}
+
+export interface Envelope<T> {
+  readonly data: T[];
+}
+
+/** One pause shared by all calls to an account: set by a 429, respected before every call. */
+export class Throttle {
+  private pausedUntil = 0;
+  /** Total time callers were told to wait by the server. */
+  requestedWaitMs = 0;
+
+  pauseFor(ms: number, now: number): void {
+    this.requestedWaitMs += ms;
+    this.pausedUntil = Math.max(this.pausedUntil, now + ms);
+  }
+
+  remaining(now: number): number {
+    return Math.max(0, this.pausedUntil - now);
+  }
+}
+
+/** OAuth2 tokens by client id, reused until shortly before they expire. */
+export class TokenCache {
+  private readonly tokens = new Map<string, { token: string; expiresAt: number; pending?: Promise<string> }>();
+
+  async get(key: string, now: number, fetch: () => Promise<{ token: string; expiresInMs: number }>): Promise<string> {
+    const hit = this.tokens.get(key);
+    if (hit?.pending) return hit.pending;
+    if (hit && hit.expiresAt > now) return hit.token;
+    const pending = fetch().then(({ token, expiresInMs }) => {
+      // Renew a minute early so a token never expires in flight.
+      this.tokens.set(key, { token, expiresAt: now + Math.max(0, expiresInMs - 60_000) });
+      return token;
+    });
+    this.tokens.set(key, { token: "", expiresAt: 0, pending });
+    try {
+      return await pending;
+    } catch (e) {
+      this.tokens.delete(key);
+      throw e;
+    }
+  }
+
+  invalidate(key: string): void {
+    this.tokens.delete(key);
+  }
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
+
+/** Throws unless the URL is https on a Mimecast host, or http on loopback when allowed. */
+export function assertAllowedUrl(url: string, allowLoopbackHttp: boolean, what = "Mimecast API base URL"): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new MimecastConfigError(`${what} "${url}" is not a valid URL`);
+  }
+  const loopback = LOOPBACK.has(parsed.hostname);
+  if (parsed.protocol === "https:" && isAllowedMimecastHost(parsed.hostname)) return parsed;
+  if (allowLoopbackHttp && loopback && (parsed.protocol === "http:" || parsed.protocol === "https:")) return parsed;
+  if (loopback) throw new MimecastConfigError(`${what} "${parsed.origin}" is loopback: allowed only for the emulator (set MIMECAST_SSO_ALLOW_LOOPBACK=1)`);
+  throw new MimecastConfigError(`${what} "${parsed.origin}" is not allowed: only https hosts under mimecast.com (or uspcom's mimecast-pscom-us.com) are`);
+}
+
+/** API 1.0 signature: base64(HMAC-SHA1(base64decode(secretKey), "date:reqId:path:appKey")). */
+export function hmacSignature(secretKey: string, date: string, requestId: string, uriPath: string, appKey: string): string {
+  return createHmac("sha1", Buffer.from(secretKey, "base64")).update(`${date}:${requestId}:${uriPath}:${appKey}`).digest("base64");
+}
+
+/** Headers for one API 1.0 call. */
+export function hmacHeaders(creds: Extract<MimecastCredentials, { kind: "hmac" }>, uriPath: string, date: Date, requestId: string = randomUUID()): Record<string, string> {
+  const mcDate = date.toUTCString();
+  return {
+    "x-mc-date": mcDate,
+    "x-mc-req-id": requestId,
+    "x-mc-app-id": creds.appId,
+    Authorization: `MC ${creds.accessKey}:${hmacSignature(creds.secretKey, mcDate, requestId, uriPath, creds.appKey)}`,
+  };
+}
+
+interface Attempt {
+  response?: AxiosResponse;
+  networkError?: string;
+}
+
+const ADVICE: Record<number, string> = {
+  401: "check the API credentials (client id / secret or access / secret key) in the named environment variables",
+  403: "the API application lacks permission for this operation: grant it in Mimecast (API and Platform Integrations)",
+  418: "the API 1.0 binding has expired: re-authenticate (create new access and secret keys) and update the secret store",
+};
+
+export class MimecastClient {
+  /** HTTP requests sent, by path (token calls included): what the benchmark and tests count. */
+  readonly calls: string[] = [];
+  private readonly http: AxiosInstance;
+  private readonly base: URL;
+  private readonly redactor = new Redactor();
+  private readonly retry: Required<RetryOptions>;
+  private readonly throttle: Throttle;
+  private readonly tokens: TokenCache;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly log: (line: string) => void;
+
+  constructor(private readonly options: MimecastClientOptions) {
+    this.base = assertAllowedUrl(options.baseUrl, options.allowLoopbackHttp ?? false);
+    const r = options.retry ?? {};
+    this.retry = {
+      maxRetries: r.maxRetries ?? 4,
+      maxTotalWaitMs: r.maxTotalWaitMs ?? 60_000,
+      baseDelayMs: r.baseDelayMs ?? 500,
+      maxDelayMs: r.maxDelayMs ?? 8_000,
+    };
+    const bad = Object.entries(this.retry).find(([, v]) => !Number.isFinite(v) || v < 0);
+    if (bad || this.retry.maxRetries > 10) throw new MimecastConfigError(`retry option ${bad?.[0] ?? "maxRetries"} must be a finite number >= 0 (maxRetries <= 10)`);
+    const timeout = options.timeoutMs ?? 15_000;
+    if (!(timeout > 0)) throw new MimecastConfigError("timeoutMs must be > 0");
+    const c = options.credentials;
+    this.redactor.add(...(c.kind === "oauth2" ? [c.clientSecret, c.clientId] : [c.secretKey, c.accessKey, c.appKey]));
+    this.throttle = options.throttle ?? new Throttle();
+    this.tokens = options.tokenCache ?? new TokenCache();
+    this.sleep = options.sleep ?? ((ms) => new Promise((res) => setTimeout(res, ms)));
+    this.now = options.now ?? Date.now;
+    this.random = options.random ?? Math.random;
+    const log = options.log ?? (() => undefined);
+    this.log = (line) => log(this.redactor.redact(line));
+    // No redirects: a 3xx to another host must not carry our credentials there.
+    this.http = axios.create({ baseURL: this.base.origin, timeout, maxRedirects: 0, validateStatus: () => true, proxy: false });
+  }
+
+  /** Redact anything this client knows to be secret. */
+  redact(text: string): string {
+    return this.redactor.redact(text);
+  }
+
+  /** POST a Mimecast operation with the `{data:[...]}` envelope and return `data`. */
+  async post<T = Record<string, unknown>>(path: string, data: unknown[], call: CallOptions): Promise<Envelope<T>> {
+    const operation = path;
+    let waited = 0;
+    let reauthed = false;
+    for (let attempt = 0; ; attempt++) {
+      const pause = this.throttle.remaining(this.now());
+      if (pause > 0) {
+        waited += pause;
+        await this.sleep(pause);
+      }
+      const headers = await this.authHeaders(path);
+      const result = await this.send(path, { data }, headers);
+      const status = result.response?.status;
+
+      if (status === 401 && this.options.credentials.kind === "oauth2" && !reauthed) {
+        // A token can be revoked before its expiry: fetch one new token, once.
+        reauthed = true;
+        this.tokens.invalidate(this.options.credentials.clientId);
+        attempt--;
+        continue;
+      }
+
+      const verdict = this.judge(operation, result, call);
+      if (verdict.ok) return { data: verdict.data as T[] };
+      const err = verdict.error;
+      if (!verdict.retry || attempt >= this.retry.maxRetries) {
+        if (verdict.retry) err.message += ` (gave up after ${attempt + 1} attempts)`;
+        throw err;
+      }
+      const delay = verdict.waitMs ?? this.backoff(attempt);
+      if (waited + delay > this.retry.maxTotalWaitMs) {
+        err.message += ` (gave up: waiting another ${delay} ms would exceed the ${this.retry.maxTotalWaitMs} ms retry budget)`;
+        throw err;
+      }
+      if (verdict.waitMs !== undefined) this.throttle.pauseFor(delay, this.now());
+      this.log(`${operation}: ${err.message}; retry ${attempt + 1}/${this.retry.maxRetries} in ${delay} ms`);
+      if (verdict.waitMs === undefined) {
+        waited += delay;
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const exp = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt);
+    return Math.round(exp / 2 + (this.random() * exp) / 2);
+  }
+
+  private async send(path: string, body: unknown, headers: Record<string, string>, form = false): Promise<Attempt> {
+    this.calls.push(path);
+    try {
+      const response = await this.http.post(path, form ? new URLSearchParams(body as Record<string, string>).toString() : body, {
+        headers: { ...headers, "Content-Type": form ? "application/x-www-form-urlencoded" : "application/json", Accept: "application/json" },
+        responseType: "text",
+        transformResponse: (x) => x,
+      });
+      return { response };
+    } catch (e) {
+      // Keep only the error code: axios errors carry the request headers (our credentials).
+      const code = (e as { code?: string }).code ?? "network error";
+      return { networkError: code === "ECONNABORTED" || code === "ETIMEDOUT" ? `timed out after ${this.http.defaults.timeout} ms` : code };
+    }
+  }
+
+  private judge(
+    operation: string,
+    result: Attempt,
+    call: CallOptions,
+  ): { ok: true; data: unknown[] } | { ok: false; error: MimecastApiError; retry: boolean; waitMs?: number } {
+    const fail = (message: string, retry: boolean, extra: { status?: number; code?: string; requestId?: string; waitMs?: number } = {}) => ({
+      ok: false as const,
+      retry,
+      waitMs: extra.waitMs,
+      error: new MimecastApiError(this.redact(`Mimecast ${operation}: ${message}`), operation, extra.status, extra.code, extra.requestId, retry),
+    });
+    if (!result.response) return fail(result.networkError ?? "no response", call.idempotent);
+    const { status, headers } = result.response;
+    const requestId = typeof headers["x-mc-req-id"] === "string" ? headers["x-mc-req-id"] : undefined;
+    if (status >= 300 && status < 400) return fail(`HTTP ${status} redirect refused (redirects could carry credentials to another host)`, false, { status });
+    if (status === 429) {
+      const resetMs = Number(headers["x-ratelimit-reset"]);
+      const retryAfterS = Number(headers["retry-after"]);
+      const waitMs = Number.isFinite(resetMs) && resetMs >= 0 ? resetMs : Number.isFinite(retryAfterS) ? retryAfterS * 1000 : this.backoff(0);
+      // A 429 was not processed, so even a non-idempotent call may be sent again.
+      return fail(`HTTP 429 rate limited (reset in ${waitMs} ms)`, true, { status, waitMs });
+    }
+    if (ADVICE[status]) return fail(`HTTP ${status}: ${ADVICE[status]}`, false, { status, requestId });
+    if (status === 404) return fail("HTTP 404: operation not found on this account", false, { status, requestId, code: "not_found" });
+    if (status >= 500) return fail(`HTTP ${status} server error`, call.idempotent, { status, requestId });
+    let body: { meta?: { status?: number }; data?: unknown[]; fail?: { key?: unknown; errors?: { code?: string; message?: string; retryable?: boolean }[] }[] };
+    try {
+      body = JSON.parse(String(result.response.data));
+    } catch {
+      return fail(`HTTP ${status} with a body that is not JSON (a proxy or outage page?)`, false, { status, requestId });
+    }
+    if (status >= 400) {
+      const e = body.fail?.[0]?.errors?.[0];
+      return fail(`HTTP ${status}${e ? `: ${e.code}: ${e.message}` : ""}`, false, { status, requestId, code: e?.code });
+    }
+    // A 200 can still carry failures.
+    const failure = body.fail?.find((f) => f.errors?.length);
+    if (failure) {
+      const e = failure.errors![0];
+      return fail(`failed: ${e.code ?? "error"}: ${e.message ?? "no message"}`, Boolean(e.retryable) && call.idempotent, { status, requestId, code: e.code });
+    }
+    if (body.meta?.status !== undefined && body.meta.status !== 200) return fail(`meta.status ${body.meta.status}`, false, { status: body.meta.status, requestId });
+    if (!Array.isArray(body.data)) return fail("response has no data array", false, { status, requestId });
+    return { ok: true, data: body.data };
+  }
+
+  private async authHeaders(path: string): Promise<Record<string, string>> {
+    const c = this.options.credentials;
+    if (c.kind === "hmac") return hmacHeaders(c, path, new Date(this.now()));
+    const token = await this.tokens.get(c.clientId, this.now(), () => this.fetchToken(c));
+    return { Authorization: `Bearer ${token}` };
+  }
+
+  private async fetchToken(c: Extract<MimecastCredentials, { kind: "oauth2" }>): Promise<{ token: string; expiresInMs: number }> {
+    const path = "/oauth/token";
+    let waited = 0;
+    for (let attempt = 0; ; attempt++) {
+      const result = await this.send(path, { client_id: c.clientId, client_secret: c.clientSecret, grant_type: "client_credentials" }, {}, true);
+      const status = result.response?.status;
+      if (status === 200) {
+        try {
+          const body = JSON.parse(String(result.response!.data));
+          if (typeof body.access_token === "string" && body.access_token) {
+            this.redactor.add(body.access_token);
+            return { token: body.access_token, expiresInMs: Number(body.expires_in ?? 1800) * 1000 };
+          }
+        } catch {
+          /* fall through to the error below */
+        }
+        throw new MimecastApiError("Mimecast /oauth/token: response has no access_token", path, 200);
+      }
+      if (status === 400 || status === 401 || status === 403) {
+        throw new MimecastApiError(`Mimecast /oauth/token: HTTP ${status}: the client id / secret were refused; check the API 2.0 application and the env vars that hold them`, path, status);
+      }
+      const verdict = this.judge(path, result, { idempotent: true });
+      if (verdict.ok || !verdict.retry || attempt >= this.retry.maxRetries || waited > this.retry.maxTotalWaitMs) {
+        throw verdict.ok ? new MimecastApiError("Mimecast /oauth/token: unexpected response", path, status) : verdict.error;
+      }
+      const delay = verdict.waitMs ?? this.backoff(attempt);
+      waited += delay;
+      this.log(`${path}: ${verdict.error.message}; retry in ${delay} ms`);
+      await this.sleep(delay);
+    }
+  }
+}

@@ -1,0 +1,167 @@
+// THE AUTHENTICATION-PROFILE CONTRACT.
+// Mimecast's published API has no operation for authentication profiles. The paths and body
+// shape below are OURS: a contract this project defines, served by our emulator, and
+// overridable from config (mimecastApi.profileContract) for an account that offers an
+// equivalent. Nothing here is verified against Mimecast. Everything else in mimecast/ goes
+// through this module, so replacing the contract touches one file.
+import { MimecastApplication, APPLICATION_LABELS } from "../constructs/endpoints";
+
+/** Settings this tool manages on a Mimecast authentication profile. */
+export interface AuthenticationProfileSettings {
+  /** Profile name (Mimecast shows it as "Description"). */
+  readonly description: string;
+  readonly enforceSamlPersonalPortal: boolean;
+  readonly enforceSamlAdminConsole: boolean;
+  readonly enforceSamlEndUserApps: boolean;
+  /** "azure" = Azure Active Directory (Microsoft Entra ID); "other" for every other IdP. */
+  readonly samlProvider: "azure" | "other";
+  readonly metadataUrl?: string;
+  readonly monitorMetadataUrl: boolean;
+  /** Manual IdP values (when no metadata URL): issuer, login URL, signing certificate (base64 DER). */
+  readonly issuer?: string;
+  readonly loginUrl?: string;
+  readonly certificate?: string;
+  readonly logoutUrl?: string;
+  readonly allowSingleSignOn: boolean;
+  readonly usePasswordProtectedContext: boolean;
+  readonly useIntegratedAuthenticationContext: boolean;
+}
+
+export type ManagedField = Exclude<keyof AuthenticationProfileSettings, "description">;
+
+export const MANAGED_FIELDS: readonly ManagedField[] = [
+  "enforceSamlPersonalPortal",
+  "enforceSamlAdminConsole",
+  "enforceSamlEndUserApps",
+  "samlProvider",
+  "metadataUrl",
+  "monitorMetadataUrl",
+  "issuer",
+  "loginUrl",
+  "certificate",
+  "logoutUrl",
+  "allowSingleSignOn",
+  "usePasswordProtectedContext",
+  "useIntegratedAuthenticationContext",
+];
+
+/** How the profile operations look on the wire. Every part can be overridden from config. */
+export interface ProfileContract {
+  /** Read one profile: body `{data:[{description}]}` -> `data: [profile]` (empty when absent). */
+  readonly readPath: string;
+  /** Update: body `{data:[profile with id]}` -> `data: [profile]`. Idempotent. */
+  readonly updatePath: string;
+  /** Create: body `{data:[profile without id]}` -> `data: [profile]`. */
+  readonly createPath: string;
+  /** Wire name of the profile id. */
+  readonly idField: string;
+  /** Wire names of our fields, where they differ. */
+  readonly fieldNames: Readonly<Partial<Record<keyof AuthenticationProfileSettings, string>>>;
+}
+
+export const DEFAULT_PROFILE_CONTRACT: ProfileContract = {
+  readPath: "/api/login/get-authentication-profile",
+  updatePath: "/api/login/update-authentication-profile",
+  createPath: "/api/login/create-authentication-profile",
+  idField: "id",
+  fieldNames: {},
+};
+
+export function resolveContract(overrides: Partial<ProfileContract> = {}): ProfileContract {
+  return { ...DEFAULT_PROFILE_CONTRACT, ...overrides, fieldNames: { ...DEFAULT_PROFILE_CONTRACT.fieldNames, ...overrides.fieldNames } };
+}
+
+/** A profile as Mimecast returned it: every wire field, ours and not ours. */
+export type WireProfile = Record<string, unknown>;
+
+const wireName = (c: ProfileContract, f: keyof AuthenticationProfileSettings) => c.fieldNames[f] ?? f;
+
+/** Our view of a wire profile (fields absent on the wire stay undefined). */
+export function fromWire(c: ProfileContract, wire: WireProfile): Partial<AuthenticationProfileSettings> {
+  const out: Record<string, unknown> = { description: wire[wireName(c, "description")] };
+  for (const f of MANAGED_FIELDS) out[f] = wire[wireName(c, f)];
+  return out as Partial<AuthenticationProfileSettings>;
+}
+
+/** Read-modify-write: the profile as read, with only our managed fields replaced. */
+export function toWire(c: ProfileContract, desired: AuthenticationProfileSettings, current: WireProfile = {}): WireProfile {
+  const out: WireProfile = { ...current, [wireName(c, "description")]: desired.description };
+  for (const f of MANAGED_FIELDS) {
+    const v = desired[f];
+    // Unset optional fields are written as "" so a stale value (e.g. an old issuer) is cleared.
+    out[wireName(c, f)] = v === undefined ? "" : v;
+  }
+  return out;
+}
+
+export interface FieldDiff {
+  readonly field: ManagedField;
+  readonly actual: unknown;
+  readonly desired: unknown;
+}
+
+const norm = (v: unknown) => (v === undefined || v === null ? "" : v);
+
+/** Field-level differences between what the profile has and what we want. */
+export function diffProfile(desired: AuthenticationProfileSettings, actual: Partial<AuthenticationProfileSettings>): FieldDiff[] {
+  return MANAGED_FIELDS.filter((f) => norm(desired[f]) !== norm(actual[f])).map((f) => ({ field: f, actual: actual[f], desired: desired[f] }));
+}
+
+/** Desired settings for an environment: enforce SAML for the listed applications, SSO on, other contexts off. */
+export function desiredSettings(input: {
+  profileName: string;
+  applications: readonly MimecastApplication[];
+  provider: "azure" | "other";
+  metadataUrl?: string;
+  issuer?: string;
+  loginUrl?: string;
+  certificate?: string;
+  logoutUrl?: string;
+}): AuthenticationProfileSettings {
+  const has = (a: MimecastApplication) => input.applications.includes(a);
+  return {
+    description: input.profileName,
+    enforceSamlPersonalPortal: has("personalPortal"),
+    enforceSamlAdminConsole: has("adminConsole"),
+    enforceSamlEndUserApps: has("endUserApps"),
+    samlProvider: input.provider,
+    metadataUrl: input.metadataUrl,
+    monitorMetadataUrl: Boolean(input.metadataUrl),
+    issuer: input.issuer,
+    loginUrl: input.loginUrl,
+    certificate: input.certificate,
+    logoutUrl: input.logoutUrl,
+    allowSingleSignOn: true,
+    usePasswordProtectedContext: false,
+    useIntegratedAuthenticationContext: false,
+  };
+}
+
+const PROVIDER_LABEL = { azure: "Azure Active Directory (Microsoft Entra ID)", other: "Other" };
+
+/** The exact console steps for a person, when the API cannot do it. */
+export function manualChecklist(s: AuthenticationProfileSettings): string {
+  const tick = (b: boolean) => (b ? "[x] on " : "[ ] off");
+  const lines = [
+    "Manual checklist (Mimecast Administration Console > Administration > Services > Applications > Authentication Profiles):",
+    `  1. Open or create the authentication profile "${s.description}".`,
+    `  2. ${tick(s.enforceSamlPersonalPortal)}  Enforce SAML Authentication for ${APPLICATION_LABELS.personalPortal}`,
+    `     ${tick(s.enforceSamlAdminConsole)}  Enforce SAML Authentication for ${APPLICATION_LABELS.adminConsole}`,
+    `     ${tick(s.enforceSamlEndUserApps)}  Enforce SAML Authentication for ${APPLICATION_LABELS.endUserApps}`,
+    `  3. Provider: ${PROVIDER_LABEL[s.samlProvider]}`,
+  ];
+  if (s.metadataUrl) {
+    lines.push(`  4. Metadata URL: ${s.metadataUrl}  -> click Import`, `     ${tick(s.monitorMetadataUrl)}  Monitor Metadata URL`);
+  } else {
+    lines.push(`  4. Issuer: ${s.issuer ?? "-"}`, `     Login URL: ${s.loginUrl ?? "-"}`, `     Identity provider certificate: paste the IdP signing certificate`);
+  }
+  if (s.logoutUrl) lines.push(`     Logout URL: ${s.logoutUrl}`);
+  lines.push(
+    `  5. ${tick(s.allowSingleSignOn)}  Allow Single Sign On`,
+    `     ${tick(s.usePasswordProtectedContext)}  Use Password Protected Context`,
+    `     ${tick(s.useIntegratedAuthenticationContext)}  Use Integrated Authentication Context`,
+    "  6. Save, then bind the profile to the users' group in an Application Setting (changes take about 15 minutes).",
+    "  Keep a break-glass administrator whose profile does not enforce SAML.",
+  );
+  return lines.join("\n");
+}
