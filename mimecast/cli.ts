@@ -7,7 +7,7 @@ import { ConfigError, loadConfig, configPath } from "../constructs/config";
 import { MimecastClient, Throttle, TokenCache } from "./client";
 import { MimecastApiError, MimecastConfigError, ProfileContractUnavailableError, Redactor } from "./errors";
 import { MetadataError, fetchAndCheckMetadata } from "./metadata";
-import { FieldDiff, manualChecklist } from "./profile";
+import { FieldDiff, MANAGED_FIELDS, manualChecklist } from "./profile";
 import { ALLOW_LOOPBACK_ENV, SyncSpec, clientOptionsFromSpec, contractFromSpec, desiredFromSpec, parseSpec, specFromEnvironment } from "./spec";
 import { AuthenticationProfileService, SyncResult, applySync, planSync, preflightAccount, profileDrift } from "./sync";
 
@@ -135,8 +135,10 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
 const show = (v: unknown) => (v === undefined || v === "" ? "(unset)" : typeof v === "string" ? v : JSON.stringify(v));
 
 export function diffTable(diff: FieldDiff[]): string {
-  const rows = diff.map((d) => [d.field, show(d.actual), show(d.desired)]);
-  const head = ["field", "actual (Mimecast)", "desired (config)"];
+  return table(["field", "actual (Mimecast)", "desired (config)"], diff.map((d) => [d.field, show(d.actual), show(d.desired)]));
+}
+
+function table(head: string[], rows: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => `  ${r.map((c, i) => c.padEnd(w[i])).join("  ")}`.trimEnd();
   return [line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n");
@@ -148,6 +150,7 @@ interface Outcome {
   diff: FieldDiff[];
   error?: string;
   checklist?: string;
+  fields?: { field: string; actual: unknown; desired: unknown; differs: boolean }[];
 }
 
 async function runOne(command: string, spec: SyncSpec, values: Record<string, unknown>, pool: ClientPool, io: Io): Promise<Outcome> {
@@ -168,8 +171,14 @@ async function runOne(command: string, spec: SyncSpec, values: Record<string, un
     const done = await applySync(service, desired, plan, (l) => io.err(`[${env}] ${l}`));
     return { environment: env, status: done.status, diff: done.diff };
   }
-  const { exists, diff } = await profileDrift(service, desired);
-  return { environment: env, status: !exists ? "missing" : diff.length ? "drifted" : "in-sync", diff };
+  const { exists, diff, actual } = await profileDrift(service, desired);
+  const status = !exists ? "missing" : diff.length ? "drifted" : "in-sync";
+  if (command === "show") {
+    const differs = new Set(diff.map((d) => d.field));
+    const fields = MANAGED_FIELDS.map((f) => ({ field: f, actual: actual[f], desired: desired[f], differs: differs.has(f) }));
+    return { environment: env, status, diff, fields };
+  }
+  return { environment: env, status, diff };
 }
 
 function describeFailure(e: unknown, spec: SyncSpec, redactor: Redactor): Outcome {
@@ -284,6 +293,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (values.json) break;
     if (o.status === "error") io.out(`${o.environment}: ERROR ${o.error}`);
     else if (o.status === "unavailable") io.out(`${o.environment}: NOT SYNCED (fail closed) ${o.error}\n${o.checklist}`);
+    else if (o.fields) io.out(`${o.environment}: ${o.status}\n${table(["field", "actual (Mimecast)", "desired (config)", ""], o.fields.map((f) => [f.field, show(f.actual), show(f.desired), f.differs ? "DIFFERS" : ""]))}`);
     else if (o.status === "in-sync") io.out(`${o.environment}: in sync`);
     else io.out(`${o.environment}: ${o.status} (${o.diff.length} field(s))\n${diffTable(o.diff)}`);
   }

@@ -104,7 +104,7 @@ export async function planSync(service: AuthenticationProfileService, desired: A
 
 /** Carry out a plan: one write (the read profile with our fields replaced), then a verifying read. */
 export async function applySync(service: AuthenticationProfileService, desired: AuthenticationProfileSettings, plan: SyncPlan, log: (line: string) => void = () => undefined): Promise<SyncResult> {
-  if (plan.status === "in-sync") return plan;
+  if (plan.status === "in-sync") return { status: "in-sync", diff: [] };
   if (plan.status === "would-create") {
     log(`creating authentication profile "${desired.description}"`);
     await service.create(service.toWire());
@@ -125,7 +125,7 @@ export interface SyncOptions {
 /** Bring the profile to the desired settings with the fewest calls: read, [write, verify]. */
 export async function syncProfile(service: AuthenticationProfileService, desired: AuthenticationProfileSettings, opts: SyncOptions = {}): Promise<SyncResult> {
   const plan = await planSync(service, desired, opts.createIfMissing);
-  return opts.dryRun ? plan : applySync(service, desired, plan, opts.log);
+  return opts.dryRun ? { status: plan.status, diff: plan.diff } : applySync(service, desired, plan, opts.log);
 }
 
 async function verify(service: AuthenticationProfileService, desired: AuthenticationProfileSettings): Promise<void> {
@@ -140,8 +140,11 @@ async function verify(service: AuthenticationProfileService, desired: Authentica
 }
 
 /** Read-only comparison for drift detection. */
-export async function profileDrift(service: AuthenticationProfileService, desired: AuthenticationProfileSettings): Promise<{ exists: boolean; diff: FieldDiff[] }> {
+export async function profileDrift(
+  service: AuthenticationProfileService,
+  desired: AuthenticationProfileSettings,
+): Promise<{ exists: boolean; diff: FieldDiff[]; actual: Partial<AuthenticationProfileSettings> }> {
   const current = await service.read();
-  if (!current) return { exists: false, diff: diffProfile(desired, {}) };
-  return { exists: true, diff: diffProfile(desired, service.fields(current)) };
+  const actual = current ? service.fields(current) : {};
+  return { exists: Boolean(current), diff: diffProfile(desired, actual), actual };
 }

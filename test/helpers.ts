@@ -1,0 +1,48 @@
+// Shared test fixtures: an emulator on loopback and clients for it. Dummy secrets only.
+import { MimecastClient, MimecastClientOptions } from "../mimecast/client";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator";
+import { WireProfile } from "../mimecast/profile";
+
+export const TENANT = "11111111-2222-4333-8444-555555555555";
+
+/** Sleep that records what was asked and returns at once (no wall-clock waits in unit tests). */
+export function fakeSleep() {
+  const waits: number[] = [];
+  return { waits, sleep: async (ms: number) => void waits.push(ms) };
+}
+
+export function oauthClient(emu: MimecastEmulator, extra: Partial<MimecastClientOptions> = {}) {
+  return new MimecastClient({
+    baseUrl: emu.url,
+    allowLoopbackHttp: true,
+    credentials: { kind: "oauth2", clientId: DEMO_ACCOUNT.clientId, clientSecret: DEMO_ACCOUNT.clientSecret },
+    ...extra,
+  });
+}
+
+export function hmacClient(emu: MimecastEmulator, extra: Partial<MimecastClientOptions> = {}) {
+  const a = DEMO_ACCOUNT;
+  return new MimecastClient({
+    baseUrl: emu.url,
+    allowLoopbackHttp: true,
+    credentials: { kind: "hmac", appId: a.appId, appKey: a.appKey, accessKey: a.accessKey, secretKey: a.secretKey },
+    ...extra,
+  });
+}
+
+/** A profile as a console admin might have left it: SAML off, plus a field we do not manage. */
+export function consoleProfile(description: string): WireProfile {
+  return {
+    description,
+    enforceSamlPersonalPortal: false,
+    enforceSamlAdminConsole: false,
+    enforceSamlEndUserApps: false,
+    samlProvider: "azure",
+    metadataUrl: "",
+    monitorMetadataUrl: false,
+    allowSingleSignOn: false,
+    usePasswordProtectedContext: true,
+    useIntegratedAuthenticationContext: false,
+    sessionTimeoutMinutes: 480,
+  };
+}

@@ -1,0 +1,193 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { main } from "../mimecast/cli";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator";
+import { consoleProfile, TENANT } from "./helpers";
+
+let emu: MimecastEmulator;
+let dir: string;
+let configFile: string;
+
+const SECRETS = { MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret };
+
+function writeConfig(patch: Record<string, unknown> = {}, api: Record<string, unknown> = {}) {
+  const env = {
+    name: "demo-eu",
+    tenantId: TENANT,
+    notificationEmails: ["id@contoso.example"],
+    accountCode: "CEUA12A34",
+    region: "eu",
+    samlApplications: ["personalPortal", "endUserApps"],
+    mimecastApi: { baseUrl: emu.url, ...api },
+    ...patch,
+  };
+  fs.writeFileSync(configFile, JSON.stringify({ environments: [env] }));
+}
+
+async function cli(args: string[], env: Record<string, string | undefined> = {}, stdin = "") {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(args, {
+    out: (s) => out.push(s),
+    err: (s) => err.push(s),
+    env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", ...SECRETS, ...env },
+    stdin: async () => stdin,
+  });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+const withConfig = (cmd: string, ...more: string[]) => [cmd, "--config", configFile, "--env", "demo-eu", "--metadata-url", emu.metadataUrl(TENANT), ...more];
+
+beforeEach(async () => {
+  emu = await MimecastEmulator.start({ ttlMs: 60_000 });
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), "mimecast-cli-"));
+  configFile = path.join(dir, "sso.config.json");
+  writeConfig();
+  emu.setProfile("CEUA12A34", consoleProfile("Azure AD SSO"));
+});
+afterEach(() => emu.stop());
+
+describe("mimecast-sso CLI", () => {
+  it("sync writes once (after the account preflight), then drift is clean with exit 0", async () => {
+    const r = await cli(withConfig("sync"));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("demo-eu: updated");
+    expect(r.err).toContain("checking metadata");
+    expect(emu.apiCalls().map((c) => c.path)).toEqual([
+      "/oauth/token",
+      "/api/login/get-authentication-profile",
+      "/api/account/get-account",
+      "/api/login/update-authentication-profile",
+      "/api/login/get-authentication-profile",
+    ]);
+    expect(emu.profile("CEUA12A34", "Azure AD SSO")).toMatchObject({ enforceSamlPersonalPortal: true, enforceSamlEndUserApps: true, enforceSamlAdminConsole: false });
+    const d = await cli(withConfig("drift"));
+    expect(d).toMatchObject({ code: 0, out: "demo-eu: in sync" });
+  });
+
+  it("drift exits 2 and prints a table of drifted fields after a console edit", async () => {
+    await cli(withConfig("sync"));
+    const p = emu.profile("CEUA12A34", "Azure AD SSO")!;
+    emu.setProfile("CEUA12A34", { ...p, usePasswordProtectedContext: true });
+    const d = await cli(withConfig("drift"));
+    expect(d.code).toBe(2);
+    expect(d.out).toMatch(/usePasswordProtectedContext\s+true\s+false/);
+    const j = await cli(withConfig("drift", "--json"));
+    expect(JSON.parse(j.out).environments[0]).toMatchObject({ status: "drifted", diff: [{ field: "usePasswordProtectedContext", actual: true, desired: false }] });
+  });
+
+  it("--dry-run shows the change and writes nothing", async () => {
+    const r = await cli(withConfig("sync", "--dry-run"));
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("would-update");
+    expect(emu.apiCalls().some((c) => c.path.includes("update"))).toBe(false);
+  });
+
+  it("refuses to write when the credentials belong to another account", async () => {
+    writeConfig({ accountCode: "CEUZZ9999" });
+    emu.setProfile("CEUA12A34", consoleProfile("Azure AD SSO"));
+    const r = await cli(withConfig("sync"));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain("belong to Mimecast account CEUA12A34, but the config says accountCode CEUZZ9999: nothing was written");
+    expect(emu.apiCalls().some((c) => c.path.includes("update"))).toBe(false);
+  });
+
+  it("a metadata URL of another tenant stops the sync before any Mimecast call", async () => {
+    const r = await cli(["sync", "--config", configFile, "--env", "demo-eu", "--metadata-url", emu.metadataUrl("99999999-2222-4333-8444-555555555555")]);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/entityID is .* expected "https:\/\/sts.windows.net\/11111111/);
+    expect(emu.apiCalls()).toEqual([]);
+  });
+
+  it("names the missing credential variable", async () => {
+    const r = await cli(withConfig("drift"), { MIMECAST_CLIENT_SECRET: undefined });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('environment variable MIMECAST_CLIENT_SECRET (mimecastApi.clientSecretEnv of environment "demo-eu") is not set');
+  });
+
+  it("fails closed with exit 3 and the manual checklist when the profile operation is not offered", async () => {
+    await emu.stop();
+    emu = await MimecastEmulator.start({ ttlMs: 60_000, offerProfileContract: false });
+    writeConfig();
+    const r = await cli(withConfig("sync"));
+    expect(r.code).toBe(3);
+    expect(r.out).toContain("NOT SYNCED (fail closed)");
+    expect(r.out).toContain("[x] on   Enforce SAML Authentication for Mimecast Personal Portal");
+    expect(r.out).toContain(`Metadata URL: ${emu.metadataUrl(TENANT)}`);
+  });
+
+  it("works with API 1.0 HMAC keys too", async () => {
+    writeConfig({}, { version: "1.0" });
+    const a = DEMO_ACCOUNT;
+    const r = await cli(withConfig("sync"), { MIMECAST_APP_ID: a.appId, MIMECAST_APP_KEY: a.appKey, MIMECAST_ACCESS_KEY: a.accessKey, MIMECAST_SECRET_KEY: a.secretKey });
+    expect(r.code).toBe(0);
+    expect(emu.apiCalls().every((c) => c.auth === "hmac")).toBe(true);
+  });
+
+  it("secrets never appear in output, logs or errors, whatever fails", async () => {
+    const secret = "Sup3r-Secret-Value-xyz";
+    const hmacSecret = Buffer.from("hmac-secret-key-material").toString("base64");
+    const scenarios: [string[], Record<string, string>][] = [
+      [withConfig("sync"), { MIMECAST_CLIENT_SECRET: secret }],
+      [withConfig("drift"), { MIMECAST_CLIENT_SECRET: secret }],
+      [withConfig("show"), { MIMECAST_CLIENT_ID: secret }],
+    ];
+    emu.injectFault({ kind: "500", count: 3 });
+    for (const [args, env] of scenarios) {
+      const r = await cli(args, env);
+      expect(r.code).not.toBe(0);
+      expect(r.out + r.err).not.toContain(secret);
+      expect(r.out + r.err).not.toContain(encodeURIComponent(secret));
+    }
+    writeConfig({}, { version: "1.0" });
+    emu.injectFault({ kind: "fail", count: 5 });
+    const r = await cli(withConfig("sync"), { MIMECAST_APP_ID: "app", MIMECAST_APP_KEY: "app-key-secret-1", MIMECAST_ACCESS_KEY: "access-key-secret-1", MIMECAST_SECRET_KEY: hmacSecret });
+    expect(r.code).toBe(1);
+    for (const s of ["app-key-secret-1", "access-key-secret-1", hmacSecret]) expect(r.out + r.err).not.toContain(s);
+  });
+
+  it("external: prints a flat string map for Terraform, in sync and drifted", async () => {
+    const { specFromEnvironment } = await import("../mimecast/spec");
+    const { loadConfig } = await import("../constructs/config");
+    const spec = JSON.stringify(specFromEnvironment(loadConfig(configFile).environments[0], emu.metadataUrl(TENANT)));
+    const drifted = await cli(["external"], {}, JSON.stringify({ spec }));
+    expect(drifted.code).toBe(0);
+    const m1 = JSON.parse(drifted.out);
+    expect(Object.values(m1).every((v) => typeof v === "string")).toBe(true);
+    expect(m1).toMatchObject({ status: "drifted", in_sync: "false" });
+    expect(m1.drifted_fields).toContain("allowSingleSignOn");
+    await cli(withConfig("sync"));
+    const ok = JSON.parse((await cli(["external"], {}, JSON.stringify({ spec }))).out);
+    expect(ok).toMatchObject({ status: "in_sync", in_sync: "true", drifted_fields: "" });
+  });
+
+  it("--help works for every command; unknown commands and flags exit 1", async () => {
+    for (const c of ["sync", "drift", "show", "checklist", "external"]) {
+      const r = await cli([c, "--help"]);
+      expect(r.code).toBe(0);
+      expect(r.out).toContain(`Usage: mimecast-sso ${c}`);
+    }
+    expect((await cli(["--help"])).out).toContain("Commands:");
+    expect((await cli(["frobnicate"])).code).toBe(1);
+    const bad = await cli(["drift", "--nope"]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain("--nope");
+  });
+
+  it("runs as a program (bin) with the right exit code", () => {
+    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "mimecast/cli.ts", "drift", "--help"], { cwd: path.join(__dirname, ".."), encoding: "utf8" });
+    expect(run.status).toBe(0);
+    expect(run.stdout).toContain("Usage: mimecast-sso drift");
+  });
+});
+
+describe("mimecast-sso show", () => {
+  it("prints every managed setting with actual and desired values, flagging differences", async () => {
+    const r = await cli(withConfig("show"));
+    expect(r.code).toBe(2);
+    expect(r.out).toMatch(/allowSingleSignOn\s+false\s+true\s+DIFFERS/);
+    expect(r.out).toMatch(/samlProvider\s+azure\s+azure\s*\n/);
+  });
+});

@@ -1,0 +1,174 @@
+import { MimecastClient, hmacHeaders } from "../mimecast/client";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator";
+import { MimecastApiError, MimecastConfigError } from "../mimecast/errors";
+import { fakeSleep, hmacClient, oauthClient } from "./helpers";
+import axios from "axios";
+
+let emu: MimecastEmulator;
+beforeEach(async () => {
+  emu = await MimecastEmulator.start({ ttlMs: 60_000 });
+});
+afterEach(() => emu.stop());
+
+const getAccount = (c: MimecastClient) => c.post("/api/account/get-account", [], { idempotent: true });
+
+describe("API 1.0 HMAC signing", () => {
+  it("a signature computed by the client is accepted by the emulator", async () => {
+    const { data } = await getAccount(hmacClient(emu));
+    expect(data[0]).toMatchObject({ accountCode: "CEUA12A34" });
+    expect(emu.requests.at(-1)).toMatchObject({ auth: "hmac", status: 200 });
+  });
+
+  it("a tampered signature, path or date is refused", async () => {
+    const a = DEMO_ACCOUNT;
+    const creds = { kind: "hmac" as const, appId: a.appId, appKey: a.appKey, accessKey: a.accessKey, secretKey: a.secretKey };
+    const send = (path: string, headers: Record<string, string>) =>
+      axios.post(`${emu.url}${path}`, { data: [] }, { headers, validateStatus: () => true, proxy: false });
+    const good = hmacHeaders(creds, "/api/account/get-account", new Date());
+    expect((await send("/api/account/get-account", good)).status).toBe(200);
+    const sig = good.Authorization.split(":")[1];
+    const flipped = `${sig[0] === "A" ? "B" : "A"}${sig.slice(1)}`;
+    expect((await send("/api/account/get-account", { ...good, Authorization: `MC ${a.accessKey}:${flipped}` })).status).toBe(401);
+    // Signed for another path: replaying it elsewhere fails.
+    expect((await send("/api/login/get-authentication-profile", good)).status).toBe(401);
+    const stale = hmacHeaders(creds, "/api/account/get-account", new Date(Date.now() - 3_600_000));
+    expect((await send("/api/account/get-account", stale)).status).toBe(401);
+  });
+});
+
+describe("API 2.0 OAuth2", () => {
+  it("fetches one token and reuses it for every call in the run", async () => {
+    const c = oauthClient(emu);
+    await getAccount(c);
+    await getAccount(c);
+    await getAccount(c);
+    expect(c.calls).toEqual(["/oauth/token", "/api/account/get-account", "/api/account/get-account", "/api/account/get-account"]);
+  });
+
+  it("a refused client secret fails with what to fix and no retry", async () => {
+    const c = new MimecastClient({ baseUrl: emu.url, allowLoopbackHttp: true, credentials: { kind: "oauth2", clientId: "demo-client-id", clientSecret: "wrong-secret-123" } });
+    await expect(getAccount(c)).rejects.toThrow(/client id \/ secret were refused/);
+    expect(c.calls).toEqual(["/oauth/token"]);
+  });
+});
+
+describe("faults", () => {
+  it("429 waits exactly X-RateLimit-Reset ms, then succeeds", async () => {
+    const { waits, sleep } = fakeSleep();
+    emu.injectFault({ kind: "429", resetMs: 1234, count: 2 });
+    const c = oauthClient(emu, { sleep });
+    await getAccount(c);
+    expect(waits).toEqual([1234, 1234]);
+    expect(c.calls.filter((p) => p !== "/oauth/token")).toHaveLength(3);
+  });
+
+  it.each(["500", "503"] as const)("%s on a read is retried with bounded back-off", async (kind) => {
+    const { waits, sleep } = fakeSleep();
+    emu.injectFault({ kind, count: 2 });
+    await getAccount(oauthClient(emu, { sleep, random: () => 0.5 }));
+    expect(waits).toEqual([375, 750]);
+  });
+
+  it("persistent 5xx gives up after maxRetries with the count in the message", async () => {
+    const { sleep } = fakeSleep();
+    emu.injectFault({ kind: "503", count: 100 });
+    const c = oauthClient(emu, { sleep, retry: { maxRetries: 2 } });
+    await expect(getAccount(c)).rejects.toThrow("HTTP 503 server error (gave up after 3 attempts)");
+  });
+
+  it("a 429 whose reset exceeds the retry budget is not waited for", async () => {
+    const { waits, sleep } = fakeSleep();
+    emu.injectFault({ kind: "429", resetMs: 120_000 });
+    await expect(getAccount(oauthClient(emu, { sleep, retry: { maxTotalWaitMs: 60_000 } }))).rejects.toThrow(/retry budget/);
+    expect(waits).toEqual([]);
+  });
+
+  it("5xx on a non-idempotent call is not retried", async () => {
+    const { sleep } = fakeSleep();
+    emu.injectFault({ kind: "500" });
+    const c = oauthClient(emu, { sleep });
+    await expect(c.post("/api/login/create-authentication-profile", [{ description: "x" }], { idempotent: false })).rejects.toThrow("HTTP 500");
+    expect(c.calls).toEqual(["/oauth/token", "/api/login/create-authentication-profile"]);
+  });
+
+  it("418 says the binding expired and is not retried", async () => {
+    emu.injectFault({ kind: "418" });
+    const c = hmacClient(emu);
+    await expect(getAccount(c)).rejects.toThrow(/binding has expired: re-authenticate/);
+    expect(c.calls).toHaveLength(1);
+  });
+
+  it("401 says to check the credentials; not retried", async () => {
+    emu.injectFault({ kind: "401" });
+    await expect(getAccount(hmacClient(emu))).rejects.toThrow(/HTTP 401: check the API credentials/);
+  });
+
+  it("a slow response times out and the read is retried", async () => {
+    const { sleep } = fakeSleep();
+    emu.injectFault({ kind: "slow", delayMs: 3000 });
+    const c = oauthClient(emu, { sleep, timeoutMs: 200 });
+    const { data } = await getAccount(c);
+    expect(data).toHaveLength(1);
+    expect(c.calls.filter((p) => p === "/api/account/get-account")).toHaveLength(2);
+  });
+
+  it("malformed JSON fails with a clear message", async () => {
+    emu.injectFault({ kind: "malformed" });
+    await expect(getAccount(oauthClient(emu))).rejects.toThrow(/body that is not JSON/);
+  });
+
+  it("HTTP 200 with fail[] is an error carrying Mimecast's code and message", async () => {
+    emu.injectFault({ kind: "fail" });
+    const err = await getAccount(oauthClient(emu)).catch((e) => e);
+    expect(err).toBeInstanceOf(MimecastApiError);
+    expect(err.code).toBe("err_validation_failed");
+    expect(err.message).toContain("err_validation_failed: injected failure");
+  });
+
+  it("a retryable fail[] on a read is retried", async () => {
+    const { sleep } = fakeSleep();
+    emu.injectFault({ kind: "fail-retryable" });
+    await expect(getAccount(oauthClient(emu, { sleep }))).resolves.toBeDefined();
+  });
+
+  it("one 429 pauses every client sharing the account's throttle", async () => {
+    const { Throttle } = await import("../mimecast/client");
+    const throttle = new Throttle();
+    const { waits, sleep } = fakeSleep();
+    let now = 1_000;
+    const clock = () => now;
+    const a = oauthClient(emu, { sleep, throttle, now: clock });
+    const b = oauthClient(emu, { sleep, throttle, now: clock });
+    emu.injectFault({ kind: "429", resetMs: 500, path: "/api/account/get-account" });
+    await getAccount(a); // a is told to wait 500 ms; with a frozen clock the pause is still on for b
+    await getAccount(b);
+    expect(waits).toEqual([500, 500]);
+    expect(throttle.requestedWaitMs).toBe(500);
+  });
+});
+
+describe("host allowlist", () => {
+  const creds = { kind: "oauth2" as const, clientId: "id", clientSecret: "secret-abcdef" };
+  it.each([
+    ["http://eu-api.mimecast.com", /not allowed/],
+    ["https://evil.example.com", /not allowed/],
+    ["https://mimecast.com.evil.example", /not allowed/],
+    ["http://127.0.0.1:9", /loopback: allowed only for the emulator/],
+    ["not a url", /not a valid URL/],
+  ])("%s is refused before any request", (baseUrl, message) => {
+    expect(() => new MimecastClient({ baseUrl, credentials: creds })).toThrow(MimecastConfigError);
+    expect(() => new MimecastClient({ baseUrl, credentials: creds })).toThrow(message);
+  });
+
+  it("accepts https Mimecast hosts", () => {
+    expect(() => new MimecastClient({ baseUrl: "https://api.services.mimecast.com", credentials: creds })).not.toThrow();
+    expect(() => new MimecastClient({ baseUrl: "https://uspcom-api.mimecast-pscom-us.com", credentials: creds })).not.toThrow();
+  });
+
+  it("a redirect is refused, not followed", async () => {
+    emu.injectFault({ kind: "redirect", location: "https://evil.example/collect" });
+    const c = hmacClient(emu);
+    await expect(getAccount(c)).rejects.toThrow(/redirect refused/);
+    expect(c.calls).toHaveLength(1);
+  });
+});

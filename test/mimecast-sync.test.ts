@@ -1,0 +1,137 @@
+import { MimecastEmulator } from "../mimecast/emulator";
+import { ProfileContractUnavailableError } from "../mimecast/errors";
+import { DEFAULT_PROFILE_CONTRACT, desiredSettings, resolveContract } from "../mimecast/profile";
+import { AuthenticationProfileService, syncProfile, profileDrift } from "../mimecast/sync";
+import { consoleProfile, fakeSleep, oauthClient } from "./helpers";
+
+const ACCOUNT = "CEUA12A34";
+const desired = desiredSettings({
+  profileName: "Azure AD SSO",
+  applications: ["personalPortal", "adminConsole"],
+  provider: "azure",
+  metadataUrl: "https://login.microsoftonline.com/t/federationmetadata/2007-06/federationmetadata.xml?appid=c",
+});
+
+let emu: MimecastEmulator;
+beforeEach(async () => {
+  emu = await MimecastEmulator.start({ ttlMs: 60_000 });
+});
+afterEach(() => emu.stop());
+
+function service(extra = {}) {
+  const client = oauthClient(emu, extra);
+  return { client, svc: new AuthenticationProfileService(client, DEFAULT_PROFILE_CONTRACT, desired) };
+}
+
+describe("sync engine against the emulator", () => {
+  it("fresh profile: one write, verified; again: zero writes; an unmanaged field survives both", async () => {
+    emu.setProfile(ACCOUNT, consoleProfile("Azure AD SSO"));
+    const first = service();
+    const r1 = await syncProfile(first.svc, desired);
+    expect(r1.status).toBe("updated");
+    expect(r1.diff.map((d) => d.field)).toEqual([
+      "enforceSamlPersonalPortal",
+      "enforceSamlAdminConsole",
+      "metadataUrl",
+      "monitorMetadataUrl",
+      "allowSingleSignOn",
+      "usePasswordProtectedContext",
+    ]);
+    // token + read + write + verifying read
+    expect(first.client.calls).toEqual([
+      "/oauth/token",
+      "/api/login/get-authentication-profile",
+      "/api/login/update-authentication-profile",
+      "/api/login/get-authentication-profile",
+    ]);
+    const stored = emu.profile(ACCOUNT, "Azure AD SSO")!;
+    expect(stored).toMatchObject({
+      enforceSamlPersonalPortal: true,
+      enforceSamlAdminConsole: true,
+      enforceSamlEndUserApps: false,
+      samlProvider: "azure",
+      metadataUrl: desired.metadataUrl,
+      monitorMetadataUrl: true,
+      allowSingleSignOn: true,
+      usePasswordProtectedContext: false,
+      useIntegratedAuthenticationContext: false,
+      sessionTimeoutMinutes: 480,
+    });
+
+    const second = service();
+    const r2 = await syncProfile(second.svc, desired);
+    expect(r2).toEqual({ status: "in-sync", diff: [] });
+    // token + one read, nothing written
+    expect(second.client.calls).toEqual(["/oauth/token", "/api/login/get-authentication-profile"]);
+    expect(emu.profile(ACCOUNT, "Azure AD SSO")!.sessionTimeoutMinutes).toBe(480);
+  });
+
+  it("dry run reports the diff and writes nothing", async () => {
+    emu.setProfile(ACCOUNT, consoleProfile("Azure AD SSO"));
+    const { svc, client } = service();
+    const r = await syncProfile(svc, desired, { dryRun: true });
+    expect(r.status).toBe("would-update");
+    expect(client.calls).not.toContain("/api/login/update-authentication-profile");
+    expect(emu.profile(ACCOUNT, "Azure AD SSO")!.allowSingleSignOn).toBe(false);
+  });
+
+  it("a missing profile is an error unless createIfMissing, then it is created once", async () => {
+    await expect(syncProfile(service().svc, desired)).rejects.toThrow(/does not exist; create it in the console or set mimecastApi.createProfileIfMissing/);
+    const { svc, client } = service();
+    expect((await syncProfile(svc, desired, { createIfMissing: true })).status).toBe("created");
+    expect(client.calls.filter((c) => c.includes("create"))).toHaveLength(1);
+    expect(emu.profile(ACCOUNT, "Azure AD SSO")).toMatchObject({ allowSingleSignOn: true });
+  });
+
+  it.each([
+    ["500 on the write, retried", { kind: "500" as const, path: "/api/login/update-authentication-profile" }, "updated"],
+    ["429 on the write, waited for", { kind: "429" as const, path: "/api/login/update-authentication-profile", resetMs: 10 }, "updated"],
+    ["418 on the read", { kind: "418" as const, path: "/api/login/get-authentication-profile" }, "error"],
+    ["fail[] on the write", { kind: "fail" as const, path: "/api/login/update-authentication-profile" }, "error"],
+    ["malformed JSON on the write", { kind: "malformed" as const, path: "/api/login/update-authentication-profile" }, "error"],
+    ["persistent 503 on the write", { kind: "503" as const, path: "/api/login/update-authentication-profile", count: 50 }, "error"],
+  ])("%s: the profile is never half-written", async (_what, fault, outcome) => {
+    const before = consoleProfile("Azure AD SSO");
+    emu.setProfile(ACCOUNT, before);
+    emu.injectFault(fault);
+    const { sleep } = fakeSleep();
+    const { svc } = service({ sleep, retry: { maxRetries: 3 } });
+    const result = await syncProfile(svc, desired).then((r) => r.status, (e: Error) => (expect(e.message).toMatch(/Mimecast|verification/), "error"));
+    expect(result).toBe(outcome);
+    const after = emu.profile(ACCOUNT, "Azure AD SSO")!;
+    const { id: _id, ...rest } = after;
+    if (outcome === "error") expect(rest).toEqual(before);
+    else expect((await profileDrift(service().svc, desired)).diff).toEqual([]);
+  });
+
+  it("fails closed with the manual checklist when the account does not offer the profile operation", async () => {
+    await emu.stop();
+    emu = await MimecastEmulator.start({ ttlMs: 60_000, offerProfileContract: false });
+    const { svc, client } = service();
+    const err = await syncProfile(svc, desired).catch((e) => e);
+    expect(err).toBeInstanceOf(ProfileContractUnavailableError);
+    expect(err.message).toContain("Nothing was written");
+    expect(err.checklist).toContain('Open or create the authentication profile "Azure AD SSO"');
+    expect(err.checklist).toContain(`Metadata URL: ${desired.metadataUrl}`);
+    expect(err.checklist).toContain("[ ] off  Use Password Protected Context");
+    expect(client.calls.filter((c) => c.includes("update") || c.includes("create"))).toEqual([]);
+  });
+
+  it("the contract's paths and field names can be overridden from config", async () => {
+    await emu.stop();
+    const contract = resolveContract({ readPath: "/api/custom/read", updatePath: "/api/custom/write", fieldNames: { metadataUrl: "samlMetadataUrl" } });
+    emu = await MimecastEmulator.start({ ttlMs: 60_000, contract });
+    emu.setProfile(ACCOUNT, consoleProfile("Azure AD SSO"));
+    const client = oauthClient(emu);
+    await syncProfile(new AuthenticationProfileService(client, contract, desired), desired);
+    expect(client.calls).toContain("/api/custom/write");
+    expect(emu.profile(ACCOUNT, "Azure AD SSO")!.samlMetadataUrl).toBe(desired.metadataUrl);
+  });
+
+  it("drift names each differing field with actual and desired values", async () => {
+    emu.setProfile(ACCOUNT, { ...consoleProfile("Azure AD SSO"), ...desired, description: "Azure AD SSO", allowSingleSignOn: false });
+    const { diff, exists } = await profileDrift(service().svc, desired);
+    expect(exists).toBe(true);
+    expect(diff).toEqual([{ field: "allowSingleSignOn", actual: false, desired: true }]);
+  });
+});
