@@ -66,6 +66,63 @@ export const mimecastApiSchema = z.strictObject({
 });
 export type MimecastApiConfig = z.output<typeof mimecastApiSchema>;
 
+const name63 = (what: string) => z.string().trim().min(1, { error: `must name the ${what}` });
+
+/** Where Terraform keeps each environment's state. */
+export const backendSchema = z
+  .discriminatedUnion(
+    "type",
+    [
+      z.strictObject({ type: z.literal("local") }),
+      z.strictObject({
+        type: z.literal("azurerm"),
+        resourceGroupName: name63("resource group"),
+        storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, { error: "must be 3-24 lower case letters and digits" }),
+        containerName: name63("blob container"),
+        /** @default "mimecast-sso/<environment>.tfstate" */
+        key: z.string().min(1).optional(),
+        subscriptionId: z.string().regex(GUID, { error: "must be a GUID" }).optional(),
+        /** Authenticate with the pipeline's OIDC identity (no storage keys). */
+        useOidc: z.boolean().default(true),
+      }),
+      z.strictObject({
+        type: z.literal("cloud"),
+        organization: name63("HCP Terraform organization"),
+        workspace: name63("workspace"),
+        hostname: z.string().min(1).optional(),
+      }),
+    ],
+    { error: 'must have type "local", "azurerm" or "cloud"' },
+  )
+  .default({ type: "local" });
+export type BackendConfig = z.output<typeof backendSchema>;
+
+const httpsUrl = z.url({ protocol: /^https?$/, error: "must be an absolute https URL" }).refine((u) => u.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(u), {
+  error: "must be an https URL (http only on 127.0.0.1 for the emulator)",
+});
+
+/** The identity provider Mimecast trusts. */
+export const identityProviderSchema = z
+  .discriminatedUnion(
+    "type",
+    [
+      z.strictObject({
+        type: z.literal("entra"),
+        /** false: the Entra app is managed elsewhere; only the Mimecast side is synced, from metadataUrl. */
+        manageApp: z.boolean().default(true),
+        /** The app's federation metadata URL, when manageApp is false. */
+        metadataUrl: httpsUrl.optional(),
+      }),
+    ],
+    { error: 'must have type "entra"' },
+  )
+  .default({ type: "entra", manageApp: true })
+  .superRefine((idp, ctx) => {
+    if (idp.type === "entra" && !idp.manageApp && !idp.metadataUrl) ctx.addIssue({ code: "custom", path: ["metadataUrl"], message: "is required when manageApp is false" });
+    if (idp.type === "entra" && idp.manageApp && idp.metadataUrl) ctx.addIssue({ code: "custom", path: ["metadataUrl"], message: "must not be set when this project manages the app (it is built from the app's client id)" });
+  });
+export type IdentityProviderConfig = z.output<typeof identityProviderSchema>;
+
 export const environmentSchema = z.strictObject({
   /** Environment name; also the Terraform stack name and directory. */
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "must be 1-63 lower case letters, digits or '-', starting with a letter or digit" }),
@@ -97,6 +154,10 @@ export const environmentSchema = z.strictObject({
   logoutUrl: z.url({ protocol: /^https$/, error: "must be an https URL" }).optional(),
   /** How the sync reaches the Mimecast API. */
   mimecastApi: mimecastApiSchema.default(() => mimecastApiSchema.parse({})),
+  /** The identity provider; Entra ID with the app managed here by default. */
+  identityProvider: identityProviderSchema,
+  /** Terraform state backend. @default local */
+  backend: backendSchema,
 }).superRefine((env, ctx) => {
   if (env.certificateRenewBeforeDays >= env.certificateLifetimeDays) {
     ctx.addIssue({ code: "custom", path: ["certificateRenewBeforeDays"], message: `must be less than certificateLifetimeDays (${env.certificateLifetimeDays})` });

@@ -1,6 +1,6 @@
 // The Entra ID enterprise app for Mimecast: gallery template -> SAML service principal ->
 // identifier, reply URLs, signing certificate. Knows nothing of HTTP or of Mimecast's API.
-import { Fn, Token } from "cdktf";
+import { Fn, ITerraformDependable, Token } from "cdktf";
 import { Construct } from "constructs";
 import { ApplicationFromTemplate } from "@cdktf/provider-azuread/lib/application-from-template";
 import { ApplicationIdentifierUri } from "@cdktf/provider-azuread/lib/application-identifier-uri";
@@ -67,6 +67,8 @@ export class MimecastEnterpriseApp extends Construct {
   public readonly servicePrincipal: ServicePrincipal;
   /** The signing certificate, for resources that must follow its rotation. */
   public readonly signingCertificate: ServicePrincipalTokenSigningCertificate;
+  /** Everything a dependant (the Mimecast sync) must wait for: SAML mode, identifier, reply URLs, certificate. */
+  public readonly samlResources: ITerraformDependable[];
 
   constructor(scope: Construct, id: string, props: MimecastEnterpriseAppProps) {
     super(scope, id);
@@ -103,12 +105,12 @@ export class MimecastEnterpriseApp extends Construct {
     });
 
     // An identifier on an unverified domain is refused until the app is in SAML mode (azuread #797).
-    new ApplicationIdentifierUri(this, "identifier", {
+    const identifier = new ApplicationIdentifierUri(this, "identifier", {
       applicationId: app.applicationId,
       identifierUri: this.mimecastEntityId,
       dependsOn: [this.servicePrincipal],
     });
-    new ApplicationRedirectUris(this, "reply-urls", {
+    const replyUrls = new ApplicationRedirectUris(this, "reply-urls", {
       applicationId: app.applicationId,
       type: "Web",
       redirectUris: this.replyUrls,
@@ -123,6 +125,7 @@ export class MimecastEnterpriseApp extends Construct {
       lifecycle: { createBeforeDestroy: true },
     });
 
+    this.samlResources = [this.servicePrincipal, identifier, replyUrls, this.signingCertificate];
     this.clientId = registration.clientId;
     this.servicePrincipalObjectId = this.servicePrincipal.objectId;
     this.certificateThumbprint = this.signingCertificate.thumbprint;

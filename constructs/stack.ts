@@ -1,12 +1,14 @@
-// One Terraform stack per environment: providers, backend, the Entra app, and the outputs
-// pipelines and reviewers read.
-import { LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+// One Terraform stack per environment: backend, providers, the Entra app, the Mimecast profile
+// sync, and the outputs pipelines and reviewers read.
+import { AzurermBackend, CloudBackend, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { EnvironmentConfig } from "./config";
 import { MimecastEnterpriseApp } from "./entra-app";
 import { serviceProvider } from "./endpoints";
+import { MimecastProfileSync } from "./profile-sync";
+import { specFromEnvironment } from "./sync-spec";
 
 export interface MimecastSsoStackProps {
   /** The validated environment from the config file. */
@@ -17,43 +19,79 @@ export interface MimecastSsoStackProps {
    * @default "../../../terraform.<name>.tfstate" (the project root)
    */
   readonly localStatePath?: string;
+  /** The bundled sync CLI. @default dist/mimecast-sso.js */
+  readonly cliBundle?: string;
 }
 
 export class MimecastSsoStack extends TerraformStack {
-  public readonly enterpriseApp: MimecastEnterpriseApp;
+  /** The Entra app, when this project manages it. */
+  public readonly enterpriseApp?: MimecastEnterpriseApp;
+  public readonly profileSync: MimecastProfileSync;
 
   constructor(scope: Construct, props: MimecastSsoStackProps) {
     const env = props.environment;
     super(scope, env.name);
-
-    new LocalBackend(this, { path: props.localStatePath ?? `../../../terraform.${env.name}.tfstate` });
-    // Credentials come from ARM_* / OIDC variables at plan time, never from config or synth output.
-    new AzureadProvider(this, "azuread", { tenantId: env.tenantId });
-    new TimeProvider(this, "time", {});
-
-    const sp = serviceProvider(env.region, env.accountCode);
-    this.enterpriseApp = new MimecastEnterpriseApp(this, "entra", {
-      tenantId: env.tenantId,
-      accountCode: env.accountCode,
-      region: env.region,
-      displayName: env.appDisplayName,
-      galleryTemplateName: env.galleryTemplateName,
-      notificationEmails: env.notificationEmails,
-      samlApplications: env.samlApplications,
-      certificateLifetimeDays: env.certificateLifetimeDays,
-      certificateRenewBeforeDays: env.certificateRenewBeforeDays,
-    });
-
-    const app = this.enterpriseApp;
+    this.backend(env, props.localStatePath);
     const out = (id: string, value: string | string[], description: string) => new TerraformOutput(this, id, { value, description });
-    out("metadata_url", app.metadataUrl, "App Federation Metadata URL that Mimecast imports");
-    out("entra_entity_id", app.entraEntityId, "Entra ID SAML issuer (entity ID) for the tenant");
-    out("entra_saml_sso_url", app.samlSsoUrl, "Entra ID SAML single sign-on URL for the tenant");
-    out("application_client_id", app.clientId, "Application (client) id of the Mimecast app registration");
-    out("service_principal_object_id", app.servicePrincipalObjectId, "Object id of the Mimecast enterprise app");
-    out("signing_certificate_thumbprint", app.certificateThumbprint, "Thumbprint of the SAML signing certificate");
-    out("mimecast_entity_id", app.mimecastEntityId, "Identifier (entity ID) of Mimecast on the Entra app");
-    out("mimecast_reply_urls", app.replyUrls, "Reply URLs (ACS) of Mimecast on the Entra app; the first is the default");
-    out("mimecast_sign_on_url", sp.signOnUrl, "Sign-on URL (Mimecast regional login page)");
+
+    let metadataUrl: string;
+    if (env.identityProvider.manageApp) {
+      // Credentials come from ARM_* / OIDC variables at plan time, never from config or synth output.
+      new AzureadProvider(this, "azuread", { tenantId: env.tenantId });
+      new TimeProvider(this, "time", {});
+      const app = new MimecastEnterpriseApp(this, "entra", {
+        tenantId: env.tenantId,
+        accountCode: env.accountCode,
+        region: env.region,
+        displayName: env.appDisplayName,
+        galleryTemplateName: env.galleryTemplateName,
+        notificationEmails: env.notificationEmails,
+        samlApplications: env.samlApplications,
+        certificateLifetimeDays: env.certificateLifetimeDays,
+        certificateRenewBeforeDays: env.certificateRenewBeforeDays,
+      });
+      this.enterpriseApp = app;
+      metadataUrl = app.metadataUrl;
+      out("entra_entity_id", app.entraEntityId, "Entra ID SAML issuer (entity ID) for the tenant");
+      out("entra_saml_sso_url", app.samlSsoUrl, "Entra ID SAML single sign-on URL for the tenant");
+      out("application_client_id", app.clientId, "Application (client) id of the Mimecast app registration");
+      out("service_principal_object_id", app.servicePrincipalObjectId, "Object id of the Mimecast enterprise app");
+      out("signing_certificate_thumbprint", app.certificateThumbprint, "Thumbprint of the SAML signing certificate");
+      out("mimecast_entity_id", app.mimecastEntityId, "Identifier (entity ID) of Mimecast on the Entra app");
+      out("mimecast_reply_urls", app.replyUrls, "Reply URLs (ACS) of Mimecast on the Entra app; the first is the default");
+      out("mimecast_sign_on_url", serviceProvider(env.region, env.accountCode).signOnUrl, "Sign-on URL (Mimecast regional login page)");
+    } else {
+      metadataUrl = env.identityProvider.metadataUrl!;
+    }
+    out("metadata_url", metadataUrl, "App Federation Metadata URL that Mimecast imports");
+
+    // Construct id "mimecast" is part of the Terraform address of the sync resource: keep it.
+    this.profileSync = new MimecastProfileSync(this, "mimecast", {
+      spec: specFromEnvironment(env, metadataUrl),
+      dependsOn: this.enterpriseApp?.samlResources,
+      // A rotated certificate changes the metadata: let Mimecast re-import it.
+      extraTriggers: this.enterpriseApp ? { certificate_thumbprint: this.enterpriseApp.certificateThumbprint } : undefined,
+      driftCheck: env.mimecastApi.driftCheck,
+      cliBundle: props.cliBundle,
+    });
+  }
+
+  private backend(env: EnvironmentConfig, localStatePath: string | undefined): void {
+    const b = env.backend;
+    if (b.type === "azurerm") {
+      new AzurermBackend(this, {
+        resourceGroupName: b.resourceGroupName,
+        storageAccountName: b.storageAccountName,
+        containerName: b.containerName,
+        key: b.key ?? `mimecast-sso/${env.name}.tfstate`,
+        subscriptionId: b.subscriptionId,
+        useOidc: b.useOidc,
+        useAzureadAuth: true,
+      });
+    } else if (b.type === "cloud") {
+      new CloudBackend(this, { organization: b.organization, hostname: b.hostname, workspaces: new NamedCloudWorkspace(b.workspace) });
+    } else {
+      new LocalBackend(this, { path: localStatePath ?? `../../../terraform.${env.name}.tfstate` });
+    }
   }
 }

@@ -19,8 +19,11 @@ export interface StackFacts {
   certificateRotationDays?: number;
   preventDestroy?: boolean;
   outputs: Record<string, unknown>;
-  /** Desired Mimecast authentication profile, when the stack syncs one. */
-  mimecastProfile?: Record<string, unknown>;
+  tenantId?: string;
+  backend?: string;
+  /** Desired Mimecast authentication profile, as the sync resource records it. */
+  mimecastProfile?: { name?: string; applications?: string[]; provider?: string; metadataUrl?: string };
+  driftCheck: boolean;
 }
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -57,7 +60,12 @@ export function stackFacts(environment: string, doc: Json): StackFacts {
     certificateRotationDays: rotation?.rotation_days,
     preventDestroy: sp?.lifecycle?.prevent_destroy,
     outputs,
-    mimecastProfile: sync?.input?.profile,
+    tenantId: only(doc.provider?.azuread)?.tenant_id ?? (Array.isArray(doc.provider?.azuread) ? doc.provider.azuread[0]?.tenant_id : undefined),
+    backend: Object.keys(doc.terraform?.backend ?? {})[0] ?? (doc.terraform?.cloud ? "cloud" : undefined),
+    mimecastProfile: sync?.input
+      ? { name: sync.input.profile, applications: sync.input.applications, provider: sync.input.provider, metadataUrl: sync.input.metadata_url }
+      : undefined,
+    driftCheck: Boolean(doc.check),
   };
 }
 
@@ -94,6 +102,11 @@ export function describeStack(f: StackFacts): string {
     `  Signing certificate    notifications to ${(f.notificationEmails ?? []).join(", ")}; renewed every ${f.certificateRotationDays ?? "-"} days`,
     `  Metadata URL           ${readable(f.outputs.metadata_url)}`,
   ];
-  if (f.mimecastProfile) lines.push(`  Mimecast profile       ${JSON.stringify(f.mimecastProfile)}`);
+  if (f.mimecastProfile) {
+    const p = f.mimecastProfile;
+    lines.push(
+      `  Mimecast profile       "${p.name}": enforce SAML for ${(p.applications ?? []).join(", ")}; provider ${p.provider}; synced on deploy${f.driftCheck ? ", drift checked at plan" : ""}`,
+    );
+  }
   return lines.join("\n");
 }

@@ -1,0 +1,65 @@
+// The sync spec: the contract between the stack and the sync CLI. Everything the CLI needs for one
+// environment, as JSON, with secrets referenced by env var NAME only. Pure: no cdktf, no HTTP.
+import { z } from "zod";
+import { EnvironmentConfig, mimecastApiSchema } from "./config";
+import { MIMECAST_APPLICATIONS, MIMECAST_REGIONS, entraIssuer, entraSamlSsoUrl } from "./endpoints";
+
+/** Bad spec input (from a file, env var or Terraform query). */
+export class SyncSpecError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "SyncSpecError";
+  }
+}
+
+export const syncSpecSchema = z.strictObject({
+  environment: z.string().min(1),
+  accountCode: z.string().regex(/^[A-Z0-9]{4,16}$/, { error: "must be upper case letters and digits" }),
+  region: z.enum(MIMECAST_REGIONS),
+  profileName: z.string().min(1),
+  applications: z.array(z.enum(MIMECAST_APPLICATIONS)).min(1),
+  provider: z.enum(["azure", "other"]),
+  metadataUrl: z.string().optional(),
+  issuer: z.string().optional(),
+  loginUrl: z.string().optional(),
+  certificate: z.string().optional(),
+  logoutUrl: z.string().optional(),
+  /** What the metadata must declare (Entra: the tenant's issuer and SAML endpoint). */
+  expectedEntityId: z.string().optional(),
+  expectedSsoUrl: z.string().optional(),
+  api: mimecastApiSchema,
+});
+export type SyncSpec = z.output<typeof syncSpecSchema>;
+
+/** Spec for an Entra environment, given the app's metadata URL (a literal or a Terraform token). */
+export function specFromEnvironment(env: EnvironmentConfig, metadataUrl: string): SyncSpec {
+  return {
+    environment: env.name,
+    accountCode: env.accountCode,
+    region: env.region,
+    profileName: env.authenticationProfileName,
+    applications: [...env.samlApplications],
+    provider: "azure",
+    metadataUrl,
+    logoutUrl: env.logoutUrl,
+    expectedEntityId: entraIssuer(env.tenantId),
+    expectedSsoUrl: entraSamlSsoUrl(env.tenantId),
+    api: env.mimecastApi,
+  };
+}
+
+export function parseSpec(json: string, source: string): SyncSpec {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (e) {
+    throw new SyncSpecError(`${source}: the sync spec is not valid JSON (${(e as Error).message})`);
+  }
+  const result = syncSpecSchema.safeParse(raw);
+  if (!result.success) {
+    const issue = result.error.issues[0];
+    throw new SyncSpecError(`${source}: sync spec field ${issue.path.join(".") || "(top)"} ${issue.message}`);
+  }
+  return result.data;
+}
+
