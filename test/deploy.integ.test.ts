@@ -1,0 +1,90 @@
+// Real `cdktf deploy` of the Mimecast side against the loopback emulator. The stack uses only
+// Terraform built-ins (terraform_data + local-exec), so terraform needs no provider download.
+import * as fs from "fs";
+import * as path from "path";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator";
+import { CDKTF, run, scratchProject, terraformMissing } from "./tf-helpers";
+import { TENANT } from "./helpers";
+
+const missing = terraformMissing();
+if (missing) console.warn(`SKIPPED deploy.integ.test.ts: ${missing}; real deploys need a terraform binary`);
+const describeIfTerraform = missing ? describe.skip : describe;
+
+describeIfTerraform("cdktf deploy of the Mimecast side (real terraform, loopback emulator)", () => {
+  let emu: MimecastEmulator;
+  beforeAll(async () => {
+    emu = await MimecastEmulator.start({ ttlMs: 300_000 });
+  });
+  afterAll(() => emu.stop());
+
+  const environment = (applications: string[]) => ({
+    name: "demo-eu",
+    tenantId: TENANT,
+    notificationEmails: ["id@contoso.example"],
+    accountCode: DEMO_ACCOUNT.accountCode,
+    region: "eu",
+    samlApplications: applications,
+    identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
+    mimecastApi: { baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+  });
+  const env = { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret };
+  const writes = () => emu.apiCalls().filter((c) => /create|update/.test(c.path)).length;
+
+  it("deploys, plans no change, and re-syncs exactly once when a desired setting changes", async () => {
+    const { dir, configFile } = scratchProject({ environments: [environment(["personalPortal"])] });
+
+    const first = await run(CDKTF, ["deploy", "demo-eu", "--auto-approve"], { cwd: dir, env: { ...env, SSO_CONFIG: configFile } });
+    expect(first.code).toBe(0);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "Azure AD SSO")).toMatchObject({
+      enforceSamlPersonalPortal: true,
+      enforceSamlAdminConsole: false,
+      samlProvider: "azure",
+      metadataUrl: emu.metadataUrl(TENANT),
+      monitorMetadataUrl: true,
+      allowSingleSignOn: true,
+      usePasswordProtectedContext: false,
+      useIntegratedAuthenticationContext: false,
+    });
+    expect(writes()).toBe(1);
+    expect(fs.existsSync(path.join(dir, "terraform.demo-eu.tfstate"))).toBe(true);
+
+    // The same config again: terraform sees nothing to do, so nothing reaches Mimecast.
+    const stackDir = path.join(dir, "cdktf.out", "stacks", "demo-eu");
+    const plan = await run("terraform", ["plan", "-detailed-exitcode", "-input=false", "-no-color"], { cwd: stackDir, env });
+    expect(plan.stdout).toContain("No changes");
+    expect(plan.code).toBe(0);
+    const callsBefore = emu.apiCalls().length;
+    const again = await run(CDKTF, ["deploy", "demo-eu", "--auto-approve"], { cwd: dir, env: { ...env, SSO_CONFIG: configFile } });
+    expect(again.code).toBe(0);
+    expect(emu.apiCalls().length).toBe(callsBefore);
+
+    // A changed desired setting: the sync runs once and writes once.
+    fs.writeFileSync(configFile, JSON.stringify({ environments: [environment(["personalPortal", "adminConsole"])] }));
+    const changed = await run(CDKTF, ["deploy", "demo-eu", "--auto-approve"], { cwd: dir, env: { ...env, SSO_CONFIG: configFile } });
+    expect(changed.code).toBe(0);
+    expect(writes()).toBe(2);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "Azure AD SSO")).toMatchObject({ enforceSamlAdminConsole: true });
+    const after = await run("terraform", ["plan", "-detailed-exitcode", "-input=false", "-no-color"], { cwd: stackDir, env });
+    expect(after.code).toBe(0);
+
+    // No secret reached the state, the synthesized JSON or the deploy output.
+    const state = fs.readFileSync(path.join(dir, "terraform.demo-eu.tfstate"), "utf8");
+    const json = fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8");
+    for (const text of [state, json, first.stdout, first.stderr, changed.stdout]) expect(text).not.toContain(DEMO_ACCOUNT.clientSecret);
+  });
+
+  it("a deploy where the profile operation is unavailable fails, and says what to do by hand", async () => {
+    const closed = await MimecastEmulator.start({ ttlMs: 300_000, offerProfileContract: false });
+    try {
+      const cfg = environment(["personalPortal"]);
+      cfg.mimecastApi.baseUrl = closed.url;
+      const { dir, configFile } = scratchProject({ environments: [cfg] });
+      const r = await run(CDKTF, ["deploy", "demo-eu", "--auto-approve"], { cwd: dir, env: { ...env, SSO_CONFIG: configFile } });
+      expect(r.code).not.toBe(0);
+      expect(r.stdout + r.stderr).toContain("NOT SYNCED (fail closed)");
+      expect(r.stdout + r.stderr).toContain("Enforce SAML Authentication for Mimecast Personal Portal");
+    } finally {
+      await closed.stop();
+    }
+  });
+});

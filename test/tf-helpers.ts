@@ -1,0 +1,72 @@
+// Helpers for tests that run terraform / cdktf / the commands a stack names, for real.
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+
+export const ROOT = path.join(__dirname, "..");
+
+/** Why terraform tests cannot run here, or undefined when they can. */
+export function terraformMissing(): string | undefined {
+  const r = spawnSync("terraform", ["version"], { encoding: "utf8", env: { ...process.env, TF_CLI_CONFIG_FILE: emptyCliConfig() } });
+  return r.status === 0 ? undefined : "terraform is not on the PATH";
+}
+
+let cliConfig: string | undefined;
+/** An empty terraform CLI config, so the machine's missing one does not print warnings. */
+export function emptyCliConfig(): string {
+  if (!cliConfig) {
+    cliConfig = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "tfrc-")), "empty.tfrc");
+    fs.writeFileSync(cliConfig, "");
+  }
+  return cliConfig;
+}
+
+export interface RunResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Async, so an emulator in this process keeps answering while the child runs. */
+export function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const env = { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: emptyCliConfig(), TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json"), ...opts.env };
+    const child = spawn(cmd, args, { cwd: opts.cwd, env });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
+    child.on("error", reject);
+    child.on("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** Evaluate a `${...}` Terraform expression with `terraform console` (no providers needed). */
+export async function evalTerraform(expression: string, replacements: Record<string, string> = {}): Promise<string> {
+  let expr = expression.replace(/^\$\{/, "").replace(/\}$/, "");
+  for (const [ref, value] of Object.entries(replacements)) expr = expr.split(`\${${ref}}`).join(value);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-console-"));
+  const r = await run("terraform", ["console"], { cwd: dir, input: `${expr}\n` });
+  if (r.code !== 0) throw new Error(`terraform console failed: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!);
+}
+
+/** A scratch project that runs this repo's main.ts on its own config. */
+export function scratchProject(config: unknown): { dir: string; configFile: string } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-project-"));
+  const configFile = path.join(dir, "sso.config.json");
+  fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
+  fs.writeFileSync(
+    path.join(dir, "cdktf.json"),
+    JSON.stringify({ language: "typescript", app: `node -r ${ROOT}/node_modules/ts-node/register/transpile-only ${ROOT}/main.ts`, projectId: "test", sendCrashReports: "false" }),
+  );
+  return { dir, configFile };
+}
+
+export const CDKTF = path.join(ROOT, "node_modules", ".bin", "cdktf");
