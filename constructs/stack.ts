@@ -1,12 +1,12 @@
 // One Terraform stack per environment: backend, providers, the Entra app, the Mimecast profile
 // sync, and the outputs pipelines and reviewers read.
-import { AzurermBackend, CloudBackend, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack } from "cdktf";
+import { AzurermBackend, CloudBackend, Fn, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { EnvironmentConfig } from "./config";
 import { MimecastEnterpriseApp } from "./entra-app";
-import { serviceProvider } from "./endpoints";
+import { entraFederationMetadataUrl, serviceProvider } from "./endpoints";
 import { MimecastProfileSync } from "./profile-sync";
 import { specFromEnvironment } from "./sync-spec";
 
@@ -51,7 +51,9 @@ export class MimecastSsoStack extends TerraformStack {
         certificateRenewBeforeDays: env.certificateRenewBeforeDays,
       });
       this.enterpriseApp = app;
-      metadataUrl = app.metadataUrl;
+      // format() rather than "${...}" inside a string: the spec goes through jsonencode(), and
+      // cdktf warns (rightly) about interpolation nested in function arguments.
+      metadataUrl = Fn.format(entraFederationMetadataUrl(env.tenantId, "%s"), [app.clientId]);
       out("entra_entity_id", app.entraEntityId, "Entra ID SAML issuer (entity ID) for the tenant");
       out("entra_saml_sso_url", app.samlSsoUrl, "Entra ID SAML single sign-on URL for the tenant");
       out("application_client_id", app.clientId, "Application (client) id of the Mimecast app registration");
@@ -63,7 +65,7 @@ export class MimecastSsoStack extends TerraformStack {
     } else {
       metadataUrl = env.identityProvider.metadataUrl!;
     }
-    out("metadata_url", metadataUrl, "App Federation Metadata URL that Mimecast imports");
+    out("metadata_url", this.enterpriseApp?.metadataUrl ?? metadataUrl, "App Federation Metadata URL that Mimecast imports");
 
     // Construct id "mimecast" is part of the Terraform address of the sync resource: keep it.
     this.profileSync = new MimecastProfileSync(this, "mimecast", {

@@ -85,7 +85,9 @@ export function readStacks(outdir: string): Map<string, StackFacts> {
 export function readable(value: unknown): string {
   if (value === undefined) return "-";
   const text = typeof value === "string" ? value : JSON.stringify(value);
-  return text.replace(/\$\{[^}]*?\.([a-z_]+)\}/g, "<$1 after apply>");
+  return text
+    .replace(/\$\{format\("([^"]*)%s([^"]*)", [^)]*?\.([a-z_]+)\)\}/g, "$1<$3 after apply>$2")
+    .replace(/\$\{[^}]*?\.([a-z_]+)\}/g, "<$1 after apply>");
 }
 
 const yesNo = (b: boolean | undefined) => (b === undefined ? "-" : b ? "yes" : "no");

@@ -50,7 +50,8 @@ export function run(cmd: string, args: string[], opts: { cwd: string; env?: Node
 /** Evaluate a `${...}` Terraform expression with `terraform console` (no providers needed). */
 export async function evalTerraform(expression: string, replacements: Record<string, string> = {}): Promise<string> {
   let expr = expression.replace(/^\$\{/, "").replace(/\}$/, "");
-  for (const [ref, value] of Object.entries(replacements)) expr = expr.split(`\${${ref}}`).join(value);
+  // What terraform would know after apply: a reference inside a template, or a bare one.
+  for (const [ref, value] of Object.entries(replacements)) expr = expr.split(`\${${ref}}`).join(value).split(ref).join(JSON.stringify(value));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-console-"));
   const r = await run("terraform", ["console"], { cwd: dir, input: `${expr}\n` });
   if (r.code !== 0) throw new Error(`terraform console failed: ${r.stderr}`);

@@ -1,0 +1,88 @@
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { spawnSync } from "child_process";
+import { Testing } from "cdktf";
+import { parseConfig } from "../constructs/config";
+import { MimecastSsoStack } from "../constructs/stack";
+
+const base = {
+  name: "prod-eu",
+  tenantId: "11111111-2222-4333-8444-555555555555",
+  notificationEmails: ["id@contoso.example"],
+  accountCode: "CEUA12A34",
+  region: "eu",
+};
+const synth = (env: Record<string, unknown>) => {
+  const environment = parseConfig({ environments: [{ ...base, ...env }] }).environments[0];
+  return JSON.parse(Testing.synth(new MimecastSsoStack(Testing.app(), { environment })));
+};
+
+describe("MimecastProfileSync in the stack", () => {
+  it("runs the bundled CLI from the stack's assets after the Entra app, re-running on spec or certificate change", () => {
+    const doc = synth({});
+    const sync: any = Object.values(doc.resource.terraform_data)[0];
+    expect(sync.provisioner[0]["local-exec"].command).toMatch(/^node assets\/mimecast_cli_[0-9A-F]+\/[0-9A-F]+\/mimecast-sso\.js sync --spec-env MIMECAST_SSO_SPEC$/);
+    expect(sync.depends_on.map((d: string) => d.split(".")[0]).sort()).toEqual([
+      "azuread_application_identifier_uri",
+      "azuread_application_redirect_uris",
+      "azuread_service_principal",
+      "azuread_service_principal_token_signing_certificate",
+    ]);
+    expect(sync.triggers_replace.spec_sha256).toMatch(/^\$\{sha256\(jsonencode\(/);
+    expect(sync.triggers_replace.certificate_thumbprint).toMatch(/token_signing_certificate\..*\.thumbprint\}$/);
+    // Only env var NAMES travel in the spec.
+    const spec = sync.provisioner[0]["local-exec"].environment.MIMECAST_SSO_SPEC;
+    expect(spec).toContain('"clientSecretEnv" = "MIMECAST_CLIENT_SECRET"');
+  });
+
+  it("adds the plan-time drift check by default and leaves it out when driftCheck is false", () => {
+    const doc = synth({});
+    expect(doc.terraform.required_providers.external).toBeDefined();
+    const check: any = Object.values(doc.check)[0];
+    expect(check.data.external.mimecast_profile.program.slice(-1)).toEqual(["external"]);
+    const off = synth({ mimecastApi: { driftCheck: false } });
+    expect(off.check).toBeUndefined();
+    expect(off.terraform.required_providers.external).toBeUndefined();
+  });
+
+  it("an app managed elsewhere gives a provider-free stack synced from the configured metadata URL", () => {
+    const url = "https://login.microsoftonline.com/t/federationmetadata/2007-06/federationmetadata.xml?appid=c";
+    const doc = synth({ identityProvider: { type: "entra", manageApp: false, metadataUrl: url }, mimecastApi: { driftCheck: false } });
+    expect(doc.resource.azuread_service_principal).toBeUndefined();
+    expect(doc.terraform.required_providers).toBeUndefined();
+    expect(doc.output.metadata_url.value).toBe(url);
+  });
+
+  it("uses the configured remote backend", () => {
+    const az = synth({ backend: { type: "azurerm", resourceGroupName: "rg-tfstate", storageAccountName: "sttfstate01", containerName: "tfstate" } });
+    expect(az.terraform.backend.azurerm).toEqual({
+      resource_group_name: "rg-tfstate",
+      storage_account_name: "sttfstate01",
+      container_name: "tfstate",
+      key: "mimecast-sso/prod-eu.tfstate",
+      use_oidc: true,
+      use_azuread_auth: true,
+    });
+    const cloud = synth({ backend: { type: "cloud", organization: "contoso", workspace: "mimecast-sso-prod-eu" } });
+    expect(cloud.terraform.cloud).toMatchObject({ organization: "contoso", workspaces: { name: "mimecast-sso-prod-eu" } });
+  });
+});
+
+describe("deterministic synth", () => {
+  it("two synths of the same config are byte-identical and free of absolute paths", () => {
+    const root = path.join(__dirname, "..");
+    const outs = [0, 1].map(() => {
+      const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-det-"));
+      const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], { cwd: root, env: { ...process.env, CDKTF_OUTDIR: outdir }, encoding: "utf8" });
+      expect(r.status).toBe(0);
+      return outdir;
+    });
+    for (const env of ["contoso-eu", "contoso-us"]) {
+      const [a, b] = outs.map((o) => fs.readFileSync(path.join(o, "stacks", env, "cdk.tf.json"), "utf8"));
+      expect(a).toBe(b);
+      expect(a).not.toContain(root);
+      expect(a).not.toContain(os.tmpdir());
+    }
+  });
+});

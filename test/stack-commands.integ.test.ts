@@ -1,0 +1,96 @@
+// The full Entra stack cannot be initialised here (no azuread provider download), so we run the
+// commands its cdk.tf.json names, from the stack directory, exactly as terraform would.
+import * as fs from "fs";
+import * as path from "path";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator";
+import { consoleProfile, TENANT } from "./helpers";
+import { ROOT, evalTerraform, run, scratchProject, terraformMissing } from "./tf-helpers";
+
+const missing = terraformMissing();
+if (missing) console.warn(`SKIPPED stack-commands.integ.test.ts: ${missing}; it evaluates jsonencode() with terraform console`);
+const describeIfTerraform = missing ? describe.skip : describe;
+const CLIENT_ID = "0a0b0c0d-1111-4222-8333-444455556666";
+
+describeIfTerraform("commands named by the synthesized Entra stack", () => {
+  let emu: MimecastEmulator;
+  let stackDir: string;
+  let doc: any;
+  const creds = { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret };
+
+  beforeAll(async () => {
+    emu = await MimecastEmulator.start({ ttlMs: 300_000 });
+    const { dir, configFile } = scratchProject({
+      environments: [
+        {
+          name: "entra-eu",
+          tenantId: TENANT,
+          notificationEmails: ["id@contoso.example"],
+          accountCode: DEMO_ACCOUNT.accountCode,
+          region: "eu",
+          samlApplications: ["personalPortal", "endUserApps"],
+          // The metadata URL is Entra's real one (login.microsoftonline.com): never fetched in tests.
+          mimecastApi: { baseUrl: emu.url, verifyMetadata: false },
+        },
+      ],
+    });
+    const synth = await run(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "main.ts")], {
+      cwd: ROOT,
+      env: { SSO_CONFIG: configFile, CDKTF_OUTDIR: path.join(dir, "cdktf.out") },
+    });
+    expect(synth.code).toBe(0);
+    stackDir = path.join(dir, "cdktf.out", "stacks", "entra-eu");
+    doc = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
+  });
+  afterAll(() => emu.stop());
+
+  const clientIdRef = () => `data.azuread_application.${Object.keys(doc.data.azuread_application)[0]}.client_id`;
+
+  it("the local-exec provisioner, run from the stack directory, syncs the profile", async () => {
+    emu.setProfile(DEMO_ACCOUNT.accountCode, consoleProfile("Azure AD SSO"));
+    const sync: any = Object.values(doc.resource.terraform_data)[0];
+    const { command, environment } = sync.provisioner[0]["local-exec"];
+    const specEnv: Record<string, string> = {};
+    for (const [k, v] of Object.entries<string>(environment)) specEnv[k] = await evalTerraform(v, { [clientIdRef()]: CLIENT_ID });
+    const [program, ...args] = command.split(" ");
+    expect(program).toBe("node");
+    expect(fs.existsSync(path.join(stackDir, args[0]))).toBe(true);
+    const r = await run(program, args, { cwd: stackDir, env: { ...creds, ...specEnv } });
+    expect(r.stderr).not.toContain(DEMO_ACCOUNT.clientSecret);
+    expect(r.code).toBe(0);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "Azure AD SSO")).toMatchObject({
+      enforceSamlPersonalPortal: true,
+      enforceSamlEndUserApps: true,
+      enforceSamlAdminConsole: false,
+      metadataUrl: `https://login.microsoftonline.com/${TENANT}/federationmetadata/2007-06/federationmetadata.xml?appid=${CLIENT_ID}`,
+      sessionTimeoutMinutes: 480,
+    });
+    // Idempotent: the same command again writes nothing.
+    const writesBefore = emu.apiCalls().filter((c) => c.path.includes("update")).length;
+    expect((await run(program, args, { cwd: stackDir, env: { ...creds, ...specEnv } })).code).toBe(0);
+    expect(emu.apiCalls().filter((c) => c.path.includes("update")).length).toBe(writesBefore);
+  });
+
+  it("the check block's external program prints the flat map the assertion reads, in sync and drifted", async () => {
+    const check: any = Object.values(doc.check)[0];
+    const ext = check.data.external.mimecast_profile;
+    const query = { spec: await evalTerraform(ext.query.spec, { [clientIdRef()]: CLIENT_ID }) };
+    const [program, ...args] = ext.program;
+    const ask = async () => {
+      const r = await run(program, args, { cwd: stackDir, env: creds, input: JSON.stringify(query) });
+      expect(r.code).toBe(0);
+      const result = JSON.parse(r.stdout);
+      expect(Object.values(result).every((v) => typeof v === "string")).toBe(true);
+      return result;
+    };
+    // The assertion is `result.in_sync == "true"`, its message `result.summary`.
+    expect(check.assert[0].condition).toBe('${data.external.mimecast_profile.result.in_sync == "true"}');
+    const inSync = await ask();
+    expect(inSync).toMatchObject({ status: "in_sync", in_sync: "true" });
+
+    const p = emu.profile(DEMO_ACCOUNT.accountCode, "Azure AD SSO")!;
+    emu.setProfile(DEMO_ACCOUNT.accountCode, { ...p, enforceSamlPersonalPortal: false, useIntegratedAuthenticationContext: true });
+    const drifted = await ask();
+    expect(drifted).toMatchObject({ status: "drifted", in_sync: "false", drifted_fields: "enforceSamlPersonalPortal,useIntegratedAuthenticationContext" });
+    expect(drifted.summary).toContain("enforceSamlPersonalPortal is false, want true");
+  });
+});
