@@ -1,0 +1,205 @@
+// `npm run review -- --base <dir|git-ref>`: what an SSO pull request changes, with risk flags,
+// as Markdown for a PR comment. Compares synthesized stacks, so it reviews what Terraform gets.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parseArgs } from "util";
+import { APPLICATION_LABELS, MimecastApplication } from "../constructs/endpoints";
+import { StackFacts, readStacks, readable } from "./stack-facts";
+
+export type Risk = "HIGH" | "MEDIUM" | "LOW";
+
+export interface Change {
+  readonly environment: string;
+  readonly property: string;
+  readonly before: string;
+  readonly after: string;
+  readonly risk: Risk;
+  readonly note: string;
+}
+
+const fmt = (v: unknown): string => (v === undefined || v === null ? "-" : Array.isArray(v) ? v.map((x) => readable(x)).join(", ") || "-" : readable(v));
+const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+const label = (a: string) => APPLICATION_LABELS[a as MimecastApplication] ?? a;
+
+interface Rule {
+  property: string;
+  get: (f: StackFacts) => unknown;
+  judge: (before: unknown, after: unknown) => { risk: Risk; note: string };
+}
+
+const flat = (risk: Risk, note: string) => () => ({ risk, note });
+
+const RULES: Rule[] = [
+  { property: "Entra tenant", get: (f) => f.tenantId, judge: flat("HIGH", "the app moves to another tenant: a new app, new metadata, every login changes") },
+  {
+    property: "visible to users",
+    get: (f) => f.visibleToUsers,
+    judge: (_b, a) => (a ? { risk: "HIGH", note: "app becomes visible to users in MyApps" } : { risk: "LOW", note: "app hidden from MyApps" }),
+  },
+  {
+    property: "assignment required",
+    get: (f) => f.assignmentRequired,
+    judge: (_b, a) => (a ? { risk: "HIGH", note: "assignment becomes required: users without an assignment can no longer sign in" } : { risk: "MEDIUM", note: "assignment no longer required: every user of the tenant can sign in" }),
+  },
+  {
+    property: "enabled for sign-in",
+    get: (f) => f.enabledForSignIn,
+    judge: (_b, a) => (a ? { risk: "MEDIUM", note: "sign-in enabled" } : { risk: "HIGH", note: "sign-in disabled: nobody can log in to Mimecast through Entra" }),
+  },
+  { property: "single sign-on mode", get: (f) => f.singleSignOnMode, judge: flat("HIGH", "SSO mode changed") },
+  { property: "gallery template", get: (f) => f.galleryTemplate, judge: flat("HIGH", "template changed: the app is replaced") },
+  { property: "identifier (entity ID)", get: (f) => f.identifier, judge: flat("HIGH", "entity ID changed: Mimecast and Entra must agree or SAML fails") },
+  {
+    property: "reply URLs",
+    get: (f) => f.replyUrls,
+    judge: (b, a) =>
+      ((b as string[]) ?? []).some((u) => !((a as string[]) ?? []).includes(u))
+        ? { risk: "HIGH", note: "a reply URL is removed: logins that post to it fail" }
+        : { risk: "MEDIUM", note: "reply URL added" },
+  },
+  { property: "sign-on URL", get: (f) => f.signOnUrl, judge: flat("LOW", "sign-on URL changed") },
+  { property: "metadata URL", get: (f) => f.outputs.metadata_url, judge: flat("HIGH", "metadata URL changed: Mimecast re-imports the IdP") },
+  { property: "signing certificate", get: (f) => [f.certificateEndDate, f.certificateRotationDays], judge: flat("MEDIUM", "certificate replaced on the next apply; Mimecast re-reads the metadata") },
+  { property: "notification emails", get: (f) => f.notificationEmails, judge: flat("LOW", "certificate expiry notifications go elsewhere") },
+  { property: "app display name", get: (f) => f.appDisplayName, judge: flat("LOW", "display name changed") },
+  {
+    property: "prevent destroy",
+    get: (f) => f.preventDestroy,
+    judge: (_b, a) => (a ? { risk: "LOW", note: "destroy protection on" } : { risk: "HIGH", note: "destroy protection removed: the SSO app can be deleted" }),
+  },
+  { property: "Mimecast profile", get: (f) => f.mimecastProfile?.name, judge: flat("HIGH", "a different authentication profile is synced") },
+  { property: "Mimecast provider", get: (f) => f.mimecastProfile?.provider, judge: flat("HIGH", "identity provider type changed") },
+  { property: "plan-time drift check", get: (f) => f.driftCheck, judge: (_b, a) => (a ? { risk: "LOW", note: "drift check on" } : { risk: "LOW", note: "drift check off" }) },
+  { property: "state backend", get: (f) => f.backend, judge: flat("MEDIUM", "state moves: migrate it (terraform init -migrate-state) before apply") },
+];
+
+/** Every SSO-relevant difference between two sets of stacks. */
+export function compareStacks(before: Map<string, StackFacts>, after: Map<string, StackFacts>): Change[] {
+  const changes: Change[] = [];
+  const names = [...new Set([...before.keys(), ...after.keys()])].sort();
+  for (const env of names) {
+    const b = before.get(env);
+    const a = after.get(env);
+    if (!b || !a) {
+      changes.push(
+        b
+          ? { environment: env, property: "environment", before: "present", after: "removed", risk: "HIGH", note: "environment removed: its Entra app would be destroyed (prevent_destroy refuses) and its profile no longer synced" }
+          : { environment: env, property: "environment", before: "-", after: "added", risk: "MEDIUM", note: "environment added: a new Entra app and Mimecast profile sync" },
+      );
+      continue;
+    }
+    for (const rule of RULES) {
+      const x = rule.get(b);
+      const y = rule.get(a);
+      if (same(x, y)) continue;
+      changes.push({ environment: env, property: rule.property, before: fmt(x), after: fmt(y), ...rule.judge(x, y) });
+    }
+    // Per application, so "SAML no longer enforced for Administration Console" reads as such.
+    const ba = b.mimecastProfile?.applications ?? [];
+    const aa = a.mimecastProfile?.applications ?? [];
+    for (const app of ba.filter((x) => !aa.includes(x))) {
+      changes.push({ environment: env, property: `SAML for ${label(app)}`, before: "enforced", after: "not enforced", risk: "HIGH", note: `SAML no longer enforced for ${label(app)}` });
+    }
+    for (const app of aa.filter((x) => !ba.includes(x))) {
+      changes.push({ environment: env, property: `SAML for ${label(app)}`, before: "not enforced", after: "enforced", risk: "MEDIUM", note: `SAML enforced for ${label(app)}: its users must sign in through the IdP` });
+    }
+  }
+  return changes;
+}
+
+const RISK_ORDER: Record<Risk, number> = { HIGH: 0, MEDIUM: 1, LOW: 2 };
+
+export function renderMarkdown(changes: Change[]): string {
+  if (changes.length === 0) return "**Mimecast SSO review:** no SSO-relevant changes.";
+  const counts = (["HIGH", "MEDIUM", "LOW"] as Risk[]).map((r) => `${changes.filter((c) => c.risk === r).length} ${r.toLowerCase()}`).join(", ");
+  const out = [`## Mimecast SSO review`, "", `${changes.length} change(s): ${counts} risk.`, ""];
+  const esc = (s: string) => s.replace(/\|/g, "\\|");
+  for (const env of [...new Set(changes.map((c) => c.environment))]) {
+    out.push(`### ${env}`, "", "| risk | property | before | after | why it matters |", "|---|---|---|---|---|");
+    for (const c of changes.filter((x) => x.environment === env).sort((x, y) => RISK_ORDER[x.risk] - RISK_ORDER[y.risk])) {
+      out.push(`| ${c.risk === "HIGH" ? "**HIGH**" : c.risk} | ${esc(c.property)} | ${esc(c.before)} | ${esc(c.after)} | ${esc(c.note)} |`);
+    }
+    out.push("");
+  }
+  return out.join("\n").trimEnd();
+}
+
+const ROOT = path.resolve(__dirname, "..");
+
+function synth(projectDir: string, outdir: string): void {
+  const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], {
+    cwd: projectDir,
+    env: { ...process.env, CDKTF_OUTDIR: outdir, TS_NODE_PROJECT: path.join(projectDir, "tsconfig.json") },
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`synth of ${projectDir} failed:\n${r.stderr.trim()}`);
+}
+
+/** Stacks of a base given as a cdktf.out directory, a project directory, or a git ref. */
+function baseStacks(base: string, tmp: string): Map<string, StackFacts> {
+  const dir = path.resolve(base);
+  if (fs.existsSync(path.join(dir, "stacks"))) return readStacks(dir);
+  if (fs.existsSync(path.join(dir, "cdktf.out", "stacks"))) return readStacks(path.join(dir, "cdktf.out"));
+  const ok = spawnSync("git", ["rev-parse", "--verify", "--quiet", `${base}^{commit}`], { cwd: ROOT, encoding: "utf8" });
+  if (ok.status !== 0) throw new Error(`--base ${base}: neither a directory with synthesized stacks nor a git ref`);
+  const tree = path.join(tmp, "base");
+  const add = spawnSync("git", ["worktree", "add", "--detach", "--quiet", tree, base], { cwd: ROOT, encoding: "utf8" });
+  if (add.status !== 0) throw new Error(`git worktree add ${base} failed: ${add.stderr.trim()}`);
+  try {
+    // The base uses this checkout's installed packages and bundled CLI.
+    fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(tree, "node_modules"), "dir");
+    if (fs.existsSync(path.join(ROOT, "dist"))) fs.symlinkSync(path.join(ROOT, "dist"), path.join(tree, "dist"), "dir");
+    synth(tree, path.join(tmp, "base.out"));
+    return readStacks(path.join(tmp, "base.out"));
+  } finally {
+    spawnSync("git", ["worktree", "remove", "--force", tree], { cwd: ROOT });
+  }
+}
+
+const HELP = `Usage: npm run review -- --base <dir|git-ref> [--head <dir>] [--output <file>]
+
+Synthesizes the working tree (or reads --head, a cdktf.out directory) and the base (a cdktf.out
+directory, a project directory, or a git ref such as origin/main), and prints Markdown for a pull
+request comment: per environment, each SSO-relevant property that changes, old -> new, with a
+risk flag. Exit code 0 (also with changes), 1 on error.`;
+
+export function main(argv: string[]): number {
+  let values: { base?: string; head?: string; output?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({ args: argv, options: { base: { type: "string" }, head: { type: "string" }, output: { type: "string" }, help: { type: "boolean", short: "h" } } }));
+  } catch (e) {
+    console.error(`review: ${(e as Error).message} (see --help)`);
+    return 1;
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (!values.base) {
+    console.error("review: --base is required (a git ref like origin/main, or a directory with synthesized stacks)");
+    return 1;
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sso-review-"));
+  try {
+    const before = baseStacks(values.base, tmp);
+    let after: Map<string, StackFacts>;
+    if (values.head) after = readStacks(fs.existsSync(path.join(values.head, "stacks")) ? values.head : path.join(values.head, "cdktf.out"));
+    else {
+      synth(ROOT, path.join(tmp, "head.out"));
+      after = readStacks(path.join(tmp, "head.out"));
+    }
+    const md = renderMarkdown(compareStacks(before, after));
+    if (values.output) fs.writeFileSync(values.output, `${md}\n`);
+    console.log(md);
+    return 0;
+  } catch (e) {
+    console.error(`review: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,77 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { compareStacks, renderMarkdown } from "../scripts/review";
+import { readStacks } from "../scripts/stack-facts";
+
+const root = path.join(__dirname, "..");
+const example = JSON.parse(fs.readFileSync(path.join(root, "sso.config.json"), "utf8"));
+
+/** Synthesize a config into a fresh cdktf.out and return the directory. */
+function synthOut(config: unknown): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-review-test-"));
+  fs.writeFileSync(path.join(dir, "c.json"), JSON.stringify(config));
+  const outdir = path.join(dir, "cdktf.out");
+  const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], { cwd: root, env: { ...process.env, SSO_CONFIG: path.join(dir, "c.json"), CDKTF_OUTDIR: outdir }, encoding: "utf8" });
+  expect(r.stderr).toBe("");
+  return outdir;
+}
+
+const baseOut = synthOut(example);
+const before = readStacks(baseOut);
+
+function changesFor(mutate: (c: any) => void) {
+  const cfg = structuredClone(example);
+  mutate(cfg);
+  return compareStacks(before, readStacks(synthOut(cfg)));
+}
+
+describe("SSO change review", () => {
+  it("no change says so in one line", () => {
+    const md = renderMarkdown(compareStacks(before, readStacks(synthOut(example))));
+    expect(md).toBe("**Mimecast SSO review:** no SSO-relevant changes.");
+  });
+
+  it.each([
+    ["SAML enforcement removed for an application", (c: any) => (c.environments[0].samlApplications = ["personalPortal", "endUserApps"]), "SAML for Administration Console", "HIGH", "SAML no longer enforced for Administration Console"],
+    ["entity ID changes with the account code", (c: any) => (c.environments[1].accountCode = "CUSB99Z99"), "identifier (entity ID)", "HIGH", "entity ID changed"],
+    ["reply URL removed", (c: any) => (c.environments[0].samlApplications = ["personalPortal"]), "reply URLs", "HIGH", "a reply URL is removed"],
+    ["certificate replaced", (c: any) => (c.environments[1].certificateLifetimeDays = 400), "signing certificate", "MEDIUM", "certificate replaced"],
+    ["metadata URL changes with the tenant", (c: any) => (c.environments[1].tenantId = "12345678-7777-4888-9999-aaaaaaaaaaaa"), "metadata URL", "HIGH", "metadata URL changed"],
+    ["environment added", (c: any) => c.environments.push({ ...c.environments[1], name: "fabrikam-au", region: "au", accountCode: "CAUA1B2" }), "environment", "MEDIUM", "environment added"],
+    ["environment removed", (c: any) => c.environments.pop(), "environment", "HIGH", "environment removed"],
+    ["notification emails", (c: any) => (c.environments[0].notificationEmails = ["new@contoso.example"]), "notification emails", "LOW", "notifications go elsewhere"],
+    ["another authentication profile", (c: any) => (c.environments[0].authenticationProfileName = "SSO v2"), "Mimecast profile", "HIGH", "a different authentication profile"],
+  ])("%s is flagged", (_what, mutate, property, risk, note) => {
+    const changes = changesFor(mutate);
+    const hit = changes.find((c) => c.property === property);
+    expect(hit).toBeDefined();
+    expect(hit!.risk).toBe(risk);
+    expect(hit!.note).toContain(note);
+    expect(renderMarkdown(changes)).toContain(`| ${risk === "HIGH" ? "**HIGH**" : risk} | ${property} |`);
+  });
+
+  it("flags visibility and assignment changes made to the synthesized app", () => {
+    const after = readStacks(baseOut);
+    const f = after.get("contoso-eu")!;
+    after.set("contoso-eu", { ...f, visibleToUsers: true, assignmentRequired: true });
+    const changes = compareStacks(before, after);
+    expect(changes.find((c) => c.property === "visible to users")).toMatchObject({ risk: "HIGH", note: "app becomes visible to users in MyApps", before: "false", after: "true" });
+    expect(changes.find((c) => c.property === "assignment required")).toMatchObject({ risk: "HIGH" });
+  });
+
+  it("the command compares a base directory with the working tree and prints Markdown", () => {
+    const cfg = structuredClone(example);
+    cfg.environments[0].samlApplications = ["personalPortal"];
+    const headOut = synthOut(cfg);
+    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/review.ts", "--base", baseOut, "--head", headOut], { cwd: root, encoding: "utf8" });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain("## Mimecast SSO review");
+    expect(r.stdout).toContain("### contoso-eu");
+    expect(r.stdout).toContain("SAML no longer enforced for End User Applications");
+    const bad = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/review.ts", "--base", "no-such-ref-or-dir"], { cwd: root, encoding: "utf8" });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain("neither a directory with synthesized stacks nor a git ref");
+  });
+});
