@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator";
-import { CDKTF, run, scratchProject, terraformMissing } from "./tf-helpers";
+import { CDKTF, ROOT, run, scratchProject, terraformMissing } from "./tf-helpers";
 import { TENANT } from "./helpers";
 
 const missing = terraformMissing();
@@ -66,6 +66,19 @@ describeIfTerraform("cdktf deploy of the Mimecast side (real terraform, loopback
     expect(emu.profile(DEMO_ACCOUNT.accountCode, "Azure AD SSO")).toMatchObject({ enforceSamlAdminConsole: true });
     const after = await run("terraform", ["plan", "-detailed-exitcode", "-input=false", "-no-color"], { cwd: stackDir, env });
     expect(after.code).toBe(0);
+
+    // The nightly drift job: clean now; a console edit shows as Mimecast drift (exit 2).
+    const driftArgs = ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "drift.ts"), "--outdir", path.join(dir, "cdktf.out")];
+    const clean = await run(process.execPath, driftArgs, { cwd: ROOT, env: { ...env, SSO_CONFIG: configFile } });
+    expect(clean.stdout).toMatch(/demo-eu\s+in sync\s+in sync/);
+    expect(clean.code).toBe(0);
+    const p = emu.profile(DEMO_ACCOUNT.accountCode, "Azure AD SSO")!;
+    emu.setProfile(DEMO_ACCOUNT.accountCode, { ...p, allowSingleSignOn: false });
+    const drifted = await run(process.execPath, driftArgs, { cwd: ROOT, env: { ...env, SSO_CONFIG: configFile } });
+    expect(drifted.code).toBe(2);
+    expect(drifted.stdout).toMatch(/demo-eu\s+in sync\s+drifted/);
+    expect(drifted.stdout).toContain("mimecast: allowSingleSignOn is false, config wants true");
+    emu.setProfile(DEMO_ACCOUNT.accountCode, p);
 
     // No secret reached the state, the synthesized JSON or the deploy output.
     const state = fs.readFileSync(path.join(dir, "terraform.demo-eu.tfstate"), "utf8");

@@ -1,0 +1,116 @@
+// `npm run drift`: the nightly job. Per environment: Entra drift from terraform
+// (plan -refresh-only -detailed-exitcode in the stack directory) and Mimecast drift from the
+// sync CLI (read-only). Prints one table; exit 0 clean, 2 drift somewhere, 1 an error.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { parseArgs } from "util";
+import { configPath } from "../constructs/config";
+
+const ROOT = path.resolve(__dirname, "..");
+
+const HELP = `Usage: npm run drift -- [--env <name>...] [--outdir cdktf.out] [--skip-entra] [--json]
+
+Run after a synth (npm start or cdktf synth), with the same credentials a deploy uses.
+For each environment (default: every stack in <outdir>/stacks):
+  Entra:    terraform init, then terraform plan -refresh-only -detailed-exitcode
+            (someone changed the app in the portal => drift)
+  Mimecast: mimecast-sso drift against the metadata_url output in state
+            (someone changed the authentication profile in the console => drift)
+Prints a table of drifted fields. Exit code: 0 no drift, 2 drift found, 1 a check failed.`;
+
+export interface DriftRow {
+  environment: string;
+  entra: "in sync" | "drifted" | "error" | "skipped";
+  mimecast: "in sync" | "drifted" | "error" | "skipped";
+  details: string[];
+}
+
+function terraform(stackDir: string, args: string[]) {
+  return spawnSync("terraform", args, { cwd: stackDir, encoding: "utf8", env: { ...process.env, TF_IN_AUTOMATION: "1" } });
+}
+
+export function checkEnvironment(outdir: string, env: string, opts: { skipEntra?: boolean; config: string }): DriftRow {
+  const stackDir = path.join(outdir, "stacks", env);
+  const row: DriftRow = { environment: env, entra: "skipped", mimecast: "skipped", details: [] };
+  const init = fs.existsSync(path.join(stackDir, ".terraform")) ? { status: 0, stderr: "" } : terraform(stackDir, ["init", "-input=false", "-no-color"]);
+  if (init.status !== 0) {
+    row.entra = row.mimecast = "error";
+    row.details.push(`terraform init failed: ${String(init.stderr).trim().split("\n").slice(-3).join(" ")}`);
+    return row;
+  }
+  if (!opts.skipEntra) {
+    const plan = terraform(stackDir, ["plan", "-refresh-only", "-detailed-exitcode", "-input=false", "-lock=false", "-no-color"]);
+    row.entra = plan.status === 0 ? "in sync" : plan.status === 2 ? "drifted" : "error";
+    if (plan.status === 2) row.details.push(...String(plan.stdout).split("\n").filter((l) => /^\s+[~+-] /.test(l) || /has changed|has been deleted/.test(l)).map((l) => `entra: ${l.trim()}`));
+    if (plan.status !== 0 && plan.status !== 2) row.details.push(`entra: terraform plan failed: ${String(plan.stderr).trim().split("\n").slice(-3).join(" ")}`);
+  }
+  const output = terraform(stackDir, ["output", "-raw", "metadata_url"]);
+  if (output.status !== 0 || !output.stdout.trim()) {
+    row.mimecast = "error";
+    row.details.push("mimecast: no metadata_url in state yet: deploy this environment first");
+    return row;
+  }
+  const cli = spawnSync(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "drift", "--config", opts.config, "--env", env, "--metadata-url", output.stdout.trim(), "--json"], {
+    encoding: "utf8",
+  });
+  try {
+    const result = JSON.parse(cli.stdout).environments[0];
+    row.mimecast = result.status === "in-sync" ? "in sync" : result.status === "drifted" || result.status === "missing" ? "drifted" : "error";
+    for (const d of result.diff ?? []) row.details.push(`mimecast: ${d.field} is ${JSON.stringify(d.actual ?? null)}, config wants ${JSON.stringify(d.desired ?? null)}`);
+    if (result.error) row.details.push(`mimecast: ${result.error}`);
+  } catch {
+    row.mimecast = "error";
+    row.details.push(`mimecast: ${cli.stderr.trim() || "no result"}`);
+  }
+  return row;
+}
+
+export function renderTable(rows: DriftRow[]): string {
+  const head = ["environment", "entra", "mimecast"];
+  const body = rows.map((r) => [r.environment, r.entra, r.mimecast]);
+  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
+  const line = (c: string[]) => c.map((x, i) => x.padEnd(w[i])).join("  ").trimEnd();
+  const lines = [line(head), line(w.map((n) => "-".repeat(n))), ...body.map(line)];
+  for (const r of rows.filter((x) => x.details.length)) lines.push("", `${r.environment}:`, ...r.details.map((d) => `  ${d}`));
+  return lines.join("\n");
+}
+
+export function main(argv: string[]): number {
+  let values: { env?: string[]; outdir?: string; "skip-entra"?: boolean; json?: boolean; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { env: { type: "string", multiple: true }, outdir: { type: "string" }, "skip-entra": { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+    }));
+  } catch (e) {
+    console.error(`drift: ${(e as Error).message} (see --help)`);
+    return 1;
+  }
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  const outdir = path.resolve(values.outdir ?? "cdktf.out");
+  const stacksDir = path.join(outdir, "stacks");
+  if (!fs.existsSync(stacksDir)) {
+    console.error(`drift: ${stacksDir} does not exist: synthesize first (npm start or npx cdktf synth)`);
+    return 1;
+  }
+  const all = fs.readdirSync(stacksDir).sort();
+  const envs = values.env ?? all;
+  const unknown = envs.filter((e) => !all.includes(e));
+  if (unknown.length) {
+    console.error(`drift: no synthesized stack for ${unknown.join(", ")} (have: ${all.join(", ")})`);
+    return 1;
+  }
+  const rows = envs.map((env) => {
+    console.error(`checking ${env} ...`);
+    return checkEnvironment(outdir, env, { skipEntra: values["skip-entra"], config: configPath() });
+  });
+  console.log(values.json ? JSON.stringify(rows, null, 2) : renderTable(rows));
+  if (rows.some((r) => r.entra === "error" || r.mimecast === "error")) return 1;
+  return rows.some((r) => r.entra === "drifted" || r.mimecast === "drifted") ? 2 : 0;
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));
