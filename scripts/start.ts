@@ -1,37 +1,159 @@
-// `npm start`: synthesize every environment of the config and say what each stack declares.
-import { spawnSync } from "child_process";
+// `npm start`: the whole product on the example config, with no cloud account.
+//  1. synthesize every environment and say what each stack declares;
+//  2. start the Mimecast emulator on loopback and deploy the Mimecast side for real with
+//     `cdktf deploy` (terraform_data + local-exec need no provider download);
+//  3. run the drift check (in sync), change a field as a console admin would, and show the drift.
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
-import { configPath } from "../constructs/config";
+import { EnvironmentInput, configPath, loadConfig } from "../constructs/config";
+import { EmulatorAccount, MimecastEmulator } from "../mimecast/emulator";
 import { describeStack, readStacks } from "./stack-facts";
 
-const HELP = `Usage: npm start [-- --help]
+const ROOT = path.resolve(__dirname, "..");
 
-Synthesizes one Terraform stack per environment of the config file
-($SSO_CONFIG, default sso.config.json) into cdktf.out/stacks/<environment>/cdk.tf.json
-and prints what each stack declares. Exit code: 0 on success, 1 on a config or synth error.`;
+const HELP = `Usage: npm start [-- --synth-only] [-- --help]
 
-function main(): number {
-  const { values } = parseArgs({ options: { help: { type: "boolean", short: "h" } } });
+1. Synthesizes one Terraform stack per environment of the config ($SSO_CONFIG, default
+   sso.config.json) into cdktf.out/stacks/<environment>/cdk.tf.json and prints what each declares.
+2. Demo (skipped with --synth-only): starts a Mimecast API emulator on 127.0.0.1, deploys the
+   Mimecast side of every environment for real with cdktf deploy (or, without terraform, runs the
+   sync the provisioner would run), checks drift (in sync), simulates a console edit and shows
+   the drift. Nothing leaves this machine; the demo's state lives in a temp directory.
+Exit code: 0 on success, 1 on a config, synth or demo error.`;
+
+const step = (n: number, text: string) => console.log(`\n=== ${n}. ${text}`);
+
+/** Async so the emulator in this process keeps answering while the child runs. */
+function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; quiet?: boolean }): Promise<{ code: number; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    const onData = (d: Buffer) => {
+      out += d;
+      if (!opts.quiet) process.stdout.write(d);
+    };
+    child.stdout.on("data", onData);
+    child.stderr.on("data", onData);
+    child.on("close", (code) => resolve({ code: code ?? 1, out }));
+    child.on("error", (e) => resolve({ code: 1, out: String(e) }));
+  });
+}
+
+function synthExample(): boolean {
+  const cfg = configPath();
+  step(1, `Synthesize ${path.relative(ROOT, cfg) || cfg}`);
+  // Same as `cdktf synth` (which runs main.ts), minus the CLI's spinner.
+  fs.rmSync(path.join(ROOT, "cdktf.out"), { recursive: true, force: true });
+  const synth = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], { cwd: ROOT, stdio: "inherit" });
+  if (synth.status !== 0) {
+    console.error("Synth failed: no stacks were written. Fix the error above and run again.");
+    return false;
+  }
+  const stacks = readStacks(path.join(ROOT, "cdktf.out"));
+  console.log(`${stacks.size} stack(s) in cdktf.out/stacks:\n`);
+  for (const facts of stacks.values()) console.log(`${describeStack(facts)}\n`);
+  return true;
+}
+
+async function demo(): Promise<boolean> {
+  const config = loadConfig(configPath());
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mimecast-sso-demo-"));
+  const accounts: EmulatorAccount[] = config.environments.map((e) => ({
+    accountCode: e.accountCode,
+    region: e.region,
+    clientId: `demo-${e.name}`,
+    clientSecret: `demo-secret-${e.name}-not-real`,
+    appId: "demo-app",
+    appKey: "demo-app-key",
+    accessKey: `demo-access-${e.name}`,
+    secretKey: Buffer.from(`demo-secret-key-${e.name}`).toString("base64"),
+  }));
+  const emu = await MimecastEmulator.start({ accounts, ttlMs: 600_000 });
+  try {
+    step(2, `Mimecast emulator on ${emu.url} (dummy credentials, loopback only)`);
+    const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", MIMECAST_SSO_ALLOW_LOOPBACK: "1", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") };
+    // The demo deploys only the Mimecast side, as if the Entra app already existed: its metadata
+    // URL is served by the emulator, so no Azure tenant is needed.
+    const environments: EnvironmentInput[] = config.environments.map((e, i) => {
+      const prefix = `DEMO_${e.name.toUpperCase().replace(/-/g, "_")}`;
+      env[`${prefix}_CLIENT_ID`] = accounts[i].clientId;
+      env[`${prefix}_CLIENT_SECRET`] = accounts[i].clientSecret;
+      return {
+        ...e,
+        identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(e.tenantId) },
+        backend: { type: "local" },
+        mimecastApi: { ...e.mimecastApi, version: "2.0", baseUrl: emu.url, clientIdEnv: `${prefix}_CLIENT_ID`, clientSecretEnv: `${prefix}_CLIENT_SECRET`, createProfileIfMissing: true, driftCheck: false },
+      };
+    });
+    const demoConfig = path.join(dir, "sso.config.json");
+    fs.writeFileSync(demoConfig, JSON.stringify({ environments }, null, 2));
+    env.SSO_CONFIG = demoConfig;
+    const tfrc = path.join(dir, "empty.tfrc");
+    fs.writeFileSync(tfrc, "");
+    env.TF_CLI_CONFIG_FILE = tfrc;
+    const names = config.environments.map((e) => e.name);
+
+    const hasTerraform = spawnSync("terraform", ["version"], { env }).status === 0;
+    if (hasTerraform) {
+      step(3, `cdktf deploy of the Mimecast side: ${names.join(", ")} (real terraform, state in ${dir})`);
+      fs.writeFileSync(
+        path.join(dir, "cdktf.json"),
+        JSON.stringify({ language: "typescript", app: `node -r ts-node/register/transpile-only ${path.join(ROOT, "main.ts")}`, projectId: "mimecast-sso-demo", sendCrashReports: "false" }),
+      );
+      const cdktf = path.join(ROOT, "node_modules", ".bin", "cdktf");
+      const deploy = await run(cdktf, ["deploy", ...names, "--auto-approve", "--outputs-file", path.join(dir, "outputs.json")], { cwd: dir, env: { ...env, NODE_PATH: path.join(ROOT, "node_modules") }, quiet: true });
+      const interesting = deploy.out.split("\n").filter((l) => /local-exec\)|Apply complete|Error|NOT SYNCED/.test(l) && !l.includes("Executing:"));
+      console.log(interesting.map((l) => l.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "").trim()).join("\n"));
+      if (deploy.code !== 0) {
+        console.error(deploy.out);
+        return false;
+      }
+    } else {
+      step(3, "terraform is not on the PATH: running the sync the provisioner would run, without terraform");
+      for (const e of environments) {
+        const r = await run(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "sync", "--env", e.name, "--metadata-url", (e.identityProvider as { metadataUrl: string }).metadataUrl], { cwd: dir, env });
+        if (r.code !== 0) return false;
+      }
+    }
+
+    const drift = (envName: string) =>
+      run(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "drift", "--env", envName, "--metadata-url", emu.metadataUrl(config.environments.find((e) => e.name === envName)!.tenantId)], { cwd: dir, env });
+    step(4, "Drift check right after the deploy");
+    for (const n of names) if ((await drift(n)).code !== 0) return false;
+
+    const first = config.environments[0];
+    step(5, `Someone ticks "Use Password Protected Context" on "${first.authenticationProfileName}" in the console (${first.name})`);
+    const p = emu.profile(first.accountCode, first.authenticationProfileName)!;
+    emu.setProfile(first.accountCode, { ...p, usePasswordProtectedContext: true });
+    const drifted = await drift(first.name);
+    console.log(`(exit code ${drifted.code}: 2 means drift; the nightly job fails and the next deploy or \`mimecast-sso sync\` puts it back)`);
+    if (drifted.code !== 2) return false;
+    console.log(`\nDone. Real use: set ARM_* (Entra) and MIMECAST_CLIENT_ID / MIMECAST_CLIENT_SECRET, then \`npx cdktf deploy <environment>\`.`);
+    return true;
+  } finally {
+    await emu.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({ options: { help: { type: "boolean", short: "h" }, "synth-only": { type: "boolean" } } });
   if (values.help) {
     console.log(HELP);
     return 0;
   }
-  const root = path.resolve(__dirname, "..");
-  console.log(`Synthesizing ${path.relative(root, configPath()) || configPath()} ...`);
-  // Same as `cdktf synth` (which runs main.ts), minus the CLI's spinner and terraform checks.
-  fs.rmSync(path.join(root, "cdktf.out"), { recursive: true, force: true });
-  const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], { cwd: root, stdio: "inherit" });
-  if (run.status !== 0) {
-    console.error("Synth failed: no stacks were written. Fix the error above and run again.");
-    return 1;
-  }
-  const stacks = readStacks(path.join(root, "cdktf.out"));
-  console.log(`\n${stacks.size} stack(s) in cdktf.out/stacks:\n`);
-  for (const facts of stacks.values()) console.log(`${describeStack(facts)}\n`);
-  console.log("Next: `npx cdktf diff <environment>` to plan, `npx cdktf deploy <environment>` to apply (needs Azure credentials).");
-  return 0;
+  if (!synthExample()) return 1;
+  if (values["synth-only"]) return 0;
+  return (await demo()) ? 0 : 1;
 }
 
-process.exitCode = main();
+main().then(
+  (code) => (process.exitCode = code),
+  (e) => {
+    console.error(`npm start: ${(e as Error).message}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,26 @@
+// `npm start` as a new user runs it: synth + summary, then the loopback demo.
+import * as fs from "fs";
+import * as path from "path";
+import { ROOT, run } from "./tf-helpers";
+
+describe("npm start", () => {
+  it("prints the summary, leaves a stack per environment, deploys the demo, and shows in-sync then drift", async () => {
+    const r = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/start.ts"], { cwd: ROOT, env: { SSO_CONFIG: "" } });
+    const out = r.stdout + r.stderr;
+    expect(r.code).toBe(0);
+    expect(out).toContain("2 stack(s) in cdktf.out/stacks");
+    expect(out).toContain('Entra enterprise app   "Mimecast SSO (Contoso EU)" from gallery template "Mimecast"');
+    expect(out).toContain("enabled for sign-in: yes, assignment required: no, visible to users: no");
+    for (const env of ["contoso-eu", "contoso-us"]) expect(fs.existsSync(path.join(ROOT, "cdktf.out", "stacks", env, "cdk.tf.json"))).toBe(true);
+    expect(out).toMatch(/contoso-eu: in sync\s+contoso-us: in sync/);
+    expect(out).toMatch(/usePasswordProtectedContext\s+true\s+false/);
+    expect(out).toContain("exit code 2");
+    expect(out).not.toContain("demo-secret-contoso-eu-not-real");
+  });
+
+  it("--help explains both parts", async () => {
+    const r = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/start.ts", "--help"], { cwd: ROOT });
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("Usage: npm start");
+  });
+});
