@@ -1,0 +1,25 @@
+// The example pipelines are copied into users' repos: every npm script and flag they call must exist.
+import * as fs from "fs";
+import * as path from "path";
+
+const root = path.join(__dirname, "..");
+const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
+const files = ["pipelines/github/sso-pull-request.yml", "pipelines/github/sso-deploy.yml", "pipelines/github/sso-drift.yml", "pipelines/azure-devops/azure-pipelines.yml"];
+
+describe("example pipelines", () => {
+  it.each(files)("%s only calls npm scripts that exist", (file) => {
+    const text = fs.readFileSync(path.join(root, file), "utf8");
+    const scripts = [...text.matchAll(/npm run (?:--silent )?([a-z:-]+)/g)].map((m) => m[1]);
+    for (const s of scripts) expect(Object.keys(pkg.scripts)).toContain(s);
+    expect(text).not.toMatch(/MIMECAST_CLIENT_SECRET:\s*[^$\s]/); // secrets only from the CI store
+  });
+
+  it("cover the three uses: review + plan on PRs, deploy on main, nightly drift", () => {
+    const all = files.map((f) => fs.readFileSync(path.join(root, f), "utf8")).join("\n");
+    expect(all).toContain("npm run --silent review -- --base");
+    expect(all).toContain("plan -input=false -out=plan.tfplan");
+    expect(all).toContain("cdktf deploy '*' --auto-approve");
+    expect(all).toContain("npm run --silent drift");
+    expect(all).toContain("ARM_USE_OIDC");
+  });
+});
