@@ -238,19 +238,44 @@ export function configPath(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return path.resolve(cwd, env[CONFIG_ENV_VAR] || DEFAULT_CONFIG_FILE);
 }
 
-/** Read and validate a config file. */
-export function loadConfig(file: string): SsoConfig {
+function readJson(file: string): unknown {
   let text: string;
   try {
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
     throw new ConfigError(file, [`cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)}); set ${CONFIG_ENV_VAR} to its path`]);
   }
-  let json: unknown;
   try {
-    json = JSON.parse(text);
+    return JSON.parse(text);
   } catch (e) {
     throw new ConfigError(file, [`is not valid JSON: ${(e as Error).message}`]);
   }
-  return parseConfig(json, path.basename(file));
+}
+
+/**
+ * Read and validate the config: one file, or a directory of *.json files (e.g. one per customer
+ * tenant) whose environments are merged in file-name order. Names must be unique across files.
+ */
+export function loadConfig(file: string): SsoConfig {
+  if (!fs.existsSync(file) || !fs.statSync(file).isDirectory()) return parseConfig(readJson(file), path.basename(file));
+  const files = fs.readdirSync(file).filter((f) => f.endsWith(".json")).sort();
+  if (files.length === 0) throw new ConfigError(file, ["the config directory has no *.json files"]);
+  const problems: string[] = [];
+  const environments: SsoConfig["environments"] = [];
+  const origin = new Map<string, string>();
+  for (const f of files) {
+    try {
+      for (const env of parseConfig(readJson(path.join(file, f)), f).environments) {
+        const first = origin.get(env.name);
+        if (first) problems.push(`${f}: environment "${env.name}" is also defined in ${first}: environment names must be unique`);
+        else origin.set(env.name, f);
+        environments.push(env);
+      }
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      problems.push(...e.problems.map((p) => `${e.source}: ${p}`));
+    }
+  }
+  if (problems.length) throw new ConfigError(path.basename(file), problems);
+  return { environments };
 }

@@ -103,6 +103,13 @@ export class MimecastEmulator {
   private server?: http.Server;
   private ttlTimer?: NodeJS.Timeout;
   private readonly pending = new Set<NodeJS.Timeout>();
+  /** A 429 asked callers to wait until then (ms since epoch). */
+  private throttledUntil = 0;
+  private throttledSince = 0;
+  /** API requests that arrived while a 429's reset was still running (after a short in-flight grace). */
+  earlyCalls = 0;
+  /** Sum of the X-RateLimit-Reset values sent. */
+  resetAskedMs = 0;
 
   private constructor(private readonly options: EmulatorOptions) {
     this.accounts = options.accounts ?? [DEMO_ACCOUNT];
@@ -200,10 +207,16 @@ export class MimecastEmulator {
       const p = url.pathname;
       if (p.startsWith("/_emulator/")) return this.control(p, body, send);
 
+      const now = Date.now();
+      // 50 ms grace: requests already on the wire when the 429 left are not the client's fault.
+      if (now < this.throttledUntil && now > this.throttledSince + 50 && !p.includes("federationmetadata")) this.earlyCalls++;
       const fault = this.takeFault(p);
       if (fault) {
         switch (fault.kind) {
           case "429":
+            this.throttledSince = now;
+            this.throttledUntil = now + (fault.resetMs ?? 50);
+            this.resetAskedMs += fault.resetMs ?? 50;
             return send(429, envelope([], failure("rate_limited", "too many requests")), { "X-RateLimit-Reset": String(fault.resetMs ?? 50) });
           case "500":
           case "503":

@@ -74,3 +74,36 @@ describe("config validation", () => {
     expect(lines.join("\n")).not.toContain("sup3r-s3cret-value");
   });
 });
+
+describe("config directory (one file per customer tenant)", () => {
+  const fs = require("fs") as typeof import("fs");
+  const os = require("os") as typeof import("os");
+  const path = require("path") as typeof import("path");
+  const { loadConfig } = require("../constructs/config") as typeof import("../constructs/config");
+  const dirWith = (files: Record<string, unknown>) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-cfgdir-"));
+    for (const [name, body] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), JSON.stringify(body));
+    return dir;
+  };
+
+  it("merges every *.json in name order", () => {
+    const dir = dirWith({ "b.json": { environments: [{ ...good, name: "b" }] }, "a.json": { environments: [{ ...good, name: "a" }] }, "notes.txt": "x" });
+    expect(loadConfig(dir).environments.map((e) => e.name)).toEqual(["a", "b"]);
+  });
+
+  it("names the file of each problem and catches a name used in two files", () => {
+    const dir = dirWith({ "a.json": { environments: [good] }, "b.json": { environments: [{ ...good, region: "mars" }] }, "c.json": { environments: [good] } });
+    const err = (() => {
+      try {
+        loadConfig(dir);
+      } catch (e) {
+        return e as ConfigError;
+      }
+      throw new Error("expected a ConfigError");
+    })();
+    expect(err.problems).toEqual([
+      expect.stringMatching(/^b\.json: environment "prod-eu" \(environments\[0\]\) field region: "mars" must be one of/),
+      'c.json: environment "prod-eu" is also defined in a.json: environment names must be unique',
+    ]);
+  });
+});

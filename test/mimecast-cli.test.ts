@@ -191,3 +191,42 @@ describe("mimecast-sso show", () => {
     expect(r.out).toMatch(/samlProvider\s+azure\s+azure\s*\n/);
   });
 });
+
+describe("many environments at once", () => {
+  function manyEnvs(n: number) {
+    const environments = Array.from({ length: n }, (_, i) => ({
+      name: `tenant-${i}`,
+      tenantId: TENANT,
+      notificationEmails: ["id@contoso.example"],
+      accountCode: "CEUA12A34",
+      region: "eu",
+      authenticationProfileName: `SSO ${i}`,
+      mimecastApi: { baseUrl: emu.url, createProfileIfMissing: true, verifyMetadata: false },
+    }));
+    fs.writeFileSync(configFile, JSON.stringify({ environments }));
+  }
+
+  it("shares one token per account and makes exactly the minimum calls per environment", async () => {
+    manyEnvs(6);
+    const r = await cli(["sync", "--config", configFile, "--all", "--metadata-url", emu.metadataUrl(TENANT), "--concurrency", "3"]);
+    expect(r.code).toBe(0);
+    const calls = emu.apiCalls().map((c) => c.path);
+    expect(calls.filter((p) => p === "/oauth/token")).toHaveLength(1);
+    // per environment: read, preflight, create, verify
+    expect(calls.length).toBe(1 + 6 * 4);
+    emu.requests.length = 0;
+    expect((await cli(["drift", "--config", configFile, "--all", "--metadata-url", emu.metadataUrl(TENANT)])).code).toBe(0);
+    expect(emu.apiCalls().map((c) => c.path)).toEqual(["/oauth/token", ...Array(6).fill("/api/login/get-authentication-profile")]);
+  });
+
+  it("one 429 holds back every call to that account until its reset, and costs one extra call", async () => {
+    manyEnvs(4);
+    emu.injectFault({ kind: "429", resetMs: 400, path: "/api/login/get-authentication-profile" });
+    const started = Date.now();
+    const r = await cli(["drift", "--config", configFile, "--all", "--metadata-url", emu.metadataUrl(TENANT), "--concurrency", "4"]);
+    expect(r.code).toBe(2); // the profiles do not exist yet: "missing" counts as drift
+    expect(Date.now() - started).toBeGreaterThanOrEqual(380);
+    expect(emu.apiCalls().length).toBe(1 + 4 + 1);
+    expect(emu.earlyCalls).toBe(0);
+  });
+});
