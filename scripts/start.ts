@@ -47,7 +47,7 @@ function synthExample(): boolean {
   step(1, `Synthesize ${path.relative(ROOT, cfg) || cfg}`);
   // Same as `cdktf synth` (which runs main.ts), minus the CLI's spinner.
   fs.rmSync(path.join(ROOT, "cdktf.out"), { recursive: true, force: true });
-  const synth = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], { cwd: ROOT, stdio: "inherit" });
+  const synth = spawnSync(process.execPath, [path.join(ROOT, "dist", "synth.js")], { cwd: ROOT, stdio: "inherit" });
   if (synth.status !== 0) {
     console.error("Synth failed: no stacks were written. Fix the error above and run again.");
     return false;

@@ -29,11 +29,13 @@ describe("MimecastProfileSync in the stack", () => {
       "azuread_service_principal",
       "azuread_service_principal_token_signing_certificate",
     ]);
-    expect(sync.triggers_replace.spec_sha256).toMatch(/^\$\{sha256\(jsonencode\(/);
+    const [specLocal] = Object.keys(doc.locals);
+    expect(doc.locals[specLocal]).toMatch(/^\$\{jsonencode\(/);
+    expect(sync.triggers_replace.spec_sha256).toBe(`\${sha256(local.${specLocal})}`);
     expect(sync.triggers_replace.certificate_thumbprint).toMatch(/token_signing_certificate\..*\.thumbprint\}$/);
     // Only env var NAMES travel in the spec.
-    const spec = sync.provisioner[0]["local-exec"].environment.MIMECAST_SSO_SPEC;
-    expect(spec).toContain('"clientSecretEnv" = "MIMECAST_CLIENT_SECRET"');
+    expect(sync.provisioner[0]["local-exec"].environment.MIMECAST_SSO_SPEC).toBe(`\${local.${specLocal}}`);
+    expect(doc.locals[specLocal]).toContain('"clientSecretEnv" = "MIMECAST_CLIENT_SECRET"');
   });
 
   it("adds the plan-time drift check by default and leaves it out when driftCheck is false", () => {

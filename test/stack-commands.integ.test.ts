@@ -50,7 +50,7 @@ describeIfTerraform("commands named by the synthesized Entra stack", () => {
     const sync: any = Object.values(doc.resource.terraform_data)[0];
     const { command, environment } = sync.provisioner[0]["local-exec"];
     const specEnv: Record<string, string> = {};
-    for (const [k, v] of Object.entries<string>(environment)) specEnv[k] = await evalTerraform(v, { [clientIdRef()]: CLIENT_ID });
+    for (const [k, v] of Object.entries<string>(environment)) specEnv[k] = await evalTerraform(v, { [clientIdRef()]: CLIENT_ID }, doc.locals);
     const [program, ...args] = command.split(" ");
     expect(program).toBe("node");
     expect(fs.existsSync(path.join(stackDir, args[0]))).toBe(true);
@@ -73,7 +73,7 @@ describeIfTerraform("commands named by the synthesized Entra stack", () => {
   it("the check block's external program prints the flat map the assertion reads, in sync and drifted", async () => {
     const check: any = Object.values(doc.check)[0];
     const ext = check.data.external.mimecast_profile;
-    const query = { spec: await evalTerraform(ext.query.spec, { [clientIdRef()]: CLIENT_ID }) };
+    const query = { spec: await evalTerraform(ext.query.spec, { [clientIdRef()]: CLIENT_ID }, doc.locals) };
     const [program, ...args] = ext.program;
     const ask = async () => {
       const r = await run(program, args, { cwd: stackDir, env: creds, input: JSON.stringify(query) });

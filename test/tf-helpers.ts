@@ -48,8 +48,10 @@ export function run(cmd: string, args: string[], opts: { cwd: string; env?: Node
 }
 
 /** Evaluate a `${...}` Terraform expression with `terraform console` (no providers needed). */
-export async function evalTerraform(expression: string, replacements: Record<string, string> = {}): Promise<string> {
+export async function evalTerraform(expression: string, replacements: Record<string, string> = {}, locals: Record<string, string> = {}): Promise<string> {
   let expr = expression.replace(/^\$\{/, "").replace(/\}$/, "");
+  // Inline the stack's locals: the console runs in an empty directory.
+  for (const [name, value] of Object.entries(locals)) expr = expr.split(`local.${name}`).join(`(${value.replace(/^\$\{/, "").replace(/\}$/, "")})`);
   // What terraform would know after apply: a reference inside a template, or a bare one.
   for (const [ref, value] of Object.entries(replacements)) expr = expr.split(`\${${ref}}`).join(value).split(ref).join(JSON.stringify(value));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-console-"));
