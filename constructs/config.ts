@@ -1,9 +1,10 @@
 // The configuration file: schema, defaults and one readable line per bad field.
 // No cdktf here: the sync CLI validates the same file.
+import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { MIMECAST_APPLICATIONS, MIMECAST_REGIONS, isAllowedMimecastHost } from "./endpoints";
+import { APPLICATION_LABELS, MIMECAST_APPLICATIONS, MIMECAST_REGIONS, MimecastApplication, acsUrl, entraEntityId, genericEntityId, isAllowedMimecastHost } from "./endpoints";
 
 /** Env var that points at the config file; the committed example is the default. */
 export const CONFIG_ENV_VAR = "SSO_CONFIG";
@@ -66,6 +67,25 @@ export const mimecastApiSchema = z.strictObject({
 });
 export type MimecastApiConfig = z.output<typeof mimecastApiSchema>;
 
+export const OTHER_IDPS = ["secureauth", "duo", "jumpcloud", "other"] as const;
+
+/** base64 DER of a PEM or bare base64 certificate. */
+export function certificateBase64(text: string): string {
+  return text.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
+}
+
+/** Why a certificate is unusable, or undefined. */
+function certificateProblem(text: string, now = Date.now()): string | undefined {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(Buffer.from(certificateBase64(text), "base64"));
+  } catch {
+    return "is not a certificate: paste the IdP's signing certificate as PEM or base64";
+  }
+  if (Date.parse(cert.validTo) <= now) return `expired on ${cert.validTo}: download the IdP's current signing certificate`;
+  return undefined;
+}
+
 const name63 = (what: string) => z.string().trim().min(1, { error: `must name the ${what}` });
 
 /** Where Terraform keeps each environment's state. */
@@ -113,11 +133,38 @@ export const identityProviderSchema = z
         /** The app's federation metadata URL, when manageApp is false. */
         metadataUrl: httpsUrl.optional(),
       }),
+      z.strictObject({
+        type: z.literal("other"),
+        /** Which IdP, for the printed steps. */
+        name: z.enum(OTHER_IDPS, { error: `must be one of ${OTHER_IDPS.join(", ")}` }),
+        /** IdP metadata URL (Duo, JumpCloud); or give issuer + loginUrl + certificate. */
+        metadataUrl: httpsUrl.optional(),
+        /** The IdP's issuer / entity ID, exactly as the IdP sends it. */
+        issuer: z.string().trim().min(1, { error: "must not be empty" }).optional(),
+        /** The IdP's SAML single sign-on (login) URL. */
+        loginUrl: httpsUrl.optional(),
+        /** The IdP's signing certificate: PEM or base64 DER. */
+        certificate: z.string().optional(),
+        /** What was entered on the IdP side as audience / SP entity ID (checked, optional). */
+        configuredAudience: z.string().optional(),
+        /** What was entered on the IdP side as ACS URL per Mimecast application (checked, optional). */
+        configuredAcsUrls: z.partialRecord(z.enum(MIMECAST_APPLICATIONS), z.string()).optional(),
+      }),
     ],
-    { error: 'must have type "entra"' },
+    { error: 'must have type "entra" or "other"' },
   )
   .default({ type: "entra", manageApp: true })
   .superRefine((idp, ctx) => {
+    if (idp.type === "other") {
+      if (!idp.metadataUrl && !(idp.issuer && idp.loginUrl && idp.certificate)) {
+        ctx.addIssue({ code: "custom", path: ["metadataUrl"], message: "is required unless issuer, loginUrl and certificate are all given" });
+      }
+      if (idp.certificate) {
+        const problem = certificateProblem(idp.certificate);
+        if (problem) ctx.addIssue({ code: "custom", path: ["certificate"], message: problem });
+      }
+      return;
+    }
     if (idp.type === "entra" && !idp.manageApp && !idp.metadataUrl) ctx.addIssue({ code: "custom", path: ["metadataUrl"], message: "is required when manageApp is false" });
     if (idp.type === "entra" && idp.manageApp && idp.metadataUrl) ctx.addIssue({ code: "custom", path: ["metadataUrl"], message: "must not be set when this project manages the app (it is built from the app's client id)" });
   });
@@ -127,13 +174,13 @@ export const environmentSchema = z.strictObject({
   /** Environment name; also the Terraform stack name and directory. */
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "must be 1-63 lower case letters, digits or '-', starting with a letter or digit" }),
   /** Entra ID tenant (directory) id. */
-  tenantId: z.string().regex(GUID, { error: "must be a GUID like 00000000-0000-0000-0000-000000000000 (Entra ID > Overview > Tenant ID)" }),
+  tenantId: z.string().regex(GUID, { error: "must be a GUID like 00000000-0000-0000-0000-000000000000 (Entra ID > Overview > Tenant ID)" }).optional(),
   /** Display name of the enterprise app created in Entra ID. */
   appDisplayName: z.string().trim().min(1, { error: "must not be empty" }).max(120, { error: "must be at most 120 characters" }).default("Mimecast"),
   /** Gallery template the app is created from ("Mimecast"; older tenants list "Mimecast Personal Portal"). */
   galleryTemplateName: z.string().trim().min(1, { error: "must not be empty" }).default("Mimecast"),
   /** Who Entra emails before the SAML signing certificate expires. */
-  notificationEmails: z.array(z.email({ error: "must be an email address" })).min(1, { error: "must list at least one email address" }),
+  notificationEmails: z.array(z.email({ error: "must be an email address" })).min(1, { error: "must list at least one email address" }).optional(),
   /** Signing certificate lifetime; Entra allows at most 3 years. */
   certificateLifetimeDays: z.number().int({ error: "must be a whole number of days" }).min(30, { error: "must be at least 30 days" }).max(1095, { error: "must be at most 1095 days (Entra allows 3 years)" }).default(730),
   /** Days before expiry at which a new certificate is issued. */
@@ -159,11 +206,45 @@ export const environmentSchema = z.strictObject({
   /** Terraform state backend. @default local */
   backend: backendSchema,
 }).superRefine((env, ctx) => {
+  const idp = env.identityProvider;
+  if (idp.type === "entra") {
+    if (!env.tenantId) ctx.addIssue({ code: "custom", path: ["tenantId"], message: "is required for an Entra ID identity provider" });
+    if (idp.manageApp && !env.notificationEmails) ctx.addIssue({ code: "custom", path: ["notificationEmails"], message: "is required: Entra mails them before the signing certificate expires" });
+  } else {
+    checkIdpSide(env.region, env.accountCode, env.samlApplications, idp.configuredAudience, idp.configuredAcsUrls, ctx);
+  }
   if (env.certificateRenewBeforeDays >= env.certificateLifetimeDays) {
     ctx.addIssue({ code: "custom", path: ["certificateRenewBeforeDays"], message: `must be less than certificateLifetimeDays (${env.certificateLifetimeDays})` });
   }
 });
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
+
+/** The classic mistakes on the IdP side: the Entra audience form, or the ACS of another application. */
+function checkIdpSide(
+  region: (typeof MIMECAST_REGIONS)[number],
+  code: string,
+  applications: MimecastApplication[],
+  audience: string | undefined,
+  acs: Partial<Record<MimecastApplication, string>> | undefined,
+  ctx: z.RefinementCtx,
+): void {
+  const path = ["identityProvider"];
+  const expected = genericEntityId(region, code);
+  if (audience !== undefined && audience !== expected) {
+    const hint = audience === entraEntityId(region, code) || /^https?:\/\//.test(audience) ? " (the https://.../sso/<CODE> form is for Entra ID only; other IdPs use no scheme)" : "";
+    ctx.addIssue({ code: "custom", path: [...path, "configuredAudience"], message: `must be exactly "${expected}"${hint}` });
+  }
+  for (const [app, url] of Object.entries(acs ?? {}) as [MimecastApplication, string][]) {
+    const want = acsUrl(region, app);
+    if (url === want) {
+      if (!applications.includes(app)) ctx.addIssue({ code: "custom", path: [...path, "configuredAcsUrls", app], message: `is configured but ${app} is not in samlApplications` });
+      continue;
+    }
+    const other = MIMECAST_APPLICATIONS.find((a) => acsUrl(region, a) === url);
+    const hint = other ? ` (that is the ACS of ${APPLICATION_LABELS[other]})` : "";
+    ctx.addIssue({ code: "custom", path: [...path, "configuredAcsUrls", app], message: `must be "${want}" for ${APPLICATION_LABELS[app]}${hint}` });
+  }
+}
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 
 export const configSchema = z.strictObject({

@@ -127,3 +127,27 @@ export function serviceProvider(region: MimecastRegion, accountCode: string): Mi
     api2BaseUrl: apiBaseUrl(region, "2.0"),
   };
 }
+
+/** One value to enter on the identity provider's side. */
+export interface IdpSideValue {
+  readonly setting: string;
+  readonly value: string;
+}
+
+/**
+ * What a person enters on the IdP side for Mimecast (seed guides: SecureAuth, Duo, JumpCloud, and
+ * Entra's gallery app): ACS per application, audience, NameID, and the rule for the issuer.
+ */
+export function idpSideValues(region: MimecastRegion, accountCode: string, applications: readonly MimecastApplication[], idp: "entra" | "other"): IdpSideValue[] {
+  const values: IdpSideValue[] = applications.map((a) => ({ setting: `ACS URL (${APPLICATION_LABELS[a]})`, value: acsUrl(region, a) }));
+  values.push(
+    {
+      setting: "Audience / SP entity ID",
+      value: idp === "entra" ? entraEntityId(region, accountCode) : genericEntityId(region, accountCode),
+    },
+    { setting: "NameID", value: "the user's primary email address (format: emailAddress); Mimecast matches users by mail, not UPN" },
+    { setting: "Signature", value: "sign the SAML response (or assertion) with the IdP signing certificate, SHA-256" },
+    { setting: "Issuer", value: "the IdP's entity ID; it must match the Issuer in the Mimecast profile character for character" },
+  );
+  return values;
+}

@@ -34,18 +34,20 @@ export class MimecastSsoStack extends TerraformStack {
     this.backend(env, props.localStatePath);
     const out = (id: string, value: string | string[], description: string) => new TerraformOutput(this, id, { value, description });
 
-    let metadataUrl: string;
-    if (env.identityProvider.manageApp) {
+    const idp = env.identityProvider;
+    let metadataUrl: string | undefined;
+    if (idp.type === "entra" && idp.manageApp) {
+      const tenantId = env.tenantId!;
       // Credentials come from ARM_* / OIDC variables at plan time, never from config or synth output.
-      new AzureadProvider(this, "azuread", { tenantId: env.tenantId });
+      new AzureadProvider(this, "azuread", { tenantId });
       new TimeProvider(this, "time", {});
       const app = new MimecastEnterpriseApp(this, "entra", {
-        tenantId: env.tenantId,
+        tenantId,
         accountCode: env.accountCode,
         region: env.region,
         displayName: env.appDisplayName,
         galleryTemplateName: env.galleryTemplateName,
-        notificationEmails: env.notificationEmails,
+        notificationEmails: env.notificationEmails!,
         samlApplications: env.samlApplications,
         certificateLifetimeDays: env.certificateLifetimeDays,
         certificateRenewBeforeDays: env.certificateRenewBeforeDays,
@@ -53,7 +55,7 @@ export class MimecastSsoStack extends TerraformStack {
       this.enterpriseApp = app;
       // format() rather than "${...}" inside a string: the spec goes through jsonencode(), and
       // cdktf warns (rightly) about interpolation nested in function arguments.
-      metadataUrl = Fn.format(entraFederationMetadataUrl(env.tenantId, "%s"), [app.clientId]);
+      metadataUrl = Fn.format(entraFederationMetadataUrl(tenantId, "%s"), [app.clientId]);
       out("entra_entity_id", app.entraEntityId, "Entra ID SAML issuer (entity ID) for the tenant");
       out("entra_saml_sso_url", app.samlSsoUrl, "Entra ID SAML single sign-on URL for the tenant");
       out("application_client_id", app.clientId, "Application (client) id of the Mimecast app registration");
@@ -63,9 +65,16 @@ export class MimecastSsoStack extends TerraformStack {
       out("mimecast_reply_urls", app.replyUrls, "Reply URLs (ACS) of Mimecast on the Entra app; the first is the default");
       out("mimecast_sign_on_url", serviceProvider(env.region, env.accountCode).signOnUrl, "Sign-on URL (Mimecast regional login page)");
     } else {
-      metadataUrl = env.identityProvider.metadataUrl!;
+      metadataUrl = idp.metadataUrl;
     }
-    out("metadata_url", this.enterpriseApp?.metadataUrl ?? metadataUrl, "App Federation Metadata URL that Mimecast imports");
+    const published = this.enterpriseApp?.metadataUrl ?? metadataUrl;
+    if (published) out("metadata_url", published, "IdP metadata URL that Mimecast imports");
+    if (idp.type === "other") {
+      // The IdP side is configured by hand: publish exactly what to enter there.
+      const sp = serviceProvider(env.region, env.accountCode);
+      out("mimecast_sp_entity_id", sp.genericEntityId, "Audience / SP entity ID to enter on the IdP");
+      out("mimecast_acs_urls", env.samlApplications.map((a) => sp.acsUrls[a]), "ACS URLs to enter on the IdP, one per Mimecast application");
+    }
 
     // Construct id "mimecast" is part of the Terraform address of the sync resource: keep it.
     this.profileSync = new MimecastProfileSync(this, "mimecast", {

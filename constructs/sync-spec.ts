@@ -1,7 +1,7 @@
 // The sync spec: the contract between the stack and the sync CLI. Everything the CLI needs for one
 // environment, as JSON, with secrets referenced by env var NAME only. Pure: no cdktf, no HTTP.
 import { z } from "zod";
-import { EnvironmentConfig, mimecastApiSchema } from "./config";
+import { EnvironmentConfig, certificateBase64, mimecastApiSchema } from "./config";
 import { MIMECAST_APPLICATIONS, MIMECAST_REGIONS, entraIssuer, entraSamlSsoUrl } from "./endpoints";
 
 /** Bad spec input (from a file, env var or Terraform query). */
@@ -31,20 +31,41 @@ export const syncSpecSchema = z.strictObject({
 });
 export type SyncSpec = z.output<typeof syncSpecSchema>;
 
-/** Spec for an Entra environment, given the app's metadata URL (a literal or a Terraform token). */
-export function specFromEnvironment(env: EnvironmentConfig, metadataUrl: string): SyncSpec {
-  return {
+/**
+ * Spec for an environment. `metadataUrl` is the Entra app's (a literal or a Terraform token) when
+ * this project manages the app; otherwise the identity provider's own settings are used.
+ */
+export function specFromEnvironment(env: EnvironmentConfig, metadataUrl?: string): SyncSpec {
+  const idp = env.identityProvider;
+  const base = {
     environment: env.name,
     accountCode: env.accountCode,
     region: env.region,
     profileName: env.authenticationProfileName,
     applications: [...env.samlApplications],
-    provider: "azure",
-    metadataUrl,
     logoutUrl: env.logoutUrl,
-    expectedEntityId: entraIssuer(env.tenantId),
-    expectedSsoUrl: entraSamlSsoUrl(env.tenantId),
     api: env.mimecastApi,
+  };
+  if (idp.type === "other") {
+    return {
+      ...base,
+      provider: "other",
+      metadataUrl: idp.metadataUrl,
+      issuer: idp.issuer,
+      loginUrl: idp.loginUrl,
+      certificate: idp.certificate ? certificateBase64(idp.certificate) : undefined,
+      // The issuer must match exactly on both sides: the metadata must declare this entity ID.
+      expectedEntityId: idp.issuer,
+      expectedSsoUrl: idp.loginUrl,
+    };
+  }
+  const tenantId = env.tenantId!;
+  return {
+    ...base,
+    provider: "azure",
+    metadataUrl: metadataUrl ?? idp.metadataUrl,
+    expectedEntityId: entraIssuer(tenantId),
+    expectedSsoUrl: entraSamlSsoUrl(tenantId),
   };
 }
 

@@ -4,6 +4,7 @@
 import * as fs from "fs";
 import { parseArgs } from "util";
 import { ConfigError, loadConfig, configPath } from "../constructs/config";
+import { idpSideValues } from "../constructs/endpoints";
 import { MimecastClient, Throttle, TokenCache } from "./client";
 import { MimecastApiError, MimecastConfigError, ProfileContractUnavailableError, Redactor } from "./errors";
 import { MetadataError, fetchAndCheckMetadata } from "./metadata";
@@ -36,6 +37,7 @@ Commands:
   drift       compare without writing; exit 0 in sync, 2 drifted, 1 error
   show        print the profile's managed settings and how they differ
   checklist   print the manual console steps for an environment
+  idp-values  print what to enter on the identity provider (ACS, audience, NameID, issuer rule)
   external    Terraform external data source program (JSON on stdin, flat map on stdout)
 
 Exit codes: 0 ok, 1 error, 2 drift, 3 profile operation not available (manual checklist printed).
@@ -62,6 +64,12 @@ ${COMMON}`,
 
 Prints the values to set by hand in the Mimecast console (no API call).
 ${COMMON}`,
+  "idp-values": `Usage: mimecast-sso idp-values [options]
+
+Prints the values to enter on the identity provider for each environment: the ACS URL of each
+Mimecast application, the audience / SP entity ID (<region>-api.mimecast.com.<CODE> for every IdP
+but Entra), NameID = primary email address, and the issuer rule. No API call.
+${COMMON}`,
   external: `Usage: mimecast-sso external
 
 Terraform external data source protocol: reads {"spec": "<sync spec JSON>"} on stdin and prints
@@ -80,7 +88,8 @@ interface Target {
   spec: SyncSpec;
 }
 
-function collectTargets(values: Record<string, unknown>, io: Io): Target[] {
+/** `offline`: the command makes no API call, so a missing metadata URL is only a placeholder. */
+function collectTargets(values: Record<string, unknown>, io: Io, offline = false): Target[] {
   const specFile = values.spec as string | undefined;
   const specEnv = (values["spec-env"] as string | undefined) ?? (io.env.MIMECAST_SSO_SPEC && !values.config && !values.env && !values.all ? "MIMECAST_SSO_SPEC" : undefined);
   if (specFile) return [{ spec: parseSpec(fs.readFileSync(specFile === "-" ? 0 : specFile, "utf8"), specFile) }];
@@ -97,8 +106,11 @@ function collectTargets(values: Record<string, unknown>, io: Io): Target[] {
   if (unknown.length) throw new MimecastConfigError(`--env ${unknown.join(", ")}: no such environment in ${file} (have: ${config.environments.map((e) => e.name).join(", ")})`);
   if (!chosen.length) throw new MimecastConfigError(`choose environments with --env <name> or --all (have: ${config.environments.map((e) => e.name).join(", ")})`);
   const metadataUrl = values["metadata-url"] as string | undefined;
-  if (!metadataUrl) throw new MimecastConfigError("--metadata-url is required with --config (the stack's metadata_url output)");
-  return chosen.map((env) => ({ spec: specFromEnvironment(env, metadataUrl) }));
+  const needsUrl = chosen.filter((e) => e.identityProvider.type === "entra" && e.identityProvider.manageApp);
+  if (needsUrl.length && !metadataUrl) {
+    if (!offline) throw new MimecastConfigError(`--metadata-url is required for ${needsUrl.map((e) => e.name).join(", ")} (the stack's metadata_url output)`);
+  }
+  return chosen.map((env) => ({ spec: specFromEnvironment(env, metadataUrl ?? (offline ? "<metadata_url output of the stack>" : undefined))}));
 }
 
 /** One client per account: environments on the same account share its token and its 429 pause. */
@@ -232,7 +244,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return command ? EXIT.ok : EXIT.error;
   }
   if (!HELP[command] || command === "main") {
-    io.err(`mimecast-sso: unknown command "${command}". Commands: sync, drift, show, checklist, external (see --help)`);
+    io.err(`mimecast-sso: unknown command "${command}". Commands: sync, drift, show, checklist, idp-values, external (see --help)`);
     return EXIT.error;
   }
   let values: Record<string, unknown>;
@@ -267,7 +279,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const concurrency = Number(values.concurrency ?? 4);
   try {
     if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) throw new MimecastConfigError(`--concurrency ${String(values.concurrency)}: must be a whole number from 1 to 32`);
-    targets = collectTargets(values, io);
+    targets = collectTargets(values, io, command === "checklist" || command === "idp-values");
   } catch (e) {
     const msg = e instanceof ConfigError ? `configuration error in ${e.message}` : (e as Error).message;
     io.err(`mimecast-sso ${command}: ${msg}`);
@@ -276,6 +288,13 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
   if (command === "checklist") {
     for (const { spec } of targets) io.out(`# ${spec.environment}\n${manualChecklist(desiredFromSpec(spec))}\n`);
+    return EXIT.ok;
+  }
+  if (command === "idp-values") {
+    for (const { spec } of targets) {
+      const rows = idpSideValues(spec.region, spec.accountCode, spec.applications, spec.provider === "azure" ? "entra" : "other");
+      io.out(`# ${spec.environment}: enter on the identity provider\n${table(["setting", "value"], rows.map((r) => [r.setting, r.value]))}\n`);
+    }
     return EXIT.ok;
   }
 

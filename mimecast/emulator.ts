@@ -74,17 +74,25 @@ export interface EmulatorOptions {
 
 const CERT_B64 = fs.readFileSync(path.join(__dirname, "fixtures", "entra-signing-cert.b64"), "utf8").trim();
 
+/** The public signing certificate the emulator's metadata carries (base64 DER). */
+export const EMULATOR_CERTIFICATE = CERT_B64;
+
 /** Entra-shaped federation metadata for a tenant (the real document has more; this is what we read). */
 export function entraMetadataXml(tenantId: string, cert = CERT_B64): string {
+  return idpMetadataXml(`https://sts.windows.net/${tenantId}/`, `https://login.microsoftonline.com/${tenantId}/saml2`, cert);
+}
+
+/** SAML IdP metadata with the given issuer and SSO URL. */
+export function idpMetadataXml(entityId: string, ssoUrl: string, cert = CERT_B64): string {
   return `<?xml version="1.0" encoding="utf-8"?>
-<EntityDescriptor ID="_${tenantId}" entityID="https://sts.windows.net/${tenantId}/" xmlns="urn:oasis:names:tc:SAML:2.0:metadata">
+<EntityDescriptor ID="_idp" entityID="${entityId}" xmlns="urn:oasis:names:tc:SAML:2.0:metadata">
   <IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
     <KeyDescriptor use="signing">
       <KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>${cert}</X509Certificate></X509Data></KeyInfo>
     </KeyDescriptor>
-    <SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://login.microsoftonline.com/${tenantId}/saml2" />
-    <SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://login.microsoftonline.com/${tenantId}/saml2" />
-    <SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="https://login.microsoftonline.com/${tenantId}/saml2" />
+    <SingleLogoutService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${ssoUrl}" />
+    <SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${ssoUrl}" />
+    <SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${ssoUrl}" />
   </IDPSSODescriptor>
 </EntityDescriptor>`;
 }
@@ -143,6 +151,11 @@ export class MimecastEmulator {
     return `${this.url}/${tenantId}/federationmetadata/2007-06/federationmetadata.xml?appid=${clientId}`;
   }
 
+  /** Metadata URL of another IdP (Duo, JumpCloud...), served with issuer https://<name>.example/idp. */
+  idpMetadataUrl(name: string): string {
+    return `${this.url}/idp/${name}/metadata.xml`;
+  }
+
   injectFault(fault: Fault): void {
     this.faults.push({ count: 1, ...fault });
   }
@@ -153,7 +166,7 @@ export class MimecastEmulator {
 
   /** Requests to API paths (token calls included), for counting. */
   apiCalls(): RecordedRequest[] {
-    return this.requests.filter((r) => !r.path.startsWith("/_emulator") && !r.path.includes("federationmetadata"));
+    return this.requests.filter((r) => !r.path.startsWith("/_emulator") && !r.path.includes("federationmetadata") && !r.path.startsWith("/idp/"));
   }
 
   profile(accountCode: string, description: string): WireProfile | undefined {
@@ -177,7 +190,7 @@ export class MimecastEmulator {
   }
 
   private takeFault(p: string): Fault | undefined {
-    const isApi = p !== "/oauth/token" && !p.includes("federationmetadata");
+    const isApi = p !== "/oauth/token" && !p.includes("federationmetadata") && !p.startsWith("/idp/");
     const i = this.faults.findIndex((f) => (f.path ? f.path === p : isApi));
     if (i < 0) return undefined;
     const f = this.faults[i];
@@ -209,7 +222,7 @@ export class MimecastEmulator {
 
       const now = Date.now();
       // 50 ms grace: requests already on the wire when the 429 left are not the client's fault.
-      if (now < this.throttledUntil && now > this.throttledSince + 50 && !p.includes("federationmetadata")) this.earlyCalls++;
+      if (now < this.throttledUntil && now > this.throttledSince + 50 && !p.includes("federationmetadata") && !p.startsWith("/idp/")) this.earlyCalls++;
       const fault = this.takeFault(p);
       if (fault) {
         switch (fault.kind) {
@@ -258,6 +271,10 @@ export class MimecastEmulator {
       const tenantId = p.split("/")[1];
       if (!url.searchParams.get("appid")) return send(400, "appid missing");
       return send(200, entraMetadataXml(tenantId), { "Content-Type": "application/xml" });
+    }
+    const idp = /^\/idp\/([a-z0-9-]+)\/metadata\.xml$/.exec(p);
+    if (req.method === "GET" && idp) {
+      return send(200, idpMetadataXml(`https://${idp[1]}.example/idp`, `https://${idp[1]}.example/sso`), { "Content-Type": "application/xml" });
     }
     if (req.method !== "POST") return send(405, envelope([], failure("method_not_allowed", "POST only")));
     if (p === "/oauth/token") return this.token(body, send);

@@ -83,7 +83,7 @@ async function demo(): Promise<boolean> {
       env[`${prefix}_CLIENT_SECRET`] = accounts[i].clientSecret;
       return {
         ...e,
-        identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(e.tenantId) },
+        identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(e.tenantId!) },
         backend: { type: "local" },
         mimecastApi: { ...e.mimecastApi, version: "2.0", baseUrl: emu.url, clientIdEnv: `${prefix}_CLIENT_ID`, clientSecretEnv: `${prefix}_CLIENT_SECRET`, createProfileIfMissing: true, driftCheck: false },
       };
@@ -120,7 +120,7 @@ async function demo(): Promise<boolean> {
     }
 
     const drift = (envName: string) =>
-      run(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "drift", "--env", envName, "--metadata-url", emu.metadataUrl(config.environments.find((e) => e.name === envName)!.tenantId)], { cwd: dir, env });
+      run(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "drift", "--env", envName, "--metadata-url", emu.metadataUrl(config.environments.find((e) => e.name === envName)!.tenantId!)], { cwd: dir, env });
     step(4, "Drift check right after the deploy");
     for (const n of names) if ((await drift(n)).code !== 0) return false;
 
