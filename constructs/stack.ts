@@ -8,6 +8,7 @@ import { EnvironmentConfig } from "./config";
 import { MimecastEnterpriseApp } from "./entra-app";
 import { entraFederationMetadataUrl, serviceProvider } from "./endpoints";
 import { MimecastProfileSync } from "./profile-sync";
+import { SigningCertificateActivation } from "./certificate-activation";
 import { specFromEnvironment } from "./sync-spec";
 
 export interface MimecastSsoStackProps {
@@ -27,6 +28,8 @@ export class MimecastSsoStack extends TerraformStack {
   /** The Entra app, when this project manages it. */
   public readonly enterpriseApp?: MimecastEnterpriseApp;
   public readonly profileSync: MimecastProfileSync;
+  /** Activates each new signing certificate (Entra app managed here only). */
+  public readonly certificateActivation?: SigningCertificateActivation;
 
   constructor(scope: Construct, props: MimecastSsoStackProps) {
     const env = props.environment;
@@ -53,6 +56,14 @@ export class MimecastSsoStack extends TerraformStack {
         certificateRenewBeforeDays: env.certificateRenewBeforeDays,
       });
       this.enterpriseApp = app;
+      // Only an active certificate signs; Mimecast re-reads the metadata after this has run.
+      this.certificateActivation = new SigningCertificateActivation(this, "certificate-activation", {
+        tenantId,
+        servicePrincipalObjectId: app.servicePrincipalObjectId,
+        thumbprint: app.certificateThumbprint,
+        dependsOn: [app.signingCertificate],
+        cliBundle: props.cliBundle,
+      });
       // format() rather than "${...}" inside a string: the spec goes through jsonencode(), and
       // cdktf warns (rightly) about interpolation nested in function arguments.
       metadataUrl = Fn.format(entraFederationMetadataUrl(tenantId, "%s"), [app.clientId]);
@@ -79,7 +90,7 @@ export class MimecastSsoStack extends TerraformStack {
     // Construct id "mimecast" is part of the Terraform address of the sync resource: keep it.
     this.profileSync = new MimecastProfileSync(this, "mimecast", {
       spec: specFromEnvironment(env, metadataUrl),
-      dependsOn: this.enterpriseApp?.samlResources,
+      dependsOn: this.enterpriseApp ? [...this.enterpriseApp.samlResources, this.certificateActivation!.resource] : undefined,
       // A rotated certificate changes the metadata: let Mimecast re-import it.
       extraTriggers: this.enterpriseApp ? { certificate_thumbprint: this.enterpriseApp.certificateThumbprint } : undefined,
       driftCheck: env.mimecastApi.driftCheck,

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import { parseArgs } from "util";
 import { ConfigError, loadConfig, configPath } from "../constructs/config";
 import { idpSideValues } from "../constructs/endpoints";
+import { GraphClient, activateCertificate, graphCredentialsFromEnv } from "../graph/client";
 import { MimecastClient, Throttle, TokenCache } from "./client";
 import { MimecastApiError, MimecastConfigError, ProfileContractUnavailableError, Redactor } from "./errors";
 import { MetadataError, fetchAndCheckMetadata } from "./metadata";
@@ -37,6 +38,7 @@ Commands:
   drift       compare without writing; exit 0 in sync, 2 drifted, 1 error
   show        print the profile's managed settings and how they differ
   checklist   print the manual console steps for an environment
+  activate-certificate  make a new Entra SAML signing certificate the active one (Graph)
   idp-values  print what to enter on the identity provider (ACS, audience, NameID, issuer rule)
   external    Terraform external data source program (JSON on stdin, flat map on stdout)
 
@@ -70,6 +72,13 @@ Prints the values to enter on the identity provider for each environment: the AC
 Mimecast application, the audience / SP entity ID (<region>-api.mimecast.com.<CODE> for every IdP
 but Entra), NameID = primary email address, and the issuer rule. No API call.
 ${COMMON}`,
+  "activate-certificate": `Usage: mimecast-sso activate-certificate --service-principal-id <object id> --thumbprint <sha1> [--tenant-id <id>]
+
+Makes the given SAML signing certificate the active one on the Entra service principal
+(Microsoft Graph: preferredTokenSigningKeyThumbprint), which the azuread provider cannot set.
+Reads first and writes nothing when it is already active. Identity from the environment:
+GRAPH_ACCESS_TOKEN, or ARM_CLIENT_ID with ARM_OIDC_TOKEN / ARM_OIDC_TOKEN_FILE_PATH /
+ARM_CLIENT_SECRET; tenant from --tenant-id or ARM_TENANT_ID.`,
   external: `Usage: mimecast-sso external
 
 Terraform external data source protocol: reads {"spec": "<sync spec JSON>"} on stdin and prints
@@ -201,6 +210,33 @@ function describeFailure(e: unknown, spec: SyncSpec, redactor: Redactor): Outcom
   return { environment, status: "error", diff: [], error: redactor.redact(message) };
 }
 
+async function activate(values: Record<string, unknown>, io: Io): Promise<number> {
+  const spId = values["service-principal-id"] as string | undefined;
+  const thumbprint = values.thumbprint as string | undefined;
+  const tenantId = (values["tenant-id"] as string | undefined) ?? io.env.ARM_TENANT_ID;
+  const missing = [!spId && "--service-principal-id", !thumbprint && "--thumbprint", !tenantId && "--tenant-id (or ARM_TENANT_ID)"].filter(Boolean);
+  if (missing.length) {
+    io.err(`mimecast-sso activate-certificate: ${missing.join(", ")} required (see --help)`);
+    return EXIT.error;
+  }
+  try {
+    const client = new GraphClient({
+      tenantId: tenantId!,
+      credentials: graphCredentialsFromEnv(io.env, (p) => fs.readFileSync(p, "utf8")),
+      graphBaseUrl: io.env.GRAPH_BASE_URL,
+      loginBaseUrl: io.env.ENTRA_LOGIN_BASE_URL,
+      allowLoopbackHttp: io.env[ALLOW_LOOPBACK_ENV] === "1",
+      log: io.err,
+    });
+    const result = await activateCertificate(client, spId!, thumbprint!);
+    io.out(result === "activated" ? `activated signing certificate ${thumbprint} on service principal ${spId}` : `signing certificate ${thumbprint} is already active`);
+    return EXIT.ok;
+  } catch (e) {
+    io.err(`mimecast-sso activate-certificate: ${(e as Error).message}`);
+    return EXIT.error;
+  }
+}
+
 async function external(io: Io): Promise<number> {
   const input = await io.stdin();
   let spec: SyncSpec;
@@ -244,7 +280,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return command ? EXIT.ok : EXIT.error;
   }
   if (!HELP[command] || command === "main") {
-    io.err(`mimecast-sso: unknown command "${command}". Commands: sync, drift, show, checklist, idp-values, external (see --help)`);
+    io.err(`mimecast-sso: unknown command "${command}". Commands: sync, drift, show, checklist, idp-values, activate-certificate, external (see --help)`);
     return EXIT.error;
   }
   let values: Record<string, unknown>;
@@ -263,6 +299,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
         "skip-metadata-check": { type: "boolean" },
         json: { type: "boolean" },
         concurrency: { type: "string" },
+        "service-principal-id": { type: "string" },
+        thumbprint: { type: "string" },
+        "tenant-id": { type: "string" },
       },
     }));
   } catch (e) {
@@ -274,6 +313,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return EXIT.ok;
   }
   if (command === "external") return external(io);
+  if (command === "activate-certificate") return activate(values, io);
 
   let targets: Target[];
   const concurrency = Number(values.concurrency ?? 4);

@@ -43,7 +43,8 @@ export function stackFacts(environment: string, doc: Json): StackFacts {
   const rotation = only(res.time_rotating);
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries<Json>(doc.output ?? {})) outputs[k] = v.value;
-  const sync = only(res.terraform_data);
+  // The Mimecast sync is the terraform_data that records the desired profile.
+  const sync = Object.values<Json>(res.terraform_data ?? {}).find((r) => r.input?.profile !== undefined);
   return {
     environment,
     appDisplayName: only(res.azuread_application_from_template)?.display_name,

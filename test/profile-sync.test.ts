@@ -21,13 +21,14 @@ const synth = (env: Record<string, unknown>) => {
 describe("MimecastProfileSync in the stack", () => {
   it("runs the bundled CLI from the stack's assets after the Entra app, re-running on spec or certificate change", () => {
     const doc = synth({});
-    const sync: any = Object.values(doc.resource.terraform_data)[0];
-    expect(sync.provisioner[0]["local-exec"].command).toMatch(/^node assets\/mimecast_cli_[0-9A-F]+\/[0-9A-F]+\/mimecast-sso\.js sync --spec-env MIMECAST_SSO_SPEC$/);
+    const sync: any = Object.entries(doc.resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1];
+    expect(sync.provisioner[0]["local-exec"].command).toMatch(/^node assets\/mimecast-sso-cli\/[0-9A-F]+\/mimecast-sso\.js sync --spec-env MIMECAST_SSO_SPEC$/);
     expect(sync.depends_on.map((d: string) => d.split(".")[0]).sort()).toEqual([
       "azuread_application_identifier_uri",
       "azuread_application_redirect_uris",
       "azuread_service_principal",
       "azuread_service_principal_token_signing_certificate",
+      "terraform_data",
     ]);
     const [specLocal] = Object.keys(doc.locals);
     expect(doc.locals[specLocal]).toMatch(/^\$\{jsonencode\(/);
@@ -68,6 +69,24 @@ describe("MimecastProfileSync in the stack", () => {
     });
     const cloud = synth({ backend: { type: "cloud", organization: "contoso", workspace: "mimecast-sso-prod-eu" } });
     expect(cloud.terraform.cloud).toMatchObject({ organization: "contoso", workspaces: { name: "mimecast-sso-prod-eu" } });
+  });
+});
+
+describe("SigningCertificateActivation in the stack", () => {
+  it("activates each certificate through the bundled CLI, keyed on its thumbprint, before the Mimecast sync", () => {
+    const doc = synth({});
+    const [[key, act]] = Object.entries<any>(doc.resource.terraform_data).filter(([k]) => k.startsWith("certificate-activation"));
+    const certKey = Object.keys(doc.resource.azuread_service_principal_token_signing_certificate)[0];
+    const spKey = Object.keys(doc.resource.azuread_service_principal)[0];
+    expect(act.triggers_replace).toEqual({ thumbprint: `\${azuread_service_principal_token_signing_certificate.${certKey}.thumbprint}` });
+    expect(act.depends_on).toEqual([`azuread_service_principal_token_signing_certificate.${certKey}`]);
+    expect(act.provisioner[0]["local-exec"].command).toMatch(
+      new RegExp(`^node assets/mimecast-sso-cli/[0-9A-F]+/mimecast-sso\\.js activate-certificate --tenant-id ${base.tenantId} --service-principal-id \\$\\{azuread_service_principal\\.${spKey}\\.object_id\\} --thumbprint `),
+    );
+    const sync: any = Object.entries(doc.resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1];
+    expect(sync.depends_on).toContain(`terraform_data.${key}`);
+    // One copy of the CLI per stack, shared by both provisioners.
+    expect(JSON.stringify(doc).match(/assets\/mimecast-sso-cli\/[0-9A-F]+\/mimecast-sso\.js/g)!.every((p, _i, all) => p === all[0])).toBe(true);
   });
 });
 

@@ -47,7 +47,7 @@ describeIfTerraform("commands named by the synthesized Entra stack", () => {
 
   it("the local-exec provisioner, run from the stack directory, syncs the profile", async () => {
     emu.setProfile(DEMO_ACCOUNT.accountCode, consoleProfile("Azure AD SSO"));
-    const sync: any = Object.values(doc.resource.terraform_data)[0];
+    const sync: any = Object.entries(doc.resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1];
     const { command, environment } = sync.provisioner[0]["local-exec"];
     const specEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries<string>(environment)) specEnv[k] = await evalTerraform(v, { [clientIdRef()]: CLIENT_ID }, doc.locals);
