@@ -95,6 +95,14 @@ const yesNo = (b: boolean | undefined) => (b === undefined ? "-" : b ? "yes" : "
 
 /** Human-readable summary of one stack, a few lines. */
 export function describeStack(f: StackFacts): string {
+  if (!f.appDisplayName) {
+    // No Entra app in this stack: another IdP, or an app managed elsewhere.
+    const lines = [`Environment ${f.environment}`, `  Identity provider      ${f.mimecastProfile?.provider === "other" ? "other (configured by hand: see mimecast-sso idp-values)" : "Entra app managed elsewhere"}`];
+    if (f.outputs.metadata_url) lines.push(`  Metadata URL           ${readable(f.outputs.metadata_url)}`);
+    if (f.outputs.mimecast_sp_entity_id) lines.push(`  SP entity ID           ${readable(f.outputs.mimecast_sp_entity_id)}`);
+    if (f.mimecastProfile) lines.push(`  Mimecast profile       "${f.mimecastProfile.name}": enforce SAML for ${(f.mimecastProfile.applications ?? []).join(", ")}`);
+    return lines.join("\n");
+  }
   const lines = [
     `Environment ${f.environment}`,
     `  Entra enterprise app   "${f.appDisplayName}" from gallery template "${f.galleryTemplate}"`,
