@@ -304,7 +304,8 @@ export function parseConfig(input: unknown, source = "config"): SsoConfig {
       return `${where}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling against the README's configuration reference)`;
     }
     if (valueAt(input, issue.path) === undefined) {
-      return issue.code === "invalid_type" ? `${where}: is required` : `${where}: is required and ${issue.message}`;
+      if (issue.code === "invalid_type") return `${where}: is required`;
+      return issue.message.startsWith("is required") ? `${where}: ${issue.message}` : `${where}: is required and ${issue.message}`;
     }
     // Env var name fields may hold a pasted secret by mistake: never echo them.
     const last = issue.path[issue.path.length - 1];

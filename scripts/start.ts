@@ -44,7 +44,8 @@ function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Proce
 
 function synthExample(): boolean {
   const cfg = configPath();
-  step(1, `Synthesize ${path.relative(ROOT, cfg) || cfg}`);
+  const shown = path.relative(ROOT, cfg);
+  step(1, `Synthesize ${shown.startsWith("..") ? cfg : shown}`);
   // Same as `cdktf synth` (which runs main.ts), minus the CLI's spinner.
   fs.rmSync(path.join(ROOT, "cdktf.out"), { recursive: true, force: true });
   const synth = spawnSync(process.execPath, [path.join(ROOT, "dist", "synth.js")], { cwd: ROOT, stdio: "inherit" });

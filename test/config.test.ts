@@ -107,3 +107,13 @@ describe("config directory (one file per customer tenant)", () => {
     ]);
   });
 });
+
+describe("Entra-only fields", () => {
+  it("are required for an Entra environment, once each", () => {
+    const { tenantId: _t, notificationEmails: _n, ...rest } = good;
+    expect(problems({ environments: [rest] })).toEqual([
+      'environment "prod-eu" (environments[0]) field tenantId: is required for an Entra ID identity provider',
+      'environment "prod-eu" (environments[0]) field notificationEmails: is required: Entra mails them before the signing certificate expires',
+    ]);
+  });
+});
