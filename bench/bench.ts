@@ -35,7 +35,7 @@ function environments(n: number, extra: (i: number) => Record<string, unknown> =
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function synthOnce(mode: "project" | "baseline", config: string): { ms: number; mb: number } {
+function synthOnce(mode: "project" | "baseline" | "baseline-full", config: string): { ms: number; mb: number } {
   const outdir = path.join(TMP, `out-${mode}`);
   fs.rmSync(outdir, { recursive: true, force: true });
   const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "bench", "synth-child.js"), mode, config, outdir], { encoding: "utf8" });
@@ -48,31 +48,40 @@ function benchSynth(): string {
   // Both sides compiled the same way (esbuild, plain node), so only the stacks differ.
   const build = spawnSync(path.join(ROOT, "node_modules", ".bin", "esbuild"), ["bench/synth-child.ts", "--bundle", "--packages=external", "--platform=node", "--target=node20", "--outfile=dist/bench/synth-child.js", "--log-level=warning"], { cwd: ROOT, encoding: "utf8" });
   if (build.status !== 0) throw new Error(build.stderr);
-  const rows: string[] = ["| environments | project synth | baseline synth | ratio | project peak RSS | baseline peak RSS |", "|---:|---:|---:|---:|---:|---:|"];
+  const rows: string[] = [
+    "| environments | project synth | baseline synth | ratio | same Mimecast side by hand | ratio to that | project peak RSS | baseline peak RSS |",
+    "|---:|---:|---:|---:|---:|---:|---:|---:|",
+  ];
   const mem: Record<number, number> = {};
   const time: Record<number, number> = {};
   let ratio200 = 0;
+  let ratioFull200 = 0;
   for (const n of [1, 50, 200]) {
     const config = path.join(TMP, `config-${n}.json`);
     fs.writeFileSync(config, JSON.stringify({ environments: environments(n) }));
     const p: { ms: number; mb: number }[] = [];
     const b: { ms: number; mb: number }[] = [];
+    const f: { ms: number; mb: number }[] = [];
     for (let i = 0; i < REPS; i++) {
       process.stderr.write(`synth ${n} environment(s), run ${i + 1}/${REPS}\n`);
       // Interleaved, so a burst of load on the shared machine hits both sides alike.
       p.push(synthOnce("project", config));
       b.push(synthOnce("baseline", config));
+      f.push(synthOnce("baseline-full", config));
     }
+    const fm = median(f.map((x) => x.ms));
     const pm = median(p.map((x) => x.ms));
     const bm = median(b.map((x) => x.ms));
     mem[n] = median(p.map((x) => x.mb));
     time[n] = pm;
     if (n === 200) ratio200 = pm / bm;
-    rows.push(`| ${n} | ${pm.toFixed(0)} ms | ${bm.toFixed(0)} ms | ${(pm / bm).toFixed(2)}x | ${mem[n].toFixed(0)} MB | ${median(b.map((x) => x.mb)).toFixed(0)} MB |`);
+    rows.push(`| ${n} | ${pm.toFixed(0)} ms | ${bm.toFixed(0)} ms | ${(pm / bm).toFixed(2)}x | ${fm.toFixed(0)} ms | ${(pm / fm).toFixed(2)}x | ${mem[n].toFixed(0)} MB | ${median(b.map((x) => x.mb)).toFixed(0)} MB |`);
+    if (n === 200) ratioFull200 = pm / fm;
   }
   const perEnvLow = (mem[50] - mem[1]) / 49;
   const perEnvHigh = (mem[200] - mem[50]) / 150;
   checks.push({ target: "synth <= 1.2x the hand-written baseline (200 environments)", measured: `${ratio200.toFixed(2)}x`, ok: ratio200 <= 1.2 });
+  checks.push({ target: "(extra) synth <= 1.2x the same stacks written by hand, Mimecast side included", measured: `${ratioFull200.toFixed(2)}x`, ok: ratioFull200 <= 1.2 });
   checks.push({ target: "200 environments synth in under 30 s", measured: `${(time[200] / 1000).toFixed(1)} s`, ok: time[200] < 30_000 });
   const linear = perEnvHigh <= Math.max(perEnvLow, 0.05) * 2;
   checks.push({ target: "memory grows linearly (MB per environment, 1->50 vs 50->200)", measured: `${perEnvLow.toFixed(2)} vs ${perEnvHigh.toFixed(2)} MB`, ok: linear });
@@ -171,7 +180,10 @@ ${synth}
 
 The baseline is a hand-written cdktf stack with the same azuread resources and nothing else
 (bench/synth-child.ts). The project also validates the config and adds, per stack, the Mimecast
-sync (terraform_data + the bundled CLI copied in as an asset), the drift check and 9 outputs.
+sync (terraform_data + the bundled CLI copied in as an asset), the certificate activation, the
+drift check and 9 outputs. "Same Mimecast side by hand" adds those to the hand-written stack the
+way the cdktf docs show (DataResource for terraform_data), so its ratio shows what the project's own
+code costs; most of its time is cdktf's DataResource spawning \`terraform version\` per resource.
 
 ## Mimecast API calls (emulator on loopback, one account per environment)
 

@@ -1,8 +1,12 @@
-// One synth in a fresh process, for the benchmark: `project` (this project's stacks) or
-// `baseline` (a minimal hand-written cdktf stack with the same azuread resources, nothing else).
+// One synth in a fresh process, for the benchmark: `project` (this project's stacks),
+// `baseline` (a minimal hand-written cdktf stack with the same azuread resources, nothing else) or
+// `baseline-full` (hand-written, with the same Mimecast side as the project).
 // Prints {"ms": wall time of the synth inside the process, "maxRssMb": peak memory}.
+import { createHash } from "crypto";
 import * as fs from "fs";
-import { App, Fn, LocalBackend, TerraformOutput, TerraformStack } from "cdktf";
+import * as path from "path";
+import { App, AssetType, DataResource, Fn, LocalBackend, TerraformAsset, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
+import { ExternalProvider } from "@cdktf/provider-external/lib/provider";
 import { ApplicationFromTemplate } from "@cdktf/provider-azuread/lib/application-from-template";
 import { ApplicationIdentifierUri } from "@cdktf/provider-azuread/lib/application-identifier-uri";
 import { ApplicationRedirectUris } from "@cdktf/provider-azuread/lib/application-redirect-uris";
@@ -23,7 +27,11 @@ const app = new App({ outdir });
 if (mode === "project") {
   for (const environment of loadConfig(configFile).environments) new MimecastSsoStack(app, { environment });
 } else {
-  // What a careful engineer would write by hand: no validation, no Mimecast side.
+  // What a careful engineer would write by hand: no validation; with `baseline-full`, the same
+  // Mimecast side too (CLI asset, sync, certificate activation, drift check, outputs).
+  const full = mode === "baseline-full";
+  const cli = path.join(__dirname, "..", "mimecast-sso.js");
+  const cliHash = createHash("sha256").update(fs.readFileSync(cli)).digest("hex").slice(0, 32);
   for (const e of JSON.parse(fs.readFileSync(configFile, "utf8")).environments) {
     const s = new TerraformStack(app, e.name);
     new LocalBackend(s, { path: `../../../terraform.${e.name}.tfstate` });
@@ -46,8 +54,21 @@ if (mode === "project") {
     new ApplicationIdentifierUri(s, "identifier", { applicationId: a.applicationId, identifierUri: `https://${host}/sso/${e.accountCode}`, dependsOn: [sp] });
     new ApplicationRedirectUris(s, "reply", { applicationId: a.applicationId, type: "Web", redirectUris: [`https://${host}/login/saml`, `https://${host}/login/sso/mpp`] });
     const r = new Rotating(s, "rotation", { rotationDays: 670 });
-    new ServicePrincipalTokenSigningCertificate(s, "cert", { servicePrincipalId: sp.id, endDate: Fn.timeadd(r.rfc3339, "17520h") });
+    const cert = new ServicePrincipalTokenSigningCertificate(s, "cert", { servicePrincipalId: sp.id, endDate: Fn.timeadd(r.rfc3339, "17520h") });
     new TerraformOutput(s, "metadata_url", { value: `https://login.microsoftonline.com/${e.tenantId}/federationmetadata/2007-06/federationmetadata.xml?appid=${reg.clientId}` });
+    if (!full) continue;
+    const asset = new TerraformAsset(s, "cli", { path: cli, type: AssetType.FILE, assetHash: cliHash });
+    const act = new DataResource(s, "activate", { triggersReplace: { t: cert.thumbprint }, dependsOn: [cert], provisioners: [{ type: "local-exec", command: `node ${asset.path} activate-certificate --service-principal-id ${sp.objectId} --thumbprint ${cert.thumbprint}` }] });
+    const spec = new TerraformLocal(s, "spec", Fn.jsonencode({ environment: e.name, accountCode: e.accountCode, region: e.region, metadataUrl: Fn.format("https://login.microsoftonline.com/x?appid=%s", [reg.clientId]) }));
+    new DataResource(s, "sync", {
+      input: { profile: "Azure AD SSO" },
+      triggersReplace: { spec: Fn.sha256(spec.asString), t: cert.thumbprint },
+      dependsOn: [sp, cert, act],
+      provisioners: [{ type: "local-exec", command: `node ${asset.path} sync --spec-env SPEC`, environment: { SPEC: spec.asString } }],
+    });
+    new ExternalProvider(s, "external");
+    s.addOverride("check.drift", { data: { external: { p: { program: ["node", asset.path, "external"], query: { spec: spec.asString } } } }, assert: [{ condition: '${data.external.p.result.in_sync == "true"}', error_message: "${data.external.p.result.summary}" }] });
+    for (const o of ["a", "b", "c", "d", "e", "f", "g", "h"]) new TerraformOutput(s, `o_${o}`, { value: sp.objectId, description: o });
   }
 }
 app.synth();
