@@ -75,3 +75,17 @@ describe("SSO change review", () => {
     expect(bad.stderr).toContain("neither a directory with synthesized stacks nor a git ref");
   });
 });
+
+describe("review against a git ref", () => {
+  it("synthesizes the base from a git worktree and finds no change against the same commit", () => {
+    const committed = spawnSync("git", ["show", "HEAD:sso.config.json"], { cwd: root, encoding: "utf8" });
+    expect(committed.status).toBe(0);
+    const headOut = synthOut(JSON.parse(committed.stdout));
+    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/review.ts", "--base", "HEAD", "--head", headOut], { cwd: root, encoding: "utf8" });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe("**Mimecast SSO review:** no SSO-relevant changes.");
+    // The temporary worktree is gone again.
+    expect(spawnSync("git", ["worktree", "list"], { cwd: root, encoding: "utf8" }).stdout.trim().split("\n")).toHaveLength(1);
+  });
+});
