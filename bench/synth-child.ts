@@ -5,7 +5,7 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { App, AssetType, DataResource, Fn, LocalBackend, TerraformAsset, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
+import { App, AssetType, Fn, LocalBackend, TerraformAsset, TerraformLocal, TerraformOutput, TerraformStack } from "cdktf";
 import { ExternalProvider } from "@cdktf/provider-external/lib/provider";
 import { ApplicationFromTemplate } from "@cdktf/provider-azuread/lib/application-from-template";
 import { ApplicationIdentifierUri } from "@cdktf/provider-azuread/lib/application-identifier-uri";
@@ -19,6 +19,8 @@ import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { Rotating } from "@cdktf/provider-time/lib/rotating";
 import { loadConfig } from "../constructs/config";
 import { MimecastSsoStack } from "../constructs/stack";
+// The plain terraform_data binding (cdktf's DataResource spawns `terraform version` per resource).
+import { TerraformData } from "../constructs/cli-asset";
 
 const [mode, configFile, outdir] = process.argv.slice(2);
 const started = process.hrtime.bigint();
@@ -58,9 +60,9 @@ if (mode === "project") {
     new TerraformOutput(s, "metadata_url", { value: `https://login.microsoftonline.com/${e.tenantId}/federationmetadata/2007-06/federationmetadata.xml?appid=${reg.clientId}` });
     if (!full) continue;
     const asset = new TerraformAsset(s, "cli", { path: cli, type: AssetType.FILE, assetHash: cliHash });
-    const act = new DataResource(s, "activate", { triggersReplace: { t: cert.thumbprint }, dependsOn: [cert], provisioners: [{ type: "local-exec", command: `node ${asset.path} activate-certificate --service-principal-id ${sp.objectId} --thumbprint ${cert.thumbprint}` }] });
+    const act = new TerraformData(s, "activate", { triggersReplace: { t: cert.thumbprint }, dependsOn: [cert], provisioners: [{ type: "local-exec", command: `node ${asset.path} activate-certificate --service-principal-id ${sp.objectId} --thumbprint ${cert.thumbprint}` }] });
     const spec = new TerraformLocal(s, "spec", Fn.jsonencode({ environment: e.name, accountCode: e.accountCode, region: e.region, metadataUrl: Fn.format("https://login.microsoftonline.com/x?appid=%s", [reg.clientId]) }));
-    new DataResource(s, "sync", {
+    new TerraformData(s, "sync", {
       input: { profile: "Azure AD SSO" },
       triggersReplace: { spec: Fn.sha256(spec.asString), t: cert.thumbprint },
       dependsOn: [sp, cert, act],
