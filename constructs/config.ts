@@ -4,7 +4,7 @@ import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { APPLICATION_LABELS, MIMECAST_APPLICATIONS, MIMECAST_REGIONS, MimecastApplication, acsUrl, entraEntityId, genericEntityId, isAllowedMimecastHost } from "./endpoints";
+import { APPLICATION_LABELS, MIMECAST_APPLICATIONS, MIMECAST_REGIONS, MimecastApplication, acsUrl, entraEntityId, genericEntityId, isAllowedMimecastHost, isLoopbackHost } from "./endpoints";
 
 /** Env var that points at the config file; the committed example is the default. */
 export const CONFIG_ENV_VAR = "SSO_CONFIG";
@@ -35,8 +35,7 @@ export const mimecastApiSchema = z.strictObject({
     .refine((u) => {
       try {
         const url = new URL(u);
-        const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(url.hostname);
-        return (url.protocol === "https:" && isAllowedMimecastHost(url.hostname)) || ((url.protocol === "http:" || url.protocol === "https:") && loopback);
+        return (url.protocol === "https:" && isAllowedMimecastHost(url.hostname)) || ((url.protocol === "http:" || url.protocol === "https:") && isLoopbackHost(url.hostname));
       } catch {
         return false;
       }
@@ -117,7 +116,7 @@ export const backendSchema = z
   .default({ type: "local" });
 export type BackendConfig = z.output<typeof backendSchema>;
 
-const httpsUrl = z.url({ protocol: /^https?$/, error: "must be an absolute https URL" }).refine((u) => u.startsWith("https://") || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\//.test(u), {
+const httpsUrl = z.url({ protocol: /^https?$/, error: "must be an absolute https URL" }).refine((u) => u.startsWith("https://") || isLoopbackHost(new URL(u).hostname), {
   error: "must be an https URL (http only on 127.0.0.1 for the emulator)",
 });
 

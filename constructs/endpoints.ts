@@ -86,6 +86,11 @@ export function isAllowedMimecastHost(hostname: string): boolean {
   return h === "mimecast.com" || h.endsWith(".mimecast.com") || h === USPCOM_API_HOST || h.endsWith(".mimecast-pscom-us.com");
 }
 
+/** 127.0.0.1, localhost or ::1: where the emulators run, and the only place plain http is ever allowed. */
+export function isLoopbackHost(hostname: string): boolean {
+  return ["127.0.0.1", "localhost", "[::1]", "::1"].includes(hostname.toLowerCase());
+}
+
 /** Entra (Azure AD) IdP values for a tenant: what Mimecast must trust. */
 export function entraFederationMetadataUrl(tenantId: string, clientId: string): string {
   return `https://login.microsoftonline.com/${tenantId}/federationmetadata/2007-06/federationmetadata.xml?appid=${clientId}`;

@@ -2,6 +2,7 @@
 // certificate the active one (preferredTokenSigningKeyThumbprint, azuread #823). Plain
 // TypeScript: no Terraform here. Token from the pipeline's Azure identity, never from config.
 import axios, { AxiosInstance } from "axios";
+import { isLoopbackHost } from "../constructs/endpoints";
 import { Redactor } from "../mimecast/errors";
 
 export type GraphCredentials =
@@ -30,13 +31,17 @@ export class GraphError extends Error {
   }
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const ALLOWED = new Set(["graph.microsoft.com", "login.microsoftonline.com"]);
 
 function checkUrl(url: string, allowLoopback: boolean): string {
-  const u = new URL(url);
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new GraphError(`"${url}" is not a valid URL (check GRAPH_BASE_URL / ENTRA_LOGIN_BASE_URL)`);
+  }
   if (u.protocol === "https:" && ALLOWED.has(u.hostname)) return u.origin;
-  if (allowLoopback && LOOPBACK.has(u.hostname)) return u.origin;
+  if (allowLoopback && isLoopbackHost(u.hostname)) return u.origin;
   throw new GraphError(`${u.origin} is not allowed: only https://graph.microsoft.com and https://login.microsoftonline.com (loopback only for the emulator)`);
 }
 

@@ -10,7 +10,7 @@ import { MimecastClient, Throttle, TokenCache } from "./client";
 import { MimecastApiError, MimecastConfigError, ProfileContractUnavailableError, Redactor } from "./errors";
 import { MetadataError, fetchAndCheckMetadata } from "./metadata";
 import { FieldDiff, MANAGED_FIELDS, manualChecklist } from "./profile";
-import { ALLOW_LOOPBACK_ENV, SyncSpec, clientOptionsFromSpec, contractFromSpec, desiredFromSpec, parseSpec, specFromEnvironment } from "./spec";
+import { SyncSpec, loopbackAllowed, clientOptionsFromSpec, contractFromSpec, desiredFromSpec, parseSpec, specFromEnvironment } from "./spec";
 import { AuthenticationProfileService, SyncResult, applySync, planSync, preflightAccount, profileDrift } from "./sync";
 
 export const EXIT = { ok: 0, error: 1, drift: 2, failClosed: 3 } as const;
@@ -101,7 +101,15 @@ interface Target {
 function collectTargets(values: Record<string, unknown>, io: Io, offline = false): Target[] {
   const specFile = values.spec as string | undefined;
   const specEnv = (values["spec-env"] as string | undefined) ?? (io.env.MIMECAST_SSO_SPEC && !values.config && !values.env && !values.all ? "MIMECAST_SSO_SPEC" : undefined);
-  if (specFile) return [{ spec: parseSpec(fs.readFileSync(specFile === "-" ? 0 : specFile, "utf8"), specFile) }];
+  if (specFile) {
+    let json: string;
+    try {
+      json = fs.readFileSync(specFile === "-" ? 0 : specFile, "utf8");
+    } catch (e) {
+      throw new MimecastConfigError(`--spec ${specFile}: cannot read it (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+    return [{ spec: parseSpec(json, specFile) }];
+  }
   if (specEnv) {
     const json = io.env[specEnv];
     if (!json) throw new MimecastConfigError(`--spec-env ${specEnv}: that environment variable is empty`);
@@ -182,7 +190,7 @@ async function runOne(command: string, spec: SyncSpec, values: Record<string, un
   if (command === "sync") {
     if (spec.metadataUrl && spec.api.verifyMetadata && !values["skip-metadata-check"]) {
       io.err(`[${env}] checking metadata ${spec.metadataUrl}`);
-      await fetchAndCheckMetadata(spec.metadataUrl, { entityId: spec.expectedEntityId, ssoUrl: spec.expectedSsoUrl }, { allowLoopbackHttp: io.env[ALLOW_LOOPBACK_ENV] === "1" });
+      await fetchAndCheckMetadata(spec.metadataUrl, { entityId: spec.expectedEntityId, ssoUrl: spec.expectedSsoUrl }, { allowLoopbackHttp: loopbackAllowed(io.env) });
     }
     io.err(`[${env}] reading authentication profile "${desired.description}"`);
     const plan = await planSync(service, desired, spec.api.createProfileIfMissing);
@@ -225,7 +233,7 @@ async function activate(values: Record<string, unknown>, io: Io): Promise<number
       credentials: graphCredentialsFromEnv(io.env, (p) => fs.readFileSync(p, "utf8")),
       graphBaseUrl: io.env.GRAPH_BASE_URL,
       loginBaseUrl: io.env.ENTRA_LOGIN_BASE_URL,
-      allowLoopbackHttp: io.env[ALLOW_LOOPBACK_ENV] === "1",
+      allowLoopbackHttp: loopbackAllowed(io.env),
       log: io.err,
     });
     const result = await activateCertificate(client, spId!, thumbprint!);

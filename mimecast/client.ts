@@ -2,7 +2,7 @@
 // envelope check, retries, redaction). Plain TypeScript: no Terraform here.
 import axios, { AxiosInstance, AxiosResponse } from "axios";
 import { createHmac, randomUUID } from "crypto";
-import { isAllowedMimecastHost } from "../constructs/endpoints";
+import { isAllowedMimecastHost, isLoopbackHost } from "../constructs/endpoints";
 import { MimecastApiError, MimecastConfigError, Redactor } from "./errors";
 
 export type MimecastCredentials =
@@ -93,8 +93,6 @@ export class TokenCache {
   }
 }
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]", "::1"]);
-
 /** Throws unless the URL is https on a Mimecast host, or http on loopback when allowed. */
 export function assertAllowedUrl(url: string, allowLoopbackHttp: boolean, what = "Mimecast API base URL"): URL {
   let parsed: URL;
@@ -103,7 +101,7 @@ export function assertAllowedUrl(url: string, allowLoopbackHttp: boolean, what =
   } catch {
     throw new MimecastConfigError(`${what} "${url}" is not a valid URL`);
   }
-  const loopback = LOOPBACK.has(parsed.hostname);
+  const loopback = isLoopbackHost(parsed.hostname);
   if (parsed.protocol === "https:" && isAllowedMimecastHost(parsed.hostname)) return parsed;
   if (allowLoopbackHttp && loopback && (parsed.protocol === "http:" || parsed.protocol === "https:")) return parsed;
   if (loopback) throw new MimecastConfigError(`${what} "${parsed.origin}" is loopback: allowed only for the emulator (set MIMECAST_SSO_ALLOW_LOOPBACK=1)`);

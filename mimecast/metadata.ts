@@ -3,6 +3,7 @@
 import axios from "axios";
 import { X509Certificate } from "crypto";
 import { XMLParser } from "fast-xml-parser";
+import { isLoopbackHost } from "../constructs/endpoints";
 import { MimecastConfigError } from "./errors";
 
 export interface MetadataExpectation {
@@ -75,8 +76,7 @@ export async function fetchAndCheckMetadata(url: string, expect: MetadataExpecta
   } catch {
     throw new MimecastConfigError(`metadata URL "${url}" is not a valid URL`);
   }
-  const loopback = ["127.0.0.1", "localhost", "[::1]"].includes(parsed.hostname);
-  if (parsed.protocol !== "https:" && !(opts.allowLoopbackHttp && loopback)) throw new MimecastConfigError(`metadata URL "${parsed.origin}" must use https`);
+  if (parsed.protocol !== "https:" && !(opts.allowLoopbackHttp && isLoopbackHost(parsed.hostname))) throw new MimecastConfigError(`metadata URL "${parsed.origin}" must use https`);
   const res = await axios.get(url, { timeout: opts.timeoutMs ?? 15_000, responseType: "text", transformResponse: (x) => x, validateStatus: () => true, maxRedirects: 3, proxy: false }).catch((e) => {
     throw new MetadataError(url, `cannot be fetched (${(e as { code?: string }).code ?? "network error"})`);
   });

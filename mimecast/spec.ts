@@ -28,6 +28,10 @@ export function contractFromSpec(spec: SyncSpec): ProfileContract {
 /** Env var that allows http on loopback (the emulator). Never set it in production pipelines. */
 export const ALLOW_LOOPBACK_ENV = "MIMECAST_SSO_ALLOW_LOOPBACK";
 
+export function loopbackAllowed(env: NodeJS.ProcessEnv): boolean {
+  return env[ALLOW_LOOPBACK_ENV] === "1";
+}
+
 /** Read the credentials from the env vars the spec names. Throws naming the missing variable. */
 export function credentialsFromEnv(spec: SyncSpec, env: NodeJS.ProcessEnv = process.env): MimecastCredentials {
   const read = (field: keyof SyncSpec["api"]) => {
@@ -45,6 +49,6 @@ export function clientOptionsFromSpec(spec: SyncSpec, env: NodeJS.ProcessEnv = p
   return {
     baseUrl: spec.api.baseUrl ?? apiBaseUrl(spec.region, spec.api.version),
     credentials: credentialsFromEnv(spec, env),
-    allowLoopbackHttp: env[ALLOW_LOOPBACK_ENV] === "1",
+    allowLoopbackHttp: loopbackAllowed(env),
   };
 }

@@ -59,6 +59,7 @@ describe("certificate activation", () => {
     await expect(activateCertificate(client(), SP, "not-a-thumbprint")).rejects.toThrow(/40 hex digits/);
     expect(() => client({ graphBaseUrl: "https://graph.evil.example" })).toThrow(/not allowed/);
     expect(() => client({ allowLoopbackHttp: false })).toThrow(/not allowed/);
+    expect(() => client({ graphBaseUrl: "graph" })).toThrow('"graph" is not a valid URL (check GRAPH_BASE_URL / ENTRA_LOGIN_BASE_URL)');
   });
 
   it("takes the pipeline identity from ARM_* variables, preferring OIDC", () => {

@@ -101,6 +101,12 @@ describe("mimecast-sso CLI", () => {
     expect(emu.apiCalls()).toEqual([]);
   });
 
+  it("names an unreadable --spec file", async () => {
+    const r = await cli(["drift", "--spec", path.join(dir, "missing.json")]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain(`--spec ${path.join(dir, "missing.json")}: cannot read it (ENOENT)`);
+  });
+
   it("names the missing credential variable", async () => {
     const r = await cli(withConfig("drift"), { MIMECAST_CLIENT_SECRET: undefined });
     expect(r.code).toBe(1);
