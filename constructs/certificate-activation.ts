@@ -13,8 +13,8 @@ export interface SigningCertificateActivationProps {
   readonly servicePrincipalObjectId: string;
   /** Thumbprint of the certificate to activate (a Terraform token). */
   readonly thumbprint: string;
-  /** The certificate resource: activation waits for it. */
-  readonly dependsOn: ITerraformDependable[];
+  /** Anything else to wait for; the certificate and service principal are already referenced. */
+  readonly dependsOn?: ITerraformDependable[];
   /** The bundled CLI. @default dist/mimecast-sso.js */
   readonly cliBundle?: string;
 }

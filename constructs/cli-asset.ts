@@ -3,7 +3,9 @@
 import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { AssetType, TerraformAsset, TerraformMetaArguments, TerraformResource, TerraformStack } from "cdktf";
+import { ISynthesisSession, TerraformMetaArguments, TerraformResource, TerraformStack } from "cdktf";
+// Not re-exported by cdktf's index, but the hook its own TerraformAsset uses (cdktf is pinned).
+import { addCustomSynthesis } from "cdktf/lib/synthesize/synthesizer";
 import { Construct } from "constructs";
 
 /** Where `npm run build` puts the bundled CLI: dist/ of the project (this file may itself be bundled into dist/). */
@@ -50,7 +52,57 @@ function bundleHash(file: string): string {
 }
 
 
-const ASSET_ID = "mimecast-sso-cli";
+const CLI_ID = "mimecast-sso-cli";
+const CLI_FILE = /^mimecast-sso-[0-9A-F]+\.js$/;
+/** First copy of each bundle made in each outdir during this process: later stacks hard-link it. */
+const placed = new Map<string, string>();
+
+/**
+ * The bundled CLI inside one stack directory, as `mimecast-sso-<content hash>.js`.
+ * Like cdktf's TerraformAsset, but placed at the root of the stack directory and hard-linked
+ * from the synth's first copy: TerraformAsset's three nested directories and full copy per stack
+ * were a quarter of a 200-environment synth. The link falls back to a copy (other filesystem, no
+ * hard links), and the first copy is written under a temporary name then renamed, so a failed
+ * synth never leaves a half-written CLI behind.
+ */
+export class StackCli extends Construct {
+  /** Path relative to the stack directory, where terraform runs. */
+  public readonly path: string;
+
+  constructor(scope: Construct, id: string, private readonly bundle: string) {
+    super(scope, id);
+    this.path = `mimecast-sso-${bundleHash(bundle)}.js`;
+    addCustomSynthesis(this, { onSynthesize: (session) => this.place(session) });
+  }
+
+  private place(session: ISynthesisSession): void {
+    const stackDir = path.join(session.outdir, session.manifest.forStack(TerraformStack.of(this)).workingDirectory);
+    const target = path.join(stackDir, this.path);
+    let present = false;
+    for (const name of fs.readdirSync(stackDir)) {
+      if (name === this.path) present = true;
+      else if (CLI_FILE.test(name)) fs.rmSync(path.join(stackDir, name), { force: true }); // an older build
+    }
+    const key = `${path.resolve(session.outdir)}\0${this.path}`;
+    if (present) {
+      if (!placed.has(key)) placed.set(key, target);
+      return;
+    }
+    const first = placed.get(key);
+    if (first) {
+      try {
+        fs.linkSync(first, target);
+        return;
+      } catch {
+        // Not linkable (deleted since, other filesystem, no hard links): copy instead.
+      }
+    }
+    const tmp = `${target}.${process.pid}.tmp`;
+    fs.copyFileSync(this.bundle, tmp);
+    fs.renameSync(tmp, target);
+    placed.set(key, target);
+  }
+}
 
 /**
  * Relative path (from the stack directory) of the bundled CLI, added to the stack once.
@@ -58,10 +110,10 @@ const ASSET_ID = "mimecast-sso-cli";
  */
 export function stackCliPath(scope: Construct, bundle: string | undefined, who: string): string {
   const stack = TerraformStack.of(scope);
-  const existing = stack.node.tryFindChild(ASSET_ID) as TerraformAsset | undefined;
+  const existing = stack.node.tryFindChild(CLI_ID) as StackCli | undefined;
   if (existing) return existing.path;
   const file = bundle ?? defaultCliBundle();
   if (!fs.existsSync(file)) throw new Error(`${who}: cliBundle ${file} does not exist; run \`npm run build\` (npm ci runs it) to bundle the CLI`);
   stack.addOverride("terraform.required_version", REQUIRED_TERRAFORM);
-  return new TerraformAsset(stack, ASSET_ID, { path: file, type: AssetType.FILE, assetHash: bundleHash(file) }).path;
+  return new StackCli(stack, CLI_ID, file).path;
 }

@@ -67,8 +67,12 @@ export class MimecastEnterpriseApp extends Construct {
   public readonly servicePrincipal: ServicePrincipal;
   /** The signing certificate, for resources that must follow its rotation. */
   public readonly signingCertificate: ServicePrincipalTokenSigningCertificate;
-  /** Everything a dependant (the Mimecast sync) must wait for: SAML mode, identifier, reply URLs, certificate. */
-  public readonly samlResources: ITerraformDependable[];
+  /**
+   * SAML settings a dependant (the Mimecast sync) cannot reach through a reference: the identifier
+   * and reply URLs, to list in its depends_on. The service principal and certificate are reached
+   * through `certificateThumbprint`; Terraform advises references over depends_on where possible.
+   */
+  public readonly unreferencedSettings: ITerraformDependable[];
 
   constructor(scope: Construct, id: string, props: MimecastEnterpriseAppProps) {
     super(scope, id);
@@ -86,12 +90,15 @@ export class MimecastEnterpriseApp extends Construct {
     // Construct ids below are part of the Terraform addresses: renaming one replaces the real app.
     const template = new DataAzureadApplicationTemplate(this, "template", { displayName: galleryTemplateName });
     const app = new ApplicationFromTemplate(this, "app", { displayName, templateId: template.templateId });
+    // Each attribute read mints a new token (with a stack trace): read each one once.
+    const applicationId = app.applicationId;
     // application_from_template does not export the client id; read it back from the registration.
     const registration = new DataAzureadApplication(this, "registration", { objectId: app.applicationObjectId });
+    this.clientId = registration.clientId;
 
     // The template already created the service principal: adopt it rather than fail on a duplicate.
     this.servicePrincipal = new ServicePrincipal(this, "service-principal", {
-      clientId: registration.clientId,
+      clientId: this.clientId,
       useExisting: true,
       accountEnabled: true,
       // Template apps start with assignment required; Mimecast decides access itself.
@@ -106,12 +113,12 @@ export class MimecastEnterpriseApp extends Construct {
 
     // An identifier on an unverified domain is refused until the app is in SAML mode (azuread #797).
     const identifier = new ApplicationIdentifierUri(this, "identifier", {
-      applicationId: app.applicationId,
+      applicationId,
       identifierUri: this.mimecastEntityId,
       dependsOn: [this.servicePrincipal],
     });
     const replyUrls = new ApplicationRedirectUris(this, "reply-urls", {
-      applicationId: app.applicationId,
+      applicationId,
       type: "Web",
       redirectUris: this.replyUrls,
     });
@@ -125,8 +132,7 @@ export class MimecastEnterpriseApp extends Construct {
       lifecycle: { createBeforeDestroy: true },
     });
 
-    this.samlResources = [this.servicePrincipal, identifier, replyUrls, this.signingCertificate];
-    this.clientId = registration.clientId;
+    this.unreferencedSettings = [identifier, replyUrls];
     this.servicePrincipalObjectId = this.servicePrincipal.objectId;
     this.certificateThumbprint = this.signingCertificate.thumbprint;
     this.metadataUrl = entraFederationMetadataUrl(props.tenantId, this.clientId);

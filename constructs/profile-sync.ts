@@ -1,7 +1,7 @@
 // Keeps the Mimecast authentication profile in line, from inside `cdktf deploy`: a terraform_data
 // whose replacement runs the bundled sync CLI (local-exec), and an optional plan-time drift
 // check (external data source inside a `check` block). No HTTP here: the CLI does that.
-import { Fn, ITerraformDependable, TerraformLocal, TerraformResource, TerraformStack } from "cdktf";
+import { Fn, ITerraformDependable, TerraformLocal, TerraformResource, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { ExternalProvider } from "@cdktf/provider-external/lib/provider";
 import { SyncSpec } from "./sync-spec";
@@ -33,9 +33,8 @@ export class MimecastProfileSync extends Construct {
     super(scope, id);
     const driftCheck = props.driftCheck ?? true;
     this.cliPath = stackCliPath(this, props.cliBundle, "MimecastProfileSync");
-    // Encoded by Terraform, so the metadata URL token (the app's client id) resolves inside it.
     // One local, referenced three times, keeps cdk.tf.json small and synth fast.
-    const specJson = new TerraformLocal(this, "spec", Fn.jsonencode(props.spec)).asString;
+    const specJson = new TerraformLocal(this, "spec", specTemplate(props.spec)).asString;
 
     this.resource = new TerraformData(this, "sync", {
       // Stored in state and read by the PR review: what the profile should look like (no secrets).
@@ -76,4 +75,14 @@ export class MimecastProfileSync extends Construct {
       });
     }
   }
+}
+
+/**
+ * The spec's JSON as a Terraform string template, so Terraform fills in the tokens it carries (the
+ * Entra app's client id inside the metadata URL) and nothing else: literal `${` and `%{` from the
+ * config are escaped. A template is one string for cdktf to resolve, where jsonencode() of the
+ * same object was an expression per field (a sixth of a 200-environment synth).
+ */
+export function specTemplate(spec: SyncSpec): string {
+  return JSON.stringify(spec, (_key, value) => (typeof value === "string" && !Token.isUnresolved(value) ? value.replace(/([$%])\{/g, "$1$1{") : value));
 }

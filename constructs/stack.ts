@@ -1,12 +1,12 @@
 // One Terraform stack per environment: backend, providers, the Entra app, the Mimecast profile
 // sync, and the outputs pipelines and reviewers read.
-import { AzurermBackend, CloudBackend, Fn, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack } from "cdktf";
+import { AzurermBackend, CloudBackend, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { EnvironmentConfig } from "./config";
 import { MimecastEnterpriseApp } from "./entra-app";
-import { entraFederationMetadataUrl, serviceProvider } from "./endpoints";
+import { serviceProvider } from "./endpoints";
 import { MimecastProfileSync } from "./profile-sync";
 import { SigningCertificateActivation } from "./certificate-activation";
 import { specFromEnvironment } from "./sync-spec";
@@ -57,16 +57,14 @@ export class MimecastSsoStack extends TerraformStack {
       });
       this.enterpriseApp = app;
       // Only an active certificate signs; Mimecast re-reads the metadata after this has run.
+      // Ordered after the certificate and service principal by the references in its command.
       this.certificateActivation = new SigningCertificateActivation(this, "certificate-activation", {
         tenantId,
         servicePrincipalObjectId: app.servicePrincipalObjectId,
         thumbprint: app.certificateThumbprint,
-        dependsOn: [app.signingCertificate],
         cliBundle: props.cliBundle,
       });
-      // format() rather than "${...}" inside a string: the spec goes through jsonencode(), and
-      // cdktf warns (rightly) about interpolation nested in function arguments.
-      metadataUrl = Fn.format(entraFederationMetadataUrl(tenantId, "%s"), [app.clientId]);
+      metadataUrl = app.metadataUrl;
       out("entra_entity_id", app.entraEntityId, "Entra ID SAML issuer (entity ID) for the tenant");
       out("entra_saml_sso_url", app.samlSsoUrl, "Entra ID SAML single sign-on URL for the tenant");
       out("application_client_id", app.clientId, "Application (client) id of the Mimecast app registration");
@@ -90,7 +88,8 @@ export class MimecastSsoStack extends TerraformStack {
     // Construct id "mimecast" is part of the Terraform address of the sync resource: keep it.
     this.profileSync = new MimecastProfileSync(this, "mimecast", {
       spec: specFromEnvironment(env, metadataUrl),
-      dependsOn: this.enterpriseApp ? [...this.enterpriseApp.samlResources, this.certificateActivation!.resource] : undefined,
+      // The certificate (and through it the service principal) is reached by the thumbprint trigger.
+      dependsOn: this.enterpriseApp ? [...this.enterpriseApp.unreferencedSettings, this.certificateActivation!.resource] : undefined,
       // A rotated certificate changes the metadata: let Mimecast re-import it.
       extraTriggers: this.enterpriseApp ? { certificate_thumbprint: this.enterpriseApp.certificateThumbprint } : undefined,
       driftCheck: env.mimecastApi.driftCheck,

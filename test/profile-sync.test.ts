@@ -19,24 +19,30 @@ const synth = (env: Record<string, unknown>) => {
 };
 
 describe("MimecastProfileSync in the stack", () => {
-  it("runs the bundled CLI from the stack's assets after the Entra app, re-running on spec or certificate change", () => {
+  it("runs the bundled CLI from the stack directory after the Entra app, re-running on spec or certificate change", () => {
     const doc = synth({});
     const sync: any = Object.entries(doc.resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1];
-    expect(sync.provisioner[0]["local-exec"].command).toMatch(/^node assets\/mimecast-sso-cli\/[0-9A-F]+\/mimecast-sso\.js sync --spec-env MIMECAST_SSO_SPEC$/);
-    expect(sync.depends_on.map((d: string) => d.split(".")[0]).sort()).toEqual([
-      "azuread_application_identifier_uri",
-      "azuread_application_redirect_uris",
-      "azuread_service_principal",
-      "azuread_service_principal_token_signing_certificate",
-      "terraform_data",
-    ]);
+    expect(sync.provisioner[0]["local-exec"].command).toMatch(/^node mimecast-sso-[0-9A-F]{32}\.js sync --spec-env MIMECAST_SSO_SPEC$/);
+    // Identifier, reply URLs and activation explicitly; the certificate and service principal
+    // through the thumbprint trigger (certificate -> service principal).
+    expect(sync.depends_on.map((d: string) => d.split(".")[0]).sort()).toEqual(["azuread_application_identifier_uri", "azuread_application_redirect_uris", "terraform_data"]);
     const [specLocal] = Object.keys(doc.locals);
-    expect(doc.locals[specLocal]).toMatch(/^\$\{jsonencode\(/);
     expect(sync.triggers_replace.spec_sha256).toBe(`\${sha256(local.${specLocal})}`);
-    expect(sync.triggers_replace.certificate_thumbprint).toMatch(/token_signing_certificate\..*\.thumbprint\}$/);
+    expect(sync.triggers_replace.certificate_thumbprint).toMatch(/^\$\{azuread_service_principal_token_signing_certificate\..*\.thumbprint\}$/);
+    // A string template: the spec's JSON with the app's client id as its only interpolation.
+    const clientId = /\$\{data\.azuread_application\.[^.]+\.client_id\}/g;
+    expect(doc.locals[specLocal].match(clientId)).toHaveLength(1);
+    const spec = JSON.parse(doc.locals[specLocal].replace(clientId, "CLIENT"));
+    expect(spec.metadataUrl).toBe(`https://login.microsoftonline.com/${base.tenantId}/federationmetadata/2007-06/federationmetadata.xml?appid=CLIENT`);
     // Only env var NAMES travel in the spec.
     expect(sync.provisioner[0]["local-exec"].environment.MIMECAST_SSO_SPEC).toBe(`\${local.${specLocal}}`);
-    expect(doc.locals[specLocal]).toContain('"clientSecretEnv" = "MIMECAST_CLIENT_SECRET"');
+    expect(spec.api.clientSecretEnv).toBe("MIMECAST_CLIENT_SECRET");
+  });
+
+  it("escapes template sequences from the config, so terraform reads them as text", () => {
+    const doc = synth({ authenticationProfileName: "SSO ${var.x} %{if y}" });
+    const [specLocal] = Object.keys(doc.locals);
+    expect(doc.locals[specLocal]).toContain('"profileName":"SSO $${var.x} %%{if y}"');
   });
 
   it("adds the plan-time drift check by default and leaves it out when driftCheck is false", () => {
@@ -79,14 +85,15 @@ describe("SigningCertificateActivation in the stack", () => {
     const certKey = Object.keys(doc.resource.azuread_service_principal_token_signing_certificate)[0];
     const spKey = Object.keys(doc.resource.azuread_service_principal)[0];
     expect(act.triggers_replace).toEqual({ thumbprint: `\${azuread_service_principal_token_signing_certificate.${certKey}.thumbprint}` });
-    expect(act.depends_on).toEqual([`azuread_service_principal_token_signing_certificate.${certKey}`]);
+    // Ordered after the certificate and service principal by the references in its trigger and command.
+    expect(act.depends_on).toBeUndefined();
     expect(act.provisioner[0]["local-exec"].command).toMatch(
-      new RegExp(`^node assets/mimecast-sso-cli/[0-9A-F]+/mimecast-sso\\.js activate-certificate --tenant-id ${base.tenantId} --service-principal-id \\$\\{azuread_service_principal\\.${spKey}\\.object_id\\} --thumbprint `),
+      new RegExp(`^node mimecast-sso-[0-9A-F]{32}\\.js activate-certificate --tenant-id ${base.tenantId} --service-principal-id \\$\\{azuread_service_principal\\.${spKey}\\.object_id\\} --thumbprint `),
     );
     const sync: any = Object.entries(doc.resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1];
     expect(sync.depends_on).toContain(`terraform_data.${key}`);
     // One copy of the CLI per stack, shared by both provisioners.
-    expect(JSON.stringify(doc).match(/assets\/mimecast-sso-cli\/[0-9A-F]+\/mimecast-sso\.js/g)!.every((p, _i, all) => p === all[0])).toBe(true);
+    expect(JSON.stringify(doc).match(/mimecast-sso-[0-9A-F]+\.js/g)!.every((p, _i, all) => p === all[0])).toBe(true);
   });
 });
 

@@ -3,11 +3,14 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator";
+import { Testing } from "cdktf";
+import { parseConfig } from "../constructs/config";
+import { MimecastSsoStack } from "../constructs/stack";
 import { consoleProfile, TENANT } from "./helpers";
 import { ROOT, evalTerraform, run, scratchProject, terraformMissing } from "./tf-helpers";
 
 const missing = terraformMissing();
-if (missing) console.warn(`SKIPPED stack-commands.integ.test.ts: ${missing}; it evaluates jsonencode() with terraform console`);
+if (missing) console.warn(`SKIPPED stack-commands.integ.test.ts: ${missing}; it evaluates the spec template with terraform console`);
 const describeIfTerraform = missing ? describe.skip : describe;
 const CLIENT_ID = "0a0b0c0d-1111-4222-8333-444455556666";
 
@@ -68,6 +71,17 @@ describeIfTerraform("commands named by the synthesized Entra stack", () => {
     const writesBefore = emu.apiCalls().filter((c) => c.path.includes("update")).length;
     expect((await run(program, args, { cwd: stackDir, env: { ...creds, ...specEnv } })).code).toBe(0);
     expect(emu.apiCalls().filter((c) => c.path.includes("update")).length).toBe(writesBefore);
+  });
+
+  it("terraform reads the spec local as the config's JSON, template sequences from the config as text", async () => {
+    const name = 'SSO ${var.x} %{ if y } "quoted" \\ back';
+    const environment = parseConfig({ environments: [{ name: "t", tenantId: TENANT, notificationEmails: ["id@contoso.example"], accountCode: "CEUA12A34", region: "eu", authenticationProfileName: name }] }).environments[0];
+    const synthesized = JSON.parse(Testing.synth(new MimecastSsoStack(Testing.app(), { environment })));
+    const ref = `data.azuread_application.${Object.keys(synthesized.data.azuread_application)[0]}.client_id`;
+    const [local] = Object.keys(synthesized.locals);
+    const spec = JSON.parse(await evalTerraform(`\${local.${local}}`, { [ref]: CLIENT_ID }, synthesized.locals));
+    expect(spec.profileName).toBe(name);
+    expect(spec.metadataUrl).toBe(`https://login.microsoftonline.com/${TENANT}/federationmetadata/2007-06/federationmetadata.xml?appid=${CLIENT_ID}`);
   });
 
   it("the check block's external program prints the flat map the assertion reads, in sync and drifted", async () => {

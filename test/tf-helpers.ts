@@ -47,17 +47,26 @@ export function run(cmd: string, args: string[], opts: { cwd: string; env?: Node
   });
 }
 
-/** Evaluate a `${...}` Terraform expression with `terraform console` (no providers needed). */
-export async function evalTerraform(expression: string, replacements: Record<string, string> = {}, locals: Record<string, string> = {}): Promise<string> {
-  let expr = expression.replace(/^\$\{/, "").replace(/\}$/, "");
-  // Inline the stack's locals: the console runs in an empty directory.
-  for (const [name, value] of Object.entries(locals)) expr = expr.split(`local.${name}`).join(`(${value.replace(/^\$\{/, "").replace(/\}$/, "")})`);
-  // What terraform would know after apply: a reference inside a template, or a bare one.
-  for (const [ref, value] of Object.entries(replacements)) expr = expr.split(`\${${ref}}`).join(value).split(ref).join(JSON.stringify(value));
+/**
+ * Evaluate a value from cdk.tf.json the way terraform reads it (JSON syntax: strings are templates),
+ * next to the stack's locals, with references terraform would only know after apply replaced by
+ * known values. Runs `terraform console` on a scratch JSON config: no providers needed.
+ */
+export async function evalTerraform(value: string, replacements: Record<string, string> = {}, locals: Record<string, string> = {}): Promise<string> {
+  // Inside a template a reference becomes its text; a bare one (in a function call) a quoted string.
+  const known = (s: string) => Object.entries(replacements).reduce((acc, [ref, v]) => acc.split(`\${${ref}}`).join(v).split(ref).join(JSON.stringify(v)), s);
+  const all: Record<string, string> = { __value: known(value) };
+  for (const [name, v] of Object.entries(locals)) all[name] = known(v);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "tf-console-"));
-  const r = await run("terraform", ["console"], { cwd: dir, input: `${expr}\n` });
-  if (r.code !== 0) throw new Error(`terraform console failed: ${r.stderr}`);
-  return JSON.parse(r.stdout.trim().split("\n").pop()!);
+  try {
+    fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ locals: all }));
+    // jsonencode: console prints it as one quoted line, whatever the value holds.
+    const r = await run("terraform", ["console"], { cwd: dir, input: "jsonencode(local.__value)\n" });
+    if (r.code !== 0) throw new Error(`terraform console failed: ${r.stderr}`);
+    return JSON.parse(JSON.parse(r.stdout.trim().split("\n").pop()!));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /** A scratch project that runs this repo's main.ts on its own config. */
