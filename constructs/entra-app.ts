@@ -1,6 +1,6 @@
 // The Entra ID enterprise app for Mimecast: gallery template -> SAML service principal ->
 // identifier, reply URLs, signing certificate. Knows nothing of HTTP or of Mimecast's API.
-import { Fn, ITerraformDependable, Token } from "cdktf";
+import { Fn, TerraformResource, Token } from "cdktf";
 import { Construct } from "constructs";
 import { ApplicationFromTemplate } from "@cdktf/provider-azuread/lib/application-from-template";
 import { ApplicationIdentifierUri } from "@cdktf/provider-azuread/lib/application-identifier-uri";
@@ -10,6 +10,7 @@ import { DataAzureadApplicationTemplate } from "@cdktf/provider-azuread/lib/data
 import { ServicePrincipal } from "@cdktf/provider-azuread/lib/service-principal";
 import { ServicePrincipalTokenSigningCertificate } from "@cdktf/provider-azuread/lib/service-principal-token-signing-certificate";
 import { Rotating } from "@cdktf/provider-time/lib/rotating";
+import { dependency } from "./addresses";
 import {
   MimecastApplication,
   MimecastRegion,
@@ -72,7 +73,7 @@ export class MimecastEnterpriseApp extends Construct {
    * and reply URLs, to list in its depends_on. The service principal and certificate are reached
    * through `certificateThumbprint`; Terraform advises references over depends_on where possible.
    */
-  public readonly unreferencedSettings: ITerraformDependable[];
+  public readonly unreferencedSettings: TerraformResource[];
 
   constructor(scope: Construct, id: string, props: MimecastEnterpriseAppProps) {
     super(scope, id);
@@ -115,7 +116,7 @@ export class MimecastEnterpriseApp extends Construct {
     const identifier = new ApplicationIdentifierUri(this, "identifier", {
       applicationId,
       identifierUri: this.mimecastEntityId,
-      dependsOn: [this.servicePrincipal],
+      dependsOn: [dependency(this.servicePrincipal)],
     });
     const replyUrls = new ApplicationRedirectUris(this, "reply-urls", {
       applicationId,

@@ -6,6 +6,7 @@ import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { EnvironmentConfig } from "./config";
 import { MimecastEnterpriseApp } from "./entra-app";
+import { dependency } from "./addresses";
 import { serviceProvider } from "./endpoints";
 import { MimecastProfileSync } from "./profile-sync";
 import { SigningCertificateActivation } from "./certificate-activation";
@@ -89,7 +90,7 @@ export class MimecastSsoStack extends TerraformStack {
     this.profileSync = new MimecastProfileSync(this, "mimecast", {
       spec: specFromEnvironment(env, metadataUrl),
       // The certificate (and through it the service principal) is reached by the thumbprint trigger.
-      dependsOn: this.enterpriseApp ? [...this.enterpriseApp.unreferencedSettings, this.certificateActivation!.resource] : undefined,
+      dependsOn: this.enterpriseApp ? [...this.enterpriseApp.unreferencedSettings, this.certificateActivation!.resource].map(dependency) : undefined,
       // A rotated certificate changes the metadata: let Mimecast re-import it.
       extraTriggers: this.enterpriseApp ? { certificate_thumbprint: this.enterpriseApp.certificateThumbprint } : undefined,
       driftCheck: env.mimecastApi.driftCheck,
