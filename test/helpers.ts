@@ -6,9 +6,18 @@ import { WireProfile } from "../mimecast/profile";
 export const TENANT = "11111111-2222-4333-8444-555555555555";
 
 /** Sleep that records what was asked and returns at once (no wall-clock waits in unit tests). */
+/** A sleep that records each wait and advances a virtual clock instead of the real one. */
 export function fakeSleep() {
   const waits: number[] = [];
-  return { waits, sleep: async (ms: number) => void waits.push(ms) };
+  let t = 1_000_000;
+  return {
+    waits,
+    now: () => t,
+    sleep: async (ms: number) => {
+      waits.push(ms);
+      t += ms;
+    },
+  };
 }
 
 export function oauthClient(emu: MimecastEmulator, extra: Partial<MimecastClientOptions> = {}) {

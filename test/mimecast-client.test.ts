@@ -54,9 +54,10 @@ describe("API 2.0 OAuth2", () => {
 
 describe("faults", () => {
   it("429 waits exactly X-RateLimit-Reset ms, then succeeds", async () => {
-    const { waits, sleep } = fakeSleep();
+    // The client's clock, not the machine's: a slow machine must not shorten the wait.
+    const { waits, sleep, now } = fakeSleep();
     emu.injectFault({ kind: "429", resetMs: 1234, count: 2 });
-    const c = oauthClient(emu, { sleep });
+    const c = oauthClient(emu, { sleep, now });
     await getAccount(c);
     expect(waits).toEqual([1234, 1234]);
     expect(c.calls.filter((p) => p !== "/oauth/token")).toHaveLength(3);
