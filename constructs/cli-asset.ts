@@ -82,6 +82,7 @@ export class StackCli extends Construct {
     for (const name of fs.readdirSync(stackDir)) {
       if (name === this.path) present = true;
       else if (CLI_FILE.test(name)) fs.rmSync(path.join(stackDir, name), { force: true }); // an older build
+      else if (name === "assets") removeLegacyAsset(path.join(stackDir, name));
     }
     const key = `${path.resolve(session.outdir)}\0${this.path}`;
     if (present) {
@@ -102,6 +103,12 @@ export class StackCli extends Construct {
     fs.renameSync(tmp, target);
     placed.set(key, target);
   }
+}
+
+/** Before StackCli the CLI was a TerraformAsset under assets/mimecast-sso-cli/<hash>/. */
+function removeLegacyAsset(assets: string): void {
+  fs.rmSync(path.join(assets, CLI_ID), { recursive: true, force: true });
+  if (fs.readdirSync(assets).length === 0) fs.rmdirSync(assets);
 }
 
 /**

@@ -68,6 +68,23 @@ describe("the CLI in each stack directory", () => {
     for (const f of after) expect(sha(f)).toBe(sha(v2));
   });
 
+  it("removes the copy an older version left under assets/, and nothing else there", () => {
+    const dir = tmp();
+    const out = path.join(dir, "out");
+    const cli = bundle(dir, "console.log('v1');\n");
+    const [first, second] = synth(out, cli);
+    const legacy = path.join(first, "assets", "mimecast-sso-cli", "70DA0BE1A837E0B064FAF2D676B036BF", "mimecast-sso.js");
+    fs.mkdirSync(path.dirname(legacy), { recursive: true });
+    fs.writeFileSync(legacy, "old");
+    const theirs = path.join(second, "assets", "someone-else", "file.txt");
+    fs.mkdirSync(path.dirname(theirs), { recursive: true });
+    fs.writeFileSync(theirs, "keep");
+    synth(out, cli);
+    expect(fs.existsSync(path.join(first, "assets"))).toBe(false);
+    expect(fs.readFileSync(theirs, "utf8")).toBe("keep");
+    expect(fs.existsSync(path.join(second, "assets", "mimecast-sso-cli"))).toBe(false);
+  });
+
   it("is copied again when cdktf.out was deleted between two synths of the same process", () => {
     const dir = tmp();
     const out = path.join(dir, "out");
