@@ -1,7 +1,8 @@
 // Keeps the Mimecast authentication profile in line, from inside `cdktf deploy`: a terraform_data
 // whose replacement runs the bundled sync CLI (local-exec), and an optional plan-time drift
 // check (external data source inside a `check` block). No HTTP here: the CLI does that.
-import { Fn, ITerraformDependable, TerraformLocal, TerraformResource, TerraformStack, Token } from "cdktf";
+import { createHash } from "crypto";
+import { ITerraformDependable, TerraformLocal, TerraformResource, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { ExternalProvider } from "@cdktf/provider-external/lib/provider";
 import { SyncSpec } from "./sync-spec";
@@ -36,11 +37,18 @@ export class MimecastProfileSync extends Construct {
     // One local, referenced three times, keeps cdk.tf.json small and synth fast.
     const specJson = new TerraformLocal(this, "spec", specTemplate(props.spec)).asString;
 
+    // Terraform fills in one value of the spec, the metadata URL (the app's client id): the rest is
+    // known here, so its hash is written as a literal and the URL is a trigger of its own. The plan
+    // then says which one changed.
+    const { metadataUrl, ...settings } = props.spec;
+    const settingsJson = JSON.stringify(settings);
+    if (Token.isUnresolved(settingsJson)) throw new Error("MimecastProfileSync: only spec.metadataUrl may hold a Terraform token");
+
     this.resource = new TerraformData(this, "sync", {
       // Stored in state and read by the PR review: what the profile should look like (no secrets).
-      input: { environment: props.spec.environment, profile: props.spec.profileName, applications: props.spec.applications, provider: props.spec.provider, metadata_url: props.spec.metadataUrl ?? "" },
+      input: { environment: settings.environment, profile: settings.profileName, applications: settings.applications, provider: settings.provider, metadata_url: metadataUrl ?? "" },
       // Any change to the desired settings (or the certificate) replaces this resource, which re-runs the sync.
-      triggersReplace: { spec_sha256: Fn.sha256(specJson), ...props.extraTriggers },
+      triggersReplace: { settings_sha256: createHash("sha256").update(settingsJson).digest("hex"), metadata_url: metadataUrl ?? "", ...props.extraTriggers },
       dependsOn: props.dependsOn,
       provisioners: [
         {

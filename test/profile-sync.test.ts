@@ -27,7 +27,10 @@ describe("MimecastProfileSync in the stack", () => {
     // through the thumbprint trigger (certificate -> service principal).
     expect(sync.depends_on.map((d: string) => d.split(".")[0]).sort()).toEqual(["azuread_application_identifier_uri", "azuread_application_redirect_uris", "terraform_data"]);
     const [specLocal] = Object.keys(doc.locals);
-    expect(sync.triggers_replace.spec_sha256).toBe(`\${sha256(local.${specLocal})}`);
+    // The settings' hash is a literal; the metadata URL, which terraform fills in, stands on its own.
+    expect(sync.triggers_replace.settings_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(sync.triggers_replace.metadata_url).toBe(sync.input.metadata_url);
+    expect(sync.triggers_replace.metadata_url).toMatch(/\?appid=\$\{data\.azuread_application\.[^.]+\.client_id\}$/);
     expect(sync.triggers_replace.certificate_thumbprint).toMatch(/^\$\{azuread_service_principal_token_signing_certificate\..*\.thumbprint\}$/);
     // A string template: the spec's JSON with the app's client id as its only interpolation.
     const clientId = /\$\{data\.azuread_application\.[^.]+\.client_id\}/g;
@@ -37,6 +40,15 @@ describe("MimecastProfileSync in the stack", () => {
     // Only env var NAMES travel in the spec.
     expect(sync.provisioner[0]["local-exec"].environment.MIMECAST_SSO_SPEC).toBe(`\${local.${specLocal}}`);
     expect(spec.api.clientSecretEnv).toBe("MIMECAST_CLIENT_SECRET");
+  });
+
+  it("re-runs the sync when a setting changes, and only then", () => {
+    const trigger = (env: Record<string, unknown>) => (Object.entries(synth(env).resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1] as any).triggers_replace;
+    const before = trigger({});
+    expect(trigger({})).toEqual(before);
+    expect(trigger({ samlApplications: ["personalPortal", "adminConsole"] }).settings_sha256).not.toBe(before.settings_sha256);
+    expect(trigger({ authenticationProfileName: "Entra SSO" }).settings_sha256).not.toBe(before.settings_sha256);
+    expect(trigger({ mimecastApi: { createProfileIfMissing: true } }).settings_sha256).not.toBe(before.settings_sha256);
   });
 
   it("escapes template sequences from the config, so terraform reads them as text", () => {
