@@ -11,7 +11,7 @@ import { MIMECAST_REGIONS } from "../constructs/endpoints";
 
 const ROOT = path.resolve(__dirname, "..");
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "sso-bench-"));
-const REPS = Number(process.env.BENCH_REPS ?? 5);
+const REPS = Number(process.env.BENCH_REPS ?? 9);
 const TENANT = "11111111-2222-4333-8444-555555555555";
 
 interface Check {
