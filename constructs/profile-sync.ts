@@ -89,7 +89,7 @@ export class MimecastProfileSync extends Construct {
  * The spec's JSON as a Terraform string template, so Terraform fills in the tokens it carries (the
  * Entra app's client id inside the metadata URL) and nothing else: literal `${` and `%{` from the
  * config are escaped. A template is one string for cdktf to resolve, where jsonencode() of the
- * same object was an expression per field (a sixth of a 200-environment synth).
+ * same object was an expression per field (about a tenth of a 200-environment synth).
  */
 export function specTemplate(spec: SyncSpec): string {
   return JSON.stringify(spec, (_key, value) => (typeof value === "string" && !Token.isUnresolved(value) ? value.replace(/([$%])\{/g, "$1$1{") : value));
