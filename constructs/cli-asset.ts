@@ -51,7 +51,6 @@ function bundleHash(file: string): string {
   return h;
 }
 
-
 const CLI_ID = "mimecast-sso-cli";
 const CLI_FILE = /^mimecast-sso-[0-9A-F]+\.js$/;
 /** First copy of each bundle made in each outdir during this process: later stacks hard-link it. */

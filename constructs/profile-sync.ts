@@ -34,7 +34,7 @@ export class MimecastProfileSync extends Construct {
     super(scope, id);
     const driftCheck = props.driftCheck ?? true;
     this.cliPath = stackCliPath(this, props.cliBundle, "MimecastProfileSync");
-    // One local, referenced three times, keeps cdk.tf.json small and synth fast.
+    // One local, read by the provisioner and by the drift check.
     const specJson = new TerraformLocal(this, "spec", specTemplate(props.spec)).asString;
 
     // Terraform fills in one value of the spec, the metadata URL (the app's client id): the rest is
