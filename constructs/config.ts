@@ -255,8 +255,18 @@ export const configSchema = z.strictObject({
     if (first !== undefined) {
       ctx.addIssue({ code: "custom", path: ["environments", i, "name"], message: `duplicates environments[${first}]: environment names must be unique` });
     } else seen.set(env.name, i);
+    // Config values land in cdk.tf.json as they are, where Terraform reads these as template syntax.
+    forEachString(env, ["environments", i], (value, path) => {
+      if (/[$%]\{/.test(value)) ctx.addIssue({ code: "custom", path, message: 'must not contain "${" or "%{": Terraform would read it as an interpolation' });
+    });
   });
 });
+
+function forEachString(value: unknown, path: (string | number)[], visit: (value: string, path: (string | number)[]) => void): void {
+  if (typeof value === "string") visit(value, path);
+  else if (Array.isArray(value)) value.forEach((v, i) => forEachString(v, [...path, i], visit));
+  else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) forEachString(v, [...path, k], visit);
+}
 export type SsoConfig = z.output<typeof configSchema>;
 
 /** A config file that failed validation: `problems` holds one line per bad field. */

@@ -41,6 +41,8 @@ describe("config validation", () => {
     ["certificate too long", { certificateLifetimeDays: 2000 }, "field certificateLifetimeDays", "at most 1095"],
     ["unknown application", { samlApplications: ["webmail"] }, "field samlApplications[0]", "must be one of personalPortal, adminConsole, endUserApps"],
     ["bad stack name", { name: "Prod EU" }, "field name", "lower case letters"],
+    ["Terraform template syntax", { appDisplayName: "Mimecast ${var.x}" }, 'field appDisplayName: "Mimecast ${var.x}"', "Terraform would read it as an interpolation"],
+    ["Terraform directive syntax", { authenticationProfileName: "SSO %{ if x }" }, "field authenticationProfileName", 'must not contain "${" or "%{"'],
   ])("%s is refused with the field and the rule", (_what, patch, where, rule) => {
     const lines = problems({ environments: [{ ...good, ...patch }] });
     expect(lines).toHaveLength(1);

@@ -5,6 +5,8 @@ import { spawnSync } from "child_process";
 import { Testing } from "cdktf";
 import { parseConfig } from "../constructs/config";
 import { MimecastSsoStack } from "../constructs/stack";
+import { specTemplate } from "../constructs/profile-sync";
+import { specFromEnvironment } from "../constructs/sync-spec";
 
 const base = {
   name: "prod-eu",
@@ -51,10 +53,9 @@ describe("MimecastProfileSync in the stack", () => {
     expect(trigger({ mimecastApi: { createProfileIfMissing: true } }).settings_sha256).not.toBe(before.settings_sha256);
   });
 
-  it("escapes template sequences from the config, so terraform reads them as text", () => {
-    const doc = synth({ authenticationProfileName: "SSO ${var.x} %{if y}" });
-    const [specLocal] = Object.keys(doc.locals);
-    expect(doc.locals[specLocal]).toContain('"profileName":"SSO $${var.x} %%{if y}"');
+  it("escapes template sequences in a spec given to the construct directly, so terraform reads them as text", () => {
+    const spec = specFromEnvironment(parseConfig({ environments: [base] }).environments[0], "https://idp.example/m.xml");
+    expect(specTemplate({ ...spec, profileName: "SSO ${var.x} %{if y}" })).toContain('"profileName":"SSO $${var.x} %%{if y}"');
   });
 
   it("adds the plan-time drift check by default and leaves it out when driftCheck is false", () => {

@@ -6,6 +6,8 @@ import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator";
 import { Testing } from "cdktf";
 import { parseConfig } from "../constructs/config";
 import { MimecastSsoStack } from "../constructs/stack";
+import { specTemplate } from "../constructs/profile-sync";
+import { specFromEnvironment } from "../constructs/sync-spec";
 import { consoleProfile, TENANT } from "./helpers";
 import { ROOT, evalTerraform, run, scratchProject, terraformMissing } from "./tf-helpers";
 
@@ -73,15 +75,18 @@ describeIfTerraform("commands named by the synthesized Entra stack", () => {
     expect(emu.apiCalls().filter((c) => c.path.includes("update")).length).toBe(writesBefore);
   });
 
-  it("terraform reads the spec local as the config's JSON, template sequences from the config as text", async () => {
-    const name = 'SSO ${var.x} %{ if y } "quoted" \\ back';
-    const environment = parseConfig({ environments: [{ name: "t", tenantId: TENANT, notificationEmails: ["id@contoso.example"], accountCode: "CEUA12A34", region: "eu", authenticationProfileName: name }] }).environments[0];
+  it("terraform reads the spec local as the spec's JSON, template sequences in it as text", async () => {
+    const environment = parseConfig({ environments: [{ name: "t", tenantId: TENANT, notificationEmails: ["id@contoso.example"], accountCode: "CEUA12A34", region: "eu", authenticationProfileName: 'SSO "quoted" \\ back' }] }).environments[0];
     const synthesized = JSON.parse(Testing.synth(new MimecastSsoStack(Testing.app(), { environment })));
     const ref = `data.azuread_application.${Object.keys(synthesized.data.azuread_application)[0]}.client_id`;
     const [local] = Object.keys(synthesized.locals);
     const spec = JSON.parse(await evalTerraform(`\${local.${local}}`, { [ref]: CLIENT_ID }, synthesized.locals));
-    expect(spec.profileName).toBe(name);
+    expect(spec.profileName).toBe('SSO "quoted" \\ back');
     expect(spec.metadataUrl).toBe(`https://login.microsoftonline.com/${TENANT}/federationmetadata/2007-06/federationmetadata.xml?appid=${CLIENT_ID}`);
+    // The config refuses template syntax; a spec handed to the construct directly is escaped.
+    const name = "SSO ${var.x} %{ if y }";
+    const escaped = JSON.parse(await evalTerraform(specTemplate({ ...specFromEnvironment(environment, "https://idp.example/m.xml"), profileName: name })));
+    expect(escaped.profileName).toBe(name);
   });
 
   it("the check block's external program prints the flat map the assertion reads, in sync and drifted", async () => {
