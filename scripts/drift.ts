@@ -15,8 +15,8 @@ Run after a synth (npm start or cdktf synth), with the same credentials a deploy
 For each environment (default: every stack in <outdir>/stacks):
   Entra:    terraform init, then terraform plan -refresh-only -detailed-exitcode
             (someone changed the app in the portal => drift)
-  Mimecast: mimecast-sso drift against the metadata_url output in state
-            (someone changed the authentication profile in the console => drift)
+  Mimecast: mimecast-sso drift (for an Entra app managed here, against the metadata_url output
+            in state; someone changed the authentication profile in the console => drift)
 Prints a table of drifted fields. Exit code: 0 no drift, 2 drift found, 1 a check failed.`;
 
 export interface DriftRow {
@@ -28,6 +28,21 @@ export interface DriftRow {
 
 function terraform(stackDir: string, args: string[]) {
   return spawnSync("terraform", args, { cwd: stackDir, encoding: "utf8", env: { ...process.env, TF_IN_AUTOMATION: "1" } });
+}
+
+/**
+ * A string output from the stack's state, or undefined. `-json` for all outputs: with no state,
+ * `terraform output -raw <name>` prints a warning on stdout and exits 0.
+ */
+export function stateOutput(stackDir: string, name: string): string | undefined {
+  const r = terraform(stackDir, ["output", "-json", "-no-color"]);
+  if (r.status !== 0) return undefined;
+  try {
+    const value = (JSON.parse(r.stdout) as Record<string, { value?: unknown }>)[name]?.value;
+    return typeof value === "string" && value ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export function checkEnvironment(outdir: string, env: string, opts: { skipEntra?: boolean; config: string }): DriftRow {
@@ -45,13 +60,20 @@ export function checkEnvironment(outdir: string, env: string, opts: { skipEntra?
     if (plan.status === 2) row.details.push(...String(plan.stdout).split("\n").filter((l) => /^\s+[~+-] /.test(l) || /has changed|has been deleted/.test(l)).map((l) => `entra: ${l.trim()}`));
     if (plan.status !== 0 && plan.status !== 2) row.details.push(`entra: terraform plan failed: ${String(plan.stderr).trim().split("\n").slice(-3).join(" ")}`);
   }
-  const output = terraform(stackDir, ["output", "-raw", "metadata_url"]);
-  if (output.status !== 0 || !output.stdout.trim()) {
-    row.mimecast = "error";
-    row.details.push("mimecast: no metadata_url in state yet: deploy this environment first");
-    return row;
+  // Only an app managed here has a metadata URL that exists in state alone (it carries the client
+  // id); otherwise the config holds it, or the IdP is configured without one.
+  const declared = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")).output?.metadata_url?.value;
+  const urlArgs: string[] = [];
+  if (typeof declared === "string" && declared.includes("${")) {
+    const url = stateOutput(stackDir, "metadata_url");
+    if (!url) {
+      row.mimecast = "error";
+      row.details.push("mimecast: no metadata_url in state yet: deploy this environment first");
+      return row;
+    }
+    urlArgs.push("--metadata-url", url);
   }
-  const cli = spawnSync(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "drift", "--config", opts.config, "--env", env, "--metadata-url", output.stdout.trim(), "--json"], {
+  const cli = spawnSync(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "drift", "--config", opts.config, "--env", env, ...urlArgs, "--json"], {
     encoding: "utf8",
   });
   try {

@@ -2,7 +2,7 @@
 // Terraform built-ins (terraform_data + local-exec), so terraform needs no provider download.
 import * as fs from "fs";
 import * as path from "path";
-import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator";
+import { DEMO_ACCOUNT, EMULATOR_CERTIFICATE, MimecastEmulator } from "../mimecast/emulator";
 import { CDKTF, ROOT, run, scratchProject, terraformMissing } from "./tf-helpers";
 import { TENANT } from "./helpers";
 
@@ -84,6 +84,33 @@ describeIfTerraform("cdktf deploy of the Mimecast side (real terraform, loopback
     const state = fs.readFileSync(path.join(dir, "terraform.demo-eu.tfstate"), "utf8");
     const json = fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8");
     for (const text of [state, json, first.stdout, first.stderr, changed.stdout]) expect(text).not.toContain(DEMO_ACCOUNT.clientSecret);
+  });
+
+  it("the nightly drift job checks an IdP configured without a metadata URL (nothing to read from state)", async () => {
+    const pem = `-----BEGIN CERTIFICATE-----\n${EMULATOR_CERTIFICATE.match(/.{1,64}/g)!.join("\n")}\n-----END CERTIFICATE-----\n`;
+    const { dir, configFile } = scratchProject({
+      environments: [
+        {
+          name: "secureauth-eu",
+          accountCode: DEMO_ACCOUNT.accountCode,
+          region: "eu",
+          identityProvider: { type: "other", name: "secureauth", issuer: "https://secureauth.example/SecureAuth2", loginUrl: "https://secureauth.example/SecureAuth2/SAML20.aspx", certificate: pem },
+          authenticationProfileName: "SecureAuth SSO",
+          mimecastApi: { baseUrl: emu.url, driftCheck: false },
+        },
+      ],
+    });
+    const synth = await run(CDKTF, ["synth"], { cwd: dir, env: { ...env, SSO_CONFIG: configFile } });
+    expect(synth.code).toBe(0);
+    const r = await run(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "drift.ts"), "--outdir", path.join(dir, "cdktf.out"), "--skip-entra"], {
+      cwd: ROOT,
+      env: { ...env, SSO_CONFIG: configFile },
+    });
+    console.log("DBG", r.code, r.stdout, r.stderr);
+    // Not deployed yet: the profile is missing, which is drift, not "deploy first".
+    expect(r.stdout).not.toContain("deploy this environment first");
+    expect(r.stdout).toMatch(/secureauth-eu\s+skipped\s+drifted/);
+    expect(r.code).toBe(2);
   });
 
   it("a deploy where the profile operation is unavailable fails, and says what to do by hand", async () => {
