@@ -10,6 +10,7 @@ import { MimecastClient, Throttle, TokenCache } from "./client";
 import { MimecastApiError, MimecastConfigError, ProfileContractUnavailableError, Redactor } from "./errors";
 import { MetadataError, fetchAndCheckMetadata } from "./metadata";
 import { FieldDiff, MANAGED_FIELDS, manualChecklist } from "./profile";
+import { textTable } from "./table";
 import { SyncSpec, loopbackAllowed, clientOptionsFromSpec, contractFromSpec, desiredFromSpec, parseSpec, specFromEnvironment } from "./spec";
 import { AuthenticationProfileService, SyncResult, applySync, planSync, preflightAccount, profileDrift } from "./sync";
 
@@ -167,11 +168,7 @@ export function diffTable(diff: FieldDiff[]): string {
   return table(["field", "actual (Mimecast)", "desired (config)"], diff.map((d) => [d.field, show(d.actual), show(d.desired)]));
 }
 
-function table(head: string[], rows: string[][]): string {
-  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => `  ${r.map((c, i) => c.padEnd(w[i])).join("  ")}`.trimEnd();
-  return [line(head), line(w.map((n) => "-".repeat(n))), ...rows.map(line)].join("\n");
-}
+const table = (head: string[], rows: string[][]) => textTable(head, rows, "  ");
 
 interface Outcome {
   environment: string;

@@ -4,8 +4,9 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
 import { configPath } from "../constructs/config";
+import { textTable } from "../mimecast/table";
+import { scriptArgs } from "./args";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -89,30 +90,14 @@ export function checkEnvironment(outdir: string, env: string, opts: { skipEntra?
 }
 
 export function renderTable(rows: DriftRow[]): string {
-  const head = ["environment", "entra", "mimecast"];
-  const body = rows.map((r) => [r.environment, r.entra, r.mimecast]);
-  const w = head.map((h, i) => Math.max(h.length, ...body.map((b) => b[i].length)));
-  const line = (c: string[]) => c.map((x, i) => x.padEnd(w[i])).join("  ").trimEnd();
-  const lines = [line(head), line(w.map((n) => "-".repeat(n))), ...body.map(line)];
+  const lines = [textTable(["environment", "entra", "mimecast"], rows.map((r) => [r.environment, r.entra, r.mimecast]))];
   for (const r of rows.filter((x) => x.details.length)) lines.push("", `${r.environment}:`, ...r.details.map((d) => `  ${d}`));
   return lines.join("\n");
 }
 
 export function main(argv: string[]): number {
-  let values: { env?: string[]; outdir?: string; "skip-entra"?: boolean; json?: boolean; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { env: { type: "string", multiple: true }, outdir: { type: "string" }, "skip-entra": { type: "boolean" }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
-    }));
-  } catch (e) {
-    console.error(`drift: ${(e as Error).message} (see --help)`);
-    return 1;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const values = scriptArgs("drift", argv, { env: { type: "string", multiple: true }, outdir: { type: "string" }, "skip-entra": { type: "boolean" }, json: { type: "boolean" } }, HELP);
+  if (typeof values === "number") return values;
   const outdir = path.resolve(values.outdir ?? "cdktf.out");
   const stacksDir = path.join(outdir, "stacks");
   if (!fs.existsSync(stacksDir)) {

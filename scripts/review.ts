@@ -4,8 +4,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseArgs } from "util";
 import { APPLICATION_LABELS, MimecastApplication } from "../constructs/endpoints";
+import { scriptArgs } from "./args";
 import { StackFacts, readStacks, readable } from "./stack-facts";
 
 export type Risk = "HIGH" | "MEDIUM" | "LOW";
@@ -166,17 +166,8 @@ request comment: per environment, each SSO-relevant property that changes, old -
 risk flag. Exit code 0 (also with changes), 1 on error.`;
 
 export function main(argv: string[]): number {
-  let values: { base?: string; head?: string; output?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({ args: argv, options: { base: { type: "string" }, head: { type: "string" }, output: { type: "string" }, help: { type: "boolean", short: "h" } } }));
-  } catch (e) {
-    console.error(`review: ${(e as Error).message} (see --help)`);
-    return 1;
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const values = scriptArgs("review", argv, { base: { type: "string" }, head: { type: "string" }, output: { type: "string" } }, HELP);
+  if (typeof values === "number") return values;
   if (!values.base) {
     console.error("review: --base is required (a git ref like origin/main, or a directory with synthesized stacks)");
     return 1;

@@ -7,9 +7,9 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseArgs } from "util";
 import { EnvironmentInput, configPath, loadConfig } from "../constructs/config";
 import { EmulatorAccount, MimecastEmulator } from "../mimecast/emulator";
+import { scriptArgs } from "./args";
 import { describeStack, readStacks } from "./stack-facts";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -141,11 +141,8 @@ async function demo(): Promise<boolean> {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({ options: { help: { type: "boolean", short: "h" }, "synth-only": { type: "boolean" } } });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const values = scriptArgs("npm start", process.argv.slice(2), { "synth-only": { type: "boolean" } }, HELP);
+  if (typeof values === "number") return values;
   if (!synthExample()) return 1;
   if (values["synth-only"]) return 0;
   return (await demo()) ? 0 : 1;

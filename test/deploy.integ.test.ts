@@ -106,7 +106,6 @@ describeIfTerraform("cdktf deploy of the Mimecast side (real terraform, loopback
       cwd: ROOT,
       env: { ...env, SSO_CONFIG: configFile },
     });
-    console.log("DBG", r.code, r.stdout, r.stderr);
     // Not deployed yet: the profile is missing, which is drift, not "deploy first".
     expect(r.stdout).not.toContain("deploy this environment first");
     expect(r.stdout).toMatch(/secureauth-eu\s+skipped\s+drifted/);
