@@ -1,7 +1,7 @@
 // Entry point for `cdktf synth`: load config, one stack per environment, synth.
-import { App } from "cdktf";
-import { ConfigError, configPath, loadConfig } from "./constructs/config";
+import { MimecastSsoApp } from "./constructs/cli-bundle";
 import { MimecastSsoStack } from "./constructs/stack";
+import { ConfigError, configPath, loadConfig } from "./model/config";
 
 function main(): void {
   let config;
@@ -15,7 +15,7 @@ function main(): void {
     }
     throw e;
   }
-  const app = new App();
+  const app = new MimecastSsoApp();
   for (const environment of config.environments) new MimecastSsoStack(app, { environment });
   app.synth();
 }

@@ -5,9 +5,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { main as cli } from "../mimecast/cli";
-import { EmulatorAccount, MimecastEmulator } from "../mimecast/emulator";
-import { MIMECAST_REGIONS } from "../constructs/endpoints";
+import { main as cli } from "../cli/program";
+import { EmulatorAccount, MimecastEmulator } from "../mimecast/emulator/emulator";
+import { MIMECAST_REGIONS } from "../model/endpoints";
 
 const ROOT = path.resolve(__dirname, "..");
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), "sso-bench-"));

@@ -17,14 +17,16 @@ import { ServicePrincipal } from "@cdktf/provider-azuread/lib/service-principal"
 import { ServicePrincipalTokenSigningCertificate } from "@cdktf/provider-azuread/lib/service-principal-token-signing-certificate";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { Rotating } from "@cdktf/provider-time/lib/rotating";
-import { loadConfig } from "../constructs/config";
+import { loadConfig } from "../model/config";
 import { MimecastSsoStack } from "../constructs/stack";
+import { MimecastSsoApp } from "../constructs/cli-bundle";
 // The plain terraform_data binding (cdktf's DataResource spawns `terraform version` per resource).
-import { TerraformData } from "../constructs/cli-asset";
+import { TerraformData } from "../constructs/terraform-data";
 
 const [mode, configFile, outdir] = process.argv.slice(2);
 const started = process.hrtime.bigint();
-const app = new App({ outdir });
+// The project places its CLI once at the root of cdktf.out (MimecastSsoApp); the hand-written baseline copies it per stack.
+const app = mode === "project" ? new MimecastSsoApp({ outdir }) : new App({ outdir });
 
 if (mode === "project") {
   for (const environment of loadConfig(configFile).environments) new MimecastSsoStack(app, { environment });

@@ -10,9 +10,10 @@ import { DataAzureadApplicationTemplate } from "@cdktf/provider-azuread/lib/data
 import { ServicePrincipal } from "@cdktf/provider-azuread/lib/service-principal";
 import { ServicePrincipalTokenSigningCertificate } from "@cdktf/provider-azuread/lib/service-principal-token-signing-certificate";
 import { Rotating } from "@cdktf/provider-time/lib/rotating";
-import { dependency } from "./addresses";
 import {
   MimecastApplication,
+  MIMECAST_APPLICATIONS,
+  MIMECAST_REGIONS,
   MimecastRegion,
   entraEntityId,
   entraFederationMetadataUrl,
@@ -20,7 +21,7 @@ import {
   entraReplyUrls,
   entraSamlSsoUrl,
   signOnUrl,
-} from "./endpoints";
+} from "../model/endpoints";
 
 export interface MimecastEnterpriseAppProps {
   /** Entra ID tenant id (GUID); used to build the federation metadata URL. */
@@ -116,7 +117,7 @@ export class MimecastEnterpriseApp extends Construct {
     const identifier = new ApplicationIdentifierUri(this, "identifier", {
       applicationId,
       identifierUri: this.mimecastEntityId,
-      dependsOn: [dependency(this.servicePrincipal)],
+      dependsOn: [this.servicePrincipal],
     });
     const replyUrls = new ApplicationRedirectUris(this, "reply-urls", {
       applicationId,
@@ -142,13 +143,23 @@ export class MimecastEnterpriseApp extends Construct {
   }
 }
 
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Bad props throw here, naming the prop; values that are still Terraform tokens are left to Terraform. */
 function validate(props: MimecastEnterpriseAppProps, lifetimeDays: number, renewBeforeDays: number, applications: MimecastApplication[]): void {
   const fail = (prop: string, rule: string) => {
     throw new Error(`MimecastEnterpriseApp: ${prop} ${rule}`);
   };
-  if (!Token.isUnresolved(props.accountCode) && !/^[A-Z0-9]{4,16}$/.test(props.accountCode)) fail("accountCode", `"${props.accountCode}" must be 4-16 upper case letters and digits`);
+  const known = (v: string | undefined): v is string => v !== undefined && !Token.isUnresolved(v);
+  if (known(props.tenantId) && !GUID.test(props.tenantId)) fail("tenantId", "must be a GUID (Entra ID > Overview > Tenant ID)");
+  if (known(props.accountCode) && !/^[A-Z0-9]{4,16}$/.test(props.accountCode)) fail("accountCode", `"${props.accountCode}" must be 4-16 upper case letters and digits`);
+  if (!(MIMECAST_REGIONS as readonly string[]).includes(props.region)) fail("region", `must be one of ${MIMECAST_REGIONS.join(", ")}`);
   if (props.notificationEmails.length === 0) fail("notificationEmails", "must list at least one address");
+  for (const e of props.notificationEmails) if (known(e) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(e)) fail("notificationEmails", `"${e}" is not an email address`);
+  if (known(props.displayName) && !props.displayName.trim()) fail("displayName", "must not be empty");
+  if (known(props.signOnUrl) && !props.signOnUrl.startsWith("https://")) fail("signOnUrl", "must be an https URL");
   if (!Number.isInteger(lifetimeDays) || lifetimeDays < 30 || lifetimeDays > 1095) fail("certificateLifetimeDays", `${lifetimeDays} must be a whole number from 30 to 1095`);
   if (!Number.isInteger(renewBeforeDays) || renewBeforeDays < 1 || renewBeforeDays >= lifetimeDays) fail("certificateRenewBeforeDays", `${renewBeforeDays} must be at least 1 and less than certificateLifetimeDays`);
   if (applications.length === 0) fail("samlApplications", "must list at least one application");
+  for (const a of applications) if (!(MIMECAST_APPLICATIONS as readonly string[]).includes(a)) fail("samlApplications", `"${a}" must be one of ${MIMECAST_APPLICATIONS.join(", ")}`);
 }

@@ -1,8 +1,7 @@
-export * from "./endpoints";
-export * from "./config";
+// The constructs a library user composes. The pure model (config, endpoints, sync spec) is in model/.
 export * from "./entra-app";
 export * from "./stack";
 export * from "./profile-sync";
-export * from "./sync-spec";
 export * from "./certificate-activation";
-export * from "./cli-asset";
+export * from "./cli-bundle";
+export * from "./terraform-data";

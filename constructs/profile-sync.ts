@@ -2,94 +2,90 @@
 // whose replacement runs the bundled sync CLI (local-exec), and an optional plan-time drift
 // check (external data source inside a `check` block). No HTTP here: the CLI does that.
 import { createHash } from "crypto";
-import { ITerraformDependable, TerraformLocal, TerraformResource, TerraformStack, Token } from "cdktf";
+import { ITerraformDependable, TerraformLocal, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { ExternalProvider } from "@cdktf/provider-external/lib/provider";
-import { SyncSpec } from "./sync-spec";
-import { TerraformData, stackCliPath } from "./cli-asset";
-
-/** Env var the provisioner passes the spec in. */
-export const SPEC_ENV_VAR = "MIMECAST_SSO_SPEC";
+import { EXTERNAL_QUERY_SPEC, EXTERNAL_RESULT, SPEC_ENV_VAR, externalProgram, syncCommand } from "../model/contract";
+import { SyncSpec, validateSpec } from "../model/sync-spec";
+import { stackCliPath } from "./cli-bundle";
+import { TerraformData } from "./terraform-data";
 
 export interface MimecastProfileSyncProps {
-  /** What to sync; secrets only as env var names. Its metadataUrl may be a Terraform token. */
+  /** What to sync; secrets only as env var names. Only its metadataUrl may be a Terraform token. */
   readonly spec: SyncSpec;
-  /** Resources that must exist before Mimecast is pointed at the metadata (the Entra app). */
+  /** Resources that must exist before Mimecast is pointed at the metadata (the Entra app). @default none */
   readonly dependsOn?: ITerraformDependable[];
-  /** Extra values whose change must re-run the sync (e.g. the signing certificate thumbprint). */
+  /** Extra values whose change must re-run the sync (e.g. the signing certificate thumbprint). @default none */
   readonly extraTriggers?: Record<string, string>;
   /** Add the plan-time drift check (needs the hashicorp/external provider). @default true */
   readonly driftCheck?: boolean;
-  /** The bundled CLI to ship with the stack. @default dist/mimecast-sso.js */
+  /** The bundled CLI to ship with the stack. @default dist/mimecast-sso.js of this project */
   readonly cliBundle?: string;
 }
 
+/**
+ * The Mimecast side of one environment. Usable several times in one stack: every Terraform name
+ * derives from the construct path, and the external provider is shared per stack.
+ * Needs terraform >= 1.5 (check blocks) and, for the CLI file, MimecastSsoApp or placeCliBundles().
+ */
 export class MimecastProfileSync extends Construct {
-  /** Relative path of the CLI inside the stack directory. */
+  /** Path of the CLI relative to the stack directory. */
   public readonly cliPath: string;
-  /** The terraform_data that runs the sync. */
-  public readonly resource: TerraformResource;
+  /** The terraform_data that runs the sync; its address must stay stable (state). */
+  public readonly resource: TerraformData;
 
   constructor(scope: Construct, id: string, props: MimecastProfileSyncProps) {
     super(scope, id);
     const driftCheck = props.driftCheck ?? true;
-    this.cliPath = stackCliPath(this, props.cliBundle, "MimecastProfileSync");
+    const { metadataUrl, ...settings } = props.spec;
+    const settingsJson = JSON.stringify(settings);
+    if (Token.isUnresolved(settingsJson)) throw new Error("MimecastProfileSync: spec may hold a Terraform token in metadataUrl only");
+    // Validate what is known now; a token (the Entra app's metadata URL) is known at apply.
+    validateSpec({ ...props.spec, metadataUrl: metadataUrl !== undefined && Token.isUnresolved(metadataUrl) ? "https://resolved.at.apply.invalid/" : metadataUrl }, "MimecastProfileSync: spec");
+
+    this.cliPath = stackCliPath(this, "MimecastProfileSync", props.cliBundle);
     // One local, read by the provisioner and by the drift check.
     const specJson = new TerraformLocal(this, "spec", specTemplate(props.spec)).asString;
 
-    // Terraform fills in one value of the spec, the metadata URL (the app's client id): the rest is
-    // known here, so its hash is written as a literal and the URL is a trigger of its own. The plan
-    // then says which one changed.
-    const { metadataUrl, ...settings } = props.spec;
-    const settingsJson = JSON.stringify(settings);
-    if (Token.isUnresolved(settingsJson)) throw new Error("MimecastProfileSync: only spec.metadataUrl may hold a Terraform token");
-
+    // Construct id "sync" is part of the Terraform address (terraform_data.<path>_sync_<hash>): keep it.
     this.resource = new TerraformData(this, "sync", {
       // Stored in state and read by the PR review: what the profile should look like (no secrets).
       input: { environment: settings.environment, profile: settings.profileName, applications: settings.applications, provider: settings.provider, metadata_url: metadataUrl ?? "" },
-      // Any change to the desired settings (or the certificate) replaces this resource, which re-runs the sync.
+      // Terraform fills in one value of the spec, the metadata URL: the rest is known here, so its
+      // hash is a literal and the URL a trigger of its own. The plan then says which one changed.
       triggersReplace: { settings_sha256: createHash("sha256").update(settingsJson).digest("hex"), metadata_url: metadataUrl ?? "", ...props.extraTriggers },
       dependsOn: props.dependsOn,
-      provisioners: [
-        {
-          type: "local-exec",
-          command: `node ${this.cliPath} sync --spec-env ${SPEC_ENV_VAR}`,
-          environment: { [SPEC_ENV_VAR]: specJson },
-        },
-      ],
+      provisioners: [{ type: "local-exec", command: syncCommand(this.cliPath), environment: { [SPEC_ENV_VAR]: specJson } }],
     });
 
-    if (driftCheck) {
-      const stack = TerraformStack.of(this);
-      new ExternalProvider(this, "external");
-      // cdktf 0.21 has no construct for `check`: a raw block. The data source is scoped to the
-      // check, so an unreachable API shows as a warning instead of failing the whole plan.
-      const name = `${id.replace(/[^A-Za-z0-9_]/g, "_")}_drift`;
-      stack.addOverride(`check.${name}`, {
-        data: {
-          external: {
-            mimecast_profile: {
-              program: ["node", this.cliPath, "external"],
-              query: { spec: specJson },
-            },
-          },
-        },
-        assert: [
-          {
-            condition: '${data.external.mimecast_profile.result.in_sync == "true"}',
-            error_message: "${data.external.mimecast_profile.result.summary}",
-          },
-        ],
-      });
-    }
+    if (driftCheck) this.addDriftCheck(specJson);
   }
+
+  private addDriftCheck(specJson: string): void {
+    const stack = TerraformStack.of(this);
+    sharedExternalProvider(stack);
+    // cdktf 0.21 has no construct for `check`: a raw block, named after this construct's sync
+    // resource so two instances never collide. The data source is scoped to the check, so an
+    // unreachable API shows as a warning instead of failing the whole plan.
+    const name = `${this.resource.friendlyUniqueId}_drift`;
+    const result = `data.external.${name}.result`;
+    stack.addOverride(`check.${name}`, {
+      data: { external: { [name]: { program: externalProgram(this.cliPath), query: { [EXTERNAL_QUERY_SPEC]: specJson } } } },
+      assert: [{ condition: `\${${result}.${EXTERNAL_RESULT.inSync} == "true"}`, error_message: `\${${result}.${EXTERNAL_RESULT.summary}}` }],
+    });
+  }
+}
+
+/** The stack's default (unaliased) external provider: the user's if there is one, else ours, once. */
+function sharedExternalProvider(stack: TerraformStack): ExternalProvider {
+  const existing = stack.node.children.find((c): c is ExternalProvider => c instanceof ExternalProvider && !c.alias);
+  return existing ?? new ExternalProvider(stack, "external");
 }
 
 /**
  * The spec's JSON as a Terraform string template, so Terraform fills in the tokens it carries (the
- * Entra app's client id inside the metadata URL) and nothing else: literal `${` and `%{` from the
- * config are escaped. A template is one string for cdktf to resolve, where jsonencode() of the
- * same object was an expression per field (about a tenth of a 200-environment synth).
+ * Entra app's client id inside the metadata URL) and nothing else: literal `${` and `%{` are
+ * escaped. One string for cdktf to resolve, where jsonencode() would be an expression per field.
  */
 export function specTemplate(spec: SyncSpec): string {
   return JSON.stringify(spec, (_key, value) => (typeof value === "string" && !Token.isUnresolved(value) ? value.replace(/([$%])\{/g, "$1$1{") : value));

@@ -4,13 +4,13 @@ import { AzurermBackend, CloudBackend, LocalBackend, NamedCloudWorkspace, Terraf
 import { Construct } from "constructs";
 import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
-import { EnvironmentConfig } from "./config";
-import { MimecastEnterpriseApp } from "./entra-app";
-import { dependency } from "./addresses";
-import { serviceProvider } from "./endpoints";
-import { MimecastProfileSync } from "./profile-sync";
+import { EnvironmentConfig } from "../model/config";
+import { serviceProvider } from "../model/endpoints";
+import { specFromEnvironment } from "../model/sync-spec";
 import { SigningCertificateActivation } from "./certificate-activation";
-import { specFromEnvironment } from "./sync-spec";
+import { MimecastEnterpriseApp } from "./entra-app";
+import { MimecastProfileSync } from "./profile-sync";
+import { REQUIRED_TERRAFORM } from "./terraform-data";
 
 export interface MimecastSsoStackProps {
   /** The validated environment from the config file. */
@@ -35,6 +35,8 @@ export class MimecastSsoStack extends TerraformStack {
   constructor(scope: Construct, props: MimecastSsoStackProps) {
     const env = props.environment;
     super(scope, env.name);
+    // terraform_data needs 1.4 and check blocks 1.5: terraform itself refuses an older binary.
+    this.addOverride("terraform.required_version", REQUIRED_TERRAFORM);
     this.backend(env, props.localStatePath);
     const out = (id: string, value: string | string[], description: string) => new TerraformOutput(this, id, { value, description });
 
@@ -72,7 +74,7 @@ export class MimecastSsoStack extends TerraformStack {
       out("service_principal_object_id", app.servicePrincipalObjectId, "Object id of the Mimecast enterprise app");
       out("signing_certificate_thumbprint", app.certificateThumbprint, "Thumbprint of the SAML signing certificate");
       out("mimecast_entity_id", app.mimecastEntityId, "Identifier (entity ID) of Mimecast on the Entra app");
-      out("mimecast_reply_urls", app.replyUrls, "Reply URLs (ACS) of Mimecast on the Entra app; the first is the default");
+      out("mimecast_reply_urls", app.replyUrls, "Reply URLs (ACS) of Mimecast on the Entra app (a set: Entra keeps no order)");
       out("mimecast_sign_on_url", serviceProvider(env.region, env.accountCode).signOnUrl, "Sign-on URL (Mimecast regional login page)");
     } else {
       metadataUrl = idp.metadataUrl;
@@ -90,22 +92,12 @@ export class MimecastSsoStack extends TerraformStack {
     this.profileSync = new MimecastProfileSync(this, "mimecast", {
       spec: specFromEnvironment(env, metadataUrl),
       // The certificate (and through it the service principal) is reached by the thumbprint trigger.
-      dependsOn: this.enterpriseApp ? [...this.enterpriseApp.unreferencedSettings, this.certificateActivation!.resource].map(dependency) : undefined,
+      dependsOn: this.enterpriseApp ? [...this.enterpriseApp.unreferencedSettings, this.certificateActivation!.resource] : undefined,
       // A rotated certificate changes the metadata: let Mimecast re-import it.
       extraTriggers: this.enterpriseApp ? { certificate_thumbprint: this.enterpriseApp.certificateThumbprint } : undefined,
       driftCheck: env.mimecastApi.driftCheck,
       cliBundle: props.cliBundle,
     });
-  }
-
-  /**
-   * cdktf resolves every element once more before synthesis, only to find references between
-   * stacks (cdktf's own comment on prepareStack). These stacks never reference one another: each
-   * is built from one environment's config alone. Skipping that pass takes about a tenth off synth;
-   * test/stack.test.ts checks the output is byte-identical with it.
-   */
-  public prepareStack(): void {
-    this.ensureBackendExists();
   }
 
   private backend(env: EnvironmentConfig, localStatePath: string | undefined): void {

@@ -2,8 +2,9 @@
 // certificate the active one (preferredTokenSigningKeyThumbprint, azuread #823). Plain
 // TypeScript: no Terraform here. Token from the pipeline's Azure identity, never from config.
 import axios, { AxiosInstance } from "axios";
-import { isLoopbackHost } from "../constructs/endpoints";
-import { Redactor } from "../mimecast/errors";
+import { Clock, RetryOptions, RetryPolicy, Verdict, realClock } from "../lib/retry";
+import { isLoopbackHost } from "../model/endpoints";
+import { Redactor } from "../model/redact";
 
 export type GraphCredentials =
   | { readonly kind: "token"; readonly token: string }
@@ -19,15 +20,28 @@ export interface GraphClientOptions {
   readonly loginBaseUrl?: string;
   /** Allow http on loopback (the Graph emulator). @default false */
   readonly allowLoopbackHttp?: boolean;
-  readonly maxRetries?: number;
-  readonly sleep?: (ms: number) => Promise<void>;
+  /** Retries and their waiting budget (429 Retry-After is honoured within the budget). */
+  readonly retry?: RetryOptions;
+  /** Deadline of one HTTP exchange. @default 15000 */
+  readonly timeoutMs?: number;
+  /** Injectable for tests (virtual time). */
+  readonly clock?: Partial<Clock>;
   readonly log?: (line: string) => void;
 }
 
-export class GraphError extends Error {
-  constructor(message: string, readonly status?: number) {
+/** Microsoft Graph or Entra's token endpoint refused or failed a call. */
+export class GraphServiceError extends Error {
+  constructor(message: string, readonly operation: string, readonly status?: number, readonly code?: string, readonly requestId?: string) {
     super(message);
-    this.name = "GraphError";
+    this.name = "GraphServiceError";
+  }
+}
+
+/** Bad input or identity configuration: fix it, do not retry. */
+export class GraphClientError extends Error {
+  constructor(message: string, readonly operation?: string) {
+    super(message);
+    this.name = "GraphClientError";
   }
 }
 
@@ -38,12 +52,14 @@ function checkUrl(url: string, allowLoopback: boolean): string {
   try {
     u = new URL(url);
   } catch {
-    throw new GraphError(`"${url}" is not a valid URL (check GRAPH_BASE_URL / ENTRA_LOGIN_BASE_URL)`);
+    throw new GraphClientError(`"${url}" is not a valid URL (check GRAPH_BASE_URL / ENTRA_LOGIN_BASE_URL)`);
   }
   if (u.protocol === "https:" && ALLOWED.has(u.hostname)) return u.origin;
   if (allowLoopback && isLoopbackHost(u.hostname)) return u.origin;
-  throw new GraphError(`${u.origin} is not allowed: only https://graph.microsoft.com and https://login.microsoftonline.com (loopback only for the emulator)`);
+  throw new GraphClientError(`${u.origin} is not allowed: only https://graph.microsoft.com and https://login.microsoftonline.com (loopback only for the emulator)`);
 }
+
+type GraphResponse = { status: number; headers: Record<string, unknown>; data: unknown; networkError?: string };
 
 export class GraphClient {
   /** "METHOD path" of every request sent, token included. */
@@ -52,22 +68,32 @@ export class GraphClient {
   private readonly graph: string;
   private readonly login: string;
   private readonly redactor = new Redactor();
+  private readonly policy: RetryPolicy;
+  private readonly timeoutMs: number;
   private token?: string;
 
   constructor(private readonly options: GraphClientOptions) {
     this.graph = checkUrl(options.graphBaseUrl ?? "https://graph.microsoft.com", options.allowLoopbackHttp ?? false);
     this.login = checkUrl(options.loginBaseUrl ?? "https://login.microsoftonline.com", options.allowLoopbackHttp ?? false);
+    try {
+      this.policy = new RetryPolicy(options.retry, { ...realClock, ...options.clock });
+    } catch (e) {
+      throw new GraphClientError((e as Error).message);
+    }
+    this.timeoutMs = options.timeoutMs ?? 15_000;
     const c = options.credentials;
     this.redactor.add(c.kind === "token" ? c.token : c.kind === "secret" ? c.clientSecret : c.assertion);
-    this.http = axios.create({ timeout: 15_000, maxRedirects: 0, validateStatus: () => true, proxy: false });
+    this.http = axios.create({ timeout: this.timeoutMs, maxRedirects: 0, validateStatus: () => true, proxy: false });
   }
 
-  private async send(method: "GET" | "PATCH" | "POST", url: string, body?: unknown, headers: Record<string, string> = {}) {
+  private async send(method: "GET" | "PATCH" | "POST", url: string, body?: unknown, headers: Record<string, string> = {}): Promise<GraphResponse> {
     this.calls.push(`${method} ${new URL(url).pathname}`);
     try {
-      return await this.http.request({ method, url, data: body, headers });
+      const res = await this.http.request({ method, url, data: body, headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      return { status: res.status, headers: res.headers as Record<string, unknown>, data: res.data };
     } catch (e) {
-      return { status: 0, headers: {}, data: { error: (e as { code?: string }).code ?? "network error" } };
+      const code = (e as { code?: string }).code ?? "network error";
+      return { status: 0, headers: {}, data: undefined, networkError: code === "ERR_CANCELED" || code === "ECONNABORTED" ? `timed out after ${this.timeoutMs} ms` : code };
     }
   }
 
@@ -81,37 +107,41 @@ export class GraphClient {
       form.set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
       form.set("client_assertion", c.assertion);
     }
-    const res = await this.withRetries("token", () => this.send("POST", `${this.login}/${this.options.tenantId}/oauth2/v2.0/token`, form.toString(), { "Content-Type": "application/x-www-form-urlencoded" }));
-    const token = (res.data as { access_token?: string }).access_token;
-    if (!token) throw new GraphError("Entra ID token endpoint returned no access_token");
+    const res = await this.call("token", () => this.send("POST", `${this.login}/${this.options.tenantId}/oauth2/v2.0/token`, form.toString(), { "Content-Type": "application/x-www-form-urlencoded" }));
+    const token = (res.data as { access_token?: string } | undefined)?.access_token;
+    if (!token) throw new GraphServiceError("Entra ID token endpoint returned no access_token", "token", res.status);
     this.redactor.add(token);
     this.token = token;
     return token;
   }
 
-  /** 429 waits Retry-After seconds, 5xx and network errors back off; both bounded. */
-  private async withRetries<T extends { status: number; headers: Record<string, unknown>; data: unknown }>(what: string, fn: () => Promise<T>): Promise<T> {
-    const max = this.options.maxRetries ?? 4;
-    const sleep = this.options.sleep ?? ((ms: number) => new Promise((r) => setTimeout(r, ms)));
-    for (let attempt = 0; ; attempt++) {
-      const res = await fn();
-      if (res.status >= 200 && res.status < 300) return res;
-      const retryable = res.status === 0 || res.status === 429 || res.status >= 500;
-      if (!retryable || attempt >= max) {
-        const detail = (res.data as { error?: { message?: string } | string })?.error;
+  /** One Graph operation under the shared policy: 429 waits Retry-After, 5xx and network errors back off. */
+  private call(operation: string, send: () => Promise<GraphResponse>): Promise<GraphResponse> {
+    return this.policy.run(
+      async (): Promise<Verdict<GraphResponse>> => {
+        const res = await send();
+        if (res.status >= 200 && res.status < 300) return { ok: true, value: res };
+        const retryable = res.status === 0 || res.status === 429 || res.status >= 500;
+        const detail = (res.data as { error?: { code?: string; message?: string } | string } | undefined)?.error;
+        const code = typeof detail === "string" ? detail : detail?.code;
         const msg = typeof detail === "string" ? detail : detail?.message ?? "";
-        throw new GraphError(this.redactor.redact(`Graph ${what}: HTTP ${res.status}${msg ? `: ${msg}` : ""}${retryable ? ` (gave up after ${attempt + 1} attempts)` : ""}`), res.status);
-      }
-      const retryAfter = Number(res.headers["retry-after"]);
-      const delay = res.status === 429 && Number.isFinite(retryAfter) ? Math.min(retryAfter * 1000, 60_000) : Math.min(8_000, 500 * 2 ** attempt);
-      this.options.log?.(`Graph ${what}: HTTP ${res.status}; retry ${attempt + 1}/${max} in ${delay} ms`);
-      await sleep(delay);
-    }
+        const requestId = typeof res.headers["request-id"] === "string" ? res.headers["request-id"] : undefined;
+        const what = res.status === 0 ? res.networkError ?? "no response" : `HTTP ${res.status}${msg ? `: ${msg}` : ""}`;
+        const retryAfterS = Number(res.headers["retry-after"]);
+        return {
+          ok: false,
+          retryable,
+          waitMs: res.status === 429 && Number.isFinite(retryAfterS) ? retryAfterS * 1000 : undefined,
+          error: new GraphServiceError(this.redactor.redact(`Graph ${operation}: ${what}`), operation, res.status || undefined, code, requestId),
+        };
+      },
+      { onRetry: (error, n, delay) => this.options.log?.(`${error.message}; retry ${n + 1}/${this.policy.maxRetries} in ${delay} ms`) },
+    );
   }
 
   async getServicePrincipal(id: string): Promise<{ preferredTokenSigningKeyThumbprint?: string | null }> {
     const token = await this.accessToken();
-    const res = await this.withRetries("read service principal", () =>
+    const res = await this.call("read service principal", () =>
       this.send("GET", `${this.graph}/v1.0/servicePrincipals/${encodeURIComponent(id)}?$select=id,preferredTokenSigningKeyThumbprint`, undefined, { Authorization: `Bearer ${token}` }),
     );
     return res.data as { preferredTokenSigningKeyThumbprint?: string | null };
@@ -120,7 +150,7 @@ export class GraphClient {
   async setPreferredThumbprint(id: string, thumbprint: string): Promise<void> {
     const token = await this.accessToken();
     // PATCH of one property is idempotent: safe to retry.
-    await this.withRetries("activate certificate", () =>
+    await this.call("activate certificate", () =>
       this.send("PATCH", `${this.graph}/v1.0/servicePrincipals/${encodeURIComponent(id)}`, { preferredTokenSigningKeyThumbprint: thumbprint }, { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }),
     );
   }
@@ -129,7 +159,7 @@ export class GraphClient {
 /** Make `thumbprint` the active SAML signing certificate; no write when it already is. */
 export async function activateCertificate(client: GraphClient, servicePrincipalId: string, thumbprint: string): Promise<"already-active" | "activated"> {
   const want = thumbprint.replace(/[^0-9a-f]/gi, "").toUpperCase();
-  if (!/^[0-9A-F]{40}$/.test(want)) throw new GraphError(`thumbprint "${thumbprint}" is not a SHA-1 thumbprint (40 hex digits)`);
+  if (!/^[0-9A-F]{40}$/.test(want)) throw new GraphClientError(`thumbprint "${thumbprint}" is not a SHA-1 thumbprint (40 hex digits)`);
   const sp = await client.getServicePrincipal(servicePrincipalId);
   if ((sp.preferredTokenSigningKeyThumbprint ?? "").toUpperCase() === want) return "already-active";
   await client.setPreferredThumbprint(servicePrincipalId, want);
@@ -143,9 +173,9 @@ export async function activateCertificate(client: GraphClient, servicePrincipalI
 export function graphCredentialsFromEnv(env: NodeJS.ProcessEnv, readFile: (p: string) => string): GraphCredentials {
   if (env.GRAPH_ACCESS_TOKEN) return { kind: "token", token: env.GRAPH_ACCESS_TOKEN };
   const clientId = env.ARM_CLIENT_ID;
-  if (!clientId) throw new GraphError("no Azure identity: set ARM_CLIENT_ID (with ARM_OIDC_TOKEN or ARM_CLIENT_SECRET), or GRAPH_ACCESS_TOKEN");
+  if (!clientId) throw new GraphClientError("no Azure identity: set ARM_CLIENT_ID (with ARM_OIDC_TOKEN or ARM_CLIENT_SECRET), or GRAPH_ACCESS_TOKEN");
   const assertion = env.ARM_OIDC_TOKEN ?? (env.ARM_OIDC_TOKEN_FILE_PATH ? readFile(env.ARM_OIDC_TOKEN_FILE_PATH).trim() : undefined);
   if (assertion) return { kind: "oidc", clientId, assertion };
   if (env.ARM_CLIENT_SECRET) return { kind: "secret", clientId, clientSecret: env.ARM_CLIENT_SECRET };
-  throw new GraphError("ARM_CLIENT_ID is set but neither ARM_OIDC_TOKEN, ARM_OIDC_TOKEN_FILE_PATH nor ARM_CLIENT_SECRET is");
+  throw new GraphClientError("ARM_CLIENT_ID is set but neither ARM_OIDC_TOKEN, ARM_OIDC_TOKEN_FILE_PATH nor ARM_CLIENT_SECRET is");
 }

@@ -1,24 +1,15 @@
-// Mimecast API client: one private request path for every operation (base URL, timeout, auth,
-// envelope check, retries, redaction). Plain TypeScript: no Terraform here.
+// Mimecast API client: one private request path for every operation (base URL, deadline, auth,
+// envelope check, retries through lib/retry, redaction). Plain TypeScript: no Terraform here.
 import axios, { AxiosInstance, AxiosResponse } from "axios";
 import { createHmac, randomUUID } from "crypto";
-import { isAllowedMimecastHost, isLoopbackHost } from "../constructs/endpoints";
-import { MimecastApiError, MimecastConfigError, Redactor } from "./errors";
+import { Clock, RetryOptions, RetryPolicy, Verdict, realClock } from "../lib/retry";
+import { isAllowedMimecastHost, isLoopbackHost } from "../model/endpoints";
+import { Redactor } from "../model/redact";
+import { MimecastApiError, MimecastConfigError } from "./errors";
 
 export type MimecastCredentials =
   | { readonly kind: "oauth2"; readonly clientId: string; readonly clientSecret: string }
   | { readonly kind: "hmac"; readonly appId: string; readonly appKey: string; readonly accessKey: string; readonly secretKey: string };
-
-export interface RetryOptions {
-  /** Retries after the first attempt. @default 4 */
-  readonly maxRetries?: number;
-  /** Longest total time spent waiting between attempts. @default 60000 */
-  readonly maxTotalWaitMs?: number;
-  /** First back-off step for 5xx / network errors (doubled each time, with jitter). @default 500 */
-  readonly baseDelayMs?: number;
-  /** Longest single back-off (a 429's X-RateLimit-Reset is honoured up to maxTotalWaitMs). @default 8000 */
-  readonly maxDelayMs?: number;
-}
 
 export interface MimecastClientOptions {
   /** https://<host> of a Mimecast API; http://127.0.0.1:<port> only with allowLoopbackHttp. */
@@ -26,8 +17,9 @@ export interface MimecastClientOptions {
   readonly credentials: MimecastCredentials;
   /** Let the client talk plain http to a loopback address (the emulator). @default false */
   readonly allowLoopbackHttp?: boolean;
-  /** Per-call timeout. @default 15000 */
+  /** Deadline of one HTTP exchange, headers and body. @default 15000 */
   readonly timeoutMs?: number;
+  /** Retries and their waiting budget (a 429's X-RateLimit-Reset is honoured within the budget). */
   readonly retry?: RetryOptions;
   /** Shared per-account pause after a 429, so one throttled call holds back the others. */
   readonly throttle?: Throttle;
@@ -35,10 +27,8 @@ export interface MimecastClientOptions {
   readonly tokenCache?: TokenCache;
   /** Progress and retry notes; already redacted. */
   readonly log?: (line: string) => void;
-  /** Injectable for tests. */
-  readonly sleep?: (ms: number) => Promise<void>;
-  readonly now?: () => number;
-  readonly random?: () => number;
+  /** Injectable for tests (virtual time). */
+  readonly clock?: Partial<Clock>;
 }
 
 export interface CallOptions {
@@ -141,38 +131,31 @@ export class MimecastClient {
   private readonly http: AxiosInstance;
   private readonly base: URL;
   private readonly redactor = new Redactor();
-  private readonly retry: Required<RetryOptions>;
+  private readonly policy: RetryPolicy;
   private readonly throttle: Throttle;
   private readonly tokens: TokenCache;
-  private readonly sleep: (ms: number) => Promise<void>;
-  private readonly now: () => number;
-  private readonly random: () => number;
+  private readonly clock: Clock;
+  private readonly timeoutMs: number;
   private readonly log: (line: string) => void;
 
   constructor(private readonly options: MimecastClientOptions) {
     this.base = assertAllowedUrl(options.baseUrl, options.allowLoopbackHttp ?? false);
-    const r = options.retry ?? {};
-    this.retry = {
-      maxRetries: r.maxRetries ?? 4,
-      maxTotalWaitMs: r.maxTotalWaitMs ?? 60_000,
-      baseDelayMs: r.baseDelayMs ?? 500,
-      maxDelayMs: r.maxDelayMs ?? 8_000,
-    };
-    const bad = Object.entries(this.retry).find(([, v]) => !Number.isFinite(v) || v < 0);
-    if (bad || this.retry.maxRetries > 10) throw new MimecastConfigError(`retry option ${bad?.[0] ?? "maxRetries"} must be a finite number >= 0 (maxRetries <= 10)`);
-    const timeout = options.timeoutMs ?? 15_000;
-    if (!(timeout > 0)) throw new MimecastConfigError("timeoutMs must be > 0");
+    this.clock = { ...realClock, ...options.clock };
+    try {
+      this.policy = new RetryPolicy(options.retry, this.clock);
+    } catch (e) {
+      throw new MimecastConfigError((e as Error).message);
+    }
+    this.timeoutMs = options.timeoutMs ?? 15_000;
+    if (!(this.timeoutMs > 0)) throw new MimecastConfigError("timeoutMs must be > 0");
     const c = options.credentials;
     this.redactor.add(...(c.kind === "oauth2" ? [c.clientSecret, c.clientId] : [c.secretKey, c.accessKey, c.appKey]));
     this.throttle = options.throttle ?? new Throttle();
     this.tokens = options.tokenCache ?? new TokenCache();
-    this.sleep = options.sleep ?? ((ms) => new Promise((res) => setTimeout(res, ms)));
-    this.now = options.now ?? Date.now;
-    this.random = options.random ?? Math.random;
     const log = options.log ?? (() => undefined);
     this.log = (line) => log(this.redactor.redact(line));
     // No redirects: a 3xx to another host must not carry our credentials there.
-    this.http = axios.create({ baseURL: this.base.origin, timeout, maxRedirects: 0, validateStatus: () => true, proxy: false });
+    this.http = axios.create({ baseURL: this.base.origin, timeout: this.timeoutMs, maxRedirects: 0, validateStatus: () => true, proxy: false });
   }
 
   /** Redact anything this client knows to be secret. */
@@ -182,51 +165,36 @@ export class MimecastClient {
 
   /** POST a Mimecast operation with the `{data:[...]}` envelope and return `data`. */
   async post<T = Record<string, unknown>>(path: string, data: unknown[], call: CallOptions): Promise<Envelope<T>> {
-    const operation = path;
-    let waited = 0;
     let reauthed = false;
-    for (let attempt = 0; ; attempt++) {
-      const pause = this.throttle.remaining(this.now());
-      if (pause > 0) {
-        waited += pause;
-        await this.sleep(pause);
-      }
-      const headers = await this.authHeaders(path);
-      const result = await this.send(path, { data }, headers);
-      const status = result.response?.status;
-
-      if (status === 401 && this.options.credentials.kind === "oauth2" && !reauthed) {
-        // A token can be revoked before its expiry: fetch one new token, once.
-        reauthed = true;
-        this.tokens.invalidate(this.options.credentials.clientId);
-        attempt--;
-        continue;
-      }
-
-      const verdict = this.judge(operation, result, call);
-      if (verdict.ok) return { data: verdict.data as T[] };
-      const err = verdict.error;
-      if (!verdict.retry || attempt >= this.retry.maxRetries) {
-        if (verdict.retry) err.message += ` (gave up after ${attempt + 1} attempts)`;
-        throw err;
-      }
-      const delay = verdict.waitMs ?? this.backoff(attempt);
-      if (waited + delay > this.retry.maxTotalWaitMs) {
-        err.message += ` (gave up: waiting another ${delay} ms would exceed the ${this.retry.maxTotalWaitMs} ms retry budget)`;
-        throw err;
-      }
-      if (verdict.waitMs !== undefined) this.throttle.pauseFor(delay, this.now());
-      this.log(`${operation}: ${err.message}; retry ${attempt + 1}/${this.retry.maxRetries} in ${delay} ms`);
-      if (verdict.waitMs === undefined) {
-        waited += delay;
-        await this.sleep(delay);
-      }
-    }
+    const data_ = await this.policy.run<unknown[]>(
+      async () => {
+        for (;;) {
+          const result = await this.send(path, { data }, await this.authHeaders(path));
+          if (result.response?.status === 401 && this.options.credentials.kind === "oauth2" && !reauthed) {
+            // A token can be revoked before its expiry: fetch one new token, once.
+            reauthed = true;
+            this.tokens.invalidate(this.options.credentials.clientId);
+            continue;
+          }
+          return this.judge(path, result, call);
+        }
+      },
+      this.retryHooks(path),
+    );
+    return { data: data_ as T[] };
   }
 
-  private backoff(attempt: number): number {
-    const exp = Math.min(this.retry.maxDelayMs, this.retry.baseDelayMs * 2 ** attempt);
-    return Math.round(exp / 2 + (this.random() * exp) / 2);
+  /** Shared by every operation: wait out an account-wide 429 pause first; log each retry. */
+  private retryHooks(operation: string) {
+    return {
+      before: async () => {
+        const pause = this.throttle.remaining(this.clock.now());
+        if (pause > 0) await this.clock.sleep(pause);
+        return pause;
+      },
+      onServerWait: (ms: number) => this.throttle.pauseFor(ms, this.clock.now()),
+      onRetry: (error: Error, n: number, delay: number) => this.log(`${operation}: ${error.message}; retry ${n + 1}/${this.policy.maxRetries} in ${delay} ms`),
+    };
   }
 
   private async send(path: string, body: unknown, headers: Record<string, string>, form = false): Promise<Attempt> {
@@ -236,25 +204,23 @@ export class MimecastClient {
         headers: { ...headers, "Content-Type": form ? "application/x-www-form-urlencoded" : "application/json", Accept: "application/json" },
         responseType: "text",
         transformResponse: (x) => x,
+        // The whole exchange, body included: axios' own timeout only fires on a quiet socket.
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
       return { response };
     } catch (e) {
       // Keep only the error code: axios errors carry the request headers (our credentials).
       const code = (e as { code?: string }).code ?? "network error";
-      return { networkError: code === "ECONNABORTED" || code === "ETIMEDOUT" ? `timed out after ${this.http.defaults.timeout} ms` : code };
+      return { networkError: ["ECONNABORTED", "ETIMEDOUT", "ERR_CANCELED"].includes(code) ? `timed out after ${this.timeoutMs} ms` : code };
     }
   }
 
-  private judge(
-    operation: string,
-    result: Attempt,
-    call: CallOptions,
-  ): { ok: true; data: unknown[] } | { ok: false; error: MimecastApiError; retry: boolean; waitMs?: number } {
-    const fail = (message: string, retry: boolean, extra: { status?: number; code?: string; requestId?: string; waitMs?: number } = {}) => ({
-      ok: false as const,
-      retry,
+  private judge(operation: string, result: Attempt, call: CallOptions): Verdict<unknown[]> {
+    const fail = (message: string, retryable: boolean, extra: { status?: number; code?: string; requestId?: string; waitMs?: number } = {}): Verdict<unknown[]> => ({
+      ok: false,
+      retryable,
       waitMs: extra.waitMs,
-      error: new MimecastApiError(this.redact(`Mimecast ${operation}: ${message}`), operation, extra.status, extra.code, extra.requestId, retry),
+      error: new MimecastApiError(this.redact(`Mimecast ${operation}: ${message}`), operation, extra.status, extra.code, extra.requestId, retryable),
     });
     if (!result.response) return fail(result.networkError ?? "no response", call.idempotent);
     const { status, headers } = result.response;
@@ -263,9 +229,9 @@ export class MimecastClient {
     if (status === 429) {
       const resetMs = Number(headers["x-ratelimit-reset"]);
       const retryAfterS = Number(headers["retry-after"]);
-      const waitMs = Number.isFinite(resetMs) && resetMs >= 0 ? resetMs : Number.isFinite(retryAfterS) ? retryAfterS * 1000 : this.backoff(0);
+      const waitMs = Number.isFinite(resetMs) && resetMs >= 0 ? resetMs : Number.isFinite(retryAfterS) ? retryAfterS * 1000 : this.policy.backoff(0);
       // A 429 was not processed, so even a non-idempotent call may be sent again.
-      return fail(`HTTP 429 rate limited (reset in ${waitMs} ms)`, true, { status, waitMs });
+      return fail(`HTTP 429 rate limited (reset in ${waitMs} ms)`, true, { status, waitMs, requestId });
     }
     if (ADVICE[status]) return fail(`HTTP ${status}: ${ADVICE[status]}`, false, { status, requestId });
     if (status === 404) return fail("HTTP 404: operation not found on this account", false, { status, requestId, code: "not_found" });
@@ -288,20 +254,20 @@ export class MimecastClient {
     }
     if (body.meta?.status !== undefined && body.meta.status !== 200) return fail(`meta.status ${body.meta.status}`, false, { status: body.meta.status, requestId });
     if (!Array.isArray(body.data)) return fail("response has no data array", false, { status, requestId });
-    return { ok: true, data: body.data };
+    return { ok: true, value: body.data };
   }
 
   private async authHeaders(path: string): Promise<Record<string, string>> {
     const c = this.options.credentials;
-    if (c.kind === "hmac") return hmacHeaders(c, path, new Date(this.now()));
-    const token = await this.tokens.get(c.clientId, this.now(), () => this.fetchToken(c));
+    if (c.kind === "hmac") return hmacHeaders(c, path, new Date(this.clock.now()));
+    const token = await this.tokens.get(c.clientId, this.clock.now(), () => this.fetchToken(c));
     return { Authorization: `Bearer ${token}` };
   }
 
-  private async fetchToken(c: Extract<MimecastCredentials, { kind: "oauth2" }>): Promise<{ token: string; expiresInMs: number }> {
+  /** OAuth2 client credentials; the same policy and budget as every other call. */
+  private fetchToken(c: Extract<MimecastCredentials, { kind: "oauth2" }>): Promise<{ token: string; expiresInMs: number }> {
     const path = "/oauth/token";
-    let waited = 0;
-    for (let attempt = 0; ; attempt++) {
+    return this.policy.run(async () => {
       const result = await this.send(path, { client_id: c.clientId, client_secret: c.clientSecret, grant_type: "client_credentials" }, {}, true);
       const status = result.response?.status;
       if (status === 200) {
@@ -309,24 +275,23 @@ export class MimecastClient {
           const body = JSON.parse(String(result.response!.data));
           if (typeof body.access_token === "string" && body.access_token) {
             this.redactor.add(body.access_token);
-            return { token: body.access_token, expiresInMs: Number(body.expires_in ?? 1800) * 1000 };
+            return { ok: true, value: { token: body.access_token, expiresInMs: Number(body.expires_in ?? 1800) * 1000 } };
           }
         } catch {
           /* fall through to the error below */
         }
-        throw new MimecastApiError("Mimecast /oauth/token: response has no access_token", path, 200);
+        return { ok: false, retryable: false, error: new MimecastApiError("Mimecast /oauth/token: response has no access_token", path, 200) };
       }
       if (status === 400 || status === 401 || status === 403) {
-        throw new MimecastApiError(`Mimecast /oauth/token: HTTP ${status}: the client id / secret were refused; check the API 2.0 application and the env vars that hold them`, path, status);
+        return {
+          ok: false,
+          retryable: false,
+          error: new MimecastApiError(`Mimecast /oauth/token: HTTP ${status}: the client id / secret were refused; check the API 2.0 application and the env vars that hold them`, path, status),
+        };
       }
       const verdict = this.judge(path, result, { idempotent: true });
-      if (verdict.ok || !verdict.retry || attempt >= this.retry.maxRetries || waited > this.retry.maxTotalWaitMs) {
-        throw verdict.ok ? new MimecastApiError("Mimecast /oauth/token: unexpected response", path, status) : verdict.error;
-      }
-      const delay = verdict.waitMs ?? this.backoff(attempt);
-      waited += delay;
-      this.log(`${path}: ${verdict.error.message}; retry in ${delay} ms`);
-      await this.sleep(delay);
-    }
+      return verdict.ok ? { ok: false, retryable: false, error: new MimecastApiError("Mimecast /oauth/token: unexpected response", path, status) } : verdict;
+    }, { onRetry: this.retryHooks(path).onRetry });
+    // The token endpoint is OAuth's, not an API operation: its 429 is waited out here, not shared.
   }
 }

@@ -3,7 +3,7 @@
 import axios from "axios";
 import { X509Certificate } from "crypto";
 import { XMLParser } from "fast-xml-parser";
-import { isLoopbackHost } from "../constructs/endpoints";
+import { isLoopbackHost } from "../model/endpoints";
 import { MimecastConfigError } from "./errors";
 
 export interface MetadataExpectation {
@@ -20,6 +20,9 @@ export interface MetadataFacts {
   readonly ssoUrls: string[];
   readonly certificates: { subject: string; validTo: string; thumbprint: string }[];
 }
+
+/** Federation metadata is a few kilobytes; anything near this is not metadata. */
+export const MAX_METADATA_BYTES = 1_000_000;
 
 export class MetadataError extends Error {
   constructor(url: string, problem: string) {
@@ -77,9 +80,17 @@ export async function fetchAndCheckMetadata(url: string, expect: MetadataExpecta
     throw new MimecastConfigError(`metadata URL "${url}" is not a valid URL`);
   }
   if (parsed.protocol !== "https:" && !(opts.allowLoopbackHttp && isLoopbackHost(parsed.hostname))) throw new MimecastConfigError(`metadata URL "${parsed.origin}" must use https`);
-  const res = await axios.get(url, { timeout: opts.timeoutMs ?? 15_000, responseType: "text", transformResponse: (x) => x, validateStatus: () => true, maxRedirects: 3, proxy: false }).catch((e) => {
-    throw new MetadataError(url, `cannot be fetched (${(e as { code?: string }).code ?? "network error"})`);
-  });
+  const timeout = opts.timeoutMs ?? 15_000;
+  // No redirects (a redirect could lead anywhere, an internal address included), a size cap, and
+  // one deadline for the whole exchange.
+  const res = await axios
+    .get(url, { timeout, signal: AbortSignal.timeout(timeout), responseType: "text", transformResponse: (x) => x, validateStatus: () => true, maxRedirects: 0, maxContentLength: MAX_METADATA_BYTES, proxy: false })
+    .catch((e) => {
+      const code = (e as { code?: string }).code ?? "network error";
+      const why = code === "ERR_CANCELED" || code === "ECONNABORTED" ? `timed out after ${timeout} ms` : code === "ERR_BAD_RESPONSE" ? `larger than ${MAX_METADATA_BYTES} bytes` : code;
+      throw new MetadataError(url, `cannot be fetched (${why})`);
+    });
+  if (res.status >= 300 && res.status < 400) throw new MetadataError(url, `HTTP ${res.status}: redirects are not followed; use the final metadata URL`);
   if (res.status !== 200) throw new MetadataError(url, `HTTP ${res.status}${res.status === 404 || res.status === 400 ? " (does the app exist yet in this tenant?)" : ""}`);
   return checkMetadata(url, String(res.data), expect);
 }

@@ -4,7 +4,7 @@
 // overridable from config (mimecastApi.profileContract) for an account that offers an
 // equivalent. Nothing here is verified against Mimecast. Everything else in mimecast/ goes
 // through this module, so replacing the contract touches one file.
-import { MimecastApplication, APPLICATION_LABELS } from "../constructs/endpoints";
+import { MimecastApplication, APPLICATION_LABELS } from "../model/endpoints";
 
 /** Settings this tool manages on a Mimecast authentication profile. */
 export interface AuthenticationProfileSettings {

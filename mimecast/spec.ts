@@ -1,12 +1,9 @@
 // Turning a sync spec into what the client needs: desired settings, contract, credentials.
-import { SyncSpec } from "../constructs/sync-spec";
-import { apiBaseUrl } from "../constructs/endpoints";
+import { SyncSpec } from "../model/sync-spec";
+import { apiBaseUrl } from "../model/endpoints";
 import { MimecastClientOptions, MimecastCredentials } from "./client";
 import { MimecastConfigError } from "./errors";
 import { AuthenticationProfileSettings, ProfileContract, desiredSettings, resolveContract } from "./profile";
-
-export type { SyncSpec } from "../constructs/sync-spec";
-export { parseSpec, specFromEnvironment } from "../constructs/sync-spec";
 
 export function desiredFromSpec(spec: SyncSpec): AuthenticationProfileSettings {
   return desiredSettings({

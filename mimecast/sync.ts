@@ -1,7 +1,11 @@
-// The sync engine: preflight the account, read the profile, diff, write only what differs
-// (read-modify-write), read again to verify.
+// The sync engine: the one path the CLI, the Terraform provisioner, the plan-time drift check and
+// the tests all run. Check the IdP metadata, read the profile, diff, and only when something
+// differs: confirm the account, write once (read-modify-write), read again to verify.
+import { SyncSpec } from "../model/sync-spec";
 import { MimecastClient } from "./client";
-import { MimecastApiError, MimecastConfigError, ProfileContractUnavailableError } from "./errors";
+import { MimecastApiError, MimecastConfigError, ProfileOperationUnavailableError } from "./errors";
+import { fetchAndCheckMetadata } from "./metadata";
+import { contractFromSpec, desiredFromSpec } from "./spec";
 import {
   AuthenticationProfileSettings,
   FieldDiff,
@@ -14,7 +18,7 @@ import {
 } from "./profile";
 
 /** The profile operations, bound to one client and one contract. */
-export class AuthenticationProfileService {
+class AuthenticationProfileService {
   constructor(private readonly client: MimecastClient, private readonly contract: ProfileContract, private readonly desired: AuthenticationProfileSettings) {}
 
   private async call(path: string, body: WireProfile, idempotent: boolean): Promise<WireProfile[]> {
@@ -23,10 +27,12 @@ export class AuthenticationProfileService {
     } catch (e) {
       if (e instanceof MimecastApiError && (e.status === 404 || e.code === "not_found")) {
         // Fail closed: the operation is ours, not Mimecast's; never guess another one.
-        throw new ProfileContractUnavailableError(
+        throw new ProfileOperationUnavailableError(
           `The authentication-profile operation ${path} is not available for this account (HTTP 404). ` +
             "Mimecast does not publish an API for authentication profiles; this tool's contract is not offered here. Nothing was written.",
+          path,
           manualChecklist(this.desired),
+          e.requestId,
         );
       }
       throw e;
@@ -81,14 +87,14 @@ export interface SyncResult {
 }
 
 /** What a sync would do, from one read. */
-export interface SyncPlan extends SyncResult {
+interface SyncPlan extends SyncResult {
   readonly status: "in-sync" | "would-update" | "would-create";
   /** The profile as read (absent when it does not exist). */
   readonly current?: WireProfile;
 }
 
 /** Read the profile and work out what differs. One call. */
-export async function planSync(service: AuthenticationProfileService, desired: AuthenticationProfileSettings, createIfMissing = false): Promise<SyncPlan> {
+async function planSync(service: AuthenticationProfileService, desired: AuthenticationProfileSettings, createIfMissing = false): Promise<SyncPlan> {
   const current = await service.read();
   if (!current) {
     if (!createIfMissing) {
@@ -103,7 +109,7 @@ export async function planSync(service: AuthenticationProfileService, desired: A
 }
 
 /** Carry out a plan: one write (the read profile with our fields replaced), then a verifying read. */
-export async function applySync(service: AuthenticationProfileService, desired: AuthenticationProfileSettings, plan: SyncPlan, log: (line: string) => void = () => undefined): Promise<SyncResult> {
+async function applySync(service: AuthenticationProfileService, desired: AuthenticationProfileSettings, plan: SyncPlan, log: (line: string) => void = () => undefined): Promise<SyncResult> {
   if (plan.status === "in-sync") return { status: "in-sync", diff: [] };
   if (plan.status === "would-create") {
     log(`creating authentication profile "${desired.description}"`);
@@ -116,16 +122,59 @@ export async function applySync(service: AuthenticationProfileService, desired: 
   return { status: plan.status === "would-create" ? "created" : "updated", diff: plan.diff };
 }
 
-export interface SyncOptions {
+/** One environment's sync: its spec and the client for its account. */
+export interface SyncTarget {
+  readonly spec: SyncSpec;
+  readonly client: MimecastClient;
+}
+
+export interface SyncRunOptions {
+  /** Report what would change; write nothing. */
   readonly dryRun?: boolean;
-  readonly createIfMissing?: boolean;
+  /** Do not fetch the metadata URL first (the IdP app was created moments ago). */
+  readonly skipMetadataCheck?: boolean;
+  /** Let the metadata check use plain http on loopback (the emulator). */
+  readonly allowLoopbackHttp?: boolean;
+  /** Progress lines. */
   readonly log?: (line: string) => void;
 }
 
-/** Bring the profile to the desired settings with the fewest calls: read, [write, verify]. */
-export async function syncProfile(service: AuthenticationProfileService, desired: AuthenticationProfileSettings, opts: SyncOptions = {}): Promise<SyncResult> {
-  const plan = await planSync(service, desired, opts.createIfMissing);
-  return opts.dryRun ? { status: plan.status, diff: plan.diff } : applySync(service, desired, plan, opts.log);
+function serviceFor(target: SyncTarget): { service: AuthenticationProfileService; desired: AuthenticationProfileSettings } {
+  const desired = desiredFromSpec(target.spec);
+  return { service: new AuthenticationProfileService(target.client, contractFromSpec(target.spec), desired), desired };
+}
+
+/**
+ * Bring one environment's profile to its spec with the fewest calls: token + read when in sync;
+ * token + read + get-account + write + verifying read when not.
+ */
+export async function syncEnvironment(target: SyncTarget, opts: SyncRunOptions = {}): Promise<SyncResult> {
+  const { spec, client } = target;
+  const log = opts.log ?? (() => undefined);
+  if (spec.metadataUrl && spec.api.verifyMetadata && !opts.skipMetadataCheck) {
+    log(`checking metadata ${spec.metadataUrl}`);
+    await fetchAndCheckMetadata(spec.metadataUrl, { entityId: spec.expectedEntityId, ssoUrl: spec.expectedSsoUrl }, { allowLoopbackHttp: opts.allowLoopbackHttp });
+  }
+  const { service, desired } = serviceFor(target);
+  log(`reading authentication profile "${desired.description}"`);
+  const plan = await planSync(service, desired, spec.api.createProfileIfMissing);
+  if (plan.status === "in-sync" || opts.dryRun) return { status: plan.status, diff: plan.diff };
+  // Only now, before the first write, confirm the credentials reach the configured account.
+  await preflightAccount(client, spec.accountCode, spec.region);
+  return applySync(service, desired, plan, log);
+}
+
+export interface ProfileInspection {
+  readonly exists: boolean;
+  readonly diff: FieldDiff[];
+  readonly actual: Partial<AuthenticationProfileSettings>;
+  readonly desired: AuthenticationProfileSettings;
+}
+
+/** Read-only comparison (drift, show, the plan-time check): token + one read. */
+export async function inspectEnvironment(target: SyncTarget): Promise<ProfileInspection> {
+  const { service, desired } = serviceFor(target);
+  return { ...(await profileDrift(service, desired)), desired };
 }
 
 async function verify(service: AuthenticationProfileService, desired: AuthenticationProfileSettings): Promise<void> {
@@ -140,7 +189,7 @@ async function verify(service: AuthenticationProfileService, desired: Authentica
 }
 
 /** Read-only comparison for drift detection. */
-export async function profileDrift(
+async function profileDrift(
   service: AuthenticationProfileService,
   desired: AuthenticationProfileSettings,
 ): Promise<{ exists: boolean; diff: FieldDiff[]; actual: Partial<AuthenticationProfileSettings> }> {

@@ -4,8 +4,8 @@
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { configPath } from "../constructs/config";
-import { textTable } from "../mimecast/table";
+import { configPath } from "../model/config";
+import { textTable } from "../cli/table";
 import { scriptArgs } from "./args";
 
 const ROOT = path.resolve(__dirname, "..");

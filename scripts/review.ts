@@ -4,7 +4,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { APPLICATION_LABELS, MimecastApplication } from "../constructs/endpoints";
+import { APPLICATION_LABELS, MimecastApplication } from "../model/endpoints";
 import { scriptArgs } from "./args";
 import { StackFacts, readStacks, readable } from "./stack-facts";
 

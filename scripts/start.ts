@@ -7,8 +7,8 @@ import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { EnvironmentInput, configPath, loadConfig } from "../constructs/config";
-import { EmulatorAccount, MimecastEmulator } from "../mimecast/emulator";
+import { EnvironmentInput, configPath, loadConfig } from "../model/config";
+import { EmulatorAccount, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { scriptArgs } from "./args";
 import { describeStack, readStacks } from "./stack-facts";
 

@@ -1,12 +1,12 @@
 // Every Mimecast application, per region: the Entra reply URLs and the profile's enforce flags.
 import { Testing } from "cdktf";
-import { parseConfig } from "../constructs/config";
-import { MIMECAST_APPLICATIONS, MIMECAST_REGIONS, MimecastApplication, apiHost } from "../constructs/endpoints";
+import { parseConfig } from "../model/config";
+import { MIMECAST_APPLICATIONS, MIMECAST_REGIONS, MimecastApplication, apiHost } from "../model/endpoints";
 import { MimecastSsoStack } from "../constructs/stack";
-import { specFromEnvironment } from "../constructs/sync-spec";
-import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator";
-import { desiredFromSpec, contractFromSpec } from "../mimecast/spec";
-import { AuthenticationProfileService, syncProfile } from "../mimecast/sync";
+import { specFromEnvironment } from "../model/sync-spec";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
+import { desiredFromSpec } from "../mimecast/spec";
+import { syncEnvironment } from "../mimecast/sync";
 import { oauthClient, TENANT } from "./helpers";
 
 const ACS: Record<MimecastApplication, string> = { personalPortal: "/login/sso/mpp", adminConsole: "/login/sso/adcon", endUserApps: "/login/saml" };
@@ -41,7 +41,7 @@ describe("enforce flags in the profile after a sync", () => {
       const spec = specFromEnvironment(env, emu.metadataUrl(TENANT));
       const desired = desiredFromSpec(spec);
       emu.setProfile(DEMO_ACCOUNT.accountCode, { description: desired.description });
-      await syncProfile(new AuthenticationProfileService(oauthClient(emu), contractFromSpec(spec), desired), desired);
+      await syncEnvironment({ spec, client: oauthClient(emu) }, { allowLoopbackHttp: true });
       const stored = emu.profile(DEMO_ACCOUNT.accountCode, desired.description)!;
       for (const app of MIMECAST_APPLICATIONS) expect(stored[FLAG[app]]).toBe(apps.includes(app));
     },

@@ -1,4 +1,4 @@
-import { ConfigError, parseConfig } from "../constructs/config";
+import { ConfigError, parseConfig } from "../model/config";
 
 const good = {
   name: "prod-eu",
@@ -81,7 +81,7 @@ describe("config directory (one file per customer tenant)", () => {
   const fs = require("fs") as typeof import("fs");
   const os = require("os") as typeof import("os");
   const path = require("path") as typeof import("path");
-  const { loadConfig } = require("../constructs/config") as typeof import("../constructs/config");
+  const { loadConfig } = require("../model/config") as typeof import("../model/config");
   const dirWith = (files: Record<string, unknown>) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-cfgdir-"));
     for (const [name, body] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), JSON.stringify(body));

@@ -2,7 +2,7 @@
 // Terraform built-ins (terraform_data + local-exec), so terraform needs no provider download.
 import * as fs from "fs";
 import * as path from "path";
-import { DEMO_ACCOUNT, EMULATOR_CERTIFICATE, MimecastEmulator } from "../mimecast/emulator";
+import { DEMO_ACCOUNT, EMULATOR_CERTIFICATE, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { CDKTF, ROOT, run, scratchProject, terraformMissing } from "./tf-helpers";
 import { TENANT } from "./helpers";
 

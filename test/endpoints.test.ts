@@ -10,7 +10,7 @@ import {
   isAllowedMimecastHost,
   serviceProvider,
   signOnUrl,
-} from "../constructs/endpoints";
+} from "../model/endpoints";
 
 const standard = MIMECAST_REGIONS.filter((r) => r !== "uspcom");
 

@@ -1,7 +1,9 @@
 // Shared test fixtures: an emulator on loopback and clients for it. Dummy secrets only.
 import { MimecastClient, MimecastClientOptions } from "../mimecast/client";
-import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { WireProfile } from "../mimecast/profile";
+import { mimecastApiSchema } from "../model/config";
+import { SyncSpec, validateSpec } from "../model/sync-spec";
 
 export const TENANT = "11111111-2222-4333-8444-555555555555";
 
@@ -54,4 +56,23 @@ export function consoleProfile(description: string): WireProfile {
     useIntegratedAuthenticationContext: false,
     sessionTimeoutMinutes: 480,
   };
+}
+
+/** A valid sync spec for the emulator's demo account, as the config would produce it. */
+export function specFor(over: Partial<Omit<SyncSpec, "api">> & { api?: Record<string, unknown> } = {}): SyncSpec {
+  const { api, ...rest } = over;
+  return validateSpec(
+    {
+      environment: "prod-eu",
+      accountCode: "CEUA12A34",
+      region: "eu",
+      profileName: "Azure AD SSO",
+      applications: ["personalPortal"],
+      provider: "azure",
+      metadataUrl: `https://login.microsoftonline.com/${TENANT}/federationmetadata/2007-06/federationmetadata.xml?appid=c`,
+      ...rest,
+      api: mimecastApiSchema.parse(api ?? {}),
+    },
+    "test spec",
+  );
 }

@@ -5,10 +5,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Testing } from "cdktf";
-import { ConfigError, parseConfig } from "../constructs/config";
+import { ConfigError, parseConfig } from "../model/config";
 import { MimecastSsoStack } from "../constructs/stack";
-import { main } from "../mimecast/cli";
-import { DEMO_ACCOUNT, EMULATOR_CERTIFICATE, MimecastEmulator } from "../mimecast/emulator";
+import { main } from "../cli/program";
+import { DEMO_ACCOUNT, EMULATOR_CERTIFICATE, MimecastEmulator } from "../mimecast/emulator/emulator";
 
 let emu: MimecastEmulator;
 beforeEach(async () => {

@@ -1,5 +1,5 @@
 import { checkMetadata, fetchAndCheckMetadata } from "../mimecast/metadata";
-import { MimecastEmulator, entraMetadataXml } from "../mimecast/emulator";
+import { MimecastEmulator, entraMetadataXml } from "../mimecast/emulator/emulator";
 import { TENANT } from "./helpers";
 
 const expectEntra = { entityId: `https://sts.windows.net/${TENANT}/`, ssoUrl: `https://login.microsoftonline.com/${TENANT}/saml2` };

@@ -2,8 +2,8 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { main } from "../mimecast/cli";
-import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator";
+import { main } from "../cli/program";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { consoleProfile, TENANT } from "./helpers";
 
 let emu: MimecastEmulator;
@@ -155,8 +155,8 @@ describe("mimecast-sso CLI", () => {
   });
 
   it("external: prints a flat string map for Terraform, in sync and drifted", async () => {
-    const { specFromEnvironment } = await import("../mimecast/spec");
-    const { loadConfig } = await import("../constructs/config");
+    const { specFromEnvironment } = await import("../model/sync-spec");
+    const { loadConfig } = await import("../model/config");
     const spec = JSON.stringify(specFromEnvironment(loadConfig(configFile).environments[0], emu.metadataUrl(TENANT)));
     const drifted = await cli(["external"], {}, JSON.stringify({ spec }));
     expect(drifted.code).toBe(0);
@@ -183,7 +183,7 @@ describe("mimecast-sso CLI", () => {
   });
 
   it("runs as a program (bin) with the right exit code", () => {
-    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "mimecast/cli.ts", "drift", "--help"], { cwd: path.join(__dirname, ".."), encoding: "utf8" });
+    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "cli/main.ts", "drift", "--help"], { cwd: path.join(__dirname, ".."), encoding: "utf8" });
     expect(run.status).toBe(0);
     expect(run.stdout).toContain("Usage: mimecast-sso drift");
   });

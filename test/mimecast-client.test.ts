@@ -1,5 +1,5 @@
 import { MimecastClient, hmacHeaders } from "../mimecast/client";
-import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { MimecastApiError, MimecastConfigError } from "../mimecast/errors";
 import { fakeSleep, hmacClient, oauthClient } from "./helpers";
 import axios from "axios";
@@ -57,7 +57,7 @@ describe("faults", () => {
     // The client's clock, not the machine's: a slow machine must not shorten the wait.
     const { waits, sleep, now } = fakeSleep();
     emu.injectFault({ kind: "429", resetMs: 1234, count: 2 });
-    const c = oauthClient(emu, { sleep, now });
+    const c = oauthClient(emu, { clock: { sleep, now } });
     await getAccount(c);
     expect(waits).toEqual([1234, 1234]);
     expect(c.calls.filter((p) => p !== "/oauth/token")).toHaveLength(3);
@@ -66,28 +66,33 @@ describe("faults", () => {
   it.each(["500", "503"] as const)("%s on a read is retried with bounded back-off", async (kind) => {
     const { waits, sleep } = fakeSleep();
     emu.injectFault({ kind, count: 2 });
-    await getAccount(oauthClient(emu, { sleep, random: () => 0.5 }));
-    expect(waits).toEqual([375, 750]);
+    await getAccount(oauthClient(emu, { clock: { sleep } }));
+    // Exponential back-off from 500 ms with jitter: retry n waits between half and all of 500 * 2^n.
+    expect(waits).toHaveLength(2);
+    expect(waits[0]).toBeGreaterThanOrEqual(250);
+    expect(waits[0]).toBeLessThanOrEqual(500);
+    expect(waits[1]).toBeGreaterThanOrEqual(500);
+    expect(waits[1]).toBeLessThanOrEqual(1000);
   });
 
   it("persistent 5xx gives up after maxRetries with the count in the message", async () => {
     const { sleep } = fakeSleep();
     emu.injectFault({ kind: "503", count: 100 });
-    const c = oauthClient(emu, { sleep, retry: { maxRetries: 2 } });
+    const c = oauthClient(emu, { clock: { sleep }, retry: { maxRetries: 2 } });
     await expect(getAccount(c)).rejects.toThrow("HTTP 503 server error (gave up after 3 attempts)");
   });
 
   it("a 429 whose reset exceeds the retry budget is not waited for", async () => {
     const { waits, sleep } = fakeSleep();
     emu.injectFault({ kind: "429", resetMs: 120_000 });
-    await expect(getAccount(oauthClient(emu, { sleep, retry: { maxTotalWaitMs: 60_000 } }))).rejects.toThrow(/retry budget/);
+    await expect(getAccount(oauthClient(emu, { clock: { sleep }, retry: { budgetMs: 60_000 } }))).rejects.toThrow(/retry budget/);
     expect(waits).toEqual([]);
   });
 
   it("5xx on a non-idempotent call is not retried", async () => {
     const { sleep } = fakeSleep();
     emu.injectFault({ kind: "500" });
-    const c = oauthClient(emu, { sleep });
+    const c = oauthClient(emu, { clock: { sleep } });
     await expect(c.post("/api/login/create-authentication-profile", [{ description: "x" }], { idempotent: false })).rejects.toThrow("HTTP 500");
     expect(c.calls).toEqual(["/oauth/token", "/api/login/create-authentication-profile"]);
   });
@@ -107,7 +112,7 @@ describe("faults", () => {
   it("a slow response times out and the read is retried", async () => {
     const { sleep } = fakeSleep();
     emu.injectFault({ kind: "slow", delayMs: 3000 });
-    const c = oauthClient(emu, { sleep, timeoutMs: 500 });
+    const c = oauthClient(emu, { clock: { sleep }, timeoutMs: 500 });
     const { data } = await getAccount(c);
     expect(data).toHaveLength(1);
     expect(c.calls.filter((p) => p === "/api/account/get-account")).toHaveLength(2);
@@ -129,7 +134,7 @@ describe("faults", () => {
   it("a retryable fail[] on a read is retried", async () => {
     const { sleep } = fakeSleep();
     emu.injectFault({ kind: "fail-retryable" });
-    await expect(getAccount(oauthClient(emu, { sleep }))).resolves.toBeDefined();
+    await expect(getAccount(oauthClient(emu, { clock: { sleep } }))).resolves.toBeDefined();
   });
 
   it("one 429 pauses every client sharing the account's throttle", async () => {
@@ -138,8 +143,8 @@ describe("faults", () => {
     const { waits, sleep } = fakeSleep();
     let now = 1_000;
     const clock = () => now;
-    const a = oauthClient(emu, { sleep, throttle, now: clock });
-    const b = oauthClient(emu, { sleep, throttle, now: clock });
+    const a = oauthClient(emu, { clock: { sleep, now: clock }, throttle });
+    const b = oauthClient(emu, { clock: { sleep, now: clock }, throttle });
     emu.injectFault({ kind: "429", resetMs: 500, path: "/api/account/get-account" });
     await getAccount(a); // a is told to wait 500 ms; with a frozen clock the pause is still on for b
     await getAccount(b);

@@ -1,16 +1,17 @@
-import { MimecastEmulator } from "../mimecast/emulator";
-import { ProfileContractUnavailableError } from "../mimecast/errors";
-import { DEFAULT_PROFILE_CONTRACT, desiredSettings, resolveContract } from "../mimecast/profile";
-import { AuthenticationProfileService, syncProfile, profileDrift } from "../mimecast/sync";
-import { consoleProfile, fakeSleep, oauthClient } from "./helpers";
+// The sync engine through the one path the CLI and the provisioner run (syncEnvironment /
+// inspectEnvironment), against the emulator.
+import { MimecastClientOptions } from "../mimecast/client";
+import { MimecastEmulator } from "../mimecast/emulator/emulator";
+import { ProfileOperationUnavailableError } from "../mimecast/errors";
+import { resolveContract } from "../mimecast/profile";
+import { desiredFromSpec } from "../mimecast/spec";
+import { inspectEnvironment, syncEnvironment } from "../mimecast/sync";
+import { SyncSpec } from "../model/sync-spec";
+import { consoleProfile, fakeSleep, oauthClient, specFor } from "./helpers";
 
 const ACCOUNT = "CEUA12A34";
-const desired = desiredSettings({
-  profileName: "Azure AD SSO",
-  applications: ["personalPortal", "adminConsole"],
-  provider: "azure",
-  metadataUrl: "https://login.microsoftonline.com/t/federationmetadata/2007-06/federationmetadata.xml?appid=c",
-});
+const spec = specFor({ applications: ["personalPortal", "adminConsole"] });
+const desired = desiredFromSpec(spec);
 
 let emu: MimecastEmulator;
 beforeEach(async () => {
@@ -18,16 +19,16 @@ beforeEach(async () => {
 });
 afterEach(() => emu.stop());
 
-function service(extra = {}) {
-  const client = oauthClient(emu, extra);
-  return { client, svc: new AuthenticationProfileService(client, DEFAULT_PROFILE_CONTRACT, desired) };
+function target(extra: Partial<MimecastClientOptions> = {}, s: SyncSpec = spec) {
+  return { spec: s, client: oauthClient(emu, extra) };
 }
+const syncProfile = (t: ReturnType<typeof target>, opts = {}) => syncEnvironment(t, { skipMetadataCheck: true, ...opts });
 
 describe("sync engine against the emulator", () => {
   it("fresh profile: one write, verified; again: zero writes; an unmanaged field survives both", async () => {
     emu.setProfile(ACCOUNT, consoleProfile("Azure AD SSO"));
-    const first = service();
-    const r1 = await syncProfile(first.svc, desired);
+    const first = target();
+    const r1 = await syncProfile(first);
     expect(r1.status).toBe("updated");
     expect(r1.diff.map((d) => d.field)).toEqual([
       "enforceSamlPersonalPortal",
@@ -37,10 +38,11 @@ describe("sync engine against the emulator", () => {
       "allowSingleSignOn",
       "usePasswordProtectedContext",
     ]);
-    // token + read + write + verifying read
+    // token + read + account preflight + write + verifying read
     expect(first.client.calls).toEqual([
       "/oauth/token",
       "/api/login/get-authentication-profile",
+      "/api/account/get-account",
       "/api/login/update-authentication-profile",
       "/api/login/get-authentication-profile",
     ]);
@@ -58,8 +60,8 @@ describe("sync engine against the emulator", () => {
       sessionTimeoutMinutes: 480,
     });
 
-    const second = service();
-    const r2 = await syncProfile(second.svc, desired);
+    const second = target();
+    const r2 = await syncProfile(second);
     expect(r2).toEqual({ status: "in-sync", diff: [] });
     // token + one read, nothing written
     expect(second.client.calls).toEqual(["/oauth/token", "/api/login/get-authentication-profile"]);
@@ -68,17 +70,19 @@ describe("sync engine against the emulator", () => {
 
   it("dry run reports the diff and writes nothing", async () => {
     emu.setProfile(ACCOUNT, consoleProfile("Azure AD SSO"));
-    const { svc, client } = service();
-    const r = await syncProfile(svc, desired, { dryRun: true });
+    const t = target();
+    const client = t.client;
+    const r = await syncProfile(t, { dryRun: true });
     expect(r.status).toBe("would-update");
     expect(client.calls).not.toContain("/api/login/update-authentication-profile");
     expect(emu.profile(ACCOUNT, "Azure AD SSO")!.allowSingleSignOn).toBe(false);
   });
 
   it("a missing profile is an error unless createIfMissing, then it is created once", async () => {
-    await expect(syncProfile(service().svc, desired)).rejects.toThrow(/does not exist; create it in the console or set mimecastApi.createProfileIfMissing/);
-    const { svc, client } = service();
-    expect((await syncProfile(svc, desired, { createIfMissing: true })).status).toBe("created");
+    await expect(syncProfile(target())).rejects.toThrow(/does not exist; create it in the console or set mimecastApi.createProfileIfMissing/);
+    const t = target({}, specFor({ applications: spec.applications, api: { createProfileIfMissing: true } }));
+    const client = t.client;
+    expect((await syncProfile(t)).status).toBe("created");
     expect(client.calls.filter((c) => c.includes("create"))).toHaveLength(1);
     expect(emu.profile(ACCOUNT, "Azure AD SSO")).toMatchObject({ allowSingleSignOn: true });
   });
@@ -95,21 +99,24 @@ describe("sync engine against the emulator", () => {
     emu.setProfile(ACCOUNT, before);
     emu.injectFault(fault);
     const { sleep } = fakeSleep();
-    const { svc } = service({ sleep, retry: { maxRetries: 3 } });
-    const result = await syncProfile(svc, desired).then((r) => r.status, (e: Error) => (expect(e.message).toMatch(/Mimecast|verification/), "error"));
+    const result = await syncProfile(target({ clock: { sleep }, retry: { maxRetries: 3 } })).then(
+      (r) => r.status,
+      (e: Error) => (expect(e.message).toMatch(/Mimecast|verification/), "error"),
+    );
     expect(result).toBe(outcome);
     const after = emu.profile(ACCOUNT, "Azure AD SSO")!;
     const { id: _id, ...rest } = after;
     if (outcome === "error") expect(rest).toEqual(before);
-    else expect((await profileDrift(service().svc, desired)).diff).toEqual([]);
+    else expect((await inspectEnvironment(target())).diff).toEqual([]);
   });
 
   it("fails closed with the manual checklist when the account does not offer the profile operation", async () => {
     await emu.stop();
     emu = await MimecastEmulator.start({ ttlMs: 60_000, offerProfileContract: false });
-    const { svc, client } = service();
-    const err = await syncProfile(svc, desired).catch((e) => e);
-    expect(err).toBeInstanceOf(ProfileContractUnavailableError);
+    const t = target();
+    const client = t.client;
+    const err = await syncProfile(t).catch((e) => e);
+    expect(err).toBeInstanceOf(ProfileOperationUnavailableError);
     expect(err.message).toContain("Nothing was written");
     expect(err.checklist).toContain('Open or create the authentication profile "Azure AD SSO"');
     expect(err.checklist).toContain(`Metadata URL: ${desired.metadataUrl}`);
@@ -119,18 +126,19 @@ describe("sync engine against the emulator", () => {
 
   it("the contract's paths and field names can be overridden from config", async () => {
     await emu.stop();
-    const contract = resolveContract({ readPath: "/api/custom/read", updatePath: "/api/custom/write", fieldNames: { metadataUrl: "samlMetadataUrl" } });
-    emu = await MimecastEmulator.start({ ttlMs: 60_000, contract });
+    const profileContract = { readPath: "/api/custom/read", updatePath: "/api/custom/write", fieldNames: { metadataUrl: "samlMetadataUrl" } };
+    emu = await MimecastEmulator.start({ ttlMs: 60_000, contract: resolveContract(profileContract) });
     emu.setProfile(ACCOUNT, consoleProfile("Azure AD SSO"));
-    const client = oauthClient(emu);
-    await syncProfile(new AuthenticationProfileService(client, contract, desired), desired);
+    const t = target({}, specFor({ applications: spec.applications, api: { profileContract } }));
+    const client = t.client;
+    await syncProfile(t);
     expect(client.calls).toContain("/api/custom/write");
     expect(emu.profile(ACCOUNT, "Azure AD SSO")!.samlMetadataUrl).toBe(desired.metadataUrl);
   });
 
   it("drift names each differing field with actual and desired values", async () => {
     emu.setProfile(ACCOUNT, { ...consoleProfile("Azure AD SSO"), ...desired, description: "Azure AD SSO", allowSingleSignOn: false });
-    const { diff, exists } = await profileDrift(service().svc, desired);
+    const { diff, exists } = await inspectEnvironment(target());
     expect(exists).toBe(true);
     expect(diff).toEqual([{ field: "allowSingleSignOn", actual: false, desired: true }]);
   });

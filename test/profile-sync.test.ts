@@ -3,10 +3,10 @@ import * as os from "os";
 import * as path from "path";
 import { spawnSync } from "child_process";
 import { Testing } from "cdktf";
-import { parseConfig } from "../constructs/config";
+import { parseConfig } from "../model/config";
 import { MimecastSsoStack } from "../constructs/stack";
 import { specTemplate } from "../constructs/profile-sync";
-import { specFromEnvironment } from "../constructs/sync-spec";
+import { specFromEnvironment } from "../model/sync-spec";
 
 const base = {
   name: "prod-eu",
@@ -24,7 +24,7 @@ describe("MimecastProfileSync in the stack", () => {
   it("runs the bundled CLI from the stack directory after the Entra app, re-running on spec or certificate change", () => {
     const doc = synth({});
     const sync: any = Object.entries(doc.resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1];
-    expect(sync.provisioner[0]["local-exec"].command).toMatch(/^node mimecast-sso-[0-9A-F]{32}\.js sync --spec-env MIMECAST_SSO_SPEC$/);
+    expect(sync.provisioner[0]["local-exec"].command).toMatch(/^node \.\.\/\.\.\/mimecast-sso-[0-9A-F]{32}\.js sync --spec-env MIMECAST_SSO_SPEC$/);
     // Identifier, reply URLs and activation explicitly; the certificate and service principal
     // through the thumbprint trigger (certificate -> service principal).
     expect(sync.depends_on.map((d: string) => d.split(".")[0]).sort()).toEqual(["azuread_application_identifier_uri", "azuread_application_redirect_uris", "terraform_data"]);
@@ -61,8 +61,8 @@ describe("MimecastProfileSync in the stack", () => {
   it("adds the plan-time drift check by default and leaves it out when driftCheck is false", () => {
     const doc = synth({});
     expect(doc.terraform.required_providers.external).toBeDefined();
-    const check: any = Object.values(doc.check)[0];
-    expect(check.data.external.mimecast_profile.program.slice(-1)).toEqual(["external"]);
+    const [[name, check]] = Object.entries<any>(doc.check);
+    expect(check.data.external[name].program.slice(-1)).toEqual(["external"]);
     const off = synth({ mimecastApi: { driftCheck: false } });
     expect(off.check).toBeUndefined();
     expect(off.terraform.required_providers.external).toBeUndefined();
@@ -101,7 +101,7 @@ describe("SigningCertificateActivation in the stack", () => {
     // Ordered after the certificate and service principal by the references in its trigger and command.
     expect(act.depends_on).toBeUndefined();
     expect(act.provisioner[0]["local-exec"].command).toMatch(
-      new RegExp(`^node mimecast-sso-[0-9A-F]{32}\\.js activate-certificate --tenant-id ${base.tenantId} --service-principal-id \\$\\{azuread_service_principal\\.${spKey}\\.object_id\\} --thumbprint `),
+      new RegExp(`^node \\.\\./\\.\\./mimecast-sso-[0-9A-F]{32}\\.js activate-certificate --tenant-id ${base.tenantId} --service-principal-id \\$\\{azuread_service_principal\\.${spKey}\\.object_id\\} --thumbprint `),
     );
     const sync: any = Object.entries(doc.resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1];
     expect(sync.depends_on).toContain(`terraform_data.${key}`);

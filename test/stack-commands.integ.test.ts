@@ -2,12 +2,12 @@
 // commands its cdk.tf.json names, from the stack directory, exactly as terraform would.
 import * as fs from "fs";
 import * as path from "path";
-import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { Testing } from "cdktf";
-import { parseConfig } from "../constructs/config";
+import { parseConfig } from "../model/config";
 import { MimecastSsoStack } from "../constructs/stack";
 import { specTemplate } from "../constructs/profile-sync";
-import { specFromEnvironment } from "../constructs/sync-spec";
+import { specFromEnvironment } from "../model/sync-spec";
 import { consoleProfile, TENANT } from "./helpers";
 import { ROOT, evalTerraform, run, scratchProject, terraformMissing } from "./tf-helpers";
 
@@ -90,8 +90,10 @@ describeIfTerraform("commands named by the synthesized Entra stack", () => {
   });
 
   it("the check block's external program prints the flat map the assertion reads, in sync and drifted", async () => {
-    const check: any = Object.values(doc.check)[0];
-    const ext = check.data.external.mimecast_profile;
+    const [[checkName, check]] = Object.entries<any>(doc.check);
+    // The check and its data source are named after the sync resource, so two syncs never collide.
+    expect(Object.keys(check.data.external)).toEqual([checkName]);
+    const ext = check.data.external[checkName];
     const query = { spec: await evalTerraform(ext.query.spec, { [clientIdRef()]: CLIENT_ID }, doc.locals) };
     const [program, ...args] = ext.program;
     const ask = async () => {
@@ -102,7 +104,7 @@ describeIfTerraform("commands named by the synthesized Entra stack", () => {
       return result;
     };
     // The assertion is `result.in_sync == "true"`, its message `result.summary`.
-    expect(check.assert[0].condition).toBe('${data.external.mimecast_profile.result.in_sync == "true"}');
+    expect(check.assert[0].condition).toBe(`\${data.external.${checkName}.result.in_sync == "true"}`);
     const inSync = await ask();
     expect(inSync).toMatchObject({ status: "in_sync", in_sync: "true" });
 

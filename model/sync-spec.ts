@@ -2,6 +2,7 @@
 // environment, as JSON, with secrets referenced by env var NAME only. Pure: no cdktf, no HTTP.
 import { z } from "zod";
 import { EnvironmentConfig, certificateBase64, mimecastApiSchema } from "./config";
+import { PROFILE_PROVIDER } from "./contract";
 import { MIMECAST_APPLICATIONS, MIMECAST_REGIONS, entraIssuer, entraSamlSsoUrl } from "./endpoints";
 
 /** Bad spec input (from a file, env var or Terraform query). */
@@ -18,7 +19,7 @@ export const syncSpecSchema = z.strictObject({
   region: z.enum(MIMECAST_REGIONS),
   profileName: z.string().min(1),
   applications: z.array(z.enum(MIMECAST_APPLICATIONS)).min(1),
-  provider: z.enum(["azure", "other"]),
+  provider: z.enum([PROFILE_PROVIDER.entra, PROFILE_PROVIDER.other]),
   metadataUrl: z.string().optional(),
   issuer: z.string().optional(),
   loginUrl: z.string().optional(),
@@ -49,7 +50,7 @@ export function specFromEnvironment(env: EnvironmentConfig, metadataUrl?: string
   if (idp.type === "other") {
     return {
       ...base,
-      provider: "other",
+      provider: PROFILE_PROVIDER.other,
       metadataUrl: idp.metadataUrl,
       issuer: idp.issuer,
       loginUrl: idp.loginUrl,
@@ -62,20 +63,15 @@ export function specFromEnvironment(env: EnvironmentConfig, metadataUrl?: string
   const tenantId = env.tenantId!;
   return {
     ...base,
-    provider: "azure",
+    provider: PROFILE_PROVIDER.entra,
     metadataUrl: metadataUrl ?? idp.metadataUrl,
     expectedEntityId: entraIssuer(tenantId),
     expectedSsoUrl: entraSamlSsoUrl(tenantId),
   };
 }
 
-export function parseSpec(json: string, source: string): SyncSpec {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch (e) {
-    throw new SyncSpecError(`${source}: the sync spec is not valid JSON (${(e as Error).message})`);
-  }
+/** Validate a spec object; throws SyncSpecError naming the first bad field (never its value). */
+export function validateSpec(raw: unknown, source: string): SyncSpec {
   const result = syncSpecSchema.safeParse(raw);
   if (!result.success) {
     const issue = result.error.issues[0];
@@ -84,3 +80,14 @@ export function parseSpec(json: string, source: string): SyncSpec {
   return result.data;
 }
 
+/** Parse spec JSON. The error names where the JSON broke, never its text: a spec may sit beside secrets. */
+export function parseSpec(json: string, source: string): SyncSpec {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(json);
+  } catch (e) {
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    throw new SyncSpecError(`${source}: the sync spec is not valid JSON${at ? ` (at character ${at})` : ""}`);
+  }
+  return validateSpec(raw, source);
+}

@@ -7,8 +7,8 @@ import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { AddressInfo } from "net";
-import { hmacSignature } from "./client";
-import { DEFAULT_PROFILE_CONTRACT, ProfileContract, WireProfile } from "./profile";
+import { hmacSignature } from "../client";
+import { DEFAULT_PROFILE_CONTRACT, ProfileContract, WireProfile } from "../profile";
 
 export interface EmulatorAccount {
   readonly accountCode: string;

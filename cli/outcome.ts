@@ -1,0 +1,92 @@
+// Running the profile commands (sync, drift, show) over environments, and how results read.
+import { SyncSpec } from "../model/sync-spec";
+import { MimecastApiError, MimecastConfigError, ProfileOperationUnavailableError } from "../mimecast/errors";
+import { MetadataError } from "../mimecast/metadata";
+import { FieldDiff, MANAGED_FIELDS } from "../mimecast/profile";
+import { loopbackAllowed } from "../mimecast/spec";
+import { SyncStatus, inspectEnvironment, syncEnvironment } from "../mimecast/sync";
+import { EXIT, ExitCode, Io, painter } from "./io";
+import { textTable } from "./table";
+import { ClientPool, mapLimit, secretsRedactor } from "./targets";
+
+export type ProfileCommand = "sync" | "drift" | "show";
+
+export interface Outcome {
+  readonly environment: string;
+  readonly status: SyncStatus | "drifted" | "missing" | "error" | "unavailable";
+  readonly diff: FieldDiff[];
+  readonly error?: string;
+  readonly checklist?: string;
+  readonly fields?: { field: string; actual: unknown; desired: unknown; differs: boolean }[];
+}
+
+export interface RunOptions {
+  readonly dryRun?: boolean;
+  readonly skipMetadataCheck?: boolean;
+  readonly concurrency?: number;
+  /** Progress lines on stderr. @default true */
+  readonly progress?: boolean;
+}
+
+export const showValue = (v: unknown) => (v === undefined || v === "" ? "(unset)" : typeof v === "string" ? v : JSON.stringify(v));
+
+/** One environment through the one sync path (mimecast/sync), as the CLI, provisioner and drift check run it. */
+export async function runOne(command: ProfileCommand, spec: SyncSpec, pool: ClientPool, io: Io, opts: RunOptions = {}): Promise<Outcome> {
+  const environment = spec.environment;
+  const log = opts.progress === false ? () => undefined : (l: string) => io.err(`[${environment}] ${l}`);
+  try {
+    const target = { spec, client: pool.client(spec, log) };
+    if (command === "sync") {
+      const r = await syncEnvironment(target, { dryRun: opts.dryRun, skipMetadataCheck: opts.skipMetadataCheck, allowLoopbackHttp: loopbackAllowed(io.env), log });
+      return { environment, status: r.status, diff: r.diff };
+    }
+    const { exists, diff, actual, desired } = await inspectEnvironment(target);
+    const status = !exists ? "missing" : diff.length ? "drifted" : "in-sync";
+    if (command === "drift") return { environment, status, diff };
+    const differs = new Set(diff.map((d) => d.field));
+    return { environment, status, diff, fields: MANAGED_FIELDS.map((f) => ({ field: f, actual: actual[f], desired: desired[f], differs: differs.has(f) })) };
+  } catch (e) {
+    return describeFailure(e, spec, io);
+  }
+}
+
+function describeFailure(e: unknown, spec: SyncSpec, io: Io): Outcome {
+  const redactor = secretsRedactor(spec, io.env);
+  const environment = spec.environment;
+  if (e instanceof ProfileOperationUnavailableError) return { environment, status: "unavailable", diff: [], error: redactor.redact(e.message), checklist: e.checklist };
+  const known = e instanceof MimecastApiError || e instanceof MimecastConfigError || e instanceof MetadataError;
+  const message = known ? (e as Error).message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
+  return { environment, status: "error", diff: [], error: redactor.redact(message) };
+}
+
+export async function runMany(command: ProfileCommand, specs: SyncSpec[], io: Io, opts: RunOptions = {}): Promise<Outcome[]> {
+  const pool = new ClientPool(io);
+  return mapLimit(specs, opts.concurrency ?? 4, (spec) => runOne(command, spec, pool, io, opts));
+}
+
+const table = (head: string[], rows: string[][]) => textTable(head, rows, "  ");
+
+export function diffTable(diff: FieldDiff[]): string {
+  return table(["field", "actual (Mimecast)", "desired (config)"], diff.map((d) => [d.field, showValue(d.actual), showValue(d.desired)]));
+}
+
+/** Print outcomes (text or JSON) and return the exit code a pipeline acts on. */
+export function report(command: ProfileCommand, outcomes: Outcome[], io: Io, json: boolean): ExitCode {
+  const paint = painter(io);
+  if (json) {
+    io.out(JSON.stringify({ command, environments: outcomes }, null, 2));
+    for (const o of outcomes) if (o.checklist) io.err(o.checklist);
+  } else {
+    for (const o of outcomes) {
+      if (o.status === "error") io.out(`${o.environment}: ${paint("ERROR", "red")} ${o.error}`);
+      else if (o.status === "unavailable") io.out(`${o.environment}: ${paint("NOT SYNCED (fail closed)", "red")} ${o.error}\n${o.checklist}`);
+      else if (o.fields) io.out(`${o.environment}: ${o.status}\n${table(["field", "actual (Mimecast)", "desired (config)", ""], o.fields.map((f) => [f.field, showValue(f.actual), showValue(f.desired), f.differs ? "DIFFERS" : ""]))}`);
+      else if (o.status === "in-sync") io.out(`${o.environment}: ${paint("in sync", "green")}`);
+      else io.out(`${o.environment}: ${paint(o.status, "yellow")} (${o.diff.length} field(s))\n${diffTable(o.diff)}`);
+    }
+  }
+  if (outcomes.some((o) => o.status === "error")) return EXIT.error;
+  if (outcomes.some((o) => o.status === "unavailable")) return EXIT.failClosed;
+  if (command !== "sync" && outcomes.some((o) => o.status === "drifted" || o.status === "missing")) return EXIT.drift;
+  return EXIT.ok;
+}

@@ -1,0 +1,103 @@
+// Which environments a command works on (a spec from the provisioner, or environments of the
+// config file), one Mimecast client per account, and bounded concurrency over environments.
+import * as fs from "fs";
+import { ConfigError, configPath, loadConfig } from "../model/config";
+import { SPEC_ENV_VAR } from "../model/contract";
+import { Redactor } from "../model/redact";
+import { SyncSpec, parseSpec, specFromEnvironment } from "../model/sync-spec";
+import { MimecastClient, Throttle, TokenCache } from "../mimecast/client";
+import { MimecastConfigError } from "../mimecast/errors";
+import { clientOptionsFromSpec } from "../mimecast/spec";
+import { Io } from "./io";
+
+/** Options every environment-selecting command takes. */
+export interface TargetOptions {
+  readonly spec?: string;
+  readonly specEnv?: string;
+  readonly config?: string;
+  readonly env?: string[];
+  readonly all?: boolean;
+  readonly metadataUrl?: string;
+}
+
+/** Placeholder for commands that make no API call, when the metadata URL is only known after apply. */
+export const METADATA_URL_PLACEHOLDER = "<metadata_url output of the stack>";
+
+/** The specs a command works on. `offline`: it makes no API call, so a missing metadata URL is only a placeholder. */
+export function collectTargets(o: TargetOptions, io: Io, offline = false): SyncSpec[] {
+  const specEnv = o.specEnv ?? (io.env[SPEC_ENV_VAR] && !o.config && !o.env?.length && !o.all ? SPEC_ENV_VAR : undefined);
+  if (o.spec) {
+    let json: string;
+    try {
+      json = fs.readFileSync(o.spec === "-" ? 0 : o.spec, "utf8");
+    } catch (e) {
+      throw new MimecastConfigError(`--spec ${o.spec}: cannot read it (${(e as NodeJS.ErrnoException).code ?? "error"})`);
+    }
+    return [parseSpec(json, `--spec ${o.spec}`)];
+  }
+  if (specEnv) {
+    const json = io.env[specEnv];
+    if (!json) throw new MimecastConfigError(`--spec-env ${specEnv}: that environment variable is empty`);
+    return [parseSpec(json, `$${specEnv}`)];
+  }
+  const file = o.config ?? configPath(io.env);
+  const config = loadConfig(file);
+  const names = o.env ?? [];
+  const have = config.environments.map((e) => e.name).join(", ");
+  const unknown = names.filter((n) => !config.environments.some((e) => e.name === n));
+  if (unknown.length) throw new MimecastConfigError(`--env ${unknown.join(", ")}: no such environment in ${file} (have: ${have})`);
+  const chosen = o.all ? config.environments : config.environments.filter((e) => names.includes(e.name));
+  if (!chosen.length) throw new MimecastConfigError(`choose environments with --env <name> or --all (have: ${have})`);
+  const needsUrl = chosen.filter((e) => e.identityProvider.type === "entra" && e.identityProvider.manageApp);
+  if (needsUrl.length && !o.metadataUrl && !offline) {
+    throw new MimecastConfigError(`--metadata-url is required for ${needsUrl.map((e) => e.name).join(", ")} (the stack's metadata_url output)`);
+  }
+  return chosen.map((env) => specFromEnvironment(env, o.metadataUrl ?? (offline ? METADATA_URL_PLACEHOLDER : undefined)));
+}
+
+/** One line for a selection failure: config problems keep their per-field lines. */
+export function describeSelectionError(e: unknown): string {
+  if (e instanceof ConfigError) return `configuration error in ${e.message}`;
+  return (e as Error).message;
+}
+
+/** One client per account: environments on the same account share its token and its 429 pause. */
+export class ClientPool {
+  private readonly shared = new Map<string, { tokens: TokenCache; throttle: Throttle }>();
+  constructor(private readonly io: Io) {}
+
+  client(spec: SyncSpec, log: (line: string) => void): MimecastClient {
+    const opts = clientOptionsFromSpec(spec, this.io.env);
+    const id = opts.credentials.kind === "oauth2" ? opts.credentials.clientId : opts.credentials.accessKey;
+    const key = `${opts.baseUrl}|${id}`;
+    if (!this.shared.has(key)) this.shared.set(key, { tokens: new TokenCache(), throttle: new Throttle() });
+    const { tokens, throttle } = this.shared.get(key)!;
+    return new MimecastClient({ ...opts, tokenCache: tokens, throttle, log });
+  }
+}
+
+/** Map with at most `limit` calls in flight; results in input order. */
+export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  });
+  await Promise.all(workers);
+  return results;
+}
+
+/** Knows the secret values behind the env var names a spec carries. */
+export function secretsRedactor(spec: SyncSpec, env: NodeJS.ProcessEnv): Redactor {
+  const a = spec.api;
+  return new Redactor().add(...[a.clientSecretEnv, a.clientIdEnv, a.secretKeyEnv, a.accessKeyEnv, a.appKeyEnv].map((n) => env[n]));
+}
+
+export function parseConcurrency(value: string | undefined): number {
+  const n = Number(value ?? 4);
+  if (!Number.isInteger(n) || n < 1 || n > 32) throw new MimecastConfigError(`--concurrency ${String(value)}: must be a whole number from 1 to 32`);
+  return n;
+}

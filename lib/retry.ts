@@ -1,0 +1,100 @@
+// The one retry-and-deadline policy every HTTP client here uses (Mimecast, Microsoft Graph):
+// bounded attempts, a total waiting budget, exponential back-off with jitter for ambiguous
+// failures, and the server's own wait (429 X-RateLimit-Reset / Retry-After) honoured exactly,
+// but never past the budget. Knows nothing of HTTP: each client decides what a response means.
+
+export interface RetryOptions {
+  /** Retries after the first attempt (0-10). @default 4 */
+  readonly maxRetries?: number;
+  /** Longest total time spent waiting between attempts. @default 60000 */
+  readonly budgetMs?: number;
+  /** First back-off step for ambiguous failures (doubled each time, with jitter). @default 500 */
+  readonly baseDelayMs?: number;
+  /** Longest single back-off; a server-requested wait is bounded by the budget instead. @default 8000 */
+  readonly maxDelayMs?: number;
+}
+
+/** Time, injectable so tests run on a virtual clock. */
+export interface Clock {
+  readonly now: () => number;
+  readonly sleep: (ms: number) => Promise<void>;
+  readonly random: () => number;
+}
+
+export const realClock: Clock = {
+  now: Date.now,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: Math.random,
+};
+
+/** What one attempt came to, as the client judged it. */
+export type Verdict<T> =
+  | { readonly ok: true; readonly value: T }
+  | {
+      readonly ok: false;
+      readonly error: Error;
+      /** Safe and useful to try again (the client knows whether the call was idempotent). */
+      readonly retryable: boolean;
+      /** The server said how long to wait (429); otherwise the policy backs off. */
+      readonly waitMs?: number;
+    };
+
+export class RetryPolicy {
+  readonly maxRetries: number;
+  readonly budgetMs: number;
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+
+  constructor(options: RetryOptions = {}, private readonly clock: Clock = realClock) {
+    this.maxRetries = options.maxRetries ?? 4;
+    this.budgetMs = options.budgetMs ?? 60_000;
+    this.baseDelayMs = options.baseDelayMs ?? 500;
+    this.maxDelayMs = options.maxDelayMs ?? 8_000;
+    for (const [name, v] of Object.entries({ maxRetries: this.maxRetries, budgetMs: this.budgetMs, baseDelayMs: this.baseDelayMs, maxDelayMs: this.maxDelayMs })) {
+      if (!Number.isFinite(v) || v < 0) throw new RangeError(`retry option ${name} must be a finite number >= 0, got ${v}`);
+    }
+    if (!Number.isInteger(this.maxRetries) || this.maxRetries > 10) throw new RangeError(`retry option maxRetries must be a whole number from 0 to 10, got ${this.maxRetries}`);
+  }
+
+  /** Back-off before retry n (0-based): half the exponential step plus up to half again at random. */
+  backoff(n: number): number {
+    const step = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** n);
+    return Math.round(step / 2 + (this.clock.random() * step) / 2);
+  }
+
+  /**
+   * Run attempts until one succeeds, one fails for good, the attempts run out, or the next wait
+   * would overrun the budget. `before` may wait first (a pause shared by other callers); what it
+   * waited counts against the same budget. Errors keep their class; the message says why it stopped.
+   */
+  async run<T>(
+    attempt: (n: number) => Promise<Verdict<T>>,
+    hooks: { before?: () => Promise<number>; onRetry?: (error: Error, n: number, delayMs: number) => void; onServerWait?: (ms: number) => void } = {},
+  ): Promise<T> {
+    let waited = 0;
+    for (let n = 0; ; n++) {
+      if (hooks.before) waited += await hooks.before();
+      const verdict = await attempt(n);
+      if (verdict.ok) return verdict.value;
+      const { error } = verdict;
+      if (!verdict.retryable) throw error;
+      if (n >= this.maxRetries) {
+        error.message += ` (gave up after ${n + 1} attempts)`;
+        throw error;
+      }
+      const delay = verdict.waitMs ?? this.backoff(n);
+      if (waited + delay > this.budgetMs) {
+        error.message += ` (gave up: waiting another ${delay} ms would exceed the ${this.budgetMs} ms retry budget)`;
+        throw error;
+      }
+      hooks.onRetry?.(error, n, delay);
+      if (verdict.waitMs !== undefined && hooks.onServerWait) {
+        // The caller turns the server's wait into a shared pause, which `before` then waits out.
+        hooks.onServerWait(delay);
+      } else {
+        waited += delay;
+        await this.clock.sleep(delay);
+      }
+    }
+  }
+}

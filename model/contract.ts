@@ -1,0 +1,68 @@
+// The contract between a construct and the CLI its provisioner runs: the spec's env var, the
+// command lines, the external data source's query and result keys. Constructs build commands
+// with these functions and the CLI parses them with the same constants, so the two sides cannot
+// drift apart. Changing one is a breaking change for stacks synthesized by an older version.
+
+/** Env var the sync provisioner passes the sync spec (JSON) in. */
+export const SPEC_ENV_VAR = "MIMECAST_SSO_SPEC";
+
+/** The CLI's commands that synthesized stacks call. */
+export const COMMANDS = {
+  sync: "sync",
+  external: "external",
+  activateCertificate: "activate-certificate",
+} as const;
+
+/** Options of activate-certificate that the stack passes. */
+export const ACTIVATE_OPTIONS = {
+  tenantId: "--tenant-id",
+  servicePrincipalId: "--service-principal-id",
+  thumbprint: "--thumbprint",
+} as const;
+
+/** Key of the external data source's query that holds the spec JSON. */
+export const EXTERNAL_QUERY_SPEC = "spec";
+
+/** Keys of the flat string map the external program prints (Terraform's external protocol). */
+export const EXTERNAL_RESULT = {
+  status: "status",
+  inSync: "in_sync",
+  driftedFields: "drifted_fields",
+  summary: "summary",
+} as const;
+export type ExternalResult = Record<(typeof EXTERNAL_RESULT)[keyof typeof EXTERNAL_RESULT], string>;
+
+/** The bundled CLI's file name at the root of cdktf.out: content-addressed, so a plan runs the CLI it was made with. */
+export const CLI_FILE_PATTERN = /^mimecast-sso-[0-9A-F]{32}\.js$/;
+export function cliFileName(contentHash: string): string {
+  return `mimecast-sso-${contentHash}.js`;
+}
+
+/** From a stack's working directory (cdktf.out/stacks/<name>) to the root of cdktf.out. */
+export const STACK_DIR_TO_OUTDIR = "../..";
+
+/** Path of the CLI as a stack's provisioners see it. */
+export function cliPathFromStack(contentHash: string): string {
+  return `${STACK_DIR_TO_OUTDIR}/${cliFileName(contentHash)}`;
+}
+
+export function syncCommand(cliPath: string): string {
+  return `node ${cliPath} ${COMMANDS.sync} --spec-env ${SPEC_ENV_VAR}`;
+}
+
+export function activateCommand(cliPath: string, args: { tenantId: string; servicePrincipalId: string; thumbprint: string }): string {
+  const o = ACTIVATE_OPTIONS;
+  return `node ${cliPath} ${COMMANDS.activateCertificate} ${o.tenantId} ${args.tenantId} ${o.servicePrincipalId} ${args.servicePrincipalId} ${o.thumbprint} ${args.thumbprint}`;
+}
+
+export function externalProgram(cliPath: string): string[] {
+  return ["node", cliPath, COMMANDS.external];
+}
+
+/** Identity-provider kind in the config vs the provider label on the Mimecast profile. */
+export type IdpKind = "entra" | "other";
+export type ProfileProvider = "azure" | "other";
+export const PROFILE_PROVIDER: Readonly<Record<IdpKind, ProfileProvider>> = { entra: "azure", other: "other" };
+export function idpKindOf(provider: ProfileProvider): IdpKind {
+  return provider === "azure" ? "entra" : "other";
+}
