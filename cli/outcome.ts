@@ -6,7 +6,7 @@ import { FieldDiff, MANAGED_FIELDS } from "../mimecast/profile";
 import { loopbackAllowed } from "../mimecast/spec";
 import { SyncStatus, inspectEnvironment, syncEnvironment } from "../mimecast/sync";
 import { EXIT, ExitCode, Io, painter } from "./io";
-import { textTable } from "./table";
+import { textTable } from "../lib/table";
 import { ClientPool, mapLimit, secretsRedactor } from "./targets";
 
 export type ProfileCommand = "sync" | "drift" | "show";

@@ -5,7 +5,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { configPath } from "../model/config";
-import { textTable } from "../cli/table";
+import { textTable } from "../lib/table";
 import { scriptArgs } from "./args";
 
 const ROOT = path.resolve(__dirname, "..");

@@ -5,7 +5,7 @@ import { manualChecklist } from "../../mimecast/profile";
 import { desiredFromSpec } from "../../mimecast/spec";
 import { CommandContext, targetOptions } from "../command";
 import { EXIT } from "../io";
-import { textTable } from "../table";
+import { textTable } from "../../lib/table";
 import { TargetOptions, collectTargets, describeSelectionError } from "../targets";
 
 /** checklist and idp-values: printed from the config alone, no API call. */
