@@ -16,7 +16,8 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 export function targetOptions(cmd: Command): Command {
   return cmd
     .option("--spec <file|->", "a sync spec JSON (what the Terraform provisioner passes)")
-    .option("--spec-env <NAME>", `a sync spec JSON in an environment variable (default: ${SPEC_ENV_VAR} when set)`)
+    .option("--spec-env <NAME>", `a sync spec (JSON or base64 JSON) in an environment variable (default: ${SPEC_ENV_VAR} when set)`)
+    .option("--metadata-url-env <NAME>", "the metadata URL in an environment variable (with --spec / --spec-env; what the provisioner passes)")
     .option("--config <file>", "the config file (default $SSO_CONFIG or sso.config.json)")
     .option("--env <name>", "an environment of the config (repeatable)", collect, [])
     .option("--all", "every environment of the config")

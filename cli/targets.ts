@@ -18,6 +18,7 @@ export interface TargetOptions {
   readonly env?: string[];
   readonly all?: boolean;
   readonly metadataUrl?: string;
+  readonly metadataUrlEnv?: string;
 }
 
 /** Placeholder for commands that make no API call, when the metadata URL is only known after apply. */
@@ -26,6 +27,8 @@ export const METADATA_URL_PLACEHOLDER = "<metadata_url output of the stack>";
 /** The specs a command works on. `offline`: it makes no API call, so a missing metadata URL is only a placeholder. */
 export function collectTargets(o: TargetOptions, io: Io, offline = false): SyncSpec[] {
   const specEnv = o.specEnv ?? (io.env[SPEC_ENV_VAR] && !o.config && !o.env?.length && !o.all ? SPEC_ENV_VAR : undefined);
+  // With a spec, the metadata URL may come beside it (the provisioner passes it in its own variable).
+  const url = o.metadataUrl ?? (o.metadataUrlEnv ? io.env[o.metadataUrlEnv] || undefined : undefined);
   if (o.spec) {
     let json: string;
     try {
@@ -33,12 +36,12 @@ export function collectTargets(o: TargetOptions, io: Io, offline = false): SyncS
     } catch (e) {
       throw new MimecastConfigError(`--spec ${o.spec}: cannot read it (${(e as NodeJS.ErrnoException).code ?? "error"})`);
     }
-    return [parseSpec(json, `--spec ${o.spec}`)];
+    return [parseSpec(json, `--spec ${o.spec}`, url)];
   }
   if (specEnv) {
     const json = io.env[specEnv];
     if (!json) throw new MimecastConfigError(`--spec-env ${specEnv}: that environment variable is empty`);
-    return [parseSpec(json, `$${specEnv}`)];
+    return [parseSpec(json, `$${specEnv}`, url)];
   }
   const file = o.config ?? configPath(io.env);
   const config = loadConfig(file);

@@ -5,7 +5,7 @@ import { createHash } from "crypto";
 import { ITerraformDependable, TerraformLocal, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { ExternalProvider } from "@cdktf/provider-external/lib/provider";
-import { EXTERNAL_QUERY_SPEC, EXTERNAL_RESULT, SPEC_ENV_VAR, externalProgram, syncCommand } from "../model/contract";
+import { EXTERNAL_QUERY_METADATA_URL, EXTERNAL_QUERY_SPEC, EXTERNAL_RESULT, METADATA_URL_ENV_VAR, SPEC_ENV_VAR, encodeSpec, externalProgram, syncCommand } from "../model/contract";
 import { SyncSpec, validateSpec } from "../model/sync-spec";
 import { stackCliPath } from "./cli-bundle";
 import { TerraformData } from "./terraform-data";
@@ -44,8 +44,10 @@ export class MimecastProfileSync extends Construct {
     validateSpec({ ...props.spec, metadataUrl: metadataUrl !== undefined && Token.isUnresolved(metadataUrl) ? "https://resolved.at.apply.invalid/" : metadataUrl }, "MimecastProfileSync: spec");
 
     this.cliPath = stackCliPath(this, "MimecastProfileSync", props.cliBundle);
-    // One local, read by the provisioner and by the drift check.
-    const specJson = new TerraformLocal(this, "spec", specTemplate(props.spec)).asString;
+    // One local, read by the provisioner and by the drift check: the settings, known at synth,
+    // base64-encoded. The metadata URL, which Terraform may fill in, travels beside it.
+    const spec = new TerraformLocal(this, "spec", encodeSpec(settings)).asString;
+    const withUrl = <T>(entries: Record<string, T>, key: string) => (metadataUrl === undefined ? entries : { ...entries, [key]: metadataUrl });
 
     // Construct id "sync" is part of the Terraform address (terraform_data.<path>_sync_<hash>): keep it.
     this.resource = new TerraformData(this, "sync", {
@@ -55,13 +57,13 @@ export class MimecastProfileSync extends Construct {
       // hash is a literal and the URL a trigger of its own. The plan then says which one changed.
       triggersReplace: { settings_sha256: createHash("sha256").update(settingsJson).digest("hex"), metadata_url: metadataUrl ?? "", ...props.extraTriggers },
       dependsOn: props.dependsOn,
-      provisioners: [{ type: "local-exec", command: syncCommand(this.cliPath), environment: { [SPEC_ENV_VAR]: specJson } }],
+      provisioners: [{ type: "local-exec", command: syncCommand(this.cliPath), environment: withUrl({ [SPEC_ENV_VAR]: spec }, METADATA_URL_ENV_VAR) }],
     });
 
-    if (driftCheck) this.addDriftCheck(specJson);
+    if (driftCheck) this.addDriftCheck(withUrl({ [EXTERNAL_QUERY_SPEC]: spec }, EXTERNAL_QUERY_METADATA_URL));
   }
 
-  private addDriftCheck(specJson: string): void {
+  private addDriftCheck(query: Record<string, string>): void {
     const stack = TerraformStack.of(this);
     sharedExternalProvider(stack);
     // cdktf 0.21 has no construct for `check`: a raw block, named after this construct's sync
@@ -70,7 +72,7 @@ export class MimecastProfileSync extends Construct {
     const name = `${this.resource.friendlyUniqueId}_drift`;
     const result = `data.external.${name}.result`;
     stack.addOverride(`check.${name}`, {
-      data: { external: { [name]: { program: externalProgram(this.cliPath), query: { [EXTERNAL_QUERY_SPEC]: specJson } } } },
+      data: { external: { [name]: { program: externalProgram(this.cliPath), query } } },
       assert: [{ condition: `\${${result}.${EXTERNAL_RESULT.inSync} == "true"}`, error_message: `\${${result}.${EXTERNAL_RESULT.summary}}` }],
     });
   }
@@ -80,13 +82,4 @@ export class MimecastProfileSync extends Construct {
 function sharedExternalProvider(stack: TerraformStack): ExternalProvider {
   const existing = stack.node.children.find((c): c is ExternalProvider => c instanceof ExternalProvider && !c.alias);
   return existing ?? new ExternalProvider(stack, "external");
-}
-
-/**
- * The spec's JSON as a Terraform string template, so Terraform fills in the tokens it carries (the
- * Entra app's client id inside the metadata URL) and nothing else: literal `${` and `%{` are
- * escaped. One string for cdktf to resolve, where jsonencode() would be an expression per field.
- */
-export function specTemplate(spec: SyncSpec): string {
-  return JSON.stringify(spec, (_key, value) => (typeof value === "string" && !Token.isUnresolved(value) ? value.replace(/([$%])\{/g, "$1$1{") : value));
 }

@@ -1,6 +1,6 @@
 // One Terraform stack per environment: backend, providers, the Entra app, the Mimecast profile
 // sync, and the outputs pipelines and reviewers read.
-import { AzurermBackend, CloudBackend, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack } from "cdktf";
+import { App, AzurermBackend, CloudBackend, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
@@ -36,7 +36,9 @@ export class MimecastSsoStack extends TerraformStack {
     const env = props.environment;
     super(scope, env.name);
     // terraform_data needs 1.4 and check blocks 1.5: terraform itself refuses an older binary.
-    this.addOverride("terraform.required_version", REQUIRED_TERRAFORM);
+    // cdktf's HCL renderer cannot write a terraform-block attribute (it prints `0 = "required_version"`),
+    // so HCL output goes without; an older terraform then fails on the unknown block or resource.
+    if (!App.of(this).hclOutput) this.addOverride("terraform.required_version", REQUIRED_TERRAFORM);
     this.backend(env, props.localStatePath);
     const out = (id: string, value: string | string[], description: string) => new TerraformOutput(this, id, { value, description });
 

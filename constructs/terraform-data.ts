@@ -3,7 +3,7 @@
 // JSON and to HCL alike. cdktf's own DataResource is the same binding plus a validation that
 // spawns `terraform version` once per resource at every synth (seconds for a few hundred
 // environments); the stack's `required_version` has terraform check its version itself.
-import { TerraformMetaArguments, TerraformResource, anyToHclTerraform, anyToTerraform, hashMapper, hashMapperHcl } from "cdktf";
+import { TerraformMetaArguments, TerraformResource, anyToTerraform, hashMapper } from "cdktf";
 import { Construct } from "constructs";
 
 export interface TerraformDataConfig extends TerraformMetaArguments {
@@ -23,6 +23,11 @@ export class TerraformData extends TerraformResource {
     super(scope, id, { terraformResourceType: TerraformData.tfResourceType, terraformGeneratorMetadata: { providerName: "terraform" }, ...config });
   }
 
+  /** The resource id (a Terraform token). */
+  get id(): string {
+    return this.getStringAttribute("id");
+  }
+
   protected synthesizeAttributes(): Record<string, unknown> {
     return {
       input: hashMapper(anyToTerraform)(this.config.input),
@@ -31,9 +36,11 @@ export class TerraformData extends TerraformResource {
   }
 
   protected synthesizeHclAttributes(): Record<string, unknown> {
+    // Plain values as "any": cdktf's HCL renderer then writes lists as lists (as "map", or through
+    // hashMapperHcl, a list inside comes out as a map of indexes).
     const attrs = {
-      input: { value: hashMapperHcl(anyToHclTerraform)(this.config.input), isBlock: false, type: "map", storageClassType: "anyMap" },
-      triggers_replace: { value: hashMapperHcl(anyToHclTerraform)(this.config.triggersReplace), isBlock: false, type: "map", storageClassType: "anyMap" },
+      input: { value: this.config.input, isBlock: false, type: "any", storageClassType: "anyMap" },
+      triggers_replace: { value: this.config.triggersReplace, isBlock: false, type: "any", storageClassType: "anyMap" },
     };
     return Object.fromEntries(Object.entries(attrs).filter(([, a]) => a.value !== undefined));
   }

@@ -3,8 +3,24 @@
 // with these functions and the CLI parses them with the same constants, so the two sides cannot
 // drift apart. Changing one is a breaking change for stacks synthesized by an older version.
 
-/** Env var the sync provisioner passes the sync spec (JSON) in. */
+/**
+ * Env var the sync provisioner passes the sync spec in: its JSON, base64-encoded. Base64 carries
+ * no quotes and no `${`, so the spec reads the same to Terraform in JSON and in HCL synth output.
+ */
 export const SPEC_ENV_VAR = "MIMECAST_SSO_SPEC";
+/** Env var the provisioner passes the metadata URL in: the one value Terraform fills in (the app's client id). */
+export const METADATA_URL_ENV_VAR = "MIMECAST_SSO_METADATA_URL";
+
+/** The spec as the stack carries it. */
+export function encodeSpec(spec: object): string {
+  return Buffer.from(JSON.stringify(spec)).toString("base64");
+}
+
+/** Spec text from the stack (base64) or from a person (JSON), as JSON text. */
+export function specJsonOf(text: string): string {
+  const t = text.trim();
+  return t.startsWith("{") ? t : Buffer.from(t, "base64").toString("utf8");
+}
 
 /** The CLI's commands that synthesized stacks call. */
 export const COMMANDS = {
@@ -20,8 +36,9 @@ export const ACTIVATE_OPTIONS = {
   thumbprint: "--thumbprint",
 } as const;
 
-/** Key of the external data source's query that holds the spec JSON. */
+/** Keys of the external data source's query: the spec (as in SPEC_ENV_VAR) and the metadata URL. */
 export const EXTERNAL_QUERY_SPEC = "spec";
+export const EXTERNAL_QUERY_METADATA_URL = "metadata_url";
 
 /** Keys of the flat string map the external program prints (Terraform's external protocol). */
 export const EXTERNAL_RESULT = {
@@ -47,7 +64,7 @@ export function cliPathFromStack(contentHash: string): string {
 }
 
 export function syncCommand(cliPath: string): string {
-  return `node ${cliPath} ${COMMANDS.sync} --spec-env ${SPEC_ENV_VAR}`;
+  return `node ${cliPath} ${COMMANDS.sync} --spec-env ${SPEC_ENV_VAR} --metadata-url-env ${METADATA_URL_ENV_VAR}`;
 }
 
 export function activateCommand(cliPath: string, args: { tenantId: string; servicePrincipalId: string; thumbprint: string }): string {

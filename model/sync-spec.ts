@@ -2,7 +2,7 @@
 // environment, as JSON, with secrets referenced by env var NAME only. Pure: no cdktf, no HTTP.
 import { z } from "zod";
 import { EnvironmentConfig, certificateBase64, mimecastApiSchema } from "./config";
-import { PROFILE_PROVIDER } from "./contract";
+import { PROFILE_PROVIDER, specJsonOf } from "./contract";
 import { MIMECAST_APPLICATIONS, MIMECAST_REGIONS, entraIssuer, entraSamlSsoUrl } from "./endpoints";
 
 /** Bad spec input (from a file, env var or Terraform query). */
@@ -80,11 +80,15 @@ export function validateSpec(raw: unknown, source: string): SyncSpec {
   return result.data;
 }
 
-/** Parse spec JSON. The error names where the JSON broke, never its text: a spec may sit beside secrets. */
-export function parseSpec(json: string, source: string): SyncSpec {
+/**
+ * Parse a spec: JSON, or base64 JSON as stacks carry it; `metadataUrl` (when given) fills in the
+ * value Terraform passes separately. The error names where the JSON broke, never its text.
+ */
+export function parseSpec(text: string, source: string, metadataUrl?: string): SyncSpec {
   let raw: unknown;
   try {
-    raw = JSON.parse(json);
+    raw = JSON.parse(specJsonOf(text));
+    if (metadataUrl && raw && typeof raw === "object") raw = { ...raw, metadataUrl };
   } catch (e) {
     const at = /position (\d+)/.exec((e as Error).message)?.[1];
     throw new SyncSpecError(`${source}: the sync spec is not valid JSON${at ? ` (at character ${at})` : ""}`);

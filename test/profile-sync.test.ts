@@ -5,8 +5,6 @@ import { spawnSync } from "child_process";
 import { Testing } from "cdktf";
 import { parseConfig } from "../model/config";
 import { MimecastSsoStack } from "../constructs/stack";
-import { specTemplate } from "../constructs/profile-sync";
-import { specFromEnvironment } from "../model/sync-spec";
 
 const base = {
   name: "prod-eu",
@@ -24,7 +22,7 @@ describe("MimecastProfileSync in the stack", () => {
   it("runs the bundled CLI from the stack directory after the Entra app, re-running on spec or certificate change", () => {
     const doc = synth({});
     const sync: any = Object.entries(doc.resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1];
-    expect(sync.provisioner[0]["local-exec"].command).toMatch(/^node \.\.\/\.\.\/mimecast-sso-[0-9A-F]{32}\.js sync --spec-env MIMECAST_SSO_SPEC$/);
+    expect(sync.provisioner[0]["local-exec"].command).toMatch(/^node \.\.\/\.\.\/mimecast-sso-[0-9A-F]{32}\.js sync --spec-env MIMECAST_SSO_SPEC --metadata-url-env MIMECAST_SSO_METADATA_URL$/);
     // Identifier, reply URLs and activation explicitly; the certificate and service principal
     // through the thumbprint trigger (certificate -> service principal).
     expect(sync.depends_on.map((d: string) => d.split(".")[0]).sort()).toEqual(["azuread_application_identifier_uri", "azuread_application_redirect_uris", "terraform_data"]);
@@ -34,13 +32,16 @@ describe("MimecastProfileSync in the stack", () => {
     expect(sync.triggers_replace.metadata_url).toBe(sync.input.metadata_url);
     expect(sync.triggers_replace.metadata_url).toMatch(/\?appid=\$\{data\.azuread_application\.[^.]+\.client_id\}$/);
     expect(sync.triggers_replace.certificate_thumbprint).toMatch(/^\$\{azuread_service_principal_token_signing_certificate\..*\.thumbprint\}$/);
-    // A string template: the spec's JSON with the app's client id as its only interpolation.
-    const clientId = /\$\{data\.azuread_application\.[^.]+\.client_id\}/g;
-    expect(doc.locals[specLocal].match(clientId)).toHaveLength(1);
-    const spec = JSON.parse(doc.locals[specLocal].replace(clientId, "CLIENT"));
-    expect(spec.metadataUrl).toBe(`https://login.microsoftonline.com/${base.tenantId}/federationmetadata/2007-06/federationmetadata.xml?appid=CLIENT`);
+    // The settings travel as one base64 literal (no quotes, no interpolation: JSON and HCL read it
+    // alike); the metadata URL, the only value Terraform fills in, in a variable of its own.
+    const env = sync.provisioner[0]["local-exec"].environment;
+    expect(env.MIMECAST_SSO_SPEC).toBe(`\${local.${specLocal}}`);
+    expect(doc.locals[specLocal]).toMatch(/^[A-Za-z0-9+/]+=*$/);
+    expect(env.MIMECAST_SSO_METADATA_URL).toBe(`https://login.microsoftonline.com/${base.tenantId}/federationmetadata/2007-06/federationmetadata.xml?appid=\${data.azuread_application.${Object.keys(doc.data.azuread_application)[0]}.client_id}`);
+    const spec = JSON.parse(Buffer.from(doc.locals[specLocal], "base64").toString("utf8"));
+    expect(spec.metadataUrl).toBeUndefined();
+    expect(spec).toMatchObject({ environment: "prod-eu", accountCode: "CEUA12A34", region: "eu", provider: "azure" });
     // Only env var NAMES travel in the spec.
-    expect(sync.provisioner[0]["local-exec"].environment.MIMECAST_SSO_SPEC).toBe(`\${local.${specLocal}}`);
     expect(spec.api.clientSecretEnv).toBe("MIMECAST_CLIENT_SECRET");
   });
 
@@ -51,11 +52,6 @@ describe("MimecastProfileSync in the stack", () => {
     expect(trigger({ samlApplications: ["personalPortal", "adminConsole"] }).settings_sha256).not.toBe(before.settings_sha256);
     expect(trigger({ authenticationProfileName: "Entra SSO" }).settings_sha256).not.toBe(before.settings_sha256);
     expect(trigger({ mimecastApi: { createProfileIfMissing: true } }).settings_sha256).not.toBe(before.settings_sha256);
-  });
-
-  it("escapes template sequences in a spec given to the construct directly, so terraform reads them as text", () => {
-    const spec = specFromEnvironment(parseConfig({ environments: [base] }).environments[0], "https://idp.example/m.xml");
-    expect(specTemplate({ ...spec, profileName: "SSO ${var.x} %{if y}" })).toContain('"profileName":"SSO $${var.x} %%{if y}"');
   });
 
   it("adds the plan-time drift check by default and leaves it out when driftCheck is false", () => {

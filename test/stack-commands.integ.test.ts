@@ -3,10 +3,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
-import { Testing } from "cdktf";
+import { Testing, TerraformStack } from "cdktf";
 import { parseConfig } from "../model/config";
-import { MimecastSsoStack } from "../constructs/stack";
-import { specTemplate } from "../constructs/profile-sync";
+import { MimecastProfileSync } from "../constructs/profile-sync";
 import { specFromEnvironment } from "../model/sync-spec";
 import { consoleProfile, TENANT } from "./helpers";
 import { ROOT, evalTerraform, run, scratchProject, terraformMissing } from "./tf-helpers";
@@ -75,18 +74,18 @@ describeIfTerraform("commands named by the synthesized Entra stack", () => {
     expect(emu.apiCalls().filter((c) => c.path.includes("update")).length).toBe(writesBefore);
   });
 
-  it("terraform reads the spec local as the spec's JSON, template sequences in it as text", async () => {
-    const environment = parseConfig({ environments: [{ name: "t", tenantId: TENANT, notificationEmails: ["id@contoso.example"], accountCode: "CEUA12A34", region: "eu", authenticationProfileName: 'SSO "quoted" \\ back' }] }).environments[0];
-    const synthesized = JSON.parse(Testing.synth(new MimecastSsoStack(Testing.app(), { environment })));
-    const ref = `data.azuread_application.${Object.keys(synthesized.data.azuread_application)[0]}.client_id`;
+  it("terraform passes the spec as written, whatever its text holds, and the metadata URL with the client id filled in", async () => {
+    const name = 'SSO "quoted" \\ back ${var.x} %{ if y }';
+    const spec0 = specFromEnvironment(parseConfig({ environments: [{ name: "t", tenantId: TENANT, notificationEmails: ["id@contoso.example"], accountCode: "CEUA12A34", region: "eu" }] }).environments[0], "https://idp.example/m.xml");
+    // A spec handed to the construct directly (the config itself refuses ${ and %{).
+    const stack = new TerraformStack(Testing.app(), "direct");
+    new MimecastProfileSync(stack, "mimecast", { spec: { ...spec0, profileName: name }, driftCheck: false });
+    const synthesized = JSON.parse(Testing.synth(stack));
     const [local] = Object.keys(synthesized.locals);
-    const spec = JSON.parse(await evalTerraform(`\${local.${local}}`, { [ref]: CLIENT_ID }, synthesized.locals));
-    expect(spec.profileName).toBe('SSO "quoted" \\ back');
-    expect(spec.metadataUrl).toBe(`https://login.microsoftonline.com/${TENANT}/federationmetadata/2007-06/federationmetadata.xml?appid=${CLIENT_ID}`);
-    // The config refuses template syntax; a spec handed to the construct directly is escaped.
-    const name = "SSO ${var.x} %{ if y }";
-    const escaped = JSON.parse(await evalTerraform(specTemplate({ ...specFromEnvironment(environment, "https://idp.example/m.xml"), profileName: name })));
-    expect(escaped.profileName).toBe(name);
+    const spec = JSON.parse(Buffer.from(await evalTerraform(`\${local.${local}}`, {}, synthesized.locals), "base64").toString("utf8"));
+    expect(spec.profileName).toBe(name);
+    const url = await evalTerraform(doc.resource.terraform_data[Object.keys(doc.resource.terraform_data).find((k) => k.startsWith("mimecast_sync"))!].provisioner[0]["local-exec"].environment.MIMECAST_SSO_METADATA_URL, { [clientIdRef()]: CLIENT_ID });
+    expect(url).toBe(`https://login.microsoftonline.com/${TENANT}/federationmetadata/2007-06/federationmetadata.xml?appid=${CLIENT_ID}`);
   });
 
   it("the check block's external program prints the flat map the assertion reads, in sync and drifted", async () => {
@@ -94,7 +93,9 @@ describeIfTerraform("commands named by the synthesized Entra stack", () => {
     // The check and its data source are named after the sync resource, so two syncs never collide.
     expect(Object.keys(check.data.external)).toEqual([checkName]);
     const ext = check.data.external[checkName];
-    const query = { spec: await evalTerraform(ext.query.spec, { [clientIdRef()]: CLIENT_ID }, doc.locals) };
+    const query: Record<string, string> = {};
+    for (const [k, v] of Object.entries<string>(ext.query)) query[k] = await evalTerraform(v, { [clientIdRef()]: CLIENT_ID }, doc.locals);
+    expect(Object.keys(query).sort()).toEqual(["metadata_url", "spec"]);
     const [program, ...args] = ext.program;
     const ask = async () => {
       const r = await run(program, args, { cwd: stackDir, env: creds, input: JSON.stringify(query) });

@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { COMMANDS, EXTERNAL_QUERY_SPEC, EXTERNAL_RESULT, ExternalResult } from "../../model/contract";
+import { COMMANDS, EXTERNAL_QUERY_METADATA_URL, EXTERNAL_QUERY_SPEC, EXTERNAL_RESULT, ExternalResult } from "../../model/contract";
 import { SyncSpec, parseSpec } from "../../model/sync-spec";
 import { CommandContext } from "../command";
 import { EXIT } from "../io";
@@ -22,7 +22,7 @@ export function externalCommand(ctx: CommandContext): Command {
     .addHelpText(
       "after",
       `
-Reads {"${EXTERNAL_QUERY_SPEC}": "<sync spec JSON>"} on stdin and prints
+Reads {"${EXTERNAL_QUERY_SPEC}": "<sync spec, JSON or base64>", "${EXTERNAL_QUERY_METADATA_URL}": "<url>"} on stdin and prints
 {"${r.status}": "in_sync|drifted|missing|error", "${r.inSync}": "true|false", "${r.driftedFields}": "...", "${r.summary}": "..."}.
 Read-only. Exits 0 unless the input itself is unusable.`,
     )
@@ -31,7 +31,7 @@ Read-only. Exits 0 unless the input itself is unusable.`,
       let spec: SyncSpec;
       try {
         const query = JSON.parse(await io.stdin()) as Record<string, string>;
-        spec = parseSpec(query[EXTERNAL_QUERY_SPEC] ?? "", `external query .${EXTERNAL_QUERY_SPEC}`);
+        spec = parseSpec(query[EXTERNAL_QUERY_SPEC] ?? "", `external query .${EXTERNAL_QUERY_SPEC}`, query[EXTERNAL_QUERY_METADATA_URL] || undefined);
       } catch (e) {
         // Never the input itself: it may sit beside secrets in the plan's environment.
         io.err(`mimecast-sso ${COMMANDS.external}: ${e instanceof SyntaxError ? "stdin is not a JSON object" : (e as Error).message}`);

@@ -1,0 +1,118 @@
+// Real terraform on stacks of built-ins only, against the loopback emulator: two syncs composed in
+// one stack, the project's stack synthesized to HCL, and a plan made in one job applied in another.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { LocalBackend, TerraformStack } from "cdktf";
+import { MimecastSsoApp } from "../constructs/cli-bundle";
+import { MimecastProfileSync } from "../constructs/profile-sync";
+import { MimecastSsoStack } from "../constructs/stack";
+import { REQUIRED_TERRAFORM } from "../constructs/terraform-data";
+import { parseConfig } from "../model/config";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
+import { TENANT, specFor } from "./helpers";
+import { ROOT, run, terraformMissing } from "./tf-helpers";
+
+const missing = terraformMissing();
+if (missing) console.warn(`SKIPPED constructs.integ.test.ts: ${missing}`);
+const describeIfTerraform = missing ? describe.skip : describe;
+
+describeIfTerraform("constructs applied by real terraform (built-ins only)", () => {
+  let emu: MimecastEmulator;
+  const dirs: string[] = [];
+  const tmp = () => {
+    dirs.push(fs.mkdtempSync(path.join(os.tmpdir(), "sso-constructs-")));
+    return dirs[dirs.length - 1];
+  };
+  const env = { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret };
+  const tf = (cwd: string, command: string, ...args: string[]) => run("terraform", [command, "-input=false", "-no-color", ...args], { cwd, env });
+
+  beforeAll(async () => {
+    emu = await MimecastEmulator.start({ ttlMs: 300_000 });
+  });
+  afterAll(async () => {
+    await emu.stop();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  const builtInOnlyInput = (name: string, profile: string) => ({
+    name,
+    tenantId: TENANT,
+    accountCode: DEMO_ACCOUNT.accountCode,
+    region: "eu",
+    authenticationProfileName: profile,
+    identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
+    mimecastApi: { baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+  });
+  const builtInOnly = (name: string, profile: string) => parseConfig({ environments: [builtInOnlyInput(name, profile)] }).environments[0];
+
+  it("two MimecastProfileSync in one stack deploy, each its own profile, and the next plan is empty", async () => {
+    const outdir = path.join(tmp(), "cdktf.out");
+    const app = new MimecastSsoApp({ outdir });
+    const stack = new TerraformStack(app, "composed");
+    stack.addOverride("terraform.required_version", REQUIRED_TERRAFORM);
+    new LocalBackend(stack, { path: "terraform.tfstate" });
+    const api = { baseUrl: emu.url, createProfileIfMissing: true };
+    const metadataUrl = emu.metadataUrl(TENANT);
+    new MimecastProfileSync(stack, "portal", { spec: specFor({ profileName: "Composed Portal", metadataUrl, api }), driftCheck: false });
+    new MimecastProfileSync(stack, "admins", { spec: specFor({ profileName: "Composed Admins", applications: ["adminConsole"], metadataUrl, api }), driftCheck: false });
+    app.synth();
+    const dir = path.join(outdir, "stacks", "composed");
+    expect((await tf(dir, "init")).code).toBe(0);
+    const apply = await tf(dir, "apply", "-auto-approve");
+    expect(apply.stderr).toBe("");
+    expect(apply.code).toBe(0);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "Composed Portal")).toMatchObject({ enforceSamlPersonalPortal: true, enforceSamlAdminConsole: false, metadataUrl });
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "Composed Admins")).toMatchObject({ enforceSamlPersonalPortal: false, enforceSamlAdminConsole: true, metadataUrl });
+    const plan = await tf(dir, "plan", "-detailed-exitcode");
+    expect(plan.code).toBe(0);
+  });
+
+  it("the project's stack synthesized to HCL (cdk.tf, as `cdktf synth --hcl` does) applies, with input and triggers_replace in state", async () => {
+    const project = tmp();
+    const configFile = path.join(project, "sso.config.json");
+    fs.writeFileSync(configFile, JSON.stringify({ environments: [builtInOnlyInput("hcl-eu", "HCL SSO")] }));
+    const outdir = path.join(project, "cdktf.out");
+    // What `cdktf synth --hcl` runs: the app with SYNTH_HCL_OUTPUT set.
+    const synth = await run(process.execPath, [path.join(ROOT, "dist", "synth.js")], { cwd: project, env: { SSO_CONFIG: configFile, CDKTF_OUTDIR: outdir, SYNTH_HCL_OUTPUT: "true" } });
+    expect(synth.stderr).toBe("");
+    expect(synth.code).toBe(0);
+    const dir = path.join(outdir, "stacks", "hcl-eu");
+    expect(fs.readdirSync(dir)).toContain("cdk.tf");
+    expect(fs.readdirSync(dir)).not.toContain("cdk.tf.json");
+    const hcl = fs.readFileSync(path.join(dir, "cdk.tf"), "utf8");
+    expect(hcl).toMatch(/resource "terraform_data" "mimecast_sync_[0-9A-F]+" \{/);
+    expect(hcl).toMatch(/triggers_replace\s*=/);
+    expect(hcl).toMatch(/input\s*=/);
+    expect((await tf(dir, "init")).code).toBe(0);
+    const apply = await tf(dir, "apply", "-auto-approve");
+    expect(apply.stderr).toBe("");
+    expect(apply.code).toBe(0);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "HCL SSO")).toMatchObject({ allowSingleSignOn: true, metadataUrl: emu.metadataUrl(TENANT) });
+    const state = JSON.parse((await run("terraform", ["show", "-json"], { cwd: dir, env })).stdout);
+    const sync = state.values.root_module.resources.find((r: { type: string; name: string }) => r.type === "terraform_data" && r.name.startsWith("mimecast_sync"));
+    expect(sync.values.input).toMatchObject({ profile: "HCL SSO", applications: ["personalPortal"] });
+    expect(Object.keys(sync.values.triggers_replace).sort()).toEqual(["metadata_url", "settings_sha256"]);
+    expect((await tf(dir, "plan", "-detailed-exitcode")).code).toBe(0);
+  });
+
+  it("a plan made in one job applies in another, from a copy of cdktf.out on another path", async () => {
+    const planJob = tmp();
+    const outdir = path.join(planJob, "cdktf.out");
+    const app = new MimecastSsoApp({ outdir });
+    new MimecastSsoStack(app, { environment: builtInOnly("moved-eu", "Moved SSO") });
+    app.synth();
+    const planDir = path.join(outdir, "stacks", "moved-eu");
+    expect((await tf(planDir, "init")).code).toBe(0);
+    expect((await tf(planDir, "plan", "-out=plan.tfplan")).code).toBe(0);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "Moved SSO")).toBeUndefined();
+    // The artifact: cdktf.out without .terraform (no provider binaries), unpacked elsewhere.
+    const applyJob = tmp();
+    fs.cpSync(outdir, path.join(applyJob, "cdktf.out"), { recursive: true, filter: (src) => path.basename(src) !== ".terraform" });
+    const applyDir = path.join(applyJob, "cdktf.out", "stacks", "moved-eu");
+    expect((await tf(applyDir, "init")).code).toBe(0);
+    const apply = await tf(applyDir, "apply", "plan.tfplan");
+    expect(apply.code).toBe(0);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "Moved SSO")).toMatchObject({ allowSingleSignOn: true });
+  });
+});
