@@ -7,7 +7,8 @@ import { loopbackAllowed } from "../mimecast/spec";
 import { SyncStatus, inspectEnvironment, syncEnvironment } from "../mimecast/sync";
 import { EXIT, ExitCode, Io, painter } from "./io";
 import { textTable } from "../lib/table";
-import { ClientPool, mapLimit, secretsRedactor } from "./targets";
+import { CommandContext } from "./command";
+import { ClientPool, TargetOptions, collectTargets, describeSelectionError, mapLimit, parseConcurrency, secretsRedactor } from "./targets";
 
 export type ProfileCommand = "sync" | "drift" | "show";
 
@@ -40,7 +41,7 @@ export async function runOne(command: ProfileCommand, spec: SyncSpec, pool: Clie
       const r = await syncEnvironment(target, { dryRun: opts.dryRun, skipMetadataCheck: opts.skipMetadataCheck, allowLoopbackHttp: loopbackAllowed(io.env), log });
       return { environment, status: r.status, diff: r.diff };
     }
-    const { exists, diff, actual, desired } = await inspectEnvironment(target);
+    const { exists, diff, actual, desired } = await inspectEnvironment(target, { log });
     const status = !exists ? "missing" : diff.length ? "drifted" : "in-sync";
     if (command === "drift") return { environment, status, diff };
     const differs = new Set(diff.map((d) => d.field));
@@ -89,4 +90,20 @@ export function report(command: ProfileCommand, outcomes: Outcome[], io: Io, jso
   if (outcomes.some((o) => o.status === "unavailable")) return EXIT.failClosed;
   if (command !== "sync" && outcomes.some((o) => o.status === "drifted" || o.status === "missing")) return EXIT.drift;
   return EXIT.ok;
+}
+
+/** sync, drift and show: choose the environments, run them with bounded concurrency, report. */
+export async function runProfileCommand(command: ProfileCommand, o: TargetOptions & { json?: boolean; concurrency?: string }, ctx: CommandContext, extra: RunOptions = {}): Promise<void> {
+  let specs: SyncSpec[];
+  let concurrency: number;
+  try {
+    concurrency = parseConcurrency(o.concurrency);
+    specs = collectTargets(o, ctx.io);
+  } catch (e) {
+    ctx.io.err(`mimecast-sso ${command}: ${describeSelectionError(e)}`);
+    return ctx.exit(EXIT.error);
+  }
+  // Progress lines on stderr for writes, and for reads over several environments (a long wait).
+  const progress = command === "sync" || specs.length > 1;
+  ctx.exit(report(command, await runMany(command, specs, ctx.io, { progress, ...extra, concurrency }), ctx.io, Boolean(o.json)));
 }

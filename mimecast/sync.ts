@@ -172,8 +172,9 @@ export interface ProfileInspection {
 }
 
 /** Read-only comparison (drift, show, the plan-time check): token + one read. */
-export async function inspectEnvironment(target: SyncTarget): Promise<ProfileInspection> {
+export async function inspectEnvironment(target: SyncTarget, opts: Pick<SyncRunOptions, "log"> = {}): Promise<ProfileInspection> {
   const { service, desired } = serviceFor(target);
+  opts.log?.(`reading authentication profile "${desired.description}"`);
   return { ...(await profileDrift(service, desired)), desired };
 }
 

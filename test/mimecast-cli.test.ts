@@ -182,6 +182,36 @@ describe("mimecast-sso CLI", () => {
     expect(bad.err).toContain("--nope");
   });
 
+  it("--version prints the package version; options belong to their command", async () => {
+    const { version } = JSON.parse(require("fs").readFileSync(path.join(__dirname, "..", "package.json"), "utf8"));
+    const v = await cli(["--version"]);
+    expect(v.code).toBe(0);
+    expect(v.out.trim()).toBe(version);
+    // activate-certificate's option is not one of checklist's.
+    const wrong = await cli(["checklist", "--all", "--thumbprint", "ABC"]);
+    expect(wrong.code).toBe(1);
+    expect(wrong.err).toContain("unknown option '--thumbprint'");
+    expect((await cli(["activate-certificate", "--help"])).out).toContain("--thumbprint");
+    expect((await cli(["checklist", "--help"])).out).not.toContain("--thumbprint");
+  });
+
+  it("results go to stdout and progress to stderr, without colour unless on a terminal, never with NO_COLOR", async () => {
+    const plain = await cli(withConfig("drift"));
+    expect(plain.out).toMatch(/demo-eu: drifted/);
+    expect(plain.out).not.toContain("\u001b[");
+    expect(plain.err).toBe("");
+    const sync = await cli(withConfig("sync", "--dry-run"));
+    expect(sync.err).toContain("[demo-eu] reading authentication profile");
+    expect(sync.out).not.toContain("reading authentication profile");
+    const tty = async (env: Record<string, string | undefined>) => {
+      const out: string[] = [];
+      await main(withConfig("drift"), { out: (l) => out.push(l), err: () => undefined, env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", ...SECRETS, ...env }, stdin: async () => "", isTty: true });
+      return out.join("\n");
+    };
+    expect(await tty({})).toContain("\u001b[33mdrifted\u001b[0m");
+    expect(await tty({ NO_COLOR: "1" })).not.toContain("\u001b[");
+  });
+
   it("runs as a program (bin) with the right exit code", () => {
     const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "cli/main.ts", "drift", "--help"], { cwd: path.join(__dirname, ".."), encoding: "utf8" });
     expect(run.status).toBe(0);

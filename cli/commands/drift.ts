@@ -1,8 +1,7 @@
 import { Command } from "commander";
 import { CREDENTIALS_NOTE, CommandContext, targetOptions } from "../command";
-import { EXIT } from "../io";
-import { ProfileCommand, report, runMany } from "../outcome";
-import { TargetOptions, collectTargets, describeSelectionError, parseConcurrency } from "../targets";
+import { ProfileCommand, runProfileCommand } from "../outcome";
+import { TargetOptions } from "../targets";
 
 interface ReadOptions extends TargetOptions {
   readonly json?: boolean;
@@ -16,18 +15,7 @@ function readOnlyCommand(name: Exclude<ProfileCommand, "sync">, description: str
     .option("--json", "machine-readable result on stdout")
     .option("--concurrency <n>", "environments processed at once", "4")
     .addHelpText("after", `${after}\nExit codes: 0 in sync, 1 error, 2 drifted or missing, 3 profile operation not available.${CREDENTIALS_NOTE}`);
-  targetOptions(cmd).action(async (o: ReadOptions) => {
-    let specs;
-    let concurrency;
-    try {
-      concurrency = parseConcurrency(o.concurrency);
-      specs = collectTargets(o, ctx.io);
-    } catch (e) {
-      ctx.io.err(`mimecast-sso ${name}: ${describeSelectionError(e)}`);
-      return ctx.exit(EXIT.error);
-    }
-    ctx.exit(report(name, await runMany(name, specs, ctx.io, { concurrency }), ctx.io, Boolean(o.json)));
-  });
+  targetOptions(cmd).action((o: ReadOptions) => runProfileCommand(name, o, ctx));
   return cmd;
 }
 

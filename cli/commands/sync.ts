@@ -1,8 +1,7 @@
 import { Command } from "commander";
 import { CREDENTIALS_NOTE, CommandContext, targetOptions } from "../command";
-import { EXIT } from "../io";
-import { report, runMany } from "../outcome";
-import { TargetOptions, collectTargets, describeSelectionError, parseConcurrency } from "../targets";
+import { runProfileCommand } from "../outcome";
+import { TargetOptions } from "../targets";
 
 interface SyncOptions extends TargetOptions {
   readonly dryRun?: boolean;
@@ -25,18 +24,6 @@ Reads the profile, writes only fields that differ (fields it does not manage are
 unchanged), then reads again to verify. Checks the IdP metadata and the account first.
 Exit codes: 0 done, 1 error, 3 profile operation not available (manual checklist printed).${CREDENTIALS_NOTE}`,
     );
-  targetOptions(cmd).action(async (o: SyncOptions) => {
-    let specs;
-    let concurrency;
-    try {
-      concurrency = parseConcurrency(o.concurrency);
-      specs = collectTargets(o, ctx.io);
-    } catch (e) {
-      ctx.io.err(`mimecast-sso sync: ${describeSelectionError(e)}`);
-      return ctx.exit(EXIT.error);
-    }
-    const outcomes = await runMany("sync", specs, ctx.io, { dryRun: o.dryRun, skipMetadataCheck: o.skipMetadataCheck, concurrency });
-    ctx.exit(report("sync", outcomes, ctx.io, Boolean(o.json)));
-  });
+  targetOptions(cmd).action((o: SyncOptions) => runProfileCommand("sync", o, ctx, { dryRun: o.dryRun, skipMetadataCheck: o.skipMetadataCheck }));
   return cmd;
 }
