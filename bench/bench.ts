@@ -153,7 +153,7 @@ async function benchSync(): Promise<string> {
       const envs = environments(n, (i) => {
         env[`C${i}_ID`] = accounts[i].clientId;
         env[`C${i}_SECRET`] = accounts[i].clientSecret;
-        return { tenantId: TENANT, mimecastApi: { baseUrl: emu.url, clientIdEnv: `C${i}_ID`, clientSecretEnv: `C${i}_SECRET`, verifyMetadata: false } };
+        return { tenantId: TENANT, mimecastApi: { profileSync: "api", baseUrl: emu.url, clientIdEnv: `C${i}_ID`, clientSecretEnv: `C${i}_SECRET`, verifyMetadata: false } };
       });
       const config = path.join(TMP, `sync-${n}.json`);
       fs.writeFileSync(config, JSON.stringify({ environments: envs }));
@@ -181,7 +181,7 @@ async function benchThrottle(): Promise<string> {
   const [account] = accountsFor(1);
   const emu = await MimecastEmulator.start({ accounts: [account], ttlMs: 600_000 });
   try {
-    const envs = environments(50, (i) => ({ accountCode: account.accountCode, region: account.region, tenantId: TENANT, authenticationProfileName: `SSO ${i}`, mimecastApi: { baseUrl: emu.url, verifyMetadata: false } }));
+    const envs = environments(50, (i) => ({ accountCode: account.accountCode, region: account.region, tenantId: TENANT, authenticationProfileName: `SSO ${i}`, mimecastApi: { profileSync: "api", baseUrl: emu.url, verifyMetadata: false } }));
     const config = path.join(TMP, "throttle.json");
     fs.writeFileSync(config, JSON.stringify({ environments: envs }));
     const env = { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: account.clientId, MIMECAST_CLIENT_SECRET: account.clientSecret };

@@ -3,9 +3,11 @@ import { SyncSpec } from "../model/sync-spec";
 import { MimecastApiError, MimecastConfigError, ProfileOperationUnavailableError } from "../mimecast/errors";
 import { MetadataError } from "../mimecast/metadata";
 import { FieldDiff, MANAGED_FIELDS } from "../mimecast/profile";
+import { snapshotDirectory } from "../mimecast/snapshot";
 import { loopbackAllowed } from "../mimecast/spec";
 import { SyncStatus, inspectEnvironment, syncEnvironment } from "../mimecast/sync";
 import { EXIT, ExitCode, Io, painter } from "./io";
+import { publishChecklist } from "./summary";
 import { textTable } from "../lib/table";
 import { CommandContext } from "./command";
 import { ClientPool, TargetOptions, collectTargets, describeSelectionError, mapLimit, parseConcurrency, secretsRedactor } from "./targets";
@@ -14,10 +16,13 @@ export type ProfileCommand = "sync" | "drift" | "show";
 
 export interface Outcome {
   readonly environment: string;
-  readonly status: SyncStatus | "drifted" | "missing" | "error" | "unavailable";
+  readonly status: SyncStatus | "drifted" | "missing" | "error" | "unavailable" | "unverifiable";
   readonly diff: FieldDiff[];
   readonly error?: string;
   readonly checklist?: string;
+  /** Not an error: why the API was not used, or why nothing could be compared. */
+  readonly warning?: string;
+  readonly snapshot?: string;
   readonly fields?: { field: string; actual: unknown; desired: unknown; differs: boolean }[];
 }
 
@@ -36,12 +41,15 @@ export async function runOne(command: ProfileCommand, spec: SyncSpec, pool: Clie
   const environment = spec.environment;
   const log = opts.progress === false ? () => undefined : (l: string) => io.err(`[${environment}] ${l}`);
   try {
-    const target = { spec, client: pool.client(spec, log) };
+    // Checklist mode calls nothing: no credentials needed.
+    const target = { spec, client: spec.api.profileSync === "checklist" ? undefined : pool.client(spec, log) };
     if (command === "sync") {
-      const r = await syncEnvironment(target, { dryRun: opts.dryRun, skipMetadataCheck: opts.skipMetadataCheck, allowLoopbackHttp: loopbackAllowed(io.env), log });
-      return { environment, status: r.status, diff: r.diff };
+      const r = await syncEnvironment(target, { dryRun: opts.dryRun, skipMetadataCheck: opts.skipMetadataCheck, allowLoopbackHttp: loopbackAllowed(io.env), log, snapshotDir: snapshotDirectory(io.env) });
+      return { environment, status: r.status, diff: r.diff, checklist: r.checklist, warning: r.warning, snapshot: r.snapshot };
     }
-    const { exists, diff, actual, desired } = await inspectEnvironment(target, { log });
+    const { exists, diff, actual, desired, verifiedBy, note } = await inspectEnvironment(target, { log });
+    // Never "in sync" for what nothing compared.
+    if (verifiedBy === "manual") return { environment, status: "unverifiable", diff: [], warning: note };
     const status = !exists ? "missing" : diff.length ? "drifted" : "in-sync";
     if (command === "drift") return { environment, status, diff };
     const differs = new Set(diff.map((d) => d.field));
@@ -74,12 +82,16 @@ export function diffTable(diff: FieldDiff[]): string {
 /** Print outcomes (text or JSON) and return the exit code a pipeline acts on. */
 export function report(command: ProfileCommand, outcomes: Outcome[], io: Io, json: boolean): ExitCode {
   const paint = painter(io);
+  for (const o of outcomes) if (o.warning && o.status === "manual") io.err(`warning: [${o.environment}] ${o.warning}`);
+  for (const o of outcomes) if (o.status === "manual" && o.checklist) publishChecklist(o.environment, o.checklist, io);
   if (json) {
     io.out(JSON.stringify({ command, environments: outcomes }, null, 2));
     for (const o of outcomes) if (o.checklist) io.err(o.checklist);
   } else {
     for (const o of outcomes) {
       if (o.status === "error") io.out(`${o.environment}: ${paint("ERROR", "red")} ${o.error}`);
+      else if (o.status === "manual") io.out(`${o.environment}: ${paint("MANUAL", "yellow")} the profile is kept by hand; do this in the console:\n${o.checklist}`);
+      else if (o.status === "unverifiable") io.out(`${o.environment}: ${paint("not verifiable", "yellow")}: ${o.warning}; nothing was compared (mimecast-sso checklist --env ${o.environment} prints the steps)`);
       else if (o.status === "unavailable") io.out(`${o.environment}: ${paint("NOT SYNCED (fail closed)", "red")} ${o.error}\n${o.checklist}`);
       else if (o.fields) io.out(`${o.environment}: ${o.status}\n${table(["field", "actual (Mimecast)", "desired (config)", ""], o.fields.map((f) => [f.field, showValue(f.actual), showValue(f.desired), f.differs ? "DIFFERS" : ""]))}`);
       else if (o.status === "in-sync") io.out(`${o.environment}: ${paint("in sync", "green")}`);

@@ -8,6 +8,7 @@ import { activateCertificateCommand } from "./commands/activate-certificate";
 import { checklistCommand, idpValuesCommand } from "./commands/checklist";
 import { driftCommand, showCommand } from "./commands/drift";
 import { externalCommand } from "./commands/external";
+import { rollbackCommand } from "./commands/rollback";
 import { syncCommand } from "./commands/sync";
 import { EXIT, ExitCode, Io } from "./io";
 
@@ -19,7 +20,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .version(version, "-V, --version")
     .showHelpAfterError("(see --help)")
     .addHelpText("after", "\nExit codes: 0 ok, 1 error, 2 drift, 3 profile operation not available (manual checklist printed).\nRun mimecast-sso <command> --help for options.");
-  for (const make of [syncCommand, driftCommand, showCommand, checklistCommand, idpValuesCommand, activateCertificateCommand, externalCommand]) {
+  for (const make of [syncCommand, driftCommand, showCommand, checklistCommand, idpValuesCommand, rollbackCommand, activateCertificateCommand, externalCommand]) {
     program.addCommand(make(ctx));
   }
   return program;

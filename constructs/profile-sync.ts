@@ -17,7 +17,7 @@ export interface MimecastProfileSyncProps {
   readonly dependsOn?: ITerraformDependable[];
   /** Extra values whose change must re-run the sync (e.g. the signing certificate thumbprint). @default none */
   readonly extraTriggers?: Record<string, string>;
-  /** Add the plan-time drift check (needs the hashicorp/external provider). @default true */
+  /** Add the plan-time drift check (needs the hashicorp/external provider); never in checklist mode, where nothing can be read. @default true */
   readonly driftCheck?: boolean;
   /** The bundled CLI to ship with the stack. @default dist/mimecast-sso.js of this project */
   readonly cliBundle?: string;
@@ -36,7 +36,7 @@ export class MimecastProfileSync extends Construct {
 
   constructor(scope: Construct, id: string, props: MimecastProfileSyncProps) {
     super(scope, id);
-    const driftCheck = props.driftCheck ?? true;
+    const driftCheck = (props.driftCheck ?? true) && props.spec.api.profileSync !== "checklist";
     const { metadataUrl, ...settings } = props.spec;
     const settingsJson = JSON.stringify(settings);
     if (Token.isUnresolved(settingsJson)) throw new Error("MimecastProfileSync: spec may hold a Terraform token in metadataUrl only");

@@ -5,6 +5,7 @@ import { SyncSpec } from "../model/sync-spec";
 import { MimecastClient } from "./client";
 import { MimecastApiError, MimecastConfigError, ProfileOperationUnavailableError } from "./errors";
 import { fetchAndCheckMetadata } from "./metadata";
+import { ProfileSnapshot, saveSnapshot } from "./snapshot";
 import { contractFromSpec, desiredFromSpec } from "./spec";
 import {
   AuthenticationProfileSettings,
@@ -79,11 +80,18 @@ export async function preflightAccount(client: MimecastClient, accountCode: stri
   }
 }
 
-export type SyncStatus = "in-sync" | "updated" | "created" | "would-update" | "would-create";
+/** "manual": nothing was synced through the API; `checklist` holds what a person must do. */
+export type SyncStatus = "in-sync" | "updated" | "created" | "would-update" | "would-create" | "manual" | "restored";
 
 export interface SyncResult {
   readonly status: SyncStatus;
   readonly diff: FieldDiff[];
+  /** The console steps, when the profile is kept by hand (checklist mode, or auto without the operation). */
+  readonly checklist?: string;
+  /** Why the API was not used (auto mode). */
+  readonly warning?: string;
+  /** The snapshot saved before the write. */
+  readonly snapshot?: string;
 }
 
 /** What a sync would do, from one read. */
@@ -95,7 +103,10 @@ interface SyncPlan extends SyncResult {
 
 /** Read the profile and work out what differs. One call. */
 async function planSync(service: AuthenticationProfileService, desired: AuthenticationProfileSettings, createIfMissing = false): Promise<SyncPlan> {
-  const current = await service.read();
+  return planFrom(service, desired, await service.read(), createIfMissing);
+}
+
+function planFrom(service: AuthenticationProfileService, desired: AuthenticationProfileSettings, current: WireProfile | undefined, createIfMissing: boolean): SyncPlan {
   if (!current) {
     if (!createIfMissing) {
       throw new MimecastConfigError(
@@ -108,24 +119,57 @@ async function planSync(service: AuthenticationProfileService, desired: Authenti
   return { status: diff.length ? "would-update" : "in-sync", diff, current };
 }
 
-/** Carry out a plan: one write (the read profile with our fields replaced), then a verifying read. */
-async function applySync(service: AuthenticationProfileService, desired: AuthenticationProfileSettings, plan: SyncPlan, log: (line: string) => void = () => undefined): Promise<SyncResult> {
-  if (plan.status === "in-sync") return { status: "in-sync", diff: [] };
+/** Reads before the write that may find the profile changed since it was read, before giving up. */
+const MAX_READS_BEFORE_WRITE = 3;
+
+const same = (a: WireProfile | undefined, b: WireProfile | undefined) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * Carry out a plan: read again right before the write and start over when the profile changed
+ * since the read the write is built on (a console edit survives), snapshot what is about to be
+ * overwritten, write once, read again to verify.
+ */
+async function applySync(
+  service: AuthenticationProfileService,
+  desired: AuthenticationProfileSettings,
+  first: SyncPlan,
+  opts: { log: (line: string) => void; snapshot?: (current: WireProfile) => string; createIfMissing: boolean },
+): Promise<SyncResult> {
+  let plan = first;
+  for (let reads = 1; ; reads++) {
+    if (plan.status === "in-sync") return { status: "in-sync", diff: [] };
+    const again = await service.read();
+    if (same(again, plan.current)) break;
+    if (reads >= MAX_READS_BEFORE_WRITE) {
+      throw new MimecastApiError(`authentication profile "${desired.description}" kept changing while it was being synced (${reads} reads): nothing was written; run the sync again`, "sync");
+    }
+    opts.log(`authentication profile "${desired.description}" changed since it was read: starting over from the new version`);
+    plan = planFrom(service, desired, again, opts.createIfMissing);
+  }
+  let snapshot: string | undefined;
   if (plan.status === "would-create") {
-    log(`creating authentication profile "${desired.description}"`);
+    opts.log(`creating authentication profile "${desired.description}"`);
     await service.create(service.toWire());
   } else {
-    log(`updating ${plan.diff.length} field(s) of "${desired.description}": ${plan.diff.map((d) => d.field).join(", ")}`);
+    snapshot = opts.snapshot?.(plan.current!);
+    if (snapshot) opts.log(`saved the profile as it was to ${snapshot}`);
+    opts.log(`updating ${plan.diff.length} field(s) of "${desired.description}": ${plan.diff.map((d) => d.field).join(", ")}`);
     await service.update(service.toWire(plan.current));
   }
   await verify(service, desired);
-  return { status: plan.status === "would-create" ? "created" : "updated", diff: plan.diff };
+  return { status: plan.status === "would-create" ? "created" : "updated", diff: plan.diff, snapshot };
 }
 
 /** One environment's sync: its spec and the client for its account. */
 export interface SyncTarget {
   readonly spec: SyncSpec;
-  readonly client: MimecastClient;
+  /** The account's client; not needed in checklist mode, which calls nothing. */
+  readonly client?: MimecastClient;
+}
+
+function clientOf(target: SyncTarget): MimecastClient {
+  if (!target.client) throw new MimecastConfigError(`environment "${target.spec.environment}": no Mimecast API client (credentials) for mimecastApi.profileSync ${target.spec.api.profileSync}`);
+  return target.client;
 }
 
 export interface SyncRunOptions {
@@ -137,11 +181,13 @@ export interface SyncRunOptions {
   readonly allowLoopbackHttp?: boolean;
   /** Progress lines. */
   readonly log?: (line: string) => void;
+  /** Where the profile is saved before each write. @default no snapshot */
+  readonly snapshotDir?: string;
 }
 
 function serviceFor(target: SyncTarget): { service: AuthenticationProfileService; desired: AuthenticationProfileSettings } {
   const desired = desiredFromSpec(target.spec);
-  return { service: new AuthenticationProfileService(target.client, contractFromSpec(target.spec), desired), desired };
+  return { service: new AuthenticationProfileService(clientOf(target), contractFromSpec(target.spec), desired), desired };
 }
 
 /**
@@ -149,19 +195,63 @@ function serviceFor(target: SyncTarget): { service: AuthenticationProfileService
  * token + read + get-account + write + verifying read when not.
  */
 export async function syncEnvironment(target: SyncTarget, opts: SyncRunOptions = {}): Promise<SyncResult> {
-  const { spec, client } = target;
+  const { spec } = target;
   const log = opts.log ?? (() => undefined);
+  const mode = spec.api.profileSync;
+  const desired = desiredFromSpec(spec);
   if (spec.metadataUrl && spec.api.verifyMetadata && !opts.skipMetadataCheck) {
     log(`checking metadata ${spec.metadataUrl}`);
     await fetchAndCheckMetadata(spec.metadataUrl, { entityId: spec.expectedEntityId, ssoUrl: spec.expectedSsoUrl }, { allowLoopbackHttp: opts.allowLoopbackHttp });
   }
-  const { service, desired } = serviceFor(target);
-  log(`reading authentication profile "${desired.description}"`);
-  const plan = await planSync(service, desired, spec.api.createProfileIfMissing);
-  if (plan.status === "in-sync" || opts.dryRun) return { status: plan.status, diff: plan.diff };
-  // Only now, before the first write, confirm the credentials reach the configured account.
+  // Mimecast publishes no profile operation: in checklist mode none is called.
+  if (mode === "checklist") return { status: "manual", diff: [], checklist: manualChecklist(desired) };
+  try {
+    const client = clientOf(target);
+    const service = new AuthenticationProfileService(client, contractFromSpec(spec), desired);
+    log(`reading authentication profile "${desired.description}"`);
+    const plan = await planSync(service, desired, spec.api.createProfileIfMissing);
+    if (plan.status === "in-sync" || opts.dryRun) return { status: plan.status, diff: plan.diff };
+    // Only now, before the first write, confirm the credentials reach the configured account.
+    await preflightAccount(client, spec.accountCode, spec.region);
+    const snapshot = opts.snapshotDir
+      ? (profile: WireProfile) => saveSnapshot(opts.snapshotDir!, { environment: spec.environment, accountCode: spec.accountCode, profileName: desired.description, takenAt: new Date().toISOString(), before: "update", profile })
+      : undefined;
+    return await applySync(service, desired, plan, { log, snapshot, createIfMissing: spec.api.createProfileIfMissing });
+  } catch (e) {
+    if (mode === "auto" && e instanceof ProfileOperationUnavailableError) return { status: "manual", diff: [], checklist: e.checklist, warning: e.message };
+    throw e;
+  }
+}
+
+/**
+ * Put a snapshot back through the same read-modify-write-verify path: read the profile, save it
+ * (so the rollback itself can be undone), write the snapshot's fields, read again and compare.
+ */
+export async function restoreSnapshot(target: SyncTarget, snap: ProfileSnapshot, opts: Pick<SyncRunOptions, "log" | "snapshotDir"> = {}): Promise<SyncResult> {
+  const { spec } = target;
+  const client = clientOf(target);
+  const log = opts.log ?? (() => undefined);
+  if (snap.environment !== spec.environment || snap.accountCode !== spec.accountCode || snap.profileName !== spec.profileName) {
+    throw new MimecastConfigError(
+      `the snapshot is of environment "${snap.environment}" (account ${snap.accountCode}, profile "${snap.profileName}"), not of "${spec.environment}" (account ${spec.accountCode}, profile "${spec.profileName}"): nothing was written`,
+    );
+  }
+  const desired = desiredFromSpec(spec);
+  const contract = contractFromSpec(spec);
+  const service = new AuthenticationProfileService(client, contract, desired);
+  const current = await service.read();
+  if (!current) throw new MimecastConfigError(`authentication profile "${spec.profileName}" does not exist any more: recreate it in the console first; nothing was written`);
   await preflightAccount(client, spec.accountCode, spec.region);
-  return applySync(service, desired, plan, log);
+  const saved = opts.snapshotDir ? saveSnapshot(opts.snapshotDir, { environment: spec.environment, accountCode: spec.accountCode, profileName: spec.profileName, takenAt: new Date().toISOString(), before: "rollback", profile: current }) : undefined;
+  if (saved) log(`saved the profile as it was to ${saved}`);
+  const restored = { ...snap.profile, [contract.idField]: current[contract.idField] };
+  log(`restoring "${spec.profileName}" as it was at ${snap.takenAt}`);
+  await service.update(restored);
+  const after = await service.read();
+  const { [contract.idField]: _ignored, ...expected } = restored;
+  const differs = Object.keys(expected).filter((k) => JSON.stringify(after?.[k]) !== JSON.stringify(expected[k]));
+  if (!after || differs.length) throw new MimecastApiError(`verification failed: after the rollback, "${spec.profileName}" still differs from the snapshot in ${differs.join(", ") || "existence"}`, "verify");
+  return { status: "restored", diff: [], snapshot: saved };
 }
 
 export interface ProfileInspection {
@@ -169,13 +259,24 @@ export interface ProfileInspection {
   readonly diff: FieldDiff[];
   readonly actual: Partial<AuthenticationProfileSettings>;
   readonly desired: AuthenticationProfileSettings;
+  /** What the comparison rests on: a read through the profile contract, or nothing (kept by hand). */
+  readonly verifiedBy: "profile-api" | "manual";
+  /** Why nothing could be compared. */
+  readonly note?: string;
 }
 
-/** Read-only comparison (drift, show, the plan-time check): token + one read. */
+/** Read-only comparison (drift, show, the plan-time check): token + one read, or no call in checklist mode. */
 export async function inspectEnvironment(target: SyncTarget, opts: Pick<SyncRunOptions, "log"> = {}): Promise<ProfileInspection> {
+  const manual = (note: string): ProfileInspection => ({ exists: false, diff: [], actual: {}, desired: desiredFromSpec(target.spec), verifiedBy: "manual", note });
+  if (target.spec.api.profileSync === "checklist") return manual("the profile is kept by hand (mimecastApi.profileSync: checklist): nothing can read it through the API");
   const { service, desired } = serviceFor(target);
   opts.log?.(`reading authentication profile "${desired.description}"`);
-  return { ...(await profileDrift(service, desired)), desired };
+  try {
+    return { ...(await profileDrift(service, desired)), desired, verifiedBy: "profile-api" };
+  } catch (e) {
+    if (target.spec.api.profileSync === "auto" && e instanceof ProfileOperationUnavailableError) return manual(`this account does not offer the profile operation (${e.operation}): the profile is kept by hand`);
+    throw e;
+  }
 }
 
 async function verify(service: AuthenticationProfileService, desired: AuthenticationProfileSettings): Promise<void> {

@@ -25,6 +25,10 @@ const accountCode = z.string().superRefine((v, ctx) => {
   ctx.addIssue({ code: "custom", message: `must be a Mimecast account code: 4-16 upper case letters and digits, e.g. "CUSA12A34"${hint}` });
 });
 
+/** How the Mimecast side of an environment is kept (see mimecastApi.profileSync). */
+export const PROFILE_SYNC_MODES = ["checklist", "api", "auto"] as const;
+export type ProfileSyncMode = (typeof PROFILE_SYNC_MODES)[number];
+
 /** How the sync reaches the Mimecast API. Secrets are referenced by env var name only. */
 export const mimecastApiSchema = z.strictObject({
   /** API generation: 2.0 (OAuth2 client credentials, recommended) or 1.0 (HMAC keys). */
@@ -57,6 +61,13 @@ export const mimecastApiSchema = z.strictObject({
       fieldNames: z.record(z.string(), z.string().min(1)).optional(),
     })
     .optional(),
+  /**
+   * How the Mimecast side is kept. "checklist": no profile call; every deploy prints the console
+   * steps with its values (Mimecast publishes no profile API). "api": this project's profile
+   * contract, failing closed where the account does not offer it. "auto": the contract, or the
+   * checklist and a warning where the account does not offer it.
+   */
+  profileSync: z.enum(PROFILE_SYNC_MODES, { error: `must be one of ${PROFILE_SYNC_MODES.join(", ")}` }).default("checklist"),
   /** Create the authentication profile when it does not exist yet. */
   createProfileIfMissing: z.boolean().default(false),
   /** Fetch and check the IdP metadata before Mimecast is pointed at it. */
@@ -250,11 +261,22 @@ export const configSchema = z.strictObject({
   environments: z.array(environmentSchema).min(1, { error: "must list at least one environment" }),
 }).superRefine((cfg, ctx) => {
   const seen = new Map<string, number>();
+  const profiles = new Map<string, string>();
   cfg.environments.forEach((env, i) => {
     const first = seen.get(env.name);
     if (first !== undefined) {
       ctx.addIssue({ code: "custom", path: ["environments", i, "name"], message: `duplicates environments[${first}]: environment names must be unique` });
     } else seen.set(env.name, i);
+    // Two environments on one profile would overwrite each other on every deploy.
+    const profileKey = `${env.accountCode}\0${env.authenticationProfileName.toLowerCase()}`;
+    const owner = profiles.get(profileKey);
+    if (owner !== undefined && owner !== env.name) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["environments", i, "name"],
+        message: `uses authentication profile "${env.authenticationProfileName}" of account ${env.accountCode}, as environment "${owner}" does: two environments on one profile overwrite each other; give each its own authenticationProfileName`,
+      });
+    } else if (owner === undefined) profiles.set(profileKey, env.name);
     // Config values land in cdk.tf.json as they are, where Terraform reads these as template syntax.
     forEachString(env, ["environments", i], (value, path) => {
       if (/[$%]\{/.test(value)) ctx.addIssue({ code: "custom", path, message: 'must not contain "${" or "%{": Terraform would read it as an interpolation' });
@@ -354,12 +376,17 @@ export function loadConfig(file: string): SsoConfig {
   const problems: string[] = [];
   const environments: SsoConfig["environments"] = [];
   const origin = new Map<string, string>();
+  const profileOwner = new Map<string, { name: string; file: string }>();
   for (const f of files) {
     try {
       for (const env of parseConfig(readJson(path.join(file, f)), f).environments) {
         const first = origin.get(env.name);
         if (first) problems.push(`${f}: environment "${env.name}" is also defined in ${first}: environment names must be unique`);
         else origin.set(env.name, f);
+        const profileKey = `${env.accountCode}\0${env.authenticationProfileName.toLowerCase()}`;
+        const owner = profileOwner.get(profileKey);
+        if (owner && !first) problems.push(`${f}: environment "${env.name}" uses authentication profile "${env.authenticationProfileName}" of account ${env.accountCode}, as environment "${owner.name}" in ${owner.file} does: give each its own authenticationProfileName`);
+        else if (!owner) profileOwner.set(profileKey, { name: env.name, file: f });
         environments.push(env);
       }
     } catch (e) {

@@ -86,7 +86,7 @@ async function demo(): Promise<boolean> {
         ...e,
         identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(e.tenantId!) },
         backend: { type: "local" },
-        mimecastApi: { ...e.mimecastApi, version: "2.0", baseUrl: emu.url, clientIdEnv: `${prefix}_CLIENT_ID`, clientSecretEnv: `${prefix}_CLIENT_SECRET`, createProfileIfMissing: true, driftCheck: false },
+        mimecastApi: { ...e.mimecastApi, profileSync: "api", version: "2.0", baseUrl: emu.url, clientIdEnv: `${prefix}_CLIENT_ID`, clientSecretEnv: `${prefix}_CLIENT_SECRET`, createProfileIfMissing: true, driftCheck: false },
       };
     });
     const demoConfig = path.join(dir, "sso.config.json");

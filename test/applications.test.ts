@@ -37,7 +37,7 @@ describe("enforce flags in the profile after a sync", () => {
   it.each([[["personalPortal"]], [["adminConsole"]], [["endUserApps"]], [["personalPortal", "adminConsole", "endUserApps"]]] as MimecastApplication[][][])(
     "%j enforce SAML exactly for those applications",
     async (apps) => {
-      const env = environment("eu", apps, { authenticationProfileName: `SSO ${apps.join("+")}`, mimecastApi: { baseUrl: emu.url } });
+      const env = environment("eu", apps, { authenticationProfileName: `SSO ${apps.join("+")}`, mimecastApi: { profileSync: "api", baseUrl: emu.url } });
       const spec = specFromEnvironment(env, emu.metadataUrl(TENANT));
       const desired = desiredFromSpec(spec);
       emu.setProfile(DEMO_ACCOUNT.accountCode, { description: desired.description });

@@ -89,8 +89,18 @@ describe("config directory (one file per customer tenant)", () => {
   };
 
   it("merges every *.json in name order", () => {
-    const dir = dirWith({ "b.json": { environments: [{ ...good, name: "b" }] }, "a.json": { environments: [{ ...good, name: "a" }] }, "notes.txt": "x" });
+    const dir = dirWith({ "b.json": { environments: [{ ...good, name: "b", accountCode: "CEUB0001" }] }, "a.json": { environments: [{ ...good, name: "a" }] }, "notes.txt": "x" });
     expect(loadConfig(dir).environments.map((e) => e.name)).toEqual(["a", "b"]);
+  });
+
+  it("refuses two environments on one account and profile, naming both, in one file or across files", () => {
+    expect(problems({ environments: [good, { ...good, name: "prod-eu-2" }] })).toEqual([
+      'environment "prod-eu-2" (environments[1]) field name: "prod-eu-2" uses authentication profile "Azure AD SSO" of account CEUA12A34, as environment "prod-eu" does: two environments on one profile overwrite each other; give each its own authenticationProfileName',
+    ]);
+    // Another profile name on the same account, or another account, is fine.
+    expect(parseConfig({ environments: [good, { ...good, name: "b", authenticationProfileName: "Admins SSO" }, { ...good, name: "c", accountCode: "CEUB0001" }] }).environments).toHaveLength(3);
+    const dir = dirWith({ "a.json": { environments: [good] }, "b.json": { environments: [{ ...good, name: "other", authenticationProfileName: "azure ad sso" }] } });
+    expect(() => loadConfig(dir)).toThrow('b.json: environment "other" uses authentication profile "azure ad sso" of account CEUA12A34, as environment "prod-eu" in a.json does');
   });
 
   it("names the file of each problem and catches a name used in two files", () => {

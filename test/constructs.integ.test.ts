@@ -42,7 +42,7 @@ describeIfTerraform("constructs applied by real terraform (built-ins only)", () 
     region: "eu",
     authenticationProfileName: profile,
     identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
-    mimecastApi: { baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+    mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
   });
   const builtInOnly = (name: string, profile: string) => parseConfig({ environments: [builtInOnlyInput(name, profile)] }).environments[0];
 
@@ -52,7 +52,7 @@ describeIfTerraform("constructs applied by real terraform (built-ins only)", () 
     const stack = new TerraformStack(app, "composed");
     stack.addOverride("terraform.required_version", REQUIRED_TERRAFORM);
     new LocalBackend(stack, { path: "terraform.tfstate" });
-    const api = { baseUrl: emu.url, createProfileIfMissing: true };
+    const api = { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true };
     const metadataUrl = emu.metadataUrl(TENANT);
     new MimecastProfileSync(stack, "portal", { spec: specFor({ profileName: "Composed Portal", metadataUrl, api }), driftCheck: false });
     new MimecastProfileSync(stack, "admins", { spec: specFor({ profileName: "Composed Admins", applications: ["adminConsole"], metadataUrl, api }), driftCheck: false });

@@ -25,7 +25,7 @@ describeIfTerraform("cdktf deploy of the Mimecast side (real terraform, loopback
     region: "eu",
     samlApplications: applications,
     identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
-    mimecastApi: { baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+    mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
   });
   const env = { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret };
   const writes = () => emu.apiCalls().filter((c) => /create|update/.test(c.path)).length;
@@ -96,7 +96,7 @@ describeIfTerraform("cdktf deploy of the Mimecast side (real terraform, loopback
           region: "eu",
           identityProvider: { type: "other", name: "secureauth", issuer: "https://secureauth.example/SecureAuth2", loginUrl: "https://secureauth.example/SecureAuth2/SAML20.aspx", certificate: pem },
           authenticationProfileName: "SecureAuth SSO",
-          mimecastApi: { baseUrl: emu.url, driftCheck: false },
+          mimecastApi: { profileSync: "api", baseUrl: emu.url, driftCheck: false },
         },
       ],
     });
@@ -125,5 +125,23 @@ describeIfTerraform("cdktf deploy of the Mimecast side (real terraform, loopback
     } finally {
       await closed.stop();
     }
+  });
+
+  it("checklist mode (no profile API on the account): the deploy succeeds, prints the console steps, calls no profile operation, and needs no Mimecast credentials", async () => {
+    const cfg: Record<string, any> = environment(["personalPortal", "adminConsole"]);
+    cfg.name = "manual-eu";
+    cfg.authenticationProfileName = "Manual SSO";
+    cfg.mimecastApi = { baseUrl: emu.url }; // profileSync defaults to checklist
+    const { dir, configFile } = scratchProject({ environments: [cfg] });
+    const before = emu.apiCalls().length;
+    const r = await run(CDKTF, ["deploy", "manual-eu", "--auto-approve"], { cwd: dir, env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", SSO_CONFIG: configFile } });
+    expect(r.code).toBe(0);
+    const out = r.stdout + r.stderr;
+    expect(out).toContain("manual-eu: MANUAL");
+    expect(out).toContain('Open or create the authentication profile "Manual SSO"');
+    expect(out).toContain("[x] on   Enforce SAML Authentication for Administration Console");
+    expect(out).toContain(`Metadata URL: ${emu.metadataUrl(TENANT)}`);
+    expect(emu.apiCalls().length).toBe(before);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "Manual SSO")).toBeUndefined();
   });
 });

@@ -25,7 +25,7 @@ function env(idp: Record<string, unknown>, extra: Record<string, unknown> = {}) 
     region: "eu",
     samlApplications: ["personalPortal", "adminConsole"],
     identityProvider: idp,
-    mimecastApi: { baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+    mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
     ...extra,
   };
 }

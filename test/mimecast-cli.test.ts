@@ -20,7 +20,7 @@ function writeConfig(patch: Record<string, unknown> = {}, api: Record<string, un
     accountCode: "CEUA12A34",
     region: "eu",
     samlApplications: ["personalPortal", "endUserApps"],
-    mimecastApi: { baseUrl: emu.url, ...api },
+    mimecastApi: { profileSync: "api", baseUrl: emu.url, ...api },
     ...patch,
   };
   fs.writeFileSync(configFile, JSON.stringify({ environments: [env] }));
@@ -59,6 +59,8 @@ describe("mimecast-sso CLI", () => {
       "/oauth/token",
       "/api/login/get-authentication-profile",
       "/api/account/get-account",
+      // read again right before the write: a console edit since the first read is not overwritten
+      "/api/login/get-authentication-profile",
       "/api/login/update-authentication-profile",
       "/api/login/get-authentication-profile",
     ]);
@@ -237,7 +239,7 @@ describe("many environments at once", () => {
       accountCode: "CEUA12A34",
       region: "eu",
       authenticationProfileName: `SSO ${i}`,
-      mimecastApi: { baseUrl: emu.url, createProfileIfMissing: true, verifyMetadata: false },
+      mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, verifyMetadata: false },
     }));
     fs.writeFileSync(configFile, JSON.stringify({ environments }));
   }
@@ -248,8 +250,8 @@ describe("many environments at once", () => {
     expect(r.code).toBe(0);
     const calls = emu.apiCalls().map((c) => c.path);
     expect(calls.filter((p) => p === "/oauth/token")).toHaveLength(1);
-    // per environment: read, preflight, create, verify
-    expect(calls.length).toBe(1 + 6 * 4);
+    // per environment: read, preflight, read again right before the write, create, verify
+    expect(calls.length).toBe(1 + 6 * 5);
     emu.requests.length = 0;
     expect((await cli(["drift", "--config", configFile, "--all", "--metadata-url", emu.metadataUrl(TENANT)])).code).toBe(0);
     expect(emu.apiCalls().map((c) => c.path)).toEqual(["/oauth/token", ...Array(6).fill("/api/login/get-authentication-profile")]);

@@ -38,11 +38,13 @@ describe("sync engine against the emulator", () => {
       "allowSingleSignOn",
       "usePasswordProtectedContext",
     ]);
-    // token + read + account preflight + write + verifying read
+    // token + read + account preflight + read right before the write + write + verifying read
     expect(first.client.calls).toEqual([
       "/oauth/token",
       "/api/login/get-authentication-profile",
       "/api/account/get-account",
+      // read again right before the write: a console edit since the first read is not overwritten
+      "/api/login/get-authentication-profile",
       "/api/login/update-authentication-profile",
       "/api/login/get-authentication-profile",
     ]);

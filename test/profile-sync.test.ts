@@ -51,15 +51,18 @@ describe("MimecastProfileSync in the stack", () => {
     expect(trigger({})).toEqual(before);
     expect(trigger({ samlApplications: ["personalPortal", "adminConsole"] }).settings_sha256).not.toBe(before.settings_sha256);
     expect(trigger({ authenticationProfileName: "Entra SSO" }).settings_sha256).not.toBe(before.settings_sha256);
+    expect(trigger({ mimecastApi: { profileSync: "api" } }).settings_sha256).not.toBe(before.settings_sha256);
     expect(trigger({ mimecastApi: { createProfileIfMissing: true } }).settings_sha256).not.toBe(before.settings_sha256);
   });
 
-  it("adds the plan-time drift check by default and leaves it out when driftCheck is false", () => {
-    const doc = synth({});
+  it("adds the plan-time drift check when the profile is read through the API, and leaves it out when driftCheck is false or in checklist mode", () => {
+    // checklist mode (the default): nothing can read the profile, so nothing is checked at plan time.
+    expect(synth({}).check).toBeUndefined();
+    const doc = synth({ mimecastApi: { profileSync: "auto" } });
     expect(doc.terraform.required_providers.external).toBeDefined();
     const [[name, check]] = Object.entries<any>(doc.check);
     expect(check.data.external[name].program.slice(-1)).toEqual(["external"]);
-    const off = synth({ mimecastApi: { driftCheck: false } });
+    const off = synth({ mimecastApi: { profileSync: "auto", driftCheck: false } });
     expect(off.check).toBeUndefined();
     expect(off.terraform.required_providers.external).toBeUndefined();
   });

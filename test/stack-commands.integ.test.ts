@@ -33,7 +33,7 @@ describeIfTerraform("commands named by the synthesized Entra stack", () => {
           region: "eu",
           samlApplications: ["personalPortal", "endUserApps"],
           // The metadata URL is Entra's real one (login.microsoftonline.com): never fetched in tests.
-          mimecastApi: { baseUrl: emu.url, verifyMetadata: false },
+          mimecastApi: { profileSync: "api", baseUrl: emu.url, verifyMetadata: false },
         },
       ],
     });

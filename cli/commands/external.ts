@@ -12,6 +12,7 @@ function summarize(spec: SyncSpec, o: Outcome): string {
   if (o.status === "in-sync") return `${profile} matches the config`;
   if (o.status === "drifted") return `${profile} has drifted: ${o.diff.map((d) => `${d.field} is ${showValue(d.actual)}, want ${showValue(d.desired)}`).join("; ")}`;
   if (o.status === "missing") return `${profile} does not exist`;
+  if (o.status === "unverifiable") return `${profile} cannot be checked through the API: ${o.warning}`;
   return `Mimecast drift check could not run: ${o.error}`;
 }
 
@@ -39,6 +40,7 @@ Read-only. Exits 0 unless the input itself is unusable.`,
       }
       const outcome = await runOne("drift", spec, new ClientPool(io), io, { progress: false });
       const status = outcome.status === "in-sync" ? "in_sync" : outcome.status === "unavailable" ? "error" : outcome.status;
+      // in_sync is "true" only for what a read compared: an unverifiable profile shows as a check warning.
       const result: ExternalResult = {
         [r.status]: status,
         [r.inSync]: String(outcome.status === "in-sync"),

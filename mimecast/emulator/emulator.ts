@@ -118,6 +118,11 @@ export class MimecastEmulator {
   earlyCalls = 0;
   /** Sum of the X-RateLimit-Reset values sent. */
   resetAskedMs = 0;
+  /**
+   * Called before each authenticated API request is answered, with its path and account: a test
+   * stands in for a console admin editing the profile between two of the client's calls.
+   */
+  onRequest?: (path: string, accountCode: string) => void;
 
   private constructor(private readonly options: EmulatorOptions) {
     this.accounts = options.accounts ?? [DEMO_ACCOUNT];
@@ -288,6 +293,7 @@ export class MimecastEmulator {
     } catch {
       return send(400, envelope([], failure("bad_request", "body is not JSON")));
     }
+    this.onRequest?.(p, account.accountCode);
     const profiles = this.profiles.get(account.accountCode)!;
     const c = this.contract;
     const offered = this.options.offerProfileContract ?? true;
