@@ -86,7 +86,9 @@ async function demo(): Promise<boolean> {
         ...e,
         identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(e.tenantId!) },
         backend: { type: "local" },
-        mimecastApi: { ...e.mimecastApi, profileSync: "api", version: "2.0", baseUrl: emu.url, clientIdEnv: `${prefix}_CLIENT_ID`, clientSecretEnv: `${prefix}_CLIENT_SECRET`, createProfileIfMissing: true, driftCheck: false },
+        // The first environment syncs through our profile contract (the emulator offers it); the
+        // others are kept by hand, as on a real Mimecast account, which publishes no such API.
+        mimecastApi: { ...e.mimecastApi, profileSync: i === 0 ? "api" : "checklist", version: "2.0", baseUrl: emu.url, clientIdEnv: `${prefix}_CLIENT_ID`, clientSecretEnv: `${prefix}_CLIENT_SECRET`, createProfileIfMissing: true, driftCheck: false },
       };
     });
     const demoConfig = path.join(dir, "sso.config.json");
@@ -99,7 +101,7 @@ async function demo(): Promise<boolean> {
 
     const hasTerraform = spawnSync("terraform", ["version"], { env }).status === 0;
     if (hasTerraform) {
-      step(3, `cdktf deploy of the Mimecast side: ${names.join(", ")} (real terraform, state in ${dir})`);
+      step(3, `cdktf deploy of the Mimecast side: ${names[0]} through the profile API, ${names.slice(1).join(", ") || "-"} by checklist (real terraform)`);
       fs.writeFileSync(
         path.join(dir, "cdktf.json"),
         JSON.stringify({ language: "typescript", app: `node -r ts-node/register/transpile-only ${path.join(ROOT, "main.ts")}`, projectId: "mimecast-sso-demo", sendCrashReports: "false" }),
@@ -122,7 +124,7 @@ async function demo(): Promise<boolean> {
 
     const drift = (envName: string) =>
       run(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "drift", "--env", envName, "--metadata-url", emu.metadataUrl(config.environments.find((e) => e.name === envName)!.tenantId!)], { cwd: dir, env });
-    step(4, "Drift check right after the deploy");
+    step(4, "Drift check right after the deploy (a profile kept by hand is reported as not verifiable, never as in sync)");
     for (const n of names) if ((await drift(n)).code !== 0) return false;
 
     const first = config.environments[0];
@@ -130,9 +132,28 @@ async function demo(): Promise<boolean> {
     const p = emu.profile(first.accountCode, first.authenticationProfileName)!;
     emu.setProfile(first.accountCode, { ...p, usePasswordProtectedContext: true });
     const drifted = await drift(first.name);
-    console.log(`(exit code ${drifted.code}: 2 means drift; the nightly job fails and the next deploy or \`mimecast-sso sync\` puts it back)`);
+    console.log(`(exit code ${drifted.code}: 2 means drift; the nightly job fails, and \`mimecast-sso sync --env ${first.name}\` puts it back: a deploy re-runs the sync only when the config changes)`);
     if (drifted.code !== 2) return false;
-    console.log(`\nDone. Real use: set ARM_* (Entra) and MIMECAST_CLIENT_ID / MIMECAST_CLIENT_SECRET, then \`npx cdktf deploy <environment>\`.`);
+
+    step(6, `An account without the profile API, in auto mode (${first.name})`);
+    const closed = await MimecastEmulator.start({ accounts, ttlMs: 120_000, offerProfileContract: false });
+    try {
+      const autoConfig = path.join(dir, "auto.config.json");
+      const autoEnv = { ...environments[0], mimecastApi: { ...(environments[0].mimecastApi as object), profileSync: "auto", baseUrl: closed.url } };
+      fs.writeFileSync(autoConfig, JSON.stringify({ environments: [autoEnv] }));
+      const auto = await run(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "sync", "--config", autoConfig, "--env", first.name, "--metadata-url", emu.metadataUrl(first.tenantId!)], { cwd: dir, env, quiet: true });
+      console.log(auto.out.split("\n").filter((l) => /warning|MANUAL|Enforce SAML|Metadata URL/.test(l)).join("\n"));
+      console.log(`(exit code ${auto.code}: the deploy succeeds and the steps above go to the log and the pipeline's job summary)`);
+      if (auto.code !== 0) return false;
+    } finally {
+      await closed.stop();
+    }
+    console.log(`
+Done. For your own tenant:
+  1. Edit sso.config.json: your tenant id, account code, region and profile name.
+  2. Create the authentication profile in the Mimecast console (or let each deploy print the steps:
+     mimecastApi.profileSync "checklist", the default).
+  3. Set ARM_* (Entra) and MIMECAST_CLIENT_ID / MIMECAST_CLIENT_SECRET, then \`npx cdktf deploy <environment>\`.`);
     return true;
   } finally {
     await emu.stop();

@@ -13,7 +13,12 @@ describe("npm start", () => {
     expect(out).toContain('Entra enterprise app   "Mimecast SSO (Contoso EU)" from gallery template "Mimecast"');
     expect(out).toContain("enabled for sign-in: yes, assignment required: no, visible to users: no");
     for (const env of ["contoso-eu", "contoso-us"]) expect(fs.existsSync(path.join(ROOT, "cdktf.out", "stacks", env, "cdk.tf.json"))).toBe(true);
-    expect(out).toMatch(/contoso-eu: in sync\s+contoso-us: in sync/);
+    // One environment through the profile API, one kept by hand: never "in sync" for that one.
+    expect(out).toMatch(/contoso-eu: in sync\s+contoso-us: not verifiable/);
+    expect(out).toContain('contoso-us: MANUAL');
+    expect(out).toContain('Open or create the authentication profile "Entra SSO"');
+    // auto mode on an account without the operation: a warning, the steps, exit 0.
+    expect(out).toMatch(/warning: \[contoso-eu\] The authentication-profile operation .* is not available/);
     expect(out).toMatch(/usePasswordProtectedContext\s+true\s+false/);
     expect(out).toContain("exit code 2");
     expect(out).not.toContain("demo-secret-contoso-eu-not-real");
