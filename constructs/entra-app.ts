@@ -46,6 +46,10 @@ export interface MimecastEnterpriseAppProps {
   readonly certificateRenewBeforeDays?: number;
   /** Refuse `terraform destroy` of the service principal (it carries every user's login). @default true */
   readonly preventDestroy?: boolean;
+  /** Show the app in My Apps. Mimecast's guide keeps it hidden. @default false */
+  readonly visibleToUsers?: boolean;
+  /** Only assigned users may sign in. Mimecast's guide turns this off (Mimecast decides access). @default false */
+  readonly assignmentRequired?: boolean;
 }
 
 export class MimecastEnterpriseApp extends Construct {
@@ -84,6 +88,8 @@ export class MimecastEnterpriseApp extends Construct {
     const lifetimeDays = props.certificateLifetimeDays ?? 730;
     const renewBeforeDays = props.certificateRenewBeforeDays ?? 60;
     const preventDestroy = props.preventDestroy ?? true;
+    const visibleToUsers = props.visibleToUsers ?? false;
+    const assignmentRequired = props.assignmentRequired ?? false;
     validate(props, lifetimeDays, renewBeforeDays, applications);
 
     this.mimecastEntityId = entraEntityId(props.region, props.accountCode);
@@ -104,12 +110,12 @@ export class MimecastEnterpriseApp extends Construct {
       useExisting: true,
       accountEnabled: true,
       // Template apps start with assignment required; Mimecast decides access itself.
-      appRoleAssignmentRequired: false,
+      appRoleAssignmentRequired: assignmentRequired,
       preferredSingleSignOnMode: "saml",
       loginUrl: props.signOnUrl ?? signOnUrl(props.region),
       notificationEmailAddresses: props.notificationEmails,
       // Hidden from MyApps; feature tags replace tags, so `tags` must stay unset.
-      featureTags: [{ enterprise: true, hide: true }],
+      featureTags: [{ enterprise: true, hide: !visibleToUsers }],
       lifecycle: { preventDestroy },
     });
 

@@ -1,6 +1,6 @@
 // One Terraform stack per environment: backend, providers, the Entra app, the Mimecast profile
 // sync, and the outputs pipelines and reviewers read.
-import { App, AzurermBackend, CloudBackend, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack } from "cdktf";
+import { App, AzurermBackend, TerraformLocal, CloudBackend, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
@@ -42,6 +42,10 @@ export class MimecastSsoStack extends TerraformStack {
     this.backend(env, props.localStatePath);
     const out = (id: string, value: string | string[], description: string) => new TerraformOutput(this, id, { value, description });
 
+    // Reviewed in pull requests (npm run review): deliberate departures from the secure baseline.
+    // A local: read from cdk.tf.json, never stored in state.
+    if (env.acknowledgements.length) new TerraformLocal(this, "acknowledgements", env.acknowledgements.map((a) => `${a.change}: ${a.reason}`));
+
     const idp = env.identityProvider;
     let metadataUrl: string | undefined;
     if (idp.type === "entra" && idp.manageApp) {
@@ -59,6 +63,9 @@ export class MimecastSsoStack extends TerraformStack {
         samlApplications: env.samlApplications,
         certificateLifetimeDays: env.certificateLifetimeDays,
         certificateRenewBeforeDays: env.certificateRenewBeforeDays,
+        visibleToUsers: env.visibleToUsers,
+        assignmentRequired: env.assignmentRequired,
+        preventDestroy: env.preventDestroy,
       });
       this.enterpriseApp = app;
       // Only an active certificate signs; Mimecast re-reads the metadata after this has run.

@@ -140,7 +140,7 @@ export function desiredSettings(input: {
 const PROVIDER_LABEL = { azure: "Azure Active Directory (Microsoft Entra ID)", other: "Other" };
 
 /** The exact console steps for a person, when the API cannot do it. */
-export function manualChecklist(s: AuthenticationProfileSettings): string {
+export function manualChecklist(s: AuthenticationProfileSettings, breakGlassAdministrator?: string): string {
   const tick = (b: boolean) => (b ? "[x] on " : "[ ] off");
   const lines = [
     "Manual checklist (Mimecast Administration Console > Administration > Services > Applications > Authentication Profiles):",
@@ -161,7 +161,9 @@ export function manualChecklist(s: AuthenticationProfileSettings): string {
     `     ${tick(s.usePasswordProtectedContext)}  Use Password Protected Context`,
     `     ${tick(s.useIntegratedAuthenticationContext)}  Use Integrated Authentication Context`,
     "  6. Save, then bind the profile to the users' group in an Application Setting (changes take about 15 minutes).",
-    "  Keep a break-glass administrator whose profile does not enforce SAML.",
+    breakGlassAdministrator
+      ? `  Keep the break-glass administrator ${breakGlassAdministrator} on an Application Setting whose profile does not enforce SAML.`
+      : "  Keep a break-glass administrator whose profile does not enforce SAML.",
   );
   return lines.join("\n");
 }

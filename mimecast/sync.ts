@@ -20,7 +20,12 @@ import {
 
 /** The profile operations, bound to one client and one contract. */
 class AuthenticationProfileService {
-  constructor(private readonly client: MimecastClient, private readonly contract: ProfileContract, private readonly desired: AuthenticationProfileSettings) {}
+  constructor(
+    private readonly client: MimecastClient,
+    private readonly contract: ProfileContract,
+    private readonly desired: AuthenticationProfileSettings,
+    private readonly breakGlassAdministrator?: string,
+  ) {}
 
   private async call(path: string, body: WireProfile, idempotent: boolean): Promise<WireProfile[]> {
     try {
@@ -32,7 +37,7 @@ class AuthenticationProfileService {
           `The authentication-profile operation ${path} is not available for this account (HTTP 404). ` +
             "Mimecast does not publish an API for authentication profiles; this tool's contract is not offered here. Nothing was written.",
           path,
-          manualChecklist(this.desired),
+          manualChecklist(this.desired, this.breakGlassAdministrator),
           e.requestId,
         );
       }
@@ -187,7 +192,7 @@ export interface SyncRunOptions {
 
 function serviceFor(target: SyncTarget): { service: AuthenticationProfileService; desired: AuthenticationProfileSettings } {
   const desired = desiredFromSpec(target.spec);
-  return { service: new AuthenticationProfileService(clientOf(target), contractFromSpec(target.spec), desired), desired };
+  return { service: new AuthenticationProfileService(clientOf(target), contractFromSpec(target.spec), desired, target.spec.breakGlassAdministrator), desired };
 }
 
 /**
@@ -204,10 +209,10 @@ export async function syncEnvironment(target: SyncTarget, opts: SyncRunOptions =
     await fetchAndCheckMetadata(spec.metadataUrl, { entityId: spec.expectedEntityId, ssoUrl: spec.expectedSsoUrl }, { allowLoopbackHttp: opts.allowLoopbackHttp });
   }
   // Mimecast publishes no profile operation: in checklist mode none is called.
-  if (mode === "checklist") return { status: "manual", diff: [], checklist: manualChecklist(desired) };
+  if (mode === "checklist") return { status: "manual", diff: [], checklist: manualChecklist(desired, spec.breakGlassAdministrator) };
   try {
     const client = clientOf(target);
-    const service = new AuthenticationProfileService(client, contractFromSpec(spec), desired);
+    const service = new AuthenticationProfileService(client, contractFromSpec(spec), desired, spec.breakGlassAdministrator);
     log(`reading authentication profile "${desired.description}"`);
     const plan = await planSync(service, desired, spec.api.createProfileIfMissing);
     if (plan.status === "in-sync" || opts.dryRun) return { status: plan.status, diff: plan.diff };

@@ -25,6 +25,13 @@ const accountCode = z.string().superRefine((v, ctx) => {
   ctx.addIssue({ code: "custom", message: `must be a Mimecast account code: 4-16 upper case letters and digits, e.g. "CUSA12A34"${hint}` });
 });
 
+/**
+ * Departures from the secure baseline that a config must acknowledge explicitly: each one can lock
+ * users out or expose the app. Synth fails naming the change when its acknowledgement is missing.
+ */
+export const ACKNOWLEDGEABLE = ["app-visible", "assignment-required", "destroy-protection-off", "personal-portal-saml-off"] as const;
+export type Acknowledgeable = (typeof ACKNOWLEDGEABLE)[number];
+
 /** How the Mimecast side of an environment is kept (see mimecastApi.profileSync). */
 export const PROFILE_SYNC_MODES = ["checklist", "api", "auto"] as const;
 export type ProfileSyncMode = (typeof PROFILE_SYNC_MODES)[number];
@@ -209,6 +216,26 @@ export const environmentSchema = z.strictObject({
   authenticationProfileName: z.string().trim().min(1, { error: "must not be empty" }).max(100, { error: "must be at most 100 characters" }).default("Azure AD SSO"),
   /** Optional logout URL set on the authentication profile. */
   logoutUrl: z.url({ protocol: /^https$/, error: "must be an https URL" }).optional(),
+  /** Show the Entra app in My Apps (Mimecast's guide: hidden). Needs the acknowledgement "app-visible". */
+  visibleToUsers: z.boolean().default(false),
+  /** Only assigned users may sign in (Mimecast's guide: off). Needs the acknowledgement "assignment-required". */
+  assignmentRequired: z.boolean().default(false),
+  /** Refuse `terraform destroy` of the service principal. Turning it off needs "destroy-protection-off". */
+  preventDestroy: z.boolean().default(true),
+  /**
+   * An administrator who can still sign in with a password (an Application Setting whose profile
+   * does not enforce SAML): required when SAML is enforced for the Administration Console.
+   */
+  breakGlassAdministrator: z.email({ error: "must be the email address of an administrator whose profile does not enforce SAML" }).optional(),
+  /** Deliberate departures from the secure baseline, each with the reason (reviewed in pull requests). */
+  acknowledgements: z
+    .array(
+      z.strictObject({
+        change: z.enum(ACKNOWLEDGEABLE, { error: `must be one of ${ACKNOWLEDGEABLE.join(", ")}` }),
+        reason: z.string().trim().min(10, { error: "must say why, in at least 10 characters" }).max(500, { error: "must be at most 500 characters" }),
+      }),
+    )
+    .default([]),
   /** How the sync reaches the Mimecast API. */
   mimecastApi: mimecastApiSchema.default(() => mimecastApiSchema.parse({})),
   /** The identity provider; Entra ID with the app managed here by default. */
@@ -222,6 +249,26 @@ export const environmentSchema = z.strictObject({
     if (idp.manageApp && !env.notificationEmails) ctx.addIssue({ code: "custom", path: ["notificationEmails"], message: "is required: Entra mails them before the signing certificate expires" });
   } else {
     checkIdpSide(env.region, env.accountCode, env.samlApplications, idp.configuredAudience, idp.configuredAcsUrls, ctx);
+  }
+  // Guardrails: a lock-out or an exposure is never the accidental result of a config change.
+  const acknowledged = new Set(env.acknowledgements.map((a) => a.change));
+  const needs = (change: Acknowledgeable, field: string, what: string) => {
+    if (!acknowledged.has(change)) ctx.addIssue({ code: "custom", path: [field], message: `${what}: add {"change": "${change}", "reason": "..."} to acknowledgements if this is intended` });
+  };
+  if (env.visibleToUsers) needs("app-visible", "visibleToUsers", "makes the Entra app visible to every user in My Apps");
+  if (env.assignmentRequired) needs("assignment-required", "assignmentRequired", "makes assignment required: users without an assignment can no longer sign in to Mimecast");
+  if (!env.preventDestroy) needs("destroy-protection-off", "preventDestroy", "removes destroy protection: terraform destroy would delete the SSO app every user signs in with");
+  if (!env.samlApplications.includes("personalPortal")) needs("personal-portal-saml-off", "samlApplications", "does not enforce SAML for the Mimecast Personal Portal: users sign in with passwords");
+  if (env.samlApplications.includes("adminConsole") && !env.breakGlassAdministrator) {
+    ctx.addIssue({
+      code: "custom",
+      path: ["breakGlassAdministrator"],
+      message: "is required when SAML is enforced for the Administration Console: name an administrator whose Application Setting uses a profile without SAML, so a broken IdP cannot lock every administrator out",
+    });
+  }
+  for (const a of env.acknowledgements) {
+    const used = { "app-visible": env.visibleToUsers, "assignment-required": env.assignmentRequired, "destroy-protection-off": !env.preventDestroy, "personal-portal-saml-off": !env.samlApplications.includes("personalPortal") }[a.change];
+    if (!used) ctx.addIssue({ code: "custom", path: ["acknowledgements"], message: `acknowledges "${a.change}", which this environment does not do: remove it so a later change is not pre-approved` });
   }
   if (env.certificateRenewBeforeDays >= env.certificateLifetimeDays) {
     ctx.addIssue({ code: "custom", path: ["certificateRenewBeforeDays"], message: `must be less than certificateLifetimeDays (${env.certificateLifetimeDays})` });

@@ -25,6 +25,8 @@ export const syncSpecSchema = z.strictObject({
   loginUrl: z.string().optional(),
   certificate: z.string().optional(),
   logoutUrl: z.string().optional(),
+  /** Who can still sign in with a password (named in the manual steps). */
+  breakGlassAdministrator: z.string().optional(),
   /** What the metadata must declare (Entra: the tenant's issuer and SAML endpoint). */
   expectedEntityId: z.string().optional(),
   expectedSsoUrl: z.string().optional(),
@@ -45,6 +47,7 @@ export function specFromEnvironment(env: EnvironmentConfig, metadataUrl?: string
     profileName: env.authenticationProfileName,
     applications: [...env.samlApplications],
     logoutUrl: env.logoutUrl,
+    breakGlassAdministrator: env.breakGlassAdministrator,
     api: env.mimecastApi,
   };
   if (idp.type === "other") {

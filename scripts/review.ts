@@ -75,6 +75,16 @@ const RULES: Rule[] = [
   { property: "state backend", get: (f) => f.backend, judge: flat("MEDIUM", "state moves: migrate it (terraform init -migrate-state) before apply") },
 ];
 
+/** Each acknowledgement a change adds: a deliberate departure from the secure baseline. */
+function acknowledgementsAdded(environment: string, before: string[], after: string[]): Change[] {
+  return after
+    .filter((x) => !before.includes(x))
+    .map((ack) => {
+      const [change, ...reason] = ack.split(": ");
+      return { environment, property: `acknowledgement: ${change}`, before: "-", after: "acknowledged", risk: "HIGH" as Risk, note: `acknowledged in the config: "${reason.join(": ")}"` };
+    });
+}
+
 /** Every SSO-relevant difference between two sets of stacks. */
 export function compareStacks(before: Map<string, StackFacts>, after: Map<string, StackFacts>): Change[] {
   const changes: Change[] = [];
@@ -88,6 +98,7 @@ export function compareStacks(before: Map<string, StackFacts>, after: Map<string
           ? { environment: env, property: "environment", before: "present", after: "removed", risk: "HIGH", note: "environment removed: its Entra app would be destroyed (prevent_destroy refuses) and its profile no longer synced" }
           : { environment: env, property: "environment", before: "-", after: "added", risk: "MEDIUM", note: "environment added: a new Entra app and Mimecast profile sync" },
       );
+      if (a) changes.push(...acknowledgementsAdded(env, [], a.acknowledgements));
       continue;
     }
     for (const rule of RULES) {
@@ -96,6 +107,7 @@ export function compareStacks(before: Map<string, StackFacts>, after: Map<string
       if (same(x, y)) continue;
       changes.push({ environment: env, property: rule.property, before: fmt(x), after: fmt(y), ...rule.judge(x, y) });
     }
+    changes.push(...acknowledgementsAdded(env, b.acknowledgements, a.acknowledgements));
     // Per application, so "SAML no longer enforced for Administration Console" reads as such.
     const ba = b.mimecastProfile?.applications ?? [];
     const aa = a.mimecastProfile?.applications ?? [];

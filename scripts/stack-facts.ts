@@ -24,6 +24,8 @@ export interface StackFacts {
   /** Desired Mimecast authentication profile, as the sync resource records it. */
   mimecastProfile?: { name?: string; applications?: string[]; provider?: string; metadataUrl?: string };
   driftCheck: boolean;
+  /** Deliberate departures from the secure baseline, "<change>: <reason>". */
+  acknowledgements: string[];
 }
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -67,6 +69,7 @@ export function stackFacts(environment: string, doc: Json): StackFacts {
       ? { name: sync.input.profile, applications: sync.input.applications, provider: sync.input.provider, metadataUrl: sync.input.metadata_url }
       : undefined,
     driftCheck: Boolean(doc.check),
+    acknowledgements: Array.isArray(doc.locals?.acknowledgements) ? doc.locals.acknowledgements : [],
   };
 }
 

@@ -7,14 +7,14 @@ import { specFromEnvironment } from "../model/sync-spec";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { desiredFromSpec } from "../mimecast/spec";
 import { syncEnvironment } from "../mimecast/sync";
-import { oauthClient, TENANT } from "./helpers";
+import { guardrailsFor, oauthClient, TENANT } from "./helpers";
 
 const ACS: Record<MimecastApplication, string> = { personalPortal: "/login/sso/mpp", adminConsole: "/login/sso/adcon", endUserApps: "/login/saml" };
 const FLAG: Record<MimecastApplication, string> = { personalPortal: "enforceSamlPersonalPortal", adminConsole: "enforceSamlAdminConsole", endUserApps: "enforceSamlEndUserApps" };
 
 function environment(region: string, samlApplications: MimecastApplication[], extra: Record<string, unknown> = {}) {
   return parseConfig({
-    environments: [{ name: "t", tenantId: TENANT, notificationEmails: ["a@contoso.example"], accountCode: DEMO_ACCOUNT.accountCode, region, samlApplications, ...extra }],
+    environments: [{ name: "t", tenantId: TENANT, notificationEmails: ["a@contoso.example"], accountCode: DEMO_ACCOUNT.accountCode, region, samlApplications, ...guardrailsFor(samlApplications), ...extra }],
   }).environments[0];
 }
 

@@ -77,6 +77,32 @@ describe("config validation", () => {
   });
 });
 
+describe("guardrails against lock-out and silent exposure", () => {
+  it.each([
+    ["visibleToUsers", { visibleToUsers: true }, "app-visible", "makes the Entra app visible to every user in My Apps"],
+    ["assignmentRequired", { assignmentRequired: true }, "assignment-required", "users without an assignment can no longer sign in"],
+    ["preventDestroy", { preventDestroy: false }, "destroy-protection-off", "removes destroy protection"],
+    ["samlApplications", { samlApplications: ["endUserApps"] }, "personal-portal-saml-off", "does not enforce SAML for the Mimecast Personal Portal"],
+  ])("%s needs an explicit acknowledgement, and the error names the change", (field, change, ack, what) => {
+    const [line] = problems({ environments: [{ ...good, ...change }] });
+    expect(line).toContain(`field ${field}`);
+    expect(line).toContain(what);
+    expect(line).toContain(`{"change": "${ack}", "reason": "..."}`);
+    expect(parseConfig({ environments: [{ ...good, ...change, acknowledgements: [{ change: ack, reason: "deliberate, approved in CHG-1234" }] }] }).environments).toHaveLength(1);
+  });
+
+  it("an acknowledgement needs a reason, and one for something the environment does not do is refused", () => {
+    expect(problems({ environments: [{ ...good, visibleToUsers: true, acknowledgements: [{ change: "app-visible", reason: "ok" }] }] })[0]).toContain("must say why");
+    expect(problems({ environments: [{ ...good, acknowledgements: [{ change: "app-visible", reason: "approved in CHG-1234" }] }] })[0]).toContain('acknowledges "app-visible", which this environment does not do');
+  });
+
+  it("SAML for the Administration Console needs a break-glass administrator", () => {
+    const [line] = problems({ environments: [{ ...good, samlApplications: ["personalPortal", "adminConsole"] }] });
+    expect(line).toContain("field breakGlassAdministrator: is required when SAML is enforced for the Administration Console");
+    expect(problems({ environments: [{ ...good, samlApplications: ["personalPortal", "adminConsole"], breakGlassAdministrator: "not-an-email" }] })[0]).toContain("must be the email address of an administrator");
+  });
+});
+
 describe("config directory (one file per customer tenant)", () => {
   const fs = require("fs") as typeof import("fs");
   const os = require("os") as typeof import("os");

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { DEMO_ACCOUNT, EMULATOR_CERTIFICATE, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { CDKTF, ROOT, run, scratchProject, terraformMissing } from "./tf-helpers";
-import { TENANT } from "./helpers";
+import { guardrailsFor, TENANT } from "./helpers";
 
 const missing = terraformMissing();
 if (missing) console.warn(`SKIPPED deploy.integ.test.ts: ${missing}; real deploys need a terraform binary`);
@@ -24,6 +24,7 @@ describeIfTerraform("cdktf deploy of the Mimecast side (real terraform, loopback
     accountCode: DEMO_ACCOUNT.accountCode,
     region: "eu",
     samlApplications: applications,
+    ...guardrailsFor(applications),
     identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
     mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
   });

@@ -77,3 +77,11 @@ export function specFor(over: Partial<Omit<SyncSpec, "api">> & { api?: Record<st
     "test spec",
   );
 }
+
+/** What the config's guardrails ask for these applications: a break-glass administrator, an acknowledgement. */
+export function guardrailsFor(applications: readonly string[]): Record<string, unknown> {
+  return {
+    ...(applications.includes("adminConsole") ? { breakGlassAdministrator: "breakglass@contoso.example" } : {}),
+    ...(applications.includes("personalPortal") ? {} : { acknowledgements: [{ change: "personal-portal-saml-off", reason: "test: an application without the Personal Portal" }] }),
+  };
+}

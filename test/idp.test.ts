@@ -24,6 +24,7 @@ function env(idp: Record<string, unknown>, extra: Record<string, unknown> = {}) 
     accountCode: DEMO_ACCOUNT.accountCode,
     region: "eu",
     samlApplications: ["personalPortal", "adminConsole"],
+    breakGlassAdministrator: "breakglass@contoso.example",
     identityProvider: idp,
     mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
     ...extra,

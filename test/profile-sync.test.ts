@@ -49,7 +49,7 @@ describe("MimecastProfileSync in the stack", () => {
     const trigger = (env: Record<string, unknown>) => (Object.entries(synth(env).resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1] as any).triggers_replace;
     const before = trigger({});
     expect(trigger({})).toEqual(before);
-    expect(trigger({ samlApplications: ["personalPortal", "adminConsole"] }).settings_sha256).not.toBe(before.settings_sha256);
+    expect(trigger({ samlApplications: ["personalPortal", "adminConsole"], breakGlassAdministrator: "bg@contoso.example" }).settings_sha256).not.toBe(before.settings_sha256);
     expect(trigger({ authenticationProfileName: "Entra SSO" }).settings_sha256).not.toBe(before.settings_sha256);
     expect(trigger({ mimecastApi: { profileSync: "api" } }).settings_sha256).not.toBe(before.settings_sha256);
     expect(trigger({ mimecastApi: { createProfileIfMissing: true } }).settings_sha256).not.toBe(before.settings_sha256);

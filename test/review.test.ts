@@ -27,6 +27,18 @@ function changesFor(mutate: (c: any) => void) {
   return compareStacks(before, readStacks(synthOut(cfg)));
 }
 
+describe("acknowledged departures from the secure baseline", () => {
+  it("are listed, each with its reason, next to the change they allow", () => {
+    const changes = changesFor((c) => {
+      c.environments[1].visibleToUsers = true;
+      c.environments[1].acknowledgements = [{ change: "app-visible", reason: "pilot group finds the app in My Apps" }];
+    });
+    expect(changes).toContainEqual(expect.objectContaining({ environment: "contoso-us", property: "acknowledgement: app-visible", risk: "HIGH", note: 'acknowledged in the config: "pilot group finds the app in My Apps"' }));
+    expect(changes).toContainEqual(expect.objectContaining({ environment: "contoso-us", property: "visible to users", risk: "HIGH" }));
+    expect(renderMarkdown(changes)).toContain("acknowledgement: app-visible");
+  });
+});
+
 describe("SSO change review", () => {
   it("no change says so in one line", () => {
     const md = renderMarkdown(compareStacks(before, readStacks(synthOut(example))));

@@ -29,7 +29,7 @@ export function checklistCommand(ctx: CommandContext): Command {
     "print the manual console steps for an environment (no API call)",
     "\nPrints the values to set by hand in the Mimecast Administration Console.",
     (specs, c) => {
-      for (const spec of specs) c.io.out(`# ${spec.environment}\n${manualChecklist(desiredFromSpec(spec))}\n`);
+      for (const spec of specs) c.io.out(`# ${spec.environment}\n${manualChecklist(desiredFromSpec(spec), spec.breakGlassAdministrator)}\n`);
     },
     ctx,
   );
