@@ -38,7 +38,7 @@ export interface MimecastEnterpriseAppProps {
   readonly galleryTemplateName?: string;
   /** Mimecast applications whose ACS URLs become reply URLs. @default ["personalPortal"] */
   readonly samlApplications?: MimecastApplication[];
-  /** Sign-on URL (SP-initiated start page). @default the region's Mimecast login page */
+  /** Sign-on URL (Entra "Sign-on URL"). @default https://<region>-api.mimecast.com/login/saml (Microsoft's Mimecast tutorial) */
   readonly signOnUrl?: string;
   /** Signing certificate lifetime in days (max 1095). @default 730 */
   readonly certificateLifetimeDays?: number;

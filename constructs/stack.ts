@@ -84,7 +84,7 @@ export class MimecastSsoStack extends TerraformStack {
       out("signing_certificate_thumbprint", app.certificateThumbprint, "Thumbprint of the SAML signing certificate");
       out("mimecast_entity_id", app.mimecastEntityId, "Identifier (entity ID) of Mimecast on the Entra app");
       out("mimecast_reply_urls", app.replyUrls, "Reply URLs (ACS) of Mimecast on the Entra app (a set: Entra keeps no order)");
-      out("mimecast_sign_on_url", serviceProvider(env.region, env.accountCode).signOnUrl, "Sign-on URL (Mimecast regional login page)");
+      out("mimecast_sign_on_url", serviceProvider(env.region, env.accountCode).signOnUrl, "Sign-on URL of the Entra app (Microsoft's Mimecast tutorial: the regional /login/saml)");
     } else {
       metadataUrl = idp.metadataUrl;
     }

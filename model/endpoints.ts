@@ -23,7 +23,6 @@ const ACS_PATHS: Record<MimecastApplication, string> = {
 
 // uspcom lives on its own domain; every other region follows <region>-api.mimecast.com.
 const USPCOM_API_HOST = "uspcom-api.mimecast-pscom-us.com";
-const USPCOM_LOGIN_HOST = "login-uspcom.mimecast-pscom-us.com";
 
 /** Global API 2.0 gateway (OAuth2). */
 export const API2_GATEWAY = "https://api.services.mimecast.com";
@@ -62,10 +61,12 @@ export function entraReplyUrls(region: MimecastRegion, applications: readonly Mi
   return [...new Set(urls)];
 }
 
-/** Regional login page users start SP-initiated login from (Entra "Sign-on URL"). */
+/**
+ * Entra's "Sign-on URL" for the Mimecast gallery app: `https://<region>-api.mimecast.com/login/saml`,
+ * as Microsoft's Mimecast tutorial gives it (uspcom: its own API host).
+ */
 export function signOnUrl(region: MimecastRegion): string {
-  const host = region === "uspcom" ? USPCOM_LOGIN_HOST : `login-${region}.mimecast.com`;
-  return `https://${host}/u/login/`;
+  return `https://${apiHost(region)}/login/saml`;
 }
 
 /** API 1.0 base URL (per-region host, HMAC signing). */

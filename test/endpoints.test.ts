@@ -24,7 +24,7 @@ describe("Mimecast service-provider model", () => {
       adminConsole: `https://${region}-api.mimecast.com/login/sso/adcon`,
       endUserApps: `https://${region}-api.mimecast.com/login/saml`,
     });
-    expect(sp.signOnUrl).toBe(`https://login-${region}.mimecast.com/u/login/`);
+    expect(sp.signOnUrl).toBe(`https://${region}-api.mimecast.com/login/saml`); // Microsoft's Mimecast tutorial
     expect(sp.api1BaseUrl).toBe(`https://${region}-api.mimecast.com`);
     expect(sp.api2BaseUrl).toBe("https://api.services.mimecast.com");
   });
@@ -34,7 +34,7 @@ describe("Mimecast service-provider model", () => {
     expect(entraEntityId("uspcom", "CUSP1")).toBe("https://uspcom-api.mimecast-pscom-us.com/sso/CUSP1");
     expect(genericEntityId("uspcom", "CUSP1")).toBe("uspcom-api.mimecast-pscom-us.com.CUSP1");
     expect(acsUrl("uspcom", "endUserApps")).toBe("https://uspcom-api.mimecast-pscom-us.com/login/saml");
-    expect(signOnUrl("uspcom")).toBe("https://login-uspcom.mimecast-pscom-us.com/u/login/");
+    expect(signOnUrl("uspcom")).toBe("https://uspcom-api.mimecast-pscom-us.com/login/saml");
     expect(apiBaseUrl("uspcom", "2.0")).toBe("https://uspcom-api.mimecast-pscom-us.com");
   });
 

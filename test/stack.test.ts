@@ -39,7 +39,7 @@ describe("the example config synthesizes a correct Entra side", () => {
       account_enabled: true,
       app_role_assignment_required: false,
       preferred_single_sign_on_mode: "saml",
-      login_url: `https://login-${region}.mimecast.com/u/login/`,
+      login_url: `https://${region}-api.mimecast.com/login/saml`, // Microsoft's Mimecast tutorial
       notification_email_addresses: env.notificationEmails,
       feature_tags: [{ enterprise: true, hide: true }],
       lifecycle: { prevent_destroy: true },
