@@ -1,7 +1,7 @@
 // Entry point for `cdktf synth`: load config, one stack per environment, synth.
 import { MimecastSsoApp } from "./constructs/cli-bundle";
 import { MimecastSsoStack } from "./constructs/stack";
-import { ConfigError, configPath, loadConfig } from "./model/config";
+import { ConfigError, configPath, loadConfig, pipelineStateProblems } from "./model/config";
 
 function main(): void {
   let config;
@@ -14,6 +14,11 @@ function main(): void {
       process.exit(1);
     }
     throw e;
+  }
+  const lost = pipelineStateProblems(config, process.env);
+  if (lost.length) {
+    process.stderr.write(`State would be lost: ${lost.length} environment(s), nothing synthesized\n${lost.map((l) => `  - ${l}\n`).join("")}`);
+    process.exit(1);
   }
   const app = new MimecastSsoApp();
   for (const environment of config.environments) new MimecastSsoStack(app, { environment });

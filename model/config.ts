@@ -110,7 +110,11 @@ export const backendSchema = z
   .discriminatedUnion(
     "type",
     [
-      z.strictObject({ type: z.literal("local") }),
+      z.strictObject({
+        type: z.literal("local"),
+        /** Local state on a pipeline runner is lost with the runner; true says that is intended (a throw-away test). */
+        allowInPipeline: z.boolean().default(false),
+      }),
       z.strictObject({
         type: z.literal("azurerm"),
         resourceGroupName: name63("resource group"),
@@ -131,7 +135,7 @@ export const backendSchema = z
     ],
     { error: 'must have type "local", "azurerm" or "cloud"' },
   )
-  .default({ type: "local" });
+  .default({ type: "local", allowInPipeline: false });
 export type BackendConfig = z.output<typeof backendSchema>;
 
 const httpsUrl = z.url({ protocol: /^https?$/, error: "must be an absolute https URL" }).refine((u) => u.startsWith("https://") || isLoopbackHost(new URL(u).hostname), {
@@ -443,4 +447,27 @@ export function loadConfig(file: string): SsoConfig {
   }
   if (problems.length) throw new ConfigError(path.basename(file), problems);
   return { environments };
+}
+
+/** The pipeline this process runs in, from the variables each one sets, or undefined. */
+export function pipelineOf(env: NodeJS.ProcessEnv): string | undefined {
+  if (env.GITHUB_ACTIONS === "true") return "GitHub Actions";
+  if (env.TF_BUILD) return "Azure DevOps";
+  if (env.TFC_RUN_ID) return "HCP Terraform";
+  return undefined;
+}
+
+/**
+ * Environments whose state would be lost: local state synthesized inside a pipeline. The next
+ * deploy on a fresh runner would create a second Entra app, and the nightly drift find no state.
+ */
+export function pipelineStateProblems(config: SsoConfig, env: NodeJS.ProcessEnv): string[] {
+  const pipeline = pipelineOf(env);
+  if (!pipeline) return [];
+  return config.environments
+    .filter((e) => e.backend.type === "local" && !e.backend.allowInPipeline)
+    .map(
+      (e) =>
+        `environment "${e.name}": local state on a ${pipeline} runner is lost with the runner (the next deploy would create a second Entra app); set its "backend" to azurerm or cloud, or to {"type": "local", "allowInPipeline": true} if throw-away state is intended`,
+    );
 }

@@ -80,4 +80,26 @@ describe("main.ts", () => {
     }
     for (const value of Object.values(secrets)) expect(run.stdout + run.stderr).not.toContain(value);
   });
+
+  describe("state that survives the pipeline", () => {
+    it.each([
+      ["GitHub Actions", { GITHUB_ACTIONS: "true" }],
+      ["Azure DevOps", { TF_BUILD: "True" }],
+      ["HCP Terraform", { TFC_RUN_ID: "run-abc" }],
+    ])("inside %s, local state is refused naming each environment and the fix, and nothing is written", (pipeline, env) => {
+      const { run, outdir } = synth(example, env);
+      expect(run.status).toBe(1);
+      expect(run.stderr).toContain(`environment "contoso-eu": local state on a ${pipeline} runner is lost with the runner`);
+      expect(run.stderr).toContain('set its "backend" to azurerm or cloud');
+      expect(run.stderr).toContain('environment "contoso-us"');
+      expect(fs.existsSync(outdir)).toBe(false);
+    });
+
+    it("a remote backend, or local state said to be intended, synthesizes in a pipeline", () => {
+      const cfg = structuredClone(example);
+      cfg.environments[0].backend = { type: "azurerm", resourceGroupName: "rg", storageAccountName: "sttfstate01", containerName: "tfstate" };
+      cfg.environments[1].backend = { type: "local", allowInPipeline: true };
+      expect(synth(cfg, { GITHUB_ACTIONS: "true" }).run.status).toBe(0);
+    });
+  });
 });
