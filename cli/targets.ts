@@ -7,7 +7,8 @@ import { Redactor } from "../model/redact";
 import { SyncSpec, parseSpec, specFromEnvironment } from "../model/sync-spec";
 import { MimecastClient, Throttle, TokenCache } from "../mimecast/client";
 import { MimecastConfigError } from "../mimecast/errors";
-import { clientOptionsFromSpec } from "../mimecast/spec";
+import { clientOptionsFromSpec, loopbackAllowed } from "../mimecast/spec";
+import { metadataUrlProblem } from "../model/urls";
 import { Io } from "./io";
 
 /** Options every environment-selecting command takes. */
@@ -54,6 +55,12 @@ export function collectTargets(o: TargetOptions, io: Io, offline = false): SyncS
   const needsUrl = chosen.filter((e) => e.identityProvider.type === "entra" && e.identityProvider.manageApp);
   if (needsUrl.length && !o.metadataUrl && !offline) {
     throw new MimecastConfigError(`--metadata-url is required for ${needsUrl.map((e) => e.name).join(", ")} (the stack's metadata_url output)`);
+  }
+  if (o.metadataUrl) {
+    for (const env of chosen) {
+      const problem = metadataUrlProblem(o.metadataUrl, { idp: env.identityProvider.type, allowLoopback: loopbackAllowed(io.env) });
+      if (problem) throw new MimecastConfigError(`--metadata-url ${o.metadataUrl.slice(0, 120)} ${problem} (environment ${env.name})`);
+    }
   }
   return chosen.map((env) => specFromEnvironment(env, o.metadataUrl ?? (offline ? METADATA_URL_PLACEHOLDER : undefined)));
 }

@@ -3,7 +3,9 @@
 import axios from "axios";
 import { X509Certificate } from "crypto";
 import { XMLParser } from "fast-xml-parser";
+import { promises as dns } from "dns";
 import { isLoopbackHost } from "../model/endpoints";
+import { isNonPublicAddress, metadataUrlProblem } from "../model/urls";
 import { MimecastConfigError } from "./errors";
 
 export interface MetadataExpectation {
@@ -26,7 +28,7 @@ export const MAX_METADATA_BYTES = 1_000_000;
 
 export class MetadataError extends Error {
   constructor(url: string, problem: string) {
-    super(`Metadata check of ${url}: ${problem}. Fix the IdP side, or skip this check with --skip-metadata-check when the app was created moments ago.`);
+    super(`Metadata check of ${url.length > 120 ? `${url.slice(0, 117)}...` : url}: ${problem}. Fix the IdP side, or skip this check with --skip-metadata-check when the app was created moments ago.`);
     this.name = "MetadataError";
   }
 }
@@ -61,8 +63,9 @@ export function checkMetadata(url: string, xml: string, expect: MetadataExpectat
       }
     });
 
-  if (expect.entityId && entityId !== expect.entityId) throw new MetadataError(url, `entityID is "${entityId}", expected "${expect.entityId}" (wrong tenant or IdP?)`);
-  if (expect.ssoUrl && !ssoUrls.includes(expect.ssoUrl)) throw new MetadataError(url, `no SingleSignOnService at ${expect.ssoUrl} (found ${ssoUrls.join(", ") || "none"})`);
+  // What the document says is not echoed: only what was expected, from the config.
+  if (expect.entityId && entityId !== expect.entityId) throw new MetadataError(url, `its entityID is not "${expect.entityId}" (wrong tenant or IdP? The issuer must match exactly)`);
+  if (expect.ssoUrl && !ssoUrls.includes(expect.ssoUrl)) throw new MetadataError(url, `it lists no SingleSignOnService at ${expect.ssoUrl}`);
   if (certificates.length === 0) throw new MetadataError(url, "no signing certificate");
   const now = expect.now ?? Date.now();
   if (!certificates.some((c) => Date.parse(c.validTo) > now)) {
@@ -71,26 +74,55 @@ export function checkMetadata(url: string, xml: string, expect: MetadataExpectat
   return { entityId, ssoUrls, certificates };
 }
 
-/** Fetch metadata (no credentials are sent) and check it. */
-export async function fetchAndCheckMetadata(url: string, expect: MetadataExpectation, opts: { allowLoopbackHttp?: boolean; timeoutMs?: number } = {}): Promise<MetadataFacts> {
-  let parsed: URL;
+export interface FetchOptions {
+  /** Whose metadata: Entra's must come from Microsoft's login hosts. @default "other" */
+  readonly idp?: "entra" | "other";
+  /** http and loopback hosts allowed (the emulator). @default false */
+  readonly allowLoopbackHttp?: boolean;
+  /** Deadline of the whole exchange. @default 15000 */
+  readonly timeoutMs?: number;
+  /** Aborts the fetch (the run's deadline, Ctrl-C). */
+  readonly signal?: AbortSignal;
+}
+
+/** Refuses an address the user cannot have meant: a name that resolves to a private, loopback or link-local address. */
+async function assertPublicAddress(url: string, host: string, timeoutMs: number): Promise<void> {
+  const lookup = dns.lookup(host, { all: true, verbatim: true });
+  const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new MetadataError(url, `its host could not be resolved within ${timeoutMs} ms`)), timeoutMs).unref());
+  let addresses: { address: string }[];
   try {
-    parsed = new URL(url);
-  } catch {
-    throw new MimecastConfigError(`metadata URL "${url}" is not a valid URL`);
+    addresses = await Promise.race([lookup, timer]);
+  } catch (e) {
+    if (e instanceof MetadataError) throw e;
+    throw new MetadataError(url, `its host cannot be resolved (${(e as NodeJS.ErrnoException).code ?? "DNS error"})`);
   }
-  if (parsed.protocol !== "https:" && !(opts.allowLoopbackHttp && isLoopbackHost(parsed.hostname))) throw new MimecastConfigError(`metadata URL "${parsed.origin}" must use https`);
+  if (addresses.some((a) => isNonPublicAddress(a.address))) throw new MimecastConfigError(`metadata URL ${shorten(url)}: its host resolves to a private, loopback or link-local address: refused`);
+}
+
+const shorten = (s: string) => (s.length > 120 ? `${s.slice(0, 117)}...` : s);
+
+/**
+ * Fetch metadata (no credentials are sent) and check it. Only https to a public host (for Entra,
+ * Microsoft's login hosts), no redirects, at most MAX_METADATA_BYTES, an XML content type, one
+ * deadline for the whole exchange.
+ */
+export async function fetchAndCheckMetadata(url: string, expect: MetadataExpectation, opts: FetchOptions = {}): Promise<MetadataFacts> {
+  const problem = metadataUrlProblem(url, { idp: opts.idp ?? "other", allowLoopback: opts.allowLoopbackHttp });
+  if (problem) throw new MimecastConfigError(`metadata URL ${shorten(url)} ${problem}`);
   const timeout = opts.timeoutMs ?? 15_000;
-  // No redirects (a redirect could lead anywhere, an internal address included), a size cap, and
-  // one deadline for the whole exchange.
+  const host = new URL(url).hostname;
+  if (!(opts.allowLoopbackHttp && isLoopbackHost(host))) await assertPublicAddress(url, host, timeout);
+  const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout);
   const res = await axios
-    .get(url, { timeout, signal: AbortSignal.timeout(timeout), responseType: "text", transformResponse: (x) => x, validateStatus: () => true, maxRedirects: 0, maxContentLength: MAX_METADATA_BYTES, proxy: false })
+    .get(url, { timeout, signal, responseType: "text", transformResponse: (x) => x, validateStatus: () => true, maxRedirects: 0, maxContentLength: MAX_METADATA_BYTES, proxy: false })
     .catch((e) => {
       const code = (e as { code?: string }).code ?? "network error";
-      const why = code === "ERR_CANCELED" || code === "ECONNABORTED" ? `timed out after ${timeout} ms` : code === "ERR_BAD_RESPONSE" ? `larger than ${MAX_METADATA_BYTES} bytes` : code;
+      const why = opts.signal?.aborted ? "interrupted" : code === "ERR_CANCELED" || code === "ECONNABORTED" ? `timed out after ${timeout} ms` : code === "ERR_BAD_RESPONSE" ? `larger than ${MAX_METADATA_BYTES} bytes` : code;
       throw new MetadataError(url, `cannot be fetched (${why})`);
     });
   if (res.status >= 300 && res.status < 400) throw new MetadataError(url, `HTTP ${res.status}: redirects are not followed; use the final metadata URL`);
   if (res.status !== 200) throw new MetadataError(url, `HTTP ${res.status}${res.status === 404 || res.status === 400 ? " (does the app exist yet in this tenant?)" : ""}`);
+  const type = String(res.headers["content-type"] ?? "");
+  if (type && !/xml|octet-stream/i.test(type)) throw new MetadataError(url, `the answer is ${type.split(";")[0]}, not XML: is this the metadata URL?`);
   return checkMetadata(url, String(res.data), expect);
 }

@@ -5,6 +5,7 @@
 // equivalent. Nothing here is verified against Mimecast. Everything else in mimecast/ goes
 // through this module, so replacing the contract touches one file.
 import { MimecastApplication, APPLICATION_LABELS } from "../model/endpoints";
+import { MANAGED_PROFILE_FIELDS } from "../model/profile-fields";
 
 /** Settings this tool manages on a Mimecast authentication profile. */
 export interface AuthenticationProfileSettings {
@@ -29,21 +30,7 @@ export interface AuthenticationProfileSettings {
 
 export type ManagedField = Exclude<keyof AuthenticationProfileSettings, "description">;
 
-export const MANAGED_FIELDS: readonly ManagedField[] = [
-  "enforceSamlPersonalPortal",
-  "enforceSamlAdminConsole",
-  "enforceSamlEndUserApps",
-  "samlProvider",
-  "metadataUrl",
-  "monitorMetadataUrl",
-  "issuer",
-  "loginUrl",
-  "certificate",
-  "logoutUrl",
-  "allowSingleSignOn",
-  "usePasswordProtectedContext",
-  "useIntegratedAuthenticationContext",
-];
+export const MANAGED_FIELDS: readonly ManagedField[] = MANAGED_PROFILE_FIELDS;
 
 /** How the profile operations look on the wire. Every part can be overridden from config. */
 export interface ProfileContract {

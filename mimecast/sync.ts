@@ -1,6 +1,8 @@
 // The sync engine: the one path the CLI, the Terraform provisioner, the plan-time drift check and
 // the tests all run. Check the IdP metadata, read the profile, diff, and only when something
 // differs: confirm the account, write once (read-modify-write), read again to verify.
+import { idpKindOf } from "../model/contract";
+import { metadataUrlProblem } from "../model/urls";
 import { SyncSpec } from "../model/sync-spec";
 import { MimecastClient } from "./client";
 import { MimecastApiError, MimecastConfigError, ProfileOperationUnavailableError } from "./errors";
@@ -188,6 +190,8 @@ export interface SyncRunOptions {
   readonly log?: (line: string) => void;
   /** Where the profile is saved before each write. @default no snapshot */
   readonly snapshotDir?: string;
+  /** Aborts the run (deadline, Ctrl-C). */
+  readonly signal?: AbortSignal;
 }
 
 function serviceFor(target: SyncTarget): { service: AuthenticationProfileService; desired: AuthenticationProfileSettings } {
@@ -204,9 +208,12 @@ export async function syncEnvironment(target: SyncTarget, opts: SyncRunOptions =
   const log = opts.log ?? (() => undefined);
   const mode = spec.api.profileSync;
   const desired = desiredFromSpec(spec);
+  // Checked even when the fetch is skipped: this URL is what Mimecast will be told to trust.
+  const urlProblem = spec.metadataUrl === undefined ? undefined : metadataUrlProblem(spec.metadataUrl, { idp: idpKindOf(spec.provider), allowLoopback: opts.allowLoopbackHttp });
+  if (urlProblem) throw new MimecastConfigError(`metadata URL ${spec.metadataUrl!.slice(0, 120)} ${urlProblem}: nothing was written`);
   if (spec.metadataUrl && spec.api.verifyMetadata && !opts.skipMetadataCheck) {
     log(`checking metadata ${spec.metadataUrl}`);
-    await fetchAndCheckMetadata(spec.metadataUrl, { entityId: spec.expectedEntityId, ssoUrl: spec.expectedSsoUrl }, { allowLoopbackHttp: opts.allowLoopbackHttp });
+    await fetchAndCheckMetadata(spec.metadataUrl, { entityId: spec.expectedEntityId, ssoUrl: spec.expectedSsoUrl }, { idp: idpKindOf(spec.provider), allowLoopbackHttp: opts.allowLoopbackHttp, signal: opts.signal });
   }
   // Mimecast publishes no profile operation: in checklist mode none is called.
   if (mode === "checklist") return { status: "manual", diff: [], checklist: manualChecklist(desired, spec.breakGlassAdministrator) };

@@ -5,6 +5,8 @@ import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { APPLICATION_LABELS, MIMECAST_APPLICATIONS, MIMECAST_REGIONS, MimecastApplication, acsUrl, entraEntityId, genericEntityId, isAllowedMimecastHost, isLoopbackHost } from "./endpoints";
+import { PROFILE_FIELDS } from "./profile-fields";
+import { metadataUrlProblem } from "./urls";
 
 /** Env var that points at the config file; the committed example is the default. */
 export const CONFIG_ENV_VAR = "SSO_CONFIG";
@@ -16,7 +18,13 @@ const ENV_VAR_NAME = /^[A-Z_][A-Z0-9_]*$/;
 const envVarName = (what: string) =>
   z.string().regex(ENV_VAR_NAME, { error: `must be the NAME of an environment variable holding the ${what} (A-Z, 0-9, _), never the value itself` });
 
-const apiPath = z.string().regex(/^\/[A-Za-z0-9/_.-]*$/, { error: "must be a path starting with /" });
+/** An absolute path on the configured host: one leading slash, no "//", no "." or ".." segment, no scheme. */
+const apiPath = z
+  .string()
+  .max(200, { error: "must be at most 200 characters" })
+  .regex(/^\/(?:[A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]+$/, { error: 'must be an absolute path like "/api/login/x": one leading "/", no "//", letters, digits, "_", "-", "."' })
+  .refine((p) => !p.split("/").some((seg) => seg === "." || seg === ".."), { error: 'must not contain "." or ".." segments' });
+const wireName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: "must be an identifier (letters, digits, _; at most 64)" });
 
 const accountCode = z.string().superRefine((v, ctx) => {
   if (/^[A-Z0-9]{4,16}$/.test(v)) return;
@@ -43,14 +51,18 @@ export const mimecastApiSchema = z.strictObject({
   /** Override of the base URL: an https Mimecast host, or http on loopback for the emulator. */
   baseUrl: z
     .string()
-    .refine((u) => {
+    .superRefine((u, ctx) => {
+      let url: URL;
       try {
-        const url = new URL(u);
-        return (url.protocol === "https:" && isAllowedMimecastHost(url.hostname)) || ((url.protocol === "http:" || url.protocol === "https:") && isLoopbackHost(url.hostname));
+        url = new URL(u);
       } catch {
-        return false;
+        return void ctx.addIssue({ code: "custom", message: "must be https://<host under mimecast.com> (or http://127.0.0.1:<port> for the emulator)" });
       }
-    }, { error: "must be https://<host under mimecast.com> (or http://127.0.0.1:<port> for the emulator)" })
+      const allowed = (url.protocol === "https:" && isAllowedMimecastHost(url.hostname)) || ((url.protocol === "http:" || url.protocol === "https:") && isLoopbackHost(url.hostname));
+      if (!allowed) return void ctx.addIssue({ code: "custom", message: "must be https://<host under mimecast.com> (or http://127.0.0.1:<port> for the emulator)" });
+      // An origin only: a path, query, fragment or user name would be silently dropped otherwise.
+      if (u.replace(/\/$/, "") !== url.origin) ctx.addIssue({ code: "custom", message: `must be an origin only (scheme, host, port), like "${url.origin}": no path, query, fragment or user name` });
+    })
     .optional(),
   clientIdEnv: envVarName("API 2.0 client id").default("MIMECAST_CLIENT_ID"),
   clientSecretEnv: envVarName("API 2.0 client secret").default("MIMECAST_CLIENT_SECRET"),
@@ -64,8 +76,20 @@ export const mimecastApiSchema = z.strictObject({
       readPath: apiPath.optional(),
       updatePath: apiPath.optional(),
       createPath: apiPath.optional(),
-      idField: z.string().min(1).optional(),
-      fieldNames: z.record(z.string(), z.string().min(1)).optional(),
+      idField: wireName.optional(),
+      fieldNames: z.partialRecord(z.enum(PROFILE_FIELDS, { error: `must be one of the profile's fields: ${PROFILE_FIELDS.join(", ")}` }), wireName).optional(),
+    })
+    .superRefine((c, ctx) => {
+      // Every field needs a wire name of its own, and none may be the id: else every write would fail verification.
+      const idField = c.idField ?? "id";
+      const owner = new Map<string, string>();
+      for (const f of PROFILE_FIELDS) {
+        const wire = c.fieldNames?.[f] ?? f;
+        if (wire === idField) ctx.addIssue({ code: "custom", path: ["fieldNames", f], message: `maps to "${wire}", the id field` });
+        const other = owner.get(wire);
+        if (other) ctx.addIssue({ code: "custom", path: ["fieldNames", f], message: `maps to "${wire}", as ${other} does: each field needs its own wire name` });
+        else owner.set(wire, f);
+      }
     })
     .optional(),
   /**
@@ -138,9 +162,12 @@ export const backendSchema = z
   .default({ type: "local", allowInPipeline: false });
 export type BackendConfig = z.output<typeof backendSchema>;
 
-const httpsUrl = z.url({ protocol: /^https?$/, error: "must be an absolute https URL" }).refine((u) => u.startsWith("https://") || isLoopbackHost(new URL(u).hostname), {
-  error: "must be an https URL (http only on 127.0.0.1 for the emulator)",
-});
+/** An https URL of a public host (loopback for the emulator); for Entra metadata, Microsoft's login hosts. */
+const idpUrl = (idp: "entra" | "other") =>
+  z.string().superRefine((u, ctx) => {
+    const problem = metadataUrlProblem(u, { idp, allowLoopback: true });
+    if (problem) ctx.addIssue({ code: "custom", message: problem });
+  });
 
 /** The identity provider Mimecast trusts. */
 export const identityProviderSchema = z
@@ -152,18 +179,18 @@ export const identityProviderSchema = z
         /** false: the Entra app is managed elsewhere; only the Mimecast side is synced, from metadataUrl. */
         manageApp: z.boolean().default(true),
         /** The app's federation metadata URL, when manageApp is false. */
-        metadataUrl: httpsUrl.optional(),
+        metadataUrl: idpUrl("entra").optional(),
       }),
       z.strictObject({
         type: z.literal("other"),
         /** Which IdP, for the printed steps. */
         name: z.enum(OTHER_IDPS, { error: `must be one of ${OTHER_IDPS.join(", ")}` }),
         /** IdP metadata URL (Duo, JumpCloud); or give issuer + loginUrl + certificate. */
-        metadataUrl: httpsUrl.optional(),
+        metadataUrl: idpUrl("other").optional(),
         /** The IdP's issuer / entity ID, exactly as the IdP sends it. */
         issuer: z.string().trim().min(1, { error: "must not be empty" }).optional(),
         /** The IdP's SAML single sign-on (login) URL. */
-        loginUrl: httpsUrl.optional(),
+        loginUrl: idpUrl("other").optional(),
         /** The IdP's signing certificate: PEM or base64 DER. */
         certificate: z.string().optional(),
         /** What was entered on the IdP side as audience / SP entity ID (checked, optional). */
@@ -328,9 +355,15 @@ export const configSchema = z.strictObject({
         message: `uses authentication profile "${env.authenticationProfileName}" of account ${env.accountCode}, as environment "${owner}" does: two environments on one profile overwrite each other; give each its own authenticationProfileName`,
       });
     } else if (owner === undefined) profiles.set(profileKey, env.name);
-    // Config values land in cdk.tf.json as they are, where Terraform reads these as template syntax.
     forEachString(env, ["environments", i], (value, path) => {
+      // Config values land in cdk.tf.json as they are, where Terraform reads these as template syntax.
       if (/[$%]\{/.test(value)) ctx.addIssue({ code: "custom", path, message: 'must not contain "${" or "%{": Terraform would read it as an interpolation' });
+      const isCertificate = path[path.length - 1] === "certificate";
+      // Invisible characters make two names look alike; control characters break logs and headers.
+      const bad = isCertificate ? /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/ : /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/;
+      if (bad.test(value)) ctx.addIssue({ code: "custom", path, message: "must not contain control or invisible (zero-width, direction) characters" });
+      const max = isCertificate ? 20_000 : 2_048;
+      if (value.length > max) ctx.addIssue({ code: "custom", path, message: `must be at most ${max} characters (has ${value.length})` });
     });
   });
 });
@@ -409,10 +442,14 @@ function readJson(file: string): unknown {
   } catch (e) {
     throw new ConfigError(file, [`cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)}); set ${CONFIG_ENV_VAR} to its path`]);
   }
+  // A UTF-8 byte-order mark (some Windows editors write one) is not part of the JSON.
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return JSON.parse(text);
   } catch (e) {
-    throw new ConfigError(file, [`is not valid JSON: ${(e as Error).message}`]);
+    // Where it broke, not the text around it: a pasted secret must not reach the log.
+    const at = /position (\d+)/.exec((e as Error).message)?.[1];
+    throw new ConfigError(file, [`is not valid JSON${at ? ` (at character ${at})` : ""}: check quotes, commas and brackets around there`]);
   }
 }
 

@@ -125,7 +125,7 @@ describe("classic IdP mistakes", () => {
     const file = writeConfig(env({ type: "other", name: "jumpcloud", metadataUrl: emu.idpMetadataUrl("jumpcloud"), issuer: "https://jumpcloud.example/other" }));
     const r = await cli(["sync"], file);
     expect(r.code).toBe(1);
-    expect(r.out).toContain('entityID is "https://jumpcloud.example/idp", expected "https://jumpcloud.example/other"');
+    expect(r.out).toContain('its entityID is not "https://jumpcloud.example/other"');
     expect(emu.apiCalls()).toEqual([]);
   });
 });
