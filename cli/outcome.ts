@@ -6,6 +6,7 @@ import { FieldDiff, MANAGED_FIELDS } from "../mimecast/profile";
 import { snapshotDirectory } from "../mimecast/snapshot";
 import { loopbackAllowed } from "../mimecast/spec";
 import { SyncStatus, inspectEnvironment, syncEnvironment } from "../mimecast/sync";
+import { InterruptedError } from "../lib/retry";
 import { EXIT, ExitCode, Io, painter } from "./io";
 import { publishChecklist } from "./summary";
 import { textTable } from "../lib/table";
@@ -16,7 +17,7 @@ export type ProfileCommand = "sync" | "drift" | "show";
 
 export interface Outcome {
   readonly environment: string;
-  readonly status: SyncStatus | "drifted" | "missing" | "error" | "unavailable" | "unverifiable";
+  readonly status: SyncStatus | "drifted" | "missing" | "error" | "unavailable" | "unverifiable" | "interrupted";
   readonly diff: FieldDiff[];
   readonly error?: string;
   readonly checklist?: string;
@@ -44,7 +45,7 @@ export async function runOne(command: ProfileCommand, spec: SyncSpec, pool: Clie
     // Checklist mode calls nothing: no credentials needed.
     const target = { spec, client: spec.api.profileSync === "checklist" ? undefined : pool.client(spec, log) };
     if (command === "sync") {
-      const r = await syncEnvironment(target, { dryRun: opts.dryRun, skipMetadataCheck: opts.skipMetadataCheck, allowLoopbackHttp: loopbackAllowed(io.env), log, snapshotDir: snapshotDirectory(io.env) });
+      const r = await syncEnvironment(target, { dryRun: opts.dryRun, skipMetadataCheck: opts.skipMetadataCheck, allowLoopbackHttp: loopbackAllowed(io.env), log, snapshotDir: snapshotDirectory(io.env), signal: io.signal });
       return { environment, status: r.status, diff: r.diff, checklist: r.checklist, warning: r.warning, snapshot: r.snapshot };
     }
     const { exists, diff, actual, desired, verifiedBy, note } = await inspectEnvironment(target, { log });
@@ -63,6 +64,7 @@ function describeFailure(e: unknown, spec: SyncSpec, io: Io): Outcome {
   const redactor = secretsRedactor(spec, io.env);
   const environment = spec.environment;
   if (e instanceof ProfileOperationUnavailableError) return { environment, status: "unavailable", diff: [], error: redactor.redact(e.message), checklist: e.checklist };
+  if (e instanceof InterruptedError) return { environment, status: "interrupted", diff: [], error: e.message === "interrupted" ? "interrupted: nothing was written" : e.message };
   const known = e instanceof MimecastApiError || e instanceof MimecastConfigError || e instanceof MetadataError;
   const message = known ? (e as Error).message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
   return { environment, status: "error", diff: [], error: redactor.redact(message) };
@@ -90,6 +92,7 @@ export function report(command: ProfileCommand, outcomes: Outcome[], io: Io, jso
   } else {
     for (const o of outcomes) {
       if (o.status === "error") io.out(`${o.environment}: ${paint("ERROR", "red")} ${o.error}`);
+      else if (o.status === "interrupted") io.out(`${o.environment}: ${paint("INTERRUPTED", "red")} ${o.error}`);
       else if (o.status === "manual") io.out(`${o.environment}: ${paint("MANUAL", "yellow")} the profile is kept by hand; do this in the console:\n${o.checklist}`);
       else if (o.status === "unverifiable") io.out(`${o.environment}: ${paint("not verifiable", "yellow")}: ${o.warning}; nothing was compared (mimecast-sso checklist --env ${o.environment} prints the steps)`);
       else if (o.status === "unavailable") io.out(`${o.environment}: ${paint("NOT SYNCED (fail closed)", "red")} ${o.error}\n${o.checklist}`);
@@ -98,6 +101,7 @@ export function report(command: ProfileCommand, outcomes: Outcome[], io: Io, jso
       else io.out(`${o.environment}: ${paint(o.status, "yellow")} (${o.diff.length} field(s))\n${diffTable(o.diff)}`);
     }
   }
+  if (outcomes.some((o) => o.status === "interrupted")) return EXIT.interrupted;
   if (outcomes.some((o) => o.status === "error")) return EXIT.error;
   if (outcomes.some((o) => o.status === "unavailable")) return EXIT.failClosed;
   if (command !== "sync" && outcomes.some((o) => o.status === "drifted" || o.status === "missing")) return EXIT.drift;

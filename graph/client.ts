@@ -2,7 +2,7 @@
 // certificate the active one (preferredTokenSigningKeyThumbprint, azuread #823). Plain
 // TypeScript: no Terraform here. Token from the pipeline's Azure identity, never from config.
 import axios, { AxiosInstance } from "axios";
-import { Clock, RetryOptions, RetryPolicy, Verdict, realClock } from "../lib/retry";
+import { Clock, InterruptedError, RetryOptions, RetryPolicy, Verdict, realClock } from "../lib/retry";
 import { isLoopbackHost } from "../model/endpoints";
 import { Redactor } from "../model/redact";
 
@@ -27,6 +27,8 @@ export interface GraphClientOptions {
   /** Injectable for tests (virtual time). */
   readonly clock?: Partial<Clock>;
   readonly log?: (line: string) => void;
+  /** Stops every call and wait (Ctrl-C, SIGTERM, the run's deadline). */
+  readonly signal?: AbortSignal;
 }
 
 /** Microsoft Graph or Entra's token endpoint refused or failed a call. */
@@ -89,9 +91,11 @@ export class GraphClient {
   private async send(method: "GET" | "PATCH" | "POST", url: string, body?: unknown, headers: Record<string, string> = {}): Promise<GraphResponse> {
     this.calls.push(`${method} ${new URL(url).pathname}`);
     try {
-      const res = await this.http.request({ method, url, data: body, headers, signal: AbortSignal.timeout(this.timeoutMs) });
+      const signal = this.options.signal ? AbortSignal.any([this.options.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
+      const res = await this.http.request({ method, url, data: body, headers, signal });
       return { status: res.status, headers: res.headers as Record<string, unknown>, data: res.data };
     } catch (e) {
+      if (this.options.signal?.aborted) throw new InterruptedError();
       const code = (e as { code?: string }).code ?? "network error";
       return { status: 0, headers: {}, data: undefined, networkError: code === "ERR_CANCELED" || code === "ECONNABORTED" ? `timed out after ${this.timeoutMs} ms` : code };
     }
@@ -135,7 +139,7 @@ export class GraphClient {
           error: new GraphServiceError(this.redactor.redact(`Graph ${operation}: ${what}`), operation, res.status || undefined, code, requestId),
         };
       },
-      { onRetry: (error, n, delay) => this.options.log?.(`${error.message}; retry ${n + 1}/${this.policy.maxRetries} in ${delay} ms`) },
+      { onRetry: (error, n, delay) => this.options.log?.(`${error.message}; retry ${n + 1}/${this.policy.maxRetries} in ${delay} ms`), signal: this.options.signal },
     );
   }
 

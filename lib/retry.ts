@@ -69,15 +69,16 @@ export class RetryPolicy {
    */
   async run<T>(
     attempt: (n: number) => Promise<Verdict<T>>,
-    hooks: { before?: () => Promise<number>; onRetry?: (error: Error, n: number, delayMs: number) => void; onServerWait?: (ms: number) => void } = {},
+    hooks: { before?: () => Promise<number>; onRetry?: (error: Error, n: number, delayMs: number) => void; onServerWait?: (ms: number) => void; signal?: AbortSignal } = {},
   ): Promise<T> {
     let waited = 0;
     for (let n = 0; ; n++) {
+      if (hooks.signal?.aborted) throw new InterruptedError();
       if (hooks.before) waited += await hooks.before();
       const verdict = await attempt(n);
       if (verdict.ok) return verdict.value;
       const { error } = verdict;
-      if (!verdict.retryable) throw error;
+      if (!verdict.retryable || hooks.signal?.aborted) throw hooks.signal?.aborted ? new InterruptedError() : error;
       if (n >= this.maxRetries) {
         error.message += ` (gave up after ${n + 1} attempts)`;
         throw error;
@@ -93,8 +94,30 @@ export class RetryPolicy {
         hooks.onServerWait(delay);
       } else {
         waited += delay;
-        await this.clock.sleep(delay);
+        await abortable(this.clock.sleep(delay), hooks.signal);
       }
     }
   }
+}
+
+/** The run was stopped (Ctrl-C, SIGTERM from terraform, or the run's deadline). */
+export class InterruptedError extends Error {
+  constructor(message = "interrupted") {
+    super(message);
+    this.name = "InterruptedError";
+  }
+}
+
+/** A wait that ends early when the signal fires. */
+export function abortable<T>(wait: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return wait;
+  if (signal.aborted) return Promise.reject(new InterruptedError());
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new InterruptedError());
+    signal.addEventListener("abort", onAbort, { once: true });
+    wait.then(
+      (v) => (signal.removeEventListener("abort", onAbort), resolve(v)),
+      (e) => (signal.removeEventListener("abort", onAbort), reject(e)),
+    );
+  });
 }

@@ -2,7 +2,7 @@
 // envelope check, retries through lib/retry, redaction). Plain TypeScript: no Terraform here.
 import axios, { AxiosInstance, AxiosResponse } from "axios";
 import { createHmac, randomUUID } from "crypto";
-import { Clock, RetryOptions, RetryPolicy, Verdict, realClock } from "../lib/retry";
+import { Clock, InterruptedError, RetryOptions, RetryPolicy, Verdict, abortable, realClock } from "../lib/retry";
 import { isAllowedMimecastHost, isLoopbackHost } from "../model/endpoints";
 import { Redactor } from "../model/redact";
 import { MimecastApiError, MimecastConfigError } from "./errors";
@@ -29,6 +29,8 @@ export interface MimecastClientOptions {
   readonly log?: (line: string) => void;
   /** Injectable for tests (virtual time). */
   readonly clock?: Partial<Clock>;
+  /** Stops every call and wait of this client (Ctrl-C, SIGTERM, the run's deadline). */
+  readonly signal?: AbortSignal;
 }
 
 export interface CallOptions {
@@ -187,9 +189,10 @@ export class MimecastClient {
   /** Shared by every operation: wait out an account-wide 429 pause first; log each retry. */
   private retryHooks(operation: string) {
     return {
+      signal: this.options.signal,
       before: async () => {
         const pause = this.throttle.remaining(this.clock.now());
-        if (pause > 0) await this.clock.sleep(pause);
+        if (pause > 0) await abortable(this.clock.sleep(pause), this.options.signal);
         return pause;
       },
       onServerWait: (ms: number) => this.throttle.pauseFor(ms, this.clock.now()),
@@ -205,11 +208,12 @@ export class MimecastClient {
         responseType: "text",
         transformResponse: (x) => x,
         // The whole exchange, body included: axios' own timeout only fires on a quiet socket.
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: this.options.signal ? AbortSignal.any([this.options.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs),
       });
       return { response };
     } catch (e) {
       // Keep only the error code: axios errors carry the request headers (our credentials).
+      if (this.options.signal?.aborted) throw new InterruptedError();
       const code = (e as { code?: string }).code ?? "network error";
       return { networkError: ["ECONNABORTED", "ETIMEDOUT", "ERR_CANCELED"].includes(code) ? `timed out after ${this.timeoutMs} ms` : code };
     }
@@ -291,7 +295,7 @@ export class MimecastClient {
       }
       const verdict = this.judge(path, result, { idempotent: true });
       return verdict.ok ? { ok: false, retryable: false, error: new MimecastApiError("Mimecast /oauth/token: unexpected response", path, status) } : verdict;
-    }, { onRetry: this.retryHooks(path).onRetry });
+    }, { onRetry: this.retryHooks(path).onRetry, signal: this.options.signal });
     // The token endpoint is OAuth's, not an API operation: its 429 is waited out here, not shared.
   }
 }

@@ -1,6 +1,7 @@
 // The sync engine: the one path the CLI, the Terraform provisioner, the plan-time drift check and
 // the tests all run. Check the IdP metadata, read the profile, diff, and only when something
 // differs: confirm the account, write once (read-modify-write), read again to verify.
+import { InterruptedError } from "../lib/retry";
 import { idpKindOf } from "../model/contract";
 import { metadataUrlProblem } from "../model/urls";
 import { SyncSpec } from "../model/sync-spec";
@@ -154,16 +155,27 @@ async function applySync(
     plan = planFrom(service, desired, again, opts.createIfMissing);
   }
   let snapshot: string | undefined;
-  if (plan.status === "would-create") {
-    opts.log(`creating authentication profile "${desired.description}"`);
-    await service.create(service.toWire());
-  } else {
-    snapshot = opts.snapshot?.(plan.current!);
-    if (snapshot) opts.log(`saved the profile as it was to ${snapshot}`);
-    opts.log(`updating ${plan.diff.length} field(s) of "${desired.description}": ${plan.diff.map((d) => d.field).join(", ")}`);
-    await service.update(service.toWire(plan.current));
+  let phase: "writing" | "verifying" = "writing";
+  try {
+    if (plan.status === "would-create") {
+      opts.log(`creating authentication profile "${desired.description}"`);
+      await service.create(service.toWire());
+    } else {
+      snapshot = opts.snapshot?.(plan.current!);
+      if (snapshot) opts.log(`saved the profile as it was to ${snapshot}`);
+      opts.log(`updating ${plan.diff.length} field(s) of "${desired.description}": ${plan.diff.map((d) => d.field).join(", ")}`);
+      await service.update(service.toWire(plan.current));
+    }
+    phase = "verifying";
+    await verify(service, desired);
+  } catch (e) {
+    if (!(e instanceof InterruptedError)) throw e;
+    throw new InterruptedError(
+      phase === "writing"
+        ? `interrupted while the write to "${desired.description}" was in flight: it may or may not have landed; run the sync again to converge`
+        : `interrupted after the write to "${desired.description}" landed, before it was verified; run the sync again to verify`,
+    );
   }
-  await verify(service, desired);
   return { status: plan.status === "would-create" ? "created" : "updated", diff: plan.diff, snapshot };
 }
 
@@ -231,6 +243,7 @@ export async function syncEnvironment(target: SyncTarget, opts: SyncRunOptions =
     return await applySync(service, desired, plan, { log, snapshot, createIfMissing: spec.api.createProfileIfMissing });
   } catch (e) {
     if (mode === "auto" && e instanceof ProfileOperationUnavailableError) return { status: "manual", diff: [], checklist: e.checklist, warning: e.message };
+    if (e instanceof InterruptedError && e.message === "interrupted") throw new InterruptedError("interrupted before any write: nothing was written");
     throw e;
   }
 }

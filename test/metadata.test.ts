@@ -53,3 +53,24 @@ describe("metadata preflight", () => {
     }
   });
 });
+
+describe("the emulator's control endpoints", () => {
+  it("need the token printed at start-up, and faults can be listed and cleared", async () => {
+    const emu = await MimecastEmulator.start({ ttlMs: 30_000 });
+    try {
+      const call = (method: string, path: string, token?: string, body?: unknown) =>
+        fetch(`${emu.url}${path}`, { method, headers: token ? { "x-emulator-token": token } : {}, body: body === undefined ? undefined : JSON.stringify(body), signal: AbortSignal.timeout(5000) });
+      expect((await call("POST", "/_emulator/faults", undefined, { kind: "500" })).status).toBe(401);
+      expect((await call("POST", "/_emulator/faults", "not-the-token", { kind: "500" })).status).toBe(401);
+      expect(emu.pendingFaults()).toEqual([]);
+      expect((await call("POST", "/_emulator/faults", emu.controlToken, { kind: "500", count: 0 })).status).toBe(400);
+      expect((await call("POST", "/_emulator/faults", emu.controlToken, { kind: "nope" })).status).toBe(400);
+      expect((await call("POST", "/_emulator/faults", emu.controlToken, { kind: "503", count: 2 })).status).toBe(200);
+      expect(await (await call("GET", "/_emulator/faults", emu.controlToken)).json()).toEqual({ faults: [{ kind: "503", count: 2 }] });
+      expect((await call("DELETE", "/_emulator/faults", emu.controlToken)).status).toBe(200);
+      expect(emu.pendingFaults()).toEqual([]);
+    } finally {
+      await emu.stop();
+    }
+  });
+});

@@ -42,6 +42,7 @@ ARM_CLIENT_SECRET. Exit codes: 0 active, 1 error.`,
           loginBaseUrl: io.env.ENTRA_LOGIN_BASE_URL,
           allowLoopbackHttp: loopbackAllowed(io.env),
           log: io.err,
+          signal: io.signal,
         });
         const result = await activateCertificate(client, opts.servicePrincipalId, opts.thumbprint);
         io.out(result === "activated" ? `activated signing certificate ${opts.thumbprint} on service principal ${opts.servicePrincipalId}` : `signing certificate ${opts.thumbprint} is already active`);

@@ -100,8 +100,12 @@ export function idpMetadataXml(entityId: string, ssoUrl: string, cert = CERT_B64
 const envelope = (data: unknown[], fail: unknown[] = [], status = 200) => JSON.stringify({ meta: { status }, data, fail });
 const failure = (code: string, message: string, retryable = false) => [{ key: {}, errors: [{ code, message, retryable }] }];
 
+const FAULT_KINDS: readonly FaultKind[] = ["429", "500", "503", "418", "401", "404", "slow", "malformed", "fail", "fail-retryable", "redirect"];
+
 export class MimecastEmulator {
   readonly requests: RecordedRequest[] = [];
+  /** Required as `x-emulator-token` on /_emulator/* requests: printed at start-up, never guessable. */
+  readonly controlToken = randomUUID();
   /** Profiles by account code, then by description. */
   readonly profiles = new Map<string, Map<string, WireProfile>>();
   private readonly faults: Fault[] = [];
@@ -162,7 +166,15 @@ export class MimecastEmulator {
   }
 
   injectFault(fault: Fault): void {
-    this.faults.push({ count: 1, ...fault });
+    if (!FAULT_KINDS.includes(fault.kind)) throw new Error(`fault kind must be one of ${FAULT_KINDS.join(", ")}`);
+    const count = fault.count ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > 10_000) throw new Error("fault count must be a whole number from 1 to 10000");
+    this.faults.push({ ...fault, count });
+  }
+
+  /** The faults still to fire. */
+  pendingFaults(): Fault[] {
+    return this.faults.map((f) => ({ ...f }));
   }
 
   clearFaults(): void {
@@ -223,7 +235,7 @@ export class MimecastEmulator {
         res.end(text);
       };
       const p = url.pathname;
-      if (p.startsWith("/_emulator/")) return this.control(p, body, send);
+      if (p.startsWith("/_emulator/")) return this.control(req, p, body, send);
 
       const now = Date.now();
       // 50 ms grace: requests already on the wire when the 429 left are not the client's fault.
@@ -358,7 +370,15 @@ export class MimecastEmulator {
     return "no Authorization header";
   }
 
-  private control(p: string, body: string, send: (status: number, text: string) => void): void {
+  private control(req: http.IncomingMessage, p: string, body: string, send: (status: number, text: string) => void): void {
+    const token = Buffer.from(String(req.headers["x-emulator-token"] ?? ""));
+    const expected = Buffer.from(this.controlToken);
+    if (token.length !== expected.length || !timingSafeEqual(token, expected)) return send(401, JSON.stringify({ error: "x-emulator-token missing or wrong (printed when the emulator started)" }));
+    if (p === "/_emulator/faults" && req.method === "GET") return send(200, JSON.stringify({ faults: this.pendingFaults() }));
+    if (p === "/_emulator/faults" && req.method === "DELETE") {
+      this.clearFaults();
+      return send(200, JSON.stringify({ ok: true }));
+    }
     let json: Record<string, unknown> = {};
     try {
       json = body ? JSON.parse(body) : {};
@@ -366,7 +386,11 @@ export class MimecastEmulator {
       return send(400, JSON.stringify({ error: "body is not JSON" }));
     }
     if (p === "/_emulator/faults") {
-      this.injectFault(json as unknown as Fault);
+      try {
+        this.injectFault(json as unknown as Fault);
+      } catch (e) {
+        return send(400, JSON.stringify({ error: (e as Error).message }));
+      }
       return send(200, JSON.stringify({ ok: true }));
     }
     if (p === "/_emulator/profile") {
