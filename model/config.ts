@@ -392,9 +392,10 @@ function valueAt(input: unknown, pathParts: readonly PropertyKey[]): unknown {
   return cur;
 }
 
+/** A value as a message shows it: JSON, invisible and control characters as \\uXXXX, at most 60 characters. */
 function show(value: unknown): string {
   if (value === undefined) return "(missing)";
-  const s = JSON.stringify(value);
+  const s = (JSON.stringify(value) ?? String(value)).replace(/[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
@@ -402,7 +403,7 @@ function show(value: unknown): string {
 function locate(input: unknown, pathParts: readonly PropertyKey[]): string {
   if (pathParts[0] === "environments" && typeof pathParts[1] === "number") {
     const envName = valueAt(input, ["environments", pathParts[1], "name"]);
-    const where = typeof envName === "string" ? `environment "${envName}" (environments[${pathParts[1]}])` : `environments[${pathParts[1]}]`;
+    const where = typeof envName === "string" ? `environment ${show(envName)} (environments[${pathParts[1]}])` : `environments[${pathParts[1]}]`;
     const field = pathParts.slice(2).map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
     return field ? `${where} field ${field}` : where;
   }

@@ -34,7 +34,7 @@ export const DEMO_ACCOUNT: EmulatorAccount = {
   secretKey: Buffer.from("demo-secret-key-not-real").toString("base64"),
 };
 
-export type FaultKind = "429" | "500" | "503" | "418" | "401" | "404" | "slow" | "malformed" | "fail" | "fail-retryable" | "redirect";
+export type FaultKind = "429" | "500" | "503" | "418" | "401" | "404" | "slow" | "malformed" | "fail" | "fail-retryable" | "redirect" | "echo";
 
 export interface Fault {
   readonly kind: FaultKind;
@@ -100,7 +100,7 @@ export function idpMetadataXml(entityId: string, ssoUrl: string, cert = CERT_B64
 const envelope = (data: unknown[], fail: unknown[] = [], status = 200) => JSON.stringify({ meta: { status }, data, fail });
 const failure = (code: string, message: string, retryable = false) => [{ key: {}, errors: [{ code, message, retryable }] }];
 
-const FAULT_KINDS: readonly FaultKind[] = ["429", "500", "503", "418", "401", "404", "slow", "malformed", "fail", "fail-retryable", "redirect"];
+const FAULT_KINDS: readonly FaultKind[] = ["429", "500", "503", "418", "401", "404", "slow", "malformed", "fail", "fail-retryable", "redirect", "echo"];
 
 export class MimecastEmulator {
   readonly requests: RecordedRequest[] = [];
@@ -260,6 +260,9 @@ export class MimecastEmulator {
             return send(200, envelope([], failure("err_validation_failed", "injected failure")));
           case "fail-retryable":
             return send(200, envelope([], failure("err_temporarily_unavailable", "injected retryable failure", true)));
+          case "echo":
+            // A careless server that quotes the request (credentials included) in its error.
+            return send(422, envelope([], failure("echo", `could not process: ${body}`)));
           case "redirect":
             return send(302, "", { Location: fault.location ?? "https://example.invalid/" });
           case "slow": {

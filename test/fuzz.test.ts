@@ -1,0 +1,196 @@
+// Hostile and careless input, case by case: each malformed config must be refused with one line
+// per problem that names the field (never a stack trace, never a long or invisible value echoed),
+// and each malformed command line must exit 1 naming the option, before any request.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { main } from "../cli/program";
+import { ConfigError, loadConfig, parseConfig } from "../model/config";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
+import { TENANT } from "./helpers";
+
+const good = {
+  name: "prod-eu",
+  tenantId: TENANT,
+  notificationEmails: ["id@contoso.example"],
+  accountCode: DEMO_ACCOUNT.accountCode,
+  region: "eu",
+};
+
+type Case = [what: string, env: Record<string, unknown>, field: string];
+
+const HOSTILE_STRINGS: [string, unknown][] = [
+  ["a number", 42],
+  ["a boolean", true],
+  ["null", null],
+  ["an array", ["x"]],
+  ["an object", { x: 1 }],
+  ["a NUL", "a\u0000b"],
+  ["a newline", "a\nb"],
+  ["a zero-width space", "a\u200bb"],
+  ["a right-to-left override", "a\u202eb"],
+  ["template syntax", "x${path.cwd}"],
+  ["a directive", "x%{ if true }y%{ endif }"],
+  ["10,000 characters", "A".repeat(10_000)],
+];
+
+// Every string field of an environment, against every hostile value.
+const STRING_FIELDS = ["name", "tenantId", "appDisplayName", "galleryTemplateName", "accountCode", "region", "authenticationProfileName", "logoutUrl", "breakGlassAdministrator"];
+const CASES: Case[] = STRING_FIELDS.flatMap((field) => HOSTILE_STRINGS.map(([what, value]): Case => [`${field} as ${what}`, { [field]: value }, field]));
+
+// URLs an address the user did not mean, or no URL at all.
+const BAD_URLS = [
+  "http://evil.example/m.xml",
+  "javascript:alert(1)",
+  "not a url",
+  "https://user:pass@login.microsoftonline.com/t/federationmetadata/2007-06/federationmetadata.xml",
+  "https://169.254.169.254/latest/meta-data",
+  "https://10.0.0.5/metadata.xml",
+  "https://[fd00::1]/metadata.xml",
+  "https://metadata.internal/m.xml",
+  "file:///etc/passwd",
+];
+for (const url of BAD_URLS) {
+  CASES.push([`Entra metadataUrl ${url}`, { identityProvider: { type: "entra", manageApp: false, metadataUrl: url } }, "identityProvider.metadataUrl"]);
+  CASES.push([`other IdP metadataUrl ${url}`, { identityProvider: { type: "other", name: "duo", metadataUrl: url } }, "identityProvider.metadataUrl"]);
+}
+CASES.push(["Entra metadata on a non-Microsoft host", { identityProvider: { type: "entra", manageApp: false, metadataUrl: "https://idp.example/federationmetadata.xml" } }, "identityProvider.metadataUrl"]);
+
+// The Mimecast API section.
+const API_CASES: [string, Record<string, unknown>, string][] = [
+  ["baseUrl with a path", { baseUrl: "https://api.services.mimecast.com/api" }, "mimecastApi.baseUrl"],
+  ["baseUrl with a query", { baseUrl: "https://api.services.mimecast.com?x=1" }, "mimecastApi.baseUrl"],
+  ["baseUrl with userinfo", { baseUrl: "https://u:p@api.services.mimecast.com" }, "mimecastApi.baseUrl"],
+  ["baseUrl on another host", { baseUrl: "https://mimecast.com.evil.example" }, "mimecastApi.baseUrl"],
+  ["baseUrl in plain http", { baseUrl: "http://eu-api.mimecast.com" }, "mimecastApi.baseUrl"],
+  ["readPath protocol-relative", { profileContract: { readPath: "//evil.com/x" } }, "mimecastApi.profileContract.readPath"],
+  ["readPath with ..", { profileContract: { readPath: "/api/../admin" } }, "mimecastApi.profileContract.readPath"],
+  ["readPath with a scheme", { profileContract: { readPath: "https://evil.com/x" } }, "mimecastApi.profileContract.readPath"],
+  ["updatePath relative", { profileContract: { updatePath: "api/x" } }, "mimecastApi.profileContract.updatePath"],
+  ["createPath with a query", { profileContract: { createPath: "/api/x?y=1" } }, "mimecastApi.profileContract.createPath"],
+  ["fieldNames key with template syntax", { profileContract: { fieldNames: { "${path.cwd}": "x" } } }, "mimecastApi.profileContract.fieldNames"],
+  ["fieldNames unknown field", { profileContract: { fieldNames: { sessionTimeout: "x" } } }, "mimecastApi.profileContract.fieldNames"],
+  ["fieldNames onto the id", { profileContract: { fieldNames: { metadataUrl: "id" } } }, "mimecastApi.profileContract.fieldNames.metadataUrl"],
+  ["two fields onto one wire name", { profileContract: { fieldNames: { metadataUrl: "issuer" } } }, "mimecastApi.profileContract.fieldNames"],
+  ["fieldNames value not an identifier", { profileContract: { fieldNames: { metadataUrl: "a b" } } }, "mimecastApi.profileContract.fieldNames.metadataUrl"],
+  ["idField with a space", { profileContract: { idField: "the id" } }, "mimecastApi.profileContract.idField"],
+  ["a secret pasted as an env var name", { clientSecretEnv: "s3cr3t~value(!)" }, "mimecastApi.clientSecretEnv"],
+  ["unknown profileSync", { profileSync: "magic" }, "mimecastApi.profileSync"],
+  ["unknown API version", { version: "3.0" }, "mimecastApi.version"],
+  ["unknown key", { retries: 9 }, "mimecastApi"],
+];
+for (const [what, api, field] of API_CASES) CASES.push([what, { mimecastApi: api }, field]);
+
+// Numbers and lists.
+CASES.push(
+  ["certificate lifetime as a string", { certificateLifetimeDays: "730" }, "certificateLifetimeDays"],
+  ["certificate lifetime of 4 years", { certificateLifetimeDays: 1460 }, "certificateLifetimeDays"],
+  ["certificate lifetime of 1.5 days", { certificateLifetimeDays: 1.5 }, "certificateLifetimeDays"],
+  ["renewal before issuance", { certificateRenewBeforeDays: 0 }, "certificateRenewBeforeDays"],
+  ["no notification email", { notificationEmails: [] }, "notificationEmails"],
+  ["notification email with a newline", { notificationEmails: ["a@b.example\nBcc: x@y"] }, "notificationEmails[0]"],
+  ["application twice", { samlApplications: ["personalPortal", "personalPortal"] }, "samlApplications"],
+  ["unknown application", { samlApplications: ["webmail"] }, "samlApplications[0]"],
+  ["backend type unknown", { backend: { type: "s3" } }, "backend"],
+  ["storage account name with capitals", { backend: { type: "azurerm", resourceGroupName: "rg", storageAccountName: "StTfState", containerName: "c" } }, "backend.storageAccountName"],
+  ["acknowledgement without a reason", { visibleToUsers: true, acknowledgements: [{ change: "app-visible" }] }, "acknowledgements[0].reason"],
+  ["acknowledgement of an unknown change", { acknowledgements: [{ change: "anything-goes", reason: "because I said so" }] }, "acknowledgements[0].change"],
+);
+
+describe("malformed configs", () => {
+  it(`has at least 100 cases (${CASES.length})`, () => expect(CASES.length).toBeGreaterThanOrEqual(100));
+
+  it.each(CASES.map(([what, env, field]) => [what, field, env] as const))("%s: refused, naming %s, in short printable lines", (_what, field, env) => {
+    let error: unknown;
+    try {
+      parseConfig({ environments: [{ ...good, ...env }] }, "fuzz.json");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems.some((p) => p.includes(`field ${field}`))).toBe(true);
+    for (const p of problems) {
+      expect(p.length).toBeLessThan(600);
+      expect(p).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u200b-\u200f\u202a-\u202e]/);
+      expect(p).not.toContain("    at "); // no stack trace
+      expect(p).not.toContain("s3cr3t~value");
+    }
+  });
+
+  it("a UTF-8 byte-order mark is accepted; broken JSON says where, without quoting the text", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-fuzz-"));
+    try {
+      const withBom = path.join(dir, "bom.json");
+      fs.writeFileSync(withBom, `\ufeff${JSON.stringify({ environments: [good] })}`);
+      expect(loadConfig(withBom).environments[0].name).toBe("prod-eu");
+      const broken = path.join(dir, "broken.json");
+      fs.writeFileSync(broken, '{"environments": [{"name": "x", "clientSecret": "hunter2-secret-value"');
+      expect(() => loadConfig(broken)).toThrow(/is not valid JSON/);
+      try {
+        loadConfig(broken);
+      } catch (e) {
+        expect((e as Error).message).not.toContain("hunter2");
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe("malformed command lines", () => {
+  let emu: MimecastEmulator;
+  let configFile: string;
+  let dir: string;
+  beforeAll(async () => {
+    emu = await MimecastEmulator.start({ ttlMs: 60_000 });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-fuzz-cli-"));
+    configFile = path.join(dir, "sso.config.json");
+    fs.writeFileSync(configFile, JSON.stringify({ environments: [{ ...good, name: "demo-eu", mimecastApi: { profileSync: "api", baseUrl: emu.url } }] }));
+  });
+  afterAll(async () => {
+    await emu.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const sel = () => ["--config", configFile, "--env", "demo-eu"];
+  const LINES: [string, () => string[], string, Record<string, string>?][] = [
+    ["no command", () => [], "Usage: mimecast-sso"],
+    ["unknown command", () => ["frobnicate"], "unknown command"],
+    ["unknown option", () => ["sync", "--nope"], "--nope"],
+    ["another command's option", () => ["drift", ...sel(), "--thumbprint", "x"], "--thumbprint"],
+    ["option without its value", () => ["sync", "--config"], "--config"],
+    ["no environment chosen", () => ["drift", "--config", configFile], "choose environments with --env"],
+    ["unknown environment", () => ["drift", "--config", configFile, "--env", "nope"], "--env nope: no such environment"],
+    ["missing config file", () => ["drift", "--config", path.join(os.tmpdir(), "no-such-sso.json"), "--all"], "cannot read the config file"],
+    ["concurrency 0", () => ["drift", ...sel(), "--metadata-url", emu.metadataUrl(TENANT), "--concurrency", "0"], "--concurrency 0"],
+    ["concurrency 1e9", () => ["drift", ...sel(), "--metadata-url", emu.metadataUrl(TENANT), "--concurrency", "1000000000"], "--concurrency"],
+    ["concurrency a word", () => ["drift", ...sel(), "--metadata-url", emu.metadataUrl(TENANT), "--concurrency", "many"], "--concurrency many"],
+    ["metadata URL javascript:", () => ["sync", ...sel(), "--skip-metadata-check", "--metadata-url", "javascript:alert(1)"], "--metadata-url javascript:alert(1) must use https"],
+    ["metadata URL not a URL", () => ["sync", ...sel(), "--skip-metadata-check", "--metadata-url", "not a url"], "--metadata-url not a url is not an absolute URL"],
+    ["metadata URL plain http elsewhere", () => ["sync", ...sel(), "--skip-metadata-check", "--metadata-url", "http://evil.example/m.xml"], "must use https"],
+    ["metadata URL on a private address", () => ["sync", ...sel(), "--skip-metadata-check", "--metadata-url", "https://10.0.0.5/m.xml"], "must name a host, not an IP address"],
+    ["Entra metadata URL on another host", () => ["sync", ...sel(), "--skip-metadata-check", "--metadata-url", "https://idp.example/federationmetadata.xml"], "must be on login.microsoftonline.com"],
+    ["metadata URL with userinfo", () => ["sync", ...sel(), "--metadata-url", "https://a:b@login.microsoftonline.com/t/x"], "must not carry a user name or password"],
+    ["spec file missing", () => ["sync", "--spec", path.join(os.tmpdir(), "no-such-spec.json")], "cannot read it (ENOENT)"],
+    ["spec env empty", () => ["sync", "--spec-env", "NO_SUCH_SPEC_VAR"], "NO_SUCH_SPEC_VAR: that environment variable is empty"],
+    ["spec env not JSON, holding a secret", () => ["sync", "--spec-env", "FUZZ_SPEC"], "not valid JSON", { FUZZ_SPEC: "{not json but hunter2-secret" }],
+    ["spec env valid JSON, wrong shape", () => ["sync", "--spec-env", "FUZZ_SPEC"], "sync spec field", { FUZZ_SPEC: '{"environment": "x"}' }],
+    ["rollback without --env", () => ["rollback"], "--env"],
+    ["activate-certificate without its options", () => ["activate-certificate"], "--service-principal-id"],
+    ["activate-certificate with a bad thumbprint", () => ["activate-certificate", "--tenant-id", TENANT, "--service-principal-id", "x", "--thumbprint", "zz"], "40 hex digits", { GRAPH_ACCESS_TOKEN: "dummy-token-value" }],
+  ];
+
+  it.each(LINES)("%s: exit 1, one message naming what is wrong, nothing sent", async (_what, argv, message, env = {}) => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const before = emu.apiCalls().length;
+    const code = await main(argv(), { out: (s) => out.push(s), err: (s) => err.push(s), env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: "id", MIMECAST_CLIENT_SECRET: "secret", ...env }, stdin: async () => "" });
+    expect(code).toBe(1);
+    const text = [...out, ...err].join("\n");
+    expect(text).toContain(message);
+    expect(text).not.toContain("hunter2");
+    expect(text).not.toContain("    at ");
+    expect(emu.apiCalls().length).toBe(before);
+  });
+});
