@@ -57,7 +57,8 @@ describe("the metadata fetch", () => {
       if (req.url === "/final.xml") {
         followed = true;
         res.writeHead(200, { "Content-Type": "application/xml" });
-        return res.end(entraMetadataXml(TENANT));
+        res.end(entraMetadataXml(TENANT));
+        return;
       }
       res.writeHead(302, { Location: "/final.xml" });
       res.end();
@@ -89,7 +90,8 @@ describe("the Mimecast client", () => {
     const s = await serve((req, res) => {
       if (req.url === "/oauth/token") {
         res.writeHead(200, { "Content-Type": "application/json" });
-        return res.end(JSON.stringify({ access_token: "t0ken-value", expires_in: 1800 }));
+        res.end(JSON.stringify({ access_token: "t0ken-value", expires_in: 1800 }));
+        return;
       }
       calls++;
       trickle(req, res);
