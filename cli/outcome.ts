@@ -6,6 +6,7 @@ import { FieldDiff, MANAGED_FIELDS } from "../mimecast/profile";
 import { snapshotDirectory } from "../mimecast/snapshot";
 import { loopbackAllowed } from "../mimecast/spec";
 import { SyncStatus, inspectEnvironment, syncEnvironment } from "../mimecast/sync";
+import { VerifiedSetting } from "../mimecast/verify";
 import { InterruptedError } from "../lib/retry";
 import { EXIT, ExitCode, Io, painter } from "./io";
 import { publishChecklist } from "./summary";
@@ -24,6 +25,8 @@ export interface Outcome {
   /** Not an error: why the API was not used, or why nothing could be compared. */
   readonly warning?: string;
   readonly snapshot?: string;
+  /** Each setting and how it was established (drift, show). */
+  readonly checks?: VerifiedSetting[];
   readonly fields?: { field: string; actual: unknown; desired: unknown; differs: boolean }[];
 }
 
@@ -42,19 +45,23 @@ export async function runOne(command: ProfileCommand, spec: SyncSpec, pool: Clie
   const environment = spec.environment;
   const log = opts.progress === false ? () => undefined : (l: string) => io.err(`[${environment}] ${l}`);
   try {
-    // Checklist mode calls nothing: no credentials needed.
-    const target = { spec, client: spec.api.profileSync === "checklist" ? undefined : pool.client(spec, log) };
+    // Checklist mode needs no credentials: a sync calls nothing; drift and show use documented
+    // operations only when credentials are there.
+    const checklist = spec.api.profileSync === "checklist";
+    const client = !checklist ? pool.client(spec, log) : command !== "sync" ? pool.tryClient(spec, log) : undefined;
+    const target = { spec, client, appId: io.env[spec.api.appIdEnv] || undefined };
     if (command === "sync") {
       const r = await syncEnvironment(target, { dryRun: opts.dryRun, skipMetadataCheck: opts.skipMetadataCheck, allowLoopbackHttp: loopbackAllowed(io.env), log, snapshotDir: snapshotDirectory(io.env), signal: io.signal });
       return { environment, status: r.status, diff: r.diff, checklist: r.checklist, warning: r.warning, snapshot: r.snapshot };
     }
-    const { exists, diff, actual, desired, verifiedBy, note } = await inspectEnvironment(target, { log });
+    const { exists, diff, actual, desired, verifiedBy, note, checks } = await inspectEnvironment(target, { log });
+    const failedDocumented = checks.filter((c) => c.verifiedBy === "documented endpoint" && c.ok === false);
     // Never "in sync" for what nothing compared.
-    if (verifiedBy === "manual") return { environment, status: "unverifiable", diff: [], warning: note };
-    const status = !exists ? "missing" : diff.length ? "drifted" : "in-sync";
-    if (command === "drift") return { environment, status, diff };
+    const status = failedDocumented.length ? "drifted" : verifiedBy === "manual" ? "unverifiable" : !exists ? "missing" : diff.length ? "drifted" : "in-sync";
+    const base = { environment, status, diff, checks, warning: verifiedBy === "manual" ? note : undefined } as const;
+    if (command === "drift") return base;
     const differs = new Set(diff.map((d) => d.field));
-    return { environment, status, diff, fields: MANAGED_FIELDS.map((f) => ({ field: f, actual: actual[f], desired: desired[f], differs: differs.has(f) })) };
+    return { ...base, fields: verifiedBy === "manual" ? undefined : MANAGED_FIELDS.map((f) => ({ field: f, actual: actual[f], desired: desired[f], differs: differs.has(f) })) };
   } catch (e) {
     return describeFailure(e, spec, io);
   }
@@ -77,6 +84,20 @@ export async function runMany(command: ProfileCommand, specs: SyncSpec[], io: Io
 
 const table = (head: string[], rows: string[][]) => textTable(head, rows, "  ");
 
+/** Every setting with what established it: the profile API, a documented endpoint, or nothing. */
+export function checksTable(checks: VerifiedSetting[]): string {
+  return table(
+    ["setting", "expected", "actual", "verified by", ""],
+    checks.map((c) => [c.setting, c.expected, c.actual ?? "-", c.verifiedBy, c.ok === false ? "DIFFERS" : c.note ?? ""]),
+  );
+}
+
+/** What documented operations found wrong, under a drift line. */
+function documentedLines(o: Outcome): string {
+  const bad = (o.checks ?? []).filter((c) => c.verifiedBy === "documented endpoint" && c.ok === false);
+  return bad.map((c) => `\n  ${c.setting}: ${c.actual}, config wants ${c.expected} (documented endpoint)`).join("");
+}
+
 export function diffTable(diff: FieldDiff[]): string {
   return table(["field", "actual (Mimecast)", "desired (config)"], diff.map((d) => [d.field, showValue(d.actual), showValue(d.desired)]));
 }
@@ -94,11 +115,12 @@ export function report(command: ProfileCommand, outcomes: Outcome[], io: Io, jso
       if (o.status === "error") io.out(`${o.environment}: ${paint("ERROR", "red")} ${o.error}`);
       else if (o.status === "interrupted") io.out(`${o.environment}: ${paint("INTERRUPTED", "red")} ${o.error}`);
       else if (o.status === "manual") io.out(`${o.environment}: ${paint("MANUAL", "yellow")} the profile is kept by hand; do this in the console:\n${o.checklist}`);
-      else if (o.status === "unverifiable") io.out(`${o.environment}: ${paint("not verifiable", "yellow")}: ${o.warning}; nothing was compared (mimecast-sso checklist --env ${o.environment} prints the steps)`);
+      else if (command === "show" && o.checks) io.out(`${o.environment}: ${o.status === "unverifiable" ? `not verifiable: ${o.warning}` : o.status}\n${checksTable(o.checks)}`);
+      else if (o.status === "unverifiable") io.out(`${o.environment}: ${paint("not verifiable", "yellow")}: ${o.warning}; nothing was compared (mimecast-sso checklist --env ${o.environment} prints the steps)${documentedLines(o)}`);
       else if (o.status === "unavailable") io.out(`${o.environment}: ${paint("NOT SYNCED (fail closed)", "red")} ${o.error}\n${o.checklist}`);
       else if (o.fields) io.out(`${o.environment}: ${o.status}\n${table(["field", "actual (Mimecast)", "desired (config)", ""], o.fields.map((f) => [f.field, showValue(f.actual), showValue(f.desired), f.differs ? "DIFFERS" : ""]))}`);
       else if (o.status === "in-sync") io.out(`${o.environment}: ${paint("in sync", "green")}`);
-      else io.out(`${o.environment}: ${paint(o.status, "yellow")} (${o.diff.length} field(s))\n${diffTable(o.diff)}`);
+      else io.out(`${o.environment}: ${paint(o.status, "yellow")} (${o.diff.length} field(s))${o.diff.length ? `\n${diffTable(o.diff)}` : ""}${documentedLines(o)}`);
     }
   }
   if (outcomes.some((o) => o.status === "interrupted")) return EXIT.interrupted;

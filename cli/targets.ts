@@ -76,6 +76,16 @@ export class ClientPool {
   private readonly shared = new Map<string, { tokens: TokenCache; throttle: Throttle }>();
   constructor(private readonly io: Io) {}
 
+  /** A client when the spec's credentials are set, else undefined (checklist mode needs none). */
+  tryClient(spec: SyncSpec, log: (line: string) => void): MimecastClient | undefined {
+    try {
+      return this.client(spec, log);
+    } catch (e) {
+      if (e instanceof MimecastConfigError) return undefined;
+      throw e;
+    }
+  }
+
   client(spec: SyncSpec, log: (line: string) => void): MimecastClient {
     const opts = clientOptionsFromSpec(spec, this.io.env);
     const id = opts.credentials.kind === "oauth2" ? opts.credentials.clientId : opts.credentials.accessKey;

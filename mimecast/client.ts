@@ -36,6 +36,11 @@ export interface MimecastClientOptions {
 export interface CallOptions {
   /** Safe to send again after an ambiguous failure (5xx, network): reads and idempotent updates. */
   readonly idempotent: boolean;
+  /**
+   * Mimecast's unauthenticated operations (discover-authentication) take only an application id
+   * with the date and request id headers, no Authorization. @default undefined (authenticated)
+   */
+  readonly unauthenticatedAppId?: string;
 }
 
 export interface Envelope<T> {
@@ -171,7 +176,10 @@ export class MimecastClient {
     const data_ = await this.policy.run<unknown[]>(
       async () => {
         for (;;) {
-          const result = await this.send(path, { data }, await this.authHeaders(path));
+          const headers = call.unauthenticatedAppId
+            ? { "x-mc-app-id": call.unauthenticatedAppId, "x-mc-date": new Date(this.clock.now()).toUTCString(), "x-mc-req-id": randomUUID() }
+            : await this.authHeaders(path);
+          const result = await this.send(path, { data }, headers);
           if (result.response?.status === 401 && this.options.credentials.kind === "oauth2" && !reauthed) {
             // A token can be revoked before its expiry: fetch one new token, once.
             reauthed = true;

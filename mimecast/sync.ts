@@ -9,10 +9,12 @@ import { MimecastClient } from "./client";
 import { MimecastApiError, MimecastConfigError, ProfileOperationUnavailableError } from "./errors";
 import { fetchAndCheckMetadata } from "./metadata";
 import { ProfileSnapshot, saveSnapshot } from "./snapshot";
+import { VerifiedSetting, verifyAccount, verifyProbeMailbox } from "./verify";
 import { contractFromSpec, desiredFromSpec } from "./spec";
 import {
   AuthenticationProfileSettings,
   FieldDiff,
+  MANAGED_FIELDS,
   ProfileContract,
   WireProfile,
   diffProfile,
@@ -184,6 +186,8 @@ export interface SyncTarget {
   readonly spec: SyncSpec;
   /** The account's client; not needed in checklist mode, which calls nothing. */
   readonly client?: MimecastClient;
+  /** API 1.0 application id, for the documented discover-authentication probe. */
+  readonly appId?: string;
 }
 
 function clientOf(target: SyncTarget): MimecastClient {
@@ -284,22 +288,47 @@ export interface ProfileInspection {
   readonly diff: FieldDiff[];
   readonly actual: Partial<AuthenticationProfileSettings>;
   readonly desired: AuthenticationProfileSettings;
-  /** What the comparison rests on: a read through the profile contract, or nothing (kept by hand). */
+  /** What the comparison of the profile rests on: a read through the profile contract, or nothing (kept by hand). */
   readonly verifiedBy: "profile-api" | "manual";
   /** Why nothing could be compared. */
   readonly note?: string;
+  /** Each setting and how it was established: the profile API, a documented endpoint, or nothing. */
+  readonly checks: VerifiedSetting[];
 }
 
-/** Read-only comparison (drift, show, the plan-time check): token + one read, or no call in checklist mode. */
+/** The profile's managed settings as checks: compared through the contract, or not verifiable. */
+function profileChecks(desired: AuthenticationProfileSettings, actual: Partial<AuthenticationProfileSettings> | undefined, diff: FieldDiff[]): VerifiedSetting[] {
+  const differs = new Set(diff.map((d) => d.field));
+  const text = (v: unknown) => (v === undefined || v === "" ? "(unset)" : String(v));
+  return MANAGED_FIELDS.filter((f) => desired[f] !== undefined).map((f) =>
+    actual
+      ? { setting: f, expected: text(desired[f]), actual: text(actual[f]), verifiedBy: "profile API (our contract)" as const, ok: !differs.has(f) }
+      : { setting: f, expected: text(desired[f]), verifiedBy: "not verifiable (manual)" as const },
+  );
+}
+
+/**
+ * Read-only comparison (drift, show, the plan-time check). The profile through the contract
+ * (token + one read; none in checklist mode), and, when a client is there, what documented
+ * operations confirm: the account and region, and the probe mailbox's authentication.
+ */
 export async function inspectEnvironment(target: SyncTarget, opts: Pick<SyncRunOptions, "log"> = {}): Promise<ProfileInspection> {
-  const manual = (note: string): ProfileInspection => ({ exists: false, diff: [], actual: {}, desired: desiredFromSpec(target.spec), verifiedBy: "manual", note });
-  if (target.spec.api.profileSync === "checklist") return manual("the profile is kept by hand (mimecastApi.profileSync: checklist): nothing can read it through the API");
-  const { service, desired } = serviceFor(target);
+  const { spec } = target;
+  const desired = desiredFromSpec(spec);
+  const documented: VerifiedSetting[] = [];
+  if (target.client) {
+    documented.push(...(await verifyAccount(target.client, spec)));
+    if (spec.api.probeMailbox) documented.push(...(await verifyProbeMailbox(target.client, spec, spec.api.probeMailbox, target.appId)));
+  }
+  const manual = (note: string): ProfileInspection => ({ exists: false, diff: [], actual: {}, desired, verifiedBy: "manual", note, checks: [...documented, ...profileChecks(desired, undefined, [])] });
+  if (spec.api.profileSync === "checklist") return manual("the profile is kept by hand (mimecastApi.profileSync: checklist): nothing can read it through the API");
+  const { service } = serviceFor(target);
   opts.log?.(`reading authentication profile "${desired.description}"`);
   try {
-    return { ...(await profileDrift(service, desired)), desired, verifiedBy: "profile-api" };
+    const read = await profileDrift(service, desired);
+    return { ...read, desired, verifiedBy: "profile-api", checks: [...documented, ...profileChecks(desired, read.exists ? read.actual : {}, read.diff)] };
   } catch (e) {
-    if (target.spec.api.profileSync === "auto" && e instanceof ProfileOperationUnavailableError) return manual(`this account does not offer the profile operation (${e.operation}): the profile is kept by hand`);
+    if (spec.api.profileSync === "auto" && e instanceof ProfileOperationUnavailableError) return manual(`this account does not offer the profile operation (${e.operation}): the profile is kept by hand`);
     throw e;
   }
 }

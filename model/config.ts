@@ -99,6 +99,11 @@ export const mimecastApiSchema = z.strictObject({
    * checklist and a warning where the account does not offer it.
    */
   profileSync: z.enum(PROFILE_SYNC_MODES, { error: `must be one of ${PROFILE_SYNC_MODES.join(", ")}` }).default("checklist"),
+  /**
+   * A mailbox the profile is meant to cover: drift and show ask Mimecast's documented
+   * discover-authentication which authentication it offers that user (needs an API 1.0 app id).
+   */
+  probeMailbox: z.email({ error: "must be the email address of a user the authentication profile covers" }).optional(),
   /** Create the authentication profile when it does not exist yet. */
   createProfileIfMissing: z.boolean().default(false),
   /** Fetch and check the IdP metadata before Mimecast is pointed at it. */

@@ -225,8 +225,12 @@ describe("mimecast-sso show", () => {
   it("prints every managed setting with actual and desired values, flagging differences", async () => {
     const r = await cli(withConfig("show"));
     expect(r.code).toBe(2);
-    expect(r.out).toMatch(/allowSingleSignOn\s+false\s+true\s+DIFFERS/);
-    expect(r.out).toMatch(/samlProvider\s+azure\s+azure\s*\n/);
+    // setting, expected (config), actual (Mimecast), how it was established
+    expect(r.out).toMatch(/allowSingleSignOn\s+true\s+false\s+profile API \(our contract\)\s+DIFFERS/);
+    expect(r.out).toMatch(/samlProvider\s+azure\s+azure\s+profile API \(our contract\)\s*\n/);
+    // The account itself, through Mimecast's documented get-account.
+    expect(r.out).toMatch(/account code\s+CEUA12A34\s+CEUA12A34\s+documented endpoint/);
+    expect(r.out).toMatch(/account region\s+eu\s+eu\s+documented endpoint/);
   });
 });
 
@@ -254,7 +258,12 @@ describe("many environments at once", () => {
     expect(calls.length).toBe(1 + 6 * 5);
     emu.requests.length = 0;
     expect((await cli(["drift", "--config", configFile, "--all", "--metadata-url", emu.metadataUrl(TENANT)])).code).toBe(0);
-    expect(emu.apiCalls().map((c) => c.path)).toEqual(["/oauth/token", ...Array(6).fill("/api/login/get-authentication-profile")]);
+    // per environment: the documented account check and one read of the profile
+    const drift = emu.apiCalls().map((c) => c.path);
+    expect(drift.filter((p) => p === "/oauth/token")).toHaveLength(1);
+    expect(drift.filter((p) => p === "/api/account/get-account")).toHaveLength(6);
+    expect(drift.filter((p) => p === "/api/login/get-authentication-profile")).toHaveLength(6);
+    expect(drift).toHaveLength(1 + 6 * 2);
   });
 
   it("one 429 holds back every call to that account until its reset, and costs one extra call", async () => {
@@ -264,7 +273,7 @@ describe("many environments at once", () => {
     const r = await cli(["drift", "--config", configFile, "--all", "--metadata-url", emu.metadataUrl(TENANT), "--concurrency", "4"]);
     expect(r.code).toBe(2); // the profiles do not exist yet: "missing" counts as drift
     expect(Date.now() - started).toBeGreaterThanOrEqual(380);
-    expect(emu.apiCalls().length).toBe(1 + 4 + 1);
+    expect(emu.apiCalls().length).toBe(1 + 4 * 2 + 1); // token, get-account + read per environment, one retried read
     expect(emu.earlyCalls).toBe(0);
   });
 });

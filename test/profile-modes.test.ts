@@ -75,14 +75,56 @@ describe("checklist mode (the default for new configs)", () => {
     expect(fs.readFileSync(line.slice("##vso[task.uploadsummary]".length), "utf8")).toContain("Enforce SAML Authentication for Mimecast Personal Portal");
   });
 
-  it("drift says the profile is not verifiable, never in sync, and makes no call", async () => {
+  it("drift says the profile is not verifiable, never in sync, and calls no profile operation", async () => {
     emu = await MimecastEmulator.start({ ttlMs: 60_000 });
     const { configFile } = project("checklist");
     const r = await cli(args("drift", configFile));
     expect(r.code).toBe(0);
     expect(r.out).toContain("demo-eu: not verifiable");
     expect(r.out).not.toContain("in sync");
+    // Only Mimecast's documented get-account (credentials are set): the account is verified, the profile not.
+    expect(emu.apiCalls().map((c) => c.path)).toEqual(["/oauth/token", "/api/account/get-account"]);
+    const show = await cli(args("show", configFile));
+    expect(show.out).toMatch(/account code\s+CEUA12A34\s+CEUA12A34\s+documented endpoint/);
+    expect(show.out).toMatch(/allowSingleSignOn\s+true\s+-\s+not verifiable \(manual\)/);
+  });
+
+  it("without Mimecast credentials, drift in checklist mode makes no call at all", async () => {
+    emu = await MimecastEmulator.start({ ttlMs: 60_000 });
+    const { configFile } = project("checklist");
+    const r = await cli(args("drift", configFile), { MIMECAST_CLIENT_ID: "", MIMECAST_CLIENT_SECRET: "" });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("demo-eu: not verifiable");
     expect(emu.apiCalls()).toEqual([]);
+  });
+
+  it("a documented endpoint that contradicts the config is drift, even when the profile cannot be read", async () => {
+    emu = await MimecastEmulator.start({ ttlMs: 60_000, accounts: [{ ...DEMO_ACCOUNT, region: "us" }] });
+    const { configFile } = project("checklist");
+    const r = await cli(args("drift", configFile));
+    expect(r.code).toBe(2);
+    expect(r.out).toContain("account region: us, config wants eu (documented endpoint)");
+  });
+
+  it("a probe mailbox: discover-authentication says whether SAML is offered to a user the profile covers", async () => {
+    emu = await MimecastEmulator.start({ ttlMs: 60_000 });
+    emu.setProfile(DEMO_ACCOUNT.accountCode, { ...consoleProfile("Azure AD SSO"), enforceSamlPersonalPortal: false });
+    emu.assignMailbox("alice@contoso.example", DEMO_ACCOUNT.accountCode, "Azure AD SSO");
+    const { configFile } = project("checklist", { probeMailbox: "alice@contoso.example" });
+    const env = { MIMECAST_APP_ID: DEMO_ACCOUNT.appId };
+    const off = await cli(args("show", configFile), env);
+    expect(off.out).toMatch(/SAML offered to alice@contoso.example\s+yes\s+no \(authenticate: cloud\)\s+documented endpoint\s+DIFFERS/);
+    expect(off.code).toBe(2);
+    emu.setProfile(DEMO_ACCOUNT.accountCode, { ...emu.profile(DEMO_ACCOUNT.accountCode, "Azure AD SSO")!, enforceSamlPersonalPortal: true });
+    const on = await cli(args("show", configFile), env);
+    expect(on.out).toMatch(/SAML offered to alice@contoso.example\s+yes\s+yes \(authenticate: saml\)\s+documented endpoint/);
+    expect(on.out).toMatch(/API host of the probe mailbox's account\s+eu-api.mimecast.com\s+eu-api.mimecast.com\s+documented endpoint/);
+    expect(on.code).toBe(0);
+    // The discovery call carries the application id, a date and a request id, and no Authorization.
+    expect(emu.requests.filter((q) => q.path === "/api/login/discover-authentication").every((q) => q.auth === "none")).toBe(true);
+    // Without an application id it cannot ask, and says so.
+    const noApp = await cli(args("show", configFile));
+    expect(noApp.out).toMatch(/SAML offered to alice@contoso.example\s+yes\s+-\s+not verifiable \(manual\)\s+needs an application id in MIMECAST_APP_ID/);
   });
 });
 

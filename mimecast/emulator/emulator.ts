@@ -298,6 +298,7 @@ export class MimecastEmulator {
     }
     if (req.method !== "POST") return send(405, envelope([], failure("method_not_allowed", "POST only")));
     if (p === "/oauth/token") return this.token(body, send);
+    if (p === "/api/login/discover-authentication") return this.discover(req, body, send);
 
     const account = this.authenticate(req, p, setAuth);
     if (typeof account === "string") return send(account === "binding" ? 418 : 401, envelope([], failure(account === "binding" ? "binding_expired" : "unauthorized", account)));
@@ -335,6 +336,33 @@ export class MimecastEmulator {
       return send(200, envelope([incoming]));
     }
     return send(404, envelope([], failure("not_found", `no operation ${p}`)));
+  }
+
+  /** Mailboxes and the profile whose Application Setting covers them, for discover-authentication. */
+  private readonly mailboxes = new Map<string, { accountCode: string; profile: string }>();
+
+  assignMailbox(email: string, accountCode: string, profile: string): void {
+    this.mailboxes.set(email.toLowerCase(), { accountCode, profile });
+  }
+
+  /**
+   * Mimecast's documented, unauthenticated discovery: x-mc-app-id, date and request id, no
+   * Authorization. The answer's `authenticate` follows OUR reading (the profile covering the
+   * mailbox enforces SAML for the Personal Portal => "saml"); Mimecast does not document that mapping.
+   */
+  private discover(req: http.IncomingMessage, body: string, send: (status: number, text: string) => void): void {
+    const account = this.accounts.find((a) => a.appId === req.headers["x-mc-app-id"]);
+    if (!account || !req.headers["x-mc-date"] || !req.headers["x-mc-req-id"]) return send(401, envelope([], failure("unauthorized", "x-mc-app-id, x-mc-date and x-mc-req-id are required")));
+    let email = "";
+    try {
+      email = String(JSON.parse(body || "{}").data?.[0]?.emailAddress ?? "");
+    } catch {
+      return send(400, envelope([], failure("bad_request", "body is not JSON")));
+    }
+    const mailbox = this.mailboxes.get(email.toLowerCase());
+    const profile = mailbox ? this.profile(mailbox.accountCode, mailbox.profile) : undefined;
+    const host = account.region === "uspcom" ? "uspcom-api.mimecast-pscom-us.com" : `${account.region}-api.mimecast.com`;
+    send(200, envelope([{ emailAddress: email, emailToken: randomUUID(), authenticate: profile?.enforceSamlPersonalPortal ? ["saml"] : ["cloud"], region: { api: `https://${host}` } }]));
   }
 
   private token(body: string, send: (status: number, text: string) => void): void {
