@@ -9,8 +9,9 @@ import { ClientPool } from "../targets";
 /** What the drift check's `check` block shows: one summary line per state. */
 function summarize(spec: SyncSpec, o: Outcome): string {
   const profile = `Mimecast authentication profile "${spec.profileName}"`;
+  const documented = (o.checks ?? []).filter((c) => c.verifiedBy === "documented endpoint" && c.ok === false).map((c) => `${c.setting} is ${c.actual}, want ${c.expected} (documented endpoint)`);
   if (o.status === "in-sync") return `${profile} matches the config`;
-  if (o.status === "drifted") return `${profile} has drifted: ${o.diff.map((d) => `${d.field} is ${showValue(d.actual)}, want ${showValue(d.desired)}`).join("; ")}`;
+  if (o.status === "drifted") return `${profile} has drifted: ${[...o.diff.map((d) => `${d.field} is ${showValue(d.actual)}, want ${showValue(d.desired)}`), ...documented].join("; ")}`;
   if (o.status === "missing") return `${profile} does not exist`;
   if (o.status === "unverifiable") return `${profile} cannot be checked through the API: ${o.warning}`;
   return `Mimecast drift check could not run: ${o.error}`;
