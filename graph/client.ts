@@ -2,18 +2,18 @@
 // certificate the active one (preferredTokenSigningKeyThumbprint, azuread #823). Plain
 // TypeScript: no Terraform here. Token from the pipeline's Azure identity, never from config.
 import axios, { AxiosInstance } from "axios";
-import { Clock, InterruptedError, RetryOptions, RetryPolicy, Verdict, realClock } from "../lib/retry";
+import type { AccessToken } from "@azure/core-auth";
+import { Clock, InterruptedError, RetryOptions, RetryPolicy, Verdict, abortable, realClock } from "../lib/retry";
 import { isLoopbackHost } from "../model/endpoints";
 import { Redactor } from "../model/redact";
+import { PipelineIdentity } from "./credentials";
 
-export type GraphCredentials =
-  | { readonly kind: "token"; readonly token: string }
-  | { readonly kind: "secret"; readonly clientId: string; readonly clientSecret: string }
-  | { readonly kind: "oidc"; readonly clientId: string; readonly assertion: string };
+const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
 
 export interface GraphClientOptions {
   readonly tenantId: string;
-  readonly credentials: GraphCredentials;
+  /** The pipeline's Azure identity (graph/credentials.ts). */
+  readonly identity: PipelineIdentity;
   /** @default https://graph.microsoft.com */
   readonly graphBaseUrl?: string;
   /** @default https://login.microsoftonline.com */
@@ -68,24 +68,25 @@ export class GraphClient {
   readonly calls: string[] = [];
   private readonly http: AxiosInstance;
   private readonly graph: string;
-  private readonly login: string;
   private readonly redactor = new Redactor();
   private readonly policy: RetryPolicy;
   private readonly timeoutMs: number;
-  private token?: string;
+  private token?: AccessToken;
 
   constructor(private readonly options: GraphClientOptions) {
     this.graph = checkUrl(options.graphBaseUrl ?? "https://graph.microsoft.com", options.allowLoopbackHttp ?? false);
-    this.login = checkUrl(options.loginBaseUrl ?? "https://login.microsoftonline.com", options.allowLoopbackHttp ?? false);
+    // The login host is used by the identity (graph/credentials.ts); refused here like any other.
+    checkUrl(options.loginBaseUrl ?? "https://login.microsoftonline.com", options.allowLoopbackHttp ?? false);
     try {
       this.policy = new RetryPolicy(options.retry, { ...realClock, ...options.clock });
     } catch (e) {
       throw new GraphClientError((e as Error).message);
     }
     this.timeoutMs = options.timeoutMs ?? 15_000;
-    const c = options.credentials;
-    this.redactor.add(c.kind === "token" ? c.token : c.kind === "secret" ? c.clientSecret : c.assertion);
-    this.http = axios.create({ timeout: this.timeoutMs, maxRedirects: 0, validateStatus: () => true, proxy: false });
+    this.redactor.add(...options.identity.secrets);
+    // HTTPS_PROXY / NO_PROXY are honoured (self-hosted agents), except for the loopback emulator.
+    const loopback = isLoopbackHost(new URL(this.graph).hostname);
+    this.http = axios.create({ timeout: this.timeoutMs, maxRedirects: 0, validateStatus: () => true, ...(loopback ? { proxy: false as const } : {}) });
   }
 
   private async send(method: "GET" | "PATCH" | "POST", url: string, body?: unknown, headers: Record<string, string> = {}): Promise<GraphResponse> {
@@ -102,21 +103,19 @@ export class GraphClient {
   }
 
   private async accessToken(): Promise<string> {
-    const c = this.options.credentials;
-    if (c.kind === "token") return c.token;
-    if (this.token) return this.token;
-    const form = new URLSearchParams({ grant_type: "client_credentials", client_id: c.clientId, scope: "https://graph.microsoft.com/.default" });
-    if (c.kind === "secret") form.set("client_secret", c.clientSecret);
-    else {
-      form.set("client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
-      form.set("client_assertion", c.assertion);
+    if (this.token && this.token.expiresOnTimestamp > Date.now() + 60_000) return this.token.token;
+    const { identity } = this.options;
+    let token: AccessToken | null;
+    try {
+      token = await abortable(identity.credential.getToken(GRAPH_SCOPE, { abortSignal: this.options.signal, tenantId: this.options.tenantId }), this.options.signal);
+    } catch (e) {
+      if (e instanceof InterruptedError) throw e;
+      throw new GraphServiceError(this.redactor.redact(`Entra ID token (${identity.method}): ${(e as Error).message.split("\n")[0]}`), "token");
     }
-    const res = await this.call("token", () => this.send("POST", `${this.login}/${this.options.tenantId}/oauth2/v2.0/token`, form.toString(), { "Content-Type": "application/x-www-form-urlencoded" }));
-    const token = (res.data as { access_token?: string } | undefined)?.access_token;
-    if (!token) throw new GraphServiceError("Entra ID token endpoint returned no access_token", "token", res.status);
-    this.redactor.add(token);
+    if (!token?.token) throw new GraphServiceError(`Entra ID token (${identity.method}): no access token`, "token");
+    this.redactor.add(token.token);
     this.token = token;
-    return token;
+    return token.token;
   }
 
   /** One Graph operation under the shared policy: 429 waits Retry-After, 5xx and network errors back off. */
@@ -168,18 +167,4 @@ export async function activateCertificate(client: GraphClient, servicePrincipalI
   if ((sp.preferredTokenSigningKeyThumbprint ?? "").toUpperCase() === want) return "already-active";
   await client.setPreferredThumbprint(servicePrincipalId, want);
   return "activated";
-}
-
-/**
- * The pipeline's Azure identity, from the variables the azuread provider reads:
- * GRAPH_ACCESS_TOKEN, or ARM_CLIENT_ID with ARM_CLIENT_SECRET, ARM_OIDC_TOKEN or ARM_OIDC_TOKEN_FILE_PATH.
- */
-export function graphCredentialsFromEnv(env: NodeJS.ProcessEnv, readFile: (p: string) => string): GraphCredentials {
-  if (env.GRAPH_ACCESS_TOKEN) return { kind: "token", token: env.GRAPH_ACCESS_TOKEN };
-  const clientId = env.ARM_CLIENT_ID;
-  if (!clientId) throw new GraphClientError("no Azure identity: set ARM_CLIENT_ID (with ARM_OIDC_TOKEN or ARM_CLIENT_SECRET), or GRAPH_ACCESS_TOKEN");
-  const assertion = env.ARM_OIDC_TOKEN ?? (env.ARM_OIDC_TOKEN_FILE_PATH ? readFile(env.ARM_OIDC_TOKEN_FILE_PATH).trim() : undefined);
-  if (assertion) return { kind: "oidc", clientId, assertion };
-  if (env.ARM_CLIENT_SECRET) return { kind: "secret", clientId, clientSecret: env.ARM_CLIENT_SECRET };
-  throw new GraphClientError("ARM_CLIENT_ID is set but neither ARM_OIDC_TOKEN, ARM_OIDC_TOKEN_FILE_PATH nor ARM_CLIENT_SECRET is");
 }

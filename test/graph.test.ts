@@ -1,6 +1,7 @@
 // Signing-certificate activation through Microsoft Graph, against a loopback Graph emulator.
 import * as path from "path";
-import { GraphClient, activateCertificate, graphCredentialsFromEnv } from "../graph/client";
+import { GraphClient, activateCertificate } from "../graph/client";
+import { pipelineIdentity } from "../graph/credentials";
 import { GraphEmulator } from "../graph/emulator";
 import { fakeSleep, TENANT } from "./helpers";
 import { ROOT, run } from "./tf-helpers";
@@ -21,7 +22,7 @@ afterEach(() => graph.stop());
 const client = (extra: Partial<ConstructorParameters<typeof GraphClient>[0]> = {}) =>
   new GraphClient({
     tenantId: TENANT,
-    credentials: { kind: "secret", clientId: CLIENT_ID, clientSecret: CLIENT_SECRET },
+    identity: pipelineIdentity({ ARM_CLIENT_ID: CLIENT_ID, ARM_CLIENT_SECRET: CLIENT_SECRET }, { tenantId: TENANT, loginBaseUrl: graph.url, allowLoopback: true }),
     graphBaseUrl: graph.url,
     loginBaseUrl: graph.url,
     allowLoopbackHttp: true,
@@ -36,7 +37,9 @@ describe("certificate activation", () => {
     const again = client();
     expect(await activateCertificate(again, SP, NEW.toLowerCase())).toBe("already-active");
     expect(graph.patches()).toHaveLength(1);
-    expect(again.calls).toEqual([`POST /${TENANT}/oauth2/v2.0/token`, `GET /v1.0/servicePrincipals/${SP}`]);
+    // one read, no write; the token came from Entra's (fake) token endpoint through the identity
+    expect(again.calls).toEqual([`GET /v1.0/servicePrincipals/${SP}`]);
+    expect(graph.requests.filter((r) => r.path === `/${TENANT}/oauth2/v2.0/token`)).toHaveLength(2);
   });
 
   it.each(["429", "500", "503"] as const)("a Graph %s is retried and the PATCH still lands once", async (kind) => {
@@ -66,12 +69,21 @@ describe("certificate activation", () => {
     expect(() => client({ graphBaseUrl: "graph" })).toThrow('"graph" is not a valid URL (check GRAPH_BASE_URL / ENTRA_LOGIN_BASE_URL)');
   });
 
-  it("takes the pipeline identity from ARM_* variables, preferring OIDC", () => {
-    const read = () => "file-token";
-    expect(graphCredentialsFromEnv({ ARM_CLIENT_ID: "c", ARM_OIDC_TOKEN: "jwt", ARM_CLIENT_SECRET: "s" }, read)).toEqual({ kind: "oidc", clientId: "c", assertion: "jwt" });
-    expect(graphCredentialsFromEnv({ ARM_CLIENT_ID: "c", ARM_OIDC_TOKEN_FILE_PATH: "/x" }, read)).toEqual({ kind: "oidc", clientId: "c", assertion: "file-token" });
-    expect(graphCredentialsFromEnv({ ARM_CLIENT_ID: "c", ARM_CLIENT_SECRET: "s" }, read)).toEqual({ kind: "secret", clientId: "c", clientSecret: "s" });
-    expect(() => graphCredentialsFromEnv({}, read)).toThrow(/set ARM_CLIENT_ID/);
+  it("chooses the identity the azuread provider would, in its order, and says what it needs when there is none", () => {
+    const method = (env: NodeJS.ProcessEnv) => pipelineIdentity(env, { tenantId: TENANT, readFile: () => "file-token" }).method;
+    // provider order: certificate, secret, then (ARM_USE_OIDC) token, Azure DevOps, GitHub
+    expect(method({ ARM_CLIENT_ID: "c", ARM_CLIENT_SECRET: "s", ARM_USE_OIDC: "true", ARM_OIDC_TOKEN: "jwt" })).toBe("client secret");
+    expect(method({ ARM_CLIENT_ID: "c", ARM_USE_OIDC: "true", ARM_OIDC_TOKEN_FILE_PATH: "/x" })).toBe("OIDC token (ARM_OIDC_TOKEN)");
+    expect(method({ ARM_CLIENT_ID: "c", ARM_USE_OIDC: "true", ACTIONS_ID_TOKEN_REQUEST_URL: "https://x/t", ACTIONS_ID_TOKEN_REQUEST_TOKEN: "rt" })).toBe("GitHub Actions OIDC");
+    expect(method({ ARM_CLIENT_ID: "c", ARM_USE_OIDC: "true", ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID: "sc", SYSTEM_ACCESSTOKEN: "at", SYSTEM_OIDCREQUESTURI: "https://dev.azure.com/o" })).toBe(
+      "Azure DevOps service connection",
+    );
+    // OIDC inputs without ARM_USE_OIDC are not used, as in the provider.
+    expect(() => method({ ARM_CLIENT_ID: "c", ARM_OIDC_TOKEN: "jwt", ARM_USE_CLI: "false" })).toThrow(/no Azure identity/);
+    expect(method({ ARM_USE_MSI: "true" })).toBe("managed identity");
+    expect(method({})).toBe("Azure CLI (az login)");
+    expect(() => method({ ARM_USE_CLI: "false" })).toThrow(/no Azure identity in the environment. Tried, in the azuread provider's order: GRAPH_ACCESS_TOKEN; .*GitHub Actions/);
+    expect(() => method({ ARM_CLIENT_ID: "c", ARM_CLIENT_CERTIFICATE_PATH: "/cert.pfx" })).toThrow(/is not PEM: .*openssl pkcs12/);
   });
 
   it("the bundled command the stack's provisioner runs activates once, then is a no-op", async () => {

@@ -1,7 +1,7 @@
-import * as fs from "fs";
 import { Command } from "commander";
 import { ACTIVATE_OPTIONS, COMMANDS } from "../../model/contract";
-import { GraphClient, activateCertificate, graphCredentialsFromEnv } from "../../graph/client";
+import { GraphClient, activateCertificate } from "../../graph/client";
+import { pipelineIdentity } from "../../graph/credentials";
 import { loopbackAllowed } from "../../mimecast/spec";
 import { CommandContext } from "../command";
 import { EXIT } from "../io";
@@ -23,9 +23,11 @@ export function activateCertificateCommand(ctx: CommandContext): Command {
       "after",
       `
 Sets preferredTokenSigningKeyThumbprint, which the azuread provider cannot set. Reads first and
-writes nothing when the certificate is already active. Identity from the environment:
-GRAPH_ACCESS_TOKEN, or ARM_CLIENT_ID with ARM_OIDC_TOKEN / ARM_OIDC_TOKEN_FILE_PATH /
-ARM_CLIENT_SECRET. Exit codes: 0 active, 1 error.`,
+writes nothing when the certificate is already active. Identity: the same environment the
+azuread provider reads, in its order: GRAPH_ACCESS_TOKEN; ARM_CLIENT_ID with a client certificate
+(PEM), ARM_CLIENT_SECRET, or with ARM_USE_OIDC=true an OIDC token, an Azure DevOps service
+connection or GitHub Actions' ID token; workload identity; managed identity; Azure CLI.
+Exit codes: 0 active, 1 error.`,
     )
     .action(async (opts: ActivateOptions) => {
       const { io } = ctx;
@@ -35,9 +37,11 @@ ARM_CLIENT_SECRET. Exit codes: 0 active, 1 error.`,
         return ctx.exit(EXIT.error);
       }
       try {
+        const identity = pipelineIdentity(io.env, { tenantId, loginBaseUrl: io.env.ENTRA_LOGIN_BASE_URL, allowLoopback: loopbackAllowed(io.env) });
+        io.err(`Azure identity: ${identity.method}`);
         const client = new GraphClient({
           tenantId,
-          credentials: graphCredentialsFromEnv(io.env, (p) => fs.readFileSync(p, "utf8")),
+          identity,
           graphBaseUrl: io.env.GRAPH_BASE_URL,
           loginBaseUrl: io.env.ENTRA_LOGIN_BASE_URL,
           allowLoopbackHttp: loopbackAllowed(io.env),

@@ -1,0 +1,125 @@
+// The Azure identity a real pipeline provides, against loopback fakes of Entra's token service,
+// the runners' ID-token services and Graph: activate-certificate (run by the stack after the
+// certificate is created) must work with exactly the example pipelines' environment.
+import * as fs from "fs";
+import * as path from "path";
+import { GraphEmulator } from "../graph/emulator";
+import { TENANT } from "./helpers";
+import { ROOT, run } from "./tf-helpers";
+
+const CLIENT_ID = "9a8b7c6d-1111-4222-8333-444455556666";
+const SP = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+const THUMB = "ABCDEF0123456789ABCDEF0123456789ABCDEF01";
+
+/** The top-level `env:` of a GitHub workflow, with `${{ ... }}` expressions given test values. */
+function workflowEnv(file: string, values: Record<string, string>): Record<string, string> {
+  const lines = fs.readFileSync(path.join(ROOT, file), "utf8").split("\n");
+  const start = lines.findIndex((l) => l === "env:");
+  const env: Record<string, string> = {};
+  for (const line of lines.slice(start + 1)) {
+    const m = /^ {2}([A-Z_][A-Z0-9_]*): (.*)$/.exec(line);
+    if (!m) break;
+    env[m[1]] = m[2].startsWith("${{") ? values[m[1]] ?? "" : m[2].replace(/^"|"$/g, "");
+  }
+  return env;
+}
+
+const activate = (env: Record<string, string>, sp = SP) =>
+  run(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "activate-certificate", "--service-principal-id", sp, "--thumbprint", THUMB], {
+    cwd: ROOT,
+    // Nothing of this machine's own Azure setup may help: only what the pipeline provides.
+    env: { ARM_USE_CLI: "false", GRAPH_ACCESS_TOKEN: "", ARM_CLIENT_SECRET: "", ARM_OIDC_TOKEN: "", ...env },
+  });
+
+describe("GitHub Actions: the example deploy workflow's environment plus the runner's ID-token variables", () => {
+  let graph: GraphEmulator;
+  beforeEach(async () => {
+    graph = await GraphEmulator.start({ clientId: CLIENT_ID, githubRequestToken: "runner-request-token" });
+    graph.servicePrincipals.set(SP, { id: SP, preferredTokenSigningKeyThumbprint: null });
+  });
+  afterEach(() => graph.stop());
+
+  it("activate-certificate gets a federated token from the runner and activates", async () => {
+    const env = {
+      ...workflowEnv("pipelines/github/sso-deploy.yml", { ARM_CLIENT_ID: CLIENT_ID, ARM_TENANT_ID: TENANT }),
+      // What the runner adds when the job has `permissions: id-token: write`:
+      ACTIONS_ID_TOKEN_REQUEST_URL: graph.githubTokenUrl,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: "runner-request-token",
+      // Pointing the login and Graph hosts at the fakes (README: "Trying it against fakes"):
+      MIMECAST_SSO_ALLOW_LOOPBACK: "1",
+      ENTRA_LOGIN_BASE_URL: graph.url,
+      GRAPH_BASE_URL: graph.url,
+    };
+    expect(env).toMatchObject({ ARM_USE_OIDC: "true", ARM_CLIENT_ID: CLIENT_ID, ARM_TENANT_ID: TENANT });
+    const r = await activate(env);
+    expect(r.stderr).toContain("Azure identity: GitHub Actions OIDC");
+    expect(r.code).toBe(0);
+    expect(graph.servicePrincipals.get(SP)!.preferredTokenSigningKeyThumbprint).toBe(THUMB);
+    // The runner was asked for a token for Entra's federation audience.
+    const asked = graph.requests.filter((q) => q.path === "/github/idtoken");
+    expect(asked.length).toBeGreaterThanOrEqual(1);
+    expect([...graph.assertions.values()].every((a) => a.audience === "api://AzureADTokenExchange")).toBe(true);
+    expect(r.stdout + r.stderr).not.toContain("runner-request-token");
+  });
+
+  it("without id-token permission the failure says what to check", async () => {
+    const env = {
+      ...workflowEnv("pipelines/github/sso-deploy.yml", { ARM_CLIENT_ID: CLIENT_ID, ARM_TENANT_ID: TENANT }),
+      ACTIONS_ID_TOKEN_REQUEST_URL: graph.githubTokenUrl,
+      ACTIONS_ID_TOKEN_REQUEST_TOKEN: "wrong-token",
+      MIMECAST_SSO_ALLOW_LOOPBACK: "1",
+      ENTRA_LOGIN_BASE_URL: graph.url,
+      GRAPH_BASE_URL: graph.url,
+    };
+    const r = await activate(env);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/GitHub Actions OIDC.*(id-token: write|HTTP 401)/);
+  });
+});
+
+describe("Azure DevOps: a service connection whose ID tokens expire mid-run", () => {
+  let graph: GraphEmulator;
+  beforeEach(async () => {
+    graph = await GraphEmulator.start({ clientId: CLIENT_ID, adoAccessToken: "system-access-token", adoServiceConnectionId: "sc-123", assertionLifetimeMs: 1000 });
+    for (const sp of [SP, "6f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"]) graph.servicePrincipals.set(sp, { id: sp, preferredTokenSigningKeyThumbprint: null });
+  });
+  afterEach(() => graph.stop());
+
+  const adoEnv = () => ({
+    // The pipeline's step: ARM_USE_OIDC, the service principal and tenant from the service
+    // connection, its id, and System.AccessToken; the agent sets SYSTEM_OIDCREQUESTURI.
+    ARM_USE_OIDC: "true",
+    ARM_CLIENT_ID: CLIENT_ID,
+    ARM_TENANT_ID: TENANT,
+    ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID: "sc-123",
+    SYSTEM_ACCESSTOKEN: "system-access-token",
+    SYSTEM_OIDCREQUESTURI: graph.adoOidcUrl,
+    MIMECAST_SSO_ALLOW_LOOPBACK: "1",
+    ENTRA_LOGIN_BASE_URL: graph.url,
+    GRAPH_BASE_URL: graph.url,
+  });
+
+  it("each environment's activation asks for a fresh ID token, so a token that expired in between does no harm", async () => {
+    const pipelineFile = fs.readFileSync(path.join(ROOT, "pipelines/azure-devops/azure-pipelines.yml"), "utf8");
+    expect(pipelineFile).toContain("ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID:");
+    expect(pipelineFile).toContain("SYSTEM_ACCESSTOKEN: $(System.AccessToken)");
+    expect(pipelineFile).not.toContain('ARM_OIDC_TOKEN="$idToken"');
+    const first = await activate(adoEnv());
+    expect(first.stderr).toContain("Azure identity: Azure DevOps service connection");
+    expect(first.code).toBe(0);
+    await new Promise((r) => setTimeout(r, 1200)); // every ID token issued so far has expired
+    const second = await activate(adoEnv(), "6f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b");
+    expect(second.code).toBe(0);
+    expect(graph.expiredAssertions).toBe(0);
+  });
+
+  it("the old way, one ID token exported at the start, fails once it has expired", async () => {
+    const res = await fetch(`${graph.adoOidcUrl}?api-version=7.1&serviceConnectionId=sc-123`, { method: "POST", headers: { Authorization: "Bearer system-access-token" } });
+    const { oidcToken } = (await res.json()) as { oidcToken: string };
+    await new Promise((r) => setTimeout(r, 1200));
+    const r = await activate({ ARM_USE_OIDC: "true", ARM_CLIENT_ID: CLIENT_ID, ARM_TENANT_ID: TENANT, ARM_OIDC_TOKEN: oidcToken, MIMECAST_SSO_ALLOW_LOOPBACK: "1", ENTRA_LOGIN_BASE_URL: graph.url, GRAPH_BASE_URL: graph.url });
+    expect(r.code).toBe(1);
+    expect(graph.expiredAssertions).toBeGreaterThanOrEqual(1);
+    expect(r.stderr).not.toContain(oidcToken);
+  });
+});
