@@ -9,6 +9,7 @@ import { checklistCommand, idpValuesCommand } from "./commands/checklist";
 import { driftCommand, showCommand } from "./commands/drift";
 import { externalCommand } from "./commands/external";
 import { rollbackCommand } from "./commands/rollback";
+import { setDefaultRedirectUriCommand } from "./commands/set-default-redirect-uri";
 import { syncCommand } from "./commands/sync";
 import { EXIT, ExitCode, Io } from "./io";
 
@@ -20,7 +21,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .version(version, "-V, --version")
     .showHelpAfterError("(see --help)")
     .addHelpText("after", "\nExit codes: 0 ok, 1 error, 2 drift, 3 profile operation not available (manual checklist printed).\nRun mimecast-sso <command> --help for options.");
-  for (const make of [syncCommand, driftCommand, showCommand, checklistCommand, idpValuesCommand, rollbackCommand, activateCertificateCommand, externalCommand]) {
+  for (const make of [syncCommand, driftCommand, showCommand, checklistCommand, idpValuesCommand, rollbackCommand, activateCertificateCommand, setDefaultRedirectUriCommand, externalCommand]) {
     program.addCommand(make(ctx));
   }
   return program;

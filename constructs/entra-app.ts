@@ -10,6 +10,7 @@ import { DataAzureadApplicationTemplate } from "@cdktf/provider-azuread/lib/data
 import { ServicePrincipal } from "@cdktf/provider-azuread/lib/service-principal";
 import { ServicePrincipalTokenSigningCertificate } from "@cdktf/provider-azuread/lib/service-principal-token-signing-certificate";
 import { Rotating } from "@cdktf/provider-time/lib/rotating";
+import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import {
   MimecastApplication,
   MIMECAST_APPLICATIONS,
@@ -50,11 +51,23 @@ export interface MimecastEnterpriseAppProps {
   readonly visibleToUsers?: boolean;
   /** Only assigned users may sign in. Mimecast's guide turns this off (Mimecast decides access). @default false */
   readonly assignmentRequired?: boolean;
+  /**
+   * Seconds to wait after the gallery template is instantiated before adopting its service
+   * principal (on creation only): Graph creates it asynchronously, and the provider's use_existing
+   * does not retry a principal that has not replicated yet (409). 0 disables. @default 60
+   */
+  readonly replicationWaitSeconds?: number;
 }
 
 export class MimecastEnterpriseApp extends Construct {
   /** Application (client) id of the app registration. */
   public readonly clientId: string;
+  /** Object id of the app registration (Graph /applications/{id}). */
+  public readonly applicationObjectId: string;
+  /** The reply URL IdP-initiated sign-in should land on (Microsoft's tutorial: /login/saml). */
+  public readonly defaultReplyUrl: string;
+  /** The reply URLs resource, for what must follow it. */
+  public readonly replyUrlsResource: TerraformResource;
   /** Object id of the enterprise app (service principal). */
   public readonly servicePrincipalObjectId: string;
   /** App Federation Metadata URL: what Mimecast imports. */
@@ -90,6 +103,8 @@ export class MimecastEnterpriseApp extends Construct {
     const preventDestroy = props.preventDestroy ?? true;
     const visibleToUsers = props.visibleToUsers ?? false;
     const assignmentRequired = props.assignmentRequired ?? false;
+    const replicationWait = props.replicationWaitSeconds ?? 60;
+    if (!Number.isInteger(replicationWait) || replicationWait < 0 || replicationWait > 600) throw new Error(`MimecastEnterpriseApp: replicationWaitSeconds ${replicationWait} must be a whole number from 0 to 600`);
     validate(props, lifetimeDays, renewBeforeDays, applications);
 
     this.mimecastEntityId = entraEntityId(props.region, props.accountCode);
@@ -104,8 +119,13 @@ export class MimecastEnterpriseApp extends Construct {
     const registration = new DataAzureadApplication(this, "registration", { objectId: app.applicationObjectId });
     this.clientId = registration.clientId;
 
+    // Instantiation returns before the service principal has replicated: wait once, on creation
+    // (keyed on the application, so a recreated app waits again), before adopting it.
+    const replicated = replicationWait > 0 ? new Sleep(this, "replication-wait", { createDuration: `${replicationWait}s`, triggers: { application: app.applicationObjectId } }) : undefined;
+
     // The template already created the service principal: adopt it rather than fail on a duplicate.
     this.servicePrincipal = new ServicePrincipal(this, "service-principal", {
+      dependsOn: replicated ? [replicated] : undefined,
       clientId: this.clientId,
       useExisting: true,
       accountEnabled: true,
@@ -141,6 +161,9 @@ export class MimecastEnterpriseApp extends Construct {
     });
 
     this.unreferencedSettings = [identifier, replyUrls];
+    this.replyUrlsResource = replyUrls;
+    this.applicationObjectId = app.applicationObjectId;
+    this.defaultReplyUrl = this.replyUrls[0];
     this.servicePrincipalObjectId = this.servicePrincipal.objectId;
     this.certificateThumbprint = this.signingCertificate.thumbprint;
     this.metadataUrl = entraFederationMetadataUrl(props.tenantId, this.clientId);

@@ -3,5 +3,6 @@ export * from "./entra-app";
 export * from "./stack";
 export * from "./profile-sync";
 export * from "./certificate-activation";
+export * from "./default-redirect";
 export * from "./cli-bundle";
 export * from "./terraform-data";

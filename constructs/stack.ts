@@ -8,6 +8,7 @@ import { EnvironmentConfig } from "../model/config";
 import { serviceProvider } from "../model/endpoints";
 import { specFromEnvironment } from "../model/sync-spec";
 import { SigningCertificateActivation } from "./certificate-activation";
+import { DefaultRedirectUri } from "./default-redirect";
 import { MimecastEnterpriseApp } from "./entra-app";
 import { MimecastProfileSync } from "./profile-sync";
 import { REQUIRED_TERRAFORM } from "./terraform-data";
@@ -31,6 +32,8 @@ export class MimecastSsoStack extends TerraformStack {
   public readonly profileSync: MimecastProfileSync;
   /** Activates each new signing certificate (Entra app managed here only). */
   public readonly certificateActivation?: SigningCertificateActivation;
+  /** Sets the application's default reply URL for IdP-initiated sign-in (Entra app managed here only). */
+  public readonly defaultRedirect?: DefaultRedirectUri;
 
   constructor(scope: Construct, props: MimecastSsoStackProps) {
     const env = props.environment;
@@ -76,6 +79,14 @@ export class MimecastSsoStack extends TerraformStack {
         thumbprint: app.certificateThumbprint,
         cliBundle: props.cliBundle,
       });
+      // IdP-initiated responses go to the application's defaultRedirectUri: make it Microsoft's /login/saml.
+      this.defaultRedirect = new DefaultRedirectUri(this, "default-redirect", {
+        tenantId,
+        applicationObjectId: app.applicationObjectId,
+        uri: app.defaultReplyUrl,
+        dependsOn: [app.replyUrlsResource],
+        cliBundle: props.cliBundle,
+      });
       metadataUrl = app.metadataUrl;
       out("entra_entity_id", app.entraEntityId, "Entra ID SAML issuer (entity ID) for the tenant");
       out("entra_saml_sso_url", app.samlSsoUrl, "Entra ID SAML single sign-on URL for the tenant");
@@ -101,7 +112,7 @@ export class MimecastSsoStack extends TerraformStack {
     this.profileSync = new MimecastProfileSync(this, "mimecast", {
       spec: specFromEnvironment(env, metadataUrl),
       // The certificate (and through it the service principal) is reached by the thumbprint trigger.
-      dependsOn: this.enterpriseApp ? [...this.enterpriseApp.unreferencedSettings, this.certificateActivation!.resource] : undefined,
+      dependsOn: this.enterpriseApp ? [...this.enterpriseApp.unreferencedSettings, this.certificateActivation!.resource, this.defaultRedirect!.resource] : undefined,
       // A rotated certificate changes the metadata: let Mimecast re-import it.
       extraTriggers: this.enterpriseApp ? { certificate_thumbprint: this.enterpriseApp.certificateThumbprint } : undefined,
       driftCheck: env.mimecastApi.driftCheck,

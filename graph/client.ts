@@ -150,6 +150,22 @@ export class GraphClient {
     return res.data as { preferredTokenSigningKeyThumbprint?: string | null };
   }
 
+  async getApplication(id: string): Promise<{ defaultRedirectUri?: string | null; web?: { redirectUris?: string[] } }> {
+    const token = await this.accessToken();
+    const res = await this.call("read application", () =>
+      this.send("GET", `${this.graph}/v1.0/applications/${encodeURIComponent(id)}?$select=id,defaultRedirectUri,web`, undefined, { Authorization: `Bearer ${token}` }),
+    );
+    return res.data as { defaultRedirectUri?: string | null; web?: { redirectUris?: string[] } };
+  }
+
+  async patchApplication(id: string, body: Record<string, unknown>): Promise<void> {
+    const token = await this.accessToken();
+    // PATCH of a property is idempotent: safe to retry.
+    await this.call("update application", () =>
+      this.send("PATCH", `${this.graph}/v1.0/applications/${encodeURIComponent(id)}`, body, { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }),
+    );
+  }
+
   async setPreferredThumbprint(id: string, thumbprint: string): Promise<void> {
     const token = await this.accessToken();
     // PATCH of one property is idempotent: safe to retry.
@@ -160,6 +176,22 @@ export class GraphClient {
 }
 
 /** Make `thumbprint` the active SAML signing certificate; no write when it already is. */
+/**
+ * Make `uri` the application's defaultRedirectUri: where Entra sends IdP-initiated SAML responses
+ * (My Apps), which the azuread provider cannot set and a set of reply URLs does not order.
+ * Reads first; no write when it already is.
+ */
+export async function setDefaultRedirectUri(client: GraphClient, applicationObjectId: string, uri: string): Promise<"already-set" | "set"> {
+  if (!/^https:\/\/[^\s/]+\/\S*$/.test(uri)) throw new GraphClientError(`default redirect URI "${uri.slice(0, 120)}" must be an https URL`);
+  const app = await client.getApplication(applicationObjectId);
+  if (app.defaultRedirectUri === uri) return "already-set";
+  if (app.web?.redirectUris && !app.web.redirectUris.includes(uri)) {
+    throw new GraphClientError(`${uri} is not one of the application's reply URLs (${app.web.redirectUris.length} configured): add it to the reply URLs first`);
+  }
+  await client.patchApplication(applicationObjectId, { defaultRedirectUri: uri });
+  return "set";
+}
+
 export async function activateCertificate(client: GraphClient, servicePrincipalId: string, thumbprint: string): Promise<"already-active" | "activated"> {
   const want = thumbprint.replace(/[^0-9a-f]/gi, "").toUpperCase();
   if (!/^[0-9A-F]{40}$/.test(want)) throw new GraphClientError(`thumbprint "${thumbprint}" is not a SHA-1 thumbprint (40 hex digits)`);

@@ -33,6 +33,8 @@ export interface GraphEmulatorOptions {
 export class GraphEmulator {
   readonly requests: { method: string; path: string; body?: unknown }[] = [];
   readonly servicePrincipals = new Map<string, { id: string; preferredTokenSigningKeyThumbprint: string | null }>();
+  /** Applications (app registrations): the reply URLs and the default one. */
+  readonly applications = new Map<string, { id: string; defaultRedirectUri: string | null; web: { redirectUris: string[] } }>();
   /** ID tokens issued by the GitHub / Azure DevOps fakes, with when they stop being accepted. */
   readonly assertions = new Map<string, { expiresAt: number; audience: string }>();
   /** Token requests refused because their assertion had expired. */
@@ -158,6 +160,18 @@ export class GraphEmulator {
       return send(Number(f.kind), { error: { code: "injected", message: `injected ${f.kind}` } }, f.kind === "429" ? { "Retry-After": String(f.retryAfterS ?? 0) } : {});
     }
     if (!this.tokens.has(bearer)) return send(401, { error: { code: "InvalidAuthenticationToken", message: "no valid token" } });
+    const a = /^\/v1\.0\/applications\/([^/]+)$/.exec(url.pathname);
+    if (a) {
+      const app = this.applications.get(decodeURIComponent(a[1]));
+      if (!app) return send(404, { error: { code: "Request_ResourceNotFound", message: "no such application" } });
+      if (method === "GET") return send(200, app);
+      if (method === "PATCH") {
+        const uri = (parsed as { defaultRedirectUri?: string }).defaultRedirectUri;
+        if (!uri) return send(400, { error: { code: "BadRequest", message: "defaultRedirectUri missing" } });
+        app.defaultRedirectUri = uri;
+        return send(204);
+      }
+    }
     const m = /^\/v1\.0\/servicePrincipals\/([^/]+)$/.exec(url.pathname);
     const sp = m && this.servicePrincipals.get(decodeURIComponent(m[1]));
     if (!sp) return send(404, { error: { code: "Request_ResourceNotFound", message: "no such service principal" } });

@@ -27,6 +27,7 @@ export const COMMANDS = {
   sync: "sync",
   external: "external",
   activateCertificate: "activate-certificate",
+  setDefaultRedirectUri: "set-default-redirect-uri",
 } as const;
 
 /** Options of activate-certificate that the stack passes. */
@@ -70,6 +71,14 @@ export function syncCommand(cliPath: string): string {
 export function activateCommand(cliPath: string, args: { tenantId: string; servicePrincipalId: string; thumbprint: string }): string {
   const o = ACTIVATE_OPTIONS;
   return `node ${cliPath} ${COMMANDS.activateCertificate} ${o.tenantId} ${args.tenantId} ${o.servicePrincipalId} ${args.servicePrincipalId} ${o.thumbprint} ${args.thumbprint}`;
+}
+
+/** Options of set-default-redirect-uri that the stack passes. */
+export const REDIRECT_OPTIONS = { tenantId: "--tenant-id", applicationObjectId: "--application-object-id", uri: "--uri" } as const;
+
+export function defaultRedirectCommand(cliPath: string, args: { tenantId: string; applicationObjectId: string; uri: string }): string {
+  const o = REDIRECT_OPTIONS;
+  return `node ${cliPath} ${COMMANDS.setDefaultRedirectUri} ${o.tenantId} ${args.tenantId} ${o.applicationObjectId} ${args.applicationObjectId} ${o.uri} ${args.uri}`;
 }
 
 export function externalProgram(cliPath: string): string[] {

@@ -54,7 +54,8 @@ export function acsUrl(region: MimecastRegion, application: MimecastApplication)
 /**
  * Reply URLs for the Entra app: Microsoft's tutorial names `/login/saml` for the gallery app, and
  * each enabled application's own ACS is added so IdP responses for it are accepted too.
- * The first entry is Entra's default reply URL (used for IdP-initiated login from MyApps).
+ * The first entry is the one made the application's defaultRedirectUri (IdP-initiated sign-in):
+ * Entra keeps reply URLs as a set, so the order alone would not do it.
  */
 export function entraReplyUrls(region: MimecastRegion, applications: readonly MimecastApplication[]): string[] {
   const urls = [acsUrl(region, "endUserApps"), ...applications.map((a) => acsUrl(region, a))];

@@ -92,10 +92,9 @@ describe("Terraform addresses of an existing deployment", () => {
     time_rotating: ["entra_certificate-rotation_2824A100"],
   };
 
-  it("are unchanged, so no moved block is needed", () => {
+  it("are all still there, so no moved block is needed (new resources may be added)", () => {
     const environment = loadConfig(path.join(__dirname, "..", "sso.config.json")).environments[0];
     const doc = JSON.parse(Testing.synth(new MimecastSsoStack(Testing.app(), { environment })));
-    const addresses = Object.fromEntries(Object.entries<Record<string, unknown>>(doc.resource).map(([type, byName]) => [type, Object.keys(byName).sort()]));
-    expect(addresses).toEqual(RELEASED);
+    for (const [type, names] of Object.entries(RELEASED)) for (const name of names) expect(Object.keys(doc.resource[type] ?? {})).toContain(name);
   });
 });

@@ -98,4 +98,22 @@ describe("certificate activation", () => {
     expect(graph.patches()).toHaveLength(1);
     expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(CLIENT_SECRET);
   });
+
+  it("set-default-redirect-uri makes a reply URL the application's default once, and refuses one that is not a reply URL", async () => {
+    const APP = "7a0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+    const uri = "https://eu-api.mimecast.com/login/saml";
+    graph.applications.set(APP, { id: APP, defaultRedirectUri: null, web: { redirectUris: [uri, "https://eu-api.mimecast.com/login/sso/mpp"] } });
+    const cli = path.join(ROOT, "dist", "mimecast-sso.js");
+    const env = { MIMECAST_SSO_ALLOW_LOOPBACK: "1", GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url, ARM_TENANT_ID: TENANT, ARM_CLIENT_ID: CLIENT_ID, ARM_CLIENT_SECRET: CLIENT_SECRET };
+    const args = (u: string) => [cli, "set-default-redirect-uri", "--application-object-id", APP, "--uri", u];
+    const first = await run(process.execPath, args(uri), { cwd: ROOT, env });
+    expect(first.code).toBe(0);
+    expect(graph.applications.get(APP)!.defaultRedirectUri).toBe(uri);
+    const again = await run(process.execPath, args(uri), { cwd: ROOT, env });
+    expect(again.stdout).toContain("is already");
+    expect(graph.patches()).toEqual([{ defaultRedirectUri: uri }]);
+    const wrong = await run(process.execPath, args("https://eu-api.mimecast.com/login/sso/adcon"), { cwd: ROOT, env });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain("is not one of the application's reply URLs");
+  });
 });

@@ -23,9 +23,9 @@ describe("MimecastProfileSync in the stack", () => {
     const doc = synth({});
     const sync: any = Object.entries(doc.resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1];
     expect(sync.provisioner[0]["local-exec"].command).toMatch(/^node \.\.\/\.\.\/mimecast-sso-[0-9A-F]{32}\.js sync --spec-env MIMECAST_SSO_SPEC --metadata-url-env MIMECAST_SSO_METADATA_URL$/);
-    // Identifier, reply URLs and activation explicitly; the certificate and service principal
-    // through the thumbprint trigger (certificate -> service principal).
-    expect(sync.depends_on.map((d: string) => d.split(".")[0]).sort()).toEqual(["azuread_application_identifier_uri", "azuread_application_redirect_uris", "terraform_data"]);
+    // Identifier, reply URLs, certificate activation and default reply URL explicitly; the
+    // certificate and service principal through the thumbprint trigger (certificate -> service principal).
+    expect(sync.depends_on.map((d: string) => d.split(".")[0]).sort()).toEqual(["azuread_application_identifier_uri", "azuread_application_redirect_uris", "terraform_data", "terraform_data"]);
     const [specLocal] = Object.keys(doc.locals);
     // The settings' hash is a literal; the metadata URL, which terraform fills in, stands on its own.
     expect(sync.triggers_replace.settings_sha256).toMatch(/^[0-9a-f]{64}$/);
@@ -87,6 +87,25 @@ describe("MimecastProfileSync in the stack", () => {
     });
     const cloud = synth({ backend: { type: "cloud", organization: "contoso", workspace: "mimecast-sso-prod-eu" } });
     expect(cloud.terraform.cloud).toMatchObject({ organization: "contoso", workspaces: { name: "mimecast-sso-prod-eu" } });
+  });
+});
+
+describe("DefaultRedirectUri in the stack", () => {
+  it("makes Microsoft's /login/saml the application's default reply URL, after the reply URLs, keyed on app and URL", () => {
+    const doc = synth({});
+    const [[key, set]] = Object.entries<any>(doc.resource.terraform_data).filter(([k]) => k.startsWith("default-redirect"));
+    const appKey = Object.keys(doc.resource.azuread_application_from_template)[0];
+    const replyKey = Object.keys(doc.resource.azuread_application_redirect_uris)[0];
+    const uri = "https://eu-api.mimecast.com/login/saml";
+    expect(set.triggers_replace).toEqual({ application: `\${azuread_application_from_template.${appKey}.application_object_id}`, uri });
+    expect(set.depends_on).toEqual([`azuread_application_redirect_uris.${replyKey}`]);
+    expect(set.provisioner[0]["local-exec"].command).toBe(
+      `node ${set.provisioner[0]["local-exec"].command.split(" ")[1]} set-default-redirect-uri --tenant-id ${base.tenantId} --application-object-id \${azuread_application_from_template.${appKey}.application_object_id} --uri ${uri}`,
+    );
+    expect(doc.resource.azuread_application_redirect_uris[replyKey].redirect_uris).toContain(uri);
+    // The Mimecast sync waits for it.
+    const sync: any = Object.entries(doc.resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1];
+    expect(sync.depends_on).toContain(`terraform_data.${key}`);
   });
 });
 

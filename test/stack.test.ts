@@ -55,6 +55,16 @@ describe("the example config synthesizes a correct Entra side", () => {
     });
   });
 
+  it("waits for the template's service principal to replicate before adopting it (on creation only)", () => {
+    const { doc } = synthEnv("contoso-eu");
+    const [[sleepKey, sleep]] = Object.entries<any>(doc.resource.time_sleep);
+    const appKey = Object.keys(doc.resource.azuread_application_from_template)[0];
+    expect(sleep).toMatchObject({ create_duration: "60s", triggers: { application: `\${azuread_application_from_template.${appKey}.application_object_id}` } });
+    expect(sleep.destroy_duration).toBeUndefined();
+    const sp = Object.values<any>(doc.resource.azuread_service_principal)[0];
+    expect(sp.depends_on).toEqual([`time_sleep.${sleepKey}`]);
+  });
+
   it("never sets `tags` next to feature tags (they are exclusive)", () => {
     const { doc } = synthEnv("contoso-eu");
     const sp = Object.values<any>(doc.resource.azuread_service_principal)[0];
