@@ -4,7 +4,7 @@
 import { Command, CommanderError } from "commander";
 import { version } from "../package.json";
 import { CommandContext } from "./command";
-import { activateCertificateCommand } from "./commands/activate-certificate";
+import { activateCertificateCommand, addCertificateCommand, retireCertificatesCommand } from "./commands/activate-certificate";
 import { checklistCommand, idpValuesCommand } from "./commands/checklist";
 import { driftCommand, showCommand } from "./commands/drift";
 import { externalCommand } from "./commands/external";
@@ -21,7 +21,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .version(version, "-V, --version")
     .showHelpAfterError("(see --help)")
     .addHelpText("after", "\nExit codes: 0 ok, 1 error, 2 drift, 3 profile operation not available (manual checklist printed).\nRun mimecast-sso <command> --help for options.");
-  for (const make of [syncCommand, driftCommand, showCommand, checklistCommand, idpValuesCommand, rollbackCommand, activateCertificateCommand, setDefaultRedirectUriCommand, externalCommand]) {
+  for (const make of [syncCommand, driftCommand, showCommand, checklistCommand, idpValuesCommand, rollbackCommand, addCertificateCommand, activateCertificateCommand, retireCertificatesCommand, setDefaultRedirectUriCommand, externalCommand]) {
     program.addCommand(make(ctx));
   }
   return program;

@@ -8,7 +8,6 @@ import { ApplicationRedirectUris } from "@cdktf/provider-azuread/lib/application
 import { DataAzureadApplication } from "@cdktf/provider-azuread/lib/data-azuread-application";
 import { DataAzureadApplicationTemplate } from "@cdktf/provider-azuread/lib/data-azuread-application-template";
 import { ServicePrincipal } from "@cdktf/provider-azuread/lib/service-principal";
-import { ServicePrincipalTokenSigningCertificate } from "@cdktf/provider-azuread/lib/service-principal-token-signing-certificate";
 import { Rotating } from "@cdktf/provider-time/lib/rotating";
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import {
@@ -23,6 +22,10 @@ import {
   entraSamlSsoUrl,
   signOnUrl,
 } from "../model/endpoints";
+import { addCertificateCommand } from "../model/contract";
+import { stackCliPath } from "./cli-bundle";
+import { forgetWithoutDestroying } from "./removed";
+import { TerraformData } from "./terraform-data";
 
 export interface MimecastEnterpriseAppProps {
   /** Entra ID tenant id (GUID); used to build the federation metadata URL. */
@@ -45,6 +48,8 @@ export interface MimecastEnterpriseAppProps {
   readonly certificateLifetimeDays?: number;
   /** Days before expiry at which the certificate is replaced. @default 60 */
   readonly certificateRenewBeforeDays?: number;
+  /** The bundled CLI (adds the signing certificate through Graph). @default dist/mimecast-sso.js of this project */
+  readonly cliBundle?: string;
   /** Refuse `terraform destroy` of the service principal (it carries every user's login). @default true */
   readonly preventDestroy?: boolean;
   /** Show the app in My Apps. Mimecast's guide keeps it hidden. @default false */
@@ -80,16 +85,15 @@ export class MimecastEnterpriseApp extends Construct {
   public readonly mimecastEntityId: string;
   /** Reply URLs (ACS) configured on the app; the first is the default. */
   public readonly replyUrls: string[];
-  /** Thumbprint of the current SAML signing certificate. */
-  public readonly certificateThumbprint: string;
+  /** The certificate rotation's id (a Terraform token): changes when a new certificate is due. */
+  public readonly certificateRotation: string;
   /** The service principal, for resources that must run after it (e.g. the profile sync). */
   public readonly servicePrincipal: ServicePrincipal;
-  /** The signing certificate, for resources that must follow its rotation. */
-  public readonly signingCertificate: ServicePrincipalTokenSigningCertificate;
+  /** Adds this rotation's signing certificate through Graph (inactive until activated). */
+  public readonly signingCertificate: TerraformData;
   /**
    * SAML settings a dependant (the Mimecast sync) cannot reach through a reference: the identifier
-   * and reply URLs, to list in its depends_on. The service principal and certificate are reached
-   * through `certificateThumbprint`; Terraform advises references over depends_on where possible.
+   * and reply URLs, to list in its depends_on.
    */
   public readonly unreferencedSettings: TerraformResource[];
 
@@ -153,19 +157,29 @@ export class MimecastEnterpriseApp extends Construct {
 
     // A deterministic end date: a rotating timestamp, replaced renewBeforeDays before expiry.
     const rotation = new Rotating(this, "certificate-rotation", { rotationDays: lifetimeDays - renewBeforeDays });
-    this.signingCertificate = new ServicePrincipalTokenSigningCertificate(this, "signing-certificate", {
-      servicePrincipalId: this.servicePrincipal.id,
-      displayName: `CN=${this.mimecastEntityId.replace(/^https:\/\//, "")}`,
-      endDate: Fn.timeadd(rotation.rfc3339, `${lifetimeDays * 24}h`),
-      lifecycle: { createBeforeDestroy: true },
+    // The certificate is added through Graph by the bundled CLI, not by the provider's
+    // token-signing-certificate resource, whose delete can remove the active certificate when two
+    // exist (azuread #1690). Keyed on the rotation: a plan shows a rotation coming. Construct id
+    // "signing-certificate" keeps the name of the resource it replaces (see the removed block).
+    const endDate = Fn.timeadd(rotation.rfc3339, `${lifetimeDays * 24}h`);
+    const certificateSubject = `CN=${this.mimecastEntityId.replace(/^https:\/\//, "")}`;
+    const cli = stackCliPath(this, "MimecastEnterpriseApp", props.cliBundle);
+    this.signingCertificate = new TerraformData(this, "signing-certificate", {
+      input: { display_name: certificateSubject, end_date: endDate },
+      triggersReplace: { rotation: rotation.id },
+      provisioners: [{ type: "local-exec", command: addCertificateCommand(cli, { tenantId: props.tenantId, servicePrincipalId: this.servicePrincipal.objectId, displayName: certificateSubject, endDate }) }],
     });
+    // Existing deployments: forget the provider's certificate resource without destroying it (its
+    // delete could pick the active certificate); the certificate stays on the service principal and
+    // is reused (same name and end date) or retired after the next rotation.
+    forgetWithoutDestroying(this, `azuread_service_principal_token_signing_certificate.${this.signingCertificate.friendlyUniqueId}`);
+    this.certificateRotation = rotation.id;
 
     this.unreferencedSettings = [identifier, replyUrls];
     this.replyUrlsResource = replyUrls;
     this.applicationObjectId = app.applicationObjectId;
     this.defaultReplyUrl = this.replyUrls[0];
     this.servicePrincipalObjectId = this.servicePrincipal.objectId;
-    this.certificateThumbprint = this.signingCertificate.thumbprint;
     this.metadataUrl = entraFederationMetadataUrl(props.tenantId, this.clientId);
     this.entraEntityId = entraIssuer(props.tenantId);
     this.samlSsoUrl = entraSamlSsoUrl(props.tenantId);

@@ -7,7 +7,7 @@ import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { EnvironmentConfig } from "../model/config";
 import { serviceProvider } from "../model/endpoints";
 import { specFromEnvironment } from "../model/sync-spec";
-import { SigningCertificateActivation } from "./certificate-activation";
+import { SigningCertificateActivation, SigningCertificateRetirement } from "./certificate-activation";
 import { DefaultRedirectUri } from "./default-redirect";
 import { MimecastEnterpriseApp } from "./entra-app";
 import { MimecastProfileSync } from "./profile-sync";
@@ -31,7 +31,9 @@ export class MimecastSsoStack extends TerraformStack {
   public readonly enterpriseApp?: MimecastEnterpriseApp;
   public readonly profileSync: MimecastProfileSync;
   /** Activates each new signing certificate (Entra app managed here only). */
-  public readonly certificateActivation?: SigningCertificateActivation;
+  public certificateActivation?: SigningCertificateActivation;
+  /** Retires the previous signing certificates after a rotation (Entra app managed here only). */
+  public certificateRetirement?: SigningCertificateRetirement;
   /** Sets the application's default reply URL for IdP-initiated sign-in (Entra app managed here only). */
   public readonly defaultRedirect?: DefaultRedirectUri;
 
@@ -69,16 +71,14 @@ export class MimecastSsoStack extends TerraformStack {
         visibleToUsers: env.visibleToUsers,
         assignmentRequired: env.assignmentRequired,
         preventDestroy: env.preventDestroy,
-      });
-      this.enterpriseApp = app;
-      // Only an active certificate signs; Mimecast re-reads the metadata after this has run.
-      // Ordered after the certificate and service principal by the references in its command.
-      this.certificateActivation = new SigningCertificateActivation(this, "certificate-activation", {
-        tenantId,
-        servicePrincipalObjectId: app.servicePrincipalObjectId,
-        thumbprint: app.certificateThumbprint,
         cliBundle: props.cliBundle,
       });
+      this.enterpriseApp = app;
+      // Certificate lifecycle, in an order in which no sign-in fails between two steps and no step
+      // can remove the active certificate: add (inactive; Entra's app metadata lists inactive
+      // certificates too) -> Mimecast re-imports the metadata and trusts both (the sync, keyed on the
+      // rotation) -> activate -> retire the others. Each step is keyed on the rotation, so a plan
+      // shows a rotation coming. The activation waits for the sync (see below).
       // IdP-initiated responses go to the application's defaultRedirectUri: make it Microsoft's /login/saml.
       this.defaultRedirect = new DefaultRedirectUri(this, "default-redirect", {
         tenantId,
@@ -92,7 +92,6 @@ export class MimecastSsoStack extends TerraformStack {
       out("entra_saml_sso_url", app.samlSsoUrl, "Entra ID SAML single sign-on URL for the tenant");
       out("application_client_id", app.clientId, "Application (client) id of the Mimecast app registration");
       out("service_principal_object_id", app.servicePrincipalObjectId, "Object id of the Mimecast enterprise app");
-      out("signing_certificate_thumbprint", app.certificateThumbprint, "Thumbprint of the SAML signing certificate");
       out("mimecast_entity_id", app.mimecastEntityId, "Identifier (entity ID) of Mimecast on the Entra app");
       out("mimecast_reply_urls", app.replyUrls, "Reply URLs (ACS) of Mimecast on the Entra app (a set: Entra keeps no order)");
       out("mimecast_sign_on_url", serviceProvider(env.region, env.accountCode).signOnUrl, "Sign-on URL of the Entra app (Microsoft's Mimecast tutorial: the regional /login/saml)");
@@ -109,14 +108,37 @@ export class MimecastSsoStack extends TerraformStack {
     }
 
     // Construct id "mimecast" is part of the Terraform address of the sync resource: keep it.
+    // With an Entra app: after the certificate is added (its metadata then lists it), before it is activated.
     this.profileSync = new MimecastProfileSync(this, "mimecast", {
       spec: specFromEnvironment(env, metadataUrl),
       // The certificate (and through it the service principal) is reached by the thumbprint trigger.
-      dependsOn: this.enterpriseApp ? [...this.enterpriseApp.unreferencedSettings, this.certificateActivation!.resource, this.defaultRedirect!.resource] : undefined,
+      dependsOn: this.enterpriseApp ? [...this.enterpriseApp.unreferencedSettings, this.enterpriseApp.signingCertificate, this.defaultRedirect!.resource] : undefined,
       // A rotated certificate changes the metadata: let Mimecast re-import it.
-      extraTriggers: this.enterpriseApp ? { certificate_thumbprint: this.enterpriseApp.certificateThumbprint } : undefined,
+      extraTriggers: this.enterpriseApp ? { certificate_rotation: this.enterpriseApp.certificateRotation } : undefined,
       driftCheck: env.mimecastApi.driftCheck,
       cliBundle: props.cliBundle,
+    });
+    if (env.tenantId) this.activateAndRetire(env.tenantId, props.cliBundle);
+  }
+
+  /** Activate the new certificate once Mimecast trusts it, then retire the others. */
+  private activateAndRetire(tenantId: string, cliBundle: string | undefined): void {
+    const app = this.enterpriseApp;
+    if (!app) return;
+    this.certificateActivation = new SigningCertificateActivation(this, "certificate-activation", {
+      tenantId,
+      servicePrincipalObjectId: app.servicePrincipalObjectId,
+      rotation: app.certificateRotation,
+      dependsOn: [app.signingCertificate, this.profileSync.resource],
+      cliBundle,
+    });
+    this.certificateRetirement = new SigningCertificateRetirement(this, "certificate-retirement", {
+      tenantId,
+      servicePrincipalObjectId: app.servicePrincipalObjectId,
+      rotation: app.certificateRotation,
+      // Only once the new certificate is active: it is the one kept.
+      dependsOn: [this.certificateActivation.resource],
+      cliBundle,
     });
   }
 

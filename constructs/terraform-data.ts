@@ -13,8 +13,8 @@ export interface TerraformDataConfig extends TerraformMetaArguments {
   readonly triggersReplace?: Record<string, unknown>;
 }
 
-/** Oldest terraform the stacks support (terraform_data needs 1.4, check blocks 1.5). */
-export const REQUIRED_TERRAFORM = ">= 1.5";
+/** Oldest terraform the stacks support (terraform_data needs 1.4, check blocks 1.5, removed blocks 1.7). */
+export const REQUIRED_TERRAFORM = ">= 1.7";
 
 export class TerraformData extends TerraformResource {
   static readonly tfResourceType = "terraform_data";

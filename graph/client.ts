@@ -61,6 +61,22 @@ function checkUrl(url: string, allowLoopback: boolean): string {
   throw new GraphClientError(`${u.origin} is not allowed: only https://graph.microsoft.com and https://login.microsoftonline.com (loopback only for the emulator)`);
 }
 
+export interface KeyCredential {
+  readonly keyId: string;
+  readonly customKeyIdentifier?: string | null;
+  readonly displayName?: string | null;
+  readonly endDateTime?: string | null;
+  readonly usage?: string;
+  readonly type?: string;
+  readonly key?: string | null;
+}
+export interface PasswordCredential {
+  readonly keyId: string;
+  readonly customKeyIdentifier?: string | null;
+  readonly displayName?: string | null;
+  readonly endDateTime?: string | null;
+}
+
 type GraphResponse = { status: number; headers: Record<string, unknown>; data: unknown; networkError?: string };
 
 export class GraphClient {
@@ -118,13 +134,14 @@ export class GraphClient {
     return token.token;
   }
 
-  /** One Graph operation under the shared policy: 429 waits Retry-After, 5xx and network errors back off. */
-  private call(operation: string, send: () => Promise<GraphResponse>): Promise<GraphResponse> {
+  /** One Graph operation under the shared policy: 429 waits Retry-After, 5xx and network errors back off (idempotent calls only). */
+  private call(operation: string, send: () => Promise<GraphResponse>, opts: { idempotent: boolean } = { idempotent: true }): Promise<GraphResponse> {
     return this.policy.run(
       async (): Promise<Verdict<GraphResponse>> => {
         const res = await send();
         if (res.status >= 200 && res.status < 300) return { ok: true, value: res };
-        const retryable = res.status === 0 || res.status === 429 || res.status >= 500;
+        // A 429 was not processed: always safe to send again. 5xx / network only for idempotent calls.
+        const retryable = res.status === 429 || (opts.idempotent && (res.status === 0 || res.status >= 500));
         const detail = (res.data as { error?: { code?: string; message?: string } | string } | undefined)?.error;
         const code = typeof detail === "string" ? detail : detail?.code;
         const msg = typeof detail === "string" ? detail : detail?.message ?? "";
@@ -163,6 +180,35 @@ export class GraphClient {
     // PATCH of a property is idempotent: safe to retry.
     await this.call("update application", () =>
       this.send("PATCH", `${this.graph}/v1.0/applications/${encodeURIComponent(id)}`, body, { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }),
+    );
+  }
+
+  async getSigningCredentials(id: string): Promise<{ preferredTokenSigningKeyThumbprint?: string | null; keyCredentials: KeyCredential[]; passwordCredentials: PasswordCredential[] }> {
+    const token = await this.accessToken();
+    const res = await this.call("read signing credentials", () =>
+      this.send("GET", `${this.graph}/v1.0/servicePrincipals/${encodeURIComponent(id)}?$select=id,preferredTokenSigningKeyThumbprint,keyCredentials,passwordCredentials`, undefined, { Authorization: `Bearer ${token}` }),
+    );
+    const d = res.data as { preferredTokenSigningKeyThumbprint?: string | null; keyCredentials?: KeyCredential[]; passwordCredentials?: PasswordCredential[] };
+    return { preferredTokenSigningKeyThumbprint: d.preferredTokenSigningKeyThumbprint, keyCredentials: d.keyCredentials ?? [], passwordCredentials: d.passwordCredentials ?? [] };
+  }
+
+  /** addTokenSigningCertificate: not idempotent, so never retried after an ambiguous failure. */
+  async addTokenSigningCertificate(id: string, displayName: string, endDateTime: string): Promise<{ thumbprint: string }> {
+    const token = await this.accessToken();
+    const res = await this.call(
+      "add signing certificate",
+      () => this.send("POST", `${this.graph}/v1.0/servicePrincipals/${encodeURIComponent(id)}/addTokenSigningCertificate`, { displayName, endDateTime }, { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }),
+      { idempotent: false },
+    );
+    const thumbprint = (res.data as { thumbprint?: string }).thumbprint;
+    if (!thumbprint) throw new GraphServiceError("Graph add signing certificate: the answer has no thumbprint", "add signing certificate", res.status);
+    return { thumbprint };
+  }
+
+  async patchSigningCredentials(id: string, body: { keyCredentials: KeyCredential[]; passwordCredentials: PasswordCredential[] }): Promise<void> {
+    const token = await this.accessToken();
+    await this.call("retire signing certificates", () =>
+      this.send("PATCH", `${this.graph}/v1.0/servicePrincipals/${encodeURIComponent(id)}`, body, { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }),
     );
   }
 

@@ -15,6 +15,14 @@ export interface GraphFault {
   readonly retryAfterS?: number;
 }
 
+/** A service principal as Graph returns it: token-signing certificates as key pairs and passwords. */
+export interface EmulatedServicePrincipal {
+  id: string;
+  preferredTokenSigningKeyThumbprint: string | null;
+  keyCredentials?: { keyId: string; customKeyIdentifier: string; displayName: string; endDateTime: string; usage: "Sign" | "Verify"; type: "AsymmetricX509Cert"; key: null }[];
+  passwordCredentials?: { keyId: string; customKeyIdentifier: string; displayName: string; endDateTime: string }[];
+}
+
 export interface GraphEmulatorOptions {
   readonly clientId: string;
   /** Accepted client secret (client credentials with a secret). */
@@ -32,7 +40,7 @@ export interface GraphEmulatorOptions {
 
 export class GraphEmulator {
   readonly requests: { method: string; path: string; body?: unknown }[] = [];
-  readonly servicePrincipals = new Map<string, { id: string; preferredTokenSigningKeyThumbprint: string | null }>();
+  readonly servicePrincipals = new Map<string, EmulatedServicePrincipal>();
   /** Applications (app registrations): the reply URLs and the default one. */
   readonly applications = new Map<string, { id: string; defaultRedirectUri: string | null; web: { redirectUris: string[] } }>();
   /** ID tokens issued by the GitHub / Azure DevOps fakes, with when they stop being accepted. */
@@ -172,13 +180,47 @@ export class GraphEmulator {
         return send(204);
       }
     }
-    const m = /^\/v1\.0\/servicePrincipals\/([^/]+)$/.exec(url.pathname);
+    const m = /^\/v1\.0\/servicePrincipals\/([^/]+?)(\/addTokenSigningCertificate)?$/.exec(url.pathname);
     const sp = m && this.servicePrincipals.get(decodeURIComponent(m[1]));
     if (!sp) return send(404, { error: { code: "Request_ResourceNotFound", message: "no such service principal" } });
+    sp.keyCredentials ??= [];
+    sp.passwordCredentials ??= [];
+    if (m![2] && method === "POST") {
+      // Graph: a self-signed certificate as a Sign + Verify key pair and a password credential,
+      // all three with the thumbprint as customKeyIdentifier. Never active by itself.
+      const { displayName, endDateTime } = parsed as { displayName?: string; endDateTime?: string };
+      if (!displayName?.startsWith("CN=")) return send(400, { error: { code: "BadRequest", message: "displayName must start with CN=" } });
+      const bytes = Buffer.from(randomUUID().replace(/-/g, "") + randomUUID().replace(/-/g, "").slice(0, 8), "hex");
+      const customKeyIdentifier = bytes.toString("base64");
+      const thumbprint = bytes.toString("hex").toUpperCase();
+      const end = endDateTime ?? new Date(Date.now() + 3 * 365 * 86_400_000).toISOString();
+      const signKeyId = randomUUID();
+      sp.keyCredentials.push(
+        { keyId: signKeyId, customKeyIdentifier, displayName, endDateTime: end, usage: "Sign", type: "AsymmetricX509Cert", key: null },
+        { keyId: randomUUID(), customKeyIdentifier, displayName, endDateTime: end, usage: "Verify", type: "AsymmetricX509Cert", key: null },
+      );
+      // As Graph does: the password credential shares the Sign entry's keyId.
+      sp.passwordCredentials.push({ keyId: signKeyId, customKeyIdentifier, displayName, endDateTime: end });
+      return send(200, { customKeyIdentifier, displayName, endDateTime: end, keyId: signKeyId, thumbprint, type: "AsymmetricX509Cert", usage: "Verify" });
+    }
     if (method === "GET") return send(200, sp);
     if (method === "PATCH") {
-      const thumb = (parsed as { preferredTokenSigningKeyThumbprint?: string }).preferredTokenSigningKeyThumbprint;
+      const patch = parsed as { preferredTokenSigningKeyThumbprint?: string; keyCredentials?: { keyId: string; key?: string | null }[]; passwordCredentials?: { keyId: string }[] };
+      if (patch.keyCredentials || patch.passwordCredentials) {
+        // Existing entries are kept by keyId (their key is not sent back); any other is refused.
+        const keys = new Map(sp.keyCredentials.map((k) => [k.keyId, k]));
+        const passwords = new Map(sp.passwordCredentials.map((p) => [p.keyId, p]));
+        if ((patch.keyCredentials ?? []).some((k) => !keys.has(k.keyId)) || (patch.passwordCredentials ?? []).some((p) => !passwords.has(p.keyId))) {
+          return send(400, { error: { code: "BadRequest", message: "new credentials need their key" } });
+        }
+        if (patch.keyCredentials) sp.keyCredentials = patch.keyCredentials.map((k) => keys.get(k.keyId)!);
+        if (patch.passwordCredentials) sp.passwordCredentials = patch.passwordCredentials.map((p) => passwords.get(p.keyId)!);
+        return send(204);
+      }
+      const thumb = patch.preferredTokenSigningKeyThumbprint;
       if (!thumb) return send(400, { error: { code: "BadRequest", message: "preferredTokenSigningKeyThumbprint missing" } });
+      const known = sp.keyCredentials.map((k) => Buffer.from(k.customKeyIdentifier, "base64").toString("hex").toUpperCase());
+      if (known.length && !known.includes(thumb.toUpperCase())) return send(400, { error: { code: "BadRequest", message: "no certificate with that thumbprint" } });
       sp.preferredTokenSigningKeyThumbprint = thumb;
       return send(204);
     }

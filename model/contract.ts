@@ -27,6 +27,8 @@ export const COMMANDS = {
   sync: "sync",
   external: "external",
   activateCertificate: "activate-certificate",
+  addCertificate: "add-certificate",
+  retireCertificates: "retire-certificates",
   setDefaultRedirectUri: "set-default-redirect-uri",
 } as const;
 
@@ -68,9 +70,23 @@ export function syncCommand(cliPath: string): string {
   return `node ${cliPath} ${COMMANDS.sync} --spec-env ${SPEC_ENV_VAR} --metadata-url-env ${METADATA_URL_ENV_VAR}`;
 }
 
-export function activateCommand(cliPath: string, args: { tenantId: string; servicePrincipalId: string; thumbprint: string }): string {
+/** Activate a given certificate, or (no thumbprint) the one with the latest end date: this rotation's. */
+export function activateCommand(cliPath: string, args: { tenantId: string; servicePrincipalId: string; thumbprint?: string }): string {
   const o = ACTIVATE_OPTIONS;
-  return `node ${cliPath} ${COMMANDS.activateCertificate} ${o.tenantId} ${args.tenantId} ${o.servicePrincipalId} ${args.servicePrincipalId} ${o.thumbprint} ${args.thumbprint}`;
+  const which = args.thumbprint ? `${o.thumbprint} ${args.thumbprint}` : "--newest";
+  return `node ${cliPath} ${COMMANDS.activateCertificate} ${o.tenantId} ${args.tenantId} ${o.servicePrincipalId} ${args.servicePrincipalId} ${which}`;
+}
+
+/** Add this rotation's certificate (idempotent: a certificate of that name and end date is reused). */
+export function addCertificateCommand(cliPath: string, args: { tenantId: string; servicePrincipalId: string; displayName: string; endDate: string }): string {
+  const o = ACTIVATE_OPTIONS;
+  return `node ${cliPath} ${COMMANDS.addCertificate} ${o.tenantId} ${args.tenantId} ${o.servicePrincipalId} ${args.servicePrincipalId} --display-name ${args.displayName} --end-date ${args.endDate}`;
+}
+
+/** Remove every token-signing certificate but the active one. */
+export function retireCommand(cliPath: string, args: { tenantId: string; servicePrincipalId: string }): string {
+  const o = ACTIVATE_OPTIONS;
+  return `node ${cliPath} ${COMMANDS.retireCertificates} ${o.tenantId} ${args.tenantId} ${o.servicePrincipalId} ${args.servicePrincipalId}`;
 }
 
 /** Options of set-default-redirect-uri that the stack passes. */

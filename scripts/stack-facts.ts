@@ -41,7 +41,8 @@ export function stackFacts(environment: string, doc: Json): StackFacts {
   const data = doc.data ?? {};
   const sp = only(res.azuread_service_principal);
   const tags = sp?.feature_tags?.[0];
-  const cert = only(res.azuread_service_principal_token_signing_certificate);
+  // The signing certificate is added through Graph by a terraform_data that records its name and end date.
+  const cert = Object.values<Json>(res.terraform_data ?? {}).find((r) => r.input?.end_date !== undefined)?.input;
   const rotation = only(res.time_rotating);
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries<Json>(doc.output ?? {})) outputs[k] = v.value;

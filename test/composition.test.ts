@@ -92,9 +92,12 @@ describe("Terraform addresses of an existing deployment", () => {
     time_rotating: ["entra_certificate-rotation_2824A100"],
   };
 
-  it("are all still there, so no moved block is needed (new resources may be added)", () => {
+  it("are all still there, so no moved block is needed; the provider's certificate is forgotten, not destroyed", () => {
     const environment = loadConfig(path.join(__dirname, "..", "sso.config.json")).environments[0];
     const doc = JSON.parse(Testing.synth(new MimecastSsoStack(Testing.app(), { environment })));
-    for (const [type, names] of Object.entries(RELEASED)) for (const name of names) expect(Object.keys(doc.resource[type] ?? {})).toContain(name);
+    const { azuread_service_principal_token_signing_certificate: forgotten, ...kept } = RELEASED;
+    for (const [type, names] of Object.entries(kept)) for (const name of names) expect(Object.keys(doc.resource[type] ?? {})).toContain(name);
+    // azuread #1690: its delete could remove the active certificate, so it leaves state without a delete.
+    expect(doc.removed).toEqual(forgotten.map((name) => ({ from: `azuread_service_principal_token_signing_certificate.${name}`, lifecycle: { destroy: false } })));
   });
 });

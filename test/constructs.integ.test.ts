@@ -8,6 +8,7 @@ import { MimecastSsoApp } from "../constructs/cli-bundle";
 import { MimecastProfileSync } from "../constructs/profile-sync";
 import { MimecastSsoStack } from "../constructs/stack";
 import { REQUIRED_TERRAFORM } from "../constructs/terraform-data";
+import { forgetWithoutDestroying } from "../constructs/removed";
 import { parseConfig } from "../model/config";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { TENANT, specFor } from "./helpers";
@@ -114,5 +115,29 @@ describeIfTerraform("constructs applied by real terraform (built-ins only)", () 
     const apply = await tf(applyDir, "apply", "plan.tfplan");
     expect(apply.code).toBe(0);
     expect(emu.profile(DEMO_ACCOUNT.accountCode, "Moved SSO")).toMatchObject({ allowSingleSignOn: true });
+  });
+
+  it("the removed block the stacks carry forgets a resource at the next apply without destroying it (the migration)", async () => {
+    const dir = tmp();
+    const marker = path.join(dir, "destroyed");
+    // Before: a resource whose destruction would leave a mark (stands in for the provider's certificate).
+    const before = { resource: { terraform_data: { old: { input: "x", provisioner: [{ "local-exec": { when: "destroy", command: `touch ${marker}` } }] } } } };
+    fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(before));
+    expect((await tf(dir, "apply", "-auto-approve")).code).toBe(0);
+    // After: the block forgetWithoutDestroying synthesizes, in a stack built the public way.
+    const app = new MimecastSsoApp({ outdir: path.join(dir, "out") });
+    const stack = new TerraformStack(app, "migrated");
+    forgetWithoutDestroying(stack, "terraform_data.old");
+    app.synth();
+    const synthesized = JSON.parse(fs.readFileSync(path.join(dir, "out", "stacks", "migrated", "cdk.tf.json"), "utf8"));
+    fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ removed: synthesized.removed }));
+    const apply = await tf(dir, "apply", "-auto-approve");
+    expect(apply.code).toBe(0);
+    // Forgotten, not destroyed (without the block, terraform reports "1 destroyed" here).
+    expect(apply.stdout).toContain("will no longer be managed by Terraform");
+    expect(apply.stdout).toContain("0 destroyed");
+    expect(fs.existsSync(marker)).toBe(false);
+    const state = await run("terraform", ["state", "list"], { cwd: dir, env });
+    expect(state.stdout.trim()).toBe("");
   });
 });

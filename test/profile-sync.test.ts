@@ -23,15 +23,14 @@ describe("MimecastProfileSync in the stack", () => {
     const doc = synth({});
     const sync: any = Object.entries(doc.resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1];
     expect(sync.provisioner[0]["local-exec"].command).toMatch(/^node \.\.\/\.\.\/mimecast-sso-[0-9A-F]{32}\.js sync --spec-env MIMECAST_SSO_SPEC --metadata-url-env MIMECAST_SSO_METADATA_URL$/);
-    // Identifier, reply URLs, certificate activation and default reply URL explicitly; the
-    // certificate and service principal through the thumbprint trigger (certificate -> service principal).
+    // Identifier, reply URLs, the added certificate and the default reply URL explicitly.
     expect(sync.depends_on.map((d: string) => d.split(".")[0]).sort()).toEqual(["azuread_application_identifier_uri", "azuread_application_redirect_uris", "terraform_data", "terraform_data"]);
     const [specLocal] = Object.keys(doc.locals);
     // The settings' hash is a literal; the metadata URL, which terraform fills in, stands on its own.
     expect(sync.triggers_replace.settings_sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(sync.triggers_replace.metadata_url).toBe(sync.input.metadata_url);
     expect(sync.triggers_replace.metadata_url).toMatch(/\?appid=\$\{data\.azuread_application\.[^.]+\.client_id\}$/);
-    expect(sync.triggers_replace.certificate_thumbprint).toMatch(/^\$\{azuread_service_principal_token_signing_certificate\..*\.thumbprint\}$/);
+    expect(sync.triggers_replace.certificate_rotation).toMatch(/^\$\{time_rotating\..*\.id\}$/);
     // The settings travel as one base64 literal (no quotes, no interpolation: JSON and HCL read it
     // alike); the metadata URL, the only value Terraform fills in, in a variable of its own.
     const env = sync.provisioner[0]["local-exec"].environment;
@@ -109,22 +108,37 @@ describe("DefaultRedirectUri in the stack", () => {
   });
 });
 
-describe("SigningCertificateActivation in the stack", () => {
-  it("activates each certificate through the bundled CLI, keyed on its thumbprint, before the Mimecast sync", () => {
+describe("the signing-certificate lifecycle in the stack", () => {
+  it("adds, lets Mimecast re-import, activates, then retires, each keyed on the rotation, in that order", () => {
     const doc = synth({});
-    const [[key, act]] = Object.entries<any>(doc.resource.terraform_data).filter(([k]) => k.startsWith("certificate-activation"));
-    const certKey = Object.keys(doc.resource.azuread_service_principal_token_signing_certificate)[0];
+    const data = doc.resource.terraform_data;
+    const find = (prefix: string) => Object.entries<any>(data).find(([k]) => k.startsWith(prefix))!;
+    const [addKey, add] = find("entra_signing-certificate");
+    const [actKey, act] = find("certificate-activation");
+    const [syncKey, sync] = find("mimecast_sync");
+    const [, retire] = find("certificate-retirement");
+    const rotation = `\${time_rotating.${Object.keys(doc.resource.time_rotating)[0]}.id}`;
+    for (const step of [add, act, retire]) expect(step.triggers_replace).toEqual({ rotation });
+    expect(sync.triggers_replace.certificate_rotation).toBe(rotation);
     const spKey = Object.keys(doc.resource.azuread_service_principal)[0];
-    expect(act.triggers_replace).toEqual({ thumbprint: `\${azuread_service_principal_token_signing_certificate.${certKey}.thumbprint}` });
-    // Ordered after the certificate and service principal by the references in its trigger and command.
-    expect(act.depends_on).toBeUndefined();
     expect(act.provisioner[0]["local-exec"].command).toMatch(
-      new RegExp(`^node \\.\\./\\.\\./mimecast-sso-[0-9A-F]{32}\\.js activate-certificate --tenant-id ${base.tenantId} --service-principal-id \\$\\{azuread_service_principal\\.${spKey}\\.object_id\\} --thumbprint `),
+      new RegExp(`^node \\.\\./\\.\\./mimecast-sso-[0-9A-F]{32}\\.js activate-certificate --tenant-id ${base.tenantId} --service-principal-id \\$\\{azuread_service_principal\\.${spKey}\\.object_id\\} --newest$`),
     );
-    const sync: any = Object.entries(doc.resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1];
-    expect(sync.depends_on).toContain(`terraform_data.${key}`);
-    // One copy of the CLI per stack, shared by both provisioners.
+    expect(retire.provisioner[0]["local-exec"].command).toMatch(/ retire-certificates --tenant-id \S+ --service-principal-id \$\{azuread_service_principal\.[^.]+\.object_id\}$/);
+    // add -> sync (Mimecast re-imports metadata that lists the new, still inactive, certificate) -> activate -> retire
+    expect(sync.depends_on).toContain(`terraform_data.${addKey}`);
+    expect(sync.depends_on).not.toContain(`terraform_data.${actKey}`);
+    expect(act.depends_on).toEqual([`terraform_data.${addKey}`, `terraform_data.${syncKey}`]);
+    expect(retire.depends_on).toEqual([`terraform_data.${actKey}`]);
+    // One copy of the CLI per stack, shared by every provisioner.
     expect(JSON.stringify(doc).match(/mimecast-sso-[0-9A-F]+\.js/g)!.every((p, _i, all) => p === all[0])).toBe(true);
+  });
+
+  it("existing deployments forget the provider's certificate resource without destroying it", () => {
+    const doc = synth({});
+    const addKey = Object.keys(doc.resource.terraform_data).find((k) => k.startsWith("entra_signing-certificate"))!;
+    expect(doc.removed).toEqual([{ from: `azuread_service_principal_token_signing_certificate.${addKey}`, lifecycle: { destroy: false } }]);
+    expect(doc.terraform.required_version).toBe(">= 1.7");
   });
 });
 

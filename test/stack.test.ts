@@ -47,12 +47,16 @@ describe("the example config synthesizes a correct Entra side", () => {
     expect(json).toHaveResourceWithProperties(ApplicationIdentifierUri, { identifier_uri: `https://${region}-api.mimecast.com/sso/${code}` });
     expect(json).toHaveResourceWithProperties(ApplicationRedirectUris, { type: "Web", redirect_uris: replyUrls });
     expect(json).toHaveResourceWithProperties(Rotating, { rotation_days: env.certificateLifetimeDays - env.certificateRenewBeforeDays });
-    const rotationKey = Object.keys(JSON.parse(json).resource.time_rotating)[0];
-    expect(json).toHaveResourceWithProperties(ServicePrincipalTokenSigningCertificate, {
-      display_name: `CN=${region}-api.mimecast.com/sso/${code}`,
-      end_date: `\${timeadd(time_rotating.${rotationKey}.rfc3339, "${env.certificateLifetimeDays * 24}h")}`,
-      lifecycle: { create_before_destroy: true },
-    });
+    const doc = JSON.parse(json);
+    const rotationKey = Object.keys(doc.resource.time_rotating)[0];
+    // The certificate is added through Graph (not the provider's resource), keyed on the rotation.
+    expect(json).not.toHaveResource(ServicePrincipalTokenSigningCertificate);
+    const add: any = Object.entries(doc.resource.terraform_data).find(([k]) => k.startsWith("entra_signing-certificate"))![1];
+    const endDate = `\${timeadd(time_rotating.${rotationKey}.rfc3339, "${env.certificateLifetimeDays * 24}h")}`;
+    expect(add.input).toEqual({ display_name: `CN=${region}-api.mimecast.com/sso/${code}`, end_date: endDate });
+    expect(add.triggers_replace).toEqual({ rotation: `\${time_rotating.${rotationKey}.id}` });
+    expect(add.provisioner[0]["local-exec"].command).toContain(`add-certificate --tenant-id ${env.tenantId} --service-principal-id `);
+    expect(add.provisioner[0]["local-exec"].command).toContain(`--display-name CN=${region}-api.mimecast.com/sso/${code} --end-date ${endDate}`);
   });
 
   it("waits for the template's service principal to replicate before adopting it (on creation only)", () => {

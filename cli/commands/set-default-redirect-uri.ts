@@ -1,10 +1,8 @@
 import { Command } from "commander";
 import { COMMANDS, REDIRECT_OPTIONS } from "../../model/contract";
-import { GraphClient, setDefaultRedirectUri } from "../../graph/client";
-import { pipelineIdentity } from "../../graph/credentials";
-import { loopbackAllowed } from "../../mimecast/spec";
+import { setDefaultRedirectUri } from "../../graph/client";
 import { CommandContext } from "../command";
-import { EXIT } from "../io";
+import { withGraph } from "../graph-context";
 
 interface RedirectOptions {
   readonly tenantId?: string;
@@ -26,23 +24,10 @@ Sets the application's defaultRedirectUri through Microsoft Graph, which the azu
 cannot set. Reads first; writes nothing when it already is. Identity: as activate-certificate.
 Exit codes: 0 set, 1 error.`,
     )
-    .action(async (opts: RedirectOptions) => {
-      const { io } = ctx;
-      const tenantId = opts.tenantId ?? io.env.ARM_TENANT_ID;
-      if (!tenantId) {
-        io.err(`mimecast-sso ${COMMANDS.setDefaultRedirectUri}: ${o.tenantId} (or ARM_TENANT_ID) is required`);
-        return ctx.exit(EXIT.error);
-      }
-      try {
-        const identity = pipelineIdentity(io.env, { tenantId, loginBaseUrl: io.env.ENTRA_LOGIN_BASE_URL, allowLoopback: loopbackAllowed(io.env) });
-        io.err(`Azure identity: ${identity.method}`);
-        const client = new GraphClient({ tenantId, identity, graphBaseUrl: io.env.GRAPH_BASE_URL, loginBaseUrl: io.env.ENTRA_LOGIN_BASE_URL, allowLoopbackHttp: loopbackAllowed(io.env), log: io.err, signal: io.signal });
+    .action((opts: RedirectOptions) =>
+      withGraph(COMMANDS.setDefaultRedirectUri, opts.tenantId, ctx, async (client) => {
         const result = await setDefaultRedirectUri(client, opts.applicationObjectId, opts.uri);
-        io.out(result === "set" ? `default redirect URI of application ${opts.applicationObjectId} is now ${opts.uri}` : `default redirect URI is already ${opts.uri}`);
-        ctx.exit(EXIT.ok);
-      } catch (e) {
-        io.err(`mimecast-sso ${COMMANDS.setDefaultRedirectUri}: ${(e as Error).message}`);
-        ctx.exit(EXIT.error);
-      }
-    });
+        return result === "set" ? `default redirect URI of application ${opts.applicationObjectId} is now ${opts.uri}` : `default redirect URI is already ${opts.uri}`;
+      }),
+    );
 }
