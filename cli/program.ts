@@ -7,6 +7,7 @@ import { CommandContext } from "./command";
 import { activateCertificateCommand, addCertificateCommand, retireCertificatesCommand } from "./commands/activate-certificate";
 import { checklistCommand, idpValuesCommand } from "./commands/checklist";
 import { driftCommand, showCommand } from "./commands/drift";
+import { entraDriftCommand } from "./commands/entra-drift";
 import { externalCommand } from "./commands/external";
 import { rollbackCommand } from "./commands/rollback";
 import { setDefaultRedirectUriCommand } from "./commands/set-default-redirect-uri";
@@ -21,7 +22,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .version(version, "-V, --version")
     .showHelpAfterError("(see --help)")
     .addHelpText("after", "\nExit codes: 0 ok, 1 error, 2 drift, 3 profile operation not available (manual checklist printed).\nRun mimecast-sso <command> --help for options.");
-  for (const make of [syncCommand, driftCommand, showCommand, checklistCommand, idpValuesCommand, rollbackCommand, addCertificateCommand, activateCertificateCommand, retireCertificatesCommand, setDefaultRedirectUriCommand, externalCommand]) {
+  for (const make of [syncCommand, driftCommand, showCommand, checklistCommand, idpValuesCommand, rollbackCommand, addCertificateCommand, activateCertificateCommand, retireCertificatesCommand, setDefaultRedirectUriCommand, entraDriftCommand, externalCommand]) {
     program.addCommand(make(ctx));
   }
   return program;

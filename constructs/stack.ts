@@ -92,6 +92,7 @@ export class MimecastSsoStack extends TerraformStack {
       out("entra_saml_sso_url", app.samlSsoUrl, "Entra ID SAML single sign-on URL for the tenant");
       out("application_client_id", app.clientId, "Application (client) id of the Mimecast app registration");
       out("service_principal_object_id", app.servicePrincipalObjectId, "Object id of the Mimecast enterprise app");
+      out("application_object_id", app.applicationObjectId, "Object id of the Mimecast app registration (the nightly drift job reads its default reply URL)");
       out("mimecast_entity_id", app.mimecastEntityId, "Identifier (entity ID) of Mimecast on the Entra app");
       out("mimecast_reply_urls", app.replyUrls, "Reply URLs (ACS) of Mimecast on the Entra app (a set: Entra keeps no order)");
       out("mimecast_sign_on_url", serviceProvider(env.region, env.accountCode).signOnUrl, "Sign-on URL of the Entra app (Microsoft's Mimecast tutorial: the regional /login/saml)");

@@ -30,6 +30,7 @@ export const COMMANDS = {
   addCertificate: "add-certificate",
   retireCertificates: "retire-certificates",
   setDefaultRedirectUri: "set-default-redirect-uri",
+  entraDrift: "entra-drift",
 } as const;
 
 /** Options of activate-certificate that the stack passes. */

@@ -18,6 +18,8 @@ For each environment (default: every stack in <outdir>/stacks):
             (someone changed the app in the portal => drift)
   Mimecast: mimecast-sso drift (for an Entra app managed here, against the metadata_url output
             in state; someone changed the authentication profile in the console => drift)
+  Entra, what terraform cannot see (app managed here): mimecast-sso entra-drift: the active
+            signing certificate is the newest and the only one, the default reply URL is /login/saml
 Prints a table of drifted fields. Exit code: 0 no drift, 2 drift found, 1 a check failed.`;
 
 export interface DriftRow {
@@ -43,6 +45,38 @@ export function stateOutput(stackDir: string, name: string): string | undefined 
     return typeof value === "string" && value ? value : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** All outputs of the stack's state as values, or {} (no state yet). */
+function stateOutputs(stackDir: string): Record<string, unknown> {
+  const r = terraform(stackDir, ["output", "-json", "-no-color"]);
+  if (r.status !== 0) return {};
+  try {
+    return Object.fromEntries(Object.entries(JSON.parse(r.stdout) as Record<string, { value?: unknown }>).map(([k, v]) => [k, v.value]));
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * What terraform cannot see on the Entra side, asked through Graph by the CLI: the active signing
+ * certificate (the newest, the only one left) and the application's default reply URL.
+ */
+function entraSideDrift(stackDir: string, row: DriftRow): void {
+  const out = stateOutputs(stackDir);
+  const sp = out.service_principal_object_id;
+  const app = out.application_object_id;
+  const replyUrls = out.mimecast_reply_urls;
+  if (typeof sp !== "string" || typeof app !== "string" || !Array.isArray(replyUrls)) return;
+  const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "entra-drift", "--service-principal-id", sp, "--application-object-id", app, "--expect-redirect-uri", String(replyUrls[0])], { encoding: "utf8" });
+  try {
+    const found = JSON.parse(r.stdout) as { drifted: boolean; problems: string[] };
+    if (found.drifted && row.entra !== "error") row.entra = "drifted";
+    row.details.push(...found.problems.map((p) => `entra: ${p}`));
+  } catch {
+    row.entra = "error";
+    row.details.push(`entra: signing certificate and default reply URL could not be checked: ${r.stderr.trim() || "no result"}`);
   }
 }
 
@@ -73,6 +107,7 @@ export function checkEnvironment(outdir: string, env: string, opts: { skipEntra?
       return row;
     }
     urlArgs.push("--metadata-url", url);
+    if (!opts.skipEntra) entraSideDrift(stackDir, row);
   }
   const cli = spawnSync(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "drift", "--config", opts.config, "--env", env, ...urlArgs, "--json"], {
     encoding: "utf8",

@@ -109,3 +109,31 @@ describe("signing-certificate rotation through Graph", () => {
     expect(certificates()).toHaveLength(2);
   });
 });
+
+describe("entra-drift: what Terraform cannot see", () => {
+  const APP = "7a0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+  const URI = "https://eu-api.mimecast.com/login/saml";
+  const drift = async () => {
+    const out: string[] = [];
+    const env = { MIMECAST_SSO_ALLOW_LOOPBACK: "1", GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url, ARM_TENANT_ID: TENANT, ARM_CLIENT_ID: "pipeline-app", ARM_CLIENT_SECRET: "pipeline-secret-value" };
+    const code = await main(["entra-drift", "--service-principal-id", SP, "--application-object-id", APP, "--expect-redirect-uri", URI], { out: (s) => out.push(s), err: () => undefined, env, stdin: async () => "" });
+    expect(code).toBe(0);
+    return JSON.parse(out.join("\n")) as { drifted: boolean; problems: string[]; activeThumbprint: string };
+  };
+
+  it("is clean after a deploy, and names a certificate switched in the portal, a rotation left half-done, and the default reply URL", async () => {
+    graph.applications.set(APP, { id: APP, defaultRedirectUri: URI, web: { redirectUris: [URI] } });
+    await deploy("2028-11-24T00:00:00Z");
+    const old = sp().preferredTokenSigningKeyThumbprint!;
+    expect(await drift()).toMatchObject({ drifted: false, problems: [], activeThumbprint: old });
+    await add("2030-09-24T00:00:00Z"); // a rotation that stopped after its first step
+    expect((await drift()).problems).toEqual([expect.stringContaining("is not the newest"), "1 inactive certificate(s) not retired"]);
+    await activate();
+    sp().preferredTokenSigningKeyThumbprint = old; // someone switched back in the portal
+    graph.applications.get(APP)!.defaultRedirectUri = "https://eu-api.mimecast.com/login/sso/mpp";
+    const found = await drift();
+    expect(found.drifted).toBe(true);
+    expect(found.problems).toContain(`default reply URL is https://eu-api.mimecast.com/login/sso/mpp, config wants ${URI}`);
+    expect(found.problems.some((p) => p.includes("is not the newest"))).toBe(true);
+  });
+});
