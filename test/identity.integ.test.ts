@@ -39,17 +39,19 @@ describe("GitHub Actions: the example deploy workflow's environment plus the run
   });
   afterEach(() => graph.stop());
 
+  /** The deploy workflow's env, what the runner adds with `permissions: id-token: write`, and the fakes' hosts. */
+  const runnerEnv = (requestToken: string) => ({
+    ...workflowEnv("pipelines/github/sso-deploy.yml", { ARM_CLIENT_ID: CLIENT_ID, ARM_TENANT_ID: TENANT }),
+    ACTIONS_ID_TOKEN_REQUEST_URL: graph.githubTokenUrl,
+    ACTIONS_ID_TOKEN_REQUEST_TOKEN: requestToken,
+    // Pointing the login and Graph hosts at the fakes (README: "Trying it against fakes"):
+    MIMECAST_SSO_ALLOW_LOOPBACK: "1",
+    ENTRA_LOGIN_BASE_URL: graph.url,
+    GRAPH_BASE_URL: graph.url,
+  });
+
   it("activate-certificate gets a federated token from the runner and activates", async () => {
-    const env = {
-      ...workflowEnv("pipelines/github/sso-deploy.yml", { ARM_CLIENT_ID: CLIENT_ID, ARM_TENANT_ID: TENANT }),
-      // What the runner adds when the job has `permissions: id-token: write`:
-      ACTIONS_ID_TOKEN_REQUEST_URL: graph.githubTokenUrl,
-      ACTIONS_ID_TOKEN_REQUEST_TOKEN: "runner-request-token",
-      // Pointing the login and Graph hosts at the fakes (README: "Trying it against fakes"):
-      MIMECAST_SSO_ALLOW_LOOPBACK: "1",
-      ENTRA_LOGIN_BASE_URL: graph.url,
-      GRAPH_BASE_URL: graph.url,
-    };
+    const env = runnerEnv("runner-request-token");
     expect(env).toMatchObject({ ARM_USE_OIDC: "true", ARM_CLIENT_ID: CLIENT_ID, ARM_TENANT_ID: TENANT });
     const r = await activate(env);
     expect(r.stderr).toContain("Azure identity: GitHub Actions OIDC");
@@ -63,14 +65,7 @@ describe("GitHub Actions: the example deploy workflow's environment plus the run
   });
 
   it("without id-token permission the failure says what to check", async () => {
-    const env = {
-      ...workflowEnv("pipelines/github/sso-deploy.yml", { ARM_CLIENT_ID: CLIENT_ID, ARM_TENANT_ID: TENANT }),
-      ACTIONS_ID_TOKEN_REQUEST_URL: graph.githubTokenUrl,
-      ACTIONS_ID_TOKEN_REQUEST_TOKEN: "wrong-token",
-      MIMECAST_SSO_ALLOW_LOOPBACK: "1",
-      ENTRA_LOGIN_BASE_URL: graph.url,
-      GRAPH_BASE_URL: graph.url,
-    };
+    const env = runnerEnv("wrong-token");
     const r = await activate(env);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/GitHub Actions OIDC.*(id-token: write|HTTP 401)/);
