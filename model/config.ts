@@ -341,6 +341,8 @@ function checkIdpSide(
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 
 export const configSchema = z.strictObject({
+  /** The JSON Schema editors validate this file with (sso.config.schema.json). */
+  $schema: z.string().optional(),
   environments: z.array(environmentSchema).min(1, { error: "must list at least one environment" }),
 }).superRefine((cfg, ctx) => {
   const seen = new Map<string, number>();
