@@ -1,0 +1,189 @@
+// `npm run plan` / `npm run apply` / `npm run plan-review`: what a pipeline runs. Synthesize once,
+// then terraform init + plan -out for every environment with bounded concurrency and one plugin
+// cache; apply exactly the saved plans (terraform refuses a stale one); review what the saved plans
+// will do, with risk flags. Terraform runs in each stack directory: no `cdktf deploy`, which plans
+// again. HCP Terraform (backend "cloud") runs its own remote plans: there `plan` shows them and
+// `apply` of a saved plan is refused by terraform; deploy through HCP Terraform's own workflow.
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { textTable } from "../lib/table";
+import { scriptArgs } from "./args";
+
+const ROOT = path.resolve(__dirname, "..");
+export const PLAN_FILE = "plan.tfplan";
+export const PLAN_JSON = "plan.json";
+
+const HELP = `Usage: npm run plan|apply|plan-review -- [--env <name>...] [--outdir cdktf.out] [--concurrency 4] [--no-synth]
+
+  plan         synthesize (unless --no-synth), then per environment: terraform init, plan -out=${PLAN_FILE},
+               show -json > ${PLAN_JSON}. Exit 0 no changes, 2 changes planned, 1 a plan failed.
+  apply        apply each environment's saved ${PLAN_FILE}, exactly; a missing or stale plan is refused.
+               Exit 0 applied, 1 refused or failed.
+  plan-review  Markdown: per environment, what the saved plans create, change, replace or destroy,
+               HIGH for a replacement or destruction of the Entra app, service principal, identifier
+               or signing certificate. Exit 0.
+Providers are downloaded once into TF_PLUGIN_CACHE_DIR (default <outdir>/.terraform-plugins).`;
+
+export interface StackRun {
+  environment: string;
+  status: "no changes" | "changes" | "applied" | "error" | "refused";
+  detail: string;
+  ms: number;
+}
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd, env });
+    let out = "";
+    let err = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    child.on("error", (e) => resolve({ code: 1, out, err: String(e) }));
+    child.on("close", (code) => resolve({ code: code ?? 1, out, err }));
+  });
+}
+
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  }));
+  return results;
+}
+
+const lastLines = (text: string) => text.trim().split("\n").filter((l) => l.trim()).slice(-6).join(" | ");
+
+function tfEnv(outdir: string): NodeJS.ProcessEnv {
+  const cache = process.env.TF_PLUGIN_CACHE_DIR || path.join(outdir, ".terraform-plugins");
+  fs.mkdirSync(cache, { recursive: true });
+  return { ...process.env, TF_IN_AUTOMATION: "1", TF_PLUGIN_CACHE_DIR: cache, TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE: "true" };
+}
+
+export async function planAll(outdir: string, envs: string[], concurrency: number, log: (l: string) => void): Promise<StackRun[]> {
+  const env = tfEnv(outdir);
+  return mapLimit(envs, concurrency, async (name) => {
+    const dir = path.join(outdir, "stacks", name);
+    const t0 = Date.now();
+    const done = (status: StackRun["status"], detail: string): StackRun => {
+      const r = { environment: name, status, detail, ms: Date.now() - t0 };
+      log(`${name}: ${status}${detail ? ` (${detail})` : ""} in ${(r.ms / 1000).toFixed(1)} s`);
+      return r;
+    };
+    fs.rmSync(path.join(dir, PLAN_FILE), { force: true });
+    fs.rmSync(path.join(dir, PLAN_JSON), { force: true });
+    const init = await run("terraform", ["init", "-input=false", "-no-color"], dir, env);
+    if (init.code !== 0) return done("error", `terraform init: ${lastLines(init.err || init.out)}`);
+    const plan = await run("terraform", ["plan", "-input=false", "-no-color", "-detailed-exitcode", `-out=${PLAN_FILE}`], dir, env);
+    if (plan.code === 1) return done("error", `terraform plan: ${lastLines(plan.err || plan.out)}`);
+    const show = await run("terraform", ["show", "-json", PLAN_FILE], dir, env);
+    if (show.code === 0) fs.writeFileSync(path.join(dir, PLAN_JSON), show.out);
+    return done(plan.code === 2 ? "changes" : "no changes", "");
+  });
+}
+
+export async function applyAll(outdir: string, envs: string[], concurrency: number, log: (l: string) => void): Promise<StackRun[]> {
+  const env = tfEnv(outdir);
+  return mapLimit(envs, concurrency, async (name) => {
+    const dir = path.join(outdir, "stacks", name);
+    const t0 = Date.now();
+    const done = (status: StackRun["status"], detail: string): StackRun => {
+      log(`${name}: ${status}${detail ? ` (${detail})` : ""}`);
+      return { environment: name, status, detail, ms: Date.now() - t0 };
+    };
+    if (!fs.existsSync(path.join(dir, PLAN_FILE))) return done("refused", `no saved ${PLAN_FILE}: run npm run plan and review it first`);
+    // A fresh job: initialise (providers from the cache), then apply exactly the reviewed plan.
+    if (!fs.existsSync(path.join(dir, ".terraform"))) {
+      const init = await run("terraform", ["init", "-input=false", "-no-color"], dir, env);
+      if (init.code !== 0) return done("error", `terraform init: ${lastLines(init.err || init.out)}`);
+    }
+    const apply = await run("terraform", ["apply", "-input=false", "-no-color", PLAN_FILE], dir, env);
+    if (apply.code !== 0) {
+      const stale = /Saved plan is stale/i.test(apply.err + apply.out);
+      return done(stale ? "refused" : "error", stale ? "the saved plan is stale (state changed since it was made): plan and review again" : `terraform apply: ${lastLines(apply.err || apply.out)}`);
+    }
+    fs.rmSync(path.join(dir, PLAN_FILE), { force: true }); // applied: never apply it twice
+    return done("applied", "");
+  });
+}
+
+/** Resources whose replacement or destruction changes every mailbox user's login. */
+const CRITICAL = [/^azuread_application_from_template\./, /^azuread_service_principal\./, /^azuread_application_identifier_uri\./, /^terraform_data\.entra_signing-certificate/, /^azuread_service_principal_token_signing_certificate\./];
+
+export interface PlannedChange {
+  environment: string;
+  address: string;
+  action: "create" | "update" | "replace" | "delete" | "forget";
+  risk: "HIGH" | "MEDIUM" | "LOW";
+}
+
+/** What a saved plan (terraform show -json) will do, with a risk per resource. */
+export function planChanges(environment: string, plan: { resource_changes?: { address: string; change: { actions: string[] } }[] }): PlannedChange[] {
+  const out: PlannedChange[] = [];
+  for (const rc of plan.resource_changes ?? []) {
+    const a = rc.change.actions;
+    if (a.length === 1 && (a[0] === "no-op" || a[0] === "read")) continue;
+    const action: PlannedChange["action"] = a.includes("delete") && a.includes("create") ? "replace" : a[0] === "delete" ? "delete" : a[0] === "forget" ? "forget" : a[0] === "create" ? "create" : "update";
+    const critical = CRITICAL.some((r) => r.test(rc.address));
+    const risk = (action === "replace" || action === "delete") && critical ? "HIGH" : action === "replace" || action === "delete" ? "MEDIUM" : critical ? "MEDIUM" : "LOW";
+    out.push({ environment, address: rc.address, action, risk });
+  }
+  return out;
+}
+
+export function renderPlanReview(changes: PlannedChange[]): string {
+  if (changes.length === 0) return "**Mimecast SSO plan review:** the saved plans change nothing.";
+  const lines = ["## Mimecast SSO plan review", "", "| environment | risk | action | resource |", "|---|---|---|---|"];
+  const order = { HIGH: 0, MEDIUM: 1, LOW: 2 };
+  for (const c of [...changes].sort((x, y) => order[x.risk] - order[y.risk] || x.environment.localeCompare(y.environment))) {
+    lines.push(`| ${c.environment} | ${c.risk === "HIGH" ? "**HIGH**" : c.risk} | ${c.action} | \`${c.address}\` |`);
+  }
+  return lines.join("\n");
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!["plan", "apply", "plan-review"].includes(command ?? "")) {
+    if (command === "--help" || command === "-h") return (console.log(HELP), 0);
+    console.error(`pipeline: choose plan, apply or plan-review (see --help)`);
+    return 1;
+  }
+  const values = scriptArgs(command, rest, { env: { type: "string", multiple: true }, outdir: { type: "string" }, concurrency: { type: "string" }, "no-synth": { type: "boolean" } }, HELP);
+  if (typeof values === "number") return values;
+  const outdir = path.resolve(values.outdir ?? "cdktf.out");
+  const concurrency = Number(values.concurrency ?? 4);
+  if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
+    console.error(`${command}: --concurrency ${values.concurrency}: must be a whole number from 1 to 32`);
+    return 1;
+  }
+  if (command === "plan" && !values["no-synth"]) {
+    const synth = spawnSync(process.execPath, [path.join(ROOT, "dist", "synth.js")], { stdio: "inherit", env: { ...process.env, CDKTF_OUTDIR: outdir } });
+    if (synth.status !== 0) return 1;
+  }
+  const stacks = fs.existsSync(path.join(outdir, "stacks")) ? fs.readdirSync(path.join(outdir, "stacks")).sort() : [];
+  const envs = values.env ?? stacks;
+  const unknown = envs.filter((e) => !stacks.includes(e));
+  if (unknown.length) {
+    console.error(`${command}: no synthesized stack for ${unknown.join(", ")} in ${outdir} (have: ${stacks.join(", ") || "none"})`);
+    return 1;
+  }
+  if (command === "plan-review") {
+    const changes = envs.flatMap((e) => {
+      const file = path.join(outdir, "stacks", e, PLAN_JSON);
+      return fs.existsSync(file) ? planChanges(e, JSON.parse(fs.readFileSync(file, "utf8"))) : [];
+    });
+    console.log(renderPlanReview(changes));
+    return 0;
+  }
+  const log = (l: string) => console.error(l);
+  const runs = command === "plan" ? await planAll(outdir, envs, concurrency, log) : await applyAll(outdir, envs, concurrency, log);
+  console.log(textTable(["environment", "result", "seconds", "detail"], runs.map((r) => [r.environment, r.status, (r.ms / 1000).toFixed(1), r.detail])));
+  if (runs.some((r) => r.status === "error" || r.status === "refused")) return 1;
+  return command === "plan" && runs.some((r) => r.status === "changes") ? 2 : 0;
+}
+
+if (require.main === module) main(process.argv.slice(2)).then((code) => (process.exitCode = code));

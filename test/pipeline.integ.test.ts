@@ -1,0 +1,104 @@
+// `npm run plan` / `apply` / `plan-review` on built-in-only stacks with real terraform: plan every
+// environment, apply exactly the saved plans, refuse a missing or stale plan, and review what a
+// saved plan replaces.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { planChanges, renderPlanReview } from "../scripts/pipeline";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
+import { TENANT } from "./helpers";
+import { ROOT, run, terraformMissing } from "./tf-helpers";
+
+const missing = terraformMissing();
+if (missing) console.warn(`SKIPPED pipeline.integ.test.ts: ${missing}`);
+const describeIfTerraform = missing ? describe.skip : describe;
+
+describeIfTerraform("plan and apply for pipelines (real terraform)", () => {
+  let emu: MimecastEmulator;
+  let dir: string;
+  beforeAll(async () => {
+    emu = await MimecastEmulator.start({ ttlMs: 300_000 });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-pipeline-"));
+  });
+  afterAll(async () => {
+    await emu.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  const environment = (name: string, applications: string[]) => ({
+    name,
+    tenantId: TENANT,
+    accountCode: DEMO_ACCOUNT.accountCode,
+    region: "eu",
+    authenticationProfileName: `SSO ${name}`,
+    samlApplications: applications,
+    identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
+    backend: { type: "local" },
+    mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+  });
+  const writeConfig = (apps: string[]) => fs.writeFileSync(path.join(dir, "sso.config.json"), JSON.stringify({ environments: [environment("alpha-eu", ["personalPortal"]), environment("beta-eu", apps)] }));
+  const env = () => ({ SSO_CONFIG: path.join(dir, "sso.config.json"), MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret });
+  const outdir = () => path.join(dir, "cdktf.out");
+  const pipeline = (...args: string[]) => run(process.execPath, ["-r", path.join(ROOT, "node_modules", "ts-node", "register", "transpile-only"), path.join(ROOT, "scripts", "pipeline.ts"), ...args, "--outdir", outdir()], { cwd: dir, env: env() });
+  const planOf = (name: string) => path.join(outdir(), "stacks", name, "plan.tfplan");
+
+  it("plans every environment, applies exactly the saved plans, refuses a missing or stale plan, and reviews a replacement", async () => {
+    writeConfig(["personalPortal"]);
+    const plan = await pipeline("plan", "--concurrency", "2");
+    expect(plan.stderr).toMatch(/alpha-eu: changes/);
+    expect(plan.stderr).toMatch(/beta-eu: changes/);
+    expect(plan.stdout).toMatch(/alpha-eu\s+changes/);
+    expect(plan.code).toBe(2);
+    // Planning wrote nothing to Mimecast: only the apply does.
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toBeUndefined();
+    const review = await pipeline("plan-review");
+    expect(review.stdout).toMatch(/\| alpha-eu \| LOW \| create \| `terraform_data\.mimecast_sync_[0-9A-F]+` \|/);
+
+    const apply = await pipeline("apply");
+    expect(apply.code).toBe(0);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO beta-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
+    // An applied plan is gone: applying again without a new plan is refused.
+    const again = await pipeline("apply", "--env", "alpha-eu");
+    expect(again.code).toBe(1);
+    expect(again.stdout + again.stderr).toContain("no saved plan.tfplan: run npm run plan and review it first");
+
+    // A change that forces replacement of beta-eu's sync; keep that plan aside (plan A) ...
+    writeConfig(["personalPortal", "endUserApps"]);
+    expect((await pipeline("plan", "--env", "beta-eu")).code).toBe(2);
+    const replaced = await pipeline("plan-review", "--env", "beta-eu");
+    expect(replaced.stdout).toMatch(/\| beta-eu \| MEDIUM \| replace \| `terraform_data\.mimecast_sync_[0-9A-F]+` \|/);
+    const planA = fs.readFileSync(planOf("beta-eu"));
+    // ... while another plan of the same stack is made and applied (state moves on) ...
+    expect((await pipeline("plan", "--env", "beta-eu", "--no-synth")).code).toBe(2);
+    expect((await pipeline("apply", "--env", "beta-eu")).code).toBe(0);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO beta-eu")).toMatchObject({ enforceSamlEndUserApps: true });
+    // ... so plan A is stale and is refused, not applied.
+    fs.writeFileSync(planOf("beta-eu"), planA);
+    const stale = await pipeline("apply", "--env", "beta-eu");
+    expect(stale.code).toBe(1);
+    expect(stale.stdout + stale.stderr).toContain("the saved plan is stale");
+  });
+});
+
+describe("plan review risk", () => {
+  it("a replacement or destruction of the app, service principal, identifier or certificate is HIGH", () => {
+    const plan = {
+      resource_changes: [
+        { address: "azuread_service_principal.entra_service-principal_61C93952", change: { actions: ["delete", "create"] } },
+        { address: "azuread_application_identifier_uri.entra_identifier_C0F2FFDB", change: { actions: ["delete"] } },
+        { address: "azuread_application_redirect_uris.entra_reply-urls_C69B1A70", change: { actions: ["update"] } },
+        { address: "terraform_data.mimecast_sync_7DA74015", change: { actions: ["create", "delete"] } },
+        { address: "time_rotating.entra_certificate-rotation_2824A100", change: { actions: ["no-op"] } },
+      ],
+    };
+    const changes = planChanges("prod-eu", plan);
+    expect(changes.map((c) => [c.address.split(".")[0], c.action, c.risk])).toEqual([
+      ["azuread_service_principal", "replace", "HIGH"],
+      ["azuread_application_identifier_uri", "delete", "HIGH"],
+      ["azuread_application_redirect_uris", "update", "LOW"],
+      ["terraform_data", "replace", "MEDIUM"],
+    ]);
+    expect(renderPlanReview(changes)).toContain("| prod-eu | **HIGH** | replace | `azuread_service_principal.entra_service-principal_61C93952` |");
+  });
+});
