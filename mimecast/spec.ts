@@ -44,7 +44,7 @@ export function credentialsFromEnv(spec: SyncSpec, env: NodeJS.ProcessEnv = proc
 /** Client options for a spec: base URL from the region unless overridden. */
 export function clientOptionsFromSpec(spec: SyncSpec, env: NodeJS.ProcessEnv = process.env): MimecastClientOptions {
   return {
-    baseUrl: spec.api.baseUrl ?? apiBaseUrl(spec.region, spec.api.version),
+    baseUrl: spec.api.baseUrl ?? apiBaseUrl(spec.region, spec.api.version, spec.api.gateway),
     credentials: credentialsFromEnv(spec, env),
     allowLoopbackHttp: loopbackAllowed(env),
   };

@@ -48,6 +48,8 @@ export type ProfileSyncMode = (typeof PROFILE_SYNC_MODES)[number];
 export const mimecastApiSchema = z.strictObject({
   /** API generation: 2.0 (OAuth2 client credentials, recommended) or 1.0 (HMAC keys). */
   version: z.enum(["2.0", "1.0"]).default("2.0"),
+  /** API 2.0 gateway: "global" (fails over), or "uk" / "us" (data stays in that country, no failover). */
+  gateway: z.enum(["global", "uk", "us"], { error: "must be global, uk or us (Mimecast's API 2.0 gateways)" }).default("global"),
   /** Override of the base URL: an https Mimecast host, or http on loopback for the emulator. */
   baseUrl: z
     .string()
@@ -110,6 +112,9 @@ export const mimecastApiSchema = z.strictObject({
   verifyMetadata: z.boolean().default(true),
   /** Plan-time drift check of the Mimecast profile (external data source + check block). */
   driftCheck: z.boolean().default(true),
+}).superRefine((api, ctx) => {
+  if (api.gateway !== "global" && api.version === "1.0") ctx.addIssue({ code: "custom", path: ["gateway"], message: "applies to API 2.0 only (API 1.0 uses the region's own host)" });
+  if (api.gateway !== "global" && api.baseUrl) ctx.addIssue({ code: "custom", path: ["gateway"], message: "and baseUrl both choose the host: give one of them" });
 });
 export type MimecastApiConfig = z.output<typeof mimecastApiSchema>;
 

@@ -24,8 +24,18 @@ const ACS_PATHS: Record<MimecastApplication, string> = {
 // uspcom lives on its own domain; every other region follows <region>-api.mimecast.com.
 const USPCOM_API_HOST = "uspcom-api.mimecast-pscom-us.com";
 
-/** Global API 2.0 gateway (OAuth2). */
-export const API2_GATEWAY = "https://api.services.mimecast.com";
+/**
+ * API 2.0 gateways (Mimecast service update "Enhancing API Gateway Resilience", June 2025): the
+ * global one fails over between instances; the UK and US instances keep data in that country and
+ * do not fail over.
+ */
+export const API2_GATEWAYS = {
+  global: "https://api.services.mimecast.com",
+  uk: "https://uk-api.services.mimecast.com",
+  us: "https://us-api.services.mimecast.com",
+} as const;
+export type Api2Gateway = keyof typeof API2_GATEWAYS;
+export const API2_GATEWAY = API2_GATEWAYS.global;
 
 export function isMimecastRegion(value: string): value is MimecastRegion {
   return (MIMECAST_REGIONS as readonly string[]).includes(value);
@@ -76,10 +86,10 @@ export function api1BaseUrl(region: MimecastRegion): string {
 }
 
 /** API base URL for the chosen API generation. */
-export function apiBaseUrl(region: MimecastRegion, apiVersion: "1.0" | "2.0"): string {
+export function apiBaseUrl(region: MimecastRegion, apiVersion: "1.0" | "2.0", gateway: Api2Gateway = "global"): string {
   // uspcom is a separate platform: its API stays on its own host for both generations.
   if (apiVersion === "1.0" || region === "uspcom") return api1BaseUrl(region);
-  return API2_GATEWAY;
+  return API2_GATEWAYS[gateway];
 }
 
 /** Hosts an API client may talk to: Mimecast's domains only. */

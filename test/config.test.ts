@@ -77,6 +77,16 @@ describe("config validation", () => {
   });
 });
 
+describe("the API 2.0 gateway", () => {
+  it("is chosen by name, global by default, and refused where it cannot apply", () => {
+    expect(parseConfig({ environments: [good] }).environments[0].mimecastApi.gateway).toBe("global");
+    expect(parseConfig({ environments: [{ ...good, mimecastApi: { gateway: "uk" } }] }).environments[0].mimecastApi.gateway).toBe("uk");
+    expect(problems({ environments: [{ ...good, mimecastApi: { gateway: "eu" } }] })[0]).toContain("field mimecastApi.gateway");
+    expect(problems({ environments: [{ ...good, mimecastApi: { gateway: "uk", version: "1.0" } }] })[0]).toContain("applies to API 2.0 only");
+    expect(problems({ environments: [{ ...good, mimecastApi: { gateway: "us", baseUrl: "https://api.services.mimecast.com" } }] })[0]).toContain("and baseUrl both choose the host");
+  });
+});
+
 describe("guardrails against lock-out and silent exposure", () => {
   it.each([
     ["visibleToUsers", { visibleToUsers: true }, "app-visible", "makes the Entra app visible to every user in My Apps"],

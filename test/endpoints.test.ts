@@ -36,6 +36,10 @@ describe("Mimecast service-provider model", () => {
     expect(acsUrl("uspcom", "endUserApps")).toBe("https://uspcom-api.mimecast-pscom-us.com/login/saml");
     expect(signOnUrl("uspcom")).toBe("https://uspcom-api.mimecast-pscom-us.com/login/saml");
     expect(apiBaseUrl("uspcom", "2.0")).toBe("https://uspcom-api.mimecast-pscom-us.com");
+    // API 2.0 gateways (Mimecast service update, June 2025): global, or a UK / US instance for data residency.
+    expect(apiBaseUrl("eu", "2.0", "uk")).toBe("https://uk-api.services.mimecast.com");
+    expect(apiBaseUrl("us", "2.0", "us")).toBe("https://us-api.services.mimecast.com");
+    expect(apiBaseUrl("eu", "1.0", "uk")).toBe("https://eu-api.mimecast.com");
   });
 
   it("Entra reply URLs start with Microsoft's /login/saml and add each enabled application once", () => {

@@ -178,3 +178,19 @@ describe("host allowlist", () => {
     expect(c.calls).toHaveLength(1);
   });
 });
+
+describe("API 1.0 signature, known answer", () => {
+  it("matches a value computed by an independent implementation (sequoiacapital-oss/go-mimecast requests_test.go)", () => {
+    // That library signs the full URL where Mimecast's samples sign the path; the formula,
+    // base64(HMAC-SHA1(base64decode(secretKey), "date:reqId:uri:appKey")), is the same.
+    const { hmacSignature } = require("../mimecast/client") as typeof import("../mimecast/client");
+    const signature = hmacSignature(
+      Buffer.from("SecretKey").toString("base64"),
+      "Sun, 21 Aug 2022 13:49:40 EDT",
+      "3d796b76-4180-40e5-8f7c-6e0fd643b1a9",
+      "https://us-api.mimecast.com/api/test/some-url",
+      "ApplicationKey",
+    );
+    expect(signature).toBe("HlokhZ93dzw5P6xGgeveOR4JhiM=");
+  });
+});
