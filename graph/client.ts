@@ -100,9 +100,10 @@ export class GraphClient {
     }
     this.timeoutMs = options.timeoutMs ?? 15_000;
     this.redactor.add(...options.identity.secrets);
-    // No proxy from the environment: axios would send an https request to an http proxy in
-    // plain text (no CONNECT tunnel), bearer token included. Proxies need a tunnelling agent (open).
-    this.http = axios.create({ timeout: this.timeoutMs, maxRedirects: 0, validateStatus: () => true, proxy: false });
+    // HTTPS_PROXY / NO_PROXY from the environment are honoured: axios tunnels https through
+    // CONNECT (TLS end to end). Never for the loopback emulator.
+    const loopback = isLoopbackHost(new URL(this.graph).hostname);
+    this.http = axios.create({ timeout: this.timeoutMs, maxRedirects: 0, validateStatus: () => true, ...(loopback ? { proxy: false as const } : {}) });
   }
 
   private async send(method: "GET" | "PATCH" | "POST", url: string, body?: unknown, headers: Record<string, string> = {}): Promise<GraphResponse> {

@@ -162,7 +162,10 @@ export class MimecastClient {
     const log = options.log ?? (() => undefined);
     this.log = (line) => log(this.redactor.redact(line));
     // No redirects: a 3xx to another host must not carry our credentials there.
-    this.http = axios.create({ baseURL: this.base.origin, timeout: this.timeoutMs, maxRedirects: 0, validateStatus: () => true, proxy: false });
+    // HTTPS_PROXY / NO_PROXY from the environment are honoured (self-hosted agents): axios tunnels
+    // https through CONNECT, so TLS stays end to end. Never for the loopback emulator.
+    const loopback = isLoopbackHost(this.base.hostname);
+    this.http = axios.create({ baseURL: this.base.origin, timeout: this.timeoutMs, maxRedirects: 0, validateStatus: () => true, ...(loopback ? { proxy: false as const } : {}) });
   }
 
   /** Redact anything this client knows to be secret. */

@@ -114,7 +114,7 @@ export async function fetchAndCheckMetadata(url: string, expect: MetadataExpecta
   if (!(opts.allowLoopbackHttp && isLoopbackHost(host))) await assertPublicAddress(url, host, timeout);
   const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout);
   const res = await axios
-    .get(url, { timeout, signal, responseType: "text", transformResponse: (x) => x, validateStatus: () => true, maxRedirects: 0, maxContentLength: MAX_METADATA_BYTES, proxy: false })
+    .get(url, { timeout, signal, responseType: "text", transformResponse: (x) => x, validateStatus: () => true, maxRedirects: 0, maxContentLength: MAX_METADATA_BYTES, ...(isLoopbackHost(host) ? { proxy: false as const } : {}) })
     .catch((e) => {
       const code = (e as { code?: string }).code ?? "network error";
       const why = opts.signal?.aborted ? "interrupted" : code === "ERR_CANCELED" || code === "ECONNABORTED" ? `timed out after ${timeout} ms` : code === "ERR_BAD_RESPONSE" ? `larger than ${MAX_METADATA_BYTES} bytes` : code;

@@ -119,3 +119,34 @@ describe("the Mimecast client", () => {
     }
   });
 });
+
+describe("a proxy from the environment (self-hosted agents)", () => {
+  it("is used for Mimecast's https API through a CONNECT tunnel: the credentials never cross the proxy in clear", async () => {
+    const seen: { method: string; target: string }[] = [];
+    const proxy = http.createServer((req, res) => {
+      seen.push({ method: req.method ?? "", target: req.url ?? "" });
+      res.writeHead(502).end();
+    });
+    // Refuse to tunnel: nothing leaves this machine.
+    proxy.on("connect", (req, socket) => {
+      seen.push({ method: "CONNECT", target: req.url ?? "" });
+      socket.end("HTTP/1.1 403 Forbidden\r\n\r\n");
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    proxy.unref();
+    const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY };
+    process.env.HTTPS_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    delete process.env.NO_PROXY;
+    try {
+      const { MimecastClient } = await import("../mimecast/client");
+      const client = new MimecastClient({ baseUrl: "https://api.services.mimecast.com", credentials: { kind: "oauth2", clientId: "id", clientSecret: "secret-through-proxy" }, retry: { maxRetries: 0 }, timeoutMs: 3000 });
+      await expect(client.post("/api/account/get-account", [], { idempotent: true })).rejects.toThrow();
+      expect(seen).toEqual([{ method: "CONNECT", target: "api.services.mimecast.com:443" }]);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(() => r(undefined)));
+    }
+  });
+});
