@@ -46,15 +46,17 @@ function synthExample(): boolean {
   const cfg = configPath();
   const shown = path.relative(ROOT, cfg);
   step(1, `Synthesize ${shown.startsWith("..") ? cfg : shown}`);
-  // Same as `cdktf synth` (which runs main.ts), minus the CLI's spinner.
-  fs.rmSync(path.join(ROOT, "cdktf.out"), { recursive: true, force: true });
-  const synth = spawnSync(process.execPath, [path.join(ROOT, "dist", "synth.js")], { cwd: ROOT, stdio: "inherit" });
+  // Same as `cdktf synth` (which runs main.ts), minus the CLI's spinner; CDKTF_OUTDIR as cdktf reads it.
+  const outdir = path.resolve(process.env.CDKTF_OUTDIR || path.join(ROOT, "cdktf.out"));
+  fs.rmSync(path.join(outdir, "stacks"), { recursive: true, force: true });
+  const synth = spawnSync(process.execPath, [path.join(ROOT, "dist", "synth.js")], { cwd: ROOT, stdio: "inherit", env: { ...process.env, CDKTF_OUTDIR: outdir } });
   if (synth.status !== 0) {
     console.error("Synth failed: no stacks were written. Fix the error above and run again.");
     return false;
   }
-  const stacks = readStacks(path.join(ROOT, "cdktf.out"));
-  console.log(`${stacks.size} stack(s) in cdktf.out/stacks:\n`);
+  const stacks = readStacks(outdir);
+  const shownOut = path.relative(ROOT, outdir);
+  console.log(`${stacks.size} stack(s) in ${shownOut.startsWith("..") ? outdir : shownOut}/stacks:\n`);
   for (const facts of stacks.values()) console.log(`${describeStack(facts)}\n`);
   return true;
 }

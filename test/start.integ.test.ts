@@ -1,18 +1,24 @@
 // `npm start` as a new user runs it: synth + summary, then the loopback demo.
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { ROOT, run } from "./tf-helpers";
 
 describe("npm start", () => {
   it("prints the summary, leaves a stack per environment, deploys the demo, and shows in-sync then drift", async () => {
     // dist/ is built by `npm test` before jest runs (rebuilding here would race other suites).
-    const r = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/start.ts"], { cwd: ROOT, env: { SSO_CONFIG: "" } });
+    // Into a temporary directory: a test never writes into (or deletes from) the checkout.
+    const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-start-"));
+    const checkoutOut = path.join(ROOT, "cdktf.out");
+    const before = fs.existsSync(checkoutOut) ? fs.statSync(checkoutOut).mtimeMs : undefined;
+    const r = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/start.ts"], { cwd: ROOT, env: { SSO_CONFIG: "", CDKTF_OUTDIR: outdir } });
     const out = r.stdout + r.stderr;
     expect(r.code).toBe(0);
-    expect(out).toContain("2 stack(s) in cdktf.out/stacks");
+    expect(out).toContain(`2 stack(s) in ${outdir}/stacks`);
+    expect(fs.existsSync(checkoutOut) ? fs.statSync(checkoutOut).mtimeMs : undefined).toBe(before);
     expect(out).toContain('Entra enterprise app   "Mimecast SSO (Contoso EU)" from gallery template "Mimecast"');
     expect(out).toContain("enabled for sign-in: yes, assignment required: no, visible to users: no");
-    for (const env of ["contoso-eu", "contoso-us"]) expect(fs.existsSync(path.join(ROOT, "cdktf.out", "stacks", env, "cdk.tf.json"))).toBe(true);
+    for (const env of ["contoso-eu", "contoso-us"]) expect(fs.existsSync(path.join(outdir, "stacks", env, "cdk.tf.json"))).toBe(true);
     // One environment through the profile API, one kept by hand: never "in sync" for that one.
     expect(out).toMatch(/contoso-eu: in sync\s+contoso-us: not verifiable/);
     expect(out).toContain('contoso-us: MANUAL');
@@ -22,6 +28,7 @@ describe("npm start", () => {
     expect(out).toMatch(/usePasswordProtectedContext\s+true\s+false/);
     expect(out).toContain("exit code 2");
     expect(out).not.toContain("demo-secret-contoso-eu-not-real");
+    fs.rmSync(outdir, { recursive: true, force: true });
   });
 
   it("--help explains both parts", async () => {

@@ -12,7 +12,7 @@ function synth(config: unknown, extraEnv: Record<string, string> = {}) {
   const file = path.join(dir, "config.json");
   fs.writeFileSync(file, JSON.stringify(config));
   const outdir = path.join(dir, "cdktf.out");
-  const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], {
+  const run = spawnSync(process.execPath, [path.join(root, "dist", "synth.js")], {
     cwd: root,
     encoding: "utf8",
     env: { ...process.env, ...extraEnv, SSO_CONFIG: file, CDKTF_OUTDIR: outdir },
@@ -51,7 +51,7 @@ describe("main.ts", () => {
   });
 
   it("reports a missing config file by name", () => {
-    const run = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], {
+    const run = spawnSync(process.execPath, [path.join(root, "dist", "synth.js")], {
       cwd: root,
       encoding: "utf8",
       env: { ...process.env, SSO_CONFIG: "/nonexistent/sso.json", CDKTF_OUTDIR: path.join(os.tmpdir(), "sso-none") },

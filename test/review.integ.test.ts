@@ -13,7 +13,7 @@ function synthOut(config: unknown): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-review-test-"));
   fs.writeFileSync(path.join(dir, "c.json"), JSON.stringify(config));
   const outdir = path.join(dir, "cdktf.out");
-  const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "main.ts"], { cwd: root, env: { ...process.env, SSO_CONFIG: path.join(dir, "c.json"), CDKTF_OUTDIR: outdir }, encoding: "utf8" });
+  const r = spawnSync(process.execPath, [path.join(root, "dist", "synth.js")], { cwd: root, env: { ...process.env, SSO_CONFIG: path.join(dir, "c.json"), CDKTF_OUTDIR: outdir }, encoding: "utf8" });
   expect(r.stderr).toBe("");
   return outdir;
 }
