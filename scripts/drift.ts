@@ -20,11 +20,13 @@ For each environment (default: every stack in <outdir>/stacks):
             in state; someone changed the authentication profile in the console => drift)
   Entra, what terraform cannot see (app managed here): mimecast-sso entra-drift: the active
             signing certificate is the newest and the only one, the default reply URL is /login/saml
-Prints a table of drifted fields. Exit code: 0 no drift, 2 drift found, 1 a check failed.`;
+Prints a table (n/a: the stack has no Entra app) and, per drifted environment, what drifted and the
+command that repairs it. --json prints the rows as JSON instead. Exit code: 0 no drift, 2 drift
+found, 1 a check failed (its error whole).`;
 
 export interface DriftRow {
   environment: string;
-  entra: "in sync" | "drifted" | "error" | "skipped";
+  entra: "in sync" | "drifted" | "error" | "skipped" | "n/a";
   mimecast: "in sync" | "drifted" | "error" | "skipped";
   details: string[];
 }
@@ -83,21 +85,33 @@ function entraSideDrift(stackDir: string, row: DriftRow): void {
 export function checkEnvironment(outdir: string, env: string, opts: { skipEntra?: boolean; config: string }): DriftRow {
   const stackDir = path.join(outdir, "stacks", env);
   const row: DriftRow = { environment: env, entra: "skipped", mimecast: "skipped", details: [] };
-  const init = fs.existsSync(path.join(stackDir, ".terraform")) ? { status: 0, stderr: "" } : terraform(stackDir, ["init", "-input=false", "-no-color"]);
+  // Always init: it is quick once done, and a .terraform left by a failed run is repaired, not trusted.
+  const init = terraform(stackDir, ["init", "-input=false", "-no-color"]);
   if (init.status !== 0) {
     row.entra = row.mimecast = "error";
-    row.details.push(`terraform init failed: ${String(init.stderr).trim().split("\n").slice(-3).join(" ")}`);
+    row.details.push(`terraform init failed: ${String(init.stderr || init.stdout).trim()}`);
     return row;
   }
-  if (!opts.skipEntra) {
-    const plan = terraform(stackDir, ["plan", "-refresh-only", "-detailed-exitcode", "-input=false", "-lock=false", "-no-color"]);
+  const doc = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
+  const hasEntraApp = Boolean(doc.resource?.azuread_service_principal);
+  if (!hasEntraApp) row.entra = "n/a";
+  else if (!opts.skipEntra) {
+    // Terraform's machine-readable output: one JSON message per line.
+    const plan = terraform(stackDir, ["plan", "-refresh-only", "-detailed-exitcode", "-input=false", "-lock=false", "-json"]);
+    const messages = String(plan.stdout)
+      .split("\n")
+      .filter((l) => l.startsWith("{"))
+      .map((l) => JSON.parse(l) as { type?: string; change?: { resource?: { addr?: string }; action?: string }; diagnostic?: { severity?: string; summary?: string; detail?: string } });
     row.entra = plan.status === 0 ? "in sync" : plan.status === 2 ? "drifted" : "error";
-    if (plan.status === 2) row.details.push(...String(plan.stdout).split("\n").filter((l) => /^\s+[~+-] /.test(l) || /has changed|has been deleted/.test(l)).map((l) => `entra: ${l.trim()}`));
-    if (plan.status !== 0 && plan.status !== 2) row.details.push(`entra: terraform plan failed: ${String(plan.stderr).trim().split("\n").slice(-3).join(" ")}`);
+    for (const m of messages) {
+      if (m.type === "resource_drift") row.details.push(`entra: ${m.change?.resource?.addr} ${m.change?.action === "delete" ? "was deleted outside terraform" : "changed outside terraform"} (repair: npm run plan -- --env ${env}, review, npm run apply -- --env ${env})`);
+      if (m.type === "diagnostic" && m.diagnostic?.severity === "error") row.details.push(`entra: ${m.diagnostic.summary}${m.diagnostic.detail ? `: ${m.diagnostic.detail}` : ""}`);
+    }
+    if (plan.status !== 0 && plan.status !== 2 && !messages.some((m) => m.type === "diagnostic")) row.details.push(`entra: terraform plan failed: ${String(plan.stderr).trim()}`);
   }
   // Only an app managed here has a metadata URL that exists in state alone (it carries the client
   // id); otherwise the config holds it, or the IdP is configured without one.
-  const declared = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8")).output?.metadata_url?.value;
+  const declared = doc.output?.metadata_url?.value;
   const urlArgs: string[] = [];
   if (typeof declared === "string" && declared.includes("${")) {
     const url = stateOutput(stackDir, "metadata_url");
@@ -116,6 +130,7 @@ export function checkEnvironment(outdir: string, env: string, opts: { skipEntra?
     const result = JSON.parse(cli.stdout).environments[0];
     row.mimecast = result.status === "in-sync" ? "in sync" : result.status === "drifted" || result.status === "missing" ? "drifted" : "error";
     for (const d of result.diff ?? []) row.details.push(`mimecast: ${d.field} is ${JSON.stringify(d.actual ?? null)}, config wants ${JSON.stringify(d.desired ?? null)}`);
+    if (row.mimecast === "drifted") row.details.push(`mimecast: repair: npx mimecast-sso sync --env ${env}${urlArgs.length ? ` --metadata-url ${urlArgs[1]}` : ""} (a deploy re-runs the sync only when the config changes)`);
     if (result.error) row.details.push(`mimecast: ${result.error}`);
   } catch {
     row.mimecast = "error";
