@@ -1,7 +1,7 @@
 // `npm run bench`: synth speed and memory against a hand-written baseline, API calls of the sync
 // against the minimum, and behaviour under throttling. Every figure comes from this one run;
 // the machine is shared and noisy, so compare the ratios, not the absolute times.
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -205,6 +205,92 @@ async function benchThrottle(): Promise<string> {
   }
 }
 
+/** Run a command asynchronously (the emulator in this process keeps answering); resolves to its wall time. */
+function timed(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ ms: number; code: number; out: string }> {
+  return new Promise((resolve) => {
+    const t0 = Date.now();
+    const child = spawn(cmd, args, { cwd, env });
+    let out = "";
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (out += d));
+    child.on("close", (code) => resolve({ ms: Date.now() - t0, code: code ?? 1, out }));
+  });
+}
+
+/**
+ * What a pipeline pays to deploy N built-in-only environments (the Mimecast side against the
+ * emulator), side by side: npm run plan + apply, `cdktf deploy '*'`, and plain terraform init +
+ * apply in the same stack directories, parallelism 4 each; then a no-op run of each.
+ */
+async function benchDeploy(): Promise<string> {
+  const rows = ["| environments | run | npm run plan + apply | cdktf deploy '*' | plain terraform | ratio to plain |", "|---:|---|---:|---:|---:|---:|"];
+  const cdktf = path.join(ROOT, "node_modules", ".bin", "cdktf");
+  const tfrc = path.join(TMP, "empty.tfrc");
+  fs.writeFileSync(tfrc, "");
+  for (const n of QUICK ? [20] : [20, 60]) {
+    const times: Record<string, Record<string, number>> = { fresh: {}, "no-op": {} };
+    for (const method of ["project", "cdktf", "plain"] as const) {
+      const accounts = accountsFor(n);
+      const emu = await MimecastEmulator.start({ accounts, ttlMs: 900_000 });
+      try {
+        const dir = path.join(TMP, `deploy-${method}-${n}`);
+        fs.mkdirSync(dir, { recursive: true });
+        const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: tfrc, MIMECAST_SSO_ALLOW_LOOPBACK: "1", SSO_CONFIG: path.join(dir, "sso.config.json") };
+        const envs = environments(n, (i) => {
+          env[`C${i}_ID`] = accounts[i].clientId;
+          env[`C${i}_SECRET`] = accounts[i].clientSecret;
+          return { tenantId: TENANT, identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) }, mimecastApi: { profileSync: "api", baseUrl: emu.url, clientIdEnv: `C${i}_ID`, clientSecretEnv: `C${i}_SECRET`, createProfileIfMissing: true, driftCheck: false, verifyMetadata: false } };
+        });
+        fs.writeFileSync(path.join(dir, "sso.config.json"), JSON.stringify({ environments: envs }));
+        fs.writeFileSync(path.join(dir, "cdktf.json"), JSON.stringify({ language: "typescript", app: `node ${path.join(ROOT, "dist", "synth.js")}`, projectId: "bench", sendCrashReports: "false" }));
+        const outdir = path.join(dir, "cdktf.out");
+        const names = envs.map((e) => e.name);
+        const pipeline = (...a: string[]) => timed(process.execPath, [path.join(ROOT, "dist", "bench", "pipeline.js"), ...a, "--outdir", outdir, "--concurrency", "4"], dir, env);
+        const plain = async () => {
+          const t0 = Date.now();
+          const stacks = [...names];
+          await Promise.all(Array.from({ length: 4 }, async () => {
+            for (let name = stacks.shift(); name; name = stacks.shift()) {
+              const sd = path.join(outdir, "stacks", name);
+              if (!fs.existsSync(path.join(sd, ".terraform"))) await timed("terraform", ["init", "-input=false", "-no-color"], sd, env);
+              await timed("terraform", ["apply", "-auto-approve", "-input=false", "-no-color"], sd, env);
+            }
+          }));
+          return Date.now() - t0;
+        };
+        for (const run of ["fresh", "no-op"] as const) {
+          process.stderr.write(`deploy ${n} environments, ${method}, ${run}\n`);
+          if (method === "project") {
+            const p = await pipeline("plan");
+            const a = await pipeline("apply");
+            if (p.code > 2 || a.code !== 0) throw new Error(`npm run plan/apply failed: ${p.out.slice(-400)} ${a.out.slice(-400)}`);
+            times[run][method] = p.ms + a.ms;
+          } else if (method === "cdktf") {
+            const d = await timed(cdktf, ["deploy", "*", "--auto-approve", "--parallelism", "4"], dir, env);
+            if (d.code !== 0) throw new Error(`cdktf deploy failed: ${d.out.slice(-600)}`);
+            times[run][method] = d.ms;
+          } else {
+            if (run === "fresh") {
+              const sy = await timed(process.execPath, [path.join(ROOT, "dist", "synth.js")], dir, { ...env, CDKTF_OUTDIR: outdir });
+              if (sy.code !== 0) throw new Error(`synth failed: ${sy.out}`);
+              times[run][method] = sy.ms + (await plain());
+            } else times[run][method] = await plain();
+          }
+        }
+      } finally {
+        await emu.stop();
+      }
+    }
+    for (const run of ["fresh", "no-op"] as const) {
+      const t = times[run];
+      const ratio = t.project / t.plain;
+      rows.push(`| ${n} | ${run} | ${(t.project / 1000).toFixed(1)} s | ${(t.cdktf / 1000).toFixed(1)} s | ${(t.plain / 1000).toFixed(1)} s | ${ratio.toFixed(2)}x |`);
+      checks.push({ target: `${run} deploy of ${n}: npm run plan + apply within 1.1x of plain terraform`, measured: `${ratio.toFixed(2)}x`, ok: ratio <= 1.1 });
+    }
+  }
+  return rows.join("\n");
+}
+
 async function run(): Promise<number> {
   if (ARGS.includes("--help") || ARGS.includes("-h")) {
     console.log(HELP);
@@ -219,6 +305,10 @@ async function run(): Promise<number> {
   const cdktfSynth = benchCdktfSynth();
   const sync = await benchSync();
   const throttle = await benchThrottle();
+  // The pipeline command, compiled like the synth child so both sides start alike.
+  const built = spawnSync(path.join(ROOT, "node_modules", ".bin", "esbuild"), ["scripts/pipeline.ts", "--bundle", "--packages=external", "--platform=node", "--target=node20", "--outfile=dist/bench/pipeline.js", "--log-level=warning"], { cwd: ROOT, encoding: "utf8" });
+  if (built.status !== 0) throw new Error(built.stderr);
+  const deploy = await benchDeploy();
   const targets = ["| target | measured | result |", "|---|---|---|", ...checks.map((c) => `| ${c.target} | ${c.measured} | ${c.ok ? "PASS" : "FAIL"} |`)].join("\n");
   const report = `# Benchmark (${started}, ${os.cpus().length} cores, node ${process.version}, median of ${REPS})
 
@@ -248,6 +338,15 @@ Minimum per environment: no-op = token + read (2); changing = token + read + get
 preflight + read right before the write + write + verifying read (6; the preflight and the second
 read are only made before a write). A drift run reads each profile and checks each account with
 Mimecast's documented get-account (2 per environment).
+
+## What a pipeline pays: deploying built-in-only environments (parallelism 4)
+
+${deploy}
+
+"npm run plan + apply" synthesizes once, plans every environment to a file and applies exactly
+those files; "cdktf deploy '*'" is the cdktf CLI; "plain terraform" is synth + terraform init +
+apply in the same stack directories, the floor. No-op: the same again with nothing to change.
+Each method gets its own emulator, state and directories.
 
 ## Throttling (429 with X-RateLimit-Reset)
 

@@ -10,17 +10,21 @@ import * as path from "path";
 import { textTable } from "../lib/table";
 import { scriptArgs } from "./args";
 
-const ROOT = path.resolve(__dirname, "..");
+/** The project root: where dist/synth.js is (this file may itself run bundled from dist/). */
+const ROOT = [1, 2, 3].map((up) => path.resolve(__dirname, ...Array(up).fill(".."))).find((d) => fs.existsSync(path.join(d, "dist", "synth.js"))) ?? path.resolve(__dirname, "..");
 export const PLAN_FILE = "plan.tfplan";
 export const PLAN_JSON = "plan.json";
+/** Written instead of a plan file when the plan changes nothing: apply has nothing to do there. */
+export const NO_CHANGES = "plan.nochanges";
 
 const HELP = `Usage: npm run plan|apply|plan-review -- [--env <name>...] [--outdir cdktf.out] [--concurrency 4] [--no-synth]
 
-  plan         synthesize (unless --no-synth), then per environment: terraform init, plan -out=${PLAN_FILE},
-               show -json > ${PLAN_JSON}. Exit 0 no changes, 2 changes planned, 1 a plan failed.
-  apply        apply each environment's saved ${PLAN_FILE}, exactly; a missing or stale plan is refused.
+  plan         synthesize (unless --no-synth), then per environment: plan -out=${PLAN_FILE} (none when
+               nothing changes), with terraform init first when terraform says the stack needs it. Exit 0 no changes, 2 changes planned, 1 a plan failed.
+  apply        apply each environment's saved ${PLAN_FILE}, exactly; a missing or stale plan is refused;
+               an environment whose plan changed nothing is skipped.
                Exit 0 applied, 1 refused or failed.
-  plan-review  Markdown: per environment, what the saved plans create, change, replace or destroy,
+  plan-review  Markdown (terraform show -json of each saved plan): what they create, change, replace or destroy,
                HIGH for a replacement or destruction of the Entra app, service principal, identifier
                or signing certificate. Exit 0.
 Providers are downloaded once into TF_PLUGIN_CACHE_DIR (default <outdir>/.terraform-plugins).`;
@@ -56,6 +60,9 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promis
   return results;
 }
 
+/** What terraform says when a working directory needs `terraform init` first. */
+const NEEDS_INIT = /terraform init|Backend initialization required|Inconsistent dependency lock file|Missing required provider|Required plugins are not installed|module not installed/i;
+
 const lastLines = (text: string) => text.trim().split("\n").filter((l) => l.trim()).slice(-6).join(" | ");
 
 function tfEnv(outdir: string): NodeJS.ProcessEnv {
@@ -74,15 +81,28 @@ export async function planAll(outdir: string, envs: string[], concurrency: numbe
       log(`${name}: ${status}${detail ? ` (${detail})` : ""} in ${(r.ms / 1000).toFixed(1)} s`);
       return r;
     };
-    fs.rmSync(path.join(dir, PLAN_FILE), { force: true });
-    fs.rmSync(path.join(dir, PLAN_JSON), { force: true });
-    const init = await run("terraform", ["init", "-input=false", "-no-color"], dir, env);
-    if (init.code !== 0) return done("error", `terraform init: ${lastLines(init.err || init.out)}`);
-    const plan = await run("terraform", ["plan", "-input=false", "-no-color", "-detailed-exitcode", `-out=${PLAN_FILE}`], dir, env);
+    for (const f of [PLAN_FILE, PLAN_JSON, NO_CHANGES]) fs.rmSync(path.join(dir, f), { force: true });
+    const planArgs = ["plan", "-input=false", "-no-color", "-detailed-exitcode", `-out=${PLAN_FILE}`];
+    // A directory never initialised (a fresh job) is initialised first, without a failing plan.
+    if (!fs.existsSync(path.join(dir, ".terraform"))) {
+      const init = await run("terraform", ["init", "-input=false", "-no-color"], dir, env);
+      if (init.code !== 0) return done("error", `terraform init: ${lastLines(init.err || init.out)}`);
+    }
+    let plan = await run("terraform", planArgs, dir, env);
+    // init when the stack needs it, as terraform says (a fresh job, a changed backend or providers).
+    if (plan.code === 1 && NEEDS_INIT.test(plan.err + plan.out)) {
+      const init = await run("terraform", ["init", "-input=false", "-no-color"], dir, env);
+      if (init.code !== 0) return done("error", `terraform init: ${lastLines(init.err || init.out)}`);
+      plan = await run("terraform", planArgs, dir, env);
+    }
     if (plan.code === 1) return done("error", `terraform plan: ${lastLines(plan.err || plan.out)}`);
-    const show = await run("terraform", ["show", "-json", PLAN_FILE], dir, env);
-    if (show.code === 0) fs.writeFileSync(path.join(dir, PLAN_JSON), show.out);
-    return done(plan.code === 2 ? "changes" : "no changes", "");
+    if (plan.code === 0) {
+      // Nothing to apply: no plan file to carry, review or apply.
+      fs.rmSync(path.join(dir, PLAN_FILE), { force: true });
+      fs.writeFileSync(path.join(dir, NO_CHANGES), "");
+      return done("no changes", "");
+    }
+    return done("changes", "");
   });
 }
 
@@ -95,7 +115,10 @@ export async function applyAll(outdir: string, envs: string[], concurrency: numb
       log(`${name}: ${status}${detail ? ` (${detail})` : ""}`);
       return { environment: name, status, detail, ms: Date.now() - t0 };
     };
-    if (!fs.existsSync(path.join(dir, PLAN_FILE))) return done("refused", `no saved ${PLAN_FILE}: run npm run plan and review it first`);
+    if (!fs.existsSync(path.join(dir, PLAN_FILE))) {
+      if (fs.existsSync(path.join(dir, NO_CHANGES))) return done("no changes", "the reviewed plan changes nothing");
+      return done("refused", `no saved ${PLAN_FILE}: run npm run plan and review it first`);
+    }
     // A fresh job: initialise (providers from the cache), then apply exactly the reviewed plan.
     if (!fs.existsSync(path.join(dir, ".terraform"))) {
       const init = await run("terraform", ["init", "-input=false", "-no-color"], dir, env);
@@ -172,10 +195,17 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (command === "plan-review") {
-    const changes = envs.flatMap((e) => {
-      const file = path.join(outdir, "stacks", e, PLAN_JSON);
-      return fs.existsSync(file) ? planChanges(e, JSON.parse(fs.readFileSync(file, "utf8"))) : [];
+    // terraform show -json of each saved plan (kept as plan.json beside it).
+    const env = tfEnv(outdir);
+    const perEnv = await mapLimit(envs, concurrency, async (e) => {
+      const dir = path.join(outdir, "stacks", e);
+      if (!fs.existsSync(path.join(dir, PLAN_FILE))) return [];
+      const show = await run("terraform", ["show", "-json", PLAN_FILE], dir, env);
+      if (show.code !== 0) throw new Error(`${e}: terraform show: ${lastLines(show.err || show.out)}`);
+      fs.writeFileSync(path.join(dir, PLAN_JSON), show.out);
+      return planChanges(e, JSON.parse(show.out));
     });
+    const changes = perEnv.flat();
     console.log(renderPlanReview(changes));
     return 0;
   }

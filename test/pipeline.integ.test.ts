@@ -63,6 +63,14 @@ describeIfTerraform("plan and apply for pipelines (real terraform)", () => {
     expect(again.code).toBe(1);
     expect(again.stdout + again.stderr).toContain("no saved plan.tfplan: run npm run plan and review it first");
 
+    // Nothing changed since: the plan says so, leaves no plan file, and apply has nothing to do.
+    const quiet = await pipeline("plan", "--env", "alpha-eu", "--no-synth");
+    expect(quiet.code).toBe(0);
+    expect(fs.existsSync(planOf("alpha-eu"))).toBe(false);
+    const nothing = await pipeline("apply", "--env", "alpha-eu");
+    expect(nothing.code).toBe(0);
+    expect(nothing.stdout).toMatch(/alpha-eu\s+no changes/);
+
     // A change that forces replacement of beta-eu's sync; keep that plan aside (plan A) ...
     writeConfig(["personalPortal", "endUserApps"]);
     expect((await pipeline("plan", "--env", "beta-eu")).code).toBe(2);
