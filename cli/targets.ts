@@ -96,19 +96,7 @@ export class ClientPool {
   }
 }
 
-/** Map with at most `limit` calls in flight; results in input order. */
-export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  });
-  await Promise.all(workers);
-  return results;
-}
+export { mapLimit } from "../lib/concurrency";
 
 /** Knows the secret values behind the env var names a spec carries. */
 export function secretsRedactor(spec: SyncSpec, env: NodeJS.ProcessEnv): Redactor {

@@ -7,6 +7,7 @@
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
+import { mapLimit } from "../lib/concurrency";
 import { textTable } from "../lib/table";
 import { scriptArgs } from "./args";
 
@@ -46,18 +47,6 @@ function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): 
     child.on("error", (e) => resolve({ code: 1, out, err: String(e) }));
     child.on("close", (code) => resolve({ code: code ?? 1, out, err }));
   });
-}
-
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
-    }
-  }));
-  return results;
 }
 
 /** What terraform says when a working directory needs `terraform init` first. */
