@@ -1,4 +1,4 @@
-import { Testing, TerraformStack } from "cdktf";
+import { Testing } from "cdktf";
 import { ServicePrincipal } from "@cdktf/provider-azuread/lib/service-principal";
 import { ApplicationRedirectUris } from "@cdktf/provider-azuread/lib/application-redirect-uris";
 import { MimecastEnterpriseApp, MimecastEnterpriseAppProps } from "../constructs/entra-app";
@@ -11,9 +11,11 @@ const base: MimecastEnterpriseAppProps = {
 };
 
 function build(props: Partial<MimecastEnterpriseAppProps> = {}) {
-  const stack = new TerraformStack(Testing.app(), "t");
-  const app = new MimecastEnterpriseApp(stack, "entra", { ...base, ...props });
-  return { app, json: Testing.synth(stack) };
+  let app!: MimecastEnterpriseApp;
+  const json = Testing.synthScope((scope) => {
+    app = new MimecastEnterpriseApp(scope, "entra", { ...base, ...props });
+  });
+  return { app, json };
 }
 
 describe("MimecastEnterpriseApp", () => {

@@ -7,7 +7,6 @@ import { SyncSpec, validateSpec } from "../model/sync-spec";
 
 export const TENANT = "11111111-2222-4333-8444-555555555555";
 
-/** Sleep that records what was asked and returns at once (no wall-clock waits in unit tests). */
 /** A sleep that records each wait and advances a virtual clock instead of the real one. */
 export function fakeSleep() {
   const waits: number[] = [];
@@ -85,3 +84,21 @@ export function guardrailsFor(applications: readonly string[]): Record<string, u
     ...(applications.includes("personalPortal") ? {} : { acknowledgements: [{ change: "personal-portal-saml-off", reason: "test: an application without the Personal Portal" }] }),
   };
 }
+
+/** An environment whose Mimecast side deploys with terraform built-ins only (Entra app managed elsewhere). */
+export function mimecastSideEnvironment(emu: MimecastEmulator, applications: string[]) {
+  return {
+    name: "demo-eu",
+    tenantId: TENANT,
+    notificationEmails: ["id@contoso.example"],
+    accountCode: DEMO_ACCOUNT.accountCode,
+    region: "eu",
+    samlApplications: applications,
+    ...guardrailsFor(applications),
+    identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
+    mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false } as Record<string, unknown>,
+  };
+}
+
+/** What a deploy against the emulator needs in its environment (dummy credentials). */
+export const EMULATOR_DEPLOY_ENV = { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret };

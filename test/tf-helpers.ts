@@ -69,14 +69,14 @@ export async function evalTerraform(value: string, replacements: Record<string, 
   }
 }
 
-/** A scratch project that runs this repo's main.ts on its own config. */
+/** A scratch project that runs this repo's synth (dist/synth.js, as cdktf.json does) on its own config. */
 export function scratchProject(config: unknown): { dir: string; configFile: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-project-"));
   const configFile = path.join(dir, "sso.config.json");
   fs.writeFileSync(configFile, JSON.stringify(config, null, 2));
   fs.writeFileSync(
     path.join(dir, "cdktf.json"),
-    JSON.stringify({ language: "typescript", app: `node -r ${ROOT}/node_modules/ts-node/register/transpile-only ${ROOT}/main.ts`, projectId: "test", sendCrashReports: "false" }),
+    JSON.stringify({ language: "typescript", app: `node ${ROOT}/dist/synth.js`, projectId: "test", sendCrashReports: "false" }),
   );
   return { dir, configFile };
 }

@@ -1,0 +1,11 @@
+// Every temp file a test or its child processes make goes under one directory, removed at the end:
+// a test run leaves nothing behind, in the checkout or in /tmp.
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+
+module.exports = async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), "mimecast-sso-tests-"));
+  process.env.MIMECAST_SSO_TEST_TMP = root;
+  process.env.TMPDIR = root; // os.tmpdir() in the workers, and terraform/cdktf in their children
+};
