@@ -12,7 +12,7 @@ export interface CommandContext {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-/** --spec / --spec-env / --config / --env / --all / --metadata-url */
+/** --spec / --spec-env / --config / --env / --all / --metadata-url / --outdir */
 export function targetOptions(cmd: Command): Command {
   return cmd
     .option("--spec <file|->", "a sync spec JSON (what the Terraform provisioner passes)")
@@ -21,7 +21,8 @@ export function targetOptions(cmd: Command): Command {
     .option("--config <file>", "the config file (default $SSO_CONFIG or sso.config.json)")
     .option("--env <name>", "an environment of the config (repeatable)", collect, [])
     .option("--all", "every environment of the config")
-    .option("--metadata-url <url>", "the IdP metadata URL (Entra app managed here: the stack's metadata_url output)");
+    .option("--metadata-url <url>", "one environment's IdP metadata URL (Entra app managed here: its stack's metadata_url output)")
+    .option("--outdir <dir>", "read each environment's metadata URL from the state of <dir>/stacks/<env> (terraform output; run terraform init there first)");
 }
 
 export const CREDENTIALS_NOTE = `

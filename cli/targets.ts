@@ -1,6 +1,8 @@
 // Which environments a command works on (a spec from the provisioner, or environments of the
 // config file), one Mimecast client per account, and bounded concurrency over environments.
 import * as fs from "fs";
+import * as path from "path";
+import { terraformOutputsSync } from "../lib/process";
 import { ConfigError, configPath, loadConfig } from "../model/config";
 import { SPEC_ENV_VAR } from "../model/contract";
 import { Redactor } from "../model/redact";
@@ -20,6 +22,8 @@ export interface TargetOptions {
   readonly all?: boolean;
   readonly metadataUrl?: string;
   readonly metadataUrlEnv?: string;
+  /** cdktf.out: read each environment's metadata URL from its stack's state. */
+  readonly outdir?: string;
 }
 
 /** Placeholder for commands that make no API call, when the metadata URL is only known after apply. */
@@ -52,17 +56,42 @@ export function collectTargets(o: TargetOptions, io: Io, offline = false): SyncS
   if (unknown.length) throw new MimecastConfigError(`--env ${unknown.join(", ")}: no such environment in ${file} (have: ${have})`);
   const chosen = o.all ? config.environments : config.environments.filter((e) => names.includes(e.name));
   if (!chosen.length) throw new MimecastConfigError(`choose environments with --env <name> or --all (have: ${have})`);
+  // Each environment whose Entra app is managed here has its own metadata URL, known only from its
+  // stack's state: one --metadata-url can only be one environment's.
   const needsUrl = chosen.filter((e) => e.identityProvider.type === "entra" && e.identityProvider.manageApp);
-  if (needsUrl.length && !o.metadataUrl && !offline) {
-    throw new MimecastConfigError(`--metadata-url is required for ${needsUrl.map((e) => e.name).join(", ")} (the stack's metadata_url output)`);
+  if (o.metadataUrl && chosen.length > 1) {
+    throw new MimecastConfigError(`--metadata-url is one environment's URL, not ${chosen.length} environments': choose one with --env, or use --outdir <cdktf.out> to read each environment's metadata_url output from its own state`);
   }
-  if (o.metadataUrl) {
-    for (const env of chosen) {
-      const problem = metadataUrlProblem(o.metadataUrl, { idp: env.identityProvider.type, allowLoopback: loopbackAllowed(io.env) });
-      if (problem) throw new MimecastConfigError(`--metadata-url ${o.metadataUrl.slice(0, 120)} ${problem} (environment ${env.name})`);
+  const urls = new Map<string, string>();
+  for (const env of needsUrl) {
+    if (o.metadataUrl) urls.set(env.name, o.metadataUrl);
+    else if (o.outdir) urls.set(env.name, metadataUrlFromState(o.outdir, env.name));
+  }
+  const missing = needsUrl.filter((e) => !urls.has(e.name));
+  if (missing.length && !offline) {
+    throw new MimecastConfigError(`${missing.map((e) => e.name).join(", ")}: the metadata URL is the stack's metadata_url output: pass --outdir <cdktf.out> (read from each environment's state) or, for one environment, --metadata-url <url>`);
+  }
+  const flagged = o.metadataUrl && chosen.length === 1 && chosen[0].identityProvider.type === "entra" ? o.metadataUrl : undefined;
+  return chosen.map((env) => {
+    const url = urls.get(env.name) ?? flagged;
+    if (url) {
+      const problem = metadataUrlProblem(url, { idp: env.identityProvider.type, allowLoopback: loopbackAllowed(io.env) });
+      const from = urls.has(env.name) && !o.metadataUrl ? `metadata_url output of ${env.name}` : "--metadata-url";
+      if (problem) throw new MimecastConfigError(`${from} ${url.slice(0, 120)} ${problem} (environment ${env.name})`);
     }
-  }
-  return chosen.map((env) => specFromEnvironment(env, o.metadataUrl ?? (offline ? METADATA_URL_PLACEHOLDER : undefined)));
+    return specFromEnvironment(env, url ?? (offline && needsUrl.includes(env) ? METADATA_URL_PLACEHOLDER : undefined));
+  });
+}
+
+/** The metadata_url output from the state of <outdir>/stacks/<env> (terraform output). */
+function metadataUrlFromState(outdir: string, env: string): string {
+  const stackDir = path.join(outdir, "stacks", env);
+  if (!fs.existsSync(path.join(stackDir, "cdk.tf.json"))) throw new MimecastConfigError(`--outdir ${outdir}: no synthesized stack for ${env} (synthesize first)`);
+  const { outputs, error } = terraformOutputsSync(stackDir);
+  if (error) throw new MimecastConfigError(`${env}: cannot read its metadata_url output in ${stackDir}: ${error.split("\n").filter((l) => l.trim()).join(" ")}`);
+  const url = outputs?.metadata_url;
+  if (typeof url !== "string" || !url) throw new MimecastConfigError(`${env}: no metadata_url output in its state (${stackDir}): deploy this environment first`);
+  return url;
 }
 
 /** One line for a selection failure: config problems keep their per-field lines. */

@@ -4,10 +4,11 @@
 // will do, with risk flags. Terraform runs in each stack directory: no `cdktf deploy`, which plans
 // again. HCP Terraform (backend "cloud") runs its own remote plans: there `plan` shows them and
 // `apply` of a saved plan is refused by terraform; deploy through HCP Terraform's own workflow.
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { mapLimit } from "../lib/concurrency";
+import { runProcess } from "../lib/process";
 import { textTable } from "../lib/table";
 import { scriptArgs } from "./args";
 
@@ -37,16 +38,11 @@ export interface StackRun {
   ms: number;
 }
 
-function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ code: number; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(cmd, args, { cwd, env });
-    let out = "";
-    let err = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (err += d));
-    child.on("error", (e) => resolve({ code: 1, out, err: String(e) }));
-    child.on("close", (code) => resolve({ code: code ?? 1, out, err }));
-  });
+/** A bound on each terraform run: an apply may wait on Entra's replication, never forever. */
+const TERRAFORM_TIMEOUT_MS = 30 * 60_000;
+
+function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv) {
+  return runProcess(cmd, args, { cwd, env, timeoutMs: TERRAFORM_TIMEOUT_MS });
 }
 
 /** What terraform says when a working directory needs `terraform init` first. */

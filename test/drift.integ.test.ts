@@ -1,9 +1,12 @@
-// scripts/drift.ts against real terraform state (provider-free configs, so no download needed).
+// The nightly drift job and the CLI against real terraform state (provider-free configs, so no
+// download needed).
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { stateOutput } from "../scripts/drift";
-import { run, terraformMissing } from "./tf-helpers";
+import { EMULATOR_DEPLOY_ENV, mimecastSideEnvironment, TENANT } from "./helpers";
+import { ROOT, run, terraformMissing } from "./tf-helpers";
 
 const missing = terraformMissing();
 if (missing) console.warn(`SKIPPED drift.integ.test.ts: ${missing}; it reads terraform state`);
@@ -18,13 +21,104 @@ describeIfTerraform("the metadata URL the nightly job reads from state", () => {
   });
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it("is absent before the first apply (terraform's 'no outputs' warning is not taken for a URL)", () => {
-    expect(stateOutput(dir, "metadata_url")).toBeUndefined();
+  it("is absent before the first apply (terraform's 'no outputs' warning is not taken for a URL)", async () => {
+    expect(await stateOutput(dir, "metadata_url")).toBeUndefined();
   });
 
   it("is the applied value afterwards", async () => {
     expect((await run("terraform", ["apply", "-auto-approve", "-input=false", "-no-color"], { cwd: dir })).code).toBe(0);
-    expect(stateOutput(dir, "metadata_url")).toBe(url);
-    expect(stateOutput(dir, "no_such_output")).toBeUndefined();
+    expect(await stateOutput(dir, "metadata_url")).toBe(url);
+    expect(await stateOutput(dir, "no_such_output")).toBeUndefined();
+  });
+});
+
+/**
+ * Two tenants whose apps are managed here: each metadata URL exists only in its own stack's state.
+ * The azuread provider cannot be initialised on this machine, so each stack is a stand-in with the
+ * same shape where it matters: a local backend, and a metadata_url output that references a
+ * resource (terraform_data in place of the Entra app), applied for real.
+ */
+describeIfTerraform("many tenants: each environment's metadata URL from its own state", () => {
+  const TENANT_B = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee";
+  const tenants: Record<string, string> = { "tenant-a": TENANT, "tenant-b": TENANT_B };
+  let emu: MimecastEmulator;
+  let dir: string;
+  let outdir: string;
+  let configFile: string;
+  const env = () => ({ ...EMULATOR_DEPLOY_ENV, SSO_CONFIG: configFile });
+  const drift = (...args: string[]) => run(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "drift.ts"), "--outdir", outdir, ...args], { cwd: ROOT, env: env() });
+  const mimecastSso = (...args: string[]) => run(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), ...args], { cwd: dir, env: env() });
+
+  beforeAll(async () => {
+    emu = await MimecastEmulator.start({ ttlMs: 300_000 });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-drift-tenants-"));
+    outdir = path.join(dir, "cdktf.out");
+    configFile = path.join(dir, "sso.config.json");
+    const environments = Object.entries(tenants).map(([name, tenantId]) => ({
+      ...mimecastSideEnvironment(emu, ["personalPortal"]),
+      name,
+      tenantId,
+      authenticationProfileName: `SSO ${name}`,
+      identityProvider: { type: "entra" },
+    }));
+    fs.writeFileSync(configFile, JSON.stringify({ environments }));
+    for (const [name, tenantId] of Object.entries(tenants)) {
+      const stackDir = path.join(outdir, "stacks", name);
+      fs.mkdirSync(stackDir, { recursive: true });
+      fs.writeFileSync(
+        path.join(stackDir, "cdk.tf.json"),
+        JSON.stringify({
+          terraform: { backend: { local: { path: `../../terraform.${name}.tfstate` } } },
+          resource: { terraform_data: { app: { input: emu.metadataUrl(tenantId) } } },
+          output: { metadata_url: { value: "${terraform_data.app.output}" } },
+        }),
+      );
+      for (const args of [["init", "-input=false", "-no-color"], ["apply", "-auto-approve", "-input=false", "-no-color"]]) {
+        expect((await run("terraform", args, { cwd: stackDir })).code).toBe(0);
+      }
+    }
+  });
+  afterAll(async () => {
+    await emu.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("the CLI refuses one --metadata-url for several environments, and with --outdir syncs each to its own URL", async () => {
+    const one = await mimecastSso("sync", "--all", "--metadata-url", emu.metadataUrl(TENANT));
+    expect(one.code).toBe(1);
+    expect(one.stderr).toContain("--metadata-url is one environment's URL");
+    expect(one.stderr).toContain("--outdir");
+    expect(emu.apiCalls()).toHaveLength(0);
+
+    const each = await mimecastSso("sync", "--all", "--outdir", outdir);
+    expect(each.code).toBe(0);
+    for (const [name, tenantId] of Object.entries(tenants)) {
+      expect(emu.profile(DEMO_ACCOUNT.accountCode, `SSO ${name}`)?.metadataUrl).toBe(emu.metadataUrl(tenantId));
+    }
+  });
+
+  it("the nightly job inits past a stale .terraform, checks environments side by side with a line each, and names the drifted one's repair", async () => {
+    // A .terraform recording another backend (a moved checkout, a changed backend block): without
+    // `init -reconfigure` terraform refuses to read the state at all.
+    const stale = path.join(outdir, "stacks", "tenant-b", ".terraform", "terraform.tfstate");
+    const recorded = JSON.parse(fs.readFileSync(stale, "utf8"));
+    fs.writeFileSync(stale, JSON.stringify({ ...recorded, backend: { ...recorded.backend, config: { ...recorded.backend.config, path: "../../moved.tfstate" }, hash: 1 } }));
+    expect((await run("terraform", ["output", "-json"], { cwd: path.dirname(path.dirname(stale)) })).stderr).toContain("Backend initialization required");
+
+    const clean = await drift("--concurrency", "2");
+    expect(clean.stdout).toMatch(/tenant-a\s+n\/a\s+in sync/);
+    expect(clean.stdout).toMatch(/tenant-b\s+n\/a\s+in sync/);
+    expect(clean.stderr).toContain("2 environment(s), 2 at a time");
+    expect(clean.stderr).toMatch(/\[1\/2\] tenant-[ab]: entra n\/a, mimecast in sync/);
+    expect(clean.stderr).toMatch(/\[2\/2\] tenant-[ab]: entra n\/a, mimecast in sync/);
+    expect(clean.code).toBe(0);
+
+    const p = emu.profile(DEMO_ACCOUNT.accountCode, "SSO tenant-b")!;
+    emu.setProfile(DEMO_ACCOUNT.accountCode, { ...p, metadataUrl: emu.metadataUrl(TENANT) });
+    const drifted = await drift("--json");
+    expect(drifted.code).toBe(2);
+    const rows = JSON.parse(drifted.stdout) as { environment: string; mimecast: string; details: string[] }[];
+    expect(rows.map((r) => [r.environment, r.mimecast])).toEqual([["tenant-a", "in sync"], ["tenant-b", "drifted"]]);
+    expect(rows[1].details).toContain(`mimecast: repair: npx mimecast-sso sync --env tenant-b --metadata-url ${emu.metadataUrl(TENANT_B)} (a deploy re-runs the sync only when the config changes)`);
   });
 });

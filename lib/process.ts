@@ -1,0 +1,64 @@
+// Child processes with a bound: every wait ends, and a timed-out child is killed, not left behind.
+import { spawn, spawnSync } from "child_process";
+
+export interface ProcessResult {
+  code: number;
+  out: string;
+  err: string;
+  timedOut: boolean;
+}
+
+export interface ProcessOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly input?: string;
+  /** Killed (SIGTERM, then SIGKILL 5 s later) after this long. */
+  readonly timeoutMs: number;
+}
+
+/** Run to completion, collecting output; async so the caller's event loop keeps running. */
+export function runProcess(cmd: string, args: string[], opts: ProcessOptions): Promise<ProcessResult> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env });
+    let out = "";
+    let err = "";
+    let timedOut = false;
+    let hardKill: NodeJS.Timeout | undefined;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill("SIGTERM");
+      hardKill = setTimeout(() => child.kill("SIGKILL"), 5_000);
+    }, opts.timeoutMs);
+    child.stdout.on("data", (d) => (out += d));
+    child.stderr.on("data", (d) => (err += d));
+    const finish = (code: number, extra = "") => {
+      clearTimeout(timer);
+      if (hardKill) clearTimeout(hardKill);
+      resolve({ code, out, err: err + extra + (timedOut ? `\n${cmd} ${args[0] ?? ""}: stopped after ${Math.round(opts.timeoutMs / 1000)} s` : ""), timedOut });
+    };
+    child.on("error", (e) => finish(1, String(e)));
+    child.on("close", (code) => finish(timedOut ? 1 : (code ?? 1)));
+    child.stdin.end(opts.input ?? "");
+  });
+}
+
+/** Outputs of a Terraform state, from `terraform output -json` (values only). */
+export function parseTerraformOutputs(json: string): Record<string, unknown> {
+  const parsed = JSON.parse(json) as Record<string, { value?: unknown }>;
+  return Object.fromEntries(Object.entries(parsed).map(([k, v]) => [k, v?.value]));
+}
+
+/**
+ * The outputs of the state behind a stack directory, or why they cannot be read. `-json`: with no
+ * state, `terraform output -raw <name>` prints a warning on stdout and exits 0.
+ */
+export function terraformOutputsSync(stackDir: string, timeoutMs = 120_000): { outputs?: Record<string, unknown>; error?: string } {
+  const r = spawnSync("terraform", ["output", "-json", "-no-color"], { cwd: stackDir, encoding: "utf8", timeout: timeoutMs, env: { ...process.env, TF_IN_AUTOMATION: "1" } });
+  if (r.error) return { error: `terraform output: ${(r.error as NodeJS.ErrnoException).code === "ETIMEDOUT" ? `stopped after ${Math.round(timeoutMs / 1000)} s` : r.error.message}` };
+  if (r.status !== 0) return { error: `terraform output: ${(r.stderr || r.stdout).trim()}` };
+  try {
+    return { outputs: parseTerraformOutputs(r.stdout || "{}") };
+  } catch {
+    return { error: "terraform output: not JSON" };
+  }
+}
