@@ -243,6 +243,7 @@ describe("many environments at once", () => {
       accountCode: "CEUA12A34",
       region: "eu",
       authenticationProfileName: `SSO ${i}`,
+      identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
       mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, verifyMetadata: false },
     }));
     fs.writeFileSync(configFile, JSON.stringify({ environments }));
@@ -250,14 +251,14 @@ describe("many environments at once", () => {
 
   it("shares one token per account and makes exactly the minimum calls per environment", async () => {
     manyEnvs(6);
-    const r = await cli(["sync", "--config", configFile, "--all", "--metadata-url", emu.metadataUrl(TENANT), "--concurrency", "3"]);
+    const r = await cli(["sync", "--config", configFile, "--all", "--concurrency", "3"]);
     expect(r.code).toBe(0);
     const calls = emu.apiCalls().map((c) => c.path);
     expect(calls.filter((p) => p === "/oauth/token")).toHaveLength(1);
     // per environment: read, preflight, read again right before the write, create, verify
     expect(calls.length).toBe(1 + 6 * 5);
     emu.requests.length = 0;
-    expect((await cli(["drift", "--config", configFile, "--all", "--metadata-url", emu.metadataUrl(TENANT)])).code).toBe(0);
+    expect((await cli(["drift", "--config", configFile, "--all"])).code).toBe(0);
     // per environment: the documented account check and one read of the profile
     const drift = emu.apiCalls().map((c) => c.path);
     expect(drift.filter((p) => p === "/oauth/token")).toHaveLength(1);
@@ -270,7 +271,7 @@ describe("many environments at once", () => {
     manyEnvs(4);
     emu.injectFault({ kind: "429", resetMs: 400, path: "/api/login/get-authentication-profile" });
     const started = Date.now();
-    const r = await cli(["drift", "--config", configFile, "--all", "--metadata-url", emu.metadataUrl(TENANT), "--concurrency", "4"]);
+    const r = await cli(["drift", "--config", configFile, "--all", "--concurrency", "4"]);
     expect(r.code).toBe(2); // the profiles do not exist yet: "missing" counts as drift
     expect(Date.now() - started).toBeGreaterThanOrEqual(380);
     expect(emu.apiCalls().length).toBe(1 + 4 * 2 + 1); // token, get-account + read per environment, one retried read

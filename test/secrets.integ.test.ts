@@ -70,7 +70,7 @@ beforeAll(async () => {
   emu = await MimecastEmulator.start({ accounts: [account], ttlMs: 120_000 });
   graph = await GraphEmulator.start(SECRETS.ARM_CLIENT_ID, SECRETS.ARM_CLIENT_SECRET);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-secrets-"));
-  const env = (name: string, api: Record<string, unknown>) => ({ name, tenantId: TENANT, notificationEmails: ["id@contoso.example"], accountCode: DEMO_ACCOUNT.accountCode, region: "eu", authenticationProfileName: `SSO ${name}`, mimecastApi: { profileSync: "api", baseUrl: emu.url, ...api } });
+  const env = (name: string, api: Record<string, unknown>) => ({ name, tenantId: TENANT, notificationEmails: ["id@contoso.example"], accountCode: DEMO_ACCOUNT.accountCode, region: "eu", authenticationProfileName: `SSO ${name}`, identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) }, mimecastApi: { profileSync: "api", baseUrl: emu.url, ...api } });
   fs.writeFileSync(path.join(dir, "sso.config.json"), JSON.stringify({ environments: [env("oauth-eu", {}), { ...env("hmac-eu", { version: "1.0" }) }] }));
   emu.setProfile(DEMO_ACCOUNT.accountCode, consoleProfile("SSO oauth-eu"));
   emu.setProfile(DEMO_ACCOUNT.accountCode, consoleProfile("SSO hmac-eu"));
@@ -86,8 +86,8 @@ describe("secrets in every spelling stay out of every output", () => {
   const url = () => emu.metadataUrl(TENANT);
 
   it("runs every command, on success and failure paths", async () => {
-    expect(await cli(["sync", ...cfg(), "--all", "--metadata-url", url()])).toBe(0);
-    expect(await cli(["drift", ...cfg(), "--all", "--metadata-url", url(), "--json"])).toBe(0);
+    expect(await cli(["sync", ...cfg(), "--all"])).toBe(0);
+    expect(await cli(["drift", ...cfg(), "--all", "--json"])).toBe(0);
     expect(await cli(["show", ...cfg(), "--env", "oauth-eu", "--metadata-url", url()])).toBe(0);
     expect(await cli(["checklist", ...cfg(), "--all"])).toBe(0);
     // A server that quotes the request back: the token request (form-encoded) and an API call (JSON).
