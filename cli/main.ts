@@ -3,6 +3,14 @@
 import { processIo } from "./io";
 import { EXIT, main } from "./program";
 
+// Output piped into `head` or `less` that closes early: stop quietly, as other command-line tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 main(process.argv.slice(2), processIo()).then(
   (code) => (process.exitCode = code),
   (e) => {
