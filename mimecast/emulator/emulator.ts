@@ -2,12 +2,11 @@
 // serves oauth/token, get-account and our authentication-profile contract from memory, serves
 // Entra-shaped federation metadata, and injects faults on request. Binds 127.0.0.1 only and
 // closes itself after its time to live.
-import { randomUUID, timingSafeEqual } from "crypto";
+import { createHmac, randomUUID, timingSafeEqual } from "crypto";
 import * as fs from "fs";
 import * as http from "http";
 import * as path from "path";
 import { AddressInfo } from "net";
-import { hmacSignature } from "../client";
 import { DEFAULT_PROFILE_CONTRACT, ProfileContract, WireProfile } from "../profile";
 
 export interface EmulatorAccount {
@@ -392,7 +391,10 @@ export class MimecastEmulator {
       const reqId = String(req.headers["x-mc-req-id"] ?? "");
       if (!date || !reqId) return "x-mc-date and x-mc-req-id are required";
       if (Math.abs(Date.parse(date) - Date.now()) > 15 * 60_000) return "x-mc-date is more than 15 minutes off";
-      const expected = Buffer.from(hmacSignature(account.secretKey, date, reqId, p, account.appKey));
+      // Checked as Mimecast documents it, written here apart from the client's signing code, so a
+      // wrong formula in the client fails against the emulator too.
+      const signed = [date, reqId, p, account.appKey].join(":");
+      const expected = Buffer.from(createHmac("sha1", Buffer.from(account.secretKey, "base64")).update(signed, "utf8").digest("base64"));
       const given = Buffer.from(signature ?? "");
       if (expected.length !== given.length || !timingSafeEqual(expected, given)) return "signature does not match";
       if (accessKey.startsWith("expired-")) return "binding";
