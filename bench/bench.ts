@@ -247,7 +247,7 @@ async function benchDeploy(): Promise<{ deploy: string; drift: string }> {
         fs.writeFileSync(path.join(dir, "cdktf.json"), JSON.stringify({ language: "typescript", app: `node ${path.join(ROOT, "dist", "synth.js")}`, projectId: "bench", sendCrashReports: "false" }));
         const outdir = path.join(dir, "cdktf.out");
         const names = envs.map((e) => e.name);
-        const pipeline = (...a: string[]) => timed(process.execPath, [path.join(ROOT, "dist", "bench", "pipeline.js"), ...a, "--outdir", outdir, "--concurrency", "4"], dir, env);
+        const pipeline = (...a: string[]) => timed(process.execPath, [path.join(ROOT, "dist", "pipeline.js"), ...a, "--outdir", outdir, "--concurrency", "4"], dir, env);
         const plain = async () => {
           const t0 = Date.now();
           const stacks = [...names];
@@ -302,7 +302,7 @@ async function benchDeploy(): Promise<{ deploy: string; drift: string }> {
 async function benchDrift(n: number, outdir: string, names: string[], env: NodeJS.ProcessEnv): Promise<string> {
   const drift = async (concurrency: number) => {
     process.stderr.write(`drift ${n} environments, ${concurrency} at a time\n`);
-    const r = await timed(process.execPath, ["-r", path.join(ROOT, "node_modules", "ts-node", "register", "transpile-only"), path.join(ROOT, "scripts", "drift.ts"), "--outdir", outdir, "--concurrency", String(concurrency)], ROOT, env);
+    const r = await timed(process.execPath, [path.join(ROOT, "dist", "drift.js"), "--outdir", outdir, "--concurrency", String(concurrency)], ROOT, env);
     if (r.code !== 0) throw new Error(`npm run drift failed: ${r.out.slice(-600)}`);
     return r.ms;
   };
@@ -334,9 +334,6 @@ async function run(): Promise<number> {
   const cdktfSynth = benchCdktfSynth();
   const sync = await benchSync();
   const throttle = await benchThrottle();
-  // The pipeline command, compiled like the synth child so both sides start alike.
-  const built = spawnSync(path.join(ROOT, "node_modules", ".bin", "esbuild"), ["scripts/pipeline.ts", "--bundle", "--packages=external", "--platform=node", "--target=node20", "--outfile=dist/bench/pipeline.js", "--log-level=warning"], { cwd: ROOT, encoding: "utf8" });
-  if (built.status !== 0) throw new Error(built.stderr);
   const { deploy, drift } = await benchDeploy();
   const targets = ["| target | measured | result |", "|---|---|---|", ...checks.map((c) => `| ${c.target} | ${c.measured} | ${c.ok ? "PASS" : "FAIL"} |`)].join("\n");
   const report = `# Benchmark (${started}, ${os.cpus().length} cores, node ${process.version}, median of ${REPS})
@@ -381,7 +378,7 @@ Each method gets its own emulator, state and directories.
 
 ${drift}
 
-"npm run drift" is the nightly job as users run it: per environment \`terraform init\` and the
+"npm run drift" is the nightly job as users run it (dist/drift.js): per environment \`terraform init\` and the
 read-only Mimecast check (these stacks have no Entra app, so no refresh-only plan), with a line per
 environment as each finishes. The floor is the least a hand-written job could do for the same
 answer: terraform init in each stack directory, 4 at a time, then one \`mimecast-sso drift --all\`.

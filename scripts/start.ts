@@ -106,7 +106,7 @@ async function demo(): Promise<boolean> {
       step(3, `cdktf deploy of the Mimecast side: ${names[0]} through the profile API, ${names.slice(1).join(", ") || "-"} by checklist (real terraform)`);
       fs.writeFileSync(
         path.join(dir, "cdktf.json"),
-        JSON.stringify({ language: "typescript", app: `node -r ts-node/register/transpile-only ${path.join(ROOT, "main.ts")}`, projectId: "mimecast-sso-demo", sendCrashReports: "false" }),
+        JSON.stringify({ language: "typescript", app: `node ${path.join(ROOT, "dist", "synth.js")}`, projectId: "mimecast-sso-demo", sendCrashReports: "false" }),
       );
       const cdktf = path.join(ROOT, "node_modules", ".bin", "cdktf");
       const deploy = await run(cdktf, ["deploy", ...names, "--auto-approve", "--outputs-file", path.join(dir, "outputs.json")], { cwd: dir, env: { ...env, NODE_PATH: path.join(ROOT, "node_modules") }, quiet: true });

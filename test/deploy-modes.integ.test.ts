@@ -35,7 +35,7 @@ describeIfTerraform("cdktf deploy of the Mimecast side, other modes (real terraf
     });
     const synth = await run(CDKTF, ["synth"], { cwd: dir, env: { ...env, SSO_CONFIG: configFile } });
     expect(synth.code).toBe(0);
-    const r = await run(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "drift.ts"), "--outdir", path.join(dir, "cdktf.out"), "--skip-entra"], {
+    const r = await run(process.execPath, [path.join(ROOT, "dist", "drift.js"), "--outdir", path.join(dir, "cdktf.out"), "--skip-entra"], {
       cwd: ROOT,
       env: { ...env, SSO_CONFIG: configFile },
     });

@@ -59,7 +59,7 @@ describeIfTerraform("cdktf deploy of the Mimecast side (real terraform, loopback
     expect(after.code).toBe(0);
 
     // The nightly drift job: clean now; a console edit shows as Mimecast drift (exit 2).
-    const driftArgs = ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "drift.ts"), "--outdir", path.join(dir, "cdktf.out")];
+    const driftArgs = [path.join(ROOT, "dist", "drift.js"), "--outdir", path.join(dir, "cdktf.out")];
     const clean = await run(process.execPath, driftArgs, { cwd: ROOT, env: { ...env, SSO_CONFIG: configFile } });
     // No Entra app in this stack: n/a, never "in sync" for what nothing checked.
     expect(clean.stdout).toMatch(/demo-eu\s+n\/a\s+in sync/);

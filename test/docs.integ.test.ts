@@ -42,10 +42,12 @@ function commands(body: string): string[] {
 
 const flagsOf = (tokens: string[]) => tokens.filter((t) => /^--[a-z]/.test(t)).map((t) => t.split("=")[0]);
 
-/** The file an npm script runs (its last .ts file), to find the flags it declares. */
+/** The source an npm script runs (dist/<name>.js is scripts/<name>.ts bundled), to find its flags. */
 function scriptSource(script: string): string | undefined {
-  const files = (pkg.scripts[script] ?? "").match(/[\w/.-]+\.ts\b/g);
-  return files ? path.join(ROOT, files[files.length - 1]) : undefined;
+  const files = (pkg.scripts[script] ?? "").match(/[\w/.-]+\.(ts|js)\b/g);
+  if (!files) return undefined;
+  const last = files[files.length - 1].replace(/^dist\/(\w+)\.js$/, "scripts/$1.ts");
+  return fs.existsSync(path.join(ROOT, last)) ? path.join(ROOT, last) : undefined;
 }
 
 const cliHelp = new Map<string, string>();

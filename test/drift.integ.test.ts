@@ -46,7 +46,7 @@ describeIfTerraform("many tenants: each environment's metadata URL from its own 
   let outdir: string;
   let configFile: string;
   const env = () => ({ ...EMULATOR_DEPLOY_ENV, SSO_CONFIG: configFile });
-  const drift = (...args: string[]) => run(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "scripts", "drift.ts"), "--outdir", outdir, ...args], { cwd: ROOT, env: env() });
+  const drift = (...args: string[]) => run(process.execPath, [path.join(ROOT, "dist", "drift.js"), "--outdir", outdir, ...args], { cwd: ROOT, env: env() });
   const mimecastSso = (...args: string[]) => run(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), ...args], { cwd: dir, env: env() });
 
   beforeAll(async () => {

@@ -103,3 +103,20 @@ describe("main.ts", () => {
     });
   });
 });
+
+describe("deterministic synth", () => {
+  it("two synths of the same config are byte-identical and free of absolute paths", () => {
+    const outs = [0, 1].map(() => {
+      const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-det-"));
+      const r = spawnSync(process.execPath, [path.join(root, "dist", "synth.js")], { cwd: root, env: { ...process.env, CDKTF_OUTDIR: outdir }, encoding: "utf8" });
+      expect(r.status).toBe(0);
+      return outdir;
+    });
+    for (const env of ["contoso-eu", "contoso-us"]) {
+      const [a, b] = outs.map((o) => fs.readFileSync(path.join(o, "stacks", env, "cdk.tf.json"), "utf8"));
+      expect(a).toBe(b);
+      expect(a).not.toContain(root);
+      expect(a).not.toContain(os.tmpdir());
+    }
+  });
+});

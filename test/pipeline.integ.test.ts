@@ -39,7 +39,7 @@ describeIfTerraform("plan and apply for pipelines (real terraform)", () => {
   const writeConfig = (apps: string[]) => fs.writeFileSync(path.join(dir, "sso.config.json"), JSON.stringify({ environments: [environment("alpha-eu", ["personalPortal"]), environment("beta-eu", apps)] }));
   const env = () => ({ SSO_CONFIG: path.join(dir, "sso.config.json"), MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret });
   const outdir = () => path.join(dir, "cdktf.out");
-  const pipeline = (...args: string[]) => run(process.execPath, ["-r", path.join(ROOT, "node_modules", "ts-node", "register", "transpile-only"), path.join(ROOT, "scripts", "pipeline.ts"), ...args, "--outdir", outdir()], { cwd: dir, env: env() });
+  const pipeline = (...args: string[]) => run(process.execPath, [path.join(ROOT, "dist", "pipeline.js"), ...args, "--outdir", outdir()], { cwd: dir, env: env() });
   const planOf = (name: string) => path.join(outdir(), "stacks", name, "plan.tfplan");
 
   it("plans every environment, applies exactly the saved plans, refuses a missing or stale plan, and reviews a replacement", async () => {

@@ -77,12 +77,12 @@ describe("SSO change review", () => {
     const cfg = structuredClone(example);
     cfg.environments[0].samlApplications = ["personalPortal"];
     const headOut = synthOut(cfg);
-    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/review.ts", "--base", baseOut, "--head", headOut], { cwd: root, encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["dist/review.js", "--base", baseOut, "--head", headOut], { cwd: root, encoding: "utf8" });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain("## Mimecast SSO review");
     expect(r.stdout).toContain("### contoso-eu");
     expect(r.stdout).toContain("SAML no longer enforced for End User Applications");
-    const bad = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/review.ts", "--base", "no-such-ref-or-dir"], { cwd: root, encoding: "utf8" });
+    const bad = spawnSync(process.execPath, ["dist/review.js", "--base", "no-such-ref-or-dir"], { cwd: root, encoding: "utf8" });
     expect(bad.status).toBe(1);
     expect(bad.stderr).toContain("neither a directory with synthesized stacks nor a git ref");
   });
@@ -93,7 +93,7 @@ describe("review against a git ref", () => {
     const committed = spawnSync("git", ["show", "HEAD:sso.config.json"], { cwd: root, encoding: "utf8" });
     expect(committed.status).toBe(0);
     const headOut = synthOut(JSON.parse(committed.stdout));
-    const r = spawnSync(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/review.ts", "--base", "HEAD", "--head", headOut], { cwd: root, encoding: "utf8" });
+    const r = spawnSync(process.execPath, ["dist/review.js", "--base", "HEAD", "--head", headOut], { cwd: root, encoding: "utf8" });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe("**Mimecast SSO review:** no SSO-relevant changes.");

@@ -37,7 +37,7 @@ describeIfTerraform("commands named by the synthesized Entra stack", () => {
         },
       ],
     });
-    const synth = await run(process.execPath, ["-r", "ts-node/register/transpile-only", path.join(ROOT, "main.ts")], {
+    const synth = await run(process.execPath, [path.join(ROOT, "dist", "synth.js")], {
       cwd: ROOT,
       env: { SSO_CONFIG: configFile, CDKTF_OUTDIR: path.join(dir, "cdktf.out") },
     });

@@ -11,7 +11,7 @@ describe("npm start", () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-start-"));
     const checkoutOut = path.join(ROOT, "cdktf.out");
     const before = fs.existsSync(checkoutOut) ? fs.statSync(checkoutOut).mtimeMs : undefined;
-    const r = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/start.ts"], { cwd: ROOT, env: { SSO_CONFIG: "", CDKTF_OUTDIR: outdir } });
+    const r = await run(process.execPath, ["dist/start.js"], { cwd: ROOT, env: { SSO_CONFIG: "", CDKTF_OUTDIR: outdir } });
     const out = r.stdout + r.stderr;
     expect(r.code).toBe(0);
     expect(out).toContain(`2 stack(s) in ${outdir}/stacks`);
@@ -32,7 +32,7 @@ describe("npm start", () => {
   });
 
   it("--help explains both parts", async () => {
-    const r = await run(process.execPath, ["-r", "ts-node/register/transpile-only", "scripts/start.ts", "--help"], { cwd: ROOT });
+    const r = await run(process.execPath, ["dist/start.js", "--help"], { cwd: ROOT });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Usage: npm start");
   });

@@ -3,10 +3,9 @@
 // Entra-shaped federation metadata, and injects faults on request. Binds 127.0.0.1 only and
 // closes itself after its time to live.
 import { createHmac, randomUUID, timingSafeEqual } from "crypto";
-import * as fs from "fs";
 import * as http from "http";
-import * as path from "path";
 import { AddressInfo } from "net";
+import { ENTRA_SIGNING_CERT_B64 } from "./fixtures/entra-signing-cert";
 import { DEFAULT_PROFILE_CONTRACT, ProfileContract, WireProfile } from "../profile";
 
 export interface EmulatorAccount {
@@ -71,7 +70,7 @@ export interface EmulatorOptions {
   readonly keepAlive?: boolean;
 }
 
-const CERT_B64 = fs.readFileSync(path.join(__dirname, "fixtures", "entra-signing-cert.b64"), "utf8").trim();
+const CERT_B64 = ENTRA_SIGNING_CERT_B64;
 
 /** The public signing certificate the emulator's metadata carries (base64 DER). */
 export const EMULATOR_CERTIFICATE = CERT_B64;
