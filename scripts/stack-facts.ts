@@ -86,13 +86,13 @@ export function readStacks(outdir: string): Map<string, StackFacts> {
   return result;
 }
 
-/** `${data.azuread_application.x.client_id}` -> `<client_id after apply>` */
+/** `${data.azuread_application.x.client_id}` -> `<client_id-after-apply>` */
 export function readable(value: unknown): string {
   if (value === undefined) return "-";
   const text = typeof value === "string" ? value : JSON.stringify(value);
   return text
-    .replace(/\$\{format\("([^"]*)%s([^"]*)", [^)]*?\.([a-z_]+)\)\}/g, "$1<$3 after apply>$2")
-    .replace(/\$\{[^}]*?\.([a-z_]+)\}/g, "<$1 after apply>");
+    .replace(/\$\{format\("([^"]*)%s([^"]*)", [^)]*?\.([a-z_]+)\)\}/g, "$1<$3-after-apply>$2")
+    .replace(/\$\{[^}]*?\.([a-z_]+)\}/g, "<$1-after-apply>");
 }
 
 const yesNo = (b: boolean | undefined) => (b === undefined ? "-" : b ? "yes" : "no");
@@ -113,7 +113,7 @@ export function describeStack(f: StackFacts): string {
     `  Properties             enabled for sign-in: ${yesNo(f.enabledForSignIn)}, assignment required: ${yesNo(f.assignmentRequired)}, visible to users: ${yesNo(f.visibleToUsers)}`,
     `  Single sign-on         ${f.singleSignOnMode ?? "-"}; sign-on URL ${f.signOnUrl ?? "-"}`,
     `  Identifier (entity ID) ${f.identifier ?? "-"}`,
-    `  Reply URLs             ${(f.replyUrls ?? []).join(", ")}`,
+    `  Reply URLs             ${(f.replyUrls ?? []).join(`\n${" ".repeat(25)}`)}`,
     `  Signing certificate    notifications to ${(f.notificationEmails ?? []).join(", ")}; renewed every ${f.certificateRotationDays ?? "-"} days`,
     `  Metadata URL           ${readable(f.outputs.metadata_url)}`,
   ];

@@ -9,6 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { EnvironmentInput, configPath, loadConfig } from "../model/config";
 import { EmulatorAccount, MimecastEmulator } from "../mimecast/emulator/emulator";
+import { wrapLine } from "../lib/table";
 import { scriptArgs } from "./args";
 import { describeStack, readStacks } from "./stack-facts";
 
@@ -24,22 +25,55 @@ const HELP = `Usage: npm start [-- --synth-only] [-- --help]
    the drift. Nothing leaves this machine; the demo's state lives in a temp directory.
 Exit code: 0 on success, 1 on a config, synth or demo error.`;
 
-const step = (n: number, text: string) => console.log(`\n=== ${n}. ${text}`);
+/** Every line the demo prints, folded to 100 columns (a URL longer than that stays whole). */
+const say = (text: string) => console.log(text.split("\n").map((l) => wrapLine(l)).join("\n"));
+const step = (n: number, text: string) => say(`\n=== ${n}. ${text}`);
 
-/** Async so the emulator in this process keeps answering while the child runs. */
-function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; quiet?: boolean }): Promise<{ code: number; out: string }> {
+/**
+ * Async so the emulator in this process keeps answering while the child runs. `onLine`: each
+ * complete output line as it arrives (streamed), instead of the raw output.
+ */
+function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; quiet?: boolean; onLine?: (line: string) => void }): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
+    let partial = "";
     const onData = (d: Buffer) => {
       out += d;
-      if (!opts.quiet) process.stdout.write(d);
+      if (opts.onLine) {
+        const lines = (partial + d).split("\n");
+        partial = lines.pop() ?? "";
+        lines.forEach(opts.onLine);
+      } else if (!opts.quiet) process.stdout.write(String(d).split("\n").map((l) => wrapLine(l)).join("\n"));
     };
     child.stdout.on("data", onData);
     child.stderr.on("data", onData);
-    child.on("close", (code) => resolve({ code: code ?? 1, out }));
+    child.on("close", (code) => {
+      if (partial && opts.onLine) opts.onLine(partial);
+      resolve({ code: code ?? 1, out });
+    });
     child.on("error", (e) => resolve({ code: 1, out: String(e) }));
   });
+}
+
+/**
+ * cdktf deploy's lines in one style, `<environment> | <message>`: cdktf prefixes some lines with
+ * the stack, terraform prefixes provisioner lines with the resource, the CLI with [environment].
+ * Stacks deploy one at a time, so an unprefixed line belongs to the stack last named.
+ */
+function deployLineFormatter(names: string[]): (raw: string) => string | undefined {
+  const width = Math.max(...names.map((n) => n.length));
+  let current = names[0];
+  return (raw) => {
+    let line = raw.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "").trimEnd();
+    const stack = /^(\S+)\s{2,}(.*)$/.exec(line);
+    if (stack && names.includes(stack[1])) [current, line] = [stack[1], stack[2]];
+    const exec = /^terraform_data\.\S+ \(local-exec\): (.*)$/.exec(line.trim());
+    let message: string | undefined;
+    if (exec && !exec[1].startsWith("Executing:")) message = exec[1].replace(new RegExp(`^(\\[${current}\\] |${current}: )`), "");
+    else if (/Apply complete|Error|NOT SYNCED/.test(line)) message = `terraform: ${line.trim()}`;
+    return message === undefined ? undefined : `${current.padEnd(width)} | ${message}`;
+  };
 }
 
 function synthExample(): boolean {
@@ -57,7 +91,7 @@ function synthExample(): boolean {
   const stacks = readStacks(outdir);
   const shownOut = path.relative(ROOT, outdir);
   console.log(`${stacks.size} stack(s) in ${shownOut.startsWith("..") ? outdir : shownOut}/stacks:\n`);
-  for (const facts of stacks.values()) console.log(`${describeStack(facts)}\n`);
+  for (const facts of stacks.values()) say(`${describeStack(facts)}\n`);
   return true;
 }
 
@@ -103,15 +137,22 @@ async function demo(): Promise<boolean> {
 
     const hasTerraform = spawnSync("terraform", ["version"], { env }).status === 0;
     if (hasTerraform) {
-      step(3, `cdktf deploy of the Mimecast side: ${names[0]} through the profile API, ${names.slice(1).join(", ") || "-"} by checklist (real terraform)`);
+      step(3, `Deploy the Mimecast side with cdktf and real terraform: ${names[0]} by the profile API, ${names.slice(1).join(", ") || "-"} by checklist`);
       fs.writeFileSync(
         path.join(dir, "cdktf.json"),
         JSON.stringify({ language: "typescript", app: `node ${path.join(ROOT, "dist", "synth.js")}`, projectId: "mimecast-sso-demo", sendCrashReports: "false" }),
       );
       const cdktf = path.join(ROOT, "node_modules", ".bin", "cdktf");
-      const deploy = await run(cdktf, ["deploy", ...names, "--auto-approve", "--outputs-file", path.join(dir, "outputs.json")], { cwd: dir, env: { ...env, NODE_PATH: path.join(ROOT, "node_modules") }, quiet: true });
-      const interesting = deploy.out.split("\n").filter((l) => /local-exec\)|Apply complete|Error|NOT SYNCED/.test(l) && !l.includes("Executing:"));
-      console.log(interesting.map((l) => l.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "").trim()).join("\n"));
+      const format = deployLineFormatter(names);
+      say(`cdktf deploy ${names.join(" ")}, one stack at a time (streamed):`);
+      const deploy = await run(cdktf, ["deploy", ...names, "--auto-approve", "--parallelism", "1", "--outputs-file", path.join(dir, "outputs.json")], {
+        cwd: dir,
+        env: { ...env, NODE_PATH: path.join(ROOT, "node_modules") },
+        onLine: (l) => {
+          const shown = format(l);
+          if (shown !== undefined) say(shown);
+        },
+      });
       if (deploy.code !== 0) {
         console.error(deploy.out);
         return false;
@@ -126,7 +167,7 @@ async function demo(): Promise<boolean> {
 
     const drift = (envName: string) =>
       run(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "drift", "--env", envName, "--metadata-url", emu.metadataUrl(config.environments.find((e) => e.name === envName)!.tenantId!)], { cwd: dir, env });
-    step(4, "Drift check right after the deploy (a profile kept by hand is reported as not verifiable, never as in sync)");
+    step(4, "Drift right after the deploy (a profile kept by hand is not verifiable, never in sync)");
     for (const n of names) if ((await drift(n)).code !== 0) return false;
 
     const first = config.environments[0];
@@ -134,7 +175,7 @@ async function demo(): Promise<boolean> {
     const p = emu.profile(first.accountCode, first.authenticationProfileName)!;
     emu.setProfile(first.accountCode, { ...p, usePasswordProtectedContext: true });
     const drifted = await drift(first.name);
-    console.log(`(exit code ${drifted.code}: 2 means drift; the nightly job fails, and \`mimecast-sso sync --env ${first.name}\` puts it back: a deploy re-runs the sync only when the config changes)`);
+    say(`(exit code ${drifted.code}: 2 means drift; the nightly job fails, and \`mimecast-sso sync --env ${first.name}\` puts it back: a deploy re-runs the sync only when the config changes)`);
     if (drifted.code !== 2) return false;
 
     step(6, `An account without the profile API, in auto mode (${first.name})`);
@@ -144,18 +185,19 @@ async function demo(): Promise<boolean> {
       const autoEnv = { ...environments[0], mimecastApi: { ...(environments[0].mimecastApi as object), profileSync: "auto", baseUrl: closed.url } };
       fs.writeFileSync(autoConfig, JSON.stringify({ environments: [autoEnv] }));
       const auto = await run(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "sync", "--config", autoConfig, "--env", first.name, "--metadata-url", emu.metadataUrl(first.tenantId!)], { cwd: dir, env, quiet: true });
-      console.log(auto.out.split("\n").filter((l) => /warning|MANUAL|Enforce SAML|Metadata URL/.test(l)).join("\n"));
-      console.log(`(exit code ${auto.code}: the deploy succeeds and the steps above go to the log and the pipeline's job summary)`);
+      say(auto.out.split("\n").filter((l) => /warning|MANUAL|Enforce SAML|Metadata URL/.test(l)).join("\n"));
+      say(`(exit code ${auto.code}: the deploy succeeds and the steps above go to the log and the pipeline's job summary)`);
       if (auto.code !== 0) return false;
     } finally {
       await closed.stop();
     }
-    console.log(`
-Done. For your own tenant:
+    say(`
+Done. For your own tenant (docs/deploy-your-tenant.md walks through each step):
   1. Edit sso.config.json: your tenant id, account code, region and profile name.
-  2. Create the authentication profile in the Mimecast console (or let each deploy print the steps:
-     mimecastApi.profileSync "checklist", the default).
-  3. Set ARM_* (Entra) and MIMECAST_CLIENT_ID / MIMECAST_CLIENT_SECRET, then \`npx cdktf deploy <environment>\`.`);
+  2. Create the authentication profile in the Mimecast console (or let each deploy print the
+     steps: mimecastApi.profileSync "checklist", the default).
+  3. Set ARM_* (Entra) and MIMECAST_CLIENT_ID / MIMECAST_CLIENT_SECRET, then
+     npx cdktf deploy <environment> (in a pipeline: npm run plan, review, npm run apply).`);
     return true;
   } finally {
     await emu.stop();

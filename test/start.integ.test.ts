@@ -21,13 +21,22 @@ describe("npm start", () => {
     for (const env of ["contoso-eu", "contoso-us"]) expect(fs.existsSync(path.join(outdir, "stacks", env, "cdk.tf.json"))).toBe(true);
     // One environment through the profile API, one kept by hand: never "in sync" for that one.
     expect(out).toMatch(/contoso-eu: in sync\s+contoso-us: not verifiable/);
-    expect(out).toContain('contoso-us: MANUAL');
+    expect(out).toContain("contoso-us | MANUAL");
     expect(out).toContain('Open or create the authentication profile "Entra SSO"');
     // auto mode on an account without the operation: a warning, the steps, exit 0.
-    expect(out).toMatch(/warning: \[contoso-eu\] The authentication-profile operation .* is not available/);
+    expect(out).toMatch(/warning: \[contoso-eu\] The authentication-profile operation \S+ is\s+not available/);
     expect(out).toMatch(/usePasswordProtectedContext\s+true\s+false/);
     expect(out).toContain("exit code 2");
     expect(out).not.toContain("demo-secret-contoso-eu-not-real");
+    // The deploy streams in one style, "<environment> | <message>", and nothing runs wider than
+    // 100 columns but a URL (one word) that cannot be folded, or a table row holding one.
+    const deploy = r.stdout.slice(r.stdout.indexOf("=== 3."), r.stdout.indexOf("=== 4.")).split("\n").filter((l) => l.trim());
+    deploy.splice(0, deploy.findIndex((l) => l.startsWith("contoso-")));
+    expect(deploy.length).toBeGreaterThan(10);
+    for (const line of deploy) expect(line).toMatch(/^(contoso-(eu|us) \| | {4,})/);
+    expect(r.stdout).not.toContain("(local-exec)");
+    for (const line of r.stdout.split("\n").filter((l) => l.length > 100)) expect(line).toMatch(/\S{70,}/);
+    expect(r.stdout.trimEnd().split("\n").slice(-6)[0]).toContain("Done. For your own tenant");
     fs.rmSync(outdir, { recursive: true, force: true });
   });
 
