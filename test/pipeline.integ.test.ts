@@ -89,6 +89,38 @@ describeIfTerraform("plan and apply for pipelines (real terraform)", () => {
   });
 });
 
+describeIfTerraform("plan review of a real saved plan that replaces the signing certificate (real terraform)", () => {
+  it("flags it HIGH", async () => {
+    // The certificate step's address, from a real synth of the example config ...
+    const synthDir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-pipeline-cert-"));
+    const synth = await run(process.execPath, [path.join(ROOT, "dist", "synth.js")], { cwd: ROOT, env: { SSO_CONFIG: "", CDKTF_OUTDIR: path.join(synthDir, "example") } });
+    expect(synth.code).toBe(0);
+    const example = JSON.parse(fs.readFileSync(path.join(synthDir, "example", "stacks", "contoso-eu", "cdk.tf.json"), "utf8"));
+    const step = Object.keys(example.resource.terraform_data).find((k) => k.startsWith("entra_signing-certificate"))!;
+    expect(step).toBeDefined();
+    // ... in a stand-in stack terraform can plan here (the real one needs azuread and time): the
+    // step at that address, replaced when its rotation key changes, as in the real stack.
+    const outdir = path.join(synthDir, "cdktf.out");
+    const stackDir = path.join(outdir, "stacks", "cert-eu");
+    fs.mkdirSync(stackDir, { recursive: true });
+    const write = (rotation: string) =>
+      fs.writeFileSync(path.join(stackDir, "cdk.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: "../../terraform.cert-eu.tfstate" } } }, resource: { terraform_data: { [step]: { triggers_replace: { rotation } } } } }));
+    const pipeline = (...args: string[]) => run(process.execPath, [path.join(ROOT, "dist", "pipeline.js"), ...args, "--outdir", outdir, "--no-synth"].filter((a) => a !== "--no-synth" || args[0] === "plan"), { cwd: synthDir });
+    try {
+      write("2026-01-01");
+      expect((await pipeline("plan")).code).toBe(2);
+      expect((await pipeline("apply")).code).toBe(0);
+      write("2027-01-01"); // the next rotation
+      expect((await pipeline("plan")).code).toBe(2);
+      const review = await pipeline("plan-review");
+      expect(review.code).toBe(0);
+      expect(review.stdout).toContain(`| cert-eu | **HIGH** | replace | \`terraform_data.${step}\` |`);
+    } finally {
+      fs.rmSync(synthDir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("plan review risk", () => {
   it("a replacement or destruction of the app, service principal, identifier or certificate is HIGH", () => {
     const plan = {
