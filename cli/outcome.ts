@@ -136,7 +136,7 @@ export async function runProfileCommand(command: ProfileCommand, o: TargetOption
   let concurrency: number;
   try {
     concurrency = parseConcurrency(o.concurrency);
-    specs = collectTargets(o, ctx.io);
+    specs = await collectTargets(o, ctx.io);
   } catch (e) {
     ctx.io.err(`mimecast-sso ${command}: ${describeSelectionError(e)}`);
     return ctx.exit(EXIT.error);

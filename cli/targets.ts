@@ -2,7 +2,8 @@
 // config file), one Mimecast client per account, and bounded concurrency over environments.
 import * as fs from "fs";
 import * as path from "path";
-import { terraformOutputsSync } from "../lib/process";
+import { mapLimit } from "../lib/concurrency";
+import { terraformOutputs } from "../lib/process";
 import { ConfigError, configPath, loadConfig } from "../model/config";
 import { SPEC_ENV_VAR } from "../model/contract";
 import { Redactor } from "../model/redact";
@@ -30,7 +31,7 @@ export interface TargetOptions {
 export const METADATA_URL_PLACEHOLDER = "<metadata_url output of the stack>";
 
 /** The specs a command works on. `offline`: it makes no API call, so a missing metadata URL is only a placeholder. */
-export function collectTargets(o: TargetOptions, io: Io, offline = false): SyncSpec[] {
+export async function collectTargets(o: TargetOptions, io: Io, offline = false): Promise<SyncSpec[]> {
   const specEnv = o.specEnv ?? (io.env[SPEC_ENV_VAR] && !o.config && !o.env?.length && !o.all ? SPEC_ENV_VAR : undefined);
   // With a spec, the metadata URL may come beside it (the provisioner passes it in its own variable).
   const url = o.metadataUrl ?? (o.metadataUrlEnv ? io.env[o.metadataUrlEnv] || undefined : undefined);
@@ -63,9 +64,11 @@ export function collectTargets(o: TargetOptions, io: Io, offline = false): SyncS
     throw new MimecastConfigError(`--metadata-url is one environment's URL, not ${chosen.length} environments': choose one with --env, or use --outdir <cdktf.out> to read each environment's metadata_url output from its own state`);
   }
   const urls = new Map<string, string>();
-  for (const env of needsUrl) {
-    if (o.metadataUrl) urls.set(env.name, o.metadataUrl);
-    else if (o.outdir) urls.set(env.name, metadataUrlFromState(o.outdir, env.name));
+  if (o.metadataUrl) for (const env of needsUrl) urls.set(env.name, o.metadataUrl);
+  else if (o.outdir) {
+    const outdir = o.outdir;
+    const read = await mapLimit(needsUrl, 8, async (env) => [env.name, await metadataUrlFromState(outdir, env.name)] as const);
+    for (const [name, url] of read) urls.set(name, url);
   }
   const missing = needsUrl.filter((e) => !urls.has(e.name));
   if (missing.length && !offline) {
@@ -84,10 +87,10 @@ export function collectTargets(o: TargetOptions, io: Io, offline = false): SyncS
 }
 
 /** The metadata_url output from the state of <outdir>/stacks/<env> (terraform output). */
-function metadataUrlFromState(outdir: string, env: string): string {
+async function metadataUrlFromState(outdir: string, env: string): Promise<string> {
   const stackDir = path.join(outdir, "stacks", env);
   if (!fs.existsSync(path.join(stackDir, "cdk.tf.json"))) throw new MimecastConfigError(`--outdir ${outdir}: no synthesized stack for ${env} (synthesize first)`);
-  const { outputs, error } = terraformOutputsSync(stackDir);
+  const { outputs, error } = await terraformOutputs(stackDir);
   if (error) throw new MimecastConfigError(`${env}: cannot read its metadata_url output in ${stackDir}: ${error.split("\n").filter((l) => l.trim()).join(" ")}`);
   const url = outputs?.metadata_url;
   if (typeof url !== "string" || !url) throw new MimecastConfigError(`${env}: no metadata_url output in its state (${stackDir}): deploy this environment first`);

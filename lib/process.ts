@@ -1,5 +1,5 @@
 // Child processes with a bound: every wait ends, and a timed-out child is killed, not left behind.
-import { spawn, spawnSync } from "child_process";
+import { spawn } from "child_process";
 
 export interface ProcessResult {
   code: number;
@@ -49,15 +49,15 @@ export function parseTerraformOutputs(json: string): Record<string, unknown> {
 }
 
 /**
- * The outputs of the state behind a stack directory, or why they cannot be read. `-json`: with no
- * state, `terraform output -raw <name>` prints a warning on stdout and exits 0.
+ * The outputs of the state behind a stack directory (after `terraform init` there), or why they
+ * cannot be read. `-json`: with no state, `terraform output -raw <name>` prints a warning on stdout
+ * and exits 0.
  */
-export function terraformOutputsSync(stackDir: string, timeoutMs = 120_000): { outputs?: Record<string, unknown>; error?: string } {
-  const r = spawnSync("terraform", ["output", "-json", "-no-color"], { cwd: stackDir, encoding: "utf8", timeout: timeoutMs, env: { ...process.env, TF_IN_AUTOMATION: "1" } });
-  if (r.error) return { error: `terraform output: ${(r.error as NodeJS.ErrnoException).code === "ETIMEDOUT" ? `stopped after ${Math.round(timeoutMs / 1000)} s` : r.error.message}` };
-  if (r.status !== 0) return { error: `terraform output: ${(r.stderr || r.stdout).trim()}` };
+export async function terraformOutputs(stackDir: string, timeoutMs = 120_000): Promise<{ outputs?: Record<string, unknown>; error?: string }> {
+  const r = await runProcess("terraform", ["output", "-json", "-no-color"], { cwd: stackDir, env: { ...process.env, TF_IN_AUTOMATION: "1" }, timeoutMs });
+  if (r.code !== 0) return { error: `terraform output: ${(r.err || r.out).trim()}` };
   try {
-    return { outputs: parseTerraformOutputs(r.stdout || "{}") };
+    return { outputs: parseTerraformOutputs(r.out || "{}") };
   } catch {
     return { error: "terraform output: not JSON" };
   }

@@ -1,11 +1,12 @@
 // `npm run drift`: the nightly job. Per environment: Entra drift from terraform
-// (plan -refresh-only -detailed-exitcode in the stack directory) and Mimecast drift from the
-// sync CLI (read-only). Prints one table; exit 0 clean, 2 drift somewhere, 1 an error.
+// (plan -refresh-only -detailed-exitcode in the stack directory); then Mimecast drift of all of
+// them from one run of the sync CLI (read-only). Prints one table; exit 0 clean, 2 drift
+// somewhere, 1 an error.
 import * as fs from "fs";
 import * as path from "path";
 import { configPath } from "../model/config";
 import { mapLimit } from "../lib/concurrency";
-import { parseTerraformOutputs, runProcess } from "../lib/process";
+import { runProcess, terraformOutputs } from "../lib/process";
 import { textTable } from "../lib/table";
 import { scriptArgs } from "./args";
 
@@ -19,10 +20,11 @@ For each environment (default: every stack in <outdir>/stacks), --concurrency at
             repaired, not trusted; read-only, so never a state migration)
   Entra:    terraform plan -refresh-only -detailed-exitcode -json
             (someone changed the app in the portal => drift)
-  Mimecast: mimecast-sso drift (for an Entra app managed here, against the metadata_url output
-            in state; someone changed the authentication profile in the console => drift)
   Entra, what terraform cannot see (app managed here): mimecast-sso entra-drift: the active
             signing certificate is the newest and the only one, the default reply URL is /login/saml
+Then the Mimecast side of all of them in one mimecast-sso drift run (someone changed the
+authentication profile in the console => drift; for an Entra app managed here against the
+metadata_url output in its state).
 A line per environment on stderr as each finishes; then a table (n/a: the stack has no Entra app)
 and, per drifted environment, what drifted and the command that repairs it. --json prints the rows
 as JSON instead. Exit code: 0 no drift, 2 drift found, 1 a check failed (its error whole).`;
@@ -30,13 +32,13 @@ as JSON instead. Exit code: 0 no drift, 2 drift found, 1 a check failed (its err
 export interface DriftRow {
   environment: string;
   entra: "in sync" | "drifted" | "error" | "skipped" | "n/a";
-  mimecast: "in sync" | "drifted" | "error" | "skipped";
+  mimecast: "in sync" | "drifted" | "not verifiable" | "error" | "skipped";
   details: string[];
 }
 
 /** Bounds: terraform may refresh many resources through a slow API; the CLI bounds its own calls. */
 const TERRAFORM_TIMEOUT_MS = 15 * 60_000;
-const CLI_TIMEOUT_MS = 5 * 60_000;
+const CLI_TIMEOUT_MS = 30 * 60_000;
 
 function terraform(stackDir: string, args: string[]) {
   return runProcess("terraform", args, { cwd: stackDir, env: { ...process.env, TF_IN_AUTOMATION: "1" }, timeoutMs: TERRAFORM_TIMEOUT_MS });
@@ -46,23 +48,11 @@ function cli(args: string[]) {
   return runProcess(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), ...args], { timeoutMs: CLI_TIMEOUT_MS });
 }
 
-/** All outputs of the stack's state as values, or {} (no state yet). */
-async function stateOutputs(stackDir: string): Promise<Record<string, unknown>> {
-  const r = await terraform(stackDir, ["output", "-json", "-no-color"]);
-  if (r.code !== 0) return {};
-  try {
-    return parseTerraformOutputs(r.out || "{}");
-  } catch {
-    return {};
-  }
-}
-
 /**
- * A string output from the stack's state, or undefined. `-json` for all outputs: with no state,
- * `terraform output -raw <name>` prints a warning on stdout and exits 0.
+ * A string output from the stack's state, or undefined (no state yet, or no such output).
  */
 export async function stateOutput(stackDir: string, name: string): Promise<string | undefined> {
-  const value = (await stateOutputs(stackDir))[name];
+  const value = (await terraformOutputs(stackDir)).outputs?.[name];
   return typeof value === "string" && value ? value : undefined;
 }
 
@@ -86,7 +76,12 @@ async function entraSideDrift(out: Record<string, unknown>, row: DriftRow): Prom
   }
 }
 
-export async function checkEnvironment(outdir: string, env: string, opts: { skipEntra?: boolean; config: string }): Promise<DriftRow> {
+/**
+ * The terraform side of one environment: init, Entra drift, and whether the Mimecast side can be
+ * checked (an Entra app managed here needs its metadata_url in state). Returns the metadata URL
+ * read from state, when there is one.
+ */
+export async function checkTerraformSide(outdir: string, env: string, opts: { skipEntra?: boolean }): Promise<{ row: DriftRow; metadataUrl?: string }> {
   const stackDir = path.join(outdir, "stacks", env);
   const row: DriftRow = { environment: env, entra: "skipped", mimecast: "skipped", details: [] };
   // Always init: it is quick once done, and a .terraform left by a failed run is repaired, not
@@ -95,7 +90,7 @@ export async function checkEnvironment(outdir: string, env: string, opts: { skip
   if (init.code !== 0) {
     row.entra = row.mimecast = "error";
     row.details.push(`terraform init failed: ${(init.err || init.out).trim()}`);
-    return row;
+    return { row };
   }
   const doc = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
   const hasEntraApp = Boolean(doc.resource?.azuread_service_principal);
@@ -117,30 +112,46 @@ export async function checkEnvironment(outdir: string, env: string, opts: { skip
   // Only a metadata URL that references a resource (an Entra app managed here: it carries the
   // client id) exists in state alone; otherwise the config holds it, or the IdP has none.
   const declared = doc.output?.metadata_url?.value;
-  const urlArgs: string[] = [];
-  if (typeof declared === "string" && declared.includes("${")) {
-    const outputs = await stateOutputs(stackDir);
-    const url = outputs.metadata_url;
-    if (typeof url !== "string" || !url) {
-      row.mimecast = "error";
-      row.details.push("mimecast: no metadata_url in state yet: deploy this environment first");
-      return row;
-    }
-    urlArgs.push("--metadata-url", url);
-    if (hasEntraApp && !opts.skipEntra) await entraSideDrift(outputs, row);
-  }
-  const result = await cli(["drift", "--config", opts.config, "--env", env, ...urlArgs, "--json"]);
-  try {
-    const found = JSON.parse(result.out).environments[0];
-    row.mimecast = found.status === "in-sync" ? "in sync" : found.status === "drifted" || found.status === "missing" ? "drifted" : "error";
-    for (const d of found.diff ?? []) row.details.push(`mimecast: ${d.field} is ${JSON.stringify(d.actual ?? null)}, config wants ${JSON.stringify(d.desired ?? null)}`);
-    if (row.mimecast === "drifted") row.details.push(`mimecast: repair: npx mimecast-sso sync --env ${env}${urlArgs.length ? ` --metadata-url ${urlArgs[1]}` : ""} (a deploy re-runs the sync only when the config changes)`);
-    if (found.error) row.details.push(`mimecast: ${found.error}`);
-  } catch {
+  if (typeof declared !== "string" || !declared.includes("${")) return { row };
+  const outputs = (await terraformOutputs(stackDir, TERRAFORM_TIMEOUT_MS)).outputs ?? {};
+  const url = outputs.metadata_url;
+  if (typeof url !== "string" || !url) {
     row.mimecast = "error";
-    row.details.push(`mimecast: ${result.err.trim() || "no result"}`);
+    row.details.push("mimecast: no metadata_url in state yet: deploy this environment first");
+    return { row };
   }
-  return row;
+  if (hasEntraApp && !opts.skipEntra) await entraSideDrift(outputs, row);
+  return { row, metadataUrl: url };
+}
+
+/**
+ * The Mimecast side of every environment still to check, in one `mimecast-sso drift` run: one
+ * process, one token per account, --concurrency reads at a time; metadata URLs of Entra apps
+ * managed here from each environment's own state (--outdir).
+ */
+export async function checkMimecastSide(outdir: string, rows: { row: DriftRow; metadataUrl?: string }[], opts: { config: string; concurrency: number }): Promise<void> {
+  if (!rows.length) return;
+  const result = await cli(["drift", "--config", opts.config, ...rows.flatMap((r) => ["--env", r.row.environment]), "--outdir", outdir, "--concurrency", String(opts.concurrency), "--json"]);
+  let found: { environment: string; status: string; diff?: { field: string; actual?: unknown; desired?: unknown }[]; error?: string; warning?: string }[] = [];
+  try {
+    found = JSON.parse(result.out).environments;
+  } catch {
+    for (const { row } of rows) {
+      row.mimecast = "error";
+      row.details.push(`mimecast: ${result.err.trim() || "no result"}`);
+    }
+    return;
+  }
+  for (const { row, metadataUrl } of rows) {
+    const o = found.find((f) => f.environment === row.environment);
+    const status = o?.status;
+    row.mimecast = status === "in-sync" ? "in sync" : status === "drifted" || status === "missing" ? "drifted" : status === "unverifiable" || status === "manual" ? "not verifiable" : "error";
+    for (const d of o?.diff ?? []) row.details.push(`mimecast: ${d.field} is ${JSON.stringify(d.actual ?? null)}, config wants ${JSON.stringify(d.desired ?? null)}`);
+    if (row.mimecast === "drifted") row.details.push(`mimecast: repair: npx mimecast-sso sync --env ${row.environment}${metadataUrl ? ` --metadata-url ${metadataUrl}` : ""} (a deploy re-runs the sync only when the config changes)`);
+    if (row.mimecast === "not verifiable") row.details.push(`mimecast: not verifiable: ${o?.warning ?? "the profile is kept by hand"} (mimecast-sso checklist --env ${row.environment} prints the steps)`);
+    if (o?.error) row.details.push(`mimecast: ${o.error}`);
+    if (!o) row.details.push("mimecast: no result for this environment");
+  }
 }
 
 export function renderTable(rows: DriftRow[]): string {
@@ -172,13 +183,17 @@ export async function main(argv: string[]): Promise<number> {
   }
   console.error(`drift: checking ${envs.length} environment(s), ${Math.min(concurrency, envs.length)} at a time`);
   let finished = 0;
-  const rows = await mapLimit(envs, concurrency, async (env) => {
+  const checked = await mapLimit(envs, concurrency, async (env) => {
     const t0 = Date.now();
-    const row = await checkEnvironment(outdir, env, { skipEntra: values["skip-entra"], config: configPath() });
+    const result = await checkTerraformSide(outdir, env, { skipEntra: values["skip-entra"] });
     finished += 1;
-    console.error(`[${finished}/${envs.length}] ${env}: entra ${row.entra}, mimecast ${row.mimecast} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
-    return row;
+    console.error(`[${finished}/${envs.length}] ${env}: terraform ${result.row.mimecast === "error" ? "error" : "ok"}, entra ${result.row.entra} (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+    return result;
   });
+  const pending = checked.filter((c) => c.row.mimecast === "skipped");
+  if (pending.length) console.error(`drift: Mimecast side of ${pending.length} environment(s) in one mimecast-sso run`);
+  await checkMimecastSide(outdir, pending, { config: configPath(), concurrency });
+  const rows = checked.map((c) => c.row);
   console.log(values.json ? JSON.stringify(rows, null, 2) : renderTable(rows));
   if (rows.some((r) => r.entra === "error" || r.mimecast === "error")) return 1;
   return rows.some((r) => r.entra === "drifted" || r.mimecast === "drifted") ? 2 : 0;

@@ -61,7 +61,11 @@ describeIfTerraform("many tenants: each environment's metadata URL from its own 
       authenticationProfileName: `SSO ${name}`,
       identityProvider: { type: "entra" },
     }));
-    fs.writeFileSync(configFile, JSON.stringify({ environments }));
+    // A third kept by hand (checklist mode): never reported in sync, and not a failure either.
+    const manual = { ...mimecastSideEnvironment(emu, ["personalPortal"]), name: "tenant-c-manual", authenticationProfileName: "SSO manual", mimecastApi: { baseUrl: emu.url } };
+    fs.writeFileSync(configFile, JSON.stringify({ environments: [...environments, manual] }));
+    fs.mkdirSync(path.join(outdir, "stacks", manual.name), { recursive: true });
+    fs.writeFileSync(path.join(outdir, "stacks", manual.name, "cdk.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: `../../terraform.${manual.name}.tfstate` } } } }));
     for (const [name, tenantId] of Object.entries(tenants)) {
       const stackDir = path.join(outdir, "stacks", name);
       fs.mkdirSync(stackDir, { recursive: true });
@@ -108,9 +112,11 @@ describeIfTerraform("many tenants: each environment's metadata URL from its own 
     const clean = await drift("--concurrency", "2");
     expect(clean.stdout).toMatch(/tenant-a\s+n\/a\s+in sync/);
     expect(clean.stdout).toMatch(/tenant-b\s+n\/a\s+in sync/);
-    expect(clean.stderr).toContain("2 environment(s), 2 at a time");
-    expect(clean.stderr).toMatch(/\[1\/2\] tenant-[ab]: entra n\/a, mimecast in sync/);
-    expect(clean.stderr).toMatch(/\[2\/2\] tenant-[ab]: entra n\/a, mimecast in sync/);
+    expect(clean.stdout).toMatch(/tenant-c-manual\s+n\/a\s+not verifiable/);
+    expect(clean.stderr).toContain("3 environment(s), 2 at a time");
+    expect(clean.stderr).toMatch(/\[1\/3\] tenant-[abc][-a-z]*: terraform ok, entra n\/a/);
+    expect(clean.stderr).toMatch(/\[3\/3\] tenant-[abc][-a-z]*: terraform ok, entra n\/a/);
+    expect(clean.stderr).toContain("Mimecast side of 3 environment(s) in one mimecast-sso run");
     expect(clean.code).toBe(0);
 
     const p = emu.profile(DEMO_ACCOUNT.accountCode, "SSO tenant-b")!;
@@ -118,7 +124,7 @@ describeIfTerraform("many tenants: each environment's metadata URL from its own 
     const drifted = await drift("--json");
     expect(drifted.code).toBe(2);
     const rows = JSON.parse(drifted.stdout) as { environment: string; mimecast: string; details: string[] }[];
-    expect(rows.map((r) => [r.environment, r.mimecast])).toEqual([["tenant-a", "in sync"], ["tenant-b", "drifted"]]);
+    expect(rows.map((r) => [r.environment, r.mimecast])).toEqual([["tenant-a", "in sync"], ["tenant-b", "drifted"], ["tenant-c-manual", "not verifiable"]]);
     expect(rows[1].details).toContain(`mimecast: repair: npx mimecast-sso sync --env tenant-b --metadata-url ${emu.metadataUrl(TENANT_B)} (a deploy re-runs the sync only when the config changes)`);
   });
 });

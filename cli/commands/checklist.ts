@@ -9,11 +9,11 @@ import { textTable } from "../../lib/table";
 import { TargetOptions, collectTargets, describeSelectionError } from "../targets";
 
 /** checklist and idp-values: printed from the config alone, no API call. */
-function offlineCommand(name: string, description: string, after: string, print: (specs: ReturnType<typeof collectTargets>, ctx: CommandContext) => void, ctx: CommandContext): Command {
+function offlineCommand(name: string, description: string, after: string, print: (specs: Awaited<ReturnType<typeof collectTargets>>, ctx: CommandContext) => void, ctx: CommandContext): Command {
   const cmd = new Command(name).description(description).addHelpText("after", after);
-  targetOptions(cmd).action((o: TargetOptions) => {
+  targetOptions(cmd).action(async (o: TargetOptions) => {
     try {
-      print(collectTargets(o, ctx.io, true), ctx);
+      print(await collectTargets(o, ctx.io, true), ctx);
       ctx.exit(EXIT.ok);
     } catch (e) {
       ctx.io.err(`mimecast-sso ${name}: ${describeSelectionError(e)}`);

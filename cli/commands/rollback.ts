@@ -27,7 +27,7 @@ export function rollbackCommand(ctx: CommandContext): Command {
       let spec;
       try {
         // The metadata URL plays no part in a rollback.
-        [spec] = collectTargets({ config: o.config, env: [o.env] }, io, true);
+        [spec] = await collectTargets({ config: o.config, env: [o.env] }, io, true);
       } catch (e) {
         return fail(describeSelectionError(e));
       }
