@@ -395,14 +395,15 @@ ${targets}
 `;
   console.log(report);
   if (ARGS.includes("--write")) fs.writeFileSync(path.join(ROOT, "bench", "RESULTS.md"), report);
-  fs.rmSync(TMP, { recursive: true, force: true });
   return checks.every((c) => c.ok) ? 0 : 1;
 }
 
-run().then(
-  (code) => (process.exitCode = code),
-  (e) => {
-    console.error(`bench: ${(e as Error).message}`);
-    process.exitCode = 1;
-  },
-);
+run()
+  .then(
+    (code) => (process.exitCode = code),
+    (e) => {
+      console.error(`bench: ${(e as Error).message}`);
+      process.exitCode = 1;
+    },
+  )
+  .finally(() => fs.rmSync(TMP, { recursive: true, force: true })); // also after a failure
