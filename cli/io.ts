@@ -1,5 +1,6 @@
 // What every command shares: where output goes, exit codes, colour. Results go to stdout,
 // progress, warnings and errors to stderr; colour only on a terminal and never with NO_COLOR.
+import { RUN_TIMEOUT_ENV } from "../model/contract";
 
 /** Exit codes for pipelines. */
 export const EXIT = { ok: 0, error: 1, drift: 2, failClosed: 3, interrupted: 130 } as const;
@@ -19,7 +20,7 @@ export interface Io {
 }
 
 /** Env var with the run's deadline in seconds (every call, retry and wait of one command). */
-export const RUN_TIMEOUT_ENV = "MIMECAST_SSO_RUN_TIMEOUT";
+export { RUN_TIMEOUT_ENV };
 export const DEFAULT_RUN_TIMEOUT_S = 600;
 
 export type Paint = (text: string, colour: "red" | "green" | "yellow" | "bold") => string;

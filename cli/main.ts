@@ -3,11 +3,11 @@
 import { processIo } from "./io";
 import { EXIT, main } from "./program";
 
-// Output piped into `head` or `less` that closes early: stop quietly, as other command-line tools do.
+// Output piped into `head` or `less` that closes early: later writes are dropped, and the run goes
+// on to its own exit code (a drift found is still 2; a sync is not cut off halfway).
 for (const stream of [process.stdout, process.stderr]) {
   stream.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw e;
+    if (e.code !== "EPIPE" && e.code !== "ERR_STREAM_DESTROYED") throw e;
   });
 }
 

@@ -12,8 +12,13 @@ export interface ProcessOptions {
   readonly cwd?: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly input?: string;
-  /** Killed (SIGTERM, then SIGKILL 5 s later) after this long. */
+  /** Stopped with SIGTERM after this long. */
   readonly timeoutMs: number;
+  /**
+   * Then SIGKILL this long after the SIGTERM, if still running. Terraform stops gracefully on
+   * SIGTERM (state written, lock released): give it time. @default 120000
+   */
+  readonly killGraceMs?: number;
 }
 
 /** Run to completion, collecting output; async so the caller's event loop keeps running. */
@@ -27,7 +32,7 @@ export function runProcess(cmd: string, args: string[], opts: ProcessOptions): P
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill("SIGTERM");
-      hardKill = setTimeout(() => child.kill("SIGKILL"), 5_000);
+      hardKill = setTimeout(() => child.kill("SIGKILL"), opts.killGraceMs ?? 120_000);
     }, opts.timeoutMs);
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (err += d));
@@ -38,6 +43,7 @@ export function runProcess(cmd: string, args: string[], opts: ProcessOptions): P
     };
     child.on("error", (e) => finish(1, String(e)));
     child.on("close", (code) => finish(timedOut ? 1 : (code ?? 1)));
+    child.stdin.on("error", () => undefined); // a child that exits without reading its input
     child.stdin.end(opts.input ?? "");
   });
 }

@@ -11,6 +11,9 @@ export const SPEC_ENV_VAR = "MIMECAST_SSO_SPEC";
 /** Env var the provisioner passes the metadata URL in: the one value Terraform fills in (the app's client id). */
 export const METADATA_URL_ENV_VAR = "MIMECAST_SSO_METADATA_URL";
 
+/** Seconds a whole mimecast-sso run may take (its deadline), for callers that run it on many environments. */
+export const RUN_TIMEOUT_ENV = "MIMECAST_SSO_RUN_TIMEOUT";
+
 /** The spec as the stack carries it. */
 export function encodeSpec(spec: object): string {
   return Buffer.from(JSON.stringify(spec)).toString("base64");

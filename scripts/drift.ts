@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { configPath } from "../model/config";
+import { RUN_TIMEOUT_ENV } from "../model/contract";
 import { mapLimit } from "../lib/concurrency";
 import { runProcess, terraformOutputs } from "../lib/process";
 import { textTable } from "../lib/table";
@@ -45,7 +46,10 @@ function terraform(stackDir: string, args: string[]) {
 }
 
 function cli(args: string[]) {
-  return runProcess(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), ...args], { timeoutMs: CLI_TIMEOUT_MS });
+  // The CLI's own deadline (MIMECAST_SSO_RUN_TIMEOUT) covers a whole run: one run now checks every
+  // environment, so it gets the job's bound, not the CLI's default for one command.
+  const env = { ...process.env, [RUN_TIMEOUT_ENV]: process.env[RUN_TIMEOUT_ENV] ?? String(CLI_TIMEOUT_MS / 1000) };
+  return runProcess(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), ...args], { env, timeoutMs: CLI_TIMEOUT_MS + 30_000 });
 }
 
 /**
@@ -113,7 +117,13 @@ export async function checkTerraformSide(outdir: string, env: string, opts: { sk
   // client id) exists in state alone; otherwise the config holds it, or the IdP has none.
   const declared = doc.output?.metadata_url?.value;
   if (typeof declared !== "string" || !declared.includes("${")) return { row };
-  const outputs = (await terraformOutputs(stackDir, TERRAFORM_TIMEOUT_MS)).outputs ?? {};
+  const state = await terraformOutputs(stackDir, TERRAFORM_TIMEOUT_MS);
+  if (state.error) {
+    row.mimecast = "error";
+    row.details.push(`mimecast: cannot read the metadata_url output from state: ${state.error}`);
+    return { row };
+  }
+  const outputs = state.outputs ?? {};
   const url = outputs.metadata_url;
   if (typeof url !== "string" || !url) {
     row.mimecast = "error";
@@ -131,27 +141,43 @@ export async function checkTerraformSide(outdir: string, env: string, opts: { sk
  */
 export async function checkMimecastSide(outdir: string, rows: { row: DriftRow; metadataUrl?: string }[], opts: { config: string; concurrency: number }): Promise<void> {
   if (!rows.length) return;
-  const result = await cli(["drift", "--config", opts.config, ...rows.flatMap((r) => ["--env", r.row.environment]), "--outdir", outdir, "--concurrency", String(opts.concurrency), "--json"]);
-  let found: { environment: string; status: string; diff?: { field: string; actual?: unknown; desired?: unknown }[]; error?: string; warning?: string }[] = [];
-  try {
-    found = JSON.parse(result.out).environments;
-  } catch {
-    for (const { row } of rows) {
-      row.mimecast = "error";
-      row.details.push(`mimecast: ${result.err.trim() || "no result"}`);
+  const run = async (batch: typeof rows) => {
+    const r = await cli(["drift", "--config", opts.config, ...batch.flatMap((b) => ["--env", b.row.environment]), "--outdir", outdir, "--concurrency", String(opts.concurrency), "--json"]);
+    try {
+      return { found: JSON.parse(r.out).environments as MimecastOutcome[] };
+    } catch {
+      return { failure: r.err.trim() || "no result" };
     }
-    return;
-  }
-  for (const { row, metadataUrl } of rows) {
-    const o = found.find((f) => f.environment === row.environment);
-    const status = o?.status;
-    row.mimecast = status === "in-sync" ? "in sync" : status === "drifted" || status === "missing" ? "drifted" : status === "unverifiable" || status === "manual" ? "not verifiable" : "error";
-    for (const d of o?.diff ?? []) row.details.push(`mimecast: ${d.field} is ${JSON.stringify(d.actual ?? null)}, config wants ${JSON.stringify(d.desired ?? null)}`);
-    if (row.mimecast === "drifted") row.details.push(`mimecast: repair: npx mimecast-sso sync --env ${row.environment}${metadataUrl ? ` --metadata-url ${metadataUrl}` : ""} (a deploy re-runs the sync only when the config changes)`);
-    if (row.mimecast === "not verifiable") row.details.push(`mimecast: not verifiable: ${o?.warning ?? "the profile is kept by hand"} (mimecast-sso checklist --env ${row.environment} prints the steps)`);
-    if (o?.error) row.details.push(`mimecast: ${o.error}`);
-    if (!o) row.details.push("mimecast: no result for this environment");
-  }
+  };
+  const all = await run(rows);
+  if (all.found) return rows.forEach((r) => recordMimecast(r, all.found));
+  // The run failed as a whole (one environment's selection or state read): each on its own, so one
+  // environment's problem is not every environment's.
+  await mapLimit(rows, opts.concurrency, async (r) => {
+    const one = await run([r]);
+    if (one.found) return recordMimecast(r, one.found);
+    r.row.mimecast = "error";
+    r.row.details.push(`mimecast: ${one.failure}`);
+  });
+}
+
+interface MimecastOutcome {
+  environment: string;
+  status: string;
+  diff?: { field: string; actual?: unknown; desired?: unknown }[];
+  error?: string;
+  warning?: string;
+}
+
+function recordMimecast({ row, metadataUrl }: { row: DriftRow; metadataUrl?: string }, found: MimecastOutcome[]): void {
+  const o = found.find((f) => f.environment === row.environment);
+  const status = o?.status;
+  row.mimecast = status === "in-sync" ? "in sync" : status === "drifted" || status === "missing" ? "drifted" : status === "unverifiable" || status === "manual" ? "not verifiable" : "error";
+  for (const d of o?.diff ?? []) row.details.push(`mimecast: ${d.field} is ${JSON.stringify(d.actual ?? null)}, config wants ${JSON.stringify(d.desired ?? null)}`);
+  if (row.mimecast === "drifted") row.details.push(`mimecast: repair: npx mimecast-sso sync --env ${row.environment}${metadataUrl ? ` --metadata-url ${metadataUrl}` : ""} (a deploy re-runs the sync only when the config changes)`);
+  if (row.mimecast === "not verifiable") row.details.push(`mimecast: not verifiable: ${o?.warning ?? "the profile is kept by hand"} (mimecast-sso checklist --env ${row.environment} prints the steps)`);
+  if (o?.error) row.details.push(`mimecast: ${o.error}`);
+  if (!o) row.details.push("mimecast: no result for this environment");
 }
 
 export function renderTable(rows: DriftRow[]): string {

@@ -37,19 +37,20 @@ function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Proce
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
-    let partial = "";
-    const onData = (d: Buffer) => {
+    // A line buffer per stream: a partial line of one stream is never joined to the other's.
+    const partial = { stdout: "", stderr: "" };
+    const onData = (stream: "stdout" | "stderr") => (d: string) => {
       out += d;
       if (opts.onLine) {
-        const lines = (partial + d).split("\n");
-        partial = lines.pop() ?? "";
+        const lines = (partial[stream] + d).split("\n");
+        partial[stream] = lines.pop() ?? "";
         lines.forEach(opts.onLine);
-      } else if (!opts.quiet) process.stdout.write(String(d).split("\n").map((l) => wrapLine(l)).join("\n"));
+      } else if (!opts.quiet) process.stdout.write(d.split("\n").map((l) => wrapLine(l)).join("\n"));
     };
-    child.stdout.on("data", onData);
-    child.stderr.on("data", onData);
+    child.stdout.setEncoding("utf8").on("data", onData("stdout"));
+    child.stderr.setEncoding("utf8").on("data", onData("stderr"));
     child.on("close", (code) => {
-      if (partial && opts.onLine) opts.onLine(partial);
+      if (opts.onLine) for (const rest of [partial.stdout, partial.stderr]) if (rest) opts.onLine(rest);
       resolve({ code: code ?? 1, out });
     });
     child.on("error", (e) => resolve({ code: 1, out: String(e) }));

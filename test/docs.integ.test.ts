@@ -73,7 +73,8 @@ function problem(command: string): string | undefined {
     const source = scriptSource(script);
     if (!source) return `npm run ${script} takes no flags (${flags.join(" ")})`;
     const code = fs.readFileSync(source, "utf8");
-    const missing = flags.filter((f) => !new RegExp(`["']?${f.slice(2)}["']?\\s*:\\s*\\{\\s*type`).test(code));
+    // The whole option key ("no-synth" must not pass for --synth).
+    const missing = flags.filter((f) => !new RegExp(`(?<![\\w-])["']?${f.slice(2)}["']?\\s*:\\s*\\{\\s*type`).test(code));
     return missing.length ? `npm run ${script}: no flag ${missing.join(", ")} in ${path.relative(ROOT, source)}` : undefined;
   }
   if (tool === "npx" && sub === "mimecast-sso") {
@@ -111,6 +112,7 @@ describe("the docs", () => {
 
   it("catch a flag that does not exist (the check itself can fail)", () => {
     expect(problem("npm run drift -- --no-such-flag")).toContain("no flag --no-such-flag");
+    expect(problem("npm run plan -- --synth")).toContain("no flag --synth"); // only --no-synth exists
     expect(problem("npx mimecast-sso sync --env x --no-such-flag")).toContain("no flag --no-such-flag");
     expect(problem("npx mimecast-sso no-such-command")).toContain('no command "no-such-command"');
     expect(problem("npm run no-such-script")).toContain("does not exist");

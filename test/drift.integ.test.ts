@@ -102,6 +102,7 @@ describeIfTerraform("many tenants: each environment's metadata URL from its own 
   });
 
   it("the nightly job inits past a stale .terraform, checks environments side by side with a line each, and names the drifted one's repair", async () => {
+    expect((await mimecastSso("sync", "--all", "--outdir", outdir)).code).toBe(0); // its own starting point
     // A .terraform recording another backend (a moved checkout, a changed backend block): without
     // `init -reconfigure` terraform refuses to read the state at all.
     const stale = path.join(outdir, "stacks", "tenant-b", ".terraform", "terraform.tfstate");
@@ -126,5 +127,22 @@ describeIfTerraform("many tenants: each environment's metadata URL from its own 
     const rows = JSON.parse(drifted.stdout) as { environment: string; mimecast: string; details: string[] }[];
     expect(rows.map((r) => [r.environment, r.mimecast])).toEqual([["tenant-a", "in sync"], ["tenant-b", "drifted"], ["tenant-c-manual", "not verifiable"]]);
     expect(rows[1].details).toContain(`mimecast: repair: npx mimecast-sso sync --env tenant-b --metadata-url ${emu.metadataUrl(TENANT_B)} (a deploy re-runs the sync only when the config changes)`);
+    emu.setProfile(DEMO_ACCOUNT.accountCode, p);
+  });
+
+  it("a stack left from an environment removed from the config is an error for that environment only", async () => {
+    expect((await mimecastSso("sync", "--all", "--outdir", outdir)).code).toBe(0);
+    const old = path.join(outdir, "stacks", "tenant-old");
+    fs.mkdirSync(old, { recursive: true });
+    fs.writeFileSync(path.join(old, "cdk.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: "../../terraform.tenant-old.tfstate" } } } }));
+    try {
+      const r = await drift("--json");
+      expect(r.code).toBe(1);
+      const rows = JSON.parse(r.stdout) as { environment: string; mimecast: string; details: string[] }[];
+      expect(rows.map((x) => [x.environment, x.mimecast])).toEqual([["tenant-a", "in sync"], ["tenant-b", "in sync"], ["tenant-c-manual", "not verifiable"], ["tenant-old", "error"]]);
+      expect(rows[3].details.join(" ")).toContain("tenant-old: no such environment");
+    } finally {
+      fs.rmSync(old, { recursive: true, force: true });
+    }
   });
 });
