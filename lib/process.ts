@@ -1,5 +1,8 @@
 // Child processes with a bound: every wait ends, and a timed-out child is killed, not left behind.
 import { spawn } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { serialized } from "./concurrency";
 
 export interface ProcessResult {
   code: number;
@@ -67,4 +70,28 @@ export async function terraformOutputs(stackDir: string, timeoutMs = 120_000): P
   } catch {
     return { error: "terraform output: not JSON" };
   }
+}
+
+/** One gate per process for inits that may install providers into a shared plugin cache. */
+const pluginCacheGate = serialized();
+
+/** Whether a synthesized stack (cdk.tf.json) needs providers terraform init would install. */
+function needsProviders(stackDir: string): boolean {
+  try {
+    const doc = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
+    return Object.keys(doc.terraform?.required_providers ?? {}).length > 0;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * `terraform init` in a stack directory. With a shared plugin cache (TF_PLUGIN_CACHE_DIR), inits
+ * that install providers run one at a time: Terraform's cache is not safe for concurrent installs
+ * (hashicorp/terraform#31964; the usual advice is to init one at a time, then plan in parallel).
+ * A stack of built-ins installs nothing and is not held back.
+ */
+export function terraformInit(stackDir: string, args: string[], opts: { env: NodeJS.ProcessEnv; timeoutMs: number }): Promise<ProcessResult> {
+  const init = () => runProcess("terraform", ["init", ...args], { cwd: stackDir, env: opts.env, timeoutMs: opts.timeoutMs });
+  return opts.env.TF_PLUGIN_CACHE_DIR && needsProviders(stackDir) ? pluginCacheGate(init) : init();
 }

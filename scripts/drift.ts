@@ -7,7 +7,7 @@ import * as path from "path";
 import { configPath } from "../model/config";
 import { RUN_TIMEOUT_ENV } from "../model/contract";
 import { mapLimit } from "../lib/concurrency";
-import { runProcess, terraformOutputs } from "../lib/process";
+import { runProcess, terraformInit, terraformOutputs } from "../lib/process";
 import { textTable } from "../lib/table";
 import { scriptArgs } from "./args";
 
@@ -90,7 +90,7 @@ export async function checkTerraformSide(outdir: string, env: string, opts: { sk
   const row: DriftRow = { environment: env, entra: "skipped", mimecast: "skipped", details: [] };
   // Always init: it is quick once done, and a .terraform left by a failed run is repaired, not
   // trusted. -reconfigure: read-only, so the backend is the one configured now, never a migration.
-  const init = await terraform(stackDir, ["init", "-input=false", "-no-color", "-reconfigure"]);
+  const init = await terraformInit(stackDir, ["-input=false", "-no-color", "-reconfigure"], { env: { ...process.env, TF_IN_AUTOMATION: "1" }, timeoutMs: TERRAFORM_TIMEOUT_MS });
   if (init.code !== 0) {
     row.entra = row.mimecast = "error";
     row.details.push(`terraform init failed: ${(init.err || init.out).trim()}`);

@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { mapLimit } from "../lib/concurrency";
-import { runProcess } from "../lib/process";
+import { runProcess, terraformInit } from "../lib/process";
 import { textTable } from "../lib/table";
 import { scriptArgs } from "./args";
 
@@ -70,13 +70,13 @@ export async function planAll(outdir: string, envs: string[], concurrency: numbe
     const planArgs = ["plan", "-input=false", "-no-color", "-detailed-exitcode", `-out=${PLAN_FILE}`];
     // A directory never initialised (a fresh job) is initialised first, without a failing plan.
     if (!fs.existsSync(path.join(dir, ".terraform"))) {
-      const init = await run("terraform", ["init", "-input=false", "-no-color"], dir, env);
+      const init = await terraformInit(dir, ["-input=false", "-no-color"], { env, timeoutMs: TERRAFORM_TIMEOUT_MS });
       if (init.code !== 0) return done("error", `terraform init: ${lastLines(init.err || init.out)}`);
     }
     let plan = await run("terraform", planArgs, dir, env);
     // init when the stack needs it, as terraform says (a fresh job, a changed backend or providers).
     if (plan.code === 1 && NEEDS_INIT.test(plan.err + plan.out)) {
-      const init = await run("terraform", ["init", "-input=false", "-no-color"], dir, env);
+      const init = await terraformInit(dir, ["-input=false", "-no-color"], { env, timeoutMs: TERRAFORM_TIMEOUT_MS });
       if (init.code !== 0) return done("error", `terraform init: ${lastLines(init.err || init.out)}`);
       plan = await run("terraform", planArgs, dir, env);
     }
@@ -106,7 +106,7 @@ export async function applyAll(outdir: string, envs: string[], concurrency: numb
     }
     // A fresh job: initialise (providers from the cache), then apply exactly the reviewed plan.
     if (!fs.existsSync(path.join(dir, ".terraform"))) {
-      const init = await run("terraform", ["init", "-input=false", "-no-color"], dir, env);
+      const init = await terraformInit(dir, ["-input=false", "-no-color"], { env, timeoutMs: TERRAFORM_TIMEOUT_MS });
       if (init.code !== 0) return done("error", `terraform init: ${lastLines(init.err || init.out)}`);
     }
     const apply = await run("terraform", ["apply", "-input=false", "-no-color", PLAN_FILE], dir, env);
