@@ -12,11 +12,9 @@ import { forgetWithoutDestroying } from "../constructs/removed";
 import { parseConfig } from "../model/config";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { TENANT, specFor } from "./helpers";
-import { ROOT, run, terraformMissing } from "./tf-helpers";
+import { ROOT, run, describeWithTerraform } from "./tf-helpers";
 
-const missing = terraformMissing();
-if (missing) console.warn(`SKIPPED constructs.integ.test.ts: ${missing}`);
-const describeIfTerraform = missing ? describe.skip : describe;
+const describeIfTerraform = describeWithTerraform("constructs.integ.test.ts", "it runs terraform");
 
 describeIfTerraform("constructs applied by real terraform (built-ins only)", () => {
   let emu: MimecastEmulator;

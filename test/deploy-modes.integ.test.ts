@@ -2,21 +2,14 @@
 // account without the profile operation (api mode fails closed), and checklist mode. Built-ins only.
 import * as path from "path";
 import { DEMO_ACCOUNT, EMULATOR_CERTIFICATE, MimecastEmulator } from "../mimecast/emulator/emulator";
-import { CDKTF, ROOT, run, scratchProject, terraformMissing } from "./tf-helpers";
-import { EMULATOR_DEPLOY_ENV, mimecastSideEnvironment, TENANT } from "./helpers";
+import { CDKTF, ROOT, run, scratchProject, describeWithTerraform } from "./tf-helpers";
+import { EMULATOR_DEPLOY_ENV, emulatorForSuite, mimecastSideEnvironment, TENANT } from "./helpers";
 
-const missing = terraformMissing();
-if (missing) console.warn(`SKIPPED deploy-modes.integ.test.ts: ${missing}; real deploys need a terraform binary`);
-const describeIfTerraform = missing ? describe.skip : describe;
+const describeIfTerraform = describeWithTerraform("deploy-modes.integ.test.ts", "real deploys need a terraform binary");
 
 describeIfTerraform("cdktf deploy of the Mimecast side, other modes (real terraform, loopback emulator)", () => {
-  let emu: MimecastEmulator;
-  beforeAll(async () => {
-    emu = await MimecastEmulator.start({ ttlMs: 300_000 });
-  });
-  afterAll(() => emu.stop());
-
-  const environment = (applications: string[]) => mimecastSideEnvironment(emu, applications);
+  const suite = emulatorForSuite();
+  const environment = (applications: string[]) => mimecastSideEnvironment(suite.emu, applications);
   const env = EMULATOR_DEPLOY_ENV;
 
   it("the nightly drift job checks an IdP configured without a metadata URL (nothing to read from state)", async () => {
@@ -29,7 +22,7 @@ describeIfTerraform("cdktf deploy of the Mimecast side, other modes (real terraf
           region: "eu",
           identityProvider: { type: "other", name: "secureauth", issuer: "https://secureauth.example/SecureAuth2", loginUrl: "https://secureauth.example/SecureAuth2/SAML20.aspx", certificate: pem },
           authenticationProfileName: "SecureAuth SSO",
-          mimecastApi: { profileSync: "api", baseUrl: emu.url, driftCheck: false },
+          mimecastApi: { profileSync: "api", baseUrl: suite.emu.url, driftCheck: false },
         },
       ],
     });
@@ -64,17 +57,17 @@ describeIfTerraform("cdktf deploy of the Mimecast side, other modes (real terraf
     const cfg: Record<string, any> = environment(["personalPortal", "adminConsole"]);
     cfg.name = "manual-eu";
     cfg.authenticationProfileName = "Manual SSO";
-    cfg.mimecastApi = { baseUrl: emu.url }; // profileSync defaults to checklist
+    cfg.mimecastApi = { baseUrl: suite.emu.url }; // profileSync defaults to checklist
     const { dir, configFile } = scratchProject({ environments: [cfg] });
-    const before = emu.apiCalls().length;
+    const before = suite.emu.apiCalls().length;
     const r = await run(CDKTF, ["deploy", "manual-eu", "--auto-approve"], { cwd: dir, env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", SSO_CONFIG: configFile } });
     expect(r.code).toBe(0);
     const out = r.stdout + r.stderr;
     expect(out).toContain("manual-eu: MANUAL");
     expect(out).toContain('Open or create the authentication profile "Manual SSO"');
     expect(out).toContain("[x] on   Enforce SAML Authentication for Administration Console");
-    expect(out).toContain(`Metadata URL: ${emu.metadataUrl(TENANT)}`);
-    expect(emu.apiCalls().length).toBe(before);
-    expect(emu.profile(DEMO_ACCOUNT.accountCode, "Manual SSO")).toBeUndefined();
+    expect(out).toContain(`Metadata URL: ${suite.emu.metadataUrl(TENANT)}`);
+    expect(suite.emu.apiCalls().length).toBe(before);
+    expect(suite.emu.profile(DEMO_ACCOUNT.accountCode, "Manual SSO")).toBeUndefined();
   });
 });

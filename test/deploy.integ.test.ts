@@ -2,35 +2,28 @@
 // Terraform built-ins (terraform_data + local-exec), so terraform needs no provider download.
 import * as fs from "fs";
 import * as path from "path";
-import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
-import { CDKTF, ROOT, run, scratchProject, terraformMissing } from "./tf-helpers";
-import { EMULATOR_DEPLOY_ENV, mimecastSideEnvironment, TENANT } from "./helpers";
+import { DEMO_ACCOUNT } from "../mimecast/emulator/emulator";
+import { CDKTF, ROOT, run, scratchProject, describeWithTerraform } from "./tf-helpers";
+import { EMULATOR_DEPLOY_ENV, emulatorForSuite, mimecastSideEnvironment, TENANT } from "./helpers";
 
-const missing = terraformMissing();
-if (missing) console.warn(`SKIPPED deploy.integ.test.ts: ${missing}; real deploys need a terraform binary`);
-const describeIfTerraform = missing ? describe.skip : describe;
+const describeIfTerraform = describeWithTerraform("deploy.integ.test.ts", "real deploys need a terraform binary");
 
 describeIfTerraform("cdktf deploy of the Mimecast side (real terraform, loopback emulator)", () => {
-  let emu: MimecastEmulator;
-  beforeAll(async () => {
-    emu = await MimecastEmulator.start({ ttlMs: 300_000 });
-  });
-  afterAll(() => emu.stop());
-
-  const environment = (applications: string[]) => mimecastSideEnvironment(emu, applications);
+  const suite = emulatorForSuite();
+  const environment = (applications: string[]) => mimecastSideEnvironment(suite.emu, applications);
   const env = EMULATOR_DEPLOY_ENV;
-  const writes = () => emu.apiCalls().filter((c) => /create|update/.test(c.path)).length;
+  const writes = () => suite.emu.apiCalls().filter((c) => /create|update/.test(c.path)).length;
 
   it("deploys, plans no change, and re-syncs exactly once when a desired setting changes", async () => {
     const { dir, configFile } = scratchProject({ environments: [environment(["personalPortal"])] });
 
     const first = await run(CDKTF, ["deploy", "demo-eu", "--auto-approve"], { cwd: dir, env: { ...env, SSO_CONFIG: configFile } });
     expect(first.code).toBe(0);
-    expect(emu.profile(DEMO_ACCOUNT.accountCode, "Azure AD SSO")).toMatchObject({
+    expect(suite.emu.profile(DEMO_ACCOUNT.accountCode, "Azure AD SSO")).toMatchObject({
       enforceSamlPersonalPortal: true,
       enforceSamlAdminConsole: false,
       samlProvider: "azure",
-      metadataUrl: emu.metadataUrl(TENANT),
+      metadataUrl: suite.emu.metadataUrl(TENANT),
       monitorMetadataUrl: true,
       allowSingleSignOn: true,
       usePasswordProtectedContext: false,
@@ -44,17 +37,17 @@ describeIfTerraform("cdktf deploy of the Mimecast side (real terraform, loopback
     const plan = await run("terraform", ["plan", "-detailed-exitcode", "-input=false", "-no-color"], { cwd: stackDir, env });
     expect(plan.stdout).toContain("No changes");
     expect(plan.code).toBe(0);
-    const callsBefore = emu.apiCalls().length;
+    const callsBefore = suite.emu.apiCalls().length;
     const again = await run(CDKTF, ["deploy", "demo-eu", "--auto-approve"], { cwd: dir, env: { ...env, SSO_CONFIG: configFile } });
     expect(again.code).toBe(0);
-    expect(emu.apiCalls().length).toBe(callsBefore);
+    expect(suite.emu.apiCalls().length).toBe(callsBefore);
 
     // A changed desired setting: the sync runs once and writes once.
     fs.writeFileSync(configFile, JSON.stringify({ environments: [environment(["personalPortal", "adminConsole"])] }));
     const changed = await run(CDKTF, ["deploy", "demo-eu", "--auto-approve"], { cwd: dir, env: { ...env, SSO_CONFIG: configFile } });
     expect(changed.code).toBe(0);
     expect(writes()).toBe(2);
-    expect(emu.profile(DEMO_ACCOUNT.accountCode, "Azure AD SSO")).toMatchObject({ enforceSamlAdminConsole: true });
+    expect(suite.emu.profile(DEMO_ACCOUNT.accountCode, "Azure AD SSO")).toMatchObject({ enforceSamlAdminConsole: true });
     const after = await run("terraform", ["plan", "-detailed-exitcode", "-input=false", "-no-color"], { cwd: stackDir, env });
     expect(after.code).toBe(0);
 
@@ -64,14 +57,14 @@ describeIfTerraform("cdktf deploy of the Mimecast side (real terraform, loopback
     // No Entra app in this stack: n/a, never "in sync" for what nothing checked.
     expect(clean.stdout).toMatch(/demo-eu\s+n\/a\s+in sync/);
     expect(clean.code).toBe(0);
-    const p = emu.profile(DEMO_ACCOUNT.accountCode, "Azure AD SSO")!;
-    emu.setProfile(DEMO_ACCOUNT.accountCode, { ...p, allowSingleSignOn: false });
+    const p = suite.emu.profile(DEMO_ACCOUNT.accountCode, "Azure AD SSO")!;
+    suite.emu.setProfile(DEMO_ACCOUNT.accountCode, { ...p, allowSingleSignOn: false });
     const drifted = await run(process.execPath, driftArgs, { cwd: ROOT, env: { ...env, SSO_CONFIG: configFile } });
     expect(drifted.code).toBe(2);
     expect(drifted.stdout).toMatch(/demo-eu\s+n\/a\s+drifted/);
     expect(drifted.stdout).toContain("mimecast: repair: npx mimecast-sso sync --env demo-eu");
     expect(drifted.stdout).toContain("mimecast: allowSingleSignOn is false, config wants true");
-    emu.setProfile(DEMO_ACCOUNT.accountCode, p);
+    suite.emu.setProfile(DEMO_ACCOUNT.accountCode, p);
 
     // No secret reached the state, the synthesized JSON or the deploy output.
     const state = fs.readFileSync(path.join(dir, "terraform.demo-eu.tfstate"), "utf8");

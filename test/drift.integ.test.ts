@@ -6,11 +6,9 @@ import * as path from "path";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { stateOutput } from "../scripts/drift";
 import { EMULATOR_DEPLOY_ENV, mimecastSideEnvironment, TENANT } from "./helpers";
-import { ROOT, run, terraformMissing } from "./tf-helpers";
+import { ROOT, run, describeWithTerraform } from "./tf-helpers";
 
-const missing = terraformMissing();
-if (missing) console.warn(`SKIPPED drift.integ.test.ts: ${missing}; it reads terraform state`);
-const describeIfTerraform = missing ? describe.skip : describe;
+const describeIfTerraform = describeWithTerraform("drift.integ.test.ts", "it reads terraform state");
 
 describeIfTerraform("the metadata URL the nightly job reads from state", () => {
   const url = "https://login.microsoftonline.com/t/federationmetadata/2007-06/federationmetadata.xml?appid=c";

@@ -1,6 +1,6 @@
 // Shared test fixtures: an emulator on loopback and clients for it. Dummy secrets only.
 import { MimecastClient, MimecastClientOptions } from "../mimecast/client";
-import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
+import { DEMO_ACCOUNT, EmulatorOptions, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { WireProfile } from "../mimecast/profile";
 import { mimecastApiSchema } from "../model/config";
 import { SyncSpec, validateSpec } from "../model/sync-spec";
@@ -102,3 +102,27 @@ export function mimecastSideEnvironment(emu: MimecastEmulator, applications: str
 
 /** What a deploy against the emulator needs in its environment (dummy credentials). */
 export const EMULATOR_DEPLOY_ENV = { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret };
+
+/**
+ * The calls of a sync that changes a profile, in order: token, read, the account preflight, a read
+ * again right before the write (a console edit since the first read is not overwritten), the
+ * write, and a verifying read.
+ */
+export const CHANGING_SYNC_CALLS = [
+  "/oauth/token",
+  "/api/login/get-authentication-profile",
+  "/api/account/get-account",
+  "/api/login/get-authentication-profile",
+  "/api/login/update-authentication-profile",
+  "/api/login/get-authentication-profile",
+];
+
+/** An emulator for a whole describe block: started before its tests, stopped after them. */
+export function emulatorForSuite(options: EmulatorOptions = { ttlMs: 300_000 }): { readonly emu: MimecastEmulator } {
+  const holder = {} as { emu: MimecastEmulator };
+  beforeAll(async () => {
+    holder.emu = await MimecastEmulator.start(options);
+  });
+  afterAll(() => holder.emu.stop());
+  return holder;
+}

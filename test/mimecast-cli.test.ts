@@ -3,7 +3,7 @@ import * as os from "os";
 import * as path from "path";
 import { main } from "../cli/program";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
-import { consoleProfile, TENANT } from "./helpers";
+import { consoleProfile, TENANT, CHANGING_SYNC_CALLS } from "./helpers";
 
 let emu: MimecastEmulator;
 let dir: string;
@@ -54,15 +54,7 @@ describe("mimecast-sso CLI", () => {
     expect(r.code).toBe(0);
     expect(r.out).toContain("demo-eu: updated");
     expect(r.err).toContain("checking metadata");
-    expect(emu.apiCalls().map((c) => c.path)).toEqual([
-      "/oauth/token",
-      "/api/login/get-authentication-profile",
-      "/api/account/get-account",
-      // read again right before the write: a console edit since the first read is not overwritten
-      "/api/login/get-authentication-profile",
-      "/api/login/update-authentication-profile",
-      "/api/login/get-authentication-profile",
-    ]);
+    expect(emu.apiCalls().map((c) => c.path)).toEqual(CHANGING_SYNC_CALLS);
     expect(emu.profile("CEUA12A34", "Azure AD SSO")).toMatchObject({ enforceSamlPersonalPortal: true, enforceSamlEndUserApps: true, enforceSamlAdminConsole: false });
     const d = await cli(withConfig("drift"));
     expect(d).toMatchObject({ code: 0, out: "demo-eu: in sync" });

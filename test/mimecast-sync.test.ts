@@ -7,7 +7,7 @@ import { resolveContract } from "../mimecast/profile";
 import { desiredFromSpec } from "../mimecast/spec";
 import { inspectEnvironment, syncEnvironment } from "../mimecast/sync";
 import { SyncSpec } from "../model/sync-spec";
-import { consoleProfile, fakeSleep, oauthClient, specFor } from "./helpers";
+import { consoleProfile, fakeSleep, oauthClient, specFor, CHANGING_SYNC_CALLS } from "./helpers";
 
 const ACCOUNT = "CEUA12A34";
 const spec = specFor({ applications: ["personalPortal", "adminConsole"] });
@@ -39,15 +39,7 @@ describe("sync engine against the emulator", () => {
       "usePasswordProtectedContext",
     ]);
     // token + read + account preflight + read right before the write + write + verifying read
-    expect(first.client.calls).toEqual([
-      "/oauth/token",
-      "/api/login/get-authentication-profile",
-      "/api/account/get-account",
-      // read again right before the write: a console edit since the first read is not overwritten
-      "/api/login/get-authentication-profile",
-      "/api/login/update-authentication-profile",
-      "/api/login/get-authentication-profile",
-    ]);
+    expect(first.client.calls).toEqual(CHANGING_SYNC_CALLS);
     const stored = emu.profile(ACCOUNT, "Azure AD SSO")!;
     expect(stored).toMatchObject({
       enforceSamlPersonalPortal: true,

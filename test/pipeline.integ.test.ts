@@ -7,11 +7,9 @@ import * as path from "path";
 import { planChanges, renderPlanReview } from "../scripts/pipeline";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { TENANT } from "./helpers";
-import { ROOT, run, terraformMissing } from "./tf-helpers";
+import { ROOT, run, describeWithTerraform } from "./tf-helpers";
 
-const missing = terraformMissing();
-if (missing) console.warn(`SKIPPED pipeline.integ.test.ts: ${missing}`);
-const describeIfTerraform = missing ? describe.skip : describe;
+const describeIfTerraform = describeWithTerraform("pipeline.integ.test.ts", "it runs terraform");
 
 describeIfTerraform("plan and apply for pipelines (real terraform)", () => {
   let emu: MimecastEmulator;

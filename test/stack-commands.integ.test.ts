@@ -8,11 +8,9 @@ import { parseConfig } from "../model/config";
 import { MimecastProfileSync } from "../constructs/profile-sync";
 import { specFromEnvironment } from "../model/sync-spec";
 import { consoleProfile, TENANT } from "./helpers";
-import { ROOT, evalTerraform, run, scratchProject, terraformMissing } from "./tf-helpers";
+import { ROOT, evalTerraform, run, scratchProject, describeWithTerraform } from "./tf-helpers";
 
-const missing = terraformMissing();
-if (missing) console.warn(`SKIPPED stack-commands.integ.test.ts: ${missing}; it evaluates the spec template with terraform console`);
-const describeIfTerraform = missing ? describe.skip : describe;
+const describeIfTerraform = describeWithTerraform("stack-commands.integ.test.ts", "it evaluates the spec template with terraform console");
 const CLIENT_ID = "0a0b0c0d-1111-4222-8333-444455556666";
 
 describeIfTerraform("commands named by the synthesized Entra stack", () => {

@@ -12,6 +12,13 @@ export function terraformMissing(): string | undefined {
   return r.status === 0 ? undefined : "terraform is not on the PATH";
 }
 
+/** describe, or describe.skip with a warning naming the file when terraform cannot run here. */
+export function describeWithTerraform(file: string, why: string): jest.Describe {
+  const missing = terraformMissing();
+  if (missing) console.warn(`SKIPPED ${file}: ${missing}; ${why}`);
+  return missing ? describe.skip : describe;
+}
+
 let cliConfig: string | undefined;
 /** An empty terraform CLI config, so the machine's missing one does not print warnings. */
 export function emptyCliConfig(): string {
