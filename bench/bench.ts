@@ -378,12 +378,12 @@ Each method gets its own emulator, state and directories.
 
 ${drift}
 
-"npm run drift" is the nightly job as users run it (dist/drift.js): per environment
-\`terraform init\` and the read-only Mimecast check (these stacks have no Entra app, so no
-refresh-only plan), with a line per environment as each finishes. The floor is the least a
-hand-written job could do for the same answer: terraform init in each stack directory, 4 at a
-time, then one \`mimecast-sso drift --all\`. Most of the difference is one CLI process per
-environment (token, account check and read each time) where the floor starts one.
+"npm run drift" is the nightly job as users run it (dist/drift.js): \`terraform init\` per
+environment side by side (these stacks have no Entra app, so no refresh-only plan), a line per
+environment as each finishes, then the Mimecast side of all of them in one \`mimecast-sso drift\`
+run. "One at a time" is --concurrency 1. The floor is the least a hand-written job could do for
+the same answer: terraform init in each stack directory, 4 at a time, then one
+\`mimecast-sso drift --all\`.
 
 ## Throttling (429 with X-RateLimit-Reset)
 
