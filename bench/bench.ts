@@ -229,12 +229,20 @@ async function benchDeploy(): Promise<{ deploy: string; drift: string }> {
   const cdktf = path.join(ROOT, "node_modules", ".bin", "cdktf");
   const tfrc = path.join(TMP, "empty.tfrc");
   fs.writeFileSync(tfrc, "");
+  const NOOP_ROUNDS = 3;
   for (const n of QUICK ? [20] : [20, 60]) {
     const times: Record<string, Record<string, number>> = { fresh: {}, "no-op": {} };
-    for (const method of ["project", "cdktf", "plain"] as const) {
-      const accounts = accountsFor(n);
-      const emu = await MimecastEmulator.start({ accounts, ttlMs: 900_000 });
-      try {
+    type Method = "project" | "cdktf" | "plain";
+    const methods: Method[] = ["project", "cdktf", "plain"];
+    const emulators: MimecastEmulator[] = [];
+    try {
+      // Each method gets its own emulator, config, state and directories, all set up first so the
+      // no-op rounds can alternate between methods (a busy moment on a shared host then hits all).
+      const setups = new Map<Method, { deploy: (run: "fresh" | "no-op") => Promise<number>; outdir: string; names: string[]; env: NodeJS.ProcessEnv }>();
+      for (const method of methods) {
+        const accounts = accountsFor(n);
+        const emu = await MimecastEmulator.start({ accounts, ttlMs: 900_000 });
+        emulators.push(emu);
         const dir = path.join(TMP, `deploy-${method}-${n}`);
         fs.mkdirSync(dir, { recursive: true });
         const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: tfrc, MIMECAST_SSO_ALLOW_LOOPBACK: "1", SSO_CONFIG: path.join(dir, "sso.config.json") };
@@ -260,29 +268,34 @@ async function benchDeploy(): Promise<{ deploy: string; drift: string }> {
           }));
           return Date.now() - t0;
         };
-        for (const run of ["fresh", "no-op"] as const) {
+        const deploy = async (run: "fresh" | "no-op"): Promise<number> => {
           process.stderr.write(`deploy ${n} environments, ${method}, ${run}\n`);
           if (method === "project") {
             const p = await pipeline("plan");
             const a = await pipeline("apply");
             if (p.code > 2 || a.code !== 0) throw new Error(`npm run plan/apply failed: ${p.out.slice(-400)} ${a.out.slice(-400)}`);
-            times[run][method] = p.ms + a.ms;
-            if (run === "no-op") driftRows.push(await benchDrift(n, outdir, names, env));
-          } else if (method === "cdktf") {
+            return p.ms + a.ms;
+          }
+          if (method === "cdktf") {
             const d = await timed(cdktf, ["deploy", "*", "--auto-approve", "--parallelism", "4"], dir, env);
             if (d.code !== 0) throw new Error(`cdktf deploy failed: ${d.out.slice(-600)}`);
-            times[run][method] = d.ms;
-          } else {
-            if (run === "fresh") {
-              const sy = await timed(process.execPath, [path.join(ROOT, "dist", "synth.js")], dir, { ...env, CDKTF_OUTDIR: outdir });
-              if (sy.code !== 0) throw new Error(`synth failed: ${sy.out}`);
-              times[run][method] = sy.ms + (await plain());
-            } else times[run][method] = await plain();
+            return d.ms;
           }
-        }
-      } finally {
-        await emu.stop();
+          if (run === "no-op") return plain();
+          const sy = await timed(process.execPath, [path.join(ROOT, "dist", "synth.js")], dir, { ...env, CDKTF_OUTDIR: outdir });
+          if (sy.code !== 0) throw new Error(`synth failed: ${sy.out}`);
+          return sy.ms + (await plain());
+        };
+        setups.set(method, { deploy, outdir, names, env });
       }
+      for (const method of methods) times.fresh[method] = await setups.get(method)!.deploy("fresh");
+      const samples: Record<Method, number[]> = { project: [], cdktf: [], plain: [] };
+      for (let round = 0; round < NOOP_ROUNDS; round++) for (const method of methods) samples[method].push(await setups.get(method)!.deploy("no-op"));
+      for (const method of methods) times["no-op"][method] = median(samples[method]);
+      const project = setups.get("project")!;
+      driftRows.push(await benchDrift(n, project.outdir, project.names, project.env));
+    } finally {
+      for (const emu of emulators) await emu.stop();
     }
     for (const run of ["fresh", "no-op"] as const) {
       const t = times[run];
@@ -371,8 +384,9 @@ ${deploy}
 
 "npm run plan + apply" synthesizes once, plans every environment to a file and applies exactly
 those files; "cdktf deploy '*'" is the cdktf CLI; "plain terraform" is synth + terraform init +
-apply in the same stack directories, the floor. No-op: the same again with nothing to change.
-Each method gets its own emulator, state and directories.
+apply in the same stack directories, the floor. No-op: the same again with nothing to change,
+three rounds alternating between the methods, median of each. Each method gets its own emulator,
+state and directories.
 
 ## What a nightly drift run pays (the deployed environments above, all in sync)
 
