@@ -73,8 +73,8 @@ function problem(command: string): string | undefined {
     const source = scriptSource(script);
     if (!source) return `npm run ${script} takes no flags (${flags.join(" ")})`;
     const code = fs.readFileSync(source, "utf8");
-    // The whole option key ("no-synth" must not pass for --synth).
-    const missing = flags.filter((f) => !new RegExp(`(?<![\\w-])["']?${f.slice(2)}["']?\\s*:\\s*\\{\\s*type`).test(code));
+    // The whole option key ("no-synth" must not pass for --synth), or the flag as a quoted string.
+    const missing = flags.filter((f) => !new RegExp(`(?<![\\w-])["']?${f.slice(2)}["']?\\s*:\\s*\\{\\s*type`).test(code) && !code.includes(`"${f}"`));
     return missing.length ? `npm run ${script}: no flag ${missing.join(", ")} in ${path.relative(ROOT, source)}` : undefined;
   }
   if (tool === "npx" && sub === "mimecast-sso") {
