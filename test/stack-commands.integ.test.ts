@@ -47,13 +47,19 @@ describeIfTerraform("commands named by the synthesized Entra stack", () => {
 
   const clientIdRef = () => `data.azuread_application.${Object.keys(doc.data.azuread_application)[0]}.client_id`;
 
-  it("the local-exec provisioner, run from the stack directory, syncs the profile", async () => {
-    emu.setProfile(DEMO_ACCOUNT.accountCode, consoleProfile("Azure AD SSO"));
+  /** The sync's local-exec command and environment, as terraform would evaluate them. */
+  const provisioner = async () => {
     const sync: any = Object.entries(doc.resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1];
     const { command, environment } = sync.provisioner[0]["local-exec"];
     const specEnv: Record<string, string> = {};
     for (const [k, v] of Object.entries<string>(environment)) specEnv[k] = await evalTerraform(v, { [clientIdRef()]: CLIENT_ID }, doc.locals);
-    const [program, ...args] = command.split(" ");
+    const [program, ...args] = command.split(" ") as string[];
+    return { program, args, specEnv };
+  };
+
+  it("the local-exec provisioner, run from the stack directory, syncs the profile", async () => {
+    emu.setProfile(DEMO_ACCOUNT.accountCode, consoleProfile("Azure AD SSO"));
+    const { program, args, specEnv } = await provisioner();
     expect(program).toBe("node");
     expect(fs.existsSync(path.join(stackDir, args[0]))).toBe(true);
     const r = await run(program, args, { cwd: stackDir, env: { ...creds, ...specEnv } });
@@ -102,6 +108,10 @@ describeIfTerraform("commands named by the synthesized Entra stack", () => {
       expect(Object.values(result).every((v) => typeof v === "string")).toBe(true);
       return result;
     };
+    // Its own starting point: the profile as the provisioner syncs it.
+    emu.setProfile(DEMO_ACCOUNT.accountCode, consoleProfile("Azure AD SSO"));
+    const sync = await provisioner();
+    expect((await run(sync.program, sync.args, { cwd: stackDir, env: { ...creds, ...sync.specEnv } })).code).toBe(0);
     // The assertion is `result.in_sync == "true"`, its message `result.summary`.
     expect(check.assert[0].condition).toBe(`\${data.external.${checkName}.result.in_sync == "true"}`);
     const inSync = await ask();
