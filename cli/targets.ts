@@ -33,6 +33,9 @@ export const METADATA_URL_PLACEHOLDER = "<metadata_url output of the stack>";
 /** The specs a command works on. `offline`: it makes no API call, so a missing metadata URL is only a placeholder. */
 export async function collectTargets(o: TargetOptions, io: Io, offline = false): Promise<SyncSpec[]> {
   const specEnv = o.specEnv ?? (io.env[SPEC_ENV_VAR] && !o.config && !o.env?.length && !o.all ? SPEC_ENV_VAR : undefined);
+  // Two sources for one value, or a flag that would be ignored: refused, never silently resolved.
+  if (o.outdir && o.metadataUrl) throw new MimecastConfigError("--outdir and --metadata-url both name where the metadata URL comes from: choose one");
+  if (o.outdir && (o.spec || specEnv)) throw new MimecastConfigError(`--outdir reads the environments of the config; a spec (${o.spec ? "--spec" : "--spec-env"}) carries its own metadata URL (--metadata-url-env)`);
   // With a spec, the metadata URL may come beside it (the provisioner passes it in its own variable).
   const url = o.metadataUrl ?? (o.metadataUrlEnv ? io.env[o.metadataUrlEnv] || undefined : undefined);
   if (o.spec) {

@@ -94,6 +94,16 @@ describe("mimecast-sso CLI", () => {
     expect(emu.apiCalls()).toEqual([]);
   });
 
+  it("refuses --outdir beside another source of the metadata URL, before any call", async () => {
+    const both = await cli(["drift", "--config", configFile, "--env", "demo-eu", "--metadata-url", emu.metadataUrl(TENANT), "--outdir", dir]);
+    expect(both.code).toBe(1);
+    expect(both.err).toContain("--outdir and --metadata-url both name where the metadata URL comes from: choose one");
+    const spec = await cli(["sync", "--spec", path.join(dir, "spec.json"), "--outdir", dir]);
+    expect(spec.code).toBe(1);
+    expect(spec.err).toContain("--outdir reads the environments of the config");
+    expect(emu.apiCalls()).toHaveLength(0);
+  });
+
   it("names an unreadable --spec file", async () => {
     const r = await cli(["drift", "--spec", path.join(dir, "missing.json")]);
     expect(r.code).toBe(1);
