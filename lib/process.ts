@@ -39,13 +39,25 @@ export function runProcess(cmd: string, args: string[], opts: ProcessOptions): P
     }, opts.timeoutMs);
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (err += d));
+    let settled = false;
     const finish = (code: number, extra = "") => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       if (hardKill) clearTimeout(hardKill);
       resolve({ code, out, err: err + extra + (timedOut ? `\n${cmd} ${args[0] ?? ""}: stopped after ${Math.round(opts.timeoutMs / 1000)} s` : ""), timedOut });
     };
     child.on("error", (e) => finish(1, String(e)));
     child.on("close", (code) => finish(timedOut ? 1 : (code ?? 1)));
+    // A stopped child whose own children still hold its output open: do not wait on them.
+    child.on("exit", () => {
+      if (!timedOut) return;
+      setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(1);
+      }, 2_000).unref();
+    });
     child.stdin.on("error", () => undefined); // a child that exits without reading its input
     child.stdin.end(opts.input ?? "");
   });
