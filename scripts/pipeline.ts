@@ -56,16 +56,21 @@ function tfEnv(outdir: string): NodeJS.ProcessEnv {
   return { ...process.env, TF_IN_AUTOMATION: "1", TF_PLUGIN_CACHE_DIR: cache, TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE: "true" };
 }
 
+/** Records one environment's result and logs it as a progress line with its time. */
+function stackRunRecorder(name: string, log: (l: string) => void): (status: StackRun["status"], detail: string) => StackRun {
+  const t0 = Date.now();
+  return (status, detail) => {
+    const r = { environment: name, status, detail, ms: Date.now() - t0 };
+    log(`${name}: ${status}${detail ? ` (${detail})` : ""} in ${(r.ms / 1000).toFixed(1)} s`);
+    return r;
+  };
+}
+
 export async function planAll(outdir: string, envs: string[], concurrency: number, log: (l: string) => void): Promise<StackRun[]> {
   const env = tfEnv(outdir);
   return mapLimit(envs, concurrency, async (name) => {
     const dir = path.join(outdir, "stacks", name);
-    const t0 = Date.now();
-    const done = (status: StackRun["status"], detail: string): StackRun => {
-      const r = { environment: name, status, detail, ms: Date.now() - t0 };
-      log(`${name}: ${status}${detail ? ` (${detail})` : ""} in ${(r.ms / 1000).toFixed(1)} s`);
-      return r;
-    };
+    const done = stackRunRecorder(name, log);
     for (const f of [PLAN_FILE, PLAN_JSON, NO_CHANGES]) fs.rmSync(path.join(dir, f), { force: true });
     const planArgs = ["plan", "-input=false", "-no-color", "-detailed-exitcode", `-out=${PLAN_FILE}`];
     // A directory never initialised (a fresh job) is initialised first, without a failing plan.
@@ -95,11 +100,7 @@ export async function applyAll(outdir: string, envs: string[], concurrency: numb
   const env = tfEnv(outdir);
   return mapLimit(envs, concurrency, async (name) => {
     const dir = path.join(outdir, "stacks", name);
-    const t0 = Date.now();
-    const done = (status: StackRun["status"], detail: string): StackRun => {
-      log(`${name}: ${status}${detail ? ` (${detail})` : ""}`);
-      return { environment: name, status, detail, ms: Date.now() - t0 };
-    };
+    const done = stackRunRecorder(name, log);
     if (!fs.existsSync(path.join(dir, PLAN_FILE))) {
       if (fs.existsSync(path.join(dir, NO_CHANGES))) return done("no changes", "the reviewed plan changes nothing");
       return done("refused", `no saved ${PLAN_FILE}: run npm run plan and review it first`);
