@@ -26,7 +26,8 @@ describeIfTerraform("cdktf deploy of the Mimecast side, other modes (real terraf
         },
       ],
     });
-    const synth = await run(CDKTF, ["synth"], { cwd: dir, env: { ...env, SSO_CONFIG: configFile } });
+    // The synth program cdktf.json names (what `cdktf synth` runs), without the CLI around it.
+    const synth = await run(process.execPath, [path.join(ROOT, "dist", "synth.js")], { cwd: dir, env: { ...env, SSO_CONFIG: configFile, CDKTF_OUTDIR: path.join(dir, "cdktf.out") } });
     expect(synth.code).toBe(0);
     const r = await run(process.execPath, [path.join(ROOT, "dist", "drift.js"), "--outdir", path.join(dir, "cdktf.out"), "--skip-entra"], {
       cwd: ROOT,
