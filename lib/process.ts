@@ -56,7 +56,7 @@ export function runProcess(cmd: string, args: string[], opts: ProcessOptions): P
         child.stdout.destroy();
         child.stderr.destroy();
         finish(1);
-      }, 2_000).unref();
+      }, 2_000);
     });
     child.stdin.on("error", () => undefined); // a child that exits without reading its input
     child.stdin.end(opts.input ?? "");
