@@ -262,8 +262,10 @@ async function benchDeploy(): Promise<{ deploy: string; drift: string }> {
           await Promise.all(Array.from({ length: 4 }, async () => {
             for (let name = stacks.shift(); name; name = stacks.shift()) {
               const sd = path.join(outdir, "stacks", name);
-              if (!fs.existsSync(path.join(sd, ".terraform"))) await timed("terraform", ["init", "-input=false", "-no-color"], sd, env);
-              await timed("terraform", ["apply", "-auto-approve", "-input=false", "-no-color"], sd, env);
+              const init = fs.existsSync(path.join(sd, ".terraform")) ? undefined : await timed("terraform", ["init", "-input=false", "-no-color"], sd, env);
+              const apply = await timed("terraform", ["apply", "-auto-approve", "-input=false", "-no-color"], sd, env);
+              // A failed run must not pass for a fast baseline.
+              for (const r of [init, apply]) if (r && r.code !== 0) throw new Error(`plain terraform failed in ${sd}: ${r.out.slice(-400)}`);
             }
           }));
           return Date.now() - t0;
@@ -324,7 +326,10 @@ async function benchDrift(n: number, outdir: string, names: string[], env: NodeJ
   const t0 = Date.now();
   const stacks = [...names];
   await Promise.all(Array.from({ length: 4 }, async () => {
-    for (let name = stacks.shift(); name; name = stacks.shift()) await timed("terraform", ["init", "-input=false", "-no-color"], path.join(outdir, "stacks", name), env);
+    for (let name = stacks.shift(); name; name = stacks.shift()) {
+      const init = await timed("terraform", ["init", "-input=false", "-no-color"], path.join(outdir, "stacks", name), env);
+      if (init.code !== 0) throw new Error(`terraform init failed for ${name}: ${init.out.slice(-400)}`);
+    }
   }));
   const cli = await timed(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "drift", "--all", "--concurrency", "4"], ROOT, env);
   if (cli.code !== 0) throw new Error(`mimecast-sso drift --all failed: ${cli.out.slice(-600)}`);

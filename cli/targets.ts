@@ -35,7 +35,9 @@ export async function collectTargets(o: TargetOptions, io: Io, offline = false):
   const specEnv = o.specEnv ?? (io.env[SPEC_ENV_VAR] && !o.config && !o.env?.length && !o.all ? SPEC_ENV_VAR : undefined);
   // Two sources for one value, or a flag that would be ignored: refused, never silently resolved.
   if (o.outdir && o.metadataUrl) throw new MimecastConfigError("--outdir and --metadata-url both name where the metadata URL comes from: choose one");
-  if (o.outdir && (o.spec || specEnv)) throw new MimecastConfigError(`--outdir reads the environments of the config; a spec (${o.spec ? "--spec" : "--spec-env"}) carries its own metadata URL (--metadata-url-env)`);
+  const specSource = o.spec ? "--spec" : o.specEnv ? "--spec-env" : specEnv ? `$${SPEC_ENV_VAR}` : undefined;
+  if (o.outdir && specSource) throw new MimecastConfigError(`--outdir reads the environments of the config; a spec (${specSource}) carries its own metadata URL (--metadata-url-env)`);
+  if (o.metadataUrlEnv && !specSource) throw new MimecastConfigError("--metadata-url-env goes with --spec / --spec-env (what the provisioner passes); with the config use --metadata-url <url> or --outdir <cdktf.out>");
   // With a spec, the metadata URL may come beside it (the provisioner passes it in its own variable).
   const url = o.metadataUrl ?? (o.metadataUrlEnv ? io.env[o.metadataUrlEnv] || undefined : undefined);
   if (o.spec) {

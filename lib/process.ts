@@ -24,40 +24,52 @@ export interface ProcessOptions {
   readonly killGraceMs?: number;
 }
 
-/** Run to completion, collecting output; async so the caller's event loop keeps running. */
+/** How long output may still arrive after the child has exited (its own children may hold it open). */
+const AFTER_EXIT_MS = 2_000;
+
+/**
+ * Run to completion, collecting output; async so the caller's event loop keeps running. The
+ * result comes when the child has exited and its output is read, or AFTER_EXIT_MS after it exited
+ * when something it started still holds its output open: such a process is not waited for (nor
+ * killed: it is not ours to stop).
+ */
 export function runProcess(cmd: string, args: string[], opts: ProcessOptions): Promise<ProcessResult> {
   return new Promise((resolve) => {
     const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env });
     let out = "";
     let err = "";
     let timedOut = false;
-    let hardKill: NodeJS.Timeout | undefined;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill("SIGTERM");
-      hardKill = setTimeout(() => child.kill("SIGKILL"), opts.killGraceMs ?? 120_000);
-    }, opts.timeoutMs);
+    let exitCode: number | undefined;
+    const timers: NodeJS.Timeout[] = [];
+    timers.push(
+      setTimeout(() => {
+        if (exitCode !== undefined) return; // exited in time; only its output is still open
+        timedOut = true;
+        child.kill("SIGTERM");
+        timers.push(setTimeout(() => child.kill("SIGKILL"), opts.killGraceMs ?? 120_000));
+      }, opts.timeoutMs),
+    );
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => (err += d));
     let settled = false;
     const finish = (code: number, extra = "") => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
-      if (hardKill) clearTimeout(hardKill);
-      resolve({ code, out, err: err + extra + (timedOut ? `\n${cmd} ${args[0] ?? ""}: stopped after ${Math.round(opts.timeoutMs / 1000)} s` : ""), timedOut });
+      timers.forEach(clearTimeout);
+      resolve({ code: timedOut ? 1 : code, out, err: err + extra + (timedOut ? `\n${cmd} ${args[0] ?? ""}: stopped after ${Math.round(opts.timeoutMs / 1000)} s` : ""), timedOut });
     };
     child.on("error", (e) => finish(1, String(e)));
-    child.on("close", (code) => finish(timedOut ? 1 : (code ?? 1)));
-    // A stopped child whose own children still hold its output open: do not wait on them.
-    child.on("exit", () => {
-      if (!timedOut) return;
-      setTimeout(() => {
-        child.stdout.destroy();
-        child.stderr.destroy();
-        finish(1);
-      }, 2_000);
+    child.on("exit", (code) => {
+      exitCode = code ?? 1;
+      timers.push(
+        setTimeout(() => {
+          child.stdout.destroy();
+          child.stderr.destroy();
+          finish(exitCode!);
+        }, AFTER_EXIT_MS),
+      );
     });
+    child.on("close", (code) => finish(code ?? exitCode ?? 1));
     child.stdin.on("error", () => undefined); // a child that exits without reading its input
     child.stdin.end(opts.input ?? "");
   });

@@ -94,13 +94,16 @@ describe("mimecast-sso CLI", () => {
     expect(emu.apiCalls()).toEqual([]);
   });
 
-  it("refuses --outdir beside another source of the metadata URL, before any call", async () => {
+  it("refuses a metadata URL source that would be ignored or compete with another, before any call", async () => {
     const both = await cli(["drift", "--config", configFile, "--env", "demo-eu", "--metadata-url", emu.metadataUrl(TENANT), "--outdir", dir]);
     expect(both.code).toBe(1);
     expect(both.err).toContain("--outdir and --metadata-url both name where the metadata URL comes from: choose one");
     const spec = await cli(["sync", "--spec", path.join(dir, "spec.json"), "--outdir", dir]);
     expect(spec.code).toBe(1);
     expect(spec.err).toContain("--outdir reads the environments of the config");
+    const urlEnv = await cli(["drift", "--config", configFile, "--env", "demo-eu", "--metadata-url-env", "SOME_URL"], { SOME_URL: emu.metadataUrl(TENANT) });
+    expect(urlEnv.code).toBe(1);
+    expect(urlEnv.err).toContain("--metadata-url-env goes with --spec / --spec-env");
     expect(emu.apiCalls()).toHaveLength(0);
   });
 
