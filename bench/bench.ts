@@ -1,12 +1,13 @@
 // `npm run bench`: synth speed and memory against a hand-written baseline, API calls of the sync
 // against the minimum, and behaviour under throttling. Every figure comes from this one run;
 // the machine is shared and noisy, so compare the ratios, not the absolute times.
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { main as cli } from "../cli/program";
 import { EmulatorAccount, MimecastEmulator } from "../mimecast/emulator/emulator";
+import { runProcess } from "../lib/process";
 import { MIMECAST_REGIONS } from "../model/endpoints";
 
 const ROOT = path.resolve(__dirname, "..");
@@ -207,15 +208,10 @@ async function benchThrottle(): Promise<string> {
 }
 
 /** Run a command asynchronously (the emulator in this process keeps answering); resolves to its wall time. */
-function timed(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ ms: number; code: number; out: string }> {
-  return new Promise((resolve) => {
-    const t0 = Date.now();
-    const child = spawn(cmd, args, { cwd, env });
-    let out = "";
-    child.stdout.on("data", (d) => (out += d));
-    child.stderr.on("data", (d) => (out += d));
-    child.on("close", (code) => resolve({ ms: Date.now() - t0, code: code ?? 1, out }));
-  });
+async function timed(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv): Promise<{ ms: number; code: number; out: string }> {
+  const t0 = Date.now();
+  const r = await runProcess(cmd, args, { cwd, env, timeoutMs: 30 * 60_000 });
+  return { ms: Date.now() - t0, code: r.code, out: r.out + r.err };
 }
 
 /**

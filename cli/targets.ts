@@ -79,7 +79,10 @@ export async function collectTargets(o: TargetOptions, io: Io, offline = false):
   if (missing.length && !offline) {
     throw new MimecastConfigError(`${missing.map((e) => e.name).join(", ")}: the metadata URL is the stack's metadata_url output: pass --outdir <cdktf.out> (read from each environment's state) or, for one environment, --metadata-url <url>`);
   }
-  const flagged = o.metadataUrl && chosen.length === 1 && chosen[0].identityProvider.type === "entra" ? o.metadataUrl : undefined;
+  if (o.metadataUrl && chosen[0].identityProvider.type !== "entra") {
+    throw new MimecastConfigError(`--metadata-url: ${chosen[0].name} uses the identity provider "${chosen[0].identityProvider.type}", whose metadata URL, issuer and certificate come from the config (identityProvider)`);
+  }
+  const flagged = o.metadataUrl && chosen.length === 1 ? o.metadataUrl : undefined;
   return chosen.map((env) => {
     const url = urls.get(env.name) ?? flagged;
     if (url) {

@@ -1,4 +1,5 @@
-// Child processes with a bound: every wait ends, and a timed-out child is killed, not left behind.
+// Child processes with a bound: every wait ends; a child still running at its bound is stopped
+// (SIGTERM, then SIGKILL), and what it started is no longer waited for.
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -86,14 +87,25 @@ export function parseTerraformOutputs(json: string): Record<string, unknown> {
  * cannot be read. `-json`: with no state, `terraform output -raw <name>` prints a warning on stdout
  * and exits 0.
  */
-export async function terraformOutputs(stackDir: string, timeoutMs = 120_000): Promise<{ outputs?: Record<string, unknown>; error?: string }> {
-  const r = await runProcess("terraform", ["output", "-json", "-no-color"], { cwd: stackDir, env: { ...process.env, TF_IN_AUTOMATION: "1" }, timeoutMs });
+export async function terraformOutputs(stackDir: string, timeoutMs = 120_000, env: NodeJS.ProcessEnv = { ...process.env, TF_IN_AUTOMATION: "1" }): Promise<{ outputs?: Record<string, unknown>; error?: string }> {
+  const r = await runProcess("terraform", ["output", "-json", "-no-color"], { cwd: stackDir, env, timeoutMs });
   if (r.code !== 0) return { error: `terraform output: ${(r.err || r.out).trim()}` };
   try {
     return { outputs: parseTerraformOutputs(r.out || "{}") };
   } catch {
     return { error: "terraform output: not JSON" };
   }
+}
+
+/**
+ * The environment terraform runs in for the stacks of one cdktf.out: automation mode, and one
+ * plugin cache (TF_PLUGIN_CACHE_DIR, default <outdir>/.terraform-plugins) so each provider is
+ * downloaded once for every stack, not once per stack.
+ */
+export function terraformEnv(outdir: string): NodeJS.ProcessEnv {
+  const cache = process.env.TF_PLUGIN_CACHE_DIR || path.join(outdir, ".terraform-plugins");
+  fs.mkdirSync(cache, { recursive: true });
+  return { ...process.env, TF_IN_AUTOMATION: "1", TF_PLUGIN_CACHE_DIR: cache, TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE: "true" };
 }
 
 /** One gate per process for inits that may install providers into a shared plugin cache. */

@@ -7,7 +7,7 @@ import * as path from "path";
 import { configPath } from "../model/config";
 import { RUN_TIMEOUT_ENV } from "../model/contract";
 import { mapLimit } from "../lib/concurrency";
-import { runProcess, terraformInit, terraformOutputs } from "../lib/process";
+import { runProcess, terraformEnv, terraformInit, terraformOutputs } from "../lib/process";
 import { textTable } from "../lib/table";
 import { scriptArgs } from "./args";
 
@@ -41,8 +41,8 @@ export interface DriftRow {
 const TERRAFORM_TIMEOUT_MS = 15 * 60_000;
 const CLI_TIMEOUT_MS = 30 * 60_000;
 
-function terraform(stackDir: string, args: string[]) {
-  return runProcess("terraform", args, { cwd: stackDir, env: { ...process.env, TF_IN_AUTOMATION: "1" }, timeoutMs: TERRAFORM_TIMEOUT_MS });
+function terraform(stackDir: string, args: string[], env: NodeJS.ProcessEnv) {
+  return runProcess("terraform", args, { cwd: stackDir, env, timeoutMs: TERRAFORM_TIMEOUT_MS });
 }
 
 function cli(args: string[]) {
@@ -90,7 +90,9 @@ export async function checkTerraformSide(outdir: string, env: string, opts: { sk
   const row: DriftRow = { environment: env, entra: "skipped", mimecast: "skipped", details: [] };
   // Always init: it is quick once done, and a .terraform left by a failed run is repaired, not
   // trusted. -reconfigure: read-only, so the backend is the one configured now, never a migration.
-  const init = await terraformInit(stackDir, ["-input=false", "-no-color", "-reconfigure"], { env: { ...process.env, TF_IN_AUTOMATION: "1" }, timeoutMs: TERRAFORM_TIMEOUT_MS });
+  // The same plugin cache as npm run plan: each provider downloaded once a night, not per stack.
+  const tfEnv = terraformEnv(outdir);
+  const init = await terraformInit(stackDir, ["-input=false", "-no-color", "-reconfigure"], { env: tfEnv, timeoutMs: TERRAFORM_TIMEOUT_MS });
   if (init.code !== 0) {
     row.entra = row.mimecast = "error";
     row.details.push(`terraform init failed: ${(init.err || init.out).trim()}`);
@@ -101,7 +103,7 @@ export async function checkTerraformSide(outdir: string, env: string, opts: { sk
   if (!hasEntraApp) row.entra = "n/a";
   else if (!opts.skipEntra) {
     // Terraform's machine-readable output: one JSON message per line.
-    const plan = await terraform(stackDir, ["plan", "-refresh-only", "-detailed-exitcode", "-input=false", "-lock=false", "-json"]);
+    const plan = await terraform(stackDir, ["plan", "-refresh-only", "-detailed-exitcode", "-input=false", "-lock=false", "-json"], tfEnv);
     const messages = plan.out
       .split("\n")
       .filter((l) => l.startsWith("{"))
@@ -117,7 +119,7 @@ export async function checkTerraformSide(outdir: string, env: string, opts: { sk
   // client id) exists in state alone; otherwise the config holds it, or the IdP has none.
   const declared = doc.output?.metadata_url?.value;
   if (typeof declared !== "string" || !declared.includes("${")) return { row };
-  const state = await terraformOutputs(stackDir, TERRAFORM_TIMEOUT_MS);
+  const state = await terraformOutputs(stackDir, TERRAFORM_TIMEOUT_MS, tfEnv);
   if (state.error) {
     row.mimecast = "error";
     row.details.push(`mimecast: cannot read the metadata_url output from state: ${state.error}`);

@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { mapLimit } from "../lib/concurrency";
-import { runProcess, terraformInit } from "../lib/process";
+import { runProcess, terraformEnv, terraformInit } from "../lib/process";
 import { textTable } from "../lib/table";
 import { scriptArgs } from "./args";
 
@@ -50,11 +50,6 @@ const NEEDS_INIT = /terraform init|Backend initialization required|Inconsistent 
 
 const lastLines = (text: string) => text.trim().split("\n").filter((l) => l.trim()).slice(-6).join(" | ");
 
-function tfEnv(outdir: string): NodeJS.ProcessEnv {
-  const cache = process.env.TF_PLUGIN_CACHE_DIR || path.join(outdir, ".terraform-plugins");
-  fs.mkdirSync(cache, { recursive: true });
-  return { ...process.env, TF_IN_AUTOMATION: "1", TF_PLUGIN_CACHE_DIR: cache, TF_PLUGIN_CACHE_MAY_BREAK_DEPENDENCY_LOCK_FILE: "true" };
-}
 
 /** Records one environment's result and logs it as a progress line with its time. */
 function stackRunRecorder(name: string, log: (l: string) => void): (status: StackRun["status"], detail: string) => StackRun {
@@ -67,7 +62,7 @@ function stackRunRecorder(name: string, log: (l: string) => void): (status: Stac
 }
 
 export async function planAll(outdir: string, envs: string[], concurrency: number, log: (l: string) => void): Promise<StackRun[]> {
-  const env = tfEnv(outdir);
+  const env = terraformEnv(outdir);
   return mapLimit(envs, concurrency, async (name) => {
     const dir = path.join(outdir, "stacks", name);
     const done = stackRunRecorder(name, log);
@@ -97,7 +92,7 @@ export async function planAll(outdir: string, envs: string[], concurrency: numbe
 }
 
 export async function applyAll(outdir: string, envs: string[], concurrency: number, log: (l: string) => void): Promise<StackRun[]> {
-  const env = tfEnv(outdir);
+  const env = terraformEnv(outdir);
   return mapLimit(envs, concurrency, async (name) => {
     const dir = path.join(outdir, "stacks", name);
     const done = stackRunRecorder(name, log);
@@ -182,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   if (command === "plan-review") {
     // terraform show -json of each saved plan (kept as plan.json beside it).
-    const env = tfEnv(outdir);
+    const env = terraformEnv(outdir);
     const perEnv = await mapLimit(envs, concurrency, async (e) => {
       const dir = path.join(outdir, "stacks", e);
       if (!fs.existsSync(path.join(dir, PLAN_FILE))) return [];

@@ -104,6 +104,10 @@ describe("mimecast-sso CLI", () => {
     const urlEnv = await cli(["drift", "--config", configFile, "--env", "demo-eu", "--metadata-url-env", "SOME_URL"], { SOME_URL: emu.metadataUrl(TENANT) });
     expect(urlEnv.code).toBe(1);
     expect(urlEnv.err).toContain("--metadata-url-env goes with --spec / --spec-env");
+    writeConfig({ identityProvider: { type: "other", name: "duo", metadataUrl: "https://duo.example/metadata" } });
+    const other = await cli(withConfig("drift"));
+    expect(other.code).toBe(1);
+    expect(other.err).toContain('--metadata-url: demo-eu uses the identity provider "other"');
     expect(emu.apiCalls()).toHaveLength(0);
   });
 

@@ -1,5 +1,6 @@
 // Helpers for tests that run terraform / cdktf / the commands a stack names, for real.
-import { spawn, spawnSync } from "child_process";
+import { spawnSync } from "child_process";
+import { runProcess } from "../lib/process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -36,22 +37,10 @@ export interface RunResult {
 }
 
 /** Async, so an emulator in this process keeps answering while the child runs. */
-export function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Promise<RunResult> {
-  return new Promise((resolve, reject) => {
-    const env = { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: emptyCliConfig(), TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json"), ...opts.env };
-    const child = spawn(cmd, args, { cwd: opts.cwd, env });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d) => (stdout += d));
-    child.stderr.on("data", (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill("SIGKILL"), opts.timeoutMs ?? 120_000);
-    child.on("error", reject);
-    child.on("close", (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-    child.stdin.end(opts.input ?? "");
-  });
+export async function run(cmd: string, args: string[], opts: { cwd: string; env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number }): Promise<RunResult> {
+  const env = { ...process.env, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: emptyCliConfig(), TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json"), ...opts.env };
+  const r = await runProcess(cmd, args, { cwd: opts.cwd, env, input: opts.input, timeoutMs: opts.timeoutMs ?? 120_000, killGraceMs: 5_000 });
+  return { code: r.code, stdout: r.out, stderr: r.err };
 }
 
 /**
