@@ -16,7 +16,7 @@ export async function withGraph(command: string, tenantOption: string | undefine
   try {
     const identity = pipelineIdentity(io.env, { tenantId, loginBaseUrl: io.env.ENTRA_LOGIN_BASE_URL, allowLoopback: loopbackAllowed(io.env) });
     io.err(`Azure identity: ${identity.method}`);
-    const client = new GraphClient({ tenantId, identity, graphBaseUrl: io.env.GRAPH_BASE_URL, loginBaseUrl: io.env.ENTRA_LOGIN_BASE_URL, allowLoopbackHttp: loopbackAllowed(io.env), log: io.err, signal: io.signal });
+    const client = new GraphClient({ tenantId, identity, graphBaseUrl: io.env.GRAPH_BASE_URL, loginBaseUrl: io.env.ENTRA_LOGIN_BASE_URL, allowLoopbackHttp: loopbackAllowed(io.env), log: io.err, signal: io.signal, clock: io.clock });
     io.out(await work(client));
     ctx.exit(EXIT.ok);
   } catch (e) {

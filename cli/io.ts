@@ -1,5 +1,6 @@
 // What every command shares: where output goes, exit codes, colour. Results go to stdout,
 // progress, warnings and errors to stderr; colour only on a terminal and never with NO_COLOR.
+import type { Clock } from "../lib/retry";
 import { RUN_TIMEOUT_ENV } from "../model/contract";
 
 /** Exit codes for pipelines. */
@@ -17,6 +18,8 @@ export interface Io {
   readonly isTty?: boolean;
   /** Fires on SIGINT / SIGTERM or at the run's deadline: every request and wait stops. */
   readonly signal?: AbortSignal;
+  /** Time and waits, injectable for tests (virtual time: a rotation's days in milliseconds). @default the real clock */
+  readonly clock?: Partial<Clock>;
 }
 
 /** Env var with the run's deadline in seconds (every call, retry and wait of one command). */

@@ -91,6 +91,10 @@ export class MimecastEnterpriseApp extends Construct {
   public readonly servicePrincipal: ServicePrincipal;
   /** Adds this rotation's signing certificate through Graph (inactive until activated). */
   public readonly signingCertificate: TerraformData;
+  /** This rotation's certificate as its add names it: the later stages find it by these. */
+  public readonly certificate: { readonly displayName: string; readonly endDate: string };
+  /** When this rotation began (its time_rotating's timestamp): the stages' dates count from it. */
+  public readonly certificateRotationStarted: string;
   /**
    * SAML settings a dependant (the Mimecast sync) cannot reach through a reference: the identifier
    * and reply URLs, to list in its depends_on.
@@ -174,6 +178,8 @@ export class MimecastEnterpriseApp extends Construct {
     // is reused (same name and end date) or retired after the next rotation.
     forgetWithoutDestroying(this, `azuread_service_principal_token_signing_certificate.${this.signingCertificate.friendlyUniqueId}`);
     this.certificateRotation = rotation.id;
+    this.certificate = { displayName: certificateSubject, endDate };
+    this.certificateRotationStarted = rotation.rfc3339;
 
     this.unreferencedSettings = [identifier, replyUrls];
     this.replyUrlsResource = replyUrls;

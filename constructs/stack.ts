@@ -130,6 +130,7 @@ export class MimecastSsoStack extends TerraformStack {
       tenantId,
       servicePrincipalObjectId: app.servicePrincipalObjectId,
       rotation: app.certificateRotation,
+      certificate: app.certificate,
       dependsOn: [app.signingCertificate, this.profileSync.resource],
       cliBundle,
     });
@@ -137,6 +138,7 @@ export class MimecastSsoStack extends TerraformStack {
       tenantId,
       servicePrincipalObjectId: app.servicePrincipalObjectId,
       rotation: app.certificateRotation,
+      certificate: app.certificate,
       // Only once the new certificate is active: it is the one kept.
       dependsOn: [this.certificateActivation.resource],
       cliBundle,

@@ -29,6 +29,22 @@ export interface GraphClientOptions {
   readonly log?: (line: string) => void;
   /** Stops every call and wait (Ctrl-C, SIGTERM, the run's deadline). */
   readonly signal?: AbortSignal;
+  /** How long a step waits until a read shows a write (its own, or the step's before it). */
+  readonly consistency?: ConsistencyOptions;
+}
+
+/**
+ * Entra is eventually consistent: a read right after a write may come from a replica that has
+ * not seen it (an object created moments ago answers 404). A step that follows a write reads
+ * until it sees it, within these bounds (the microsoft365 provider waits 12 x 5 s before it
+ * removes a token-signing certificate: deploymenttheory/terraform-provider-microsoft365,
+ * service_principal_token_signing_certificate/crud.go).
+ */
+export interface ConsistencyOptions {
+  /** Longest wait for a write to show. @default 60000 */
+  readonly maxWaitMs?: number;
+  /** Pause between two reads. @default 5000 */
+  readonly intervalMs?: number;
 }
 
 /** Microsoft Graph or Entra's token endpoint refused or failed a call. */
@@ -61,10 +77,12 @@ function checkUrl(url: string, allowLoopback: boolean): string {
   throw new GraphClientError(`${u.origin} is not allowed: only https://graph.microsoft.com and https://login.microsoftonline.com (loopback only for the emulator)`);
 }
 
+/** A key credential as Graph returns it (other fields Graph adds travel along untouched at run time). */
 export interface KeyCredential {
   readonly keyId: string;
   readonly customKeyIdentifier?: string | null;
   readonly displayName?: string | null;
+  readonly startDateTime?: string | null;
   readonly endDateTime?: string | null;
   readonly usage?: string;
   readonly type?: string;
@@ -74,7 +92,19 @@ export interface PasswordCredential {
   readonly keyId: string;
   readonly customKeyIdentifier?: string | null;
   readonly displayName?: string | null;
+  readonly startDateTime?: string | null;
   readonly endDateTime?: string | null;
+  /** Never sent back with a value: Graph keeps the secret. */
+  readonly secretText?: null;
+}
+
+/** What a bounded read-your-writes wait came to: the last read, and whether it showed the write. */
+export interface Consistent<T> {
+  readonly value?: T;
+  readonly seen: boolean;
+  /** Reads made. */
+  readonly reads: number;
+  readonly waitedMs: number;
 }
 
 type GraphResponse = { status: number; headers: Record<string, unknown>; data: unknown; networkError?: string };
@@ -88,13 +118,23 @@ export class GraphClient {
   private readonly policy: RetryPolicy;
   private readonly timeoutMs: number;
   private token?: AccessToken;
+  /** The client's time (virtual in tests): every wait and every "is it due yet". */
+  readonly clock: Clock;
+  readonly maxConsistencyWaitMs: number;
+  private readonly consistencyIntervalMs: number;
 
   constructor(private readonly options: GraphClientOptions) {
     this.graph = checkUrl(options.graphBaseUrl ?? "https://graph.microsoft.com", options.allowLoopbackHttp ?? false);
     // The login host is used by the identity (graph/credentials.ts); refused here like any other.
     checkUrl(options.loginBaseUrl ?? "https://login.microsoftonline.com", options.allowLoopbackHttp ?? false);
+    this.clock = { ...realClock, ...options.clock };
+    this.maxConsistencyWaitMs = options.consistency?.maxWaitMs ?? 60_000;
+    this.consistencyIntervalMs = options.consistency?.intervalMs ?? 5_000;
+    for (const [name, v] of [["maxWaitMs", this.maxConsistencyWaitMs], ["intervalMs", this.consistencyIntervalMs]] as const) {
+      if (!Number.isFinite(v) || v < 0 || v > 600_000) throw new GraphClientError(`consistency option ${name} must be from 0 to 600000 ms, got ${v}`);
+    }
     try {
-      this.policy = new RetryPolicy(options.retry, { ...realClock, ...options.clock });
+      this.policy = new RetryPolicy(options.retry, this.clock);
     } catch (e) {
       throw new GraphClientError((e as Error).message);
     }
@@ -160,6 +200,27 @@ export class GraphClient {
     );
   }
 
+  /**
+   * Read until `seen` holds for what was read, within the consistency bounds. A 404 counts as not
+   * seen yet (an object created moments ago); every other failure is thrown as it is.
+   */
+  async readUntil<T>(read: () => Promise<T>, seen: (value: T) => boolean): Promise<Consistent<T>> {
+    let waitedMs = 0;
+    let value: T | undefined;
+    for (let reads = 1; ; reads++) {
+      try {
+        value = await read();
+        if (seen(value)) return { value, seen: true, reads, waitedMs };
+      } catch (e) {
+        if (!(e instanceof GraphServiceError && e.status === 404)) throw e;
+      }
+      if (waitedMs >= this.maxConsistencyWaitMs) return { value, seen: false, reads, waitedMs };
+      const pause = Math.min(this.consistencyIntervalMs, this.maxConsistencyWaitMs - waitedMs);
+      waitedMs += pause;
+      await abortable(this.clock.sleep(pause), this.options.signal);
+    }
+  }
+
   async getServicePrincipal(id: string): Promise<{ preferredTokenSigningKeyThumbprint?: string | null }> {
     const token = await this.accessToken();
     const res = await this.call("read service principal", () =>
@@ -189,6 +250,7 @@ export class GraphClient {
     const res = await this.call("read signing credentials", () =>
       this.send("GET", `${this.graph}/v1.0/servicePrincipals/${encodeURIComponent(id)}?$select=id,preferredTokenSigningKeyThumbprint,keyCredentials,passwordCredentials`, undefined, { Authorization: `Bearer ${token}` }),
     );
+    // The credentials exactly as read (keys included): a PATCH sends kept ones back unchanged.
     const d = res.data as { preferredTokenSigningKeyThumbprint?: string | null; keyCredentials?: KeyCredential[]; passwordCredentials?: PasswordCredential[] };
     return { preferredTokenSigningKeyThumbprint: d.preferredTokenSigningKeyThumbprint, keyCredentials: d.keyCredentials ?? [], passwordCredentials: d.passwordCredentials ?? [] };
   }
@@ -213,6 +275,11 @@ export class GraphClient {
     );
   }
 
+  /** A progress or warning line (stderr in the CLI). */
+  warn(line: string): void {
+    this.options.log?.(line);
+  }
+
   async setPreferredThumbprint(id: string, thumbprint: string): Promise<void> {
     const token = await this.accessToken();
     // PATCH of one property is idempotent: safe to retry.
@@ -222,28 +289,39 @@ export class GraphClient {
   }
 }
 
-/** Make `thumbprint` the active SAML signing certificate; no write when it already is. */
 /**
  * Make `uri` the application's defaultRedirectUri: where Entra sends IdP-initiated SAML responses
  * (My Apps), which the azuread provider cannot set and a set of reply URLs does not order.
- * Reads first; no write when it already is.
+ * Runs right after Terraform wrote the reply URLs (and, on a first deploy, created the app): it
+ * reads until a replica shows the app with `uri` among its reply URLs, within the consistency
+ * bound; writes nothing when it already is the default; after its PATCH, reads until it shows.
  */
 export async function setDefaultRedirectUri(client: GraphClient, applicationObjectId: string, uri: string): Promise<"already-set" | "set"> {
   if (!/^https:\/\/[^\s/]+\/\S*$/.test(uri)) throw new GraphClientError(`default redirect URI "${uri.slice(0, 120)}" must be an https URL`);
-  const app = await client.getApplication(applicationObjectId);
+  const before = await client.readUntil(() => client.getApplication(applicationObjectId), (app) => app.defaultRedirectUri === uri || (app.web?.redirectUris ?? [uri]).includes(uri));
+  const app = before.value;
+  if (!app) throw new GraphServiceError(`Graph read application: application ${applicationObjectId} not found after ${before.waitedMs} ms (a new app replicates within minutes; run again)`, "read application", 404);
   if (app.defaultRedirectUri === uri) return "already-set";
-  if (app.web?.redirectUris && !app.web.redirectUris.includes(uri)) {
-    throw new GraphClientError(`${uri} is not one of the application's reply URLs (${app.web.redirectUris.length} configured): add it to the reply URLs first`);
+  if (!before.seen) {
+    throw new GraphClientError(`${uri} is not one of the application's reply URLs (${app.web?.redirectUris?.length ?? 0} configured, waited ${before.waitedMs} ms for the reply URLs just written): add it to the reply URLs first`);
   }
   await client.patchApplication(applicationObjectId, { defaultRedirectUri: uri });
+  const after = await client.readUntil(() => client.getApplication(applicationObjectId), (a) => a.defaultRedirectUri === uri);
+  if (!after.seen) client.warn(`default redirect URI ${uri} was written, but no read showed it within ${after.waitedMs} ms (replication); the drift check will tell`);
   return "set";
 }
 
+/** Make `thumbprint` the active SAML signing certificate; no write when it already is. Reads until the write shows (bounded). */
 export async function activateCertificate(client: GraphClient, servicePrincipalId: string, thumbprint: string): Promise<"already-active" | "activated"> {
   const want = thumbprint.replace(/[^0-9a-f]/gi, "").toUpperCase();
   if (!/^[0-9A-F]{40}$/.test(want)) throw new GraphClientError(`thumbprint "${thumbprint}" is not a SHA-1 thumbprint (40 hex digits)`);
-  const sp = await client.getServicePrincipal(servicePrincipalId);
-  if ((sp.preferredTokenSigningKeyThumbprint ?? "").toUpperCase() === want) return "already-active";
+  const active = (sp: { preferredTokenSigningKeyThumbprint?: string | null }) => (sp.preferredTokenSigningKeyThumbprint ?? "").toUpperCase() === want;
+  // A first read of a principal created moments ago may 404: wait for it, bounded.
+  const before = await client.readUntil(() => client.getServicePrincipal(servicePrincipalId), () => true);
+  if (!before.value) throw new GraphServiceError(`Graph read service principal: ${servicePrincipalId} not found after ${before.waitedMs} ms`, "read service principal", 404);
+  if (active(before.value)) return "already-active";
   await client.setPreferredThumbprint(servicePrincipalId, want);
+  const after = await client.readUntil(() => client.getServicePrincipal(servicePrincipalId), active);
+  if (!after.seen) client.warn(`activated ${want}, but no read showed it within ${after.waitedMs} ms (replication)`);
   return "activated";
 }

@@ -7,7 +7,7 @@ import { metadataUrlProblem } from "../model/urls";
 import { SyncSpec } from "../model/sync-spec";
 import { MimecastClient } from "./client";
 import { MimecastApiError, MimecastConfigError, ProfileOperationUnavailableError } from "./errors";
-import { fetchAndCheckMetadata } from "./metadata";
+import { NewAppWait, fetchAndCheckMetadata, fetchMetadataOfNewApp } from "./metadata";
 import { ProfileSnapshot, saveSnapshot } from "./snapshot";
 import { VerifiedSetting, verifyAccount, verifyProbeMailbox } from "./verify";
 import { contractFromSpec, desiredFromSpec } from "./spec";
@@ -208,6 +208,8 @@ export interface SyncRunOptions {
   readonly snapshotDir?: string;
   /** Aborts the run (deadline, Ctrl-C). */
   readonly signal?: AbortSignal;
+  /** How long the metadata of an Entra app created moments ago is waited for. @default 60 s, every 5 s */
+  readonly newAppWait?: NewAppWait;
 }
 
 function serviceFor(target: SyncTarget): { service: AuthenticationProfileService; desired: AuthenticationProfileSettings } {
@@ -229,7 +231,12 @@ export async function syncEnvironment(target: SyncTarget, opts: SyncRunOptions =
   if (urlProblem) throw new MimecastConfigError(`metadata URL ${spec.metadataUrl!.slice(0, 120)} ${urlProblem}: nothing was written`);
   if (spec.metadataUrl && spec.api.verifyMetadata && !opts.skipMetadataCheck) {
     log(`checking metadata ${spec.metadataUrl}`);
-    await fetchAndCheckMetadata(spec.metadataUrl, { entityId: spec.expectedEntityId, ssoUrl: spec.expectedSsoUrl }, { idp: idpKindOf(spec.provider), allowLoopbackHttp: opts.allowLoopbackHttp, signal: opts.signal });
+    const fetchOpts = { idp: idpKindOf(spec.provider), allowLoopbackHttp: opts.allowLoopbackHttp, signal: opts.signal };
+    const expected = { entityId: spec.expectedEntityId, ssoUrl: spec.expectedSsoUrl };
+    // An Entra app may be seconds old (created in this apply): its metadata answers 400 / 404
+    // until it has replicated. Wait for it, bounded, instead of failing the first apply.
+    if (spec.provider === "azure") await fetchMetadataOfNewApp(spec.metadataUrl, expected, { ...fetchOpts, ...opts.newAppWait });
+    else await fetchAndCheckMetadata(spec.metadataUrl, expected, fetchOpts);
   }
   // Mimecast publishes no profile operation: in checklist mode none is called.
   if (mode === "checklist") return { status: "manual", diff: [], checklist: manualChecklist(desired, spec.breakGlassAdministrator) };

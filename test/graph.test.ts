@@ -1,9 +1,9 @@
 // Signing-certificate activation through Microsoft Graph, against a loopback Graph emulator.
 import * as path from "path";
-import { GraphClient, activateCertificate } from "../graph/client";
+import { GraphClient, activateCertificate, setDefaultRedirectUri } from "../graph/client";
 import { pipelineIdentity } from "../graph/credentials";
 import { GraphEmulator } from "../graph/emulator";
-import { fakeSleep, TENANT } from "./helpers";
+import { fakeSleep, TENANT, virtualClock } from "./helpers";
 import { ROOT, run } from "./tf-helpers";
 
 const SP = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
@@ -99,7 +99,7 @@ describe("certificate activation", () => {
     expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(CLIENT_SECRET);
   });
 
-  it("set-default-redirect-uri makes a reply URL the application's default once, and refuses one that is not a reply URL", async () => {
+  it("set-default-redirect-uri (the bundled command) makes a reply URL the application's default once", async () => {
     const APP = "7a0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
     const uri = "https://eu-api.mimecast.com/login/saml";
     graph.applications.set(APP, { id: APP, defaultRedirectUri: null, web: { redirectUris: [uri, "https://eu-api.mimecast.com/login/sso/mpp"] } });
@@ -112,8 +112,52 @@ describe("certificate activation", () => {
     const again = await run(process.execPath, args(uri), { cwd: ROOT, env });
     expect(again.stdout).toContain("is already");
     expect(graph.patches()).toEqual([{ defaultRedirectUri: uri }]);
-    const wrong = await run(process.execPath, args("https://eu-api.mimecast.com/login/sso/adcon"), { cwd: ROOT, env });
-    expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain("is not one of the application's reply URLs");
+  });
+});
+
+describe("set-default-redirect-uri right after Terraform wrote the reply URLs (replicas that lag)", () => {
+  const APP = "7a0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+  const uri = "https://eu-api.mimecast.com/login/saml";
+  const lagging = async (lagMs: number) => {
+    const clock = virtualClock();
+    const emu = await GraphEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, now: clock.now, replicaLagMs: lagMs });
+    const c = new GraphClient({
+      tenantId: TENANT,
+      identity: pipelineIdentity({ ARM_CLIENT_ID: CLIENT_ID, ARM_CLIENT_SECRET: CLIENT_SECRET }, { tenantId: TENANT, loginBaseUrl: emu.url, allowLoopback: true }),
+      graphBaseUrl: emu.url,
+      loginBaseUrl: emu.url,
+      allowLoopbackHttp: true,
+      clock,
+    });
+    return { emu, c, clock };
+  };
+
+  it("an app created moments ago (404) and reply URLs not yet replicated: it waits, sets the default once, and reads it back", async () => {
+    const { emu, c } = await lagging(20_000);
+    try {
+      emu.create("applications", { id: APP, defaultRedirectUri: null, web: { redirectUris: [uri] } });
+      expect(await setDefaultRedirectUri(c, APP, uri)).toBe("set");
+      expect(emu.patches()).toEqual([{ defaultRedirectUri: uri }]);
+      expect(emu.staleReads).toBeGreaterThan(0);
+      // A replica behind the reply-URL write shows the old list: still waited for, not refused.
+      emu.applications.get(APP)!.web.redirectUris = [uri, "https://eu-api.mimecast.com/login/sso/adcon"];
+      expect(await setDefaultRedirectUri(c, APP, "https://eu-api.mimecast.com/login/sso/adcon")).toBe("set");
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it("a URI that is not a reply URL is refused once the bounded wait is over, and nothing is written", async () => {
+    const { emu, c, clock } = await lagging(0);
+    try {
+      emu.create("applications", { id: APP, defaultRedirectUri: null, web: { redirectUris: [uri] } }, -Infinity);
+      const started = clock.now();
+      const err = await setDefaultRedirectUri(c, APP, "https://eu-api.mimecast.com/login/sso/adcon").catch((e: Error) => e);
+      expect(String(err)).toContain("is not one of the application's reply URLs (1 configured, waited 60000 ms for the reply URLs just written)");
+      expect(clock.now() - started).toBe(60_000);
+      expect(emu.patches()).toEqual([]);
+    } finally {
+      await emu.stop();
+    }
   });
 });

@@ -117,10 +117,14 @@ describe("the signing-certificate lifecycle in the stack", () => {
     for (const step of [add, act, retire]) expect(step.triggers_replace).toEqual({ rotation });
     expect(sync.triggers_replace.certificate_rotation).toBe(rotation);
     const spKey = Object.keys(doc.resource.azuread_service_principal)[0];
+    // Activation and retirement name this rotation's certificate exactly as its add does.
+    const certificate = / --display-name (CN=\S+) --end-date (\$\{timeadd\(time_rotating\.[^}]+\)\})/;
+    const added = certificate.exec(add.provisioner[0]["local-exec"].command)!;
     expect(act.provisioner[0]["local-exec"].command).toMatch(
-      new RegExp(`^node \\.\\./\\.\\./mimecast-sso-[0-9A-F]{32}\\.js activate-certificate --tenant-id ${base.tenantId} --service-principal-id \\$\\{azuread_service_principal\\.${spKey}\\.object_id\\} --newest$`),
+      new RegExp(`^node \\.\\./\\.\\./mimecast-sso-[0-9A-F]{32}\\.js activate-certificate --tenant-id ${base.tenantId} --service-principal-id \\$\\{azuread_service_principal\\.${spKey}\\.object_id\\} --display-name `),
     );
-    expect(retire.provisioner[0]["local-exec"].command).toMatch(/ retire-certificates --tenant-id \S+ --service-principal-id \$\{azuread_service_principal\.[^.]+\.object_id\}$/);
+    for (const step of [act, retire]) expect(certificate.exec(step.provisioner[0]["local-exec"].command)!.slice(1)).toEqual(added.slice(1));
+    expect(retire.provisioner[0]["local-exec"].command).toMatch(/ retire-certificates --tenant-id \S+ --service-principal-id \$\{azuread_service_principal\.[^.]+\.object_id\} --display-name /);
     // add -> sync (Mimecast re-imports metadata that lists the new, still inactive, certificate) -> activate -> retire
     expect(sync.depends_on).toContain(`terraform_data.${addKey}`);
     expect(sync.depends_on).not.toContain(`terraform_data.${actKey}`);
