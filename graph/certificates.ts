@@ -166,6 +166,12 @@ export async function activateRotation(client: GraphClient, spId: string, which:
 export async function retireRotation(client: GraphClient, spId: string, which: RotationCertificate, opts: { notBefore?: string } = {}): Promise<StageResult> {
   checkRotation(which);
   if (opts.notBefore !== undefined && Number.isNaN(Date.parse(opts.notBefore))) throw new GraphClientError(`--not-before "${opts.notBefore.slice(0, 40)}" is not a date`);
+  if (opts.notBefore !== undefined && client.clock.now() < Date.parse(opts.notBefore)) {
+    // Not due: nothing to wait for (the activation may well be days away); one read names it.
+    const { value } = await readCredentials(client, spId, () => true);
+    const mine = rotationCertificate(certificatesOf(value!), which, value!.preferredTokenSigningKeyThumbprint);
+    return { result: "not-due", thumbprint: mine?.thumbprint ?? "(not added yet)", due: opts.notBefore };
+  }
   const ready = (sp: SigningCredentials) => {
     const mine = rotationCertificate(certificatesOf(sp), which, sp.preferredTokenSigningKeyThumbprint);
     return Boolean(mine && isWhole(mine) && activeOf(sp) === mine.thumbprint);
@@ -178,7 +184,6 @@ export async function retireRotation(client: GraphClient, spId: string, which: R
       `service principal ${spId}: the active certificate is ${activeOf(sp) || "(none)"}, not this rotation's ${mine ? `${mine.thumbprint}${isWhole(mine) ? "" : " (incomplete)"}` : `(${which.displayName}, ending ${day(which.endDateTime)}: not there)`} (waited ${seconds(read.waitedMs)}): nothing was retired`,
     );
   }
-  if (opts.notBefore !== undefined && client.clock.now() < Date.parse(opts.notBefore)) return { result: "not-due", thumbprint: mine.thumbprint, due: opts.notBefore };
   const retire = certificatesOf(sp).filter((c) => c.thumbprint !== mine.thumbprint);
   if (retire.length === 0) return { result: "nothing-to-retire", thumbprint: mine.thumbprint };
   const gone = new Set(retire.flatMap((c) => c.keyIds));

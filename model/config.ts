@@ -7,6 +7,7 @@ import { z } from "zod";
 import { APPLICATION_LABELS, MIMECAST_APPLICATIONS, MIMECAST_REGIONS, MimecastApplication, acsUrl, entraEntityId, genericEntityId, isAllowedMimecastHost, isLoopbackHost } from "./endpoints";
 import { PROFILE_FIELDS } from "./profile-fields";
 import { metadataUrlProblem } from "./urls";
+import { rotationSchedule, scheduleProblem } from "./rotation";
 
 /** Env var that points at the config file; the committed example is the default. */
 export const CONFIG_ENV_VAR = "SSO_CONFIG";
@@ -243,6 +244,14 @@ export const environmentSchema = z.strictObject({
   certificateLifetimeDays: z.number().int({ error: "must be a whole number of days" }).min(30, { error: "must be at least 30 days" }).max(1095, { error: "must be at most 1095 days (Entra allows 3 years)" }).default(730),
   /** Days before expiry at which a new certificate is issued. */
   certificateRenewBeforeDays: z.number().int({ error: "must be a whole number of days" }).min(1, { error: "must be at least 1 day" }).default(60),
+  /**
+   * Days between adding a new signing certificate (inactive, listed in the metadata) and making it
+   * the one Entra signs with: Mimecast takes the new metadata meanwhile (docs/certificates.md).
+   * Default 1 with mimecastApi.profileSync api (the sync re-imports), else 14.
+   */
+  certificateOverlapDays: z.number().int({ error: "must be a whole number of days" }).min(0, { error: "must be at least 0 days" }).max(365, { error: "must be at most 365 days" }).optional(),
+  /** Days between the activation and the removal of the old certificates. Default 7. */
+  certificateRetireAfterDays: z.number().int({ error: "must be a whole number of days" }).min(0, { error: "must be at least 0 days" }).max(365, { error: "must be at most 365 days" }).optional(),
   /** Mimecast account code (Account > Account and Support Details). */
   accountCode,
   /** Mimecast region of the account. */
@@ -313,6 +322,9 @@ export const environmentSchema = z.strictObject({
   }
   if (env.certificateRenewBeforeDays >= env.certificateLifetimeDays) {
     ctx.addIssue({ code: "custom", path: ["certificateRenewBeforeDays"], message: `must be less than certificateLifetimeDays (${env.certificateLifetimeDays})` });
+  } else if (env.certificateOverlapDays !== undefined || env.certificateRetireAfterDays !== undefined) {
+    const problem = scheduleProblem(rotationSchedule({ ...env, mode: env.mimecastApi.profileSync }));
+    if (problem) ctx.addIssue({ code: "custom", path: [env.certificateOverlapDays !== undefined ? "certificateOverlapDays" : "certificateRetireAfterDays"], message: problem });
   }
 });
 export type EnvironmentConfig = z.output<typeof environmentSchema>;

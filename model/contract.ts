@@ -11,6 +11,13 @@ export const SPEC_ENV_VAR = "MIMECAST_SSO_SPEC";
 /** Env var the provisioner passes the metadata URL in: the one value Terraform fills in (the app's client id). */
 export const METADATA_URL_ENV_VAR = "MIMECAST_SSO_METADATA_URL";
 
+/**
+ * Env var the sync provisioner passes the signing-certificate rotation's dates in
+ * (model/rotation.ts encodeRotationDates; Terraform fills them in): the sync then re-imports the
+ * metadata (api mode) or prints what to click and by when (checklist mode).
+ */
+export const ROTATION_ENV_VAR = "MIMECAST_SSO_CERTIFICATE_ROTATION";
+
 /** Seconds a whole mimecast-sso run may take (its deadline), for callers that run it on many environments. */
 export const RUN_TIMEOUT_ENV = "MIMECAST_SSO_RUN_TIMEOUT";
 
@@ -84,8 +91,8 @@ export function cliPathFromStack(contentHash: string): string {
   return `${STACK_DIR_TO_OUTDIR}/${cliFileName(contentHash)}`;
 }
 
-export function syncCommand(cliPath: string): string {
-  return `node ${cliPath} ${COMMANDS.sync} --spec-env ${SPEC_ENV_VAR} --metadata-url-env ${METADATA_URL_ENV_VAR}`;
+export function syncCommand(cliPath: string, opts: { rotation?: boolean } = {}): string {
+  return `node ${cliPath} ${COMMANDS.sync} --spec-env ${SPEC_ENV_VAR} --metadata-url-env ${METADATA_URL_ENV_VAR}${opts.rotation ? ` --rotation-env ${ROTATION_ENV_VAR}` : ""}`;
 }
 
 function stageArgs(args: RotationStageArgs): string {

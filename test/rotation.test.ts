@@ -257,23 +257,29 @@ describe("entra-drift: what Terraform cannot see", () => {
     const env = { ...ENV, GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url };
     const code = await main(["entra-drift", "--service-principal-id", SP, "--application-object-id", APP, "--expect-redirect-uri", URI], { out: (s) => out.push(s), err: () => undefined, env, stdin: async () => "", clock });
     expect(code).toBe(0);
-    return JSON.parse(out.join("\n")) as { drifted: boolean; problems: string[]; activeThumbprint: string };
+    return JSON.parse(out.join("\n")) as { drifted: boolean; problems: string[]; notes: string[]; activeThumbprint: string; rotation: { stage: string; due: string } };
   };
 
-  it("is clean after a deploy, and names a certificate switched in the portal, a rotation left half-done, and the default reply URL", async () => {
+  it("is clean after a deploy, says which stage comes when, flags a stage that is due, a certificate switched in the portal, and the default reply URL", async () => {
     graph.applications.set(APP, { id: APP, defaultRedirectUri: URI, web: { redirectUris: [URI] } });
     await deploy(FIRST_END);
     const old = sp().preferredTokenSigningKeyThumbprint!;
-    expect(await drift()).toMatchObject({ drifted: false, problems: [], activeThumbprint: old });
+    expect(await drift()).toMatchObject({ drifted: false, problems: [], notes: [expect.stringContaining("the next rotation starts about 2028-09-25")], activeThumbprint: old });
+    // Unattended: nobody deploys. From 60 days before the expiry a rotation is due, every night.
+    clock.at("2028-09-26T02:00:00Z");
+    expect((await drift()).problems).toEqual([`the signing certificate ${old} expires on 2028-11-24 (in 60 days) and no rotation has started (due on 2028-09-25): deploy`]);
     clock.at(SECOND_START);
-    await add(SECOND_END); // a rotation that stopped after its first step
-    expect((await drift()).problems).toEqual([expect.stringContaining("is not the newest"), "1 inactive certificate(s) not retired"]);
+    await add(SECOND_END); // the rotation's first stage: an overlap of 14 days is not drift
+    expect(await drift()).toMatchObject({ drifted: false, rotation: { stage: "overlap", due: "2028-10-09T09:00:00.000Z" }, notes: [expect.stringContaining("activation on 2028-10-09")] });
+    clock.at("2028-10-10T02:00:00Z"); // ... but an activation left undone after its date is
+    expect((await drift()).problems).toEqual([expect.stringMatching(/^the activation of certificate [0-9A-F]{40} was due on 2028-10-09 and the active one is still/)]);
     await activate(SECOND_END);
+    expect(await drift()).toMatchObject({ drifted: false, rotation: { stage: "retirement-wait", due: "2028-10-16T09:00:00.000Z" } });
     sp().preferredTokenSigningKeyThumbprint = old; // someone switched back in the portal
     graph.applications.get(APP)!.defaultRedirectUri = "https://eu-api.mimecast.com/login/sso/mpp";
     const found = await drift();
     expect(found.drifted).toBe(true);
     expect(found.problems).toContain(`default reply URL is https://eu-api.mimecast.com/login/sso/mpp, config wants ${URI}`);
-    expect(found.problems.some((p) => p.includes("is not the newest"))).toBe(true);
+    expect(found.problems.some((p) => p.includes("or someone switched it in the portal"))).toBe(true);
   });
 });
