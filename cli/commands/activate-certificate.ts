@@ -10,7 +10,8 @@ const IDENTITY_NOTE = `
 Identity: the same environment the azuread provider reads, in its order: GRAPH_ACCESS_TOKEN;
 ARM_CLIENT_ID with a client certificate (ARM_CLIENT_CERTIFICATE / _PATH, PKCS#12), ARM_CLIENT_SECRET,
 or with ARM_USE_OIDC an OIDC token, an Azure DevOps service connection or GitHub Actions' ID token;
-managed identity; Azure CLI. Exit codes: 0 done (or not due yet: it says when), 1 error.`;
+managed identity; Azure CLI. Exit codes: 0 done (or not due yet: it says when), 1 error,
+130 stopped (Ctrl-C, SIGTERM, the run's deadline).`;
 
 const o = ACTIVATE_OPTIONS;
 
