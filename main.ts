@@ -1,6 +1,7 @@
 // Entry point for `cdktf synth`: load config, one stack per environment, synth.
 import { MimecastSsoApp } from "./constructs/cli-bundle";
 import { MimecastSsoStack } from "./constructs/stack";
+import { cloudProblem } from "./model/clouds";
 import { ConfigError, configPath, loadConfig, pipelineStateProblems } from "./model/config";
 
 function main(): void {
@@ -18,6 +19,13 @@ function main(): void {
   const lost = pipelineStateProblems(config, process.env);
   if (lost.length) {
     process.stderr.write(`State would be lost: ${lost.length} environment(s), nothing synthesized\n${lost.map((l) => `  - ${l}\n`).join("")}`);
+    process.exit(1);
+  }
+  // The cloud the pipeline's ARM_ENVIRONMENT names must offer what a managed Entra app needs.
+  const managed = config.environments.filter((e) => e.identityProvider.type === "entra" && e.identityProvider.manageApp).map((e) => e.name);
+  const cloud = managed.length ? cloudProblem(process.env) : undefined;
+  if (cloud) {
+    process.stderr.write(`Nothing synthesized: ${cloud} (environments ${managed.join(", ")})\n`);
     process.exit(1);
   }
   const app = new MimecastSsoApp();

@@ -6,17 +6,19 @@ import type { AccessToken } from "@azure/core-auth";
 import { MAX_RESPONSE_BYTES, describeTransportError } from "../lib/bounds";
 import { withDeadline } from "../lib/deadline";
 import { Clock, InterruptedError, RetryOptions, RetryPolicy, Verdict, abortable, realClock, serverWaitMs } from "../lib/retry";
+import { AZURE_HOSTS } from "../model/clouds";
 import { isLoopbackHost } from "../model/endpoints";
 import { Redactor } from "../model/redact";
 import { PipelineIdentity } from "./credentials";
 
-const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
+/** The scope of a Graph token: the cloud's Graph host (the loopback emulator accepts the global one). */
+const graphScope = (graphOrigin: string) => `${isLoopbackHost(new URL(graphOrigin).hostname) ? "https://graph.microsoft.com" : graphOrigin}/.default`;
 
 export interface GraphClientOptions {
   readonly tenantId: string;
   /** The pipeline's Azure identity (graph/credentials.ts). */
   readonly identity: PipelineIdentity;
-  /** @default https://graph.microsoft.com */
+  /** @default https://graph.microsoft.com (ARM_ENVIRONMENT's cloud: model/clouds.ts) */
   readonly graphBaseUrl?: string;
   /** @default https://login.microsoftonline.com */
   readonly loginBaseUrl?: string;
@@ -67,7 +69,8 @@ export class GraphClientError extends Error {
   }
 }
 
-const ALLOWED = new Set(["graph.microsoft.com", "login.microsoftonline.com"]);
+/** The login and Graph hosts of the clouds the azuread provider knows (model/clouds.ts). */
+const ALLOWED = AZURE_HOSTS;
 
 function checkUrl(url: string, allowLoopback: boolean): string {
   let u: URL;
@@ -78,7 +81,7 @@ function checkUrl(url: string, allowLoopback: boolean): string {
   }
   if (u.protocol === "https:" && ALLOWED.has(u.hostname)) return u.origin;
   if (allowLoopback && isLoopbackHost(u.hostname)) return u.origin;
-  throw new GraphClientError(`${u.origin} is not allowed: only https://graph.microsoft.com and https://login.microsoftonline.com (loopback only for the emulator)`);
+  throw new GraphClientError(`${u.origin} is not allowed: only the login and Graph hosts of an Azure cloud (https://graph.microsoft.com, https://login.microsoftonline.com, ... as ARM_ENVIRONMENT selects; loopback only for the emulator)`);
 }
 
 /** A key credential as Graph returns it (other fields Graph adds travel along untouched at run time). */
@@ -172,7 +175,7 @@ export class GraphClient {
     try {
       identity.transportProblem?.();
       // Bounded like any call (the library's own retries included): a silent token service must not hold the run.
-      token = await withDeadline(this.tokenTimeoutMs, this.options.signal, (abortSignal) => identity.credential.getToken(GRAPH_SCOPE, { abortSignal, tenantId: this.options.tenantId }));
+      token = await withDeadline(this.tokenTimeoutMs, this.options.signal, (abortSignal) => identity.credential.getToken(graphScope(this.graph), { abortSignal, tenantId: this.options.tenantId }));
     } catch (e) {
       if (this.options.signal?.aborted) throw new InterruptedError();
       if ((e as Error).name === "DeadlineExceededError") throw new GraphServiceError(`Entra ID token (${identity.method}): no token within ${this.tokenTimeoutMs} ms`, "token");

@@ -11,7 +11,7 @@
 //   keyCredentials must send every kept credential back unchanged with `key: null`; any other
 //   change to an existing credential is refused, as Graph does ("Update to existing credential
 //   with KeyId ... is not allowed", quoted in deploymenttheory/terraform-provider-microsoft365).
-import { randomUUID } from "crypto";
+import { X509Certificate, constants, createHash, randomUUID, verify } from "crypto";
 import * as http from "http";
 import { AddressInfo } from "net";
 import { LOOPBACK_AUTHORITY, TOKEN_EXCHANGE_AUDIENCE } from "./credentials";
@@ -64,6 +64,8 @@ export interface GraphEmulatorOptions {
   readonly clientId: string;
   /** Accepted client secret (client credentials with a secret). */
   readonly clientSecret?: string;
+  /** Accepted client certificate (PEM): a client assertion signed by its key, naming it by thumbprint. */
+  readonly clientCertificatePem?: string;
   /** The runner's request token for GitHub's ID-token service. */
   readonly githubRequestToken?: string;
   /** The pipeline's System.AccessToken and service connection for Azure DevOps' OIDC service. */
@@ -187,6 +189,26 @@ export class GraphEmulator {
     return !(obj.owners ?? []).includes(this.options.callerObjectId ?? "pipeline-sp");
   }
 
+  /** A JWT client assertion signed with the key of the accepted client certificate, naming it (x5t / x5t#S256). */
+  private signedByClientCertificate(assertion: string): boolean {
+    const [h, p, sig] = assertion.split(".");
+    if (!h || !p || !sig) return false;
+    try {
+      const header = JSON.parse(Buffer.from(h, "base64url").toString("utf8")) as { alg?: string; x5t?: string; "x5t#S256"?: string };
+      const cert = new X509Certificate(this.options.clientCertificatePem!);
+      const raw = cert.raw;
+      const named = header["x5t#S256"] === createHash("sha256").update(raw).digest("base64url") || header.x5t === createHash("sha1").update(raw).digest("base64url");
+      if (!named) return false;
+      const data = Buffer.from(`${h}.${p}`);
+      const signature = Buffer.from(sig, "base64url");
+      if (header.alg === "PS256") return verify("sha256", data, { key: cert.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature);
+      if (header.alg === "RS256") return verify("sha256", data, cert.publicKey, signature);
+      return false;
+    } catch {
+      return false;
+    }
+  }
+
   injectFault(f: GraphFault): void {
     this.faults.push({ count: 1, ...f });
   }
@@ -248,7 +270,9 @@ export class GraphEmulator {
       const form = new URLSearchParams(body);
       if (form.get("client_id") !== o.clientId) return send(401, { error: "invalid_client", error_description: "AADSTS700016: unknown application" });
       const assertion = form.get("client_assertion");
-      if (assertion) {
+      if (assertion && o.clientCertificatePem && this.signedByClientCertificate(assertion)) {
+        // client credentials with a certificate: accepted below
+      } else if (assertion) {
         const known = this.assertions.get(assertion);
         if (!known) return send(401, { error: "invalid_client", error_description: "AADSTS700211: no matching federated identity record found for presented assertion" });
         if (known.expiresAt < Date.now()) {

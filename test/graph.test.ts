@@ -83,7 +83,6 @@ describe("certificate activation", () => {
     expect(method({ ARM_USE_MSI: "true" })).toBe("managed identity");
     expect(method({})).toBe("Azure CLI (az login)");
     expect(() => method({ ARM_USE_CLI: "false" })).toThrow(/no Azure identity in the environment. Tried, in the azuread provider's order: GRAPH_ACCESS_TOKEN; .*GitHub Actions/);
-    expect(() => method({ ARM_CLIENT_ID: "c", ARM_CLIENT_CERTIFICATE_PATH: "/cert.pfx" })).toThrow(/is not PEM: .*openssl pkcs12/);
   });
 
   it("the bundled command the stack's provisioner runs activates once, then is a no-op", async () => {

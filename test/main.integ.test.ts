@@ -50,6 +50,17 @@ describe("main.ts", () => {
     expect(filesUnder(outdir)).toEqual([]);
   });
 
+  it.each([
+    ["usgovernmentl4", "ARM_ENVIRONMENT=usgovernmentl4: Microsoft Graph offers no addTokenSigningCertificate in usgovernmentl4"],
+    ["dod", "ARM_ENVIRONMENT=dod: Microsoft Graph offers no addTokenSigningCertificate in usgovernmentl5"],
+    ["mars", 'ARM_ENVIRONMENT: no environment was found with the name "mars"'],
+  ])("ARM_ENVIRONMENT=%s with an Entra app managed here: one line, no stack", (cloud, message) => {
+    const { run, outdir } = synth(example, { ARM_ENVIRONMENT: cloud });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split("\n")).toEqual([expect.stringContaining(message)]);
+    expect(filesUnder(outdir)).toEqual([]);
+  });
+
   it("reports a missing config file by name", () => {
     const run = spawnSync(process.execPath, [path.join(root, "dist", "synth.js")], {
       cwd: root,

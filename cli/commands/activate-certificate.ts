@@ -84,7 +84,8 @@ export function addCertificateCommand(ctx: CommandContext): Command {
     .option(`${o.tenantId} <id>`, "Entra tenant id (default ARM_TENANT_ID)")
     .addHelpText("after", `\nA certificate with this name and end date already there (an interrupted run) is reused. After the add, reads\nuntil it shows (bounded).${IDENTITY_NOTE}`)
     .action((opts: { servicePrincipalId: string; displayName: string; endDate: string; tenantId?: string }) =>
-      withGraph(COMMANDS.addCertificate, opts.tenantId, ctx, async (client) => {
+      withGraph(COMMANDS.addCertificate, opts.tenantId, ctx, async (client, cloud) => {
+        if (!cloud.addTokenSigningCertificate) throw new Error(`Microsoft Graph offers no addTokenSigningCertificate in ${cloud.name} (ARM_ENVIRONMENT): manage the signing certificate by hand`);
         const r = await addCertificate(client, opts.servicePrincipalId, opts.displayName, opts.endDate);
         return r.added ? `added signing certificate ${r.thumbprint} (inactive) to service principal ${opts.servicePrincipalId}` : `signing certificate ${r.thumbprint} is already there`;
       }),
