@@ -142,9 +142,13 @@ export class MimecastEnterpriseApp extends Construct {
       preferredSingleSignOnMode: "saml",
       loginUrl: props.signOnUrl ?? signOnUrl(props.region),
       notificationEmailAddresses: props.notificationEmails,
-      // Hidden from MyApps; feature tags replace tags, so `tags` must stay unset.
-      featureTags: [{ enterprise: true, hide: !visibleToUsers }],
-      lifecycle: { preventDestroy },
+      // Hidden from MyApps. Feature tags replace the whole tag list (`tags` must stay unset), so
+      // the gallery tag the template set (WindowsAzureActiveDirectoryGalleryApplicationNonPrimaryV1,
+      // the provider's `gallery` feature) is listed too, or the first apply would drop it.
+      featureTags: [{ enterprise: true, gallery: true, hide: !visibleToUsers }],
+      // `owners` is optional and not computed but always read: left unset, every plan would remove
+      // each owner someone added (the pipeline's own included). Owners are not managed here.
+      lifecycle: { preventDestroy, ignoreChanges: ["owners"] },
     });
 
     // An identifier on an unverified domain is refused until the app is in SAML mode (azuread #797).

@@ -249,6 +249,23 @@ describe("reads after writes: replicas that lag", () => {
   });
 });
 
+describe("permissions: Application.ReadWrite.OwnedBy on an app made from a gallery template", () => {
+  it("a service principal without owners refuses every write; the step says which permission works, and writes nothing", async () => {
+    await graph.stop();
+    graph = await GraphEmulator.start({ clientId: "pipeline-app", clientSecret: "pipeline-secret-value", now: clock.now, permission: "Application.ReadWrite.OwnedBy", callerObjectId: "pipeline-sp" });
+    // As applicationTemplate: instantiate leaves it (microsoft-graph-docs#16545): no owner.
+    graph.create("servicePrincipals", { id: SP, preferredTokenSigningKeyThumbprint: null, owners: [] }, -Infinity);
+    const r = await add(FIRST_END);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("HTTP 403: Insufficient privileges to complete the operation. (the pipeline identity needs Application.ReadWrite.All");
+    expect(sp().keyCredentials ?? []).toEqual([]);
+    // The same permission once the pipeline is an owner: the writes land.
+    sp().owners = ["pipeline-sp"];
+    await deploy(FIRST_END);
+    expect(certificates()).toHaveLength(1);
+  });
+});
+
 describe("entra-drift: what Terraform cannot see", () => {
   const APP = "7a0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
   const URI = "https://eu-api.mimecast.com/login/saml";
