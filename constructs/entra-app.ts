@@ -22,7 +22,7 @@ import {
   entraSamlSsoUrl,
   signOnUrl,
 } from "../model/endpoints";
-import { addCertificateCommand } from "../model/contract";
+import { addCertificateCommand, clearTemplateReplyUrlsCommand } from "../model/contract";
 import { stackCliPath } from "./cli-bundle";
 import { forgetWithoutDestroying } from "./removed";
 import { TerraformData } from "./terraform-data";
@@ -157,10 +157,19 @@ export class MimecastEnterpriseApp extends Construct {
       identifierUri: this.mimecastEntityId,
       dependsOn: [this.servicePrincipal],
     });
+    const cli = stackCliPath(this, "MimecastEnterpriseApp", props.cliBundle);
+    // A gallery template may bring Web reply URLs of its own, and then the reply-URL resource
+    // refuses to create ("requires import"). Once per application, before it: the CLI removes
+    // them from an app created in the last hour, and never touches an older one.
+    const templateReplyUrls = new TerraformData(this, "template-reply-urls", {
+      triggersReplace: { application: app.applicationObjectId },
+      provisioners: [{ type: "local-exec", command: clearTemplateReplyUrlsCommand(cli, { tenantId: props.tenantId, applicationObjectId: app.applicationObjectId }) }],
+    });
     const replyUrls = new ApplicationRedirectUris(this, "reply-urls", {
       applicationId,
       type: "Web",
       redirectUris: this.replyUrls,
+      dependsOn: [templateReplyUrls],
     });
 
     // A deterministic end date: a rotating timestamp, replaced renewBeforeDays before expiry.
@@ -171,7 +180,6 @@ export class MimecastEnterpriseApp extends Construct {
     // "signing-certificate" keeps the name of the resource it replaces (see the removed block).
     const endDate = Fn.timeadd(rotation.rfc3339, `${lifetimeDays * 24}h`);
     const certificateSubject = `CN=${this.mimecastEntityId.replace(/^https:\/\//, "")}`;
-    const cli = stackCliPath(this, "MimecastEnterpriseApp", props.cliBundle);
     this.signingCertificate = new TerraformData(this, "signing-certificate", {
       input: { display_name: certificateSubject, end_date: endDate },
       triggersReplace: { rotation: rotation.id },

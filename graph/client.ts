@@ -244,12 +244,12 @@ export class GraphClient {
     return res.data as { preferredTokenSigningKeyThumbprint?: string | null };
   }
 
-  async getApplication(id: string): Promise<{ defaultRedirectUri?: string | null; web?: { redirectUris?: string[] } }> {
+  async getApplication(id: string): Promise<{ defaultRedirectUri?: string | null; web?: { redirectUris?: string[] }; createdDateTime?: string | null }> {
     const token = await this.accessToken();
     const res = await this.call("read application", () =>
-      this.send("GET", `${this.graph}/v1.0/applications/${encodeURIComponent(id)}?$select=id,defaultRedirectUri,web`, undefined, { Authorization: `Bearer ${token}` }),
+      this.send("GET", `${this.graph}/v1.0/applications/${encodeURIComponent(id)}?$select=id,defaultRedirectUri,web,createdDateTime`, undefined, { Authorization: `Bearer ${token}` }),
     );
-    return res.data as { defaultRedirectUri?: string | null; web?: { redirectUris?: string[] } };
+    return res.data as { defaultRedirectUri?: string | null; web?: { redirectUris?: string[] }; createdDateTime?: string | null };
   }
 
   async patchApplication(id: string, body: Record<string, unknown>): Promise<void> {
@@ -327,6 +327,30 @@ export async function setDefaultRedirectUri(client: GraphClient, applicationObje
 }
 
 /** Make `thumbprint` the active SAML signing certificate; no write when it already is. Reads until the write shows (bounded). */
+/** How recent an app must be for its template's own Web reply URLs to be cleared. */
+export const NEW_APP_MINUTES = 60;
+
+/**
+ * Before Terraform sets the reply URLs of an app it just instantiated: a gallery template may come
+ * with Web reply URLs of its own, and then azuread_application_redirect_uris refuses to create
+ * ("requires import": it will not take over URIs it did not set). Only for an app created in the
+ * last NEW_APP_MINUTES (no one signs in to it yet), its template's Web reply URLs are removed, and
+ * the step waits until a read shows them gone; an older app is never touched.
+ */
+export async function clearTemplateReplyUrls(client: GraphClient, applicationObjectId: string): Promise<{ result: "cleared" | "none" | "not-new"; uris: string[] }> {
+  // The app may be seconds old: a 404 waits, bounded.
+  const { value: app } = await client.readUntil(() => client.getApplication(applicationObjectId), () => true);
+  if (!app) throw new GraphServiceError(`Graph read application: application ${applicationObjectId} not found (a new app replicates within minutes; run again)`, "read application", 404);
+  const uris = app.web?.redirectUris ?? [];
+  if (uris.length === 0) return { result: "none", uris };
+  const created = Date.parse(app.createdDateTime ?? "");
+  if (!(client.clock.now() - created < NEW_APP_MINUTES * 60_000)) return { result: "not-new", uris };
+  await client.patchApplication(applicationObjectId, { web: { redirectUris: [] } });
+  const after = await client.readUntil(() => client.getApplication(applicationObjectId), (a) => (a.web?.redirectUris ?? []).length === 0);
+  if (!after.seen) client.warn(`removed the template's reply URLs, but no read showed it within ${after.waitedMs} ms (replication); the reply-URL step may have to run again`);
+  return { result: "cleared", uris };
+}
+
 export async function activateCertificate(client: GraphClient, servicePrincipalId: string, thumbprint: string): Promise<"already-active" | "activated"> {
   const want = thumbprint.replace(/[^0-9a-f]/gi, "").toUpperCase();
   if (!/^[0-9A-F]{40}$/.test(want)) throw new GraphClientError(`thumbprint "${thumbprint}" is not a SHA-1 thumbprint (40 hex digits)`);

@@ -50,6 +50,8 @@ export interface EmulatedApplication {
   id: string;
   defaultRedirectUri: string | null;
   web: { redirectUris: string[] };
+  /** When it was created (Graph's createdDateTime). @default long ago */
+  createdDateTime?: string;
   owners?: string[];
 }
 
@@ -309,9 +311,10 @@ export class GraphEmulator {
       if (!app) return notFound(id);
       if (method === "PATCH") {
         if (this.refusedByOwnership(app)) return denied();
-        const uri = (parsed as { defaultRedirectUri?: string }).defaultRedirectUri;
-        if (!uri) return send(400, { error: { code: "BadRequest", message: "defaultRedirectUri missing" } });
-        app.defaultRedirectUri = uri;
+        const { defaultRedirectUri: uri, web } = parsed as { defaultRedirectUri?: string; web?: { redirectUris?: string[] } };
+        if (!uri && !web?.redirectUris) return send(400, { error: { code: "BadRequest", message: "nothing to update" } });
+        if (uri) app.defaultRedirectUri = uri;
+        if (web?.redirectUris) app.web = { ...app.web, redirectUris: web.redirectUris };
         this.record();
         return send(204);
       }

@@ -40,6 +40,7 @@ export const COMMANDS = {
   addCertificate: "add-certificate",
   retireCertificates: "retire-certificates",
   setDefaultRedirectUri: "set-default-redirect-uri",
+  clearTemplateReplyUrls: "clear-template-reply-urls",
   entraDrift: "entra-drift",
 } as const;
 
@@ -123,6 +124,12 @@ export const REDIRECT_OPTIONS = { tenantId: "--tenant-id", applicationObjectId: 
 export function defaultRedirectCommand(cliPath: string, args: { tenantId: string; applicationObjectId: string; uri: string }): string {
   const o = REDIRECT_OPTIONS;
   return `node ${cliPath} ${COMMANDS.setDefaultRedirectUri} ${o.tenantId} ${args.tenantId} ${o.applicationObjectId} ${args.applicationObjectId} ${o.uri} ${args.uri}`;
+}
+
+/** Before the reply URLs are set on an app instantiated moments ago: remove the ones its template brought. */
+export function clearTemplateReplyUrlsCommand(cliPath: string, args: { tenantId: string; applicationObjectId: string }): string {
+  const o = REDIRECT_OPTIONS;
+  return `node ${cliPath} ${COMMANDS.clearTemplateReplyUrls} ${o.tenantId} ${args.tenantId} ${o.applicationObjectId} ${args.applicationObjectId}`;
 }
 
 export function externalProgram(cliPath: string): string[] {

@@ -1,6 +1,6 @@
 // Signing-certificate activation through Microsoft Graph, against a loopback Graph emulator.
 import * as path from "path";
-import { GraphClient, activateCertificate, setDefaultRedirectUri } from "../graph/client";
+import { GraphClient, activateCertificate, clearTemplateReplyUrls, setDefaultRedirectUri } from "../graph/client";
 import { pipelineIdentity } from "../graph/credentials";
 import { GraphEmulator } from "../graph/emulator";
 import { fakeSleep, TENANT, virtualClock } from "./helpers";
@@ -154,6 +154,49 @@ describe("set-default-redirect-uri right after Terraform wrote the reply URLs (r
       const err = await setDefaultRedirectUri(c, APP, "https://eu-api.mimecast.com/login/sso/adcon").catch((e: Error) => e);
       expect(String(err)).toContain("is not one of the application's reply URLs (1 configured, waited 60000 ms for the reply URLs just written)");
       expect(clock.now() - started).toBe(60_000);
+      expect(emu.patches()).toEqual([]);
+    } finally {
+      await emu.stop();
+    }
+  });
+});
+
+describe("reply URLs a gallery template brought (azuread_application_redirect_uris would refuse: requires import)", () => {
+  const APP = "7a0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+  const templateUri = "https://eu-api.mimecast.com/sso/template-default";
+  const setup = async (createdMinutesAgo: number, uris: string[]) => {
+    const clock = virtualClock();
+    const emu = await GraphEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, now: clock.now, replicaLagMs: 10_000 });
+    emu.create("applications", { id: APP, defaultRedirectUri: null, web: { redirectUris: uris }, createdDateTime: new Date(clock.now() - createdMinutesAgo * 60_000).toISOString() });
+    const c = new GraphClient({
+      tenantId: TENANT,
+      identity: pipelineIdentity({ ARM_CLIENT_ID: CLIENT_ID, ARM_CLIENT_SECRET: CLIENT_SECRET }, { tenantId: TENANT, loginBaseUrl: emu.url, allowLoopback: true }),
+      graphBaseUrl: emu.url,
+      loginBaseUrl: emu.url,
+      allowLoopbackHttp: true,
+      clock,
+    });
+    return { emu, c };
+  };
+
+  it("an app instantiated moments ago: its template's Web reply URLs are removed (after its 404), and the step reads until they are gone", async () => {
+    const { emu, c } = await setup(0, [templateUri]);
+    try {
+      expect(await clearTemplateReplyUrls(c, APP)).toEqual({ result: "cleared", uris: [templateUri] });
+      expect(emu.applications.get(APP)!.web.redirectUris).toEqual([]);
+      expect(emu.patches()).toEqual([{ web: { redirectUris: [] } }]);
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it.each([
+    ["an older app (an existing deployment): never touched", 24 * 60, [templateUri], "not-new"],
+    ["a new app without reply URLs: nothing to do", 0, [], "none"],
+  ] as const)("%s", async (_what, ago, uris, result) => {
+    const { emu, c } = await setup(ago, [...uris]);
+    try {
+      expect((await clearTemplateReplyUrls(c, APP)).result).toBe(result);
       expect(emu.patches()).toEqual([]);
     } finally {
       await emu.stop();

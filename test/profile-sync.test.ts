@@ -85,6 +85,18 @@ describe("MimecastProfileSync in the stack", () => {
   });
 });
 
+describe("reply URLs a gallery template brought", () => {
+  it("are removed before the reply-URL resource is created, once per application", () => {
+    const doc = synth({});
+    const [[key, step]] = Object.entries<any>(doc.resource.terraform_data).filter(([k]) => k.startsWith("entra_template-reply-urls"));
+    const appKey = Object.keys(doc.resource.azuread_application_from_template)[0];
+    expect(step.triggers_replace).toEqual({ application: `\${azuread_application_from_template.${appKey}.application_object_id}` });
+    expect(step.provisioner[0]["local-exec"].command).toMatch(/ clear-template-reply-urls --tenant-id \S+ --application-object-id \$\{azuread_application_from_template\.[^.]+\.application_object_id\}$/);
+    const replyUrls: any = Object.values(doc.resource.azuread_application_redirect_uris)[0];
+    expect(replyUrls.depends_on).toEqual([`terraform_data.${key}`]);
+  });
+});
+
 describe("DefaultRedirectUri in the stack", () => {
   it("makes Microsoft's /login/saml the application's default reply URL, after the reply URLs, keyed on app and URL", () => {
     const doc = synth({});
