@@ -13,6 +13,7 @@ import { MimecastSsoStack } from "../constructs/stack";
 import { REQUIRED_TERRAFORM } from "../constructs/terraform-data";
 import { forgetWithoutDestroying } from "../constructs/removed";
 import { parseConfig } from "../model/config";
+import { planChanges } from "../scripts/pipeline";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { TENANT, specFor } from "./helpers";
 import { ROOT, run, describeWithTerraform } from "./tf-helpers";
@@ -179,6 +180,9 @@ describeIfTerraform("adoption, played by real terraform on a stand-in of the Ent
     for (const id of [`/applicationTemplates/f4b8c3a0-0000-4000-8000-000000000001/instantiate/${APP}/${SP}`, `/servicePrincipals/${SP}`, `/applications/${APP}/redirectUris/Web`]) {
       expect(first.stdout).toContain(`(imported from "${id}")`);
     }
+    // The plan review names each import, as terraform's own plan JSON marks it.
+    const shown = await run("terraform", ["show", "-json", "first.plan"], { cwd: stack });
+    expect(planChanges("adopted", JSON.parse(shown.stdout)).map((c) => c.action)).toEqual(["import, update", "import, update", "import, update", "import, update"]);
     expect((await tf(stack, "apply", "first.plan")).code).toBe(0);
     const again = await tf(stack, "plan", "-detailed-exitcode");
     expect(again.stdout).toContain("No changes");
