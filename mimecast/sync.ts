@@ -20,6 +20,7 @@ import {
   diffProfile,
   fromWire,
   manualChecklist,
+  pickProfile,
   toWire,
 } from "./profile";
 
@@ -50,9 +51,12 @@ class AuthenticationProfileService {
     }
   }
 
+  /** The profile of the requested name, or undefined; never another one (see pickProfile). */
   async read(): Promise<WireProfile | undefined> {
     const rows = await this.call(this.contract.readPath, { description: this.desired.description }, true);
-    return rows[0];
+    const { profile, problem } = pickProfile(this.contract, this.desired.description, rows);
+    if (problem) throw new MimecastApiError(`Mimecast ${this.contract.readPath}: the read for "${this.desired.description}" ${problem}; nothing was written`, this.contract.readPath);
+    return profile;
   }
 
   async update(wire: WireProfile): Promise<void> {
@@ -169,7 +173,7 @@ async function applySync(
       await service.update(service.toWire(plan.current));
     }
     phase = "verifying";
-    await verify(service, desired);
+    await verify(service, desired, plan.current?.[service.idField]);
   } catch (e) {
     if (!(e instanceof InterruptedError)) throw e;
     throw new InterruptedError(
@@ -333,8 +337,12 @@ export async function inspectEnvironment(target: SyncTarget, opts: Pick<SyncRunO
   }
 }
 
-async function verify(service: AuthenticationProfileService, desired: AuthenticationProfileSettings): Promise<void> {
+async function verify(service: AuthenticationProfileService, desired: AuthenticationProfileSettings, writtenId?: unknown): Promise<void> {
   const after = await service.read();
+  // The profile read back must be the one written, not another of the same name.
+  if (after && writtenId !== undefined && after[service.idField] !== writtenId) {
+    throw new MimecastApiError(`verification failed: after the write, the profile named "${desired.description}" has another ${service.idField} than the one written; check the account for a second profile of that name`, "verify");
+  }
   const left = after ? diffProfile(desired, service.fields(after)) : diffProfile(desired, {});
   if (!after || left.length) {
     throw new MimecastApiError(

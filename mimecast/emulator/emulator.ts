@@ -68,6 +68,11 @@ export interface EmulatorOptions {
   readonly tokenLifetimeS?: number;
   /** Keep the process alive while the emulator runs (the CLI); tests leave it false. @default false */
   readonly keepAlive?: boolean;
+  /**
+   * Stands in for an account whose read filters differently from our contract: the rows a read
+   * for `requested` answers with, from all of the account's profiles. @default the exact match only
+   */
+  readonly readAnswer?: (requested: string, profiles: WireProfile[]) => WireProfile[];
 }
 
 const CERT_B64 = ENTRA_SIGNING_CERT_B64;
@@ -315,7 +320,9 @@ export class MimecastEmulator {
       return send(200, envelope([{ accountCode: account.accountCode, accountName: `Emulated ${account.accountCode}`, region: account.region }]));
     }
     if (offered && p === c.readPath) {
-      const hit = profiles.get(String(data[0]?.description ?? ""));
+      const requested = String(data[0]?.description ?? "");
+      if (this.options.readAnswer) return send(200, envelope(this.options.readAnswer(requested, [...profiles.values()])));
+      const hit = profiles.get(requested);
       return send(200, envelope(hit ? [hit] : []));
     }
     if (offered && p === c.updatePath) {
