@@ -1,11 +1,13 @@
 // The configuration file: schema, defaults and one readable line per bad field.
 // No cdktf here: the sync CLI validates the same file.
-import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
 import { APPLICATION_LABELS, MIMECAST_APPLICATIONS, MIMECAST_REGIONS, MimecastApplication, acsUrl, entraEntityId, genericEntityId, isAllowedMimecastHost, isLoopbackHost } from "./endpoints";
+import { JsonTextError, parseJsonText } from "./json";
+import { containsPrivateKey, parseCertificate } from "./pem";
 import { PROFILE_FIELDS } from "./profile-fields";
+import { INVISIBLE_OR_CONTROL, INVISIBLE_OR_CONTROL_IN_PEM, normalizedName } from "./text";
 import { metadataUrlProblem } from "./urls";
 
 /** Env var that points at the config file; the committed example is the default. */
@@ -120,20 +122,18 @@ export type MimecastApiConfig = z.output<typeof mimecastApiSchema>;
 
 export const OTHER_IDPS = ["secureauth", "duo", "jumpcloud", "other"] as const;
 
-/** base64 DER of a PEM or bare base64 certificate. */
+/** base64 DER of the one certificate a validated config's field holds (re-encoded from what was parsed). */
 export function certificateBase64(text: string): string {
-  return text.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
+  const parsed = parseCertificate(text);
+  if (parsed.problem !== undefined) throw new Error(`certificate ${parsed.problem}`);
+  return parsed.base64;
 }
 
 /** Why a certificate is unusable, or undefined. */
 function certificateProblem(text: string, now = Date.now()): string | undefined {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(Buffer.from(certificateBase64(text), "base64"));
-  } catch {
-    return "is not a certificate: paste the IdP's signing certificate as PEM or base64";
-  }
-  if (Date.parse(cert.validTo) <= now) return `expired on ${cert.validTo}: download the IdP's current signing certificate`;
+  const parsed = parseCertificate(text);
+  if (parsed.problem !== undefined) return parsed.problem;
+  if (Date.parse(parsed.certificate.validTo) <= now) return `expired on ${parsed.certificate.validTo}: download the IdP's current signing certificate`;
   return undefined;
 }
 
@@ -228,7 +228,11 @@ export const identityProviderSchema = z
   });
 export type IdentityProviderConfig = z.output<typeof identityProviderSchema>;
 
+/** A note for people; JSON Schema's "$comment" convention. Ignored. */
+const comment = z.string().optional().describe('A note for people reading the file (JSON Schema\'s "$comment" convention); ignored.');
+
 export const environmentSchema = z.strictObject({
+  $comment: comment,
   /** Environment name; also the Terraform stack name and directory. */
   name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "must be 1-63 lower case letters, digits or '-', starting with a letter or digit" }),
   /** Entra ID tenant (directory) id. */
@@ -345,47 +349,108 @@ function checkIdpSide(
 }
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 
+/** Two environments whose profile names are one profile to a person: same account, same normalised name. */
+const profileKey = (accountCode: string, profileName: string) => `${accountCode}\0${normalizedName(profileName)}`;
+
 export const configSchema = z.strictObject({
   /** The JSON Schema editors validate this file with (sso.config.schema.json). */
   $schema: z.string().optional(),
+  $comment: comment,
   environments: z.array(environmentSchema).min(1, { error: "must list at least one environment" }),
-}).superRefine((cfg, ctx) => {
-  const seen = new Map<string, number>();
-  const profiles = new Map<string, string>();
-  cfg.environments.forEach((env, i) => {
-    const first = seen.get(env.name);
-    if (first !== undefined) {
-      ctx.addIssue({ code: "custom", path: ["environments", i, "name"], message: `duplicates environments[${first}]: environment names must be unique` });
-    } else seen.set(env.name, i);
-    // Two environments on one profile would overwrite each other on every deploy.
-    const profileKey = `${env.accountCode}\0${env.authenticationProfileName.toLowerCase()}`;
-    const owner = profiles.get(profileKey);
-    if (owner !== undefined && owner !== env.name) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["environments", i, "name"],
-        message: `uses authentication profile "${env.authenticationProfileName}" of account ${env.accountCode}, as environment "${owner}" does: two environments on one profile overwrite each other; give each its own authenticationProfileName`,
-      });
-    } else if (owner === undefined) profiles.set(profileKey, env.name);
-    forEachString(env, ["environments", i], (value, path) => {
-      // Config values land in cdk.tf.json as they are, where Terraform reads these as template syntax.
-      if (/[$%]\{/.test(value)) ctx.addIssue({ code: "custom", path, message: 'must not contain "${" or "%{": Terraform would read it as an interpolation' });
-      const isCertificate = path[path.length - 1] === "certificate";
-      // Invisible characters make two names look alike; control characters break logs and headers.
-      const bad = isCertificate ? /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/ : /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/;
-      if (bad.test(value)) ctx.addIssue({ code: "custom", path, message: "must not contain control or invisible (zero-width, direction) characters" });
-      const max = isCertificate ? 20_000 : 2_048;
-      if (value.length > max) ctx.addIssue({ code: "custom", path, message: `must be at most ${max} characters (has ${value.length})` });
+}).superRefine(
+  (cfg, ctx) => {
+    const seen = new Map<string, number>();
+    const profiles = new Map<string, string>();
+    if (!Array.isArray(cfg.environments)) return;
+    cfg.environments.forEach((env, i) => {
+      if (!env || typeof env !== "object" || typeof env.name !== "string") return;
+      const first = seen.get(env.name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["environments", i, "name"], message: `duplicates environments[${first}]: environment names must be unique` });
+      } else seen.set(env.name, i);
+      // Two environments on one profile would overwrite each other on every deploy.
+      const name = typeof env.authenticationProfileName === "string" ? env.authenticationProfileName : undefined;
+      if (typeof env.accountCode !== "string" || name === undefined) return;
+      const key = profileKey(env.accountCode, name);
+      const owner = profiles.get(key);
+      if (owner !== undefined && owner !== env.name) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["environments", i, "name"],
+          message: `uses authentication profile "${name}" of account ${env.accountCode}, as environment "${owner}" does (names are compared as a person reads them: case, width, spaces and invisible characters aside): two environments on one profile overwrite each other; give each its own authenticationProfileName`,
+        });
+      } else if (owner === undefined) profiles.set(key, env.name);
     });
-  });
-});
-
-function forEachString(value: unknown, path: (string | number)[], visit: (value: string, path: (string | number)[]) => void): void {
-  if (typeof value === "string") visit(value, path);
-  else if (Array.isArray(value)) value.forEach((v, i) => forEachString(v, [...path, i], visit));
-  else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) forEachString(v, [...path, k], visit);
-}
+  },
+  // Checked even when another field is wrong, so every problem shows in one run.
+  { when: () => true },
+);
 export type SsoConfig = z.output<typeof configSchema>;
+
+/** Deepest nesting a config may have (the schema's own is 5 levels). */
+const MAX_DEPTH = 32;
+/** Names JavaScript objects carry: never a key or a name of ours. */
+export const RESERVED_NAMES = ["__proto__", "constructor", "prototype"] as const;
+const isReserved = (k: string) => (RESERVED_NAMES as readonly string[]).includes(k);
+
+/** A problem found in the raw input, before the schema: the path and the message (the value is never shown). */
+interface RawProblem {
+  readonly path: (string | number)[];
+  readonly message: string;
+  /** Never echo the value at this path (it holds a private key). */
+  readonly hide?: boolean;
+}
+
+/**
+ * Rules for every string anywhere in the input, unknown keys included, walked without recursion and
+ * to a bounded depth: no private key, no Terraform or cdktf template syntax, no control or
+ * invisible characters, bounded length; no reserved key names.
+ */
+function rawProblems(input: unknown): RawProblem[] {
+  const problems: RawProblem[] = [];
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: input, path: [] }];
+  while (stack.length) {
+    const { value, path } = stack.pop()!;
+    if (typeof value === "string") {
+      problems.push(...stringProblems(value, path));
+      continue;
+    }
+    if (value === null || typeof value !== "object") continue;
+    if (path.length >= MAX_DEPTH) {
+      problems.push({ path, message: `nests deeper than ${MAX_DEPTH} levels: no field of the config has that shape` });
+      continue;
+    }
+    const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+    for (const [k, v] of entries) {
+      if (typeof k === "string") {
+        if (isReserved(k)) problems.push({ path: [...path, k], message: "is a reserved name (a JavaScript object's own): not a key of the config" });
+        else if (containsPrivateKey(k) || /[$%]\{|TfToken\[/i.test(k) || INVISIBLE_OR_CONTROL.test(k)) problems.push({ path, message: "has a key that is no name (template syntax, control characters or key material)", hide: true });
+      }
+      stack.push({ value: v, path: [...path, k] });
+    }
+  }
+  return problems.reverse();
+}
+
+function stringProblems(value: string, path: (string | number)[]): RawProblem[] {
+  const out: RawProblem[] = [];
+  // First: a private key in the config must be removed, and treated as exposed.
+  if (containsPrivateKey(value)) {
+    return [{ path, hide: true, message: "holds a private key: only the IdP's public signing certificate belongs in a config (it would be written into cdk.tf.json, every plan and the profile). Remove it, and replace that key on the IdP: it has been in this file" }];
+  }
+  const isCertificate = path[path.length - 1] === "certificate";
+  // Config values land in cdk.tf.json as they are, where Terraform reads these as template syntax,
+  // and cdktf resolves its own token markers in any string.
+  if (/[$%]\{/.test(value)) out.push({ path, message: 'must not contain "${" or "%{": Terraform would read it as an interpolation' });
+  else if (/TfToken\[/i.test(value)) out.push({ path, message: 'must not contain "TfToken[": cdktf would read it as one of its token markers' });
+  // Invisible characters make two names look alike; control characters break logs and headers.
+  if ((isCertificate ? INVISIBLE_OR_CONTROL_IN_PEM : INVISIBLE_OR_CONTROL).test(value)) {
+    out.push({ path, message: "must not contain control or invisible characters (zero-width, direction marks or isolates, soft hyphens, variation selectors, tag characters, fillers)" });
+  }
+  const max = isCertificate ? 20_000 : 2_048;
+  if (value.length > max) out.push({ path, message: `must be at most ${max} characters (has ${value.length})` });
+  return out;
+}
 
 /** A config file that failed validation: `problems` holds one line per bad field. */
 export class ConfigError extends Error {
@@ -398,49 +463,128 @@ export class ConfigError extends Error {
 function valueAt(input: unknown, pathParts: readonly PropertyKey[]): unknown {
   let cur: unknown = input;
   for (const p of pathParts) {
-    if (cur === null || typeof cur !== "object") return undefined;
+    if (cur === null || typeof cur !== "object" || !Object.prototype.hasOwnProperty.call(cur, p)) return undefined;
     cur = (cur as Record<PropertyKey, unknown>)[p];
   }
   return cur;
 }
 
-/** A value as a message shows it: JSON, invisible and control characters as \\uXXXX, at most 60 characters. */
+/** A value as a message shows it: JSON, invisible and control characters as \\uXXXX, at most 60 characters; objects and arrays only by kind (no walk of what may be deep). */
 function show(value: unknown): string {
   if (value === undefined) return "(missing)";
-  const s = (JSON.stringify(value) ?? String(value)).replace(/[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  if (Array.isArray(value)) return value.length <= 8 && value.every((v) => v === null || typeof v !== "object") ? clip(JSON.stringify(value)) : `an array of ${value.length}`;
+  if (value !== null && typeof value === "object") return "an object";
+  return clip(JSON.stringify(value) ?? String(value));
 }
+const clip = (s: string) => {
+  const e = s.replace(new RegExp(INVISIBLE_OR_CONTROL.source, "gu"), (c) => Array.from({ length: c.length }, (_, k) => `\\u${c.charCodeAt(k).toString(16).padStart(4, "0")}`).join(""));
+  return e.length > 60 ? `${e.slice(0, 57)}...` : e;
+};
 
 /** "environment "prod-eu" (environments[0]) field accountCode" */
 function locate(input: unknown, pathParts: readonly PropertyKey[]): string {
   if (pathParts[0] === "environments" && typeof pathParts[1] === "number") {
     const envName = valueAt(input, ["environments", pathParts[1], "name"]);
-    const where = typeof envName === "string" ? `environment ${show(envName)} (environments[${pathParts[1]}])` : `environments[${pathParts[1]}]`;
-    const field = pathParts.slice(2).map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+    const where = typeof envName === "string" && !containsPrivateKey(envName) ? `environment ${show(envName)} (environments[${pathParts[1]}])` : `environments[${pathParts[1]}]`;
+    const field = pathParts.slice(2).map((p) => (typeof p === "number" ? `[${p}]` : `.${clip(String(p)).replace(/^"|"$/g, "")}`)).join("").replace(/^\./, "");
     return field ? `${where} field ${field}` : where;
   }
-  return pathParts.length ? `field ${pathParts.map(String).join(".")}` : "top level";
+  return pathParts.length ? `field ${pathParts.map((p) => clip(String(p))).join(".")}` : "top level";
 }
 
-/** Validate raw JSON; throws ConfigError with one line per problem. */
+/** Where the reference of every field lives. */
+export const CONFIG_REFERENCE = "docs/configuration.md";
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length];
+}
+
+/** The keys the schema allows in the object at `pathParts` of this input. */
+function knownKeys(input: unknown, pathParts: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType = configSchema;
+  for (let i = 0; i <= pathParts.length; i++) {
+    // Through defaults, optionals and arrays to the object or union underneath.
+    for (;;) {
+      if (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+      else if (schema instanceof z.ZodArray && typeof pathParts[i] === "number") {
+        schema = schema.element as z.ZodType;
+        i++;
+      } else break;
+    }
+    if (schema instanceof z.ZodDiscriminatedUnion) {
+      const type = valueAt(input, [...pathParts.slice(0, i), "type"]);
+      const option = (schema.options as z.ZodType[]).find((o) => o instanceof z.ZodObject && (o.shape as Record<string, z.ZodType>).type?.safeParse(type).success);
+      if (!option) return [];
+      schema = option;
+    }
+    if (i === pathParts.length) break;
+    if (!(schema instanceof z.ZodObject)) return [];
+    const next = (schema.shape as Record<string, z.ZodType>)[String(pathParts[i])];
+    if (!next) return [];
+    schema = next;
+  }
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+function unknownKeyLine(input: unknown, path: readonly PropertyKey[], keys: string[]): string {
+  const known = knownKeys(input, path);
+  const parts = keys.map((k) => {
+    const shown = clip(JSON.stringify(k));
+    const best = known.map((c) => ({ c, d: distance(k.toLowerCase(), c.toLowerCase()) })).sort((a, b) => a.d - b.d)[0];
+    return best && best.d <= Math.max(2, Math.floor(k.length / 3)) ? `${shown} (did you mean "${best.c}"?)` : shown;
+  });
+  return `unknown key(s) ${parts.join(", ")}; see ${CONFIG_REFERENCE} for every key${known.length ? ` (here: ${known.join(", ")})` : ""}`;
+}
+
+/** Validate raw JSON; throws ConfigError with one line per problem, every problem at once. */
 export function parseConfig(input: unknown, source = "config"): SsoConfig {
+  const raw = rawProblems(input);
+  // A value nested too deep is not handed to the schema at all.
+  if (raw.some((p) => p.message.startsWith("nests deeper"))) throw new ConfigError(source, raw.map((p) => `${locate(input, p.path)}: ${p.message}`));
   const result = configSchema.safeParse(input);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
+  if (result.success && raw.length === 0) return result.data;
+  const key = (p: readonly PropertyKey[]) => p.map(String).join("\0");
+  const lines = new Map<string, string>();
+  const hidden = new Set(raw.filter((p) => p.hide).map((p) => key(p.path)));
+  // The raw rules first: for a field they refuse, the schema's line would say less.
+  for (const p of raw) {
+    const last = p.path[p.path.length - 1];
+    const shown = p.hide || (typeof last === "string" && (last.endsWith("Env") || last === "certificate")) ? "(value hidden)" : show(valueAt(input, p.path));
+    if (!lines.has(key(p.path))) lines.set(key(p.path), `${locate(input, p.path)}: ${shown} ${p.message}`);
+  }
+  for (const issue of result.success ? [] : result.error.issues) {
     const where = locate(input, issue.path);
     if (issue.code === "unrecognized_keys") {
-      return `${where}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling against the README's configuration reference)`;
+      // Reserved names are reported on their own line already.
+      const keys = issue.keys.filter((x) => !isReserved(x));
+      const k = `${key(issue.path)}\0(keys)`;
+      if (keys.length && !lines.has(k)) lines.set(k, `${where}: ${unknownKeyLine(input, issue.path, keys)}`);
+      continue;
     }
+    const k = key(issue.path);
+    if (lines.has(k)) continue;
     if (valueAt(input, issue.path) === undefined) {
-      if (issue.code === "invalid_type") return `${where}: is required`;
-      return issue.message.startsWith("is required") ? `${where}: ${issue.message}` : `${where}: is required and ${issue.message}`;
+      if (issue.code === "invalid_type") lines.set(k, `${where}: is required`);
+      else lines.set(k, issue.message.startsWith("is required") ? `${where}: ${issue.message}` : `${where}: is required and ${issue.message}`);
+      continue;
     }
-    // Env var name fields may hold a pasted secret by mistake: never echo them.
+    // Env var name fields may hold a pasted secret by mistake, certificates are long: never echo them.
     const last = issue.path[issue.path.length - 1];
-    const shown = typeof last === "string" && last.endsWith("Env") ? "(value hidden)" : show(valueAt(input, issue.path));
-    return `${where}: ${shown} ${issue.message}`;
-  });
-  throw new ConfigError(source, problems);
+    const secretive = hidden.has(k) || (typeof last === "string" && (last.endsWith("Env") || last === "certificate"));
+    lines.set(k, `${where}: ${secretive ? "(value hidden)" : show(valueAt(input, issue.path))} ${issue.message}`);
+  }
+  throw new ConfigError(source, [...lines.values()]);
 }
 
 /** Path of the config file: $SSO_CONFIG or sso.config.json in the working directory. */
@@ -448,21 +592,26 @@ export function configPath(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return path.resolve(cwd, env[CONFIG_ENV_VAR] || DEFAULT_CONFIG_FILE);
 }
 
+/** A config is a few kilobytes per environment; this is far past any real one. */
+const MAX_CONFIG_BYTES = 5_000_000;
+
 function readJson(file: string): unknown {
   let text: string;
   try {
+    if (fs.statSync(file).size > MAX_CONFIG_BYTES) throw new ConfigError(file, [`is larger than ${MAX_CONFIG_BYTES} bytes: that is not a config file`]);
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw new ConfigError(file, [`cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)}); set ${CONFIG_ENV_VAR} to its path`]);
   }
   // A UTF-8 byte-order mark (some Windows editors write one) is not part of the JSON.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
-    return JSON.parse(text);
+    return parseJsonText(text, { maxDepth: MAX_DEPTH });
   } catch (e) {
+    if (!(e instanceof JsonTextError)) throw e;
     // Where it broke, not the text around it: a pasted secret must not reach the log.
-    const at = /position (\d+)/.exec((e as Error).message)?.[1];
-    throw new ConfigError(file, [`is not valid JSON${at ? ` (at character ${at})` : ""}: check quotes, commas and brackets around there`]);
+    throw new ConfigError(file, e.problems.map((p) => `line ${p.line}, column ${p.column} (${path.basename(file)}:${p.line}:${p.column}): is not valid JSON: ${p.problem}`));
   }
 }
 
@@ -484,10 +633,10 @@ export function loadConfig(file: string): SsoConfig {
         const first = origin.get(env.name);
         if (first) problems.push(`${f}: environment "${env.name}" is also defined in ${first}: environment names must be unique`);
         else origin.set(env.name, f);
-        const profileKey = `${env.accountCode}\0${env.authenticationProfileName.toLowerCase()}`;
-        const owner = profileOwner.get(profileKey);
+        const key = profileKey(env.accountCode, env.authenticationProfileName);
+        const owner = profileOwner.get(key);
         if (owner && !first) problems.push(`${f}: environment "${env.name}" uses authentication profile "${env.authenticationProfileName}" of account ${env.accountCode}, as environment "${owner.name}" in ${owner.file} does: give each its own authenticationProfileName`);
-        else if (!owner) profileOwner.set(profileKey, { name: env.name, file: f });
+        else if (!owner) profileOwner.set(key, { name: env.name, file: f });
         environments.push(env);
       }
     } catch (e) {
