@@ -12,7 +12,8 @@ import { externalCommand } from "./commands/external";
 import { rollbackCommand } from "./commands/rollback";
 import { setDefaultRedirectUriCommand } from "./commands/set-default-redirect-uri";
 import { syncCommand } from "./commands/sync";
-import { EXIT, ExitCode, Io } from "./io";
+import { printable } from "../model/text";
+import { EXIT, ExitCode, Io, colourOn } from "./io";
 
 export { EXIT } from "./io";
 
@@ -29,7 +30,18 @@ export function buildProgram(ctx: CommandContext): Command {
 }
 
 /** Run the program on argv (without node and script); resolves to the exit code. */
-export async function main(argv: string[], io: Io): Promise<number> {
+/**
+ * The output boundary: every line printed passes printable(), so text from outside (a profile's
+ * fields, fail[] messages, get-account's answer, metadata, snapshots) never reaches a terminal as
+ * an escape or a pipeline log as a command. Only our own logging commands go through `command`.
+ */
+export function safeIo(io: Io): Io {
+  const colours = colourOn(io);
+  return { ...io, out: (s) => io.out(printable(s, { colours })), err: (s) => io.err(printable(s)), command: io.command ?? io.out };
+}
+
+export async function main(argv: string[], rawIo: Io): Promise<number> {
+  const io = safeIo(rawIo);
   let code: ExitCode | undefined;
   const program = buildProgram({ io, exit: (c) => (code = c) });
   program.exitOverride();

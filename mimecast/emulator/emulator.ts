@@ -46,6 +46,8 @@ export interface Fault {
   readonly delayMs?: number;
   /** For redirect: where to. */
   readonly location?: string;
+  /** For fail / fail-retryable: the message the server puts in fail[] (a careless or hostile one). */
+  readonly message?: string;
 }
 
 export interface RecordedRequest {
@@ -260,9 +262,9 @@ export class MimecastEmulator {
           case "malformed":
             return send(200, "{\"meta\": {\"status\": 200}, \"data\": [ <html>");
           case "fail":
-            return send(200, envelope([], failure("err_validation_failed", "injected failure")));
+            return send(200, envelope([], failure("err_validation_failed", fault.message ?? "injected failure")));
           case "fail-retryable":
-            return send(200, envelope([], failure("err_temporarily_unavailable", "injected retryable failure", true)));
+            return send(200, envelope([], failure("err_temporarily_unavailable", fault.message ?? "injected retryable failure", true)));
           case "echo":
             // A careless server that quotes the request (credentials included) in its error.
             return send(422, envelope([], failure("echo", `could not process: ${body}`)));
