@@ -3,6 +3,8 @@
 // differs: confirm the account, write once (read-modify-write), read again to verify.
 import { InterruptedError } from "../lib/retry";
 import { idpKindOf } from "../model/contract";
+import { Acknowledgeable } from "../model/config";
+import { containsPrivateKey, parseCertificate } from "../model/pem";
 import { metadataUrlProblem } from "../model/urls";
 import { SyncSpec } from "../model/sync-spec";
 import { MimecastClient } from "./client";
@@ -256,11 +258,74 @@ export async function syncEnvironment(target: SyncTarget, opts: SyncRunOptions =
   }
 }
 
+export interface RestoreOptions extends Pick<SyncRunOptions, "log" | "snapshotDir" | "allowLoopbackHttp" | "skipMetadataCheck" | "signal"> {
+  /** Where the snapshot was read from (recorded in the rollback's own snapshot). */
+  readonly file?: string;
+  /** Guardrails the person waived for this rollback, on the command line. */
+  readonly acknowledged?: readonly Acknowledgeable[];
+}
+
+const isBlank = (v: unknown) => v === undefined || v === null || v === "";
+const BOOLEAN_FIELDS = MANAGED_FIELDS.filter((f) => f.startsWith("enforce") || f.startsWith("use") || f === "allowSingleSignOn" || f === "monitorMetadataUrl");
+
 /**
- * Put a snapshot back through the same read-modify-write-verify path: read the profile, save it
- * (so the rollback itself can be undone), write the snapshot's fields, read again and compare.
+ * What a sync would refuse in a snapshot, all at once: the profile and environment it names, the
+ * shape of each managed field, the URL rules, one certificate and no key, the configured IdP's
+ * issuer, and the config's guardrails (SAML for the Administration Console needs a break-glass
+ * administrator; SAML off for the Personal Portal an acknowledgement).
  */
-export async function restoreSnapshot(target: SyncTarget, snap: ProfileSnapshot, opts: Pick<SyncRunOptions, "log" | "snapshotDir"> = {}): Promise<SyncResult> {
+export function snapshotProblems(spec: SyncSpec, snap: ProfileSnapshot, opts: Pick<RestoreOptions, "allowLoopbackHttp" | "acknowledged"> = {}): string[] {
+  const contract = contractFromSpec(spec);
+  const problems: string[] = [];
+  const f = fromWire(contract, snap.profile) as Record<string, unknown>;
+  if (f.description !== spec.profileName) problems.push(`its profile is named ${JSON.stringify(String(f.description ?? "")).slice(0, 80)}, not "${spec.profileName}" (renamed, or another profile)`);
+  for (const field of MANAGED_FIELDS) {
+    const v = f[field];
+    if (isBlank(v)) continue;
+    const want = (BOOLEAN_FIELDS as readonly string[]).includes(field) ? "boolean" : "string";
+    if (typeof v !== want) problems.push(`its ${field} is not a ${want}`);
+  }
+  const text = (field: string) => (typeof f[field] === "string" && f[field] !== "" ? (f[field] as string) : undefined);
+  const provider = text("samlProvider");
+  if (provider !== undefined && provider !== "azure" && provider !== "other") problems.push(`its samlProvider is neither "azure" nor "other"`);
+  const idp = idpKindOf(spec.provider);
+  for (const [field, kind] of [["metadataUrl", idp], ["loginUrl", "other"], ["logoutUrl", "other"]] as const) {
+    const url = text(field);
+    const problem = url === undefined ? undefined : metadataUrlProblem(url, { idp: kind, allowLoopback: opts.allowLoopbackHttp });
+    if (problem) problems.push(`its ${field} ${problem}`);
+  }
+  const certificate = text("certificate");
+  if (certificate !== undefined) {
+    const parsed = parseCertificate(certificate);
+    if (parsed.problem !== undefined) problems.push(`its certificate ${parsed.problem}`);
+  }
+  const strings: unknown[] = [snap.profile];
+  for (let n = 0; strings.length && n < 10_000; n++) {
+    const v = strings.pop();
+    if (typeof v === "string" && containsPrivateKey(v)) {
+      problems.push("it holds a private key (not shown)");
+      break;
+    }
+    if (v && typeof v === "object") strings.push(...Object.values(v));
+  }
+  const issuer = text("issuer");
+  if (issuer !== undefined && spec.expectedEntityId && issuer !== spec.expectedEntityId) problems.push(`its issuer is not "${spec.expectedEntityId}", the configured IdP's: it would point Mimecast at another IdP`);
+  // The config's guardrails: a rollback is not a way around them.
+  if (f.enforceSamlAdminConsole === true && !spec.breakGlassAdministrator) {
+    problems.push("it enforces SAML for the Administration Console, and the config names no breakGlassAdministrator: a broken IdP could lock every administrator out");
+  }
+  if (f.enforceSamlPersonalPortal !== true && spec.applications.includes("personalPortal") && !opts.acknowledged?.includes("personal-portal-saml-off")) {
+    problems.push("it does not enforce SAML for the Mimecast Personal Portal, which the config does (users would sign in with passwords): pass --acknowledge personal-portal-saml-off if that is intended");
+  }
+  return problems;
+}
+
+/**
+ * Put a snapshot back through the same read-modify-write-verify path, held to the rules of a sync
+ * (snapshotProblems, then the metadata check): read the profile, save it (so the rollback itself
+ * can be undone, marked as a rollback's own), write the snapshot's fields, read again and compare.
+ */
+export async function restoreSnapshot(target: SyncTarget, snap: ProfileSnapshot, opts: RestoreOptions = {}): Promise<SyncResult> {
   const { spec } = target;
   const client = clientOf(target);
   const log = opts.log ?? (() => undefined);
@@ -269,18 +334,28 @@ export async function restoreSnapshot(target: SyncTarget, snap: ProfileSnapshot,
       `the snapshot is of environment "${snap.environment}" (account ${snap.accountCode}, profile "${snap.profileName}"), not of "${spec.environment}" (account ${spec.accountCode}, profile "${spec.profileName}"): nothing was written`,
     );
   }
-  const desired = desiredFromSpec(spec);
+  const problems = snapshotProblems(spec, snap, opts);
+  if (problems.length) throw new MimecastConfigError(`the snapshot${opts.file ? ` ${opts.file}` : ""} is refused, as a sync would refuse it: ${problems.join("; ")}; nothing was written`);
   const contract = contractFromSpec(spec);
+  const metadataUrl = fromWire(contract, snap.profile).metadataUrl;
+  if (typeof metadataUrl === "string" && metadataUrl && spec.api.verifyMetadata && !opts.skipMetadataCheck) {
+    log(`checking the snapshot's metadata ${metadataUrl}`);
+    await fetchAndCheckMetadata(metadataUrl, { entityId: spec.expectedEntityId, ssoUrl: spec.expectedSsoUrl }, { idp: idpKindOf(spec.provider), allowLoopbackHttp: opts.allowLoopbackHttp, signal: opts.signal });
+  }
+  const desired = desiredFromSpec(spec);
   const service = new AuthenticationProfileService(client, contract, desired);
   const current = await service.read();
   if (!current) throw new MimecastConfigError(`authentication profile "${spec.profileName}" does not exist any more: recreate it in the console first; nothing was written`);
   await preflightAccount(client, spec.accountCode, spec.region);
-  const saved = opts.snapshotDir ? saveSnapshot(opts.snapshotDir, { environment: spec.environment, accountCode: spec.accountCode, profileName: spec.profileName, takenAt: new Date().toISOString(), before: "rollback", profile: current }) : undefined;
+  const saved = opts.snapshotDir
+    ? saveSnapshot(opts.snapshotDir, { environment: spec.environment, accountCode: spec.accountCode, profileName: spec.profileName, takenAt: new Date().toISOString(), before: "rollback", restoring: opts.file, profile: current })
+    : undefined;
   if (saved) log(`saved the profile as it was to ${saved}`);
   const restored = { ...snap.profile, [contract.idField]: current[contract.idField] };
   log(`restoring "${spec.profileName}" as it was at ${snap.takenAt}`);
   await service.update(restored);
   const after = await service.read();
+  if (after && after[contract.idField] !== current[contract.idField]) throw new MimecastApiError(`verification failed: after the rollback, the profile named "${spec.profileName}" has another ${contract.idField} than the one written`, "verify");
   const { [contract.idField]: _ignored, ...expected } = restored;
   const differs = Object.keys(expected).filter((k) => JSON.stringify(after?.[k]) !== JSON.stringify(expected[k]));
   if (!after || differs.length) throw new MimecastApiError(`verification failed: after the rollback, "${spec.profileName}" still differs from the snapshot in ${differs.join(", ") || "existence"}`, "verify");
