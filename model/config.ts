@@ -3,7 +3,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { APPLICATION_LABELS, MIMECAST_APPLICATIONS, MIMECAST_REGIONS, MimecastApplication, acsUrl, entraEntityId, genericEntityId, isAllowedMimecastHost, isLoopbackHost } from "./endpoints";
+import { APPLICATION_LABELS, MIMECAST_APPLICATIONS, MIMECAST_REGIONS, MimecastApplication, acsUrl, entraEntityId, genericEntityId, isAllowedMimecastHost, isLoopbackHost, isMimecastRegion } from "./endpoints";
 import { JsonTextError, parseJsonText } from "./json";
 import { containsPrivateKey, parseCertificate } from "./pem";
 import { PROFILE_FIELDS } from "./profile-fields";
@@ -28,11 +28,14 @@ const apiPath = z
   .refine((p) => !p.split("/").some((seg) => seg === "." || seg === ".."), { error: 'must not contain "." or ".." segments' });
 const wireName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: "must be an identifier (letters, digits, _; at most 64)" });
 
-const accountCode = z.string().superRefine((v, ctx) => {
-  if (/^[A-Z0-9]{4,16}$/.test(v)) return;
-  const upper = v.toUpperCase();
-  const hint = /^[A-Z0-9]{4,16}$/.test(upper) ? ` (lower case given: Mimecast account codes are upper case, use "${upper}")` : "";
-  ctx.addIssue({ code: "custom", message: `must be a Mimecast account code: 4-16 upper case letters and digits, e.g. "CUSA12A34"${hint}` });
+const ACCOUNT_CODE = /^[A-Z0-9]{4,16}$/;
+// A regex (not a refinement), so the editor's schema has the same rule.
+const accountCode = z.string().regex(ACCOUNT_CODE, {
+  error: (issue) => {
+    const upper = String(issue.input).toUpperCase();
+    const hint = ACCOUNT_CODE.test(upper) ? ` (lower case given: Mimecast account codes are upper case, use "${upper}")` : "";
+    return `must be a Mimecast account code: 4-16 upper case letters and digits, e.g. "CUSA12A34"${hint}`;
+  },
 });
 
 /**
@@ -48,11 +51,8 @@ export type ProfileSyncMode = (typeof PROFILE_SYNC_MODES)[number];
 
 /** How the sync reaches the Mimecast API. Secrets are referenced by env var name only. */
 export const mimecastApiSchema = z.strictObject({
-  /** API generation: 2.0 (OAuth2 client credentials, recommended) or 1.0 (HMAC keys). */
-  version: z.enum(["2.0", "1.0"]).default("2.0"),
-  /** API 2.0 gateway: "global" (fails over), or "uk" / "us" (data stays in that country, no failover). */
-  gateway: z.enum(["global", "uk", "us"], { error: "must be global, uk or us (Mimecast's API 2.0 gateways)" }).default("global"),
-  /** Override of the base URL: an https Mimecast host, or http on loopback for the emulator. */
+  version: z.enum(["2.0", "1.0"]).default("2.0").describe("API generation: 2.0 (OAuth2 client credentials, recommended) or 1.0 (HMAC keys)."),
+  gateway: z.enum(["global", "uk", "us"], { error: "must be global, uk or us (Mimecast's API 2.0 gateways)" }).default("global").describe("API 2.0 gateway: \"global\" (fails over), or \"uk\" / \"us\" (data stays in that country, no failover)."),
   baseUrl: z
     .string()
     .superRefine((u, ctx) => {
@@ -67,21 +67,24 @@ export const mimecastApiSchema = z.strictObject({
       // An origin only: a path, query, fragment or user name would be silently dropped otherwise.
       if (u.replace(/\/$/, "") !== url.origin) ctx.addIssue({ code: "custom", message: `must be an origin only (scheme, host, port), like "${url.origin}": no path, query, fragment or user name` });
     })
-    .optional(),
-  clientIdEnv: envVarName("API 2.0 client id").default("MIMECAST_CLIENT_ID"),
-  clientSecretEnv: envVarName("API 2.0 client secret").default("MIMECAST_CLIENT_SECRET"),
-  appIdEnv: envVarName("API 1.0 application id").default("MIMECAST_APP_ID"),
-  appKeyEnv: envVarName("API 1.0 application key").default("MIMECAST_APP_KEY"),
-  accessKeyEnv: envVarName("API 1.0 access key").default("MIMECAST_ACCESS_KEY"),
-  secretKeyEnv: envVarName("API 1.0 secret key").default("MIMECAST_SECRET_KEY"),
-  /** Our authentication-profile contract (not published by Mimecast): override paths / field names. */
+    .optional()
+    .describe("Override of the API base URL: an origin on an https Mimecast host, or http on loopback for the emulator. Default: the region's host (API 1.0) or the gateway (API 2.0)."),
+  clientIdEnv: envVarName("API 2.0 client id").default("MIMECAST_CLIENT_ID").describe("Name of the environment variable holding the API 2.0 client id (never the value)."),
+  clientSecretEnv: envVarName("API 2.0 client secret").default("MIMECAST_CLIENT_SECRET").describe("Name of the environment variable holding the API 2.0 client secret (never the value)."),
+  appIdEnv: envVarName("API 1.0 application id").default("MIMECAST_APP_ID").describe("Name of the environment variable holding the API 1.0 application id (never the value)."),
+  appKeyEnv: envVarName("API 1.0 application key").default("MIMECAST_APP_KEY").describe("Name of the environment variable holding the API 1.0 application key (never the value)."),
+  accessKeyEnv: envVarName("API 1.0 access key").default("MIMECAST_ACCESS_KEY").describe("Name of the environment variable holding the API 1.0 access key (never the value)."),
+  secretKeyEnv: envVarName("API 1.0 secret key").default("MIMECAST_SECRET_KEY").describe("Name of the environment variable holding the API 1.0 secret key (never the value)."),
   profileContract: z
     .strictObject({
-      readPath: apiPath.optional(),
-      updatePath: apiPath.optional(),
-      createPath: apiPath.optional(),
-      idField: wireName.optional(),
-      fieldNames: z.partialRecord(z.enum(PROFILE_FIELDS, { error: `must be one of the profile's fields: ${PROFILE_FIELDS.join(", ")}` }), wireName).optional(),
+      readPath: apiPath.optional().describe("Path of the read operation. Default: /api/login/get-authentication-profile."),
+      updatePath: apiPath.optional().describe("Path of the update operation. Default: /api/login/update-authentication-profile."),
+      createPath: apiPath.optional().describe("Path of the create operation. Default: /api/login/create-authentication-profile."),
+      idField: wireName.optional().describe('Wire name of the profile id. Default: "id".'),
+      fieldNames: z
+        .partialRecord(z.enum(PROFILE_FIELDS, { error: `must be one of the profile's fields: ${PROFILE_FIELDS.join(", ")}` }), wireName)
+        .optional()
+        .describe("Wire names of the profile's fields, where the account's differ from ours."),
     })
     .superRefine((c, ctx) => {
       // Every field needs a wire name of its own, and none may be the id: else every write would fail verification.
@@ -95,29 +98,22 @@ export const mimecastApiSchema = z.strictObject({
         else owner.set(wire, f);
       }
     })
-    .optional(),
-  /**
-   * How the Mimecast side is kept. "checklist": no profile call; every deploy prints the console
-   * steps with its values (Mimecast publishes no profile API). "api": this project's profile
-   * contract, failing closed where the account does not offer it. "auto": the contract, or the
-   * checklist and a warning where the account does not offer it.
-   */
-  profileSync: z.enum(PROFILE_SYNC_MODES, { error: `must be one of ${PROFILE_SYNC_MODES.join(", ")}` }).default("checklist"),
-  /**
-   * A mailbox the profile is meant to cover: drift and show ask Mimecast's documented
-   * discover-authentication which authentication it offers that user (needs an API 1.0 app id).
-   */
-  probeMailbox: z.email({ error: "must be the email address of a user the authentication profile covers" }).optional(),
-  /** Create the authentication profile when it does not exist yet. */
-  createProfileIfMissing: z.boolean().default(false),
-  /** Fetch and check the IdP metadata before Mimecast is pointed at it. */
-  verifyMetadata: z.boolean().default(true),
-  /** Plan-time drift check of the Mimecast profile (external data source + check block). */
-  driftCheck: z.boolean().default(true),
-}).superRefine((api, ctx) => {
-  if (api.gateway !== "global" && api.version === "1.0") ctx.addIssue({ code: "custom", path: ["gateway"], message: "applies to API 2.0 only (API 1.0 uses the region's own host)" });
-  if (api.gateway !== "global" && api.baseUrl) ctx.addIssue({ code: "custom", path: ["gateway"], message: "and baseUrl both choose the host: give one of them" });
-});
+    .optional()
+    .describe("Our authentication-profile contract (not published by Mimecast): override its paths and field names (docs/mimecast.md)."),
+  profileSync: z.enum(PROFILE_SYNC_MODES, { error: `must be one of ${PROFILE_SYNC_MODES.join(", ")}` }).default("checklist").describe("How the Mimecast side is kept. \"checklist\": no profile call; every deploy prints the console steps with its values (Mimecast publishes no profile API). \"api\": this project's profile contract, failing closed where the account does not offer it. \"auto\": the contract, or the checklist and a warning where the account does not offer it."),
+  probeMailbox: z.email({ error: "must be the email address of a user the authentication profile covers" }).optional().describe("A mailbox the profile is meant to cover: drift and show ask Mimecast's documented discover-authentication which authentication it offers that user (needs an API 1.0 app id)."),
+  createProfileIfMissing: z.boolean().default(false).describe("Create the authentication profile when it does not exist yet."),
+  verifyMetadata: z.boolean().default(true).describe("Fetch and check the IdP metadata before Mimecast is pointed at it."),
+  driftCheck: z.boolean().default(true).describe("Plan-time drift check of the Mimecast profile (external data source + check block)."),
+}).superRefine(
+  (api, ctx) => {
+    if (!api || typeof api !== "object") return;
+    const gateway = api.gateway === "uk" || api.gateway === "us";
+    if (gateway && api.version === "1.0") ctx.addIssue({ code: "custom", path: ["gateway"], message: "applies to API 2.0 only (API 1.0 uses the region's own host)" });
+    if (gateway && api.baseUrl) ctx.addIssue({ code: "custom", path: ["gateway"], message: "and baseUrl both choose the host: give one of them" });
+  },
+  { when: () => true },
+);
 export type MimecastApiConfig = z.output<typeof mimecastApiSchema>;
 
 export const OTHER_IDPS = ["secureauth", "duo", "jumpcloud", "other"] as const;
@@ -172,6 +168,26 @@ export const backendSchema = z
   .default({ type: "local", allowInPipeline: false });
 export type BackendConfig = z.output<typeof backendSchema>;
 
+/** Editor descriptions of the backend's fields (the schema's; sso.config.schema.json). */
+const BACKEND_DESCRIPTIONS: Record<string, string> = {
+  allowInPipeline: "Local state on a pipeline runner is lost with the runner; true says that is intended (a throw-away test).",
+  resourceGroupName: "Resource group of the state storage account.",
+  storageAccountName: "Storage account holding the state (3-24 lower case letters and digits).",
+  containerName: "Blob container of the state.",
+  key: 'Blob name of this environment\'s state. Default: "mimecast-sso/<environment>.tfstate".',
+  subscriptionId: "Subscription of the storage account (a GUID). Default: the pipeline identity's.",
+  useOidc: "Authenticate to the storage with the pipeline's OIDC identity (no storage keys).",
+  organization: "HCP Terraform organization.",
+  workspace: "HCP Terraform workspace of this environment.",
+  hostname: "HCP Terraform or Terraform Enterprise host. Default: app.terraform.io.",
+};
+for (const option of (backendSchema.unwrap() as z.ZodDiscriminatedUnion).options as z.ZodObject[]) {
+  for (const [field, schema] of Object.entries(option.shape as Record<string, z.ZodType>)) {
+    const description = BACKEND_DESCRIPTIONS[field];
+    if (description && !z.globalRegistry.has(schema)) z.globalRegistry.add(schema, { description });
+  }
+}
+
 /** An https URL of a public host (loopback for the emulator); for Entra metadata, Microsoft's login hosts. */
 const idpUrl = (idp: "entra" | "other") =>
   z.string().superRefine((u, ctx) => {
@@ -186,27 +202,18 @@ export const identityProviderSchema = z
     [
       z.strictObject({
         type: z.literal("entra"),
-        /** false: the Entra app is managed elsewhere; only the Mimecast side is synced, from metadataUrl. */
-        manageApp: z.boolean().default(true),
-        /** The app's federation metadata URL, when manageApp is false. */
-        metadataUrl: idpUrl("entra").optional(),
+        manageApp: z.boolean().default(true).describe("false: the Entra app is managed elsewhere; only the Mimecast side is synced, from metadataUrl."),
+        metadataUrl: idpUrl("entra").optional().describe("The app's federation metadata URL, when manageApp is false."),
       }),
       z.strictObject({
         type: z.literal("other"),
-        /** Which IdP, for the printed steps. */
-        name: z.enum(OTHER_IDPS, { error: `must be one of ${OTHER_IDPS.join(", ")}` }),
-        /** IdP metadata URL (Duo, JumpCloud); or give issuer + loginUrl + certificate. */
-        metadataUrl: idpUrl("other").optional(),
-        /** The IdP's issuer / entity ID, exactly as the IdP sends it. */
-        issuer: z.string().trim().min(1, { error: "must not be empty" }).optional(),
-        /** The IdP's SAML single sign-on (login) URL. */
-        loginUrl: idpUrl("other").optional(),
-        /** The IdP's signing certificate: PEM or base64 DER. */
-        certificate: z.string().optional(),
-        /** What was entered on the IdP side as audience / SP entity ID (checked, optional). */
-        configuredAudience: z.string().optional(),
-        /** What was entered on the IdP side as ACS URL per Mimecast application (checked, optional). */
-        configuredAcsUrls: z.partialRecord(z.enum(MIMECAST_APPLICATIONS), z.string()).optional(),
+        name: z.enum(OTHER_IDPS, { error: `must be one of ${OTHER_IDPS.join(", ")}` }).describe("Which IdP, for the printed steps."),
+        metadataUrl: idpUrl("other").optional().describe("IdP metadata URL (Duo, JumpCloud); or give issuer + loginUrl + certificate."),
+        issuer: z.string().trim().min(1, { error: "must not be empty" }).optional().describe("The IdP's issuer / entity ID, exactly as the IdP sends it."),
+        loginUrl: idpUrl("other").optional().describe("The IdP's SAML single sign-on (login) URL."),
+        certificate: z.string().optional().describe("The IdP's signing certificate: PEM or base64 DER."),
+        configuredAudience: z.string().optional().describe("What was entered on the IdP side as audience / SP entity ID (checked, optional)."),
+        configuredAcsUrls: z.partialRecord(z.enum(MIMECAST_APPLICATIONS), z.string()).optional().describe("What was entered on the IdP side as ACS URL per Mimecast application (checked, optional)."),
       }),
     ],
     { error: 'must have type "entra" or "other"' },
@@ -233,92 +240,92 @@ const comment = z.string().optional().describe('A note for people reading the fi
 
 export const environmentSchema = z.strictObject({
   $comment: comment,
-  /** Environment name; also the Terraform stack name and directory. */
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "must be 1-63 lower case letters, digits or '-', starting with a letter or digit" }),
-  /** Entra ID tenant (directory) id. */
-  tenantId: z.string().regex(GUID, { error: "must be a GUID like 00000000-0000-0000-0000-000000000000 (Entra ID > Overview > Tenant ID)" }).optional(),
-  /** Display name of the enterprise app created in Entra ID. */
-  appDisplayName: z.string().trim().min(1, { error: "must not be empty" }).max(120, { error: "must be at most 120 characters" }).default("Mimecast"),
-  /** Gallery template the app is created from ("Mimecast"; older tenants list "Mimecast Personal Portal"). */
-  galleryTemplateName: z.string().trim().min(1, { error: "must not be empty" }).default("Mimecast"),
-  /** Who Entra emails before the SAML signing certificate expires. */
-  notificationEmails: z.array(z.email({ error: "must be an email address" })).min(1, { error: "must list at least one email address" }).optional(),
-  /** Signing certificate lifetime; Entra allows at most 3 years. */
-  certificateLifetimeDays: z.number().int({ error: "must be a whole number of days" }).min(30, { error: "must be at least 30 days" }).max(1095, { error: "must be at most 1095 days (Entra allows 3 years)" }).default(730),
-  /** Days before expiry at which a new certificate is issued. */
-  certificateRenewBeforeDays: z.number().int({ error: "must be a whole number of days" }).min(1, { error: "must be at least 1 day" }).default(60),
-  /** Mimecast account code (Account > Account and Support Details). */
-  accountCode,
-  /** Mimecast region of the account. */
-  region: z.enum(MIMECAST_REGIONS, { error: `must be one of ${MIMECAST_REGIONS.join(", ")}` }),
-  /** Mimecast applications that enforce SAML through the authentication profile. */
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "must be 1-63 lower case letters, digits or '-', starting with a letter or digit" }).describe("Environment name; also the Terraform stack name and directory."),
+  tenantId: z
+    .string()
+    // Either case (the portal and CLIs differ), written lower case everywhere it is used.
+    .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, { error: "must be a GUID like 00000000-0000-0000-0000-000000000000 (Entra ID > Overview > Tenant ID)" })
+    .transform((id) => id.toLowerCase())
+    .optional().describe("Entra ID tenant (directory) id."),
+  appDisplayName: z.string().trim().min(1, { error: "must not be empty" }).max(120, { error: "must be at most 120 characters" }).default("Mimecast").describe("Display name of the enterprise app created in Entra ID."),
+  galleryTemplateName: z.string().trim().min(1, { error: "must not be empty" }).default("Mimecast").describe("Gallery template the app is created from (\"Mimecast\"; older tenants list \"Mimecast Personal Portal\")."),
+  notificationEmails: z.array(z.email({ error: "must be an email address" })).min(1, { error: "must list at least one email address" }).optional().describe("Who Entra emails before the SAML signing certificate expires."),
+  certificateLifetimeDays: z.number().int({ error: "must be a whole number of days" }).min(30, { error: "must be at least 30 days" }).max(1095, { error: "must be at most 1095 days (Entra allows 3 years)" }).default(730).describe("Signing certificate lifetime; Entra allows at most 3 years."),
+  certificateRenewBeforeDays: z.number().int({ error: "must be a whole number of days" }).min(1, { error: "must be at least 1 day" }).default(60).describe("Days before expiry at which a new certificate is issued."),
+  accountCode: accountCode.describe("Mimecast account code, upper case (Account > Account and Support Details), e.g. CUSA12A34."),
+  region: z.enum(MIMECAST_REGIONS, { error: `must be one of ${MIMECAST_REGIONS.join(", ")}` }).describe("Mimecast region of the account."),
   samlApplications: z
     .array(z.enum(MIMECAST_APPLICATIONS, { error: `must be one of ${MIMECAST_APPLICATIONS.join(", ")}` }))
     .min(1, { error: "must list at least one application" })
     .refine((a) => new Set(a).size === a.length, { error: "must not list an application twice" })
-    .default(["personalPortal"]),
-  /** Name (description) of the Mimecast authentication profile. */
-  authenticationProfileName: z.string().trim().min(1, { error: "must not be empty" }).max(100, { error: "must be at most 100 characters" }).default("Azure AD SSO"),
-  /** Optional logout URL set on the authentication profile. */
-  logoutUrl: z.url({ protocol: /^https$/, error: "must be an https URL" }).optional(),
-  /** Show the Entra app in My Apps (Mimecast's guide: hidden). Needs the acknowledgement "app-visible". */
-  visibleToUsers: z.boolean().default(false),
-  /** Only assigned users may sign in (Mimecast's guide: off). Needs the acknowledgement "assignment-required". */
-  assignmentRequired: z.boolean().default(false),
-  /** Refuse `terraform destroy` of the service principal. Turning it off needs "destroy-protection-off". */
-  preventDestroy: z.boolean().default(true),
-  /**
-   * An administrator who can still sign in with a password (an Application Setting whose profile
-   * does not enforce SAML): required when SAML is enforced for the Administration Console.
-   */
-  breakGlassAdministrator: z.email({ error: "must be the email address of an administrator whose profile does not enforce SAML" }).optional(),
-  /** Deliberate departures from the secure baseline, each with the reason (reviewed in pull requests). */
+    .default(["personalPortal"])
+    .describe("Mimecast applications that enforce SAML through the authentication profile."),
+  authenticationProfileName: z.string().trim().min(1, { error: "must not be empty" }).max(100, { error: "must be at most 100 characters" }).default("Azure AD SSO").describe("Name (description) of the Mimecast authentication profile."),
+  logoutUrl: z.url({ protocol: /^https$/, error: "must be an https URL" }).optional().describe("Optional logout URL set on the authentication profile."),
+  visibleToUsers: z.boolean().default(false).describe("Show the Entra app in My Apps (Mimecast's guide: hidden). Needs the acknowledgement \"app-visible\"."),
+  assignmentRequired: z.boolean().default(false).describe("Only assigned users may sign in (Mimecast's guide: off). Needs the acknowledgement \"assignment-required\"."),
+  preventDestroy: z.boolean().default(true).describe("Refuse `terraform destroy` of the service principal. Turning it off needs \"destroy-protection-off\"."),
+  breakGlassAdministrator: z.email({ error: "must be the email address of an administrator whose profile does not enforce SAML" }).optional().describe("An administrator who can still sign in with a password (an Application Setting whose profile does not enforce SAML): required when SAML is enforced for the Administration Console."),
   acknowledgements: z
     .array(
       z.strictObject({
-        change: z.enum(ACKNOWLEDGEABLE, { error: `must be one of ${ACKNOWLEDGEABLE.join(", ")}` }),
-        reason: z.string().trim().min(10, { error: "must say why, in at least 10 characters" }).max(500, { error: "must be at most 500 characters" }),
+        change: z.enum(ACKNOWLEDGEABLE, { error: `must be one of ${ACKNOWLEDGEABLE.join(", ")}` }).describe("The departure from the secure baseline."),
+        reason: z.string().trim().min(10, { error: "must say why, in at least 10 characters" }).max(500, { error: "must be at most 500 characters" }).describe("Why, for the reviewer (10-500 characters)."),
       }),
     )
-    .default([]),
-  /** How the sync reaches the Mimecast API. */
-  mimecastApi: mimecastApiSchema.default(() => mimecastApiSchema.parse({})),
-  /** The identity provider; Entra ID with the app managed here by default. */
-  identityProvider: identityProviderSchema,
-  /** Terraform state backend. @default local */
-  backend: backendSchema,
-}).superRefine((env, ctx) => {
-  const idp = env.identityProvider;
-  if (idp.type === "entra") {
-    if (!env.tenantId) ctx.addIssue({ code: "custom", path: ["tenantId"], message: "is required for an Entra ID identity provider" });
-    if (idp.manageApp && !env.notificationEmails) ctx.addIssue({ code: "custom", path: ["notificationEmails"], message: "is required: Entra mails them before the signing certificate expires" });
-  } else {
-    checkIdpSide(env.region, env.accountCode, env.samlApplications, idp.configuredAudience, idp.configuredAcsUrls, ctx);
-  }
-  // Guardrails: a lock-out or an exposure is never the accidental result of a config change.
-  const acknowledged = new Set(env.acknowledgements.map((a) => a.change));
-  const needs = (change: Acknowledgeable, field: string, what: string) => {
-    if (!acknowledged.has(change)) ctx.addIssue({ code: "custom", path: [field], message: `${what}: add {"change": "${change}", "reason": "..."} to acknowledgements if this is intended` });
-  };
-  if (env.visibleToUsers) needs("app-visible", "visibleToUsers", "makes the Entra app visible to every user in My Apps");
-  if (env.assignmentRequired) needs("assignment-required", "assignmentRequired", "makes assignment required: users without an assignment can no longer sign in to Mimecast");
-  if (!env.preventDestroy) needs("destroy-protection-off", "preventDestroy", "removes destroy protection: terraform destroy would delete the SSO app every user signs in with");
-  if (!env.samlApplications.includes("personalPortal")) needs("personal-portal-saml-off", "samlApplications", "does not enforce SAML for the Mimecast Personal Portal: users sign in with passwords");
-  if (env.samlApplications.includes("adminConsole") && !env.breakGlassAdministrator) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["breakGlassAdministrator"],
-      message: "is required when SAML is enforced for the Administration Console: name an administrator whose Application Setting uses a profile without SAML, so a broken IdP cannot lock every administrator out",
-    });
-  }
-  for (const a of env.acknowledgements) {
-    const used = { "app-visible": env.visibleToUsers, "assignment-required": env.assignmentRequired, "destroy-protection-off": !env.preventDestroy, "personal-portal-saml-off": !env.samlApplications.includes("personalPortal") }[a.change];
-    if (!used) ctx.addIssue({ code: "custom", path: ["acknowledgements"], message: `acknowledges "${a.change}", which this environment does not do: remove it so a later change is not pre-approved` });
-  }
-  if (env.certificateRenewBeforeDays >= env.certificateLifetimeDays) {
-    ctx.addIssue({ code: "custom", path: ["certificateRenewBeforeDays"], message: `must be less than certificateLifetimeDays (${env.certificateLifetimeDays})` });
-  }
-});
+    .default([])
+    .describe("Deliberate departures from the secure baseline, each with the reason (reviewed in pull requests)."),
+  mimecastApi: mimecastApiSchema.default(() => mimecastApiSchema.parse({})).describe("How the sync reaches the Mimecast API."),
+  identityProvider: identityProviderSchema.describe("The identity provider; Entra ID with the app managed here by default."),
+  backend: backendSchema.describe("Terraform state backend."),
+}).superRefine(
+  (env, ctx) => {
+    // Runs when other fields are wrong too (every problem in one run), so nothing here trusts a type.
+    if (!env || typeof env !== "object") return;
+    const idp = env.identityProvider as Partial<IdentityProviderConfig> | undefined;
+    const applications: string[] = Array.isArray(env.samlApplications) ? env.samlApplications.filter((a): a is MimecastApplication => typeof a === "string") : [];
+    // A list with an unknown application is reported as such; the guardrail waits for a valid one.
+    const validApplications = Array.isArray(env.samlApplications) && applications.length === env.samlApplications.length && applications.every((a) => (MIMECAST_APPLICATIONS as readonly string[]).includes(a));
+    if (idp && typeof idp === "object" && idp.type === "entra") {
+      if (!env.tenantId) ctx.addIssue({ code: "custom", path: ["tenantId"], message: "is required for an Entra ID identity provider" });
+      if (idp.manageApp !== false && !env.notificationEmails) ctx.addIssue({ code: "custom", path: ["notificationEmails"], message: "is required: Entra mails them before the signing certificate expires" });
+    } else if (idp && typeof idp === "object" && idp.type === "other" && typeof env.region === "string" && isMimecastRegion(env.region) && typeof env.accountCode === "string") {
+      checkIdpSide(env.region, env.accountCode, applications as MimecastApplication[], idp.configuredAudience, idp.configuredAcsUrls, ctx);
+    }
+    // Guardrails: a lock-out or an exposure is never the accidental result of a config change.
+    const acknowledgements = Array.isArray(env.acknowledgements) ? env.acknowledgements.filter((a) => a && typeof a === "object" && typeof a.change === "string") : [];
+    const acknowledged = new Set(acknowledgements.map((a) => a.change));
+    const needs = (change: Acknowledgeable, field: string, what: string) => {
+      if (!acknowledged.has(change)) ctx.addIssue({ code: "custom", path: [field], message: `${what}: add {"change": "${change}", "reason": "..."} to acknowledgements if this is intended` });
+    };
+    const departures: Record<Acknowledgeable, boolean> = {
+      "app-visible": env.visibleToUsers === true,
+      "assignment-required": env.assignmentRequired === true,
+      "destroy-protection-off": env.preventDestroy === false,
+      "personal-portal-saml-off": validApplications && !applications.includes("personalPortal"),
+    };
+    if (departures["app-visible"]) needs("app-visible", "visibleToUsers", "makes the Entra app visible to every user in My Apps");
+    if (departures["assignment-required"]) needs("assignment-required", "assignmentRequired", "makes assignment required: users without an assignment can no longer sign in to Mimecast");
+    if (departures["destroy-protection-off"]) needs("destroy-protection-off", "preventDestroy", "removes destroy protection: terraform destroy would delete the SSO app every user signs in with");
+    if (departures["personal-portal-saml-off"]) needs("personal-portal-saml-off", "samlApplications", "does not enforce SAML for the Mimecast Personal Portal: users sign in with passwords");
+    if (applications.includes("adminConsole") && !env.breakGlassAdministrator) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["breakGlassAdministrator"],
+        message: "is required when SAML is enforced for the Administration Console: name an administrator whose Application Setting uses a profile without SAML, so a broken IdP cannot lock every administrator out",
+      });
+    }
+    for (const a of acknowledgements) {
+      if ((ACKNOWLEDGEABLE as readonly string[]).includes(a.change) && !departures[a.change]) {
+        ctx.addIssue({ code: "custom", path: ["acknowledgements"], message: `acknowledges "${a.change}", which this environment does not do: remove it so a later change is not pre-approved` });
+      }
+    }
+    if (typeof env.certificateRenewBeforeDays === "number" && typeof env.certificateLifetimeDays === "number" && env.certificateRenewBeforeDays >= env.certificateLifetimeDays) {
+      ctx.addIssue({ code: "custom", path: ["certificateRenewBeforeDays"], message: `must be less than certificateLifetimeDays (${env.certificateLifetimeDays})` });
+    }
+  },
+  { when: () => true },
+);
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
 
 /** The classic mistakes on the IdP side: the Entra audience form, or the ACS of another application. */
@@ -353,12 +360,12 @@ export type EnvironmentInput = z.input<typeof environmentSchema>;
 const profileKey = (accountCode: string, profileName: string) => `${accountCode}\0${normalizedName(profileName)}`;
 
 export const configSchema = z.strictObject({
-  /** The JSON Schema editors validate this file with (sso.config.schema.json). */
-  $schema: z.string().optional(),
+  $schema: z.string().optional().describe("The JSON Schema editors validate this file with (sso.config.schema.json)."),
   $comment: comment,
-  environments: z.array(environmentSchema).min(1, { error: "must list at least one environment" }),
+  environments: z.array(environmentSchema).min(1, { error: "must list at least one environment" }).describe("One entry per environment (or customer tenant): each is its own Terraform stack."),
 }).superRefine(
   (cfg, ctx) => {
+    if (!cfg || typeof cfg !== "object") return;
     const seen = new Map<string, number>();
     const profiles = new Map<string, string>();
     if (!Array.isArray(cfg.environments)) return;

@@ -123,6 +123,15 @@ describe("mimecast-sso CLI", () => {
     expect(r.out).toContain('environment variable MIMECAST_CLIENT_SECRET (mimecastApi.clientSecretEnv of environment "demo-eu") is not set');
   });
 
+  it("names every missing credential variable at once (an unset client id does not hide the unset secret)", async () => {
+    const r = await cli(withConfig("drift"), { MIMECAST_CLIENT_ID: undefined, MIMECAST_CLIENT_SECRET: undefined });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('environment variables MIMECAST_CLIENT_ID (mimecastApi.clientIdEnv) and MIMECAST_CLIENT_SECRET (mimecastApi.clientSecretEnv) of environment "demo-eu" are not set');
+    writeConfig({}, { version: "1.0" });
+    const hmac = await cli(withConfig("drift"), { MIMECAST_APP_ID: "app" });
+    expect(hmac.out).toMatch(/MIMECAST_APP_KEY .* MIMECAST_ACCESS_KEY .* and MIMECAST_SECRET_KEY .* are not set/);
+  });
+
   it("fails closed with exit 3 and the manual checklist when the profile operation is not offered", async () => {
     await emu.stop();
     emu = await MimecastEmulator.start({ ttlMs: 60_000, offerProfileContract: false });
