@@ -261,7 +261,7 @@ export const environmentSchema = z.strictObject({
     .default(["personalPortal"])
     .describe("Mimecast applications that enforce SAML through the authentication profile."),
   authenticationProfileName: z.string().trim().min(1, { error: "must not be empty" }).max(100, { error: "must be at most 100 characters" }).default("Azure AD SSO").describe("Name (description) of the Mimecast authentication profile."),
-  logoutUrl: z.url({ protocol: /^https$/, error: "must be an https URL" }).optional().describe("Optional logout URL set on the authentication profile."),
+  logoutUrl: idpUrl("other").optional().describe("Optional logout URL set on the authentication profile."),
   visibleToUsers: z.boolean().default(false).describe("Show the Entra app in My Apps (Mimecast's guide: hidden). Needs the acknowledgement \"app-visible\"."),
   assignmentRequired: z.boolean().default(false).describe("Only assigned users may sign in (Mimecast's guide: off). Needs the acknowledgement \"assignment-required\"."),
   preventDestroy: z.boolean().default(true).describe("Refuse `terraform destroy` of the service principal. Turning it off needs \"destroy-protection-off\"."),
