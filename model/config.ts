@@ -26,7 +26,15 @@ const apiPath = z
   .max(200, { error: "must be at most 200 characters" })
   .regex(/^\/(?:[A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]+$/, { error: 'must be an absolute path like "/api/login/x": one leading "/", no "//", letters, digits, "_", "-", "."' })
   .refine((p) => !p.split("/").some((seg) => seg === "." || seg === ".."), { error: 'must not contain "." or ".." segments' });
-const wireName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: "must be an identifier (letters, digits, _; at most 64)" });
+/** Names JavaScript objects carry: never a key or a name of ours (a field mapped onto one would never verify). */
+export const RESERVED_NAMES = ["__proto__", "constructor", "prototype"] as const;
+const isReserved = (k: string) => (RESERVED_NAMES as readonly string[]).includes(k);
+const notReserved = { error: `must not be ${RESERVED_NAMES.join(", ")} (names JavaScript objects carry)` };
+
+const wireName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: "must be an identifier (letters, digits, _; at most 64)" })
+  .refine((n) => !isReserved(n), notReserved);
 
 const ACCOUNT_CODE = /^[A-Z0-9]{4,16}$/;
 // A regex (not a refinement), so the editor's schema has the same rule.
@@ -240,7 +248,11 @@ const comment = z.string().optional().describe('A note for people reading the fi
 
 export const environmentSchema = z.strictObject({
   $comment: comment,
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "must be 1-63 lower case letters, digits or '-', starting with a letter or digit" }).describe("Environment name; also the Terraform stack name and directory."),
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "must be 1-63 lower case letters, digits or '-', starting with a letter or digit" })
+    .refine((n) => !isReserved(n), notReserved)
+    .describe("Environment name; also the Terraform stack name and directory."),
   tenantId: z
     .string()
     // Either case (the portal and CLIs differ), written lower case everywhere it is used.
@@ -396,9 +408,6 @@ export type SsoConfig = z.output<typeof configSchema>;
 
 /** Deepest nesting a config may have (the schema's own is 5 levels). */
 const MAX_DEPTH = 32;
-/** Names JavaScript objects carry: never a key or a name of ours. */
-export const RESERVED_NAMES = ["__proto__", "constructor", "prototype"] as const;
-const isReserved = (k: string) => (RESERVED_NAMES as readonly string[]).includes(k);
 
 /** A problem found in the raw input, before the schema: the path and the message (the value is never shown). */
 interface RawProblem {
