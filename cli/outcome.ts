@@ -54,7 +54,8 @@ export const showValue = (v: unknown): string => {
 /** One environment through the one sync path (mimecast/sync), as the CLI, provisioner and drift check run it. */
 export async function runOne(command: ProfileCommand, spec: SyncSpec, pool: ClientPool, io: Io, opts: RunOptions = {}): Promise<Outcome> {
   const environment = spec.environment;
-  const log = opts.progress === false ? () => undefined : (l: string) => io.err(`[${environment}] ${l}`);
+  const redactor = secretsRedactor(spec, io.env);
+  const log = opts.progress === false ? () => undefined : (l: string) => io.err(redactor.redact(`[${environment}] ${l}`));
   try {
     // Checklist mode needs no credentials: a sync calls nothing; drift and show use documented
     // operations only when credentials are there.

@@ -31,7 +31,7 @@ async function cli(args: string[], env: Record<string, string | undefined> = {},
   const code = await main(args, {
     out: (s) => out.push(s),
     err: (s) => err.push(s),
-    env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", ...SECRETS, ...env },
+    env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_SSO_SNAPSHOT_DIR: path.join(dir, "snapshots"), ...SECRETS, ...env },
     stdin: async () => stdin,
   });
   return { code, out: out.join("\n"), err: err.join("\n") };
@@ -109,6 +109,22 @@ describe("mimecast-sso CLI", () => {
     expect(other.code).toBe(1);
     expect(other.err).toContain('--metadata-url: demo-eu uses the identity provider "other"');
     expect(emu.apiCalls()).toHaveLength(0);
+  });
+
+  it("--metadata-url-env naming a variable that holds a secret never prints its value", async () => {
+    const { specFromEnvironment } = await import("../model/sync-spec");
+    const { loadConfig } = await import("../model/config");
+    const specFile = path.join(dir, "spec.json");
+    fs.writeFileSync(specFile, JSON.stringify(specFromEnvironment(loadConfig(configFile).environments[0])));
+    for (const value of ["Q~s3cr3t.Value_with-Graph~chars", "not a url Q~s3cr3t.Value_with-Graph~chars", "https://login.microsoftonline.com/Q~s3cr3t.Value_with-Graph~chars/x"]) {
+      const r = await cli(["sync", "--spec", specFile, "--skip-metadata-check", "--metadata-url-env", "ARM_CLIENT_SECRET"], { ARM_CLIENT_SECRET: value });
+      if (!value.startsWith("https:")) {
+        expect(r.code).toBe(1);
+        expect(r.err).toContain("--metadata-url-env ARM_CLIENT_SECRET: that variable's value (not shown)");
+        expect(emu.apiCalls()).toEqual([]);
+      }
+      expect(r.out + r.err).not.toContain("s3cr3t");
+    }
   });
 
   it("names an unreadable --spec file", async () => {

@@ -77,7 +77,7 @@ describe("what the CLI prints from Mimecast", () => {
     const code = await main(args, {
       out: (s) => out.push(s),
       err: (s) => err.push(s),
-      env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret },
+      env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_SSO_SNAPSHOT_DIR: path.join(dir, "snapshots"), MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret },
       stdin: async () => stdin,
       isTty,
     });

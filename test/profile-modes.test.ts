@@ -44,7 +44,8 @@ function project(mode: "checklist" | "api" | "auto", extra: Record<string, unkno
 async function cli(args: string[], env: Record<string, string> = {}) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", ...SECRETS, ...env }, stdin: async () => "" });
+  // Snapshots under the test's own temporary folder, never the home directory.
+  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_SSO_SNAPSHOT_DIR: path.join(tmp(), "snapshots"), ...SECRETS, ...env }, stdin: async () => "" });
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 

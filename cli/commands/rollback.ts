@@ -59,7 +59,8 @@ snapshot's fields, and reads again to verify every field. Exit codes: 0 restored
         }
         if (!file) return fail(`no snapshot of "${spec.environment}" in ${dir} that a sync took before a write (set ${SNAPSHOT_DIR_ENV} or pass --snapshot)`);
         const snap = readSnapshot(file);
-        const log = (l: string) => io.err(`[${spec.environment}] ${l}`);
+        const redactor = secretsRedactor(spec, io.env);
+        const log = (l: string) => io.err(redactor.redact(`[${spec.environment}] ${l}`));
         const client = new ClientPool(io).client(spec, log);
         const r = await restoreSnapshot({ spec, client }, snap, { log, snapshotDir: dir, file, acknowledged: o.acknowledge, skipMetadataCheck: o.skipMetadataCheck, allowLoopbackHttp: loopbackAllowed(io.env), signal: io.signal });
         io.out(`${spec.environment}: restored "${spec.profileName}" as it was at ${snap.takenAt} (from ${file})${r.snapshot ? `; the profile as it was before is in ${r.snapshot}` : ""}`);
