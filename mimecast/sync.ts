@@ -149,7 +149,7 @@ async function applySync(
   service: AuthenticationProfileService,
   desired: AuthenticationProfileSettings,
   first: SyncPlan,
-  opts: { log: (line: string) => void; snapshot?: (current: WireProfile) => string; createIfMissing: boolean },
+  opts: { log: (line: string) => void; snapshot?: (current: WireProfile) => string; createIfMissing: boolean; afterFailedCreate?: boolean },
 ): Promise<SyncResult> {
   let plan = first;
   for (let reads = 1; ; reads++) {
@@ -167,7 +167,8 @@ async function applySync(
   try {
     if (plan.status === "would-create") {
       opts.log(`creating authentication profile "${desired.description}"`);
-      await service.create(service.toWire());
+      const converged = await createOrConverge(service, desired, opts);
+      if (converged) return converged;
     } else {
       snapshot = opts.snapshot?.(plan.current!);
       if (snapshot) opts.log(`saved the profile as it was to ${snapshot}`);
@@ -185,6 +186,31 @@ async function applySync(
     );
   }
   return { status: plan.status === "would-create" ? "created" : "updated", diff: plan.diff, snapshot };
+}
+
+/**
+ * Create the profile, or, when the create fails, read again: the contract's create refuses a
+ * name that exists, so another run may have created it first (two syncs at once), or our own
+ * create may have landed before its answer was lost. When the profile is there now, the sync
+ * goes on from it (an update where it differs) instead of failing or creating a second one;
+ * when it is not, the create's error stands. Undefined: our create went through.
+ */
+async function createOrConverge(
+  service: AuthenticationProfileService,
+  desired: AuthenticationProfileSettings,
+  opts: Parameters<typeof applySync>[3],
+): Promise<SyncResult | undefined> {
+  try {
+    await service.create(service.toWire());
+    return undefined;
+  } catch (e) {
+    if (e instanceof InterruptedError || opts.afterFailedCreate) throw e;
+    const now = await service.read().catch(() => undefined);
+    if (!now) throw e;
+    opts.log(`authentication profile "${desired.description}" exists now (another run created it, or this create landed before its answer was lost): going on from it`);
+    const plan = planFrom(service, desired, now, opts.createIfMissing);
+    return applySync(service, desired, plan, { ...opts, afterFailedCreate: true });
+  }
 }
 
 /** One environment's sync: its spec and the client for its account. */

@@ -216,3 +216,47 @@ it("the verifying read must return the profile written (same id), not another of
   emu.setProfile(ACCOUNT, consoleProfile("Azure AD SSO"));
   await expect(syncProfile(target())).rejects.toThrow(/has another id than the one written/);
 });
+
+describe("two syncs creating the same profile at once (createProfileIfMissing)", () => {
+  const creating = () => specFor({ applications: spec.applications, api: { createProfileIfMissing: true } });
+  const stored = () => [...emu.profiles.get(ACCOUNT)!.values()].filter((p) => p.description === "Azure AD SSO");
+
+  it("the other run's create lands between our read and our create: ours is refused as a duplicate, and the sync converges on the one profile", async () => {
+    let first = true;
+    emu.onRequest = (p) => {
+      if (p === "/api/login/create-authentication-profile" && first) {
+        first = false;
+        // The other run wins the race, with its own (here: older) settings.
+        emu.setProfile(ACCOUNT, { ...consoleProfile("Azure AD SSO") });
+      }
+    };
+    const r = await syncProfile(target({}, creating()));
+    expect(r.status).toBe("updated");
+    expect(stored()).toHaveLength(1);
+    expect((await inspectEnvironment(target({}, creating()))).diff).toEqual([]);
+  });
+
+  it("started together: one profile, both runs succeed", async () => {
+    const results = await Promise.all([syncProfile(target({}, creating())), syncProfile(target({}, creating()))]);
+    expect(results.map((r) => r.status).sort()).toEqual(expect.arrayContaining(["created"]));
+    expect(stored()).toHaveLength(1);
+    expect(emu.apiCalls().filter((c) => c.path.includes("create") && c.status === 200).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("an account whose create does not refuse a duplicate: the second profile is found on the verifying read and named, not trusted", async () => {
+    await emu.stop();
+    // Stands in for such an account: after our create, the read answers with two profiles of the name.
+    let created = false;
+    emu = await MimecastEmulator.start({
+      ttlMs: 60_000,
+      readAnswer: (requested, all) => {
+        const hit = all.filter((p) => p.description === requested);
+        return created && hit.length ? [...hit, { ...hit[0], id: "a-second-one" }] : hit;
+      },
+    });
+    emu.onRequest = (p) => {
+      if (p === "/api/login/create-authentication-profile") created = true;
+    };
+    await expect(syncProfile(target({}, creating()))).rejects.toThrow(/2 profiles named "Azure AD SSO": delete or rename the extra one/);
+  });
+});
