@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ROOT } from "./tf-helpers";
+import { EXAMPLE_CONFIG } from "./fixtures/configs";
 
 const DOCS = ["README.md", ...fs.readdirSync(path.join(ROOT, "docs")).filter((f) => f.endsWith(".md")).map((f) => `docs/${f}`)];
 const text = (file: string) => fs.readFileSync(path.join(ROOT, file), "utf8");
@@ -124,7 +125,7 @@ describe("the docs", () => {
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-docs-"));
     try {
       for (const b of runnable) {
-        const r = spawnSync("bash", ["-euo", "pipefail", "-c", b.body], { cwd: ROOT, encoding: "utf8", env: { ...process.env, CDKTF_OUTDIR: outdir, SSO_CONFIG: "" }, timeout: 60_000 });
+        const r = spawnSync("bash", ["-euo", "pipefail", "-c", b.body], { cwd: ROOT, encoding: "utf8", env: { ...process.env, CDKTF_OUTDIR: outdir, SSO_CONFIG: EXAMPLE_CONFIG }, timeout: 60_000 });
         expect(`${b.file}:${b.line} exit ${r.status} ${r.stderr}`).toBe(`${b.file}:${b.line} exit 0 ${r.stderr}`);
       }
     } finally {
