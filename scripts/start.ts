@@ -11,6 +11,7 @@ import * as os from "os";
 import * as path from "path";
 import { EnvironmentInput, configPath, loadConfig } from "../model/config";
 import { EmulatorAccount, MimecastEmulator } from "../mimecast/emulator/emulator";
+import { cliCommand } from "../model/contract";
 import { wrapLine } from "../lib/table";
 import { scriptArgs } from "./args";
 import { describeStack, readStacks } from "./stack-facts";
@@ -184,7 +185,7 @@ async function demo(): Promise<boolean> {
     const p = emu.profile(first.accountCode, first.authenticationProfileName)!;
     emu.setProfile(first.accountCode, { ...p, usePasswordProtectedContext: true });
     const drifted = await drift(first.name);
-    say(`(exit code ${drifted.code}: 2 means drift; the nightly job fails, and \`mimecast-sso sync --env ${first.name}\` puts it back: a deploy re-runs the sync only when the config changes)`);
+    say(`(exit code ${drifted.code}: 2 means drift; the nightly job fails, and \`${cliCommand(`sync --env ${first.name}`)}\` puts it back: a deploy re-runs the sync only when the config changes)`);
     if (drifted.code !== 2) return false;
 
     step(6, `An account without the profile API, in auto mode (${first.name})`);
@@ -206,7 +207,7 @@ Done. For your own tenant (docs/deploy-your-tenant.md walks through each step):
   2. Create the authentication profile in the Mimecast console (or let each deploy print the
      steps: mimecastApi.profileSync "checklist", the default).
   3. Set ARM_* (Entra) and MIMECAST_CLIENT_ID / MIMECAST_CLIENT_SECRET, then
-     npx cdktf deploy <environment> (in a pipeline: npm run plan, review, npm run apply).`);
+     npm run deploy -- <environment> (in a pipeline: npm run plan, review, npm run apply).`);
     return true;
   } finally {
     await emu.stop();
