@@ -16,6 +16,9 @@ import { wrapLine } from "../lib/table";
 import { scriptArgs } from "./args";
 import { describeStack, readStacks } from "./stack-facts";
 
+// Plain JS (npm run synth / deploy run it before any build): cdktn when installed, else cdktf.
+const { cdkCli } = require("./cdk.js") as { cdkCli: (root: string) => string };
+
 const ROOT = path.resolve(__dirname, "..");
 /**
  * The demo's config: ours, updated when a fork pulls. The root sso.config.json is the user's, for
@@ -152,7 +155,7 @@ async function demo(): Promise<boolean> {
         path.join(dir, "cdktf.json"),
         JSON.stringify({ language: "typescript", app: `node ${path.join(ROOT, "dist", "synth.js")}`, projectId: "mimecast-sso-demo", sendCrashReports: "false" }),
       );
-      const cdktf = path.join(ROOT, "node_modules", ".bin", "cdktf");
+      const cdktf = cdkCli(ROOT);
       const format = deployLineFormatter(names);
       say(`cdktf deploy ${names.join(" ")}, one stack at a time (streamed):`);
       const deploy = await run(cdktf, ["deploy", ...names, "--auto-approve", "--parallelism", "1", "--outputs-file", path.join(dir, "outputs.json")], {

@@ -4,7 +4,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ROOT } from "./tf-helpers";
+import { CDKTF, ROOT } from "./tf-helpers";
 import { EXAMPLE_CONFIG, exampleConfig } from "./fixtures/configs";
 import { parseConfig } from "../model/config";
 import { CLI_INVOCATION } from "../model/contract";
@@ -65,7 +65,7 @@ function mimecastSsoHelp(sub: string): string {
 const cdktfHelp = new Map<string, string>();
 function cdktfSubHelp(sub: string): string {
   if (!cdktfHelp.has(sub)) {
-    const r = spawnSync(path.join(ROOT, "node_modules", ".bin", "cdktf"), [sub, "--help"], { encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+    const r = spawnSync(CDKTF, [sub, "--help"], { encoding: "utf8", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
     cdktfHelp.set(sub, r.status === 0 ? r.stdout : "");
   }
   return cdktfHelp.get(sub)!;
@@ -116,7 +116,7 @@ function problem(command: string): string | undefined {
     if (!pkg.scripts[script]) return `npm script "${script}" does not exist`;
     const sep = tokens.indexOf("--");
     if (script === "mimecast-sso") return sep < 0 ? "npm run mimecast-sso needs -- before the command" : cliProblem(tokens.slice(sep + 1));
-    const cdktf = /^CHECKPOINT_DISABLE=1 cdktf (\w+)$/.exec(pkg.scripts[script]);
+    const cdktf = /^node scripts\/cdk\.js (\w+)$/.exec(pkg.scripts[script]);
     if (cdktf) return cdktfProblem([cdktf[1], ...(sep < 0 ? [] : tokens.slice(sep + 1))]);
     const flags = sep < 0 ? [] : flagsOf(tokens.slice(sep + 1)).filter((f) => f !== "--help");
     if (!flags.length) return undefined;
@@ -157,8 +157,10 @@ function configExamples(file: string): ConfigExample[] {
     const end = lines.indexOf("```", i + 1);
     const body = lines.slice(i + 1, end);
     const where = `${file}:${i + 1}`;
-    if (body[0].trim().startsWith("{")) out.push({ where, config: JSON.parse(body.join("\n")) });
-    else {
+    if (body[0].trim().startsWith("{")) {
+      const doc = JSON.parse(body.join("\n"));
+      if ("environments" in doc) out.push({ where, config: doc }); // else another file (package.json)
+    } else {
       // Each line starting with "field": is one alternative; lines that do not continue it.
       const alternatives: string[][] = [];
       for (const l of body) if (/^"\w+"\s*:/.test(l)) alternatives.push([l]);

@@ -10,9 +10,10 @@ const ROOT = path.join(__dirname, "..");
 /**
  * Copy the checkout into `dir` (which must not exist or be empty) with `config` (a file path) as
  * its sso.config.json. dist/ is copied when `withDist` (a linked dist/ would run this checkout's
- * code: node resolves a script's symlinks before setting __dirname).
+ * code: node resolves a script's symlinks before setting __dirname); node_modules is linked unless
+ * `linkModules` is false (the caller brings its own).
  */
-function forkCopy(dir, config, { withDist = false } = {}) {
+function forkCopy(dir, config, { withDist = false, linkModules = true } = {}) {
   const ls = spawnSync("git", ["ls-files", "-z", "--cached", "--others", "--exclude-standard"], { cwd: ROOT, encoding: "utf8", maxBuffer: 64 << 20 });
   if (ls.status !== 0) throw new Error(`git ls-files failed: ${ls.stderr}`);
   for (const file of ls.stdout.split("\0").filter(Boolean)) {
@@ -21,7 +22,7 @@ function forkCopy(dir, config, { withDist = false } = {}) {
     fs.mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
     fs.copyFileSync(from, path.join(dir, file));
   }
-  fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+  if (linkModules) fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
   if (withDist) fs.cpSync(path.join(ROOT, "dist"), path.join(dir, "dist"), { recursive: true });
   fs.copyFileSync(config, path.join(dir, "sso.config.json"));
   return dir;
