@@ -8,6 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { mapLimit } from "../lib/concurrency";
+import { printable } from "../model/text";
 import { runProcess, terraformEnv, terraformInit } from "../lib/process";
 import { textTable } from "../lib/table";
 import { scriptArgs } from "./args";
@@ -121,17 +122,33 @@ const CRITICAL = [/^azuread_application_from_template\./, /^azuread_service_prin
 export interface PlannedChange {
   environment: string;
   address: string;
-  action: "create" | "update" | "replace" | "delete" | "forget";
+  /** "import": an existing object comes under Terraform (adoption), unchanged; "import, update": and is changed. */
+  action: "create" | "update" | "replace" | "delete" | "forget" | "import" | "import, update";
   risk: "HIGH" | "MEDIUM" | "LOW";
 }
 
 /** What a saved plan (terraform show -json) will do, with a risk per resource. */
-export function planChanges(environment: string, plan: { resource_changes?: { address: string; change: { actions: string[] } }[] }): PlannedChange[] {
+export function planChanges(environment: string, plan: { resource_changes?: { address: string; change: { actions: string[]; importing?: unknown } }[] }): PlannedChange[] {
   const out: PlannedChange[] = [];
   for (const rc of plan.resource_changes ?? []) {
     const a = rc.change.actions;
-    if (a.length === 1 && (a[0] === "no-op" || a[0] === "read")) continue;
-    const action: PlannedChange["action"] = a.includes("delete") && a.includes("create") ? "replace" : a[0] === "delete" ? "delete" : a[0] === "forget" ? "forget" : a[0] === "create" ? "create" : "update";
+    // terraform >= 1.5 marks an import block's target with change.importing, whatever the actions.
+    const importing = Boolean(rc.change.importing);
+    if (a.length === 1 && (a[0] === "no-op" || a[0] === "read") && !importing) continue;
+    const replaced = a.includes("delete") && a.includes("create");
+    const action: PlannedChange["action"] = replaced
+      ? "replace"
+      : a[0] === "delete"
+        ? "delete"
+        : a[0] === "forget"
+          ? "forget"
+          : a[0] === "create"
+            ? "create"
+            : importing
+              ? a[0] === "update"
+                ? "import, update"
+                : "import"
+              : "update";
     const critical = CRITICAL.some((r) => r.test(rc.address));
     const risk = (action === "replace" || action === "delete") && critical ? "HIGH" : action === "replace" || action === "delete" ? "MEDIUM" : critical ? "MEDIUM" : "LOW";
     out.push({ environment, address: rc.address, action, risk });
@@ -187,12 +204,13 @@ export async function main(argv: string[]): Promise<number> {
       return planChanges(e, JSON.parse(show.out));
     });
     const changes = perEnv.flat();
-    console.log(renderPlanReview(changes));
+    console.log(printable(renderPlanReview(changes)));
     return 0;
   }
-  const log = (l: string) => console.error(l);
+  // Details come from terraform and what it ran: printed harmless (model/text printable).
+  const log = (l: string) => console.error(printable(l));
   const runs = command === "plan" ? await planAll(outdir, envs, concurrency, log) : await applyAll(outdir, envs, concurrency, log);
-  console.log(textTable(["environment", "result", "seconds", "detail"], runs.map((r) => [r.environment, r.status, (r.ms / 1000).toFixed(1), r.detail])));
+  console.log(printable(textTable(["environment", "result", "seconds", "detail"], runs.map((r) => [r.environment, r.status, (r.ms / 1000).toFixed(1), r.detail]))));
   if (runs.some((r) => r.status === "error" || r.status === "refused")) return 1;
   return command === "plan" && runs.some((r) => r.status === "changes") ? 2 : 0;
 }
