@@ -2,6 +2,7 @@
 import { MimecastSsoApp } from "./constructs/cli-bundle";
 import { MimecastSsoStack } from "./constructs/stack";
 import { ConfigError, configPath, loadConfig, pipelineStateProblems } from "./model/config";
+import { printable } from "./model/text";
 
 function main(): void {
   let config;
@@ -10,7 +11,8 @@ function main(): void {
   } catch (e) {
     // Validate everything before creating the App, so a bad config writes no stack at all.
     if (e instanceof ConfigError) {
-      process.stderr.write(`Configuration error in ${e.message}\n`);
+      // Values are quoted in the message; a pull request's config must not reach the log as a command.
+      process.stderr.write(`Configuration error in ${printable(e.message)}\n`);
       process.exit(1);
     }
     throw e;
