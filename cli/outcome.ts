@@ -1,6 +1,7 @@
 // Running the profile commands (sync, drift, show) over environments, and how results read.
 import { SyncSpec } from "../model/sync-spec";
 import { printable } from "../model/text";
+import { cliCommand } from "../model/contract";
 import { MimecastApiError, MimecastConfigError, ProfileOperationUnavailableError } from "../mimecast/errors";
 import { MetadataError } from "../mimecast/metadata";
 import { FieldDiff, MANAGED_FIELDS } from "../mimecast/profile";
@@ -132,7 +133,7 @@ export function report(command: ProfileCommand, outcomes: Outcome[], io: Io, jso
       else if (o.status === "interrupted") io.out(`${o.environment}: ${paint("INTERRUPTED", "red")} ${o.error}`);
       else if (o.status === "manual") io.out(`${o.environment}: ${paint("MANUAL", "yellow")} the profile is kept by hand; do this in the console:\n${o.checklist}`);
       else if (command === "show" && o.checks) io.out(`${o.environment}: ${o.status === "unverifiable" ? `not verifiable: ${o.warning}` : o.status}\n${checksTable(o.checks)}`);
-      else if (o.status === "unverifiable") io.out(`${o.environment}: ${paint("not verifiable", "yellow")}: ${o.warning}; nothing was compared (mimecast-sso checklist --env ${o.environment} prints the steps)${documentedLines(o)}`);
+      else if (o.status === "unverifiable") io.out(`${o.environment}: ${paint("not verifiable", "yellow")}: ${o.warning}; nothing was compared (${cliCommand(`checklist --env ${o.environment}`)} prints the steps)${documentedLines(o)}`);
       else if (o.status === "unavailable") io.out(`${o.environment}: ${paint("NOT SYNCED (fail closed)", "red")} ${o.error}\n${o.checklist}`);
       else if (o.fields) io.out(`${o.environment}: ${o.status}\n${table(["field", "actual (Mimecast)", "desired (config)", ""], o.fields.map((f) => [f.field, showValue(f.actual), showValue(f.desired), f.differs ? "DIFFERS" : ""]))}`);
       else if (o.status === "in-sync") io.out(`${o.environment}: ${paint("in sync", "green")}`);

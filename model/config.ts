@@ -212,6 +212,19 @@ export const identityProviderSchema = z
         type: z.literal("entra"),
         manageApp: z.boolean().default(true).describe("false: the Entra app is managed elsewhere; only the Mimecast side is synced, from metadataUrl."),
         metadataUrl: idpUrl("entra").optional().describe("The app's federation metadata URL, when manageApp is false."),
+        adopt: z
+          .strictObject({
+            applicationObjectId: z
+              .string()
+              .regex(GUID, { error: "must be the app registration's Object ID, a GUID (App registrations > the app > Overview)" })
+              .describe("Object ID of the existing app registration (Entra > App registrations > the app > Overview > Object ID, not the client id)."),
+            servicePrincipalObjectId: z
+              .string()
+              .regex(GUID, { error: "must be the enterprise app's Object ID, a GUID (Enterprise applications > the app > Overview)" })
+              .describe("Object ID of its enterprise app (Enterprise applications > the app > Overview > Object ID)."),
+          })
+          .optional()
+          .describe("An enterprise app for Mimecast made by hand: Terraform imports it, its service principal, identifier and reply URLs on the next plan instead of creating a second app (docs/adopting.md). Harmless to leave in place after the import."),
       }),
       z.strictObject({
         type: z.literal("other"),
@@ -239,6 +252,7 @@ export const identityProviderSchema = z
       return;
     }
     if (idp.type === "entra" && !idp.manageApp && !idp.metadataUrl) ctx.addIssue({ code: "custom", path: ["metadataUrl"], message: "is required when manageApp is false" });
+    if (idp.type === "entra" && !idp.manageApp && idp.adopt) ctx.addIssue({ code: "custom", path: ["adopt"], message: "adopts an app for this project to manage: it needs manageApp true" });
     if (idp.type === "entra" && idp.manageApp && idp.metadataUrl) ctx.addIssue({ code: "custom", path: ["metadataUrl"], message: "must not be set when this project manages the app (it is built from the app's client id)" });
   });
 export type IdentityProviderConfig = z.output<typeof identityProviderSchema>;

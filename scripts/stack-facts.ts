@@ -2,6 +2,7 @@
 // summary and the PR review describe exactly what Terraform will be given, not what we meant.
 import * as fs from "fs";
 import * as path from "path";
+import { cliCommand } from "../model/contract";
 
 export interface StackFacts {
   environment: string;
@@ -118,7 +119,7 @@ function keptBy(mode: string | undefined): string {
 export function describeStack(f: StackFacts): string {
   if (!f.appDisplayName) {
     // No Entra app in this stack: another IdP, or an app managed elsewhere.
-    const lines = [`Environment ${f.environment}`, `  Identity provider      ${f.mimecastProfile?.provider === "other" ? "other (configured by hand: see mimecast-sso idp-values)" : "Entra app managed elsewhere"}`];
+    const lines = [`Environment ${f.environment}`, `  Identity provider      ${f.mimecastProfile?.provider === "other" ? `other (configured by hand: see ${cliCommand(`idp-values --env ${f.environment}`)})` : "Entra app managed elsewhere"}`];
     if (f.outputs.metadata_url) lines.push(`  Metadata URL           ${readable(f.outputs.metadata_url)}`);
     if (f.outputs.mimecast_sp_entity_id) lines.push(`  SP entity ID           ${readable(f.outputs.mimecast_sp_entity_id)}`);
     if (f.mimecastProfile) lines.push(`  Mimecast profile       "${f.mimecastProfile.name}": enforce SAML for ${(f.mimecastProfile.applications ?? []).join(", ")}; ${keptBy(f.mimecastProfile.mode)}`);
