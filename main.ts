@@ -3,6 +3,7 @@ import { MimecastSsoApp } from "./constructs/cli-bundle";
 import { MimecastSsoStack } from "./constructs/stack";
 import { cloudProblem } from "./model/clouds";
 import { ConfigError, configPath, loadConfig, pipelineStateProblems } from "./model/config";
+import { printable } from "./model/text";
 
 /**
  * cdktf 0.21 (archived) calls util.isArray while synthesizing outputs, which Node 22+ reports as
@@ -26,7 +27,8 @@ function main(): void {
   } catch (e) {
     // Validate everything before creating the App, so a bad config writes no stack at all.
     if (e instanceof ConfigError) {
-      process.stderr.write(`Configuration error in ${e.message}\n`);
+      // Values are quoted in the message; a pull request's config must not reach the log as a command.
+      process.stderr.write(`Configuration error in ${printable(e.message)}\n`);
       process.exit(1);
     }
     throw e;

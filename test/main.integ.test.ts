@@ -73,6 +73,17 @@ describe("main.ts", () => {
     expect(run.stderr).toContain("SSO_CONFIG");
   });
 
+  it("a config value quoted in an error never reaches the pipeline log as a command", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-cmd-"));
+    const file = path.join(dir, "sso.config.json");
+    fs.writeFileSync(file, JSON.stringify({ environments: [{ name: "a", accountCode: "##vso[task.setvariable variable=x]y", region: "::error::x" }] }));
+    const run = spawnSync(process.execPath, [path.join(root, "dist", "synth.js")], { cwd: root, encoding: "utf8", env: { ...process.env, SSO_CONFIG: file, CDKTF_OUTDIR: path.join(dir, "out") } });
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("field accountCode");
+    expect(run.stderr).not.toMatch(/##vso\[/);
+  });
+
   it("no secret value from the environment reaches cdktf.out", () => {
     const secrets = {
       MIMECAST_CLIENT_SECRET: "mc-secret-9f8e7d6c5b4a",
