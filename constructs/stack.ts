@@ -158,7 +158,9 @@ export class MimecastSsoStack extends TerraformStack {
     } else if (b.type === "cloud") {
       new CloudBackend(this, { organization: b.organization, hostname: b.hostname, workspaces: new NamedCloudWorkspace(b.workspace) });
     } else {
-      new LocalBackend(this, { path: localStatePath ?? `../../../terraform.${env.name}.tfstate` });
+      // Relative to the stack directory (cdktf.out/stacks/<name>): the project root is three up.
+      const configured = b.path && (b.path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(b.path) ? b.path : `../../../${b.path}`);
+      new LocalBackend(this, { path: localStatePath ?? configured ?? `../../../terraform.${env.name}.tfstate` });
     }
   }
 }

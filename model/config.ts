@@ -148,6 +148,16 @@ export const backendSchema = z
         type: z.literal("local"),
         /** Local state on a pipeline runner is lost with the runner; true says that is intended (a throw-away test). */
         allowInPipeline: z.boolean().default(false),
+        /**
+         * The state file: relative to the project root, or absolute (a disk that outlives the
+         * runner, e.g. a self-hosted agent's). @default "terraform.<environment>.tfstate"
+         */
+        path: z
+          .string()
+          .min(1, { error: "must name the state file" })
+          .max(1024, { error: "must be at most 1024 characters" })
+          .refine((p) => !p.endsWith("/") && !p.endsWith("\\"), { error: "must name a file, not a folder" })
+          .optional(),
       }),
       z.strictObject({
         type: z.literal("azurerm"),

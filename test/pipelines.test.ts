@@ -27,8 +27,13 @@ describe("example pipelines", () => {
     const deploy = fs.readFileSync(path.join(root, "pipelines/github/sso-deploy.yml"), "utf8");
     expect(deploy).toContain("npm run --silent apply --");
     expect(deploy).not.toContain("cdktf deploy");
-    // The artifact carries plans and stack JSON, never provider binaries.
+    // What the artifact carries, by upload-artifact's rules: test/pipelines-played.integ.test.ts.
     expect(deploy).toContain("cdktf.out/stacks/*/plan.tfplan");
-    expect(deploy).not.toContain("include-hidden-files");
+  });
+
+  it.each(files)("%s runs the fork's check, never the contributor suite", (file) => {
+    const text = fs.readFileSync(path.join(root, file), "utf8");
+    expect(text).not.toMatch(/^\s*-?\s*(run|script):.*npm (run )?test\b/m);
+    if (!file.endsWith("sso-drift.yml")) expect(text).toContain("npm run --silent check");
   });
 });
