@@ -10,6 +10,7 @@ import * as path from "path";
 import { mapLimit } from "../lib/concurrency";
 import { runProcess, terraformEnv, terraformInit } from "../lib/process";
 import { textTable } from "../lib/table";
+import { checklistSummaryFile } from "../model/contract";
 import { scriptArgs } from "./args";
 
 /** The project root: where dist/synth.js is (this file may itself run bundled from dist/). */
@@ -91,6 +92,24 @@ export async function planAll(outdir: string, envs: string[], concurrency: numbe
   });
 }
 
+/**
+ * Terraform's output of one environment for the job log, each line prefixed with the environment
+ * as `cdktf deploy` shows it (the provisioners' lines: the sync's result, checklist mode's steps).
+ * Azure DevOps acts on `##vso[` anywhere in a line: every one is neutralised as the agent itself
+ * does (`**vso`), except the CLI's build-summary command for this environment's own checklist file.
+ * GitHub acts on `::` at the start of a line only, which the prefix rules out.
+ */
+export function logLines(environment: string, text: string, env: NodeJS.ProcessEnv): string[] {
+  const allowed = env.TF_BUILD && env.AGENT_TEMPDIRECTORY ? `##vso[task.uploadsummary]${path.normalize(checklistSummaryFile(env.AGENT_TEMPDIRECTORY, environment))}` : undefined;
+  return text
+    .split(/\r\n|\r|\n/)
+    .filter((l) => l.trim())
+    .map((line) => {
+      const keep = allowed !== undefined && line.endsWith(allowed) && line.indexOf("##vso[") === line.length - allowed.length;
+      return `${environment}  ${keep ? line : line.replace(/##vso/gi, "**vso")}`;
+    });
+}
+
 export async function applyAll(outdir: string, envs: string[], concurrency: number, log: (l: string) => void): Promise<StackRun[]> {
   const env = terraformEnv(outdir);
   return mapLimit(envs, concurrency, async (name) => {
@@ -106,6 +125,8 @@ export async function applyAll(outdir: string, envs: string[], concurrency: numb
       if (init.code !== 0) return done("error", `terraform init: ${lastLines(init.err || init.out)}`);
     }
     const apply = await run("terraform", ["apply", "-input=false", "-no-color", PLAN_FILE], dir, env);
+    // One block per environment once it is done, so parallel applies do not interleave.
+    logLines(name, `${apply.out}\n${apply.err}`, process.env).forEach((l) => log(l));
     if (apply.code !== 0) {
       const stale = /Saved plan is stale/i.test(apply.err + apply.out);
       return done(stale ? "refused" : "error", stale ? "the saved plan is stale (state changed since it was made): plan and review again" : `terraform apply: ${lastLines(apply.err || apply.out)}`);

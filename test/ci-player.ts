@@ -461,3 +461,289 @@ export class GitHubPlayer {
     return { status: r.code === 0 ? "success" : "failure", output: `${r.out}${r.err}` };
   }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Azure DevOps
+//
+// Rules played (read 2026-12-01): trigger/pr path filters match a folder and everything below it;
+// `$(name)` macros are replaced before a step runs and left as they are when no such variable
+// exists; variables reach scripts as environment variables (upper case, "." -> "_"), secret ones
+// only through a step's env:; the agent acts on `##vso[` anywhere in a line of stdout or stderr
+// (microsoft/azure-pipelines-agent src/Microsoft.VisualStudio.Services.Agent/Command.cs @ 4571a735)
+// and does not log that line; a publish of a folder that does not exist fails; a deployment job
+// checks out nothing unless asked and downloads every artifact unless `download: none`.
+
+export type AdoEvent =
+  | { readonly reason: "IndividualCI" | "BatchedCI"; readonly branch: string; readonly before: string; readonly after: string }
+  | { readonly reason: "PullRequest"; readonly base: string; readonly head: string; readonly number: number }
+  | { readonly reason: "Schedule"; readonly branch: string };
+
+export interface AdoJobResult {
+  readonly stage: string;
+  readonly id: string;
+  readonly status: "succeeded" | "failed" | "skipped";
+  /** The environment a deployment job ran in (its checks, e.g. an approval, came first). */
+  readonly environment?: string;
+  readonly steps: StepResult[];
+  /** Markdown the job's steps attached with ##vso[task.uploadsummary]. */
+  readonly summaries: string[];
+  /** Every other logging command the agent acted on. */
+  readonly commands: string[];
+}
+
+export interface AdoRun {
+  readonly triggered: boolean;
+  readonly jobs: AdoJobResult[];
+  readonly artifacts: ArtifactStore;
+  job(id: string): AdoJobResult;
+}
+
+export interface AdoPlayerOptions {
+  readonly repo: ForkRepo;
+  /** The pipeline file in the fork. */
+  readonly file: string;
+  /** Variable group values by name; `secret` ones are not mapped to the environment. */
+  readonly group: Record<string, { value: string; secret?: boolean }>;
+  /** The Azure Resource Manager service connections that exist (name -> app registration client id). */
+  readonly serviceConnections: Record<string, string>;
+  readonly tenantId: string;
+  readonly dir: string;
+  readonly runnerEnv?: Record<string, string>;
+}
+
+const adoPathMatch = (file: string, filter: string) => file === filter || file.startsWith(`${filter.replace(/\/$/, "")}/`) || minimatch(file, filter, { dot: true });
+
+/** Whether trigger / pr / schedules start a run for this event. */
+export function adoTriggers(pipeline: Json, event: AdoEvent, changed: string[]): boolean {
+  if (event.reason === "Schedule") return (pipeline.schedules ?? []).some((s: Json) => asList(s.branches?.include).some((b) => minimatch(event.branch, b)));
+  const spec = event.reason === "PullRequest" ? pipeline.pr : pipeline.trigger;
+  if (spec === undefined || spec === "none") return false;
+  const branch = event.reason === "PullRequest" ? event.base : event.branch;
+  if (spec.branches?.include && !asList(spec.branches.include).some((b) => minimatch(branch, b))) return false;
+  const include = asList(spec.paths?.include);
+  if (include.length && !changed.some((f) => include.some((p) => adoPathMatch(f, p)))) return false;
+  return true;
+}
+
+/** Evaluates the condition expressions the example uses: and, or, not, eq, ne, in, notIn, succeeded, failed, always, variables[...]. */
+export function adoCondition(expr: string, variables: (name: string) => string | undefined, status: { failed: boolean }): boolean {
+  const tokens = expr.match(/'(?:[^']|'')*'|[A-Za-z_][A-Za-z0-9_.]*|\[|\]|\(|\)|,/g) ?? [];
+  let i = 0;
+  const value = (): string | boolean => {
+    const t = tokens[i++];
+    if (t.startsWith("'")) return t.slice(1, -1).replace(/''/g, "'");
+    if (t === "variables" && tokens[i] === "[") {
+      i++; // [
+      const name = String(value());
+      i++; // ]
+      return variables(name) ?? "";
+    }
+    if (t.startsWith("variables.")) return variables(t.slice("variables.".length)) ?? "";
+    if (tokens[i] !== "(") throw new Error(`the harness cannot evaluate ${t} in condition ${expr}`);
+    i++;
+    const args: (string | boolean)[] = [];
+    while (tokens[i] !== ")") {
+      args.push(value());
+      if (tokens[i] === ",") i++;
+    }
+    i++;
+    const s = (v: string | boolean) => String(v).toLowerCase();
+    switch (t.toLowerCase()) {
+      case "and": return args.every(Boolean);
+      case "or": return args.some(Boolean);
+      case "not": return !args[0];
+      case "eq": return s(args[0]) === s(args[1]);
+      case "ne": return s(args[0]) !== s(args[1]);
+      case "in": return args.slice(1).some((a) => s(a) === s(args[0]));
+      case "notin": return !args.slice(1).some((a) => s(a) === s(args[0]));
+      case "succeeded": return !status.failed;
+      case "failed": return status.failed;
+      case "always": return true;
+      case "succeededorfailed": return true;
+      default: throw new Error(`the harness cannot evaluate ${t}() in condition ${expr}`);
+    }
+  };
+  return Boolean(value());
+}
+
+/** The logging commands in one line of a step's output, as the agent finds them. */
+export function adoCommands(line: string): { area: string; event: string; properties: Record<string, string>; data: string } | undefined {
+  const at = line.indexOf("##vso[");
+  if (at < 0) return undefined;
+  const end = line.indexOf("]", at);
+  if (end < 0) return undefined;
+  const [name, ...props] = line.slice(at + 6, end).split(" ");
+  const [area, event] = name.split(".");
+  if (!area || !event) return undefined;
+  const properties: Record<string, string> = {};
+  for (const p of props.join(" ").split(";").filter(Boolean)) {
+    const eq = p.indexOf("=");
+    if (eq > 0) properties[p.slice(0, eq).trim().toLowerCase()] = p.slice(eq + 1);
+  }
+  return { area, event, properties, data: line.slice(end + 1) };
+}
+
+export class AdoPlayer {
+  constructor(private readonly o: AdoPlayerOptions) {}
+
+  async play(event: AdoEvent): Promise<AdoRun> {
+    const repo = this.o.repo;
+    const commit = event.reason === "PullRequest" ? repo.head(event.head) : event.reason === "Schedule" ? repo.head(event.branch) : event.after;
+    const pipeline = parse(spawnSync("git", ["show", `${commit}:${this.o.file}`], { cwd: repo.origin, encoding: "utf8" }).stdout) as Json;
+    const changed = event.reason === "PullRequest" ? repo.changedFiles(repo.head(event.base), commit) : event.reason === "Schedule" ? [] : repo.changedFiles(event.before, event.after);
+    const runDir = path.join(this.o.dir, `run-${++runCount}-ado`);
+    const artifacts = new ArtifactStore(path.join(runDir, "artifacts"));
+    const jobs: AdoJobResult[] = [];
+    const result: AdoRun = {
+      triggered: adoTriggers(pipeline, event, changed),
+      jobs,
+      artifacts,
+      job: (id) => jobs.find((j) => j.id === id) ?? (() => { throw new Error(`no job ${id} ran; ran: ${jobs.map((j) => j.id).join(", ")}`); })(),
+    };
+    if (!result.triggered) return result;
+    const predefined: Record<string, string> = {
+      "Build.Reason": event.reason,
+      "Build.SourceBranch": event.reason === "PullRequest" ? `refs/pull/${event.number}/merge` : `refs/heads/${event.branch}`,
+      "Build.SourceVersion": commit,
+      "System.PullRequest.TargetBranchName": event.reason === "PullRequest" ? event.base : "",
+      "System.AccessToken": "system-access-token-for-this-run",
+    };
+    const variables: Record<string, { value: string; secret?: boolean }> = {};
+    for (const v of (pipeline.variables ?? []) as Json[]) {
+      if (v.group) {
+        if (v.group !== "mimecast-sso") throw new Error(`no variable group ${v.group}`);
+        Object.assign(variables, this.o.group);
+      } else variables[v.name] = { value: String(v.value) };
+    }
+    const stageResults = new Map<string, boolean>();
+    for (const stage of pipeline.stages as Json[]) {
+      const deps = asList(stage.dependsOn);
+      const depsOk = deps.every((d) => stageResults.get(d) === true);
+      const lookup = (name: string) => predefined[name] ?? variables[name]?.value;
+      const runStage = stage.condition ? adoCondition(stage.condition, lookup, { failed: !depsOk }) : depsOk;
+      if (!runStage) {
+        for (const j of stage.jobs as Json[]) jobs.push({ stage: stage.stage, id: j.job ?? j.deployment, status: "skipped", steps: [], summaries: [], commands: [] });
+        stageResults.set(stage.stage, false);
+        continue;
+      }
+      let ok = true;
+      for (const job of stage.jobs as Json[]) {
+        const r = await this.playJob(stage.stage, job, commit, predefined, variables, path.join(runDir, stage.stage), artifacts);
+        jobs.push(r);
+        if (r.status !== "succeeded") ok = false;
+      }
+      stageResults.set(stage.stage, ok);
+    }
+    return result;
+  }
+
+  private async playJob(stageId: string, job: Json, commit: string, predefined: Record<string, string>, groupVars: Record<string, { value: string; secret?: boolean }>, dir: string, artifacts: ArtifactStore): Promise<AdoJobResult> {
+    const id = job.job ?? job.deployment;
+    const workspace = path.join(dir, id);
+    const sources = path.join(workspace, "s");
+    const staging = path.join(workspace, "a");
+    const temp = path.join(workspace, "_temp");
+    for (const d of [staging, temp]) fs.mkdirSync(d, { recursive: true });
+    const vars: Record<string, { value: string; secret?: boolean }> = {
+      ...groupVars,
+      ...Object.fromEntries(Object.entries(predefined).map(([k, v]) => [k, { value: v }])),
+      "Build.SourcesDirectory": { value: sources },
+      "System.DefaultWorkingDirectory": { value: sources },
+      "Build.ArtifactStagingDirectory": { value: staging },
+      "Agent.TempDirectory": { value: temp },
+      "Pipeline.Workspace": { value: workspace },
+    };
+    const lookup = (name: string) => Object.entries(vars).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1].value;
+    const macros = (text: string) => text.replace(/\$\(([A-Za-z0-9_.]+)\)/g, (m, name: string) => lookup(name) ?? m);
+    const steps: StepResult[] = [];
+    const summaries: string[] = [];
+    const commands: string[] = [];
+    let failed = false;
+    let extraPath: string[] = [];
+    const deployment = job.deployment !== undefined;
+    const list: Json[] = deployment ? job.strategy.runOnce.deploy.steps : job.steps;
+    if (deployment && !list.some((s) => s.download === "none")) throw new Error("the harness plays deployment jobs with download: none only");
+    for (const [i, step] of list.entries()) {
+      const name = step.displayName ?? step.task ?? step.script?.split("\n")[0] ?? Object.keys(step)[0];
+      if (step.download === "none") continue;
+      if (!adoCondition(step.condition ?? "succeeded()", lookup, { failed })) {
+        steps.push({ name, status: "skipped", output: "" });
+        continue;
+      }
+      const inputs = Object.fromEntries(Object.entries((step.inputs ?? {}) as Json).map(([k, v]) => [k, typeof v === "string" ? macros(v) : v]));
+      let status: "success" | "failure" = "success";
+      let output = "";
+      const execute = async (script: string, extraEnv: Record<string, string>) => {
+        const file = path.join(temp, `step-${i}.sh`);
+        // `npm ci` installs from the lock file: the checkout already has the packages (see checkout).
+        fs.writeFileSync(file, macros(script).replace(/\bnpm ci\b( &&)?/, (_m, and) => (and ? "true &&" : "true")));
+        const env: NodeJS.ProcessEnv = {
+          ...baseEnv(extraPath),
+          TF_BUILD: "True",
+          ...Object.fromEntries(Object.entries(vars).filter(([, v]) => !v.secret).map(([k, v]) => [k.toUpperCase().replace(/\./g, "_"), v.value])),
+          ...this.o.runnerEnv,
+          ...extraEnv,
+          ...Object.fromEntries(Object.entries((step.env ?? {}) as Json).map(([k, v]) => [k, macros(String(v))])),
+        };
+        const r = await runProcess("bash", ["--noprofile", "--norc", file], { cwd: sources, env, timeoutMs: 300_000, killGraceMs: 5_000 });
+        // The agent reads logging commands from stdout and stderr, anywhere in a line, and does not log those lines.
+        const logged: string[] = [];
+        for (const line of `${r.out}\n${r.err}`.split(/\r\n|\r|\n/)) {
+          const c = adoCommands(line);
+          if (!c) {
+            logged.push(line);
+            continue;
+          }
+          if (c.area === "task" && c.event === "uploadsummary") summaries.push(fs.existsSync(c.data.trim()) ? fs.readFileSync(c.data.trim(), "utf8") : `(missing ${c.data})`);
+          else if (c.area === "task" && c.event === "setvariable") vars[c.properties.variable] = { value: c.data };
+          else if (c.area === "task" && c.event === "prependpath") extraPath = [c.data, ...extraPath];
+          else commands.push(line.slice(line.indexOf("##vso[")));
+        }
+        return { code: r.code, out: logged.join("\n") };
+      };
+      if (step.checkout === "self") {
+        this.o.repo.checkout(sources, commit, String(step.fetchDepth ?? "1") === "0");
+      } else if (step.task === "NodeTool@0" || step.task === "TerraformInstaller@1") {
+        // The machine's node and terraform stand in for the installers.
+      } else if (step.script !== undefined) {
+        const r = await execute(String(step.script), {});
+        status = r.code === 0 ? "success" : "failure";
+        output = r.out;
+      } else if (step.task === "AzureCLI@2") {
+        const clientId = this.o.serviceConnections[String(inputs.azureSubscription)];
+        if (!clientId) {
+          status = "failure";
+          output = `There was a resource authorization issue: the service connection ${inputs.azureSubscription} does not exist`;
+        } else {
+          if (inputs.scriptType !== "bash" || inputs.scriptLocation !== "inlineScript") throw new Error("the harness plays AzureCLI@2 with an inline bash script only");
+          // addSpnToEnvironment: the connection's identity for the script (workload identity federation: an ID token, no secret).
+          const spn: Record<string, string> = inputs.addSpnToEnvironment ? { servicePrincipalId: clientId, tenantId: this.o.tenantId, idToken: "federated-id-token" } : {};
+          const r = await execute(String(inputs.inlineScript), spn);
+          status = r.code === 0 ? "success" : "failure";
+          output = r.out;
+        }
+      } else if (step.publish !== undefined) {
+        const from = path.resolve(sources, macros(String(step.publish)));
+        if (!fs.existsSync(from)) {
+          status = "failure";
+          output = `##[error]Path does not exist: ${from}`;
+        } else {
+          const files: string[] = [];
+          const walk = (d: string) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : files.push(path.relative(from, path.join(d, e.name)))));
+          walk(from);
+          artifacts.upload(String(step.artifact), { root: from, files });
+        }
+      } else if (step.task === "DownloadPipelineArtifact@2") {
+        try {
+          artifacts.download(String(inputs.artifact), path.resolve(sources, String(inputs.path)));
+        } catch (e) {
+          status = "failure";
+          output = (e as Error).message;
+        }
+      } else throw new Error(`the harness does not know the step ${JSON.stringify(step)}`);
+      steps.push({ name, status, output });
+      if (status === "failure") failed = true;
+    }
+    return { stage: stageId, id, status: failed ? "failed" : "succeeded", environment: deployment ? String(job.environment) : undefined, steps, summaries, commands };
+  }
+}
