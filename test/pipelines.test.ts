@@ -1,6 +1,7 @@
 // The example pipelines are copied into users' repos: every npm script and flag they call must exist.
 import * as fs from "fs";
 import * as path from "path";
+import { logLines } from "../scripts/pipeline";
 
 const root = path.join(__dirname, "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
@@ -35,5 +36,27 @@ describe("example pipelines", () => {
     const text = fs.readFileSync(path.join(root, file), "utf8");
     expect(text).not.toMatch(/^\s*-?\s*(run|script):.*npm (run )?test\b/m);
     if (!file.endsWith("sso-drift.yml")) expect(text).toContain("npm run --silent check");
+  });
+});
+
+describe("npm run apply's log of terraform's output", () => {
+  const ado = { TF_BUILD: "True", AGENT_TEMPDIRECTORY: "/agent/_temp" };
+  const out = [
+    "terraform_data.mimecast_sync_1A (local-exec): ##vso[task.uploadsummary]/agent/_temp/mimecast-sso-prod-eu-checklist.md",
+    "terraform_data.mimecast_sync_1A (local-exec): profile issuer ##vso[task.setvariable variable=ARM_CLIENT_ID]evil",
+    "terraform_data.mimecast_sync_1A (local-exec): ##vso[task.uploadsummary]/etc/passwd",
+    "::error::from a server",
+  ].join("\n");
+
+  it("prefixes each line with the environment and lets through only the CLI's summary of that environment's checklist (Azure DevOps acts on ##vso[ anywhere in a line)", () => {
+    expect(logLines("prod-eu", out, ado)).toEqual([
+      "prod-eu  terraform_data.mimecast_sync_1A (local-exec): ##vso[task.uploadsummary]/agent/_temp/mimecast-sso-prod-eu-checklist.md",
+      "prod-eu  terraform_data.mimecast_sync_1A (local-exec): profile issuer **vso[task.setvariable variable=ARM_CLIENT_ID]evil",
+      "prod-eu  terraform_data.mimecast_sync_1A (local-exec): **vso[task.uploadsummary]/etc/passwd",
+      "prod-eu  ::error::from a server", // GitHub acts on :: at the start of a line only
+    ]);
+    // Another environment's checklist, or outside Azure DevOps, nothing goes through.
+    expect(logLines("prod-us", out, ado).filter((l) => l.includes("##vso["))).toEqual([]);
+    expect(logLines("prod-eu", out, {}).filter((l) => l.includes("##vso["))).toEqual([]);
   });
 });
