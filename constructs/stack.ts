@@ -4,7 +4,7 @@ import { App, AzurermBackend, TerraformLocal, CloudBackend, LocalBackend, NamedC
 import { Construct } from "constructs";
 import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
-import { EnvironmentConfig } from "../model/config";
+import { EnvironmentConfig, defaultStateKey } from "../model/config";
 import { serviceProvider } from "../model/endpoints";
 import { specFromEnvironment } from "../model/sync-spec";
 import { SigningCertificateActivation, SigningCertificateRetirement } from "./certificate-activation";
@@ -150,7 +150,7 @@ export class MimecastSsoStack extends TerraformStack {
         resourceGroupName: b.resourceGroupName,
         storageAccountName: b.storageAccountName,
         containerName: b.containerName,
-        key: b.key ?? `mimecast-sso/${env.name}.tfstate`,
+        key: b.key ?? defaultStateKey(env.name),
         subscriptionId: b.subscriptionId,
         useOidc: b.useOidc,
         useAzureadAuth: true,

@@ -2,8 +2,8 @@
 // then terraform init + plan -out for every environment with bounded concurrency and one plugin
 // cache; apply exactly the saved plans (terraform refuses a stale one); review what the saved plans
 // will do, with risk flags. Terraform runs in each stack directory: no `cdktf deploy`, which plans
-// again. HCP Terraform (backend "cloud") runs its own remote plans: there `plan` shows them and
-// `apply` of a saved plan is refused by terraform; deploy through HCP Terraform's own workflow.
+// again. HCP Terraform (backend "cloud") keeps the state only: its workspaces must use local
+// execution (the config says so; a remote plan is refused here too).
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
@@ -11,6 +11,8 @@ import { mapLimit } from "../lib/concurrency";
 import { runProcess, terraformEnv, terraformInit } from "../lib/process";
 import { textTable } from "../lib/table";
 import { checklistSummaryFile } from "../model/contract";
+import { ConfigError, configPath, loadConfig } from "../model/config";
+import { findRemoved, removedProblem } from "./removed";
 import { scriptArgs } from "./args";
 
 /** The project root: where dist/synth.js is (this file may itself run bundled from dist/). */
@@ -20,13 +22,18 @@ export const PLAN_JSON = "plan.json";
 /** Written instead of a plan file when the plan changes nothing: apply has nothing to do there. */
 export const NO_CHANGES = "plan.nochanges";
 
-const HELP = `Usage: npm run plan|apply|plan-review -- [--env <name>...] [--outdir cdktf.out] [--concurrency 4] [--no-synth]
+const HELP = `Usage: npm run plan|apply|plan-review -- [--env <name>...] [--outdir cdktf.out] [--concurrency 4] [--no-synth] [--base <git-ref>]
+
+The environments are those of the config ($SSO_CONFIG, default sso.config.json) that have a stack.
 
   plan         synthesize (unless --no-synth), then per environment: plan -out=${PLAN_FILE} (none when
                nothing changes), with terraform init first when terraform says the stack needs it. Exit 0 no changes, 2 changes planned, 1 a plan failed.
   apply        apply each environment's saved ${PLAN_FILE}, exactly; a missing or stale plan is refused;
                an environment whose plan changed nothing is skipped.
                Exit 0 applied, 1 refused or failed.
+               An environment no longer in the config whose state still holds resources is refused:
+               a stale stack in <outdir>, or, with --base, one the config named at <git-ref> or at
+               any commit since (the pipelines pass the first commit: every one it ever named).
   plan-review  Markdown (terraform show -json of each saved plan): what they create, change, replace or destroy,
                HIGH for a replacement or destruction of the Entra app, service principal, identifier
                or signing certificate. Exit 0.
@@ -34,7 +41,7 @@ Providers are downloaded once into TF_PLUGIN_CACHE_DIR (default <outdir>/.terraf
 
 export interface StackRun {
   environment: string;
-  status: "no changes" | "changes" | "applied" | "error" | "refused";
+  status: "no changes" | "changes" | "applied" | "error" | "refused" | "removed";
   detail: string;
   ms: number;
 }
@@ -62,6 +69,10 @@ function stackRunRecorder(name: string, log: (l: string) => void): (status: Stac
   };
 }
 
+/** What terraform prints when an HCP Terraform workspace runs the plan remotely. */
+export const REMOTE_RUN = /Running (plan|apply) in (HCP Terraform|Terraform Cloud|Terraform Enterprise|the remote backend)\b|Preparing the remote (plan|apply)\.\.\./;
+const REMOTE_RUN_FIX = "HCP Terraform ran this plan remotely, where Node.js and the CLI file beside the stack are missing: set the workspace's execution mode to Local (workspace Settings > General; see docs/deploy.md, State)";
+
 export async function planAll(outdir: string, envs: string[], concurrency: number, log: (l: string) => void): Promise<StackRun[]> {
   const env = terraformEnv(outdir);
   return mapLimit(envs, concurrency, async (name) => {
@@ -81,6 +92,9 @@ export async function planAll(outdir: string, envs: string[], concurrency: numbe
       if (init.code !== 0) return done("error", `terraform init: ${lastLines(init.err || init.out)}`);
       plan = await run("terraform", planArgs, dir, env);
     }
+    // A workspace whose execution mode is not Local plans in HCP Terraform, where the CLI file
+    // beside the stack is missing and Node.js with it: refused, with the setting to change.
+    if (REMOTE_RUN.test(plan.out + plan.err)) return done("error", REMOTE_RUN_FIX);
     if (plan.code === 1) return done("error", `terraform plan: ${lastLines(plan.err || plan.out)}`);
     if (plan.code === 0) {
       // Nothing to apply: no plan file to carry, review or apply.
@@ -177,7 +191,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`pipeline: choose plan, apply or plan-review (see --help)`);
     return 1;
   }
-  const values = scriptArgs(command, rest, { env: { type: "string", multiple: true }, outdir: { type: "string" }, concurrency: { type: "string" }, "no-synth": { type: "boolean" } }, HELP);
+  const values = scriptArgs(command, rest, { env: { type: "string", multiple: true }, outdir: { type: "string" }, concurrency: { type: "string" }, "no-synth": { type: "boolean" }, base: { type: "string" } }, HELP);
   if (typeof values === "number") return values;
   const outdir = path.resolve(values.outdir ?? "cdktf.out");
   const concurrency = Number(values.concurrency ?? 4);
@@ -189,11 +203,20 @@ export async function main(argv: string[]): Promise<number> {
     const synth = spawnSync(process.execPath, [path.join(ROOT, "dist", "synth.js")], { stdio: "inherit", env: { ...process.env, CDKTF_OUTDIR: outdir } });
     if (synth.status !== 0) return 1;
   }
-  const stacks = fs.existsSync(path.join(outdir, "stacks")) ? fs.readdirSync(path.join(outdir, "stacks")).sort() : [];
+  let configured: Set<string>;
+  try {
+    configured = new Set(loadConfig(configPath()).environments.map((e) => e.name));
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`${command}: ${e.message}`);
+    return 1;
+  }
+  // Only environments of the config: a stack left in a reused outdir is never planned or applied.
+  const stacks = (fs.existsSync(path.join(outdir, "stacks")) ? fs.readdirSync(path.join(outdir, "stacks")).sort() : []).filter((n) => configured.has(n));
   const envs = values.env ?? stacks;
   const unknown = envs.filter((e) => !stacks.includes(e));
   if (unknown.length) {
-    console.error(`${command}: no synthesized stack for ${unknown.join(", ")} in ${outdir} (have: ${stacks.join(", ") || "none"})`);
+    console.error(`${command}: no synthesized stack of the config for ${unknown.join(", ")} in ${outdir} (have: ${stacks.join(", ") || "none"})`);
     return 1;
   }
   if (command === "plan-review") {
@@ -213,6 +236,20 @@ export async function main(argv: string[]): Promise<number> {
   }
   const log = (l: string) => console.error(l);
   const runs = command === "plan" ? await planAll(outdir, envs, concurrency, log) : await applyAll(outdir, envs, concurrency, log);
+  // Removing an environment from the config destroys nothing: never let it go silently.
+  if (command === "plan" && !values.env) {
+    const found = await findRemoved({ outdir, configured, configFile: configPath(), base: values.base, synth: path.join(ROOT, "dist", "synth.js"), concurrency });
+    if (found.error) {
+      console.error(`plan: ${found.error}`);
+      return 1;
+    }
+    const empty = found.removed.filter((r) => r.resources === 0).map((r) => r.environment);
+    if (empty.length) log(`plan: no longer in the config, no state left: ${empty.join(", ")}`);
+    for (const r of found.removed.filter((x) => x.resources !== 0)) {
+      runs.push({ environment: r.environment, status: r.error ? "removed" : "refused", detail: r.error ? `not in the config (found in ${r.source}); its state could not be read: ${r.error}` : removedProblem(r), ms: 0 });
+      log(`${r.environment}: ${r.error ? "removed" : "refused"} (${runs[runs.length - 1].detail})`);
+    }
+  }
   console.log(textTable(["environment", "result", "seconds", "detail"], runs.map((r) => [r.environment, r.status, (r.ms / 1000).toFixed(1), r.detail])));
   if (runs.some((r) => r.status === "error" || r.status === "refused")) return 1;
   return command === "plan" && runs.some((r) => r.status === "changes") ? 2 : 0;

@@ -1,7 +1,7 @@
 // The example pipelines are copied into users' repos: every npm script and flag they call must exist.
 import * as fs from "fs";
 import * as path from "path";
-import { logLines } from "../scripts/pipeline";
+import { REMOTE_RUN, logLines } from "../scripts/pipeline";
 
 const root = path.join(__dirname, "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
@@ -58,5 +58,18 @@ describe("npm run apply's log of terraform's output", () => {
     // Another environment's checklist, or outside Azure DevOps, nothing goes through.
     expect(logLines("prod-us", out, ado).filter((l) => l.includes("##vso["))).toEqual([]);
     expect(logLines("prod-eu", out, {}).filter((l) => l.includes("##vso["))).toEqual([]);
+  });
+});
+
+describe("HCP Terraform: a remote run is refused", () => {
+  it("recognises terraform's remote plan output (cloud and remote backends, old and new names), not a local plan's", () => {
+    for (const out of [
+      "Running plan in HCP Terraform. Output will stream here. Pressing Ctrl-C\nwill stop streaming the logs, but will not stop the plan running remotely.\n\nPreparing the remote plan...",
+      "Running plan in Terraform Cloud. Output will stream here.",
+      "Running plan in the remote backend. Output will stream here.",
+      "Running apply in Terraform Enterprise. Output will stream here.",
+    ])
+      expect(out).toMatch(REMOTE_RUN);
+    expect("Terraform used the selected providers to generate the following execution plan.\nPlan: 1 to add, 0 to change, 0 to destroy.\nSaved the plan to: plan.tfplan").not.toMatch(REMOTE_RUN);
   });
 });
