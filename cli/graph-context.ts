@@ -1,5 +1,7 @@
 // What every Graph command shares: the tenant, the pipeline identity, the client, one error line.
 import { GraphClient } from "../graph/client";
+import { stopReason } from "../lib/deadline";
+import { InterruptedError } from "../lib/retry";
 import { pipelineIdentity } from "../graph/credentials";
 import { loopbackAllowed } from "../mimecast/spec";
 import { CommandContext } from "./command";
@@ -20,6 +22,11 @@ export async function withGraph(command: string, tenantOption: string | undefine
     io.out(await work(client));
     ctx.exit(EXIT.ok);
   } catch (e) {
+    if (e instanceof InterruptedError || io.signal?.aborted) {
+      // Each Graph step reads first and is idempotent: the next deploy runs it again and converges.
+      io.err(`mimecast-sso ${command}: interrupted (${stopReason(io.signal) ?? "stopped"}); a write in flight may or may not have landed: the next deploy runs this step again`);
+      return ctx.exit(EXIT.interrupted);
+    }
     io.err(`mimecast-sso ${command}: ${(e as Error).message}`);
     ctx.exit(EXIT.error);
   }

@@ -1,5 +1,7 @@
 // What every command shares: where output goes, exit codes, colour. Results go to stdout,
 // progress, warnings and errors to stderr; colour only on a terminal and never with NO_COLOR.
+import { deadlineScope } from "../lib/deadline";
+import { InterruptedError } from "../lib/retry";
 import { RUN_TIMEOUT_ENV } from "../model/contract";
 
 /** Exit codes for pipelines. */
@@ -23,6 +25,12 @@ export interface Io {
 export { RUN_TIMEOUT_ENV };
 export const DEFAULT_RUN_TIMEOUT_S = 600;
 
+/** The run's deadline in seconds from the env var: a positive number, else the default. */
+export function runTimeoutSeconds(value: string | undefined): number {
+  const seconds = Number(value ?? DEFAULT_RUN_TIMEOUT_S);
+  return Number.isFinite(seconds) && seconds > 0 && seconds <= 86_400 ? seconds : DEFAULT_RUN_TIMEOUT_S;
+}
+
 export type Paint = (text: string, colour: "red" | "green" | "yellow" | "bold") => string;
 
 const CODES = { red: 31, green: 32, yellow: 33, bold: 1 } as const;
@@ -34,20 +42,23 @@ export function painter(io: Io): Paint {
 
 /** The process's own Io: Ctrl-C / SIGTERM (terraform cancelling an apply) and the deadline stop the run. */
 export function processIo(): Io {
+  const seconds = runTimeoutSeconds(process.env[RUN_TIMEOUT_ENV]);
+  // A timer of our own, not AbortSignal.timeout() (lib/deadline: it can be collected before it
+  // fires on Node 20). Unreferenced: it must not keep a finished run alive.
+  const run = deadlineScope(seconds * 1000, undefined, { unref: true, reason: () => new InterruptedError(`the run's deadline of ${seconds} s passed (${RUN_TIMEOUT_ENV})`) });
   const controller = new AbortController();
+  run.signal.addEventListener("abort", () => controller.abort(run.signal.reason), { once: true });
   let signals = 0;
   for (const name of ["SIGINT", "SIGTERM"] as const) {
     process.on(name, () => {
       // A second signal does not wait for the report.
       if (++signals > 1) process.exit(EXIT.interrupted);
       process.stderr.write(`mimecast-sso: ${name}: stopping; requests in flight are aborted\n`);
-      controller.abort(new Error(name));
+      controller.abort(new InterruptedError(`stopped by ${name}`));
     });
   }
-  const seconds = Number(process.env[RUN_TIMEOUT_ENV] ?? DEFAULT_RUN_TIMEOUT_S);
-  const deadline = AbortSignal.timeout((Number.isFinite(seconds) && seconds > 0 ? seconds : DEFAULT_RUN_TIMEOUT_S) * 1000);
   return {
-    signal: AbortSignal.any([controller.signal, deadline]),
+    signal: controller.signal,
     out: (s) => process.stdout.write(`${s}\n`),
     err: (s) => process.stderr.write(`${s}\n`),
     env: process.env,

@@ -7,6 +7,7 @@ import { snapshotDirectory } from "../mimecast/snapshot";
 import { loopbackAllowed } from "../mimecast/spec";
 import { SyncStatus, inspectEnvironment, syncEnvironment } from "../mimecast/sync";
 import { VerifiedSetting } from "../mimecast/verify";
+import { stopReason } from "../lib/deadline";
 import { InterruptedError } from "../lib/retry";
 import { EXIT, ExitCode, Io, painter } from "./io";
 import { publishChecklist } from "./summary";
@@ -71,7 +72,11 @@ function describeFailure(e: unknown, spec: SyncSpec, io: Io): Outcome {
   const redactor = secretsRedactor(spec, io.env);
   const environment = spec.environment;
   if (e instanceof ProfileOperationUnavailableError) return { environment, status: "unavailable", diff: [], error: redactor.redact(e.message), checklist: e.checklist };
-  if (e instanceof InterruptedError) return { environment, status: "interrupted", diff: [], error: e.message === "interrupted" ? "interrupted: nothing was written" : e.message };
+  if (e instanceof InterruptedError) {
+    const why = stopReason(io.signal);
+    const what = e.message === "interrupted" ? "interrupted: nothing was written" : e.message;
+    return { environment, status: "interrupted", diff: [], error: why ? `${what} (${why})` : what };
+  }
   const known = e instanceof MimecastApiError || e instanceof MimecastConfigError || e instanceof MetadataError;
   const message = known ? (e as Error).message : `unexpected error: ${(e as Error)?.message ?? String(e)}`;
   return { environment, status: "error", diff: [], error: redactor.redact(message) };

@@ -21,7 +21,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .description("Keeps a Mimecast authentication profile in line with the SSO config.")
     .version(version, "-V, --version")
     .showHelpAfterError("(see --help)")
-    .addHelpText("after", "\nExit codes: 0 ok, 1 error, 2 drift, 3 profile operation not available (manual checklist printed).\nRun mimecast-sso <command> --help for options.");
+    .addHelpText("after", "\nExit codes: 0 ok, 1 error, 2 drift, 3 profile operation not available (manual checklist printed),\n130 stopped (Ctrl-C, SIGTERM, or the run's deadline MIMECAST_SSO_RUN_TIMEOUT).\nRun mimecast-sso <command> --help for options.");
   for (const make of [syncCommand, driftCommand, showCommand, checklistCommand, idpValuesCommand, rollbackCommand, addCertificateCommand, activateCertificateCommand, retireCertificatesCommand, setDefaultRedirectUriCommand, entraDriftCommand, externalCommand]) {
     program.addCommand(make(ctx));
   }

@@ -62,6 +62,20 @@ export interface MimecastEnterpriseAppProps {
    * does not retry a principal that has not replicated yet (409). 0 disables. @default 60
    */
   readonly replicationWaitSeconds?: number;
+  /**
+   * Adopt an existing app instead of creating one: import blocks (Terraform >= 1.5) for the app,
+   * its service principal, identifier and reply URLs, with the ids in the provider's documented
+   * import formats. The first plan then shows what will change on the adopted app. @default none (create)
+   */
+  readonly adopt?: AdoptedApp;
+}
+
+/** The ids of an enterprise app made by hand, to adopt. */
+export interface AdoptedApp {
+  /** Object id of the app registration. */
+  readonly applicationObjectId: string;
+  /** Object id of its service principal (the enterprise app). */
+  readonly servicePrincipalObjectId: string;
 }
 
 export class MimecastEnterpriseApp extends Construct {
@@ -116,7 +130,9 @@ export class MimecastEnterpriseApp extends Construct {
 
     // Construct ids below are part of the Terraform addresses: renaming one replaces the real app.
     const template = new DataAzureadApplicationTemplate(this, "template", { displayName: galleryTemplateName });
-    const app = new ApplicationFromTemplate(this, "app", { displayName, templateId: template.templateId });
+    // Deleting (or replacing) the app ends every user's login as surely as deleting its service
+    // principal; for an adopted app, a template id that differs would plan exactly that.
+    const app = new ApplicationFromTemplate(this, "app", { displayName, templateId: template.templateId, lifecycle: { preventDestroy } });
     // Each attribute read mints a new token (with a stack trace): read each one once.
     const applicationId = app.applicationId;
     // application_from_template does not export the client id; read it back from the registration.
@@ -175,6 +191,8 @@ export class MimecastEnterpriseApp extends Construct {
     forgetWithoutDestroying(this, `azuread_service_principal_token_signing_certificate.${this.signingCertificate.friendlyUniqueId}`);
     this.certificateRotation = rotation.id;
 
+    if (props.adopt) adoptExisting(props.adopt, { app, servicePrincipal: this.servicePrincipal, identifier, replyUrls }, template.templateId, this.mimecastEntityId);
+
     this.unreferencedSettings = [identifier, replyUrls];
     this.replyUrlsResource = replyUrls;
     this.applicationObjectId = app.applicationObjectId;
@@ -187,6 +205,31 @@ export class MimecastEnterpriseApp extends Construct {
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** The resources an adoption imports: the template app, its service principal, identifier, reply URLs. */
+export interface AdoptionTargets {
+  readonly app: TerraformResource;
+  readonly servicePrincipal: TerraformResource;
+  readonly identifier: TerraformResource;
+  readonly replyUrls: TerraformResource;
+}
+
+/**
+ * Import blocks for an app made by hand, in the import id formats of azuread 3.7's documentation
+ * (docs/resources/*.md, "Import"): the template app by template, application and service principal
+ * ids; the identifier by the application and the base64 of the URI; the Web reply URLs by the
+ * application and type. The identifier import finds nothing (and the plan says so) unless the app
+ * already carries exactly this identifier. Import ids must be known at plan time: the template id
+ * comes from a data source, which is read during the plan.
+ */
+export function adoptExisting(ids: AdoptedApp, targets: AdoptionTargets, templateId: string, identifierUri: string): void {
+  for (const [prop, v] of Object.entries(ids)) if (!Token.isUnresolved(v) && !GUID.test(v)) throw new Error(`MimecastEnterpriseApp: adopt.${prop} must be an object id (GUID)`);
+  const application = `/applications/${ids.applicationObjectId}`;
+  targets.app.importFrom(`/applicationTemplates/${templateId}/instantiate/${ids.applicationObjectId}/${ids.servicePrincipalObjectId}`);
+  targets.servicePrincipal.importFrom(`/servicePrincipals/${ids.servicePrincipalObjectId}`);
+  targets.identifier.importFrom(`${application}/identifierUris/${Buffer.from(identifierUri).toString("base64")}`);
+  targets.replyUrls.importFrom(`${application}/redirectUris/Web`);
+}
 
 /** Bad props throw here, naming the prop; values that are still Terraform tokens are left to Terraform. */
 function validate(props: MimecastEnterpriseAppProps, lifetimeDays: number, renewBeforeDays: number, applications: MimecastApplication[]): void {

@@ -71,6 +71,7 @@ export class MimecastSsoStack extends TerraformStack {
         visibleToUsers: env.visibleToUsers,
         assignmentRequired: env.assignmentRequired,
         preventDestroy: env.preventDestroy,
+        adopt: idp.adopt,
         cliBundle: props.cliBundle,
       });
       this.enterpriseApp = app;

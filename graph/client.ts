@@ -3,7 +3,9 @@
 // TypeScript: no Terraform here. Token from the pipeline's Azure identity, never from config.
 import axios, { AxiosInstance } from "axios";
 import type { AccessToken } from "@azure/core-auth";
-import { Clock, InterruptedError, RetryOptions, RetryPolicy, Verdict, abortable, realClock } from "../lib/retry";
+import { MAX_RESPONSE_BYTES, describeTransportError } from "../lib/bounds";
+import { withDeadline } from "../lib/deadline";
+import { Clock, InterruptedError, RetryOptions, RetryPolicy, Verdict, realClock, serverWaitMs } from "../lib/retry";
 import { isLoopbackHost } from "../model/endpoints";
 import { Redactor } from "../model/redact";
 import { PipelineIdentity } from "./credentials";
@@ -24,6 +26,8 @@ export interface GraphClientOptions {
   readonly retry?: RetryOptions;
   /** Deadline of one HTTP exchange. @default 15000 */
   readonly timeoutMs?: number;
+  /** Deadline of getting an access token, the identity library's own retries included. @default 2 x timeoutMs */
+  readonly tokenTimeoutMs?: number;
   /** Injectable for tests (virtual time). */
   readonly clock?: Partial<Clock>;
   readonly log?: (line: string) => void;
@@ -87,6 +91,7 @@ export class GraphClient {
   private readonly redactor = new Redactor();
   private readonly policy: RetryPolicy;
   private readonly timeoutMs: number;
+  private readonly tokenTimeoutMs: number;
   private token?: AccessToken;
 
   constructor(private readonly options: GraphClientOptions) {
@@ -99,6 +104,8 @@ export class GraphClient {
       throw new GraphClientError((e as Error).message);
     }
     this.timeoutMs = options.timeoutMs ?? 15_000;
+    // The identity library retries a failed token request itself: give it room for that.
+    this.tokenTimeoutMs = options.tokenTimeoutMs ?? 2 * this.timeoutMs;
     this.redactor.add(...options.identity.secrets);
     // HTTPS_PROXY / NO_PROXY from the environment are honoured: axios tunnels https through
     // CONNECT (TLS end to end). Never for the loopback emulator.
@@ -109,13 +116,12 @@ export class GraphClient {
   private async send(method: "GET" | "PATCH" | "POST", url: string, body?: unknown, headers: Record<string, string> = {}): Promise<GraphResponse> {
     this.calls.push(`${method} ${new URL(url).pathname}`);
     try {
-      const signal = this.options.signal ? AbortSignal.any([this.options.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs);
-      const res = await this.http.request({ method, url, data: body, headers, signal });
+      // One deadline per exchange that fires (lib/deadline), body included; answers capped.
+      const res = await withDeadline(this.timeoutMs, this.options.signal, (signal) => this.http.request({ method, url, data: body, headers, signal, maxContentLength: MAX_RESPONSE_BYTES }));
       return { status: res.status, headers: res.headers as Record<string, unknown>, data: res.data };
     } catch (e) {
       if (this.options.signal?.aborted) throw new InterruptedError();
-      const code = (e as { code?: string }).code ?? "network error";
-      return { status: 0, headers: {}, data: undefined, networkError: code === "ERR_CANCELED" || code === "ECONNABORTED" ? `timed out after ${this.timeoutMs} ms` : code };
+      return { status: 0, headers: {}, data: undefined, networkError: describeTransportError(e, this.timeoutMs) };
     }
   }
 
@@ -124,10 +130,14 @@ export class GraphClient {
     const { identity } = this.options;
     let token: AccessToken | null;
     try {
-      token = await abortable(identity.credential.getToken(GRAPH_SCOPE, { abortSignal: this.options.signal, tenantId: this.options.tenantId }), this.options.signal);
+      identity.transportProblem?.();
+      // Bounded like any call (the library's own retries included): a silent token service must not hold the run.
+      token = await withDeadline(this.tokenTimeoutMs, this.options.signal, (abortSignal) => identity.credential.getToken(GRAPH_SCOPE, { abortSignal, tenantId: this.options.tenantId }));
     } catch (e) {
-      if (e instanceof InterruptedError) throw e;
-      throw new GraphServiceError(this.redactor.redact(`Entra ID token (${identity.method}): ${(e as Error).message.split("\n")[0]}`), "token");
+      if (this.options.signal?.aborted) throw new InterruptedError();
+      if ((e as Error).name === "DeadlineExceededError") throw new GraphServiceError(`Entra ID token (${identity.method}): no token within ${this.tokenTimeoutMs} ms`, "token");
+      const wire = identity.transportProblem?.();
+      throw new GraphServiceError(this.redactor.redact(`Entra ID token (${identity.method}): ${wire ?? (e as Error).message.split("\n")[0]}`), "token");
     }
     if (!token?.token) throw new GraphServiceError(`Entra ID token (${identity.method}): no access token`, "token");
     this.redactor.add(token.token);
@@ -148,11 +158,10 @@ export class GraphClient {
         const msg = typeof detail === "string" ? detail : detail?.message ?? "";
         const requestId = typeof res.headers["request-id"] === "string" ? res.headers["request-id"] : undefined;
         const what = res.status === 0 ? res.networkError ?? "no response" : `HTTP ${res.status}${msg ? `: ${msg}` : ""}`;
-        const retryAfterS = Number(res.headers["retry-after"]);
         return {
           ok: false,
           retryable,
-          waitMs: res.status === 429 && Number.isFinite(retryAfterS) ? retryAfterS * 1000 : undefined,
+          waitMs: res.status === 429 ? serverWaitMs({ retryAfter: res.headers["retry-after"] }, Date.now()) : undefined,
           error: new GraphServiceError(this.redactor.redact(`Graph ${operation}: ${what}`), operation, res.status || undefined, code, requestId),
         };
       },

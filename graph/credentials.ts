@@ -15,6 +15,9 @@ import {
 } from "@azure/identity";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { HttpClient, PipelineRequest, createDefaultHttpClient } from "@azure/core-rest-pipeline";
+import axios from "axios";
+import { MAX_RESPONSE_BYTES, describeTransportError, readCapped } from "../lib/bounds";
+import { withDeadline } from "../lib/deadline";
 import { isLoopbackHost } from "../model/endpoints";
 
 /** Misuse: no identity can be built from the environment. */
@@ -31,6 +34,8 @@ export interface PipelineIdentity {
   readonly method: string;
   /** Values to redact besides the tokens (secrets, assertions read from the environment). */
   readonly secrets: string[];
+  /** What last went wrong on the wire since the last call (too large, cut off): the library says only "network_error". */
+  readonly transportProblem?: () => string | undefined;
 }
 
 export interface IdentityOptions {
@@ -59,22 +64,47 @@ class StaticTokenCredential implements TokenCredential {
 }
 
 /**
- * For the loopback fakes only: rewrites the https stand-in name to the http loopback origin of
- * the login fake, and lets plain http reach loopback addresses (the Azure DevOps OIDC fake).
+ * The HTTP client @azure/identity sends through: every answer read here, capped (the library's
+ * own client reads any size), each exchange under a deadline that fires. For the loopback fakes
+ * only, the https stand-in name is mapped back to the fake's http origin and plain http may reach
+ * loopback addresses (the Azure DevOps OIDC fake).
  */
-function loopbackClient(loginOrigin: string | undefined): HttpClient {
+function boundedClient(loginOrigin: string | undefined, allowLoopback: boolean, timeoutMs: number, problems: string[]): HttpClient {
   const inner = createDefaultHttpClient();
   return {
     sendRequest: (request: PipelineRequest) => {
-      if (loginOrigin && request.url.startsWith(LOOPBACK_AUTHORITY)) request.url = loginOrigin + request.url.slice(LOOPBACK_AUTHORITY.length);
-      const u = new URL(request.url);
-      if (u.protocol === "http:" && isLoopbackHost(u.hostname)) request.allowInsecureConnection = true;
-      return inner.sendRequest(request);
+      if (allowLoopback) {
+        if (loginOrigin && request.url.startsWith(LOOPBACK_AUTHORITY)) request.url = loginOrigin + request.url.slice(LOOPBACK_AUTHORITY.length);
+        const u = new URL(request.url);
+        if (u.protocol === "http:" && isLoopbackHost(u.hostname)) request.allowInsecureConnection = true;
+      }
+      request.streamResponseStatusCodes = new Set([Number.POSITIVE_INFINITY]);
+      return withDeadline(timeoutMs, request.abortSignal as AbortSignal | undefined, async (signal) => {
+        request.abortSignal = signal;
+        const response = await inner.sendRequest(request);
+        const stream = response.readableStreamBody;
+        response.readableStreamBody = undefined;
+        if (stream) {
+          try {
+            response.bodyAsText = await readCapped(stream);
+          } catch (e) {
+            // The library reports any transport failure as "network_error": keep ours for the message.
+            const problem = `the token service at ${new URL(request.url).origin}: ${describeTransportError(e, timeoutMs)}`;
+            problems.push(problem);
+            throw new IdentityConfigError(problem);
+          }
+        }
+        return response;
+      });
     },
   };
 }
 
-/** A GitHub Actions ID token, fetched fresh from the runner (they live minutes), reused for a minute. */
+/**
+ * A GitHub Actions ID token, fetched fresh from the runner (they live minutes), reused for a
+ * minute. No redirect is followed (the request token would go along), the answer is capped and the
+ * exchange bounded.
+ */
 function githubAssertion(url: string, requestToken: string, timeoutMs: number): () => Promise<string> {
   let cached: { value: string; until: number } | undefined;
   return async () => {
@@ -82,12 +112,31 @@ function githubAssertion(url: string, requestToken: string, timeoutMs: number): 
     if (cached && cached.until > Date.now()) return cached.value;
     const target = new URL(url);
     if (!target.searchParams.has("audience")) target.searchParams.set("audience", TOKEN_EXCHANGE_AUDIENCE);
-    const res = await fetch(target, { headers: { Authorization: `Bearer ${requestToken}`, Accept: "application/json" }, signal: AbortSignal.timeout(timeoutMs) });
-    if (!res.ok) throw new IdentityConfigError(`GitHub Actions ID token request: HTTP ${res.status} (does the workflow have "permissions: id-token: write"?)`);
-    const body = (await res.json()) as { value?: string };
-    if (!body.value) throw new IdentityConfigError("GitHub Actions ID token request: the answer has no value");
-    cached = { value: body.value, until: Date.now() + 60_000 };
-    return body.value;
+    const res = await withDeadline(timeoutMs, undefined, (signal) =>
+      axios.get(target.toString(), {
+        headers: { Authorization: `Bearer ${requestToken}`, Accept: "application/json" },
+        signal,
+        maxRedirects: 0,
+        maxContentLength: MAX_RESPONSE_BYTES,
+        responseType: "text",
+        transformResponse: (x) => x,
+        validateStatus: () => true,
+        ...(isLoopbackHost(target.hostname) ? { proxy: false as const } : {}),
+      }),
+    ).catch((e) => {
+      throw new IdentityConfigError(`GitHub Actions ID token request: ${describeTransportError(e, timeoutMs)}`);
+    });
+    if (res.status >= 300 && res.status < 400) throw new IdentityConfigError(`GitHub Actions ID token request: HTTP ${res.status} redirect refused (the request token would go along)`);
+    if (res.status !== 200) throw new IdentityConfigError(`GitHub Actions ID token request: HTTP ${res.status} (does the workflow have "permissions: id-token: write"?)`);
+    let value: unknown;
+    try {
+      value = (JSON.parse(String(res.data)) as { value?: unknown }).value;
+    } catch {
+      throw new IdentityConfigError("GitHub Actions ID token request: the answer is not JSON");
+    }
+    if (typeof value !== "string" || !value) throw new IdentityConfigError("GitHub Actions ID token request: the answer has no value");
+    cached = { value, until: Date.now() + 60_000 };
+    return value;
   };
 }
 
@@ -104,18 +153,22 @@ const first = (env: NodeJS.ProcessEnv, ...names: string[]) => names.map((n) => e
  * every method and what it needs.
  */
 export function pipelineIdentity(env: NodeJS.ProcessEnv, opts: IdentityOptions): PipelineIdentity {
+  const problems: string[] = [];
+  // Read once: what is reported is the latest problem since the last read.
+  return { ...chooseIdentity(env, opts, problems), transportProblem: () => problems.splice(0).pop() };
+}
+
+function chooseIdentity(env: NodeJS.ProcessEnv, opts: IdentityOptions, problems: string[]): PipelineIdentity {
   const readFile = opts.readFile ?? ((f: string) => fs.readFileSync(f, "utf8"));
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const { tenantId } = opts;
   let authorityHost = opts.loginBaseUrl;
-  let httpClient: HttpClient | undefined;
-  if (opts.allowLoopback) {
-    const u = authorityHost ? new URL(authorityHost) : undefined;
-    const loopbackLogin = u && u.protocol === "http:" && isLoopbackHost(u.hostname);
-    httpClient = loopbackClient(loopbackLogin ? u.origin : undefined);
-    if (loopbackLogin) authorityHost = LOOPBACK_AUTHORITY;
-  }
-  const common = { authorityHost, httpClient, disableInstanceDiscovery: authorityHost !== undefined };
+  const u = opts.allowLoopback && authorityHost ? new URL(authorityHost) : undefined;
+  const loopbackLogin = u && u.protocol === "http:" && isLoopbackHost(u.hostname);
+  if (loopbackLogin) authorityHost = LOOPBACK_AUTHORITY;
+  const httpClient = boundedClient(loopbackLogin ? u.origin : undefined, Boolean(opts.allowLoopback), timeoutMs, problems);
+  // No redirect is followed: the library would send the token request, secret included, again.
+  const common = { authorityHost, httpClient, disableInstanceDiscovery: authorityHost !== undefined, redirectOptions: { maxRetries: 0 } };
 
   if (env.GRAPH_ACCESS_TOKEN) return { credential: new StaticTokenCredential(env.GRAPH_ACCESS_TOKEN), method: "GRAPH_ACCESS_TOKEN", secrets: [env.GRAPH_ACCESS_TOKEN] };
   const clientId = env.ARM_CLIENT_ID ?? (env.ARM_CLIENT_ID_FILE_PATH ? readFile(env.ARM_CLIENT_ID_FILE_PATH).trim() : undefined);

@@ -23,9 +23,25 @@ export interface Clock {
 
 export const realClock: Clock = {
   now: Date.now,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  // Node fires a longer timer at once (TimeoutOverflowWarning); waits here are far shorter anyway.
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(0, ms), 2 ** 31 - 1))),
   random: Math.random,
 };
+
+/**
+ * The wait a server asked for, in ms, or undefined when it asked for none usable: Mimecast's
+ * X-RateLimit-Reset (milliseconds), else Retry-After (seconds, or an HTTP date). Negative, not a
+ * number or not a date: undefined, so the policy backs off as for any failure.
+ */
+export function serverWaitMs(headers: { rateLimitReset?: unknown; retryAfter?: unknown }, now: number): number | undefined {
+  const text = (v: unknown) => (typeof v === "string" || typeof v === "number" ? String(v).trim() : "");
+  const reset = text(headers.rateLimitReset);
+  if (/^\d+(\.\d+)?$/.test(reset)) return Math.ceil(Number(reset));
+  const after = text(headers.retryAfter);
+  if (/^\d+(\.\d+)?$/.test(after)) return Math.ceil(Number(after) * 1000);
+  const date = after && !/^[-+]?\d/.test(after) ? Date.parse(after) : NaN;
+  return Number.isFinite(date) ? Math.max(0, date - now) : undefined;
+}
 
 /** What one attempt came to, as the client judged it. */
 export type Verdict<T> =
@@ -69,12 +85,12 @@ export class RetryPolicy {
    */
   async run<T>(
     attempt: (n: number) => Promise<Verdict<T>>,
-    hooks: { before?: () => Promise<number>; onRetry?: (error: Error, n: number, delayMs: number) => void; onServerWait?: (ms: number) => void; signal?: AbortSignal } = {},
+    hooks: { before?: (budgetLeftMs: number) => Promise<number>; onRetry?: (error: Error, n: number, delayMs: number) => void; onServerWait?: (ms: number) => void; signal?: AbortSignal } = {},
   ): Promise<T> {
     let waited = 0;
     for (let n = 0; ; n++) {
       if (hooks.signal?.aborted) throw new InterruptedError();
-      if (hooks.before) waited += await hooks.before();
+      if (hooks.before) waited += await hooks.before(this.budgetMs - waited);
       const verdict = await attempt(n);
       if (verdict.ok) return verdict.value;
       const { error } = verdict;
@@ -83,7 +99,9 @@ export class RetryPolicy {
         error.message += ` (gave up after ${n + 1} attempts)`;
         throw error;
       }
-      const delay = verdict.waitMs ?? this.backoff(n);
+      // A server's wait is taken as asked, never below zero: every wait counts against one budget.
+      const asked = verdict.waitMs;
+      const delay = asked !== undefined && Number.isFinite(asked) && asked >= 0 ? asked : this.backoff(n);
       if (waited + delay > this.budgetMs) {
         error.message += ` (gave up: waiting another ${delay} ms would exceed the ${this.budgetMs} ms retry budget)`;
         throw error;

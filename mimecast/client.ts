@@ -2,7 +2,9 @@
 // envelope check, retries through lib/retry, redaction). Plain TypeScript: no Terraform here.
 import axios, { AxiosInstance, AxiosResponse } from "axios";
 import { createHmac, randomUUID } from "crypto";
-import { Clock, InterruptedError, RetryOptions, RetryPolicy, Verdict, abortable, realClock } from "../lib/retry";
+import { MAX_RESPONSE_BYTES, describeTransportError } from "../lib/bounds";
+import { withDeadline } from "../lib/deadline";
+import { Clock, InterruptedError, RetryOptions, RetryPolicy, Verdict, abortable, realClock, serverWaitMs } from "../lib/retry";
 import { isAllowedMimecastHost, isLoopbackHost } from "../model/endpoints";
 import { Redactor } from "../model/redact";
 import { MimecastApiError, MimecastConfigError } from "./errors";
@@ -201,8 +203,10 @@ export class MimecastClient {
   private retryHooks(operation: string) {
     return {
       signal: this.options.signal,
-      before: async () => {
+      before: async (budgetLeftMs: number) => {
         const pause = this.throttle.remaining(this.clock.now());
+        // Another call's 429 paused the account: wait it out, but only within this call's budget.
+        if (pause > budgetLeftMs) throw new MimecastApiError(`Mimecast ${operation}: the account is rate limited for another ${pause} ms, more than the ${budgetLeftMs} ms left of the retry budget`, operation, 429, undefined, undefined, true);
         if (pause > 0) await abortable(this.clock.sleep(pause), this.options.signal);
         return pause;
       },
@@ -214,19 +218,22 @@ export class MimecastClient {
   private async send(path: string, body: unknown, headers: Record<string, string>, form = false): Promise<Attempt> {
     this.calls.push(path);
     try {
-      const response = await this.http.post(path, form ? new URLSearchParams(body as Record<string, string>).toString() : body, {
-        headers: { ...headers, "Content-Type": form ? "application/x-www-form-urlencoded" : "application/json", Accept: "application/json" },
-        responseType: "text",
-        transformResponse: (x) => x,
-        // The whole exchange, body included: axios' own timeout only fires on a quiet socket.
-        signal: this.options.signal ? AbortSignal.any([this.options.signal, AbortSignal.timeout(this.timeoutMs)]) : AbortSignal.timeout(this.timeoutMs),
-      });
+      // The whole exchange, body included, under one deadline that fires (lib/deadline): axios'
+      // own timeout only fires on a quiet socket. Answers are capped, decompressed size included.
+      const response = await withDeadline(this.timeoutMs, this.options.signal, (signal) =>
+        this.http.post(path, form ? new URLSearchParams(body as Record<string, string>).toString() : body, {
+          headers: { ...headers, "Content-Type": form ? "application/x-www-form-urlencoded" : "application/json", Accept: "application/json" },
+          responseType: "text",
+          transformResponse: (x) => x,
+          maxContentLength: MAX_RESPONSE_BYTES,
+          signal,
+        }),
+      );
       return { response };
     } catch (e) {
-      // Keep only the error code: axios errors carry the request headers (our credentials).
+      // Keep only what went wrong: axios errors carry the request headers (our credentials).
       if (this.options.signal?.aborted) throw new InterruptedError();
-      const code = (e as { code?: string }).code ?? "network error";
-      return { networkError: ["ECONNABORTED", "ETIMEDOUT", "ERR_CANCELED"].includes(code) ? `timed out after ${this.timeoutMs} ms` : code };
+      return { networkError: describeTransportError(e, this.timeoutMs) };
     }
   }
 
@@ -237,14 +244,17 @@ export class MimecastClient {
       waitMs: extra.waitMs,
       error: new MimecastApiError(this.redact(`Mimecast ${operation}: ${message}`), operation, extra.status, extra.code, extra.requestId, retryable),
     });
-    if (!result.response) return fail(result.networkError ?? "no response", call.idempotent);
+    if (!result.response) {
+      const what = result.networkError ?? "no response";
+      // A write cut off after it was sent may have been carried out: say so, and do not resend it.
+      const unsent = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH)$/.test(what);
+      return fail(call.idempotent || unsent ? what : `${what}; the request was sent and may or may not have been carried out`, call.idempotent);
+    }
     const { status, headers } = result.response;
     const requestId = typeof headers["x-mc-req-id"] === "string" ? headers["x-mc-req-id"] : undefined;
     if (status >= 300 && status < 400) return fail(`HTTP ${status} redirect refused (redirects could carry credentials to another host)`, false, { status });
     if (status === 429) {
-      const resetMs = Number(headers["x-ratelimit-reset"]);
-      const retryAfterS = Number(headers["retry-after"]);
-      const waitMs = Number.isFinite(resetMs) && resetMs >= 0 ? resetMs : Number.isFinite(retryAfterS) ? retryAfterS * 1000 : this.policy.backoff(0);
+      const waitMs = serverWaitMs({ rateLimitReset: headers["x-ratelimit-reset"], retryAfter: headers["retry-after"] }, this.clock.now()) ?? this.policy.backoff(0);
       // A 429 was not processed, so even a non-idempotent call may be sent again.
       return fail(`HTTP 429 rate limited (reset in ${waitMs} ms)`, true, { status, waitMs, requestId });
     }

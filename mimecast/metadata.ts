@@ -4,6 +4,9 @@ import axios from "axios";
 import { X509Certificate } from "crypto";
 import { XMLParser } from "fast-xml-parser";
 import { promises as dns } from "dns";
+import { MAX_RESPONSE_BYTES, describeTransportError } from "../lib/bounds";
+import { withDeadline } from "../lib/deadline";
+import { InterruptedError, abortable } from "../lib/retry";
 import { isLoopbackHost } from "../model/endpoints";
 import { isNonPublicAddress, metadataUrlProblem } from "../model/urls";
 import { MimecastConfigError } from "./errors";
@@ -24,7 +27,7 @@ export interface MetadataFacts {
 }
 
 /** Federation metadata is a few kilobytes; anything near this is not metadata. */
-export const MAX_METADATA_BYTES = 1_000_000;
+export const MAX_METADATA_BYTES = MAX_RESPONSE_BYTES;
 
 export class MetadataError extends Error {
   constructor(url: string, problem: string) {
@@ -86,14 +89,13 @@ export interface FetchOptions {
 }
 
 /** Refuses an address the user cannot have meant: a name that resolves to a private, loopback or link-local address. */
-async function assertPublicAddress(url: string, host: string, timeoutMs: number): Promise<void> {
-  const lookup = dns.lookup(host, { all: true, verbatim: true });
-  const timer = new Promise<never>((_, reject) => setTimeout(() => reject(new MetadataError(url, `its host could not be resolved within ${timeoutMs} ms`)), timeoutMs).unref());
+async function assertPublicAddress(url: string, host: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   let addresses: { address: string }[];
   try {
-    addresses = await Promise.race([lookup, timer]);
+    addresses = await withDeadline(timeoutMs, signal, () => abortable(dns.lookup(host, { all: true, verbatim: true }), signal));
   } catch (e) {
-    if (e instanceof MetadataError) throw e;
+    if (signal?.aborted) throw e;
+    if ((e as Error).name === "DeadlineExceededError") throw new MetadataError(url, `its host could not be resolved within ${timeoutMs} ms`);
     throw new MetadataError(url, `its host cannot be resolved (${(e as NodeJS.ErrnoException).code ?? "DNS error"})`);
   }
   if (addresses.some((a) => isNonPublicAddress(a.address))) throw new MimecastConfigError(`metadata URL ${shorten(url)}: its host resolves to a private, loopback or link-local address: refused`);
@@ -111,15 +113,14 @@ export async function fetchAndCheckMetadata(url: string, expect: MetadataExpecta
   if (problem) throw new MimecastConfigError(`metadata URL ${shorten(url)} ${problem}`);
   const timeout = opts.timeoutMs ?? 15_000;
   const host = new URL(url).hostname;
-  if (!(opts.allowLoopbackHttp && isLoopbackHost(host))) await assertPublicAddress(url, host, timeout);
-  const signal = opts.signal ? AbortSignal.any([opts.signal, AbortSignal.timeout(timeout)]) : AbortSignal.timeout(timeout);
-  const res = await axios
-    .get(url, { timeout, signal, responseType: "text", transformResponse: (x) => x, validateStatus: () => true, maxRedirects: 0, maxContentLength: MAX_METADATA_BYTES, ...(isLoopbackHost(host) ? { proxy: false as const } : {}) })
-    .catch((e) => {
-      const code = (e as { code?: string }).code ?? "network error";
-      const why = opts.signal?.aborted ? "interrupted" : code === "ERR_CANCELED" || code === "ECONNABORTED" ? `timed out after ${timeout} ms` : code === "ERR_BAD_RESPONSE" ? `larger than ${MAX_METADATA_BYTES} bytes` : code;
-      throw new MetadataError(url, `cannot be fetched (${why})`);
-    });
+  if (!(opts.allowLoopbackHttp && isLoopbackHost(host))) await assertPublicAddress(url, host, timeout, opts.signal);
+  // One deadline for the whole exchange that fires (lib/deadline), body included.
+  const res = await withDeadline(timeout, opts.signal, (signal) =>
+    axios.get(url, { timeout, signal, responseType: "text", transformResponse: (x) => x, validateStatus: () => true, maxRedirects: 0, maxContentLength: MAX_METADATA_BYTES, ...(isLoopbackHost(host) ? { proxy: false as const } : {}) }),
+  ).catch((e) => {
+    if (opts.signal?.aborted) throw new InterruptedError();
+    throw new MetadataError(url, `cannot be fetched (${describeTransportError(e, timeout, MAX_METADATA_BYTES)})`);
+  });
   if (res.status >= 300 && res.status < 400) throw new MetadataError(url, `HTTP ${res.status}: redirects are not followed; use the final metadata URL`);
   if (res.status !== 200) throw new MetadataError(url, `HTTP ${res.status}${res.status === 404 || res.status === 400 ? " (does the app exist yet in this tenant?)" : ""}`);
   const type = String(res.headers["content-type"] ?? "");

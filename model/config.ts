@@ -267,6 +267,19 @@ export const identityProviderSchema = z
         manageApp: z.boolean().default(true),
         /** The app's federation metadata URL, when manageApp is false. */
         metadataUrl: idpUrl("entra").optional(),
+        /**
+         * An enterprise app for Mimecast that already exists (made by hand): Terraform imports it,
+         * its service principal, identifier and reply URLs on the next plan instead of creating a
+         * second app. Leaving it in place after the import is harmless.
+         */
+        adopt: z
+          .strictObject({
+            /** Object ID of the existing app registration (Entra > App registrations > the app > Object ID). */
+            applicationObjectId: z.string().regex(GUID, { error: "must be the app registration's Object ID, a GUID (App registrations > the app > Overview)" }),
+            /** Object ID of its enterprise app (Enterprise applications > the app > Overview > Object ID). */
+            servicePrincipalObjectId: z.string().regex(GUID, { error: "must be the enterprise app's Object ID, a GUID (Enterprise applications > the app > Overview)" }),
+          })
+          .optional(),
       }),
       z.strictObject({
         type: z.literal("other"),
@@ -301,6 +314,7 @@ export const identityProviderSchema = z
       return;
     }
     if (idp.type === "entra" && !idp.manageApp && !idp.metadataUrl) ctx.addIssue({ code: "custom", path: ["metadataUrl"], message: "is required when manageApp is false" });
+    if (idp.type === "entra" && !idp.manageApp && idp.adopt) ctx.addIssue({ code: "custom", path: ["adopt"], message: "adopts an app for this project to manage: it needs manageApp true" });
     if (idp.type === "entra" && idp.manageApp && idp.metadataUrl) ctx.addIssue({ code: "custom", path: ["metadataUrl"], message: "must not be set when this project manages the app (it is built from the app's client id)" });
   });
 export type IdentityProviderConfig = z.output<typeof identityProviderSchema>;

@@ -156,17 +156,33 @@ const CRITICAL = [/^azuread_application_from_template\./, /^azuread_service_prin
 export interface PlannedChange {
   environment: string;
   address: string;
-  action: "create" | "update" | "replace" | "delete" | "forget";
+  /** "import": an existing object comes under Terraform (adoption), unchanged; "import, update": and is changed. */
+  action: "create" | "update" | "replace" | "delete" | "forget" | "import" | "import, update";
   risk: "HIGH" | "MEDIUM" | "LOW";
 }
 
 /** What a saved plan (terraform show -json) will do, with a risk per resource. */
-export function planChanges(environment: string, plan: { resource_changes?: { address: string; change: { actions: string[] } }[] }): PlannedChange[] {
+export function planChanges(environment: string, plan: { resource_changes?: { address: string; change: { actions: string[]; importing?: unknown } }[] }): PlannedChange[] {
   const out: PlannedChange[] = [];
   for (const rc of plan.resource_changes ?? []) {
     const a = rc.change.actions;
-    if (a.length === 1 && (a[0] === "no-op" || a[0] === "read")) continue;
-    const action: PlannedChange["action"] = a.includes("delete") && a.includes("create") ? "replace" : a[0] === "delete" ? "delete" : a[0] === "forget" ? "forget" : a[0] === "create" ? "create" : "update";
+    // terraform >= 1.5 marks an import block's target with change.importing, whatever the actions.
+    const importing = Boolean(rc.change.importing);
+    if (a.length === 1 && (a[0] === "no-op" || a[0] === "read") && !importing) continue;
+    const replaced = a.includes("delete") && a.includes("create");
+    const action: PlannedChange["action"] = replaced
+      ? "replace"
+      : a[0] === "delete"
+        ? "delete"
+        : a[0] === "forget"
+          ? "forget"
+          : a[0] === "create"
+            ? "create"
+            : importing
+              ? a[0] === "update"
+                ? "import, update"
+                : "import"
+              : "update";
     const critical = CRITICAL.some((r) => r.test(rc.address));
     const risk = (action === "replace" || action === "delete") && critical ? "HIGH" : action === "replace" || action === "delete" ? "MEDIUM" : critical ? "MEDIUM" : "LOW";
     out.push({ environment, address: rc.address, action, risk });

@@ -2,6 +2,8 @@
 // was and was not written, and exits non-zero (130), instead of running on.
 import { spawn } from "child_process";
 import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
@@ -26,25 +28,31 @@ afterEach(async () => {
 
 /** Run `sync`, send `signal` once stderr shows `when`, and collect what the CLI says. */
 function syncAndSignal(signal: NodeJS.Signals, when: RegExp): Promise<{ code: number | null; out: string; err: string }> {
+  return cliAndSignal(["sync", "--config", path.join(dir, "sso.config.json"), "--env", "demo-eu", "--metadata-url", emu.metadataUrl(TENANT)], signal, when);
+}
+
+/** Run the CLI (node flags first), send `signal` once stderr shows `when`; a 20 s guard kills it otherwise. */
+function cliAndSignal(args: string[], signal: NodeJS.Signals | undefined, when: RegExp | undefined, extraEnv: Record<string, string> = {}, nodeFlags: string[] = []): Promise<{ code: number | null; out: string; err: string; killedByGuard: boolean }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "sync", "--config", path.join(dir, "sso.config.json"), "--env", "demo-eu", "--metadata-url", emu.metadataUrl(TENANT)], {
-      env: { ...process.env, MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret, MIMECAST_SSO_SNAPSHOT_DIR: path.join(dir, "snapshots") },
+    const child = spawn(process.execPath, [...nodeFlags, path.join(ROOT, "dist", "mimecast-sso.js"), ...args], {
+      env: { ...process.env, MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret, MIMECAST_SSO_SNAPSHOT_DIR: path.join(dir, "snapshots"), ...extraEnv },
     });
+    let killedByGuard = false;
     let out = "";
     let err = "";
     let sent = false;
-    const killer = setTimeout(() => child.kill("SIGKILL"), 20_000);
+    const killer = setTimeout(() => ((killedByGuard = true), child.kill("SIGKILL")), 20_000);
     child.stdout.on("data", (d) => (out += d));
     child.stderr.on("data", (d) => {
       err += d;
-      if (!sent && when.test(err)) {
+      if (signal && when && !sent && when.test(err)) {
         sent = true;
         child.kill(signal);
       }
     });
     child.on("close", (code) => {
       clearTimeout(killer);
-      resolve({ code, out, err });
+      resolve({ code, out, err, killedByGuard });
     });
   });
 }
@@ -64,5 +72,55 @@ describe("cancellation", () => {
     expect(r.code).toBe(130);
     expect(r.out).toContain("demo-eu: INTERRUPTED interrupted before any write: nothing was written");
     expect(emu.apiCalls().filter((c) => c.path.includes("update"))).toEqual([]);
+  });
+});
+
+/** A loopback server that starts its answer and then sends a byte every 200 ms: never quiet, never done. */
+async function neverDone(type: string): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { "Content-Type": type });
+    const t = setInterval(() => res.write(" "), 200);
+    res.on("close", () => clearInterval(t));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  server.unref();
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, close: () => (server.closeAllConnections(), new Promise((r) => server.close(() => r()))) };
+}
+
+describe("the run's deadline and signals, as terraform's provisioner sees them", () => {
+  it("MIMECAST_SSO_RUN_TIMEOUT ends a run stuck on a trickling metadata server, even with the collector running all the time", async () => {
+    const s = await neverDone("application/xml");
+    const gcEvery20ms = path.join(dir, "gc-often.js");
+    fs.writeFileSync(gcEvery20ms, "setInterval(() => global.gc(), 20).unref();\n");
+    const config = path.join(dir, "check.config.json");
+    const base = JSON.parse(fs.readFileSync(path.join(dir, "sso.config.json"), "utf8"));
+    base.environments[0].mimecastApi.verifyMetadata = true;
+    fs.writeFileSync(config, JSON.stringify(base));
+    try {
+      const r = await cliAndSignal(["sync", "--config", config, "--env", "demo-eu", "--metadata-url", `${s.url}/federationmetadata.xml`], undefined, undefined, { MIMECAST_SSO_RUN_TIMEOUT: "2" }, ["--expose-gc", "-r", gcEvery20ms]);
+      expect(r.killedByGuard).toBe(false);
+      expect(r.code).toBe(130);
+      expect(r.out).toContain("demo-eu: INTERRUPTED interrupted: nothing was written (the run's deadline of 2 s passed (MIMECAST_SSO_RUN_TIMEOUT))");
+      expect(emu.apiCalls()).toEqual([]);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("SIGTERM during a Graph step exits 130 and says the step runs again next deploy", async () => {
+    const s = await neverDone("application/json");
+    try {
+      const r = await cliAndSignal(
+        ["activate-certificate", "--service-principal-id", "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b", "--thumbprint", "ABCDEF0123456789ABCDEF0123456789ABCDEF01", "--tenant-id", TENANT],
+        "SIGTERM",
+        /Azure identity/,
+        { GRAPH_ACCESS_TOKEN: "graph-t0ken", GRAPH_BASE_URL: s.url, ENTRA_LOGIN_BASE_URL: s.url },
+      );
+      expect(r.killedByGuard).toBe(false);
+      expect(r.code).toBe(130);
+      expect(r.err).toContain("mimecast-sso activate-certificate: interrupted (stopped by SIGTERM); a write in flight may or may not have landed: the next deploy runs this step again");
+    } finally {
+      await s.close();
+    }
   });
 });

@@ -3,13 +3,17 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LocalBackend, TerraformStack } from "cdktf";
+import { App, LocalBackend, TerraformLocal, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
+import { adoptExisting } from "../constructs/entra-app";
+import { TerraformData } from "../constructs/terraform-data";
 import { MimecastSsoApp } from "../constructs/cli-bundle";
 import { MimecastProfileSync } from "../constructs/profile-sync";
 import { MimecastSsoStack } from "../constructs/stack";
 import { REQUIRED_TERRAFORM } from "../constructs/terraform-data";
 import { forgetWithoutDestroying } from "../constructs/removed";
 import { parseConfig } from "../model/config";
+import { planChanges } from "../scripts/pipeline";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { TENANT, specFor } from "./helpers";
 import { ROOT, run, describeWithTerraform } from "./tf-helpers";
@@ -137,5 +141,54 @@ describeIfTerraform("constructs applied by real terraform (built-ins only)", () 
     expect(fs.existsSync(marker)).toBe(false);
     const state = await run("terraform", ["state", "list"], { cwd: dir, env });
     expect(state.stdout.trim()).toBe("");
+  });
+});
+
+describeIfTerraform("adoption, played by real terraform on a stand-in of the Entra app", () => {
+  // The azuread resources cannot be planned here (no provider download): terraform_data stands in
+  // for each at the same construct path, and adoptExisting() gives them the real import ids. What
+  // runs for real: the import blocks at the synthesized addresses, an id built from a value known
+  // at plan time (the template id, a data source in the real stack), and the plans after.
+  const APP = "aaaaaaaa-1111-4222-8333-444455556666";
+  const SP = "bbbbbbbb-1111-4222-8333-444455556666";
+  let dir: string;
+  beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-adopt-"))));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+  const synthStandIn = (withAdopt: boolean): string => {
+    const outdir = path.join(dir, "cdktf.out");
+    const app = new App({ outdir });
+    const stack = new TerraformStack(app, "adopted");
+    stack.addOverride("terraform.required_version", REQUIRED_TERRAFORM);
+    new LocalBackend(stack, { path: path.join(dir, "terraform.tfstate") });
+    const entra = new Construct(stack, "entra");
+    const template = new TerraformLocal(stack, "template_id", "f4b8c3a0-0000-4000-8000-000000000001");
+    const make = (id: string) => new TerraformData(entra, id, { input: { stands_in_for: id } });
+    const targets = { app: make("app"), servicePrincipal: make("service-principal"), identifier: make("identifier"), replyUrls: make("reply-urls") };
+    if (withAdopt) adoptExisting({ applicationObjectId: APP, servicePrincipalObjectId: SP }, targets, template.asString, "https://eu-api.mimecast.com/sso/CEUA12A34");
+    app.synth();
+    return path.join(outdir, "stacks", "adopted");
+  };
+  const tf = (cwd: string, command: string, ...args: string[]) => run("terraform", [command, "-input=false", "-no-color", ...args], { cwd });
+
+  it("the first plan imports the four objects by their ids; after apply, a plan with adopt still in the config, and one without, are empty", async () => {
+    const stack = synthStandIn(true);
+    expect((await tf(stack, "init")).code).toBe(0);
+    const first = await tf(stack, "plan", "-out=first.plan");
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("Plan: 4 to import");
+    for (const id of [`/applicationTemplates/f4b8c3a0-0000-4000-8000-000000000001/instantiate/${APP}/${SP}`, `/servicePrincipals/${SP}`, `/applications/${APP}/redirectUris/Web`]) {
+      expect(first.stdout).toContain(`(imported from "${id}")`);
+    }
+    // The plan review names each import, as terraform's own plan JSON marks it.
+    const shown = await run("terraform", ["show", "-json", "first.plan"], { cwd: stack });
+    expect(planChanges("adopted", JSON.parse(shown.stdout)).map((c) => c.action)).toEqual(["import, update", "import, update", "import, update", "import, update"]);
+    expect((await tf(stack, "apply", "first.plan")).code).toBe(0);
+    const again = await tf(stack, "plan", "-detailed-exitcode");
+    expect(again.stdout).toContain("No changes");
+    expect(again.code).toBe(0);
+    const without = await tf(synthStandIn(false), "plan", "-detailed-exitcode");
+    expect(without.stdout).toContain("No changes");
+    expect(without.code).toBe(0);
   });
 });

@@ -10,7 +10,7 @@ const IDENTITY_NOTE = `
 Identity: the same environment the azuread provider reads, in its order: GRAPH_ACCESS_TOKEN;
 ARM_CLIENT_ID with a client certificate (PEM), ARM_CLIENT_SECRET, or with ARM_USE_OIDC=true an
 OIDC token, an Azure DevOps service connection or GitHub Actions' ID token; workload identity;
-managed identity; Azure CLI. Exit codes: 0 done, 1 error.`;
+managed identity; Azure CLI. Exit codes: 0 done, 1 error, 130 stopped (Ctrl-C, SIGTERM, the run's deadline).`;
 
 const o = ACTIVATE_OPTIONS;
 
