@@ -5,6 +5,7 @@
 // again. HCP Terraform (backend "cloud") keeps the state only: its workspaces must use local
 // execution (the config says so; a remote plan is refused here too).
 import { spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { mapLimit } from "../lib/concurrency";
@@ -22,9 +23,11 @@ export const PLAN_JSON = "plan.json";
 /** Written instead of a plan file when the plan changes nothing: apply has nothing to do there. */
 export const NO_CHANGES = "plan.nochanges";
 
-const HELP = `Usage: npm run plan|apply|plan-review -- [--env <name>...] [--outdir cdktf.out] [--concurrency 4] [--no-synth] [--base <git-ref>]
+const HELP = `Usage: npm run plan|apply|plan-review -- [--env <name>...] [--outdir cdktf.out] [--concurrency 4] [--no-synth] [--base <git-ref>] [--shard <i>/<n>]
 
-The environments are those of the config ($SSO_CONFIG, default sso.config.json) that have a stack.
+The environments are those of the config ($SSO_CONFIG, default sso.config.json) that have a stack;
+--shard i/n takes the i-th of n parts (by a hash of the name: each environment in exactly one
+part, and adding or removing one moves no other), so n jobs plan or apply side by side.
 
   plan         synthesize (unless --no-synth), then per environment: plan -out=${PLAN_FILE} (none when
                nothing changes), with terraform init first when terraform says the stack needs it. Exit 0 no changes, 2 changes planned, 1 a plan failed.
@@ -69,6 +72,22 @@ function stackRunRecorder(name: string, log: (l: string) => void): (status: Stac
   };
 }
 
+/** "2/4" -> { index: 2, count: 4 }, or undefined when it is not a shard of 1 to 256. */
+export function parseShard(text: string): { index: number; count: number } | undefined {
+  const m = /^(\d{1,3})\/(\d{1,3})$/.exec(text.trim());
+  if (!m) return undefined;
+  const [index, count] = [Number(m[1]), Number(m[2])];
+  return index >= 1 && count >= 1 && count <= 256 && index <= count ? { index, count } : undefined;
+}
+
+/**
+ * The shard (1..count) an environment belongs to: from a hash of its name alone, so each is in
+ * exactly one shard, and adding or removing an environment moves no other.
+ */
+export function shardOf(environment: string, count: number): number {
+  return (createHash("sha256").update(environment).digest().readUInt32BE(0) % count) + 1;
+}
+
 /** What terraform prints when an HCP Terraform workspace runs the plan remotely. */
 export const REMOTE_RUN = /Running (plan|apply) in (HCP Terraform|Terraform Cloud|Terraform Enterprise|the remote backend)\b|Preparing the remote (plan|apply)\.\.\./;
 const REMOTE_RUN_FIX = "HCP Terraform ran this plan remotely, where Node.js and the CLI file beside the stack are missing: set the workspace's execution mode to Local (workspace Settings > General; see docs/deploy.md, State)";
@@ -102,6 +121,11 @@ export async function planAll(outdir: string, envs: string[], concurrency: numbe
       fs.writeFileSync(path.join(dir, NO_CHANGES), "");
       return done("no changes", "");
     }
+    // What the plan does, for the review: beside the plan, so a review job elsewhere (the
+    // shards' plans merged) needs no terraform init to read it.
+    const show = await run("terraform", ["show", "-json", PLAN_FILE], dir, env);
+    if (show.code !== 0) return done("error", `terraform show: ${lastLines(show.err || show.out)}`);
+    fs.writeFileSync(path.join(dir, PLAN_JSON), show.out);
     return done("changes", "");
   });
 }
@@ -207,7 +231,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`pipeline: choose plan, apply or plan-review (see --help)`);
     return 1;
   }
-  const values = scriptArgs(command, rest, { env: { type: "string", multiple: true }, outdir: { type: "string" }, concurrency: { type: "string" }, "no-synth": { type: "boolean" }, base: { type: "string" } }, HELP);
+  const values = scriptArgs(command, rest, { env: { type: "string", multiple: true }, outdir: { type: "string" }, concurrency: { type: "string" }, "no-synth": { type: "boolean" }, base: { type: "string" }, shard: { type: "string" } }, HELP);
   if (typeof values === "number") return values;
   const outdir = path.resolve(values.outdir ?? "cdktf.out");
   const concurrency = Number(values.concurrency ?? 4);
@@ -229,7 +253,20 @@ export async function main(argv: string[]): Promise<number> {
   }
   // Only environments of the config: a stack left in a reused outdir is never planned or applied.
   const stacks = (fs.existsSync(path.join(outdir, "stacks")) ? fs.readdirSync(path.join(outdir, "stacks")).sort() : []).filter((n) => configured.has(n));
-  const envs = values.env ?? stacks;
+  let shard: { index: number; count: number } | undefined;
+  if (values.shard !== undefined) {
+    shard = parseShard(values.shard);
+    if (!shard) {
+      console.error(`${command}: --shard ${values.shard}: must be <i>/<n>, whole numbers with 1 <= i <= n <= 256 (e.g. 2/4)`);
+      return 1;
+    }
+    if (values.env) {
+      console.error(`${command}: --shard and --env both choose environments: give one of them`);
+      return 1;
+    }
+  }
+  const envs = values.env ?? (shard ? stacks.filter((n) => shardOf(n, shard.count) === shard.index) : stacks);
+  if (shard) console.error(`${command}: shard ${shard.index}/${shard.count}: ${envs.length} of ${stacks.length} environment(s)${envs.length ? `: ${envs.join(", ")}` : ""}`);
   const unknown = envs.filter((e) => !stacks.includes(e));
   if (unknown.length) {
     console.error(`${command}: no synthesized stack of the config for ${unknown.join(", ")} in ${outdir} (have: ${stacks.join(", ") || "none"})`);
@@ -241,6 +278,12 @@ export async function main(argv: string[]): Promise<number> {
     const perEnv = await mapLimit(envs, concurrency, async (e) => {
       const dir = path.join(outdir, "stacks", e);
       if (!fs.existsSync(path.join(dir, PLAN_FILE))) return [];
+      // Written by the plan (removed when it plans again): the same plan, shown.
+      if (fs.existsSync(path.join(dir, PLAN_JSON))) return planChanges(e, JSON.parse(fs.readFileSync(path.join(dir, PLAN_JSON), "utf8")));
+      if (!fs.existsSync(path.join(dir, ".terraform"))) {
+        const init = await terraformInit(dir, ["-input=false", "-no-color"], { env, timeoutMs: TERRAFORM_TIMEOUT_MS });
+        if (init.code !== 0) throw new Error(`${e}: terraform init: ${lastLines(init.err || init.out)}`);
+      }
       const show = await run("terraform", ["show", "-json", PLAN_FILE], dir, env);
       if (show.code !== 0) throw new Error(`${e}: terraform show: ${lastLines(show.err || show.out)}`);
       fs.writeFileSync(path.join(dir, PLAN_JSON), show.out);
@@ -253,7 +296,8 @@ export async function main(argv: string[]): Promise<number> {
   const log = (l: string) => console.error(l);
   const runs = command === "plan" ? await planAll(outdir, envs, concurrency, log) : await applyAll(outdir, envs, concurrency, log);
   // Removing an environment from the config destroys nothing: never let it go silently.
-  if (command === "plan" && !values.env) {
+  // Once per run: by the unsharded plan or the first shard.
+  if (command === "plan" && !values.env && (!shard || shard.index === 1)) {
     const found = await findRemoved({ outdir, configured, configFile: configPath(), base: values.base, synth: path.join(ROOT, "dist", "synth.js"), concurrency });
     if (found.error) {
       console.error(`plan: ${found.error}`);

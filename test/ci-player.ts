@@ -196,6 +196,10 @@ export class ArtifactStore {
     return this.artifacts.has(name);
   }
 
+  names(): string[] {
+    return [...this.artifacts.keys()].sort();
+  }
+
   files(name: string): string[] {
     const dir = this.artifacts.get(name);
     if (!dir) return [];
@@ -324,6 +328,15 @@ function topological(jobs: Json): string[] {
 
 let runCount = 0;
 
+/** A job's matrix instances (one key, a list of values, as the examples use), or [undefined]. */
+function matrixOf(job: Json): (Json | undefined)[] {
+  const matrix = job.strategy?.matrix;
+  if (!matrix) return [undefined];
+  const keys = Object.keys(matrix);
+  if (keys.length !== 1 || !Array.isArray(matrix[keys[0]])) throw new Error("the harness plays a matrix of one key with a list of values only");
+  return (matrix[keys[0]] as unknown[]).map((v) => ({ [keys[0]]: v }));
+}
+
 export class GitHubPlayer {
   constructor(private readonly o: GitHubPlayerOptions) {}
 
@@ -344,17 +357,22 @@ export class GitHubPlayer {
     };
     if (!result.triggered) return result;
     for (const id of topological(workflow.jobs)) {
-      const needs = asList(workflow.jobs[id].needs);
-      if (needs.some((n) => jobs.find((j) => j.id === n)?.status !== "success")) {
-        jobs.push({ id, status: "skipped", steps: [], summary: "" });
-        continue;
+      // A needed job with a matrix is all its instances ("plan (1)", "plan (2)", ...).
+      const needs = asList(workflow.jobs[id].needs).flatMap((n) => jobs.filter((j) => j.id === n || j.id.startsWith(`${n} (`)));
+      const instances = matrixOf(workflow.jobs[id]);
+      for (const matrix of instances) {
+        const name = matrix ? `${id} (${Object.values(matrix).join(", ")})` : id;
+        if (needs.some((j) => j.status !== "success")) {
+          jobs.push({ id: name, status: "skipped", steps: [], summary: "" });
+          continue;
+        }
+        jobs.push({ ...(await this.playJob(workflow, id, event, commit, path.join(runDir, name.replace(/\W+/g, "-")), artifacts, matrix)), id: name });
       }
-      jobs.push(await this.playJob(workflow, id, event, commit, path.join(runDir, id), artifacts));
     }
     return result;
   }
 
-  private async playJob(workflow: Json, id: string, event: GitHubEvent, commit: string, dir: string, artifacts: ArtifactStore): Promise<JobResult> {
+  private async playJob(workflow: Json, id: string, event: GitHubEvent, commit: string, dir: string, artifacts: ArtifactStore, matrix?: Json): Promise<JobResult> {
     const job = workflow.jobs[id];
     const workspace = path.join(dir, "work");
     const temp = path.join(dir, "temp");
@@ -362,6 +380,7 @@ export class GitHubPlayer {
     const permissions = job.permissions ?? workflow.permissions ?? {};
     const subject = githubSubject(this.o.slug, event, job);
     const context: Json = {
+      matrix,
       secrets: this.o.secrets,
       vars: this.o.vars,
       runner: { temp, os: "Linux" },
@@ -431,7 +450,14 @@ export class GitHubPlayer {
       }
       if (action === "actions/download-artifact" && version === "v4") {
         try {
-          s.artifacts.download(String(inputs.name), path.resolve(s.workspace, String(inputs.path ?? ".")));
+          const into = path.resolve(s.workspace, String(inputs.path ?? "."));
+          if (inputs.name) s.artifacts.download(String(inputs.name), into);
+          else {
+            // By pattern: each into its own folder, or all into one with merge-multiple.
+            const names = s.artifacts.names().filter((n) => minimatch(n, String(inputs.pattern ?? "*")));
+            if (!names.length) throw new Error(`Unable to download artifact(s): no artifact matches ${inputs.pattern}`);
+            for (const n of names) s.artifacts.download(n, inputs["merge-multiple"] === true ? into : path.join(into, n));
+          }
           return { status: "success", output: "" };
         } catch (e) {
           return { status: "failure", output: (e as Error).message };
@@ -627,10 +653,27 @@ export class AdoPlayer {
         continue;
       }
       let ok = true;
+      const done = new Map<string, boolean>();
       for (const job of stage.jobs as Json[]) {
-        const r = await this.playJob(stage.stage, job, commit, predefined, variables, path.join(runDir, stage.stage), artifacts);
-        jobs.push(r);
-        if (r.status !== "succeeded") ok = false;
+        const id = job.job ?? job.deployment;
+        const parallel = Number(job.strategy?.parallel ?? 0);
+        const positions = parallel > 0 ? Array.from({ length: parallel }, (_, k) => k + 1) : [0];
+        // dependsOn between the jobs of a stage (all instances of a parallel job).
+        if (asList(job.dependsOn).some((d) => done.get(d) !== true)) {
+          positions.forEach((k) => jobs.push({ stage: stage.stage, id: k ? `${id} ${k}` : id, status: "skipped", steps: [], summaries: [], commands: [] }));
+          done.set(id, false);
+          ok = false;
+          continue;
+        }
+        let all = true;
+        for (const k of positions) {
+          const phase: Record<string, string> = k ? { "System.JobPositionInPhase": String(k), "System.TotalJobsInPhase": String(parallel) } : {};
+          const r = await this.playJob(stage.stage, job, commit, { ...predefined, ...phase }, variables, path.join(runDir, stage.stage, k ? `${id}-${k}` : id), artifacts);
+          jobs.push(k ? { ...r, id: `${id} ${k}` } : r);
+          if (r.status !== "succeeded") all = false;
+        }
+        done.set(id, all);
+        if (!all) ok = false;
       }
       stageResults.set(stage.stage, ok);
     }
@@ -639,7 +682,7 @@ export class AdoPlayer {
 
   private async playJob(stageId: string, job: Json, commit: string, predefined: Record<string, string>, groupVars: Record<string, { value: string; secret?: boolean }>, dir: string, artifacts: ArtifactStore): Promise<AdoJobResult> {
     const id = job.job ?? job.deployment;
-    const workspace = path.join(dir, id);
+    const workspace = dir;
     const sources = path.join(workspace, "s");
     const staging = path.join(workspace, "a");
     const temp = path.join(workspace, "_temp");
@@ -666,6 +709,12 @@ export class AdoPlayer {
     for (const [i, step] of list.entries()) {
       const name = step.displayName ?? step.task ?? step.script?.split("\n")[0] ?? Object.keys(step)[0];
       if (step.download === "none") continue;
+      if (step.download === "current") {
+        // Every artifact of the run so far, each into $(Pipeline.Workspace)/<name>.
+        for (const n of artifacts.names()) artifacts.download(n, path.join(workspace, n));
+        steps.push({ name: "download: current", status: "success", output: "" });
+        continue;
+      }
       if (!adoCondition(step.condition ?? "succeeded()", lookup, { failed })) {
         steps.push({ name, status: "skipped", output: "" });
         continue;
@@ -731,7 +780,7 @@ export class AdoPlayer {
           const files: string[] = [];
           const walk = (d: string) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) => (e.isDirectory() ? walk(path.join(d, e.name)) : files.push(path.relative(from, path.join(d, e.name)))));
           walk(from);
-          artifacts.upload(String(step.artifact), { root: from, files });
+          artifacts.upload(macros(String(step.artifact)), { root: from, files });
         }
       } else if (step.task === "DownloadPipelineArtifact@2") {
         try {

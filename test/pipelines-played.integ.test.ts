@@ -16,7 +16,7 @@ import { ROOT, describeWithTerraform, emptyCliConfig } from "./tf-helpers";
 
 const describeIfTerraform = describeWithTerraform("pipelines-played.integ.test.ts", "it plays the pipelines with real terraform");
 const SLUG = "contoso/mimecast-sso";
-const GITHUB = ["sso-deploy.yml", "sso-pull-request.yml", "sso-drift.yml"];
+const GITHUB = ["sso-deploy.yml", "sso-pull-request.yml", "sso-drift.yml", "sso-deploy-sharded.yml"];
 const workflowYaml = (file: string) => fs.readFileSync(path.join(ROOT, "pipelines", "github", file), "utf8");
 
 /** The jobs' outcomes; on a mismatch, what the failed steps printed. */
@@ -30,6 +30,7 @@ function expectJobs(run: WorkflowRun, expected: [string, string][]): void {
 describe("GitHub Actions OIDC: every job that signs in presents a subject the walkthrough has a credential for", () => {
   const events: Record<string, GitHubEvent[]> = {
     "sso-deploy.yml": [{ name: "push", branch: "main", before: "a", after: "b" }],
+    "sso-deploy-sharded.yml": [{ name: "push", branch: "main", before: "a", after: "b" }],
     "sso-pull-request.yml": [{ name: "pull_request", base: "main", head: "topic", number: 1 }],
     "sso-drift.yml": [{ name: "schedule", branch: "main" }, { name: "workflow_dispatch", branch: "main" }],
   };
@@ -264,5 +265,58 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
     await nightlyDrift();
     await changeNothing();
     await removeOne();
+  }, 600_000);
+});
+
+describeIfTerraform("the sharded GitHub workflow played: plans in a matrix of shards, one merged review, one apply", () => {
+  let emu: MimecastEmulator;
+  let dir: string;
+  beforeAll(async () => {
+    emu = await MimecastEmulator.start({ ttlMs: 600_000 });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-played-shards-"));
+  });
+  afterAll(async () => {
+    await emu.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("each environment is planned by exactly one shard, the review lists every shard's plans, and the apply applies them all", async () => {
+    const names = ["north-eu", "south-eu", "east-eu", "west-eu"];
+    const environments = names.map((name) => ({
+      name,
+      tenantId: TENANT,
+      accountCode: DEMO_ACCOUNT.accountCode,
+      region: "eu",
+      authenticationProfileName: `Shard ${name}`,
+      samlApplications: ["personalPortal"],
+      identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
+      backend: { type: "local", path: path.join(dir, "state", `${name}.tfstate`), allowInPipeline: true },
+      mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+    }));
+    const file = "sso-deploy-sharded.yml";
+    const repo = ForkRepo.create(path.join(dir, "repo"), { [`.github/workflows/${file}`]: workflowYaml(file) });
+    const before = repo.head();
+    repo.write("sso.config.json", JSON.stringify({ environments }, null, 2));
+    const gh = new GitHubPlayer({
+      repo,
+      slug: SLUG,
+      credentials: walkthroughSubjects(SLUG),
+      secrets: { MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret },
+      vars: { AZURE_CLIENT_ID: "9a8b7c6d-1111-4222-8333-444455556666", AZURE_TENANT_ID: TENANT },
+      dir: path.join(dir, "runs"),
+      runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
+    });
+    const run = await gh.play(file, { name: "push", branch: "main", before, after: repo.commit("our tenants") });
+    const shards = parse(workflowYaml(file)).jobs.plan.strategy.matrix.shard as number[];
+    expectJobs(run, [...shards.map((i): [string, string] => [`plan (${i})`, "success"]), ["review", "success"], ["apply", "success"]]);
+    // Which shard planned which environment, from each job's own line.
+    const planned = shards.flatMap((i) => {
+      const line = /plan: shard \d+\/\d+: \d+ of \d+ environment\(s\)(?:: (.*))?/.exec(run.job(`plan (${i})`).steps.map((s) => s.output).join("\n"));
+      expect(line).not.toBeNull();
+      return line![1] ? line![1].split(", ") : [];
+    });
+    expect([...planned].sort()).toEqual([...names].sort());
+    for (const name of names) expect(run.job("review").summary).toMatch(new RegExp(`\\| ${name} \\| LOW \\| create \\|`));
+    for (const name of names) expect(emu.profile(DEMO_ACCOUNT.accountCode, `Shard ${name}`)).toMatchObject({ enforceSamlPersonalPortal: true });
   }, 600_000);
 });

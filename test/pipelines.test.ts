@@ -1,11 +1,11 @@
 // The example pipelines are copied into users' repos: every npm script and flag they call must exist.
 import * as fs from "fs";
 import * as path from "path";
-import { REMOTE_RUN, logLines } from "../scripts/pipeline";
+import { REMOTE_RUN, logLines, parseShard, shardOf } from "../scripts/pipeline";
 
 const root = path.join(__dirname, "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
-const files = ["pipelines/github/sso-pull-request.yml", "pipelines/github/sso-deploy.yml", "pipelines/github/sso-drift.yml", "pipelines/azure-devops/azure-pipelines.yml"];
+const files = ["pipelines/github/sso-pull-request.yml", "pipelines/github/sso-deploy.yml", "pipelines/github/sso-drift.yml", "pipelines/github/sso-deploy-sharded.yml", "pipelines/azure-devops/azure-pipelines.yml", "pipelines/azure-devops/azure-pipelines-sharded.yml"];
 
 describe("example pipelines", () => {
   it.each(files)("%s only calls npm scripts that exist", (file) => {
@@ -71,5 +71,23 @@ describe("HCP Terraform: a remote run is refused", () => {
     ])
       expect(out).toMatch(REMOTE_RUN);
     expect("Terraform used the selected providers to generate the following execution plan.\nPlan: 1 to add, 0 to change, 0 to destroy.\nSaved the plan to: plan.tfplan").not.toMatch(REMOTE_RUN);
+  });
+});
+
+describe("--shard i/n", () => {
+  const names = Array.from({ length: 300 }, (_, i) => `tenant-${i}`);
+
+  it("puts each environment in exactly one of the n shards, none of them empty for many environments", () => {
+    for (const n of [1, 2, 3, 7]) {
+      const parts = Array.from({ length: n }, (_, k) => names.filter((e) => shardOf(e, n) === k + 1));
+      expect(parts.flat().sort()).toEqual([...names].sort()); // every one, once
+      expect(parts.every((p) => p.length > 0)).toBe(true);
+    }
+  });
+
+  it("reads i/n with 1 <= i <= n <= 256, refuses anything else", () => {
+    expect(parseShard("2/4")).toEqual({ index: 2, count: 4 });
+    expect(parseShard("1/1")).toEqual({ index: 1, count: 1 });
+    for (const bad of ["0/4", "5/4", "1/0", "1/257", "a/b", "2", "-1/3", "1.5/3"]) expect(parseShard(bad)).toBeUndefined();
   });
 });
