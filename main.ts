@@ -3,7 +3,22 @@ import { MimecastSsoApp } from "./constructs/cli-bundle";
 import { MimecastSsoStack } from "./constructs/stack";
 import { ConfigError, configPath, loadConfig, pipelineStateProblems } from "./model/config";
 
+/**
+ * cdktf 0.21 (archived) calls util.isArray while synthesizing outputs, which Node 22+ reports as
+ * deprecated (DEP0044) on stderr on every synth: nothing a user can act on but moving to CDK Terrain,
+ * which no longer calls it (README "CDK Terrain"). Only that warning is dropped.
+ */
+function dropCdktfIsArrayWarning(): void {
+  const emit = process.emitWarning;
+  process.emitWarning = function (this: NodeJS.Process, warning: string | Error, ...rest: unknown[]) {
+    const code = typeof rest[0] === "object" ? (rest[0] as { code?: string } | null)?.code : rest[1];
+    if (code === "DEP0044") return;
+    return (emit as (...a: unknown[]) => void).call(this, warning, ...rest);
+  } as typeof process.emitWarning;
+}
+
 function main(): void {
+  dropCdktfIsArrayWarning();
   let config;
   try {
     config = loadConfig(configPath());

@@ -1,5 +1,7 @@
 // Running the profile commands (sync, drift, show) over environments, and how results read.
 import { SyncSpec } from "../model/sync-spec";
+import { printable } from "../model/text";
+import { cliCommand } from "../model/contract";
 import { MimecastApiError, MimecastConfigError, ProfileOperationUnavailableError } from "../mimecast/errors";
 import { MetadataError } from "../mimecast/metadata";
 import { FieldDiff, MANAGED_FIELDS } from "../mimecast/profile";
@@ -39,12 +41,22 @@ export interface RunOptions {
   readonly progress?: boolean;
 }
 
-export const showValue = (v: unknown) => (v === undefined || v === "" ? "(unset)" : typeof v === "string" ? v : JSON.stringify(v));
+/** One value in a table cell: on one line (a server's line breaks escaped), never a walk of a value too deep to print. */
+export const showValue = (v: unknown): string => {
+  if (v === undefined || v === "") return "(unset)";
+  if (typeof v === "string") return printable(v, { multiline: false });
+  try {
+    return printable(JSON.stringify(v) ?? String(v), { multiline: false });
+  } catch {
+    return "(a value too deeply nested to show)";
+  }
+};
 
 /** One environment through the one sync path (mimecast/sync), as the CLI, provisioner and drift check run it. */
 export async function runOne(command: ProfileCommand, spec: SyncSpec, pool: ClientPool, io: Io, opts: RunOptions = {}): Promise<Outcome> {
   const environment = spec.environment;
-  const log = opts.progress === false ? () => undefined : (l: string) => io.err(`[${environment}] ${l}`);
+  const redactor = secretsRedactor(spec, io.env);
+  const log = opts.progress === false ? () => undefined : (l: string) => io.err(redactor.redact(`[${environment}] ${l}`));
   try {
     // Checklist mode needs no credentials: a sync calls nothing; drift and show use documented
     // operations only when credentials are there.
@@ -121,7 +133,7 @@ export function report(command: ProfileCommand, outcomes: Outcome[], io: Io, jso
       else if (o.status === "interrupted") io.out(`${o.environment}: ${paint("INTERRUPTED", "red")} ${o.error}`);
       else if (o.status === "manual") io.out(`${o.environment}: ${paint("MANUAL", "yellow")} the profile is kept by hand; do this in the console:\n${o.checklist}`);
       else if (command === "show" && o.checks) io.out(`${o.environment}: ${o.status === "unverifiable" ? `not verifiable: ${o.warning}` : o.status}\n${checksTable(o.checks)}`);
-      else if (o.status === "unverifiable") io.out(`${o.environment}: ${paint("not verifiable", "yellow")}: ${o.warning}; nothing was compared (mimecast-sso checklist --env ${o.environment} prints the steps)${documentedLines(o)}`);
+      else if (o.status === "unverifiable") io.out(`${o.environment}: ${paint("not verifiable", "yellow")}: ${o.warning}; nothing was compared (${cliCommand(`checklist --env ${o.environment}`)} prints the steps)${documentedLines(o)}`);
       else if (o.status === "unavailable") io.out(`${o.environment}: ${paint("NOT SYNCED (fail closed)", "red")} ${o.error}\n${o.checklist}`);
       else if (o.fields) io.out(`${o.environment}: ${o.status}\n${table(["field", "actual (Mimecast)", "desired (config)", ""], o.fields.map((f) => [f.field, showValue(f.actual), showValue(f.desired), f.differs ? "DIFFERS" : ""]))}`);
       else if (o.status === "in-sync") io.out(`${o.environment}: ${paint("in sync", "green")}`);

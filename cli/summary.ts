@@ -21,6 +21,6 @@ export function publishChecklist(environment: string, checklist: string, io: Io)
     const dir = io.env.AGENT_TEMPDIRECTORY || os.tmpdir();
     const file = path.normalize(checklistSummaryFile(dir, environment));
     fs.writeFileSync(file, markdown);
-    io.out(`##vso[task.uploadsummary]${file}`);
+    (io.command ?? io.out)(`##vso[task.uploadsummary]${file}`);
   }
 }

@@ -11,6 +11,18 @@ export const SPEC_ENV_VAR = "MIMECAST_SSO_SPEC";
 /** Env var the provisioner passes the metadata URL in: the one value Terraform fills in (the app's client id). */
 export const METADATA_URL_ENV_VAR = "MIMECAST_SSO_METADATA_URL";
 
+/**
+ * How messages tell a user to run the CLI: this project's npm script, which can only run this
+ * checkout's CLI. Never `npx mimecast-sso`: outside the project (or before `npm ci`) npx fetches
+ * whatever the registry holds under that unclaimed name and runs it with the pipeline's secrets in
+ * its environment.
+ */
+export const CLI_INVOCATION = "npm run --silent mimecast-sso --";
+/** A command line for the user to run, e.g. `cliCommand("sync --env prod-eu")`. */
+export function cliCommand(args: string): string {
+  return `${CLI_INVOCATION} ${args}`;
+}
+
 /** Seconds a whole mimecast-sso run may take (its deadline), for callers that run it on many environments. */
 export const RUN_TIMEOUT_ENV = "MIMECAST_SSO_RUN_TIMEOUT";
 

@@ -5,7 +5,8 @@
 import * as fs from "fs";
 import * as path from "path";
 import { ConfigError, configPath, loadConfig } from "../model/config";
-import { RUN_TIMEOUT_ENV } from "../model/contract";
+import { printable } from "../model/text";
+import { RUN_TIMEOUT_ENV, cliCommand } from "../model/contract";
 import { mapLimit } from "../lib/concurrency";
 import { runProcess, terraformEnv, terraformInit, terraformOutputs } from "../lib/process";
 import { textTable } from "../lib/table";
@@ -16,7 +17,7 @@ const ROOT = path.resolve(__dirname, "..");
 
 const HELP = `Usage: npm run drift -- [--env <name>...] [--outdir cdktf.out] [--concurrency 4] [--skip-entra] [--json] [--base <git-ref>]
 
-Run after a synth (npm start or cdktf synth), with the same credentials a deploy uses.
+Run after a synth (npm run synth), with the same credentials a deploy uses.
 For each environment of the config that has a stack in <outdir>/stacks, --concurrency at a time:
   terraform init -reconfigure (always: a .terraform left by a failed run or another checkout is
             repaired, not trusted; read-only, so never a state migration)
@@ -179,8 +180,8 @@ function recordMimecast({ row, metadataUrl }: { row: DriftRow; metadataUrl?: str
   const status = o?.status;
   row.mimecast = status === "in-sync" ? "in sync" : status === "drifted" || status === "missing" ? "drifted" : status === "unverifiable" || status === "manual" ? "not verifiable" : "error";
   for (const d of o?.diff ?? []) row.details.push(`mimecast: ${d.field} is ${JSON.stringify(d.actual ?? null)}, config wants ${JSON.stringify(d.desired ?? null)}`);
-  if (row.mimecast === "drifted") row.details.push(`mimecast: repair: npx mimecast-sso sync --env ${row.environment}${metadataUrl ? ` --metadata-url ${metadataUrl}` : ""} (a deploy re-runs the sync only when the config changes)`);
-  if (row.mimecast === "not verifiable") row.details.push(`mimecast: not verifiable: ${o?.warning ?? "the profile is kept by hand"} (mimecast-sso checklist --env ${row.environment} prints the steps)`);
+  if (row.mimecast === "drifted") row.details.push(`mimecast: repair: ${cliCommand(`sync --env ${row.environment}${metadataUrl ? ` --metadata-url ${metadataUrl}` : ""}`)} (a deploy re-runs the sync only when the config changes)`);
+  if (row.mimecast === "not verifiable") row.details.push(`mimecast: not verifiable: ${o?.warning ?? "the profile is kept by hand"} (${cliCommand(`checklist --env ${row.environment}`)} prints the steps)`);
   if (o?.error) row.details.push(`mimecast: ${o.error}`);
   if (!o) row.details.push("mimecast: no result for this environment");
 }
@@ -202,7 +203,7 @@ export async function main(argv: string[]): Promise<number> {
   const outdir = path.resolve(values.outdir ?? "cdktf.out");
   const stacksDir = path.join(outdir, "stacks");
   if (!fs.existsSync(stacksDir)) {
-    console.error(`drift: ${stacksDir} does not exist: synthesize first (npm start or npx cdktf synth)`);
+    console.error(`drift: ${stacksDir} does not exist: synthesize first (npm run synth)`);
     return 1;
   }
   let configured: Set<string>;
@@ -246,7 +247,8 @@ export async function main(argv: string[]): Promise<number> {
       rows.push(r.error ? { environment: r.environment, entra: "skipped", mimecast: "skipped", details: [`not in the config (found in ${r.source}); its state could not be read: ${r.error}`] } : { environment: r.environment, entra: "removed", mimecast: "removed", details: [removedProblem(r)] });
     }
   }
-  console.log(values.json ? JSON.stringify(rows, null, 2) : renderTable(rows));
+  // Details come from terraform, Graph and Mimecast: printed harmless (model/text printable).
+  console.log(printable(values.json ? JSON.stringify(rows, null, 2) : renderTable(rows)));
   if (rows.some((r) => r.entra === "error" || r.mimecast === "error")) return 1;
   return rows.some((r) => r.entra === "drifted" || r.mimecast === "drifted" || r.entra === "removed") ? 2 : 0;
 }

@@ -9,6 +9,7 @@ import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { mapLimit } from "../lib/concurrency";
+import { printable } from "../model/text";
 import { runProcess, terraformEnv, terraformInit } from "../lib/process";
 import { textTable } from "../lib/table";
 import { checklistSummaryFile } from "../model/contract";
@@ -133,9 +134,9 @@ export async function planAll(outdir: string, envs: string[], concurrency: numbe
 /**
  * Terraform's output of one environment for the job log, each line prefixed with the environment
  * as `cdktf deploy` shows it (the provisioners' lines: the sync's result, checklist mode's steps).
- * Azure DevOps acts on `##vso[` anywhere in a line: every one is neutralised as the agent itself
- * does (`**vso`), except the CLI's build-summary command for this environment's own checklist file.
- * GitHub acts on `::` at the start of a line only, which the prefix rules out.
+ * Every line is made printable (model/text: Azure DevOps acts on `##vso[` anywhere in a line,
+ * GitHub on `::` at its start), except the CLI's build-summary command for this environment's own
+ * checklist file, which Azure DevOps must see to show the steps.
  */
 export function logLines(environment: string, text: string, env: NodeJS.ProcessEnv): string[] {
   const allowed = env.TF_BUILD && env.AGENT_TEMPDIRECTORY ? `##vso[task.uploadsummary]${path.normalize(checklistSummaryFile(env.AGENT_TEMPDIRECTORY, environment))}` : undefined;
@@ -143,8 +144,9 @@ export function logLines(environment: string, text: string, env: NodeJS.ProcessE
     .split(/\r\n|\r|\n/)
     .filter((l) => l.trim())
     .map((line) => {
-      const keep = allowed !== undefined && line.endsWith(allowed) && line.indexOf("##vso[") === line.length - allowed.length;
-      return `${environment}  ${keep ? line : line.replace(/##vso/gi, "**vso")}`;
+      const at = line.indexOf("##vso[");
+      const keep = allowed !== undefined && line.endsWith(allowed) && at === line.length - allowed.length && at === line.lastIndexOf("##vso[");
+      return keep ? `${environment}  ${printable(line.slice(0, at), { multiline: false })}${allowed}` : `${environment}  ${printable(line, { multiline: false })}`;
     });
 }
 
@@ -164,7 +166,8 @@ export async function applyAll(outdir: string, envs: string[], concurrency: numb
     }
     const apply = await run("terraform", ["apply", "-input=false", "-no-color", PLAN_FILE], dir, env);
     // One block per environment once it is done, so parallel applies do not interleave.
-    logLines(name, `${apply.out}\n${apply.err}`, process.env).forEach((l) => log(l));
+    // Printable already (the summary command for this environment's checklist kept): not through log.
+    logLines(name, `${apply.out}\n${apply.err}`, process.env).forEach((l) => console.error(l));
     if (apply.code !== 0) {
       const stale = /Saved plan is stale/i.test(apply.err + apply.out);
       return done(stale ? "refused" : "error", stale ? "the saved plan is stale (state changed since it was made): plan and review again" : `terraform apply: ${lastLines(apply.err || apply.out)}`);
@@ -290,10 +293,11 @@ export async function main(argv: string[]): Promise<number> {
       return planChanges(e, JSON.parse(show.out));
     });
     const changes = perEnv.flat();
-    console.log(renderPlanReview(changes));
+    console.log(printable(renderPlanReview(changes)));
     return 0;
   }
-  const log = (l: string) => console.error(l);
+  // Details come from terraform and what it ran: printed harmless (model/text printable).
+  const log = (l: string) => console.error(printable(l));
   const runs = command === "plan" ? await planAll(outdir, envs, concurrency, log) : await applyAll(outdir, envs, concurrency, log);
   // Removing an environment from the config destroys nothing: never let it go silently.
   // Once per run: by the unsharded plan or the first shard.
@@ -310,7 +314,7 @@ export async function main(argv: string[]): Promise<number> {
       log(`${r.environment}: ${r.error ? "removed" : "refused"} (${runs[runs.length - 1].detail})`);
     }
   }
-  console.log(textTable(["environment", "result", "seconds", "detail"], runs.map((r) => [r.environment, r.status, (r.ms / 1000).toFixed(1), r.detail])));
+  console.log(printable(textTable(["environment", "result", "seconds", "detail"], runs.map((r) => [r.environment, r.status, (r.ms / 1000).toFixed(1), r.detail]))));
   if (runs.some((r) => r.status === "error" || r.status === "refused")) return 1;
   return command === "plan" && runs.some((r) => r.status === "changes") ? 2 : 0;
 }

@@ -1,6 +1,8 @@
-// `npm start`: the whole product on the example config, with no cloud account.
-//  1. synthesize every environment and say what each stack declares;
-//  2. start the Mimecast emulator on loopback and deploy the Mimecast side for real with
+// `npm start`: the whole product with no cloud account.
+//  1. synthesize every environment of sso.config.json (the user's) and say what each stack declares
+//     (`--synth-only` stops here: pipelines synthesize with it);
+//  2. on the committed example, examples/sso.config.json, whatever the user's config holds: start
+//     the Mimecast emulator on loopback and deploy the Mimecast side for real with
 //     `cdktf deploy` (terraform_data + local-exec need no provider download);
 //  3. run the drift check (in sync), change a field as a console admin would, and show the drift.
 import { spawn, spawnSync } from "child_process";
@@ -9,18 +11,30 @@ import * as os from "os";
 import * as path from "path";
 import { EnvironmentInput, configPath, loadConfig } from "../model/config";
 import { EmulatorAccount, MimecastEmulator } from "../mimecast/emulator/emulator";
+import { cliCommand } from "../model/contract";
 import { wrapLine } from "../lib/table";
 import { scriptArgs } from "./args";
 import { describeStack, readStacks } from "./stack-facts";
 
+// Plain JS (npm run synth / deploy run it before any build): cdktn when installed, else cdktf.
+const { cdkCli } = require("./cdk.js") as { cdkCli: (root: string) => string };
+
 const ROOT = path.resolve(__dirname, "..");
+/**
+ * The demo's config: ours, updated when a fork pulls. The root sso.config.json is the user's, for
+ * their tenant: it may hold fifty environments or another IdP, and the demo must run the same in
+ * every fork.
+ */
+const EXAMPLE = path.join(ROOT, "examples", "sso.config.json");
+const shown = (p: string) => (path.relative(ROOT, p).startsWith("..") ? p : path.relative(ROOT, p));
 
 const HELP = `Usage: npm start [-- --synth-only] [-- --help]
 
 1. Synthesizes one Terraform stack per environment of the config ($SSO_CONFIG, default
    sso.config.json) into cdktf.out/stacks/<environment>/cdk.tf.json and prints what each declares.
-2. Demo (skipped with --synth-only): starts a Mimecast API emulator on 127.0.0.1, deploys the
-   Mimecast side of every environment for real with cdktf deploy (or, without terraform, runs the
+2. Demo (skipped with --synth-only), always on the example config examples/sso.config.json:
+   starts a Mimecast API emulator on 127.0.0.1, deploys the Mimecast side of each of its
+   environments for real with cdktf deploy (or, without terraform, runs the
    sync the provisioner would run), checks drift (in sync), simulates a console edit and shows
    the drift. Nothing leaves this machine; the demo's state lives in a temp directory.
 Exit code: 0 on success, 1 on a config, synth or demo error.`;
@@ -79,8 +93,7 @@ function deployLineFormatter(names: string[]): (raw: string) => string | undefin
 
 function synthExample(): boolean {
   const cfg = configPath();
-  const shown = path.relative(ROOT, cfg);
-  step(1, `Synthesize ${shown.startsWith("..") ? cfg : shown}`);
+  step(1, `Synthesize ${shown(cfg)}`);
   // Same as `cdktf synth` (which runs main.ts), minus the CLI's spinner; CDKTF_OUTDIR as cdktf reads it.
   const outdir = path.resolve(process.env.CDKTF_OUTDIR || path.join(ROOT, "cdktf.out"));
   fs.rmSync(path.join(outdir, "stacks"), { recursive: true, force: true });
@@ -90,14 +103,13 @@ function synthExample(): boolean {
     return false;
   }
   const stacks = readStacks(outdir);
-  const shownOut = path.relative(ROOT, outdir);
-  console.log(`${stacks.size} stack(s) in ${shownOut.startsWith("..") ? outdir : shownOut}/stacks:\n`);
+  console.log(`${stacks.size} stack(s) in ${shown(outdir)}/stacks:\n`);
   for (const facts of stacks.values()) say(`${describeStack(facts)}\n`);
   return true;
 }
 
 async function demo(): Promise<boolean> {
-  const config = loadConfig(configPath());
+  const config = loadConfig(EXAMPLE);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mimecast-sso-demo-"));
   const accounts: EmulatorAccount[] = config.environments.map((e) => ({
     accountCode: e.accountCode,
@@ -111,7 +123,7 @@ async function demo(): Promise<boolean> {
   }));
   const emu = await MimecastEmulator.start({ accounts, ttlMs: 600_000 });
   try {
-    step(2, `Mimecast emulator on ${emu.url} (dummy credentials, loopback only)`);
+    step(2, `Demo on the example config ${shown(EXAMPLE)} (whatever yours holds): Mimecast emulator on ${emu.url} (dummy credentials, loopback only)`);
     const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: "1", MIMECAST_SSO_ALLOW_LOOPBACK: "1", TS_NODE_PROJECT: path.join(ROOT, "tsconfig.json") };
     // The demo deploys only the Mimecast side, as if the Entra app already existed: its metadata
     // URL is served by the emulator, so no Azure tenant is needed.
@@ -143,7 +155,7 @@ async function demo(): Promise<boolean> {
         path.join(dir, "cdktf.json"),
         JSON.stringify({ language: "typescript", app: `node ${path.join(ROOT, "dist", "synth.js")}`, projectId: "mimecast-sso-demo", sendCrashReports: "false" }),
       );
-      const cdktf = path.join(ROOT, "node_modules", ".bin", "cdktf");
+      const cdktf = cdkCli(ROOT);
       const format = deployLineFormatter(names);
       say(`cdktf deploy ${names.join(" ")}, one stack at a time (streamed):`);
       const deploy = await run(cdktf, ["deploy", ...names, "--auto-approve", "--parallelism", "1", "--outputs-file", path.join(dir, "outputs.json")], {
@@ -176,7 +188,7 @@ async function demo(): Promise<boolean> {
     const p = emu.profile(first.accountCode, first.authenticationProfileName)!;
     emu.setProfile(first.accountCode, { ...p, usePasswordProtectedContext: true });
     const drifted = await drift(first.name);
-    say(`(exit code ${drifted.code}: 2 means drift; the nightly job fails, and \`mimecast-sso sync --env ${first.name}\` puts it back: a deploy re-runs the sync only when the config changes)`);
+    say(`(exit code ${drifted.code}: 2 means drift; the nightly job fails, and \`${cliCommand(`sync --env ${first.name}`)}\` puts it back: a deploy re-runs the sync only when the config changes)`);
     if (drifted.code !== 2) return false;
 
     step(6, `An account without the profile API, in auto mode (${first.name})`);
@@ -198,7 +210,7 @@ Done. For your own tenant (docs/deploy-your-tenant.md walks through each step):
   2. Create the authentication profile in the Mimecast console (or let each deploy print the
      steps: mimecastApi.profileSync "checklist", the default).
   3. Set ARM_* (Entra) and MIMECAST_CLIENT_ID / MIMECAST_CLIENT_SECRET, then
-     npx cdktf deploy <environment> (in a pipeline: npm run plan, review, npm run apply).`);
+     npm run deploy -- <environment> (in a pipeline: npm run plan, review, npm run apply).`);
     return true;
   } finally {
     await emu.stop();

@@ -8,7 +8,7 @@ import { TerraformData } from "../constructs/terraform-data";
 import { MimecastSsoStack } from "../constructs/stack";
 import { loadConfig } from "../model/config";
 import { specFor } from "./helpers";
-import * as path from "path";
+import { EXAMPLE_CONFIG } from "./fixtures/configs";
 
 function twoSyncs(opts: { userProvider?: boolean } = {}) {
   const stack = new TerraformStack(Testing.app(), "two");
@@ -93,7 +93,7 @@ describe("Terraform addresses of an existing deployment", () => {
   };
 
   it("are all still there, so no moved block is needed; the provider's certificate is forgotten, not destroyed", () => {
-    const environment = loadConfig(path.join(__dirname, "..", "sso.config.json")).environments[0];
+    const environment = loadConfig(EXAMPLE_CONFIG).environments[0];
     const doc = JSON.parse(Testing.synth(new MimecastSsoStack(Testing.app(), { environment })));
     const { azuread_service_principal_token_signing_certificate: forgotten, ...kept } = RELEASED;
     for (const [type, names] of Object.entries(kept)) for (const name of names) expect(Object.keys(doc.resource[type] ?? {})).toContain(name);

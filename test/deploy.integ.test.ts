@@ -62,7 +62,7 @@ describeIfTerraform("cdktf deploy of the Mimecast side (real terraform, loopback
     const drifted = await run(process.execPath, driftArgs, { cwd: ROOT, env: { ...env, SSO_CONFIG: configFile } });
     expect(drifted.code).toBe(2);
     expect(drifted.stdout).toMatch(/demo-eu\s+n\/a\s+drifted/);
-    expect(drifted.stdout).toContain("mimecast: repair: npx mimecast-sso sync --env demo-eu");
+    expect(drifted.stdout).toContain("mimecast: repair: npm run --silent mimecast-sso -- sync --env demo-eu");
     expect(drifted.stdout).toContain("mimecast: allowSingleSignOn is false, config wants true");
     suite.emu.setProfile(DEMO_ACCOUNT.accountCode, p);
 

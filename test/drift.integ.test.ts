@@ -122,7 +122,7 @@ describeIfTerraform("many tenants: each environment's metadata URL from its own 
     expect(drifted.code).toBe(2);
     const rows = JSON.parse(drifted.stdout) as { environment: string; mimecast: string; details: string[] }[];
     expect(rows.map((r) => [r.environment, r.mimecast])).toEqual([["tenant-a", "in sync"], ["tenant-b", "drifted"], ["tenant-c-manual", "not verifiable"]]);
-    expect(rows[1].details).toContain(`mimecast: repair: npx mimecast-sso sync --env tenant-b --metadata-url ${emu.metadataUrl(TENANT_B)} (a deploy re-runs the sync only when the config changes)`);
+    expect(rows[1].details).toContain(`mimecast: repair: npm run --silent mimecast-sso -- sync --env tenant-b --metadata-url ${emu.metadataUrl(TENANT_B)} (a deploy re-runs the sync only when the config changes)`);
     emu.setProfile(DEMO_ACCOUNT.accountCode, p);
   });
 

@@ -8,4 +8,8 @@ module.exports = async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "mimecast-sso-tests-"));
   process.env.MIMECAST_SSO_TEST_TMP = root;
   process.env.TMPDIR = root; // os.tmpdir() in the workers, and terraform/cdktf in their children
+  // No process of the run may read the user's sso.config.json (test/no-user-config.js).
+  const guard = path.join(__dirname, "no-user-config.js");
+  const flag = `--require ${/\s/.test(guard) ? JSON.stringify(guard) : guard}`;
+  if (!(process.env.NODE_OPTIONS ?? "").includes(flag)) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} ${flag}`.trim();
 };

@@ -3,9 +3,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { EXAMPLE_CONFIG, exampleConfig } from "./fixtures/configs";
 
 const root = path.join(__dirname, "..");
-const example = JSON.parse(fs.readFileSync(path.join(root, "sso.config.json"), "utf8"));
+const example = exampleConfig();
 
 function synth(config: unknown, extraEnv: Record<string, string> = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-synth-"));
@@ -108,7 +109,7 @@ describe("deterministic synth", () => {
   it("two synths of the same config are byte-identical and free of absolute paths", () => {
     const outs = [0, 1].map(() => {
       const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-det-"));
-      const r = spawnSync(process.execPath, [path.join(root, "dist", "synth.js")], { cwd: root, env: { ...process.env, CDKTF_OUTDIR: outdir }, encoding: "utf8" });
+      const r = spawnSync(process.execPath, [path.join(root, "dist", "synth.js")], { cwd: root, env: { ...process.env, SSO_CONFIG: EXAMPLE_CONFIG, CDKTF_OUTDIR: outdir }, encoding: "utf8" });
       expect(r.status).toBe(0);
       return outdir;
     });

@@ -7,6 +7,7 @@ import * as path from "path";
 import { planChanges, renderPlanReview } from "../scripts/pipeline";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { TENANT } from "./helpers";
+import { EXAMPLE_CONFIG } from "./fixtures/configs";
 import { ROOT, run, describeWithTerraform } from "./tf-helpers";
 
 const describeIfTerraform = describeWithTerraform("pipeline.integ.test.ts", "it runs terraform");
@@ -91,7 +92,7 @@ describeIfTerraform("plan review of a real saved plan that replaces the signing 
   it("flags it HIGH", async () => {
     // The certificate step's address, from a real synth of the example config ...
     const synthDir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-pipeline-cert-"));
-    const synth = await run(process.execPath, [path.join(ROOT, "dist", "synth.js")], { cwd: ROOT, env: { SSO_CONFIG: "", CDKTF_OUTDIR: path.join(synthDir, "example") } });
+    const synth = await run(process.execPath, [path.join(ROOT, "dist", "synth.js")], { cwd: ROOT, env: { SSO_CONFIG: EXAMPLE_CONFIG, CDKTF_OUTDIR: path.join(synthDir, "example") } });
     expect(synth.code).toBe(0);
     const example = JSON.parse(fs.readFileSync(path.join(synthDir, "example", "stacks", "contoso-eu", "cdk.tf.json"), "utf8"));
     const step = Object.keys(example.resource.terraform_data).find((k) => k.startsWith("entra_signing-certificate"))!;

@@ -51,9 +51,9 @@ describe("npm run apply's log of terraform's output", () => {
   it("prefixes each line with the environment and lets through only the CLI's summary of that environment's checklist (Azure DevOps acts on ##vso[ anywhere in a line)", () => {
     expect(logLines("prod-eu", out, ado)).toEqual([
       "prod-eu  terraform_data.mimecast_sync_1A (local-exec): ##vso[task.uploadsummary]/agent/_temp/mimecast-sso-prod-eu-checklist.md",
-      "prod-eu  terraform_data.mimecast_sync_1A (local-exec): profile issuer **vso[task.setvariable variable=ARM_CLIENT_ID]evil",
-      "prod-eu  terraform_data.mimecast_sync_1A (local-exec): **vso[task.uploadsummary]/etc/passwd",
-      "prod-eu  ::error::from a server", // GitHub acts on :: at the start of a line only
+      "prod-eu  terraform_data.mimecast_sync_1A (local-exec): profile issuer \\u0023#vso[task.setvariable variable=ARM_CLIENT_ID]evil",
+      "prod-eu  terraform_data.mimecast_sync_1A (local-exec): \\u0023#vso[task.uploadsummary]/etc/passwd",
+      "prod-eu  \\u003a:error::from a server",
     ]);
     // Another environment's checklist, or outside Azure DevOps, nothing goes through.
     expect(logLines("prod-us", out, ado).filter((l) => l.includes("##vso["))).toEqual([]);

@@ -4,9 +4,10 @@ import * as os from "os";
 import * as path from "path";
 import { compareStacks, renderMarkdown } from "../scripts/review";
 import { readStacks } from "../scripts/stack-facts";
+import { EXAMPLE_CONFIG, exampleConfig } from "./fixtures/configs";
 
 const root = path.join(__dirname, "..");
-const example = JSON.parse(fs.readFileSync(path.join(root, "sso.config.json"), "utf8"));
+const example = exampleConfig();
 
 /** Synthesize a config into a fresh cdktf.out and return the directory. */
 function synthOut(config: unknown): string {
@@ -90,12 +91,12 @@ describe("SSO change review", () => {
 
 describe("review against a git ref", () => {
   it("synthesizes the base from a git worktree and finds no change against the same commit", () => {
-    const committed = spawnSync("git", ["show", "HEAD:sso.config.json"], { cwd: root, encoding: "utf8" });
-    expect(committed.status).toBe(0);
-    const headOut = synthOut(JSON.parse(committed.stdout));
+    // Both sides on the example fixture (the base's synth runs with this environment's SSO_CONFIG),
+    // not on the committed sso.config.json, which is the user's.
+    const headOut = synthOut(example);
     const worktrees = () => spawnSync("git", ["worktree", "list"], { cwd: root, encoding: "utf8" }).stdout.trim().split("\n");
-    const before = worktrees(); // a checkout may have worktrees of its own
-    const r = spawnSync(process.execPath, ["dist/review.js", "--base", "HEAD", "--head", headOut], { cwd: root, encoding: "utf8" });
+    const before = worktrees();
+    const r = spawnSync(process.execPath, ["dist/review.js", "--base", "HEAD", "--head", headOut], { cwd: root, encoding: "utf8", env: { ...process.env, SSO_CONFIG: EXAMPLE_CONFIG } });
     expect(r.stderr).toBe("");
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe("**Mimecast SSO review:** no SSO-relevant changes.");

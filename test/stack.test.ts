@@ -1,4 +1,3 @@
-import * as path from "path";
 import { Testing } from "cdktf";
 import { ApplicationFromTemplate } from "@cdktf/provider-azuread/lib/application-from-template";
 import { ApplicationIdentifierUri } from "@cdktf/provider-azuread/lib/application-identifier-uri";
@@ -10,8 +9,9 @@ import { ServicePrincipalTokenSigningCertificate } from "@cdktf/provider-azuread
 import { Rotating } from "@cdktf/provider-time/lib/rotating";
 import { loadConfig } from "../model/config";
 import { MimecastSsoStack } from "../constructs/stack";
+import { EXAMPLE_CONFIG } from "./fixtures/configs";
 
-const config = loadConfig(path.join(__dirname, "..", "sso.config.json"));
+const config = loadConfig(EXAMPLE_CONFIG);
 
 function synthEnv(name: string) {
   const environment = config.environments.find((e) => e.name === name)!;

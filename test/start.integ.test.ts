@@ -1,24 +1,30 @@
-// `npm start` as a new user runs it: synth + summary, then the loopback demo.
+// `npm start` as a user runs it once they have edited sso.config.json for their tenant (a fresh
+// clone's is the example): their config synthesized and summarized, then the loopback demo, which
+// runs on the committed example whatever their config holds.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { ROOT, run } from "./tf-helpers";
+import { USER_CONFIG } from "./fixtures/configs";
 
 describe("npm start", () => {
-  it("prints the summary, leaves a stack per environment, deploys the demo, and shows in-sync then drift", async () => {
+  it("prints the summary of the user's config, leaves a stack per environment, deploys the example in the demo, and shows in-sync then drift", async () => {
     // dist/ is built by `npm test` before jest runs (rebuilding here would race other suites).
     // Into a temporary directory: a test never writes into (or deletes from) the checkout.
     const outdir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-start-"));
     const checkoutOut = path.join(ROOT, "cdktf.out");
     const before = fs.existsSync(checkoutOut) ? fs.statSync(checkoutOut).mtimeMs : undefined;
-    const r = await run(process.execPath, ["dist/start.js"], { cwd: ROOT, env: { SSO_CONFIG: "", CDKTF_OUTDIR: outdir } });
+    const r = await run(process.execPath, ["dist/start.js"], { cwd: ROOT, env: { SSO_CONFIG: USER_CONFIG, CDKTF_OUTDIR: outdir } });
     const out = r.stdout + r.stderr;
     expect(r.code).toBe(0);
-    expect(out).toContain(`2 stack(s) in ${outdir}/stacks`);
+    // Step 1: the user's config (here another tenant's, one environment).
+    expect(out).toContain(`1 stack(s) in ${outdir}/stacks`);
     expect(fs.existsSync(checkoutOut) ? fs.statSync(checkoutOut).mtimeMs : undefined).toBe(before);
-    expect(out).toContain('Entra enterprise app   "Mimecast SSO (Contoso EU)" from gallery template "Mimecast"');
+    expect(out).toContain('Entra enterprise app   "Mimecast (Fabrikam)" from gallery template "Mimecast"');
     expect(out).toContain("enabled for sign-in: yes, assignment required: no, visible to users: no");
-    for (const env of ["contoso-eu", "contoso-us"]) expect(fs.existsSync(path.join(outdir, "stacks", env, "cdk.tf.json"))).toBe(true);
+    expect(fs.readdirSync(path.join(outdir, "stacks"))).toEqual(["fabrikam-au"]);
+    // The demo: the committed example's two environments, whatever the user's config holds.
+    expect(out).toMatch(/Demo on the example config examples\/sso\.config\.json/);
     // One environment through the profile API, one kept by hand: never "in sync" for that one.
     expect(out).toMatch(/contoso-eu: in sync\s+contoso-us: not verifiable/);
     expect(out).toContain("contoso-us | MANUAL");

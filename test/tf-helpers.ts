@@ -77,4 +77,5 @@ export function scratchProject(config: unknown): { dir: string; configFile: stri
   return { dir, configFile };
 }
 
-export const CDKTF = path.join(ROOT, "node_modules", ".bin", "cdktf");
+/** The project's CDK CLI: cdktn (CDK Terrain) when installed (Node 24+), else cdktf (scripts/cdk.js). */
+export const CDKTF: string = (require("../scripts/cdk.js") as { cdkCli: (root: string) => string }).cdkCli(ROOT);
