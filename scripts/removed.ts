@@ -72,6 +72,21 @@ export function removedFromHistory(configFile: string, base: string, configured:
   return { environments };
 }
 
+/**
+ * Resources in a local state file: no terraform run needed for the commonest case (the example
+ * config's default backend, a fork's history). Terraform's state file (format version 4) lists
+ * each resource with its instances.
+ */
+function localStateResources(file: string): { resources?: number; error?: string } {
+  if (!fs.existsSync(file)) return { resources: 0 };
+  try {
+    const state = JSON.parse(fs.readFileSync(file, "utf8")) as Json;
+    return { resources: (Array.isArray(state.resources) ? state.resources : []).filter((r: Json) => (r.instances ?? []).length > 0).length };
+  } catch (e) {
+    return { error: `its state file ${file} is not readable state: ${(e as Error).message}` };
+  }
+}
+
 /** Resources in the state behind a synthesized stack's backend, read with terraform alone. */
 async function stateResources(probeDir: string, stack: Json, env: NodeJS.ProcessEnv): Promise<{ resources?: number; error?: string }> {
   const terraform = stack.terraform ?? {};
@@ -107,11 +122,11 @@ export interface FindRemovedOptions {
 export async function findRemoved(o: FindRemovedOptions): Promise<{ removed: RemovedEnvironment[]; error?: string }> {
   const stacksDir = path.join(o.outdir, "stacks");
   const stale = (fs.existsSync(stacksDir) ? fs.readdirSync(stacksDir) : []).filter((n) => !o.configured.has(n) && fs.existsSync(path.join(stacksDir, n, "cdk.tf.json"))).sort();
-  const candidates: { environment: string; source: string; stack?: Json; error?: string }[] = stale.map((n) => ({
-    environment: n,
-    source: `a stale stack in ${path.relative(process.cwd(), stacksDir) || stacksDir}`,
-    stack: JSON.parse(fs.readFileSync(path.join(stacksDir, n, "cdk.tf.json"), "utf8")),
-  }));
+  const candidates: { environment: string; source: string; stack?: Json; localFile?: string; error?: string }[] = stale.map((n) => {
+    const stack = JSON.parse(fs.readFileSync(path.join(stacksDir, n, "cdk.tf.json"), "utf8")) as Json;
+    const local = stack.terraform?.backend?.local?.path;
+    return { environment: n, source: `a stale stack in ${path.relative(process.cwd(), stacksDir) || stacksDir}`, stack, localFile: typeof local === "string" ? path.resolve(stacksDir, n, local) : undefined };
+  });
   let error: string | undefined;
   if (o.base && !/^0+$/.test(o.base)) {
     const history = removedFromHistory(o.configFile, o.base, o.configured);
@@ -121,7 +136,13 @@ export async function findRemoved(o: FindRemovedOptions): Promise<{ removed: Rem
       for (const [name, { raw, commit }] of history.environments) {
         if (stale.includes(name)) continue;
         try {
-          parseConfig({ environments: [raw] }, `the config at ${commit}`);
+          const backend = parseConfig({ environments: [raw] }, `the config at ${commit}`).environments[0].backend;
+          // A local state file is found as the stack would find it (cdktf.out/stacks/<name>/../../../<path>).
+          if (backend.type === "local") {
+            const file = backend.path ?? `terraform.${name}.tfstate`;
+            candidates.push({ environment: name, source: `the config at ${commit}`, localFile: path.isAbsolute(file) ? file : path.resolve(path.dirname(o.outdir), file) });
+            continue;
+          }
           valid.push(raw);
           candidates.push({ environment: name, source: `the config at ${commit}` });
         } catch (e) {
@@ -135,7 +156,7 @@ export async function findRemoved(o: FindRemovedOptions): Promise<{ removed: Rem
         try {
           fs.writeFileSync(path.join(tmp, "config.json"), JSON.stringify({ environments: valid }));
           const r = spawnSync(process.execPath, [o.synth], { encoding: "utf8", env: { ...process.env, SSO_CONFIG: path.join(tmp, "config.json"), CDKTF_OUTDIR: path.join(tmp, "out"), GITHUB_ACTIONS: "", TF_BUILD: "", TFC_RUN_ID: "" } });
-          for (const c of candidates.filter((x) => !x.stack && !x.error)) {
+          for (const c of candidates.filter((x) => !x.stack && !x.error && !x.localFile)) {
             const file = path.join(tmp, "out", "stacks", c.environment, "cdk.tf.json");
             if (r.status === 0 && fs.existsSync(file)) c.stack = JSON.parse(fs.readFileSync(file, "utf8"));
             else c.error = `its last configuration does not synthesize now: ${(r.stderr || "").trim().split("\n")[0]}`;
@@ -150,6 +171,7 @@ export async function findRemoved(o: FindRemovedOptions): Promise<{ removed: Rem
   // Beside the real stacks, at the same depth: a backend path relative to the stack directory
   // resolves to the same file.
   const removed = await mapLimit(candidates, o.concurrency, async (c): Promise<RemovedEnvironment> => {
+    if (c.localFile && !c.error) return { environment: c.environment, source: c.source, ...localStateResources(c.localFile) };
     if (c.error || !c.stack) return { environment: c.environment, source: c.source, error: c.error ?? "no stack" };
     const state = await stateResources(path.join(o.outdir, ".removed", c.environment), c.stack, tfEnv);
     return { environment: c.environment, source: c.source, ...state };

@@ -19,6 +19,9 @@ import { parse } from "yaml";
 import { runProcess } from "../lib/process";
 import { ROOT, emptyCliConfig } from "./tf-helpers";
 
+/** What upstream ships as sso.config.json (test/fixtures/example.config.json), relative to ROOT. */
+const EXAMPLE_CONFIG_FILE = path.join("test", "fixtures", "example.config.json");
+
 // minimatch ships no type declarations in 5.x: the one function used here.
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const minimatch = require("minimatch") as (p: string, pattern: string, options?: Record<string, boolean>) => boolean;
@@ -47,7 +50,8 @@ export class ForkRepo {
     const tracked = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0").filter((f) => f && fs.existsSync(path.join(ROOT, f)));
     for (const f of tracked) {
       fs.mkdirSync(path.dirname(path.join(repo.work, f)), { recursive: true });
-      fs.copyFileSync(path.join(ROOT, f), path.join(repo.work, f));
+      // The fork starts from the project's example config, never from this checkout's own.
+      fs.copyFileSync(path.join(ROOT, f === "sso.config.json" ? EXAMPLE_CONFIG_FILE : f), path.join(repo.work, f));
     }
     for (const [f, content] of Object.entries(files)) repo.write(f, content);
     git(repo.work, "init", "-q", "-b", "main");
@@ -483,7 +487,9 @@ export class GitHubPlayer {
       ...s.env,
     };
     // GitHub's default shell for run: bash --noprofile --norc -eo pipefail {0}
-    const r = await runProcess("bash", ["--noprofile", "--norc", "-eo", "pipefail", file], { cwd: path.resolve(s.workspace, step["working-directory"] ?? "."), env, timeoutMs: 300_000, killGraceMs: 5_000 });
+    const timed = process.env.CI_PLAYER_TIMES ? ["/usr/bin/time", "-f", "CPU %U %S"] : [];
+    const r = await runProcess(timed[0] ?? "bash", [...timed.slice(1), ...(timed.length ? ["bash"] : []), "--noprofile", "--norc", "-eo", "pipefail", file], { cwd: path.resolve(s.workspace, step["working-directory"] ?? "."), env, timeoutMs: 300_000, killGraceMs: 5_000 });
+    if (timed.length) process.stderr.write(`${s.index} ${String(step.name ?? step.run).split("\n")[0]}: ${/CPU .*/.exec(r.err)?.[0]}\n`);
     return { status: r.code === 0 ? "success" : "failure", output: `${r.out}${r.err}` };
   }
 }
