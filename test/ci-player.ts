@@ -364,14 +364,14 @@ export class GitHubPlayer {
       // A needed job with a matrix is all its instances ("plan (1)", "plan (2)", ...).
       const needs = asList(workflow.jobs[id].needs).flatMap((n) => jobs.filter((j) => j.id === n || j.id.startsWith(`${n} (`)));
       const instances = matrixOf(workflow.jobs[id]);
-      for (const matrix of instances) {
-        const name = matrix ? `${id} (${Object.values(matrix).join(", ")})` : id;
-        if (needs.some((j) => j.status !== "success")) {
-          jobs.push({ id: name, status: "skipped", steps: [], summary: "" });
-          continue;
-        }
-        jobs.push({ ...(await this.playJob(workflow, id, event, commit, path.join(runDir, name.replace(/\W+/g, "-")), artifacts, matrix)), id: name });
+      const name = (matrix: Json | undefined) => (matrix ? `${id} (${Object.values(matrix).join(", ")})` : id);
+      if (needs.some((j) => j.status !== "success")) {
+        instances.forEach((m) => jobs.push({ id: name(m), status: "skipped", steps: [], summary: "" }));
+        continue;
       }
+      // A matrix's jobs run side by side, each on its own runner.
+      const results = await Promise.all(instances.map((m) => this.playJob(workflow, id, event, commit, path.join(runDir, name(m).replace(/\W+/g, "-")), artifacts, m)));
+      results.forEach((r, k) => jobs.push({ ...r, id: name(instances[k]) }));
     }
     return result;
   }
@@ -671,13 +671,15 @@ export class AdoPlayer {
           ok = false;
           continue;
         }
-        let all = true;
-        for (const k of positions) {
-          const phase: Record<string, string> = k ? { "System.JobPositionInPhase": String(k), "System.TotalJobsInPhase": String(parallel) } : {};
-          const r = await this.playJob(stage.stage, job, commit, { ...predefined, ...phase }, variables, path.join(runDir, stage.stage, k ? `${id}-${k}` : id), artifacts);
-          jobs.push(k ? { ...r, id: `${id} ${k}` } : r);
-          if (r.status !== "succeeded") all = false;
-        }
+        // The jobs of `parallel: n` run side by side, each on its own agent.
+        const results = await Promise.all(
+          positions.map((k) => {
+            const phase: Record<string, string> = k ? { "System.JobPositionInPhase": String(k), "System.TotalJobsInPhase": String(parallel) } : {};
+            return this.playJob(stage.stage, job, commit, { ...predefined, ...phase }, variables, path.join(runDir, stage.stage, k ? `${id}-${k}` : id), artifacts);
+          }),
+        );
+        results.forEach((r, n) => jobs.push(positions[n] ? { ...r, id: `${id} ${positions[n]}` } : r));
+        const all = results.every((r) => r.status === "succeeded");
         done.set(id, all);
         if (!all) ok = false;
       }
