@@ -370,13 +370,13 @@ export class GitHubPlayer {
         continue;
       }
       // A matrix's jobs run side by side, each on its own runner.
-      const results = await Promise.all(instances.map((m) => this.playJob(workflow, id, event, commit, path.join(runDir, name(m).replace(/\W+/g, "-")), artifacts, m)));
+      const results = await Promise.all(instances.map((m, k) => this.playJob(workflow, id, event, commit, path.join(runDir, name(m).replace(/\W+/g, "-")), artifacts, m, { "job-index": k, "job-total": instances.length })));
       results.forEach((r, k) => jobs.push({ ...r, id: name(instances[k]) }));
     }
     return result;
   }
 
-  private async playJob(workflow: Json, id: string, event: GitHubEvent, commit: string, dir: string, artifacts: ArtifactStore, matrix?: Json): Promise<JobResult> {
+  private async playJob(workflow: Json, id: string, event: GitHubEvent, commit: string, dir: string, artifacts: ArtifactStore, matrix?: Json, strategy?: Json): Promise<JobResult> {
     const job = workflow.jobs[id];
     const workspace = path.join(dir, "work");
     const temp = path.join(dir, "temp");
@@ -385,6 +385,7 @@ export class GitHubPlayer {
     const subject = githubSubject(this.o.slug, event, job);
     const context: Json = {
       matrix,
+      strategy,
       secrets: this.o.secrets,
       vars: this.o.vars,
       runner: { temp, os: "Linux" },
