@@ -303,10 +303,7 @@ export async function main(argv: string[]): Promise<number> {
   // Once per run: by the unsharded plan or the first shard.
   if (command === "plan" && !values.env && (!shard || shard.index === 1)) {
     const found = await findRemoved({ outdir, configured, configFile: configPath(), base: values.base, synth: path.join(ROOT, "dist", "synth.js"), concurrency });
-    if (found.error) {
-      console.error(`plan: ${found.error}`);
-      return 1;
-    }
+    if (found.error) runs.push({ environment: "(removed ones)", status: "error", detail: found.error, ms: 0 });
     const empty = found.removed.filter((r) => r.resources === 0).map((r) => r.environment);
     if (empty.length) log(`plan: no longer in the config, no state left: ${empty.join(", ")}`);
     for (const r of found.removed.filter((x) => x.resources !== 0)) {

@@ -1,6 +1,8 @@
 // The example pipelines are copied into users' repos: every npm script and flag they call must exist.
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import { removedFromHistory } from "../scripts/removed";
 import { REMOTE_RUN, logLines, parseShard, shardOf } from "../scripts/pipeline";
 
 const root = path.join(__dirname, "..");
@@ -89,5 +91,19 @@ describe("--shard i/n", () => {
     expect(parseShard("2/4")).toEqual({ index: 2, count: 4 });
     expect(parseShard("1/1")).toEqual({ index: 1, count: 1 });
     for (const bad of ["0/4", "5/4", "1/0", "1/257", "a/b", "2", "-1/3", "1.5/3"]) expect(parseShard(bad)).toBeUndefined();
+  });
+});
+
+describe("--base for removed environments", () => {
+  it("says in one line why git cannot answer: not a checkout, or not a commit of it", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-no-git-"));
+    try {
+      fs.writeFileSync(path.join(dir, "sso.config.json"), "{}");
+      expect(removedFromHistory(path.join(dir, "sso.config.json"), "HEAD", new Set())).toEqual({ error: `--base HEAD: ${dir} is not in a git checkout` });
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+    const r = removedFromHistory(path.join(root, "test", "fixtures", "example.config.json"), "no-such-ref-anywhere", new Set());
+    expect(r).toEqual({ error: "--base no-such-ref-anywhere: not a commit of this checkout (a shallow clone? check out the whole history: fetch-depth 0)" });
   });
 });
