@@ -19,6 +19,8 @@ export interface Io {
   readonly isTty?: boolean;
   /** Fires on SIGINT / SIGTERM or at the run's deadline: every request and wait stops. */
   readonly signal?: AbortSignal;
+  /** A pipeline logging command of our own (stdout, as written): the one line out() never passes unneutralised. @default out */
+  readonly command?: (s: string) => void;
 }
 
 /** Env var with the run's deadline in seconds (every call, retry and wait of one command). */
@@ -35,8 +37,11 @@ export type Paint = (text: string, colour: "red" | "green" | "yellow" | "bold") 
 
 const CODES = { red: 31, green: 32, yellow: 33, bold: 1 } as const;
 
+/** Colour is on: stdout is a terminal and NO_COLOR is not set. */
+export const colourOn = (io: Io) => Boolean(io.isTty) && io.env.NO_COLOR === undefined;
+
 export function painter(io: Io): Paint {
-  const on = Boolean(io.isTty) && io.env.NO_COLOR === undefined;
+  const on = colourOn(io);
   return (text, colour) => (on ? `\u001b[${CODES[colour]}m${text}\u001b[0m` : text);
 }
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // The mimecast-sso executable (bundled into dist/mimecast-sso.js).
+import { printable } from "../model/text";
 import { processIo } from "./io";
 import { EXIT, main } from "./program";
 
@@ -14,7 +15,7 @@ for (const stream of [process.stdout, process.stderr]) {
 main(process.argv.slice(2), processIo()).then(
   (code) => (process.exitCode = code),
   (e) => {
-    process.stderr.write(`mimecast-sso: unexpected failure: ${(e as Error).message}\n`);
+    process.stderr.write(`mimecast-sso: unexpected failure: ${printable(String((e as Error)?.message ?? e))}\n`);
     process.exitCode = EXIT.error;
   },
 );

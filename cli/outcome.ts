@@ -1,5 +1,6 @@
 // Running the profile commands (sync, drift, show) over environments, and how results read.
 import { SyncSpec } from "../model/sync-spec";
+import { printable } from "../model/text";
 import { cliCommand } from "../model/contract";
 import { MimecastApiError, MimecastConfigError, ProfileOperationUnavailableError } from "../mimecast/errors";
 import { MetadataError } from "../mimecast/metadata";
@@ -40,12 +41,22 @@ export interface RunOptions {
   readonly progress?: boolean;
 }
 
-export const showValue = (v: unknown) => (v === undefined || v === "" ? "(unset)" : typeof v === "string" ? v : JSON.stringify(v));
+/** One value in a table cell: on one line (a server's line breaks escaped), never a walk of a value too deep to print. */
+export const showValue = (v: unknown): string => {
+  if (v === undefined || v === "") return "(unset)";
+  if (typeof v === "string") return printable(v, { multiline: false });
+  try {
+    return printable(JSON.stringify(v) ?? String(v), { multiline: false });
+  } catch {
+    return "(a value too deeply nested to show)";
+  }
+};
 
 /** One environment through the one sync path (mimecast/sync), as the CLI, provisioner and drift check run it. */
 export async function runOne(command: ProfileCommand, spec: SyncSpec, pool: ClientPool, io: Io, opts: RunOptions = {}): Promise<Outcome> {
   const environment = spec.environment;
-  const log = opts.progress === false ? () => undefined : (l: string) => io.err(`[${environment}] ${l}`);
+  const redactor = secretsRedactor(spec, io.env);
+  const log = opts.progress === false ? () => undefined : (l: string) => io.err(redactor.redact(`[${environment}] ${l}`));
   try {
     // Checklist mode needs no credentials: a sync calls nothing; drift and show use documented
     // operations only when credentials are there.

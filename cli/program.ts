@@ -12,7 +12,10 @@ import { externalCommand } from "./commands/external";
 import { rollbackCommand } from "./commands/rollback";
 import { setDefaultRedirectUriCommand } from "./commands/set-default-redirect-uri";
 import { syncCommand } from "./commands/sync";
-import { EXIT, ExitCode, Io } from "./io";
+import { Redactor } from "../model/redact";
+import { printable } from "../model/text";
+import { PIPELINE_SECRET_VARS } from "./targets";
+import { EXIT, ExitCode, Io, colourOn } from "./io";
 
 export { EXIT } from "./io";
 
@@ -29,7 +32,23 @@ export function buildProgram(ctx: CommandContext): Command {
 }
 
 /** Run the program on argv (without node and script); resolves to the exit code. */
-export async function main(argv: string[], io: Io): Promise<number> {
+/**
+ * The output boundary: every line printed passes printable(), so text from outside (a profile's
+ * fields, fail[] messages, get-account's answer, metadata, snapshots) never reaches a terminal as
+ * an escape or a pipeline log as a command. Only our own logging commands go through `command`.
+ */
+export function safeIo(io: Io): Io {
+  const colours = colourOn(io);
+  // And, whatever path a value took, the well-known secrets of this environment never print.
+  const redactor = new Redactor().add(...BOUNDARY_SECRET_VARS.map((n) => io.env[n]));
+  return { ...io, out: (s) => io.out(printable(redactor.redact(s), { colours })), err: (s) => io.err(printable(redactor.redact(s))), command: io.command ?? io.out };
+}
+
+/** Secrets a pipeline's environment holds under their usual names (a config may name others: those are redacted per environment). */
+const BOUNDARY_SECRET_VARS = ["MIMECAST_CLIENT_SECRET", "MIMECAST_SECRET_KEY", "MIMECAST_ACCESS_KEY", "MIMECAST_APP_KEY", ...PIPELINE_SECRET_VARS];
+
+export async function main(argv: string[], rawIo: Io): Promise<number> {
+  const io = safeIo(rawIo);
   let code: ExitCode | undefined;
   const program = buildProgram({ io, exit: (c) => (code = c) });
   program.exitOverride();

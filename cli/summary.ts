@@ -20,6 +20,6 @@ export function publishChecklist(environment: string, checklist: string, io: Io)
     const dir = io.env.AGENT_TEMPDIRECTORY || os.tmpdir();
     const file = path.join(dir, `mimecast-sso-${environment.replace(/[^a-z0-9-]/gi, "_")}-checklist.md`);
     fs.writeFileSync(file, markdown);
-    io.out(`##vso[task.uploadsummary]${file}`);
+    (io.command ?? io.out)(`##vso[task.uploadsummary]${file}`);
   }
 }

@@ -40,6 +40,11 @@ export async function collectTargets(o: TargetOptions, io: Io, offline = false):
   if (o.metadataUrlEnv && !specSource) throw new MimecastConfigError("--metadata-url-env goes with --spec / --spec-env (what the provisioner passes); with the config use --metadata-url <url> or --outdir <cdktf.out>");
   // With a spec, the metadata URL may come beside it (the provisioner passes it in its own variable).
   const url = o.metadataUrl ?? (o.metadataUrlEnv ? io.env[o.metadataUrlEnv] || undefined : undefined);
+  if (o.metadataUrlEnv && url !== undefined) {
+    // A variable is named, not a value given: it may be the wrong one, holding a secret. Its value is never shown.
+    const problem = metadataUrlProblem(url, { allowLoopback: loopbackAllowed(io.env) });
+    if (problem) throw new MimecastConfigError(`--metadata-url-env ${o.metadataUrlEnv}: that variable's value (not shown) ${problem}; it must hold the metadata URL`);
+  }
   if (o.spec) {
     let json: string;
     try {
@@ -138,10 +143,13 @@ export class ClientPool {
 
 export { mapLimit } from "../lib/concurrency";
 
-/** Knows the secret values behind the env var names a spec carries. */
+/** Secrets of the pipeline identity that sit beside ours in a pipeline's environment (Entra, GitHub, Azure DevOps). */
+export const PIPELINE_SECRET_VARS = ["ARM_CLIENT_SECRET", "ARM_CLIENT_CERTIFICATE_PASSWORD", "ARM_OIDC_TOKEN", "AZURE_CLIENT_SECRET", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "SYSTEM_ACCESSTOKEN", "GRAPH_ACCESS_TOKEN"] as const;
+
+/** Knows the secret values behind the env var names a spec carries, and the pipeline identity's. */
 export function secretsRedactor(spec: SyncSpec, env: NodeJS.ProcessEnv): Redactor {
   const a = spec.api;
-  return new Redactor().add(...[a.clientSecretEnv, a.clientIdEnv, a.secretKeyEnv, a.accessKeyEnv, a.appKeyEnv].map((n) => env[n]));
+  return new Redactor().add(...[a.clientSecretEnv, a.clientIdEnv, a.secretKeyEnv, a.accessKeyEnv, a.appKeyEnv, ...PIPELINE_SECRET_VARS].map((n) => env[n]));
 }
 
 export function parseConcurrency(value: string | undefined): number {

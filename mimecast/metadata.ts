@@ -48,8 +48,22 @@ export function checkMetadata(url: string, xml: string, expect: MetadataExpectat
   } catch (e) {
     throw new MetadataError(url, `not XML (${(e as Error).message.split("\n")[0]})`);
   }
-  const entity = doc.EntityDescriptor ?? list(doc.EntitiesDescriptor?.EntityDescriptor)[0];
-  if (!entity) throw new MetadataError(url, "not SAML metadata (no EntityDescriptor)");
+  // Every entity, in an EntitiesDescriptor (nested groups too) or alone. Mimecast imports one
+  // identity provider from a metadata URL: a document that describes more is ambiguous, and a
+  // second IdP with its own certificate would be trusted beside the one that was checked.
+  const entities: Record<string, any>[] = list(doc.EntityDescriptor); // eslint-disable-line @typescript-eslint/no-explicit-any
+  const groups = list<Record<string, any>>(doc.EntitiesDescriptor); // eslint-disable-line @typescript-eslint/no-explicit-any
+  for (let depth = 0; groups.length && depth < 1000; depth++) {
+    const g = groups.shift()!;
+    entities.push(...list(g.EntityDescriptor));
+    groups.push(...list(g.EntitiesDescriptor));
+  }
+  if (entities.length === 0) throw new MetadataError(url, "not SAML metadata (no EntityDescriptor)");
+  const idps = entities.filter((e) => list(e.IDPSSODescriptor).length > 0);
+  if (idps.length > 1 || idps.some((e) => list(e.IDPSSODescriptor).length > 1)) {
+    throw new MetadataError(url, `it describes ${idps.length > 1 ? `${idps.length} identity providers` : "an identity provider twice"}: a metadata URL for Mimecast must describe exactly one (the one checked is the one trusted)`);
+  }
+  const entity = idps[0] ?? entities[0];
   const entityId = String(entity["@entityID"] ?? "");
   const idp = list(entity.IDPSSODescriptor)[0];
   if (!idp) throw new MetadataError(url, "no IDPSSODescriptor: this is not identity-provider metadata");

@@ -63,6 +63,28 @@ export type WireProfile = Record<string, unknown>;
 
 const wireName = (c: ProfileContract, f: keyof AuthenticationProfileSettings) => c.fieldNames[f] ?? f;
 
+/** Why a row the read answered with cannot be the write target, or undefined. */
+export type ProfilePick = { readonly profile?: WireProfile; readonly problem?: string };
+
+const isRecord = (v: unknown): v is WireProfile => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/**
+ * The one profile named `name` among the rows a read answered with. The contract says a read
+ * answers with that profile or nothing, but an account's endpoint may filter differently: the
+ * write target is only ever a row with exactly the requested name and an id, and the only one.
+ */
+export function pickProfile(c: ProfileContract, name: string, rows: readonly unknown[]): ProfilePick {
+  if (rows.some((r) => !isRecord(r))) return { problem: "answered with a row that is not a profile object" };
+  const named = (rows as WireProfile[]).filter((r) => r[wireName(c, "description")] === name);
+  if (named.length > 1) return { problem: `answered with ${named.length} profiles named "${name}": delete or rename the extra one in the console` };
+  if (named.length === 0) {
+    return rows.length ? { problem: `answered with ${rows.length} profile(s), none named "${name}": the account's read does not filter by name as this tool's contract requires (docs/mimecast.md)` } : {};
+  }
+  const id = named[0][c.idField];
+  if (!((typeof id === "string" && id.trim() !== "") || (typeof id === "number" && Number.isFinite(id)))) return { problem: `answered with profile "${name}" but no id in field "${c.idField}": an update would have no target` };
+  return { profile: named[0] };
+}
+
 /** Our view of a wire profile (fields absent on the wire stay undefined). */
 export function fromWire(c: ProfileContract, wire: WireProfile): Partial<AuthenticationProfileSettings> {
   const out: Record<string, unknown> = { description: wire[wireName(c, "description")] };

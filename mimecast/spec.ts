@@ -29,14 +29,16 @@ export function loopbackAllowed(env: NodeJS.ProcessEnv): boolean {
   return env[ALLOW_LOOPBACK_ENV] === "1";
 }
 
-/** Read the credentials from the env vars the spec names. Throws naming the missing variable. */
+/** Read the credentials from the env vars the spec names. Throws naming every missing variable at once. */
 export function credentialsFromEnv(spec: SyncSpec, env: NodeJS.ProcessEnv = process.env): MimecastCredentials {
-  const read = (field: keyof SyncSpec["api"]) => {
-    const name = spec.api[field] as string;
-    const value = env[name];
-    if (!value) throw new MimecastConfigError(`environment variable ${name} (mimecastApi.${field} of environment "${spec.environment}") is not set`);
-    return value;
-  };
+  const fields: (keyof SyncSpec["api"])[] = spec.api.version === "2.0" ? ["clientIdEnv", "clientSecretEnv"] : ["appIdEnv", "appKeyEnv", "accessKeyEnv", "secretKeyEnv"];
+  const missing = fields.filter((f) => !env[spec.api[f] as string]);
+  if (missing.length === 1) throw new MimecastConfigError(`environment variable ${spec.api[missing[0]]} (mimecastApi.${missing[0]} of environment "${spec.environment}") is not set`);
+  if (missing.length > 1) {
+    const names = missing.map((f) => `${spec.api[f]} (mimecastApi.${f})`);
+    throw new MimecastConfigError(`environment variables ${names.slice(0, -1).join(", ")} and ${names[names.length - 1]} of environment "${spec.environment}" are not set`);
+  }
+  const read = (field: keyof SyncSpec["api"]) => env[spec.api[field] as string] as string;
   if (spec.api.version === "2.0") return { kind: "oauth2", clientId: read("clientIdEnv"), clientSecret: read("clientSecretEnv") };
   return { kind: "hmac", appId: read("appIdEnv"), appKey: read("appKeyEnv"), accessKey: read("accessKeyEnv"), secretKey: read("secretKeyEnv") };
 }

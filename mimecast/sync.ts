@@ -3,6 +3,8 @@
 // differs: confirm the account, write once (read-modify-write), read again to verify.
 import { InterruptedError } from "../lib/retry";
 import { idpKindOf } from "../model/contract";
+import { Acknowledgeable } from "../model/config";
+import { containsPrivateKey, parseCertificate } from "../model/pem";
 import { metadataUrlProblem } from "../model/urls";
 import { SyncSpec } from "../model/sync-spec";
 import { MimecastClient } from "./client";
@@ -20,6 +22,7 @@ import {
   diffProfile,
   fromWire,
   manualChecklist,
+  pickProfile,
   toWire,
 } from "./profile";
 
@@ -50,9 +53,12 @@ class AuthenticationProfileService {
     }
   }
 
+  /** The profile of the requested name, or undefined; never another one (see pickProfile). */
   async read(): Promise<WireProfile | undefined> {
     const rows = await this.call(this.contract.readPath, { description: this.desired.description }, true);
-    return rows[0];
+    const { profile, problem } = pickProfile(this.contract, this.desired.description, rows);
+    if (problem) throw new MimecastApiError(`Mimecast ${this.contract.readPath}: the read for "${this.desired.description}" ${problem}; nothing was written`, this.contract.readPath);
+    return profile;
   }
 
   async update(wire: WireProfile): Promise<void> {
@@ -143,7 +149,7 @@ async function applySync(
   service: AuthenticationProfileService,
   desired: AuthenticationProfileSettings,
   first: SyncPlan,
-  opts: { log: (line: string) => void; snapshot?: (current: WireProfile) => string; createIfMissing: boolean },
+  opts: { log: (line: string) => void; snapshot?: (current: WireProfile) => string; createIfMissing: boolean; afterFailedCreate?: boolean },
 ): Promise<SyncResult> {
   let plan = first;
   for (let reads = 1; ; reads++) {
@@ -161,7 +167,8 @@ async function applySync(
   try {
     if (plan.status === "would-create") {
       opts.log(`creating authentication profile "${desired.description}"`);
-      await service.create(service.toWire());
+      const converged = await createOrConverge(service, desired, opts);
+      if (converged) return converged;
     } else {
       snapshot = opts.snapshot?.(plan.current!);
       if (snapshot) opts.log(`saved the profile as it was to ${snapshot}`);
@@ -169,7 +176,7 @@ async function applySync(
       await service.update(service.toWire(plan.current));
     }
     phase = "verifying";
-    await verify(service, desired);
+    await verify(service, desired, plan.current?.[service.idField]);
   } catch (e) {
     if (!(e instanceof InterruptedError)) throw e;
     throw new InterruptedError(
@@ -179,6 +186,31 @@ async function applySync(
     );
   }
   return { status: plan.status === "would-create" ? "created" : "updated", diff: plan.diff, snapshot };
+}
+
+/**
+ * Create the profile, or, when the create fails, read again: the contract's create refuses a
+ * name that exists, so another run may have created it first (two syncs at once), or our own
+ * create may have landed before its answer was lost. When the profile is there now, the sync
+ * goes on from it (an update where it differs) instead of failing or creating a second one;
+ * when it is not, the create's error stands. Undefined: our create went through.
+ */
+async function createOrConverge(
+  service: AuthenticationProfileService,
+  desired: AuthenticationProfileSettings,
+  opts: Parameters<typeof applySync>[3],
+): Promise<SyncResult | undefined> {
+  try {
+    await service.create(service.toWire());
+    return undefined;
+  } catch (e) {
+    if (e instanceof InterruptedError || opts.afterFailedCreate) throw e;
+    const now = await service.read().catch(() => undefined);
+    if (!now) throw e;
+    opts.log(`authentication profile "${desired.description}" exists now (another run created it, or this create landed before its answer was lost): going on from it`);
+    const plan = planFrom(service, desired, now, opts.createIfMissing);
+    return applySync(service, desired, plan, { ...opts, afterFailedCreate: true });
+  }
 }
 
 /** One environment's sync: its spec and the client for its account. */
@@ -252,11 +284,74 @@ export async function syncEnvironment(target: SyncTarget, opts: SyncRunOptions =
   }
 }
 
+export interface RestoreOptions extends Pick<SyncRunOptions, "log" | "snapshotDir" | "allowLoopbackHttp" | "skipMetadataCheck" | "signal"> {
+  /** Where the snapshot was read from (recorded in the rollback's own snapshot). */
+  readonly file?: string;
+  /** Guardrails the person waived for this rollback, on the command line. */
+  readonly acknowledged?: readonly Acknowledgeable[];
+}
+
+const isBlank = (v: unknown) => v === undefined || v === null || v === "";
+const BOOLEAN_FIELDS = MANAGED_FIELDS.filter((f) => f.startsWith("enforce") || f.startsWith("use") || f === "allowSingleSignOn" || f === "monitorMetadataUrl");
+
 /**
- * Put a snapshot back through the same read-modify-write-verify path: read the profile, save it
- * (so the rollback itself can be undone), write the snapshot's fields, read again and compare.
+ * What a sync would refuse in a snapshot, all at once: the profile and environment it names, the
+ * shape of each managed field, the URL rules, one certificate and no key, the configured IdP's
+ * issuer, and the config's guardrails (SAML for the Administration Console needs a break-glass
+ * administrator; SAML off for the Personal Portal an acknowledgement).
  */
-export async function restoreSnapshot(target: SyncTarget, snap: ProfileSnapshot, opts: Pick<SyncRunOptions, "log" | "snapshotDir"> = {}): Promise<SyncResult> {
+export function snapshotProblems(spec: SyncSpec, snap: ProfileSnapshot, opts: Pick<RestoreOptions, "allowLoopbackHttp" | "acknowledged"> = {}): string[] {
+  const contract = contractFromSpec(spec);
+  const problems: string[] = [];
+  const f = fromWire(contract, snap.profile) as Record<string, unknown>;
+  if (f.description !== spec.profileName) problems.push(`its profile is named ${JSON.stringify(String(f.description ?? "")).slice(0, 80)}, not "${spec.profileName}" (renamed, or another profile)`);
+  for (const field of MANAGED_FIELDS) {
+    const v = f[field];
+    if (isBlank(v)) continue;
+    const want = (BOOLEAN_FIELDS as readonly string[]).includes(field) ? "boolean" : "string";
+    if (typeof v !== want) problems.push(`its ${field} is not a ${want}`);
+  }
+  const text = (field: string) => (typeof f[field] === "string" && f[field] !== "" ? (f[field] as string) : undefined);
+  const provider = text("samlProvider");
+  if (provider !== undefined && provider !== "azure" && provider !== "other") problems.push(`its samlProvider is neither "azure" nor "other"`);
+  const idp = idpKindOf(spec.provider);
+  for (const [field, kind] of [["metadataUrl", idp], ["loginUrl", "other"], ["logoutUrl", "other"]] as const) {
+    const url = text(field);
+    const problem = url === undefined ? undefined : metadataUrlProblem(url, { idp: kind, allowLoopback: opts.allowLoopbackHttp });
+    if (problem) problems.push(`its ${field} ${problem}`);
+  }
+  const certificate = text("certificate");
+  if (certificate !== undefined) {
+    const parsed = parseCertificate(certificate);
+    if (parsed.problem !== undefined) problems.push(`its certificate ${parsed.problem}`);
+  }
+  const strings: unknown[] = [snap.profile];
+  for (let n = 0; strings.length && n < 10_000; n++) {
+    const v = strings.pop();
+    if (typeof v === "string" && containsPrivateKey(v)) {
+      problems.push("it holds a private key (not shown)");
+      break;
+    }
+    if (v && typeof v === "object") strings.push(...Object.values(v));
+  }
+  const issuer = text("issuer");
+  if (issuer !== undefined && spec.expectedEntityId && issuer !== spec.expectedEntityId) problems.push(`its issuer is not "${spec.expectedEntityId}", the configured IdP's: it would point Mimecast at another IdP`);
+  // The config's guardrails: a rollback is not a way around them.
+  if (f.enforceSamlAdminConsole === true && !spec.breakGlassAdministrator) {
+    problems.push("it enforces SAML for the Administration Console, and the config names no breakGlassAdministrator: a broken IdP could lock every administrator out");
+  }
+  if (f.enforceSamlPersonalPortal !== true && spec.applications.includes("personalPortal") && !opts.acknowledged?.includes("personal-portal-saml-off")) {
+    problems.push("it does not enforce SAML for the Mimecast Personal Portal, which the config does (users would sign in with passwords): pass --acknowledge personal-portal-saml-off if that is intended");
+  }
+  return problems;
+}
+
+/**
+ * Put a snapshot back through the same read-modify-write-verify path, held to the rules of a sync
+ * (snapshotProblems, then the metadata check): read the profile, save it (so the rollback itself
+ * can be undone, marked as a rollback's own), write the snapshot's fields, read again and compare.
+ */
+export async function restoreSnapshot(target: SyncTarget, snap: ProfileSnapshot, opts: RestoreOptions = {}): Promise<SyncResult> {
   const { spec } = target;
   const client = clientOf(target);
   const log = opts.log ?? (() => undefined);
@@ -265,18 +360,28 @@ export async function restoreSnapshot(target: SyncTarget, snap: ProfileSnapshot,
       `the snapshot is of environment "${snap.environment}" (account ${snap.accountCode}, profile "${snap.profileName}"), not of "${spec.environment}" (account ${spec.accountCode}, profile "${spec.profileName}"): nothing was written`,
     );
   }
-  const desired = desiredFromSpec(spec);
+  const problems = snapshotProblems(spec, snap, opts);
+  if (problems.length) throw new MimecastConfigError(`the snapshot${opts.file ? ` ${opts.file}` : ""} is refused, as a sync would refuse it: ${problems.join("; ")}; nothing was written`);
   const contract = contractFromSpec(spec);
+  const metadataUrl = fromWire(contract, snap.profile).metadataUrl;
+  if (typeof metadataUrl === "string" && metadataUrl && spec.api.verifyMetadata && !opts.skipMetadataCheck) {
+    log(`checking the snapshot's metadata ${metadataUrl}`);
+    await fetchAndCheckMetadata(metadataUrl, { entityId: spec.expectedEntityId, ssoUrl: spec.expectedSsoUrl }, { idp: idpKindOf(spec.provider), allowLoopbackHttp: opts.allowLoopbackHttp, signal: opts.signal });
+  }
+  const desired = desiredFromSpec(spec);
   const service = new AuthenticationProfileService(client, contract, desired);
   const current = await service.read();
   if (!current) throw new MimecastConfigError(`authentication profile "${spec.profileName}" does not exist any more: recreate it in the console first; nothing was written`);
   await preflightAccount(client, spec.accountCode, spec.region);
-  const saved = opts.snapshotDir ? saveSnapshot(opts.snapshotDir, { environment: spec.environment, accountCode: spec.accountCode, profileName: spec.profileName, takenAt: new Date().toISOString(), before: "rollback", profile: current }) : undefined;
+  const saved = opts.snapshotDir
+    ? saveSnapshot(opts.snapshotDir, { environment: spec.environment, accountCode: spec.accountCode, profileName: spec.profileName, takenAt: new Date().toISOString(), before: "rollback", restoring: opts.file, profile: current })
+    : undefined;
   if (saved) log(`saved the profile as it was to ${saved}`);
   const restored = { ...snap.profile, [contract.idField]: current[contract.idField] };
   log(`restoring "${spec.profileName}" as it was at ${snap.takenAt}`);
   await service.update(restored);
   const after = await service.read();
+  if (after && after[contract.idField] !== current[contract.idField]) throw new MimecastApiError(`verification failed: after the rollback, the profile named "${spec.profileName}" has another ${contract.idField} than the one written`, "verify");
   const { [contract.idField]: _ignored, ...expected } = restored;
   const differs = Object.keys(expected).filter((k) => JSON.stringify(after?.[k]) !== JSON.stringify(expected[k]));
   if (!after || differs.length) throw new MimecastApiError(`verification failed: after the rollback, "${spec.profileName}" still differs from the snapshot in ${differs.join(", ") || "existence"}`, "verify");
@@ -333,8 +438,12 @@ export async function inspectEnvironment(target: SyncTarget, opts: Pick<SyncRunO
   }
 }
 
-async function verify(service: AuthenticationProfileService, desired: AuthenticationProfileSettings): Promise<void> {
+async function verify(service: AuthenticationProfileService, desired: AuthenticationProfileSettings, writtenId?: unknown): Promise<void> {
   const after = await service.read();
+  // The profile read back must be the one written, not another of the same name.
+  if (after && writtenId !== undefined && after[service.idField] !== writtenId) {
+    throw new MimecastApiError(`verification failed: after the write, the profile named "${desired.description}" has another ${service.idField} than the one written; check the account for a second profile of that name`, "verify");
+  }
   const left = after ? diffProfile(desired, service.fields(after)) : diffProfile(desired, {});
   if (!after || left.length) {
     throw new MimecastApiError(

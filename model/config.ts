@@ -1,11 +1,13 @@
 // The configuration file: schema, defaults and one readable line per bad field.
 // No cdktf here: the sync CLI validates the same file.
-import { X509Certificate } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";
-import { APPLICATION_LABELS, MIMECAST_APPLICATIONS, MIMECAST_REGIONS, MimecastApplication, acsUrl, entraEntityId, genericEntityId, isAllowedMimecastHost, isLoopbackHost } from "./endpoints";
+import { APPLICATION_LABELS, MIMECAST_APPLICATIONS, MIMECAST_REGIONS, MimecastApplication, acsUrl, entraEntityId, genericEntityId, isAllowedMimecastHost, isLoopbackHost, isMimecastRegion } from "./endpoints";
+import { JsonTextError, parseJsonText } from "./json";
+import { containsPrivateKey, parseCertificate } from "./pem";
 import { PROFILE_FIELDS } from "./profile-fields";
+import { INVISIBLE_OR_CONTROL, INVISIBLE_OR_CONTROL_IN_PEM, normalizedName } from "./text";
 import { metadataUrlProblem } from "./urls";
 
 /** Env var that points at the config file; the committed example is the default. */
@@ -24,13 +26,24 @@ const apiPath = z
   .max(200, { error: "must be at most 200 characters" })
   .regex(/^\/(?:[A-Za-z0-9_.-]+\/)*[A-Za-z0-9_.-]+$/, { error: 'must be an absolute path like "/api/login/x": one leading "/", no "//", letters, digits, "_", "-", "."' })
   .refine((p) => !p.split("/").some((seg) => seg === "." || seg === ".."), { error: 'must not contain "." or ".." segments' });
-const wireName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: "must be an identifier (letters, digits, _; at most 64)" });
+/** Names JavaScript objects carry: never a key or a name of ours (a field mapped onto one would never verify). */
+export const RESERVED_NAMES = ["__proto__", "constructor", "prototype"] as const;
+const isReserved = (k: string) => (RESERVED_NAMES as readonly string[]).includes(k);
+const notReserved = { error: `must not be ${RESERVED_NAMES.join(", ")} (names JavaScript objects carry)` };
 
-const accountCode = z.string().superRefine((v, ctx) => {
-  if (/^[A-Z0-9]{4,16}$/.test(v)) return;
-  const upper = v.toUpperCase();
-  const hint = /^[A-Z0-9]{4,16}$/.test(upper) ? ` (lower case given: Mimecast account codes are upper case, use "${upper}")` : "";
-  ctx.addIssue({ code: "custom", message: `must be a Mimecast account code: 4-16 upper case letters and digits, e.g. "CUSA12A34"${hint}` });
+const wireName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_]{0,63}$/, { error: "must be an identifier (letters, digits, _; at most 64)" })
+  .refine((n) => !isReserved(n), notReserved);
+
+const ACCOUNT_CODE = /^[A-Z0-9]{4,16}$/;
+// A regex (not a refinement), so the editor's schema has the same rule.
+const accountCode = z.string().regex(ACCOUNT_CODE, {
+  error: (issue) => {
+    const upper = String(issue.input).toUpperCase();
+    const hint = ACCOUNT_CODE.test(upper) ? ` (lower case given: Mimecast account codes are upper case, use "${upper}")` : "";
+    return `must be a Mimecast account code: 4-16 upper case letters and digits, e.g. "CUSA12A34"${hint}`;
+  },
 });
 
 /**
@@ -46,11 +59,8 @@ export type ProfileSyncMode = (typeof PROFILE_SYNC_MODES)[number];
 
 /** How the sync reaches the Mimecast API. Secrets are referenced by env var name only. */
 export const mimecastApiSchema = z.strictObject({
-  /** API generation: 2.0 (OAuth2 client credentials, recommended) or 1.0 (HMAC keys). */
-  version: z.enum(["2.0", "1.0"]).default("2.0"),
-  /** API 2.0 gateway: "global" (fails over), or "uk" / "us" (data stays in that country, no failover). */
-  gateway: z.enum(["global", "uk", "us"], { error: "must be global, uk or us (Mimecast's API 2.0 gateways)" }).default("global"),
-  /** Override of the base URL: an https Mimecast host, or http on loopback for the emulator. */
+  version: z.enum(["2.0", "1.0"]).default("2.0").describe("API generation: 2.0 (OAuth2 client credentials, recommended) or 1.0 (HMAC keys)."),
+  gateway: z.enum(["global", "uk", "us"], { error: "must be global, uk or us (Mimecast's API 2.0 gateways)" }).default("global").describe("API 2.0 gateway: \"global\" (fails over), or \"uk\" / \"us\" (data stays in that country, no failover)."),
   baseUrl: z
     .string()
     .superRefine((u, ctx) => {
@@ -65,21 +75,24 @@ export const mimecastApiSchema = z.strictObject({
       // An origin only: a path, query, fragment or user name would be silently dropped otherwise.
       if (u.replace(/\/$/, "") !== url.origin) ctx.addIssue({ code: "custom", message: `must be an origin only (scheme, host, port), like "${url.origin}": no path, query, fragment or user name` });
     })
-    .optional(),
-  clientIdEnv: envVarName("API 2.0 client id").default("MIMECAST_CLIENT_ID"),
-  clientSecretEnv: envVarName("API 2.0 client secret").default("MIMECAST_CLIENT_SECRET"),
-  appIdEnv: envVarName("API 1.0 application id").default("MIMECAST_APP_ID"),
-  appKeyEnv: envVarName("API 1.0 application key").default("MIMECAST_APP_KEY"),
-  accessKeyEnv: envVarName("API 1.0 access key").default("MIMECAST_ACCESS_KEY"),
-  secretKeyEnv: envVarName("API 1.0 secret key").default("MIMECAST_SECRET_KEY"),
-  /** Our authentication-profile contract (not published by Mimecast): override paths / field names. */
+    .optional()
+    .describe("Override of the API base URL: an origin on an https Mimecast host, or http on loopback for the emulator. Default: the region's host (API 1.0) or the gateway (API 2.0)."),
+  clientIdEnv: envVarName("API 2.0 client id").default("MIMECAST_CLIENT_ID").describe("Name of the environment variable holding the API 2.0 client id (never the value)."),
+  clientSecretEnv: envVarName("API 2.0 client secret").default("MIMECAST_CLIENT_SECRET").describe("Name of the environment variable holding the API 2.0 client secret (never the value)."),
+  appIdEnv: envVarName("API 1.0 application id").default("MIMECAST_APP_ID").describe("Name of the environment variable holding the API 1.0 application id (never the value)."),
+  appKeyEnv: envVarName("API 1.0 application key").default("MIMECAST_APP_KEY").describe("Name of the environment variable holding the API 1.0 application key (never the value)."),
+  accessKeyEnv: envVarName("API 1.0 access key").default("MIMECAST_ACCESS_KEY").describe("Name of the environment variable holding the API 1.0 access key (never the value)."),
+  secretKeyEnv: envVarName("API 1.0 secret key").default("MIMECAST_SECRET_KEY").describe("Name of the environment variable holding the API 1.0 secret key (never the value)."),
   profileContract: z
     .strictObject({
-      readPath: apiPath.optional(),
-      updatePath: apiPath.optional(),
-      createPath: apiPath.optional(),
-      idField: wireName.optional(),
-      fieldNames: z.partialRecord(z.enum(PROFILE_FIELDS, { error: `must be one of the profile's fields: ${PROFILE_FIELDS.join(", ")}` }), wireName).optional(),
+      readPath: apiPath.optional().describe("Path of the read operation. Default: /api/login/get-authentication-profile."),
+      updatePath: apiPath.optional().describe("Path of the update operation. Default: /api/login/update-authentication-profile."),
+      createPath: apiPath.optional().describe("Path of the create operation. Default: /api/login/create-authentication-profile."),
+      idField: wireName.optional().describe('Wire name of the profile id. Default: "id".'),
+      fieldNames: z
+        .partialRecord(z.enum(PROFILE_FIELDS, { error: `must be one of the profile's fields: ${PROFILE_FIELDS.join(", ")}` }), wireName)
+        .optional()
+        .describe("Wire names of the profile's fields, where the account's differ from ours."),
     })
     .superRefine((c, ctx) => {
       // Every field needs a wire name of its own, and none may be the id: else every write would fail verification.
@@ -93,47 +106,38 @@ export const mimecastApiSchema = z.strictObject({
         else owner.set(wire, f);
       }
     })
-    .optional(),
-  /**
-   * How the Mimecast side is kept. "checklist": no profile call; every deploy prints the console
-   * steps with its values (Mimecast publishes no profile API). "api": this project's profile
-   * contract, failing closed where the account does not offer it. "auto": the contract, or the
-   * checklist and a warning where the account does not offer it.
-   */
-  profileSync: z.enum(PROFILE_SYNC_MODES, { error: `must be one of ${PROFILE_SYNC_MODES.join(", ")}` }).default("checklist"),
-  /**
-   * A mailbox the profile is meant to cover: drift and show ask Mimecast's documented
-   * discover-authentication which authentication it offers that user (needs an API 1.0 app id).
-   */
-  probeMailbox: z.email({ error: "must be the email address of a user the authentication profile covers" }).optional(),
-  /** Create the authentication profile when it does not exist yet. */
-  createProfileIfMissing: z.boolean().default(false),
-  /** Fetch and check the IdP metadata before Mimecast is pointed at it. */
-  verifyMetadata: z.boolean().default(true),
-  /** Plan-time drift check of the Mimecast profile (external data source + check block). */
-  driftCheck: z.boolean().default(true),
-}).superRefine((api, ctx) => {
-  if (api.gateway !== "global" && api.version === "1.0") ctx.addIssue({ code: "custom", path: ["gateway"], message: "applies to API 2.0 only (API 1.0 uses the region's own host)" });
-  if (api.gateway !== "global" && api.baseUrl) ctx.addIssue({ code: "custom", path: ["gateway"], message: "and baseUrl both choose the host: give one of them" });
-});
+    .optional()
+    .describe("Our authentication-profile contract (not published by Mimecast): override its paths and field names (docs/mimecast.md)."),
+  profileSync: z.enum(PROFILE_SYNC_MODES, { error: `must be one of ${PROFILE_SYNC_MODES.join(", ")}` }).default("checklist").describe("How the Mimecast side is kept. \"checklist\": no profile call; every deploy prints the console steps with its values (Mimecast publishes no profile API). \"api\": this project's profile contract, failing closed where the account does not offer it. \"auto\": the contract, or the checklist and a warning where the account does not offer it."),
+  probeMailbox: z.email({ error: "must be the email address of a user the authentication profile covers" }).optional().describe("A mailbox the profile is meant to cover: drift and show ask Mimecast's documented discover-authentication which authentication it offers that user (needs an API 1.0 app id)."),
+  createProfileIfMissing: z.boolean().default(false).describe("Create the authentication profile when it does not exist yet."),
+  verifyMetadata: z.boolean().default(true).describe("Fetch and check the IdP metadata before Mimecast is pointed at it."),
+  driftCheck: z.boolean().default(true).describe("Plan-time drift check of the Mimecast profile (external data source + check block)."),
+}).superRefine(
+  (api, ctx) => {
+    if (!api || typeof api !== "object") return;
+    const gateway = api.gateway === "uk" || api.gateway === "us";
+    if (gateway && api.version === "1.0") ctx.addIssue({ code: "custom", path: ["gateway"], message: "applies to API 2.0 only (API 1.0 uses the region's own host)" });
+    if (gateway && api.baseUrl) ctx.addIssue({ code: "custom", path: ["gateway"], message: "and baseUrl both choose the host: give one of them" });
+  },
+  { when: () => true },
+);
 export type MimecastApiConfig = z.output<typeof mimecastApiSchema>;
 
 export const OTHER_IDPS = ["secureauth", "duo", "jumpcloud", "other"] as const;
 
-/** base64 DER of a PEM or bare base64 certificate. */
+/** base64 DER of the one certificate a validated config's field holds (re-encoded from what was parsed). */
 export function certificateBase64(text: string): string {
-  return text.replace(/-----(BEGIN|END) CERTIFICATE-----/g, "").replace(/\s+/g, "");
+  const parsed = parseCertificate(text);
+  if (parsed.problem !== undefined) throw new Error(`certificate ${parsed.problem}`);
+  return parsed.base64;
 }
 
 /** Why a certificate is unusable, or undefined. */
 function certificateProblem(text: string, now = Date.now()): string | undefined {
-  let cert: X509Certificate;
-  try {
-    cert = new X509Certificate(Buffer.from(certificateBase64(text), "base64"));
-  } catch {
-    return "is not a certificate: paste the IdP's signing certificate as PEM or base64";
-  }
-  if (Date.parse(cert.validTo) <= now) return `expired on ${cert.validTo}: download the IdP's current signing certificate`;
+  const parsed = parseCertificate(text);
+  if (parsed.problem !== undefined) return parsed.problem;
+  if (Date.parse(parsed.certificate.validTo) <= now) return `expired on ${parsed.certificate.validTo}: download the IdP's current signing certificate`;
   return undefined;
 }
 
@@ -172,6 +176,26 @@ export const backendSchema = z
   .default({ type: "local", allowInPipeline: false });
 export type BackendConfig = z.output<typeof backendSchema>;
 
+/** Editor descriptions of the backend's fields (the schema's; sso.config.schema.json). */
+const BACKEND_DESCRIPTIONS: Record<string, string> = {
+  allowInPipeline: "Local state on a pipeline runner is lost with the runner; true says that is intended (a throw-away test).",
+  resourceGroupName: "Resource group of the state storage account.",
+  storageAccountName: "Storage account holding the state (3-24 lower case letters and digits).",
+  containerName: "Blob container of the state.",
+  key: 'Blob name of this environment\'s state. Default: "mimecast-sso/<environment>.tfstate".',
+  subscriptionId: "Subscription of the storage account (a GUID). Default: the pipeline identity's.",
+  useOidc: "Authenticate to the storage with the pipeline's OIDC identity (no storage keys).",
+  organization: "HCP Terraform organization.",
+  workspace: "HCP Terraform workspace of this environment.",
+  hostname: "HCP Terraform or Terraform Enterprise host. Default: app.terraform.io.",
+};
+for (const option of (backendSchema.unwrap() as z.ZodDiscriminatedUnion).options as z.ZodObject[]) {
+  for (const [field, schema] of Object.entries(option.shape as Record<string, z.ZodType>)) {
+    const description = BACKEND_DESCRIPTIONS[field];
+    if (description && !z.globalRegistry.has(schema)) z.globalRegistry.add(schema, { description });
+  }
+}
+
 /** An https URL of a public host (loopback for the emulator); for Entra metadata, Microsoft's login hosts. */
 const idpUrl = (idp: "entra" | "other") =>
   z.string().superRefine((u, ctx) => {
@@ -186,40 +210,31 @@ export const identityProviderSchema = z
     [
       z.strictObject({
         type: z.literal("entra"),
-        /** false: the Entra app is managed elsewhere; only the Mimecast side is synced, from metadataUrl. */
-        manageApp: z.boolean().default(true),
-        /** The app's federation metadata URL, when manageApp is false. */
-        metadataUrl: idpUrl("entra").optional(),
-        /**
-         * An enterprise app for Mimecast that already exists (made by hand): Terraform imports it,
-         * its service principal, identifier and reply URLs on the next plan instead of creating a
-         * second app. Leaving it in place after the import is harmless.
-         */
+        manageApp: z.boolean().default(true).describe("false: the Entra app is managed elsewhere; only the Mimecast side is synced, from metadataUrl."),
+        metadataUrl: idpUrl("entra").optional().describe("The app's federation metadata URL, when manageApp is false."),
         adopt: z
           .strictObject({
-            /** Object ID of the existing app registration (Entra > App registrations > the app > Object ID). */
-            applicationObjectId: z.string().regex(GUID, { error: "must be the app registration's Object ID, a GUID (App registrations > the app > Overview)" }),
-            /** Object ID of its enterprise app (Enterprise applications > the app > Overview > Object ID). */
-            servicePrincipalObjectId: z.string().regex(GUID, { error: "must be the enterprise app's Object ID, a GUID (Enterprise applications > the app > Overview)" }),
+            applicationObjectId: z
+              .string()
+              .regex(GUID, { error: "must be the app registration's Object ID, a GUID (App registrations > the app > Overview)" })
+              .describe("Object ID of the existing app registration (Entra > App registrations > the app > Overview > Object ID, not the client id)."),
+            servicePrincipalObjectId: z
+              .string()
+              .regex(GUID, { error: "must be the enterprise app's Object ID, a GUID (Enterprise applications > the app > Overview)" })
+              .describe("Object ID of its enterprise app (Enterprise applications > the app > Overview > Object ID)."),
           })
-          .optional(),
+          .optional()
+          .describe("An enterprise app for Mimecast made by hand: Terraform imports it, its service principal, identifier and reply URLs on the next plan instead of creating a second app (docs/adopting.md). Harmless to leave in place after the import."),
       }),
       z.strictObject({
         type: z.literal("other"),
-        /** Which IdP, for the printed steps. */
-        name: z.enum(OTHER_IDPS, { error: `must be one of ${OTHER_IDPS.join(", ")}` }),
-        /** IdP metadata URL (Duo, JumpCloud); or give issuer + loginUrl + certificate. */
-        metadataUrl: idpUrl("other").optional(),
-        /** The IdP's issuer / entity ID, exactly as the IdP sends it. */
-        issuer: z.string().trim().min(1, { error: "must not be empty" }).optional(),
-        /** The IdP's SAML single sign-on (login) URL. */
-        loginUrl: idpUrl("other").optional(),
-        /** The IdP's signing certificate: PEM or base64 DER. */
-        certificate: z.string().optional(),
-        /** What was entered on the IdP side as audience / SP entity ID (checked, optional). */
-        configuredAudience: z.string().optional(),
-        /** What was entered on the IdP side as ACS URL per Mimecast application (checked, optional). */
-        configuredAcsUrls: z.partialRecord(z.enum(MIMECAST_APPLICATIONS), z.string()).optional(),
+        name: z.enum(OTHER_IDPS, { error: `must be one of ${OTHER_IDPS.join(", ")}` }).describe("Which IdP, for the printed steps."),
+        metadataUrl: idpUrl("other").optional().describe("IdP metadata URL (Duo, JumpCloud); or give issuer + loginUrl + certificate."),
+        issuer: z.string().trim().min(1, { error: "must not be empty" }).optional().describe("The IdP's issuer / entity ID, exactly as the IdP sends it."),
+        loginUrl: idpUrl("other").optional().describe("The IdP's SAML single sign-on (login) URL."),
+        certificate: z.string().optional().describe("The IdP's signing certificate: PEM or base64 DER."),
+        configuredAudience: z.string().optional().describe("What was entered on the IdP side as audience / SP entity ID (checked, optional)."),
+        configuredAcsUrls: z.partialRecord(z.enum(MIMECAST_APPLICATIONS), z.string()).optional().describe("What was entered on the IdP side as ACS URL per Mimecast application (checked, optional)."),
       }),
     ],
     { error: 'must have type "entra" or "other"' },
@@ -242,93 +257,101 @@ export const identityProviderSchema = z
   });
 export type IdentityProviderConfig = z.output<typeof identityProviderSchema>;
 
+/** A note for people; JSON Schema's "$comment" convention. Ignored. */
+const comment = z.string().optional().describe('A note for people reading the file (JSON Schema\'s "$comment" convention); ignored.');
+
 export const environmentSchema = z.strictObject({
-  /** Environment name; also the Terraform stack name and directory. */
-  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "must be 1-63 lower case letters, digits or '-', starting with a letter or digit" }),
-  /** Entra ID tenant (directory) id. */
-  tenantId: z.string().regex(GUID, { error: "must be a GUID like 00000000-0000-0000-0000-000000000000 (Entra ID > Overview > Tenant ID)" }).optional(),
-  /** Display name of the enterprise app created in Entra ID. */
-  appDisplayName: z.string().trim().min(1, { error: "must not be empty" }).max(120, { error: "must be at most 120 characters" }).default("Mimecast"),
-  /** Gallery template the app is created from ("Mimecast"; older tenants list "Mimecast Personal Portal"). */
-  galleryTemplateName: z.string().trim().min(1, { error: "must not be empty" }).default("Mimecast"),
-  /** Who Entra emails before the SAML signing certificate expires. */
-  notificationEmails: z.array(z.email({ error: "must be an email address" })).min(1, { error: "must list at least one email address" }).optional(),
-  /** Signing certificate lifetime; Entra allows at most 3 years. */
-  certificateLifetimeDays: z.number().int({ error: "must be a whole number of days" }).min(30, { error: "must be at least 30 days" }).max(1095, { error: "must be at most 1095 days (Entra allows 3 years)" }).default(730),
-  /** Days before expiry at which a new certificate is issued. */
-  certificateRenewBeforeDays: z.number().int({ error: "must be a whole number of days" }).min(1, { error: "must be at least 1 day" }).default(60),
-  /** Mimecast account code (Account > Account and Support Details). */
-  accountCode,
-  /** Mimecast region of the account. */
-  region: z.enum(MIMECAST_REGIONS, { error: `must be one of ${MIMECAST_REGIONS.join(", ")}` }),
-  /** Mimecast applications that enforce SAML through the authentication profile. */
+  $comment: comment,
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, { error: "must be 1-63 lower case letters, digits or '-', starting with a letter or digit" })
+    .refine((n) => !isReserved(n), notReserved)
+    .describe("Environment name; also the Terraform stack name and directory."),
+  tenantId: z
+    .string()
+    // Either case (the portal and CLIs differ), written lower case everywhere it is used.
+    .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, { error: "must be a GUID like 00000000-0000-0000-0000-000000000000 (Entra ID > Overview > Tenant ID)" })
+    .transform((id) => id.toLowerCase())
+    .optional().describe("Entra ID tenant (directory) id."),
+  appDisplayName: z.string().trim().min(1, { error: "must not be empty" }).max(120, { error: "must be at most 120 characters" }).default("Mimecast").describe("Display name of the enterprise app created in Entra ID."),
+  galleryTemplateName: z.string().trim().min(1, { error: "must not be empty" }).default("Mimecast").describe("Gallery template the app is created from (\"Mimecast\"; older tenants list \"Mimecast Personal Portal\")."),
+  notificationEmails: z.array(z.email({ error: "must be an email address" })).min(1, { error: "must list at least one email address" }).optional().describe("Who Entra emails before the SAML signing certificate expires."),
+  certificateLifetimeDays: z.number().int({ error: "must be a whole number of days" }).min(30, { error: "must be at least 30 days" }).max(1095, { error: "must be at most 1095 days (Entra allows 3 years)" }).default(730).describe("Signing certificate lifetime; Entra allows at most 3 years."),
+  certificateRenewBeforeDays: z.number().int({ error: "must be a whole number of days" }).min(1, { error: "must be at least 1 day" }).default(60).describe("Days before expiry at which a new certificate is issued."),
+  accountCode: accountCode.describe("Mimecast account code, upper case (Account > Account and Support Details), e.g. CUSA12A34."),
+  region: z.enum(MIMECAST_REGIONS, { error: `must be one of ${MIMECAST_REGIONS.join(", ")}` }).describe("Mimecast region of the account."),
   samlApplications: z
     .array(z.enum(MIMECAST_APPLICATIONS, { error: `must be one of ${MIMECAST_APPLICATIONS.join(", ")}` }))
     .min(1, { error: "must list at least one application" })
     .refine((a) => new Set(a).size === a.length, { error: "must not list an application twice" })
-    .default(["personalPortal"]),
-  /** Name (description) of the Mimecast authentication profile. */
-  authenticationProfileName: z.string().trim().min(1, { error: "must not be empty" }).max(100, { error: "must be at most 100 characters" }).default("Azure AD SSO"),
-  /** Optional logout URL set on the authentication profile. */
-  logoutUrl: z.url({ protocol: /^https$/, error: "must be an https URL" }).optional(),
-  /** Show the Entra app in My Apps (Mimecast's guide: hidden). Needs the acknowledgement "app-visible". */
-  visibleToUsers: z.boolean().default(false),
-  /** Only assigned users may sign in (Mimecast's guide: off). Needs the acknowledgement "assignment-required". */
-  assignmentRequired: z.boolean().default(false),
-  /** Refuse `terraform destroy` of the service principal. Turning it off needs "destroy-protection-off". */
-  preventDestroy: z.boolean().default(true),
-  /**
-   * An administrator who can still sign in with a password (an Application Setting whose profile
-   * does not enforce SAML): required when SAML is enforced for the Administration Console.
-   */
-  breakGlassAdministrator: z.email({ error: "must be the email address of an administrator whose profile does not enforce SAML" }).optional(),
-  /** Deliberate departures from the secure baseline, each with the reason (reviewed in pull requests). */
+    .default(["personalPortal"])
+    .describe("Mimecast applications that enforce SAML through the authentication profile."),
+  authenticationProfileName: z.string().trim().min(1, { error: "must not be empty" }).max(100, { error: "must be at most 100 characters" }).default("Azure AD SSO").describe("Name (description) of the Mimecast authentication profile."),
+  logoutUrl: idpUrl("other").optional().describe("Optional logout URL set on the authentication profile."),
+  visibleToUsers: z.boolean().default(false).describe("Show the Entra app in My Apps (Mimecast's guide: hidden). Needs the acknowledgement \"app-visible\"."),
+  assignmentRequired: z.boolean().default(false).describe("Only assigned users may sign in (Mimecast's guide: off). Needs the acknowledgement \"assignment-required\"."),
+  preventDestroy: z.boolean().default(true).describe("Refuse `terraform destroy` of the service principal. Turning it off needs \"destroy-protection-off\"."),
+  breakGlassAdministrator: z.email({ error: "must be the email address of an administrator whose profile does not enforce SAML" }).optional().describe("An administrator who can still sign in with a password (an Application Setting whose profile does not enforce SAML): required when SAML is enforced for the Administration Console."),
   acknowledgements: z
     .array(
       z.strictObject({
-        change: z.enum(ACKNOWLEDGEABLE, { error: `must be one of ${ACKNOWLEDGEABLE.join(", ")}` }),
-        reason: z.string().trim().min(10, { error: "must say why, in at least 10 characters" }).max(500, { error: "must be at most 500 characters" }),
+        change: z.enum(ACKNOWLEDGEABLE, { error: `must be one of ${ACKNOWLEDGEABLE.join(", ")}` }).describe("The departure from the secure baseline."),
+        reason: z.string().trim().min(10, { error: "must say why, in at least 10 characters" }).max(500, { error: "must be at most 500 characters" }).describe("Why, for the reviewer (10-500 characters)."),
       }),
     )
-    .default([]),
-  /** How the sync reaches the Mimecast API. */
-  mimecastApi: mimecastApiSchema.default(() => mimecastApiSchema.parse({})),
-  /** The identity provider; Entra ID with the app managed here by default. */
-  identityProvider: identityProviderSchema,
-  /** Terraform state backend. @default local */
-  backend: backendSchema,
-}).superRefine((env, ctx) => {
-  const idp = env.identityProvider;
-  if (idp.type === "entra") {
-    if (!env.tenantId) ctx.addIssue({ code: "custom", path: ["tenantId"], message: "is required for an Entra ID identity provider" });
-    if (idp.manageApp && !env.notificationEmails) ctx.addIssue({ code: "custom", path: ["notificationEmails"], message: "is required: Entra mails them before the signing certificate expires" });
-  } else {
-    checkIdpSide(env.region, env.accountCode, env.samlApplications, idp.configuredAudience, idp.configuredAcsUrls, ctx);
-  }
-  // Guardrails: a lock-out or an exposure is never the accidental result of a config change.
-  const acknowledged = new Set(env.acknowledgements.map((a) => a.change));
-  const needs = (change: Acknowledgeable, field: string, what: string) => {
-    if (!acknowledged.has(change)) ctx.addIssue({ code: "custom", path: [field], message: `${what}: add {"change": "${change}", "reason": "..."} to acknowledgements if this is intended` });
-  };
-  if (env.visibleToUsers) needs("app-visible", "visibleToUsers", "makes the Entra app visible to every user in My Apps");
-  if (env.assignmentRequired) needs("assignment-required", "assignmentRequired", "makes assignment required: users without an assignment can no longer sign in to Mimecast");
-  if (!env.preventDestroy) needs("destroy-protection-off", "preventDestroy", "removes destroy protection: terraform destroy would delete the SSO app every user signs in with");
-  if (!env.samlApplications.includes("personalPortal")) needs("personal-portal-saml-off", "samlApplications", "does not enforce SAML for the Mimecast Personal Portal: users sign in with passwords");
-  if (env.samlApplications.includes("adminConsole") && !env.breakGlassAdministrator) {
-    ctx.addIssue({
-      code: "custom",
-      path: ["breakGlassAdministrator"],
-      message: "is required when SAML is enforced for the Administration Console: name an administrator whose Application Setting uses a profile without SAML, so a broken IdP cannot lock every administrator out",
-    });
-  }
-  for (const a of env.acknowledgements) {
-    const used = { "app-visible": env.visibleToUsers, "assignment-required": env.assignmentRequired, "destroy-protection-off": !env.preventDestroy, "personal-portal-saml-off": !env.samlApplications.includes("personalPortal") }[a.change];
-    if (!used) ctx.addIssue({ code: "custom", path: ["acknowledgements"], message: `acknowledges "${a.change}", which this environment does not do: remove it so a later change is not pre-approved` });
-  }
-  if (env.certificateRenewBeforeDays >= env.certificateLifetimeDays) {
-    ctx.addIssue({ code: "custom", path: ["certificateRenewBeforeDays"], message: `must be less than certificateLifetimeDays (${env.certificateLifetimeDays})` });
-  }
-});
+    .default([])
+    .describe("Deliberate departures from the secure baseline, each with the reason (reviewed in pull requests)."),
+  mimecastApi: mimecastApiSchema.default(() => mimecastApiSchema.parse({})).describe("How the sync reaches the Mimecast API."),
+  identityProvider: identityProviderSchema.describe("The identity provider; Entra ID with the app managed here by default."),
+  backend: backendSchema.describe("Terraform state backend."),
+}).superRefine(
+  (env, ctx) => {
+    // Runs when other fields are wrong too (every problem in one run), so nothing here trusts a type.
+    if (!env || typeof env !== "object") return;
+    const idp = env.identityProvider as Partial<IdentityProviderConfig> | undefined;
+    const applications: string[] = Array.isArray(env.samlApplications) ? env.samlApplications.filter((a): a is MimecastApplication => typeof a === "string") : [];
+    // A list with an unknown application is reported as such; the guardrail waits for a valid one.
+    const validApplications = Array.isArray(env.samlApplications) && applications.length === env.samlApplications.length && applications.every((a) => (MIMECAST_APPLICATIONS as readonly string[]).includes(a));
+    if (idp && typeof idp === "object" && idp.type === "entra") {
+      if (!env.tenantId) ctx.addIssue({ code: "custom", path: ["tenantId"], message: "is required for an Entra ID identity provider" });
+      if (idp.manageApp !== false && !env.notificationEmails) ctx.addIssue({ code: "custom", path: ["notificationEmails"], message: "is required: Entra mails them before the signing certificate expires" });
+    } else if (idp && typeof idp === "object" && idp.type === "other" && typeof env.region === "string" && isMimecastRegion(env.region) && typeof env.accountCode === "string") {
+      checkIdpSide(env.region, env.accountCode, applications as MimecastApplication[], idp.configuredAudience, idp.configuredAcsUrls, ctx);
+    }
+    // Guardrails: a lock-out or an exposure is never the accidental result of a config change.
+    const acknowledgements = Array.isArray(env.acknowledgements) ? env.acknowledgements.filter((a) => a && typeof a === "object" && typeof a.change === "string") : [];
+    const acknowledged = new Set(acknowledgements.map((a) => a.change));
+    const needs = (change: Acknowledgeable, field: string, what: string) => {
+      if (!acknowledged.has(change)) ctx.addIssue({ code: "custom", path: [field], message: `${what}: add {"change": "${change}", "reason": "..."} to acknowledgements if this is intended` });
+    };
+    const departures: Record<Acknowledgeable, boolean> = {
+      "app-visible": env.visibleToUsers === true,
+      "assignment-required": env.assignmentRequired === true,
+      "destroy-protection-off": env.preventDestroy === false,
+      "personal-portal-saml-off": validApplications && !applications.includes("personalPortal"),
+    };
+    if (departures["app-visible"]) needs("app-visible", "visibleToUsers", "makes the Entra app visible to every user in My Apps");
+    if (departures["assignment-required"]) needs("assignment-required", "assignmentRequired", "makes assignment required: users without an assignment can no longer sign in to Mimecast");
+    if (departures["destroy-protection-off"]) needs("destroy-protection-off", "preventDestroy", "removes destroy protection: terraform destroy would delete the SSO app every user signs in with");
+    if (departures["personal-portal-saml-off"]) needs("personal-portal-saml-off", "samlApplications", "does not enforce SAML for the Mimecast Personal Portal: users sign in with passwords");
+    if (applications.includes("adminConsole") && !env.breakGlassAdministrator) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["breakGlassAdministrator"],
+        message: "is required when SAML is enforced for the Administration Console: name an administrator whose Application Setting uses a profile without SAML, so a broken IdP cannot lock every administrator out",
+      });
+    }
+    for (const a of acknowledgements) {
+      if ((ACKNOWLEDGEABLE as readonly string[]).includes(a.change) && !departures[a.change]) {
+        ctx.addIssue({ code: "custom", path: ["acknowledgements"], message: `acknowledges "${a.change}", which this environment does not do: remove it so a later change is not pre-approved` });
+      }
+    }
+    if (typeof env.certificateRenewBeforeDays === "number" && typeof env.certificateLifetimeDays === "number" && env.certificateRenewBeforeDays >= env.certificateLifetimeDays) {
+      ctx.addIssue({ code: "custom", path: ["certificateRenewBeforeDays"], message: `must be less than certificateLifetimeDays (${env.certificateLifetimeDays})` });
+    }
+  },
+  { when: () => true },
+);
 export type EnvironmentConfig = z.output<typeof environmentSchema>;
 
 /** The classic mistakes on the IdP side: the Entra audience form, or the ACS of another application. */
@@ -359,47 +382,105 @@ function checkIdpSide(
 }
 export type EnvironmentInput = z.input<typeof environmentSchema>;
 
-export const configSchema = z.strictObject({
-  /** The JSON Schema editors validate this file with (sso.config.schema.json). */
-  $schema: z.string().optional(),
-  environments: z.array(environmentSchema).min(1, { error: "must list at least one environment" }),
-}).superRefine((cfg, ctx) => {
-  const seen = new Map<string, number>();
-  const profiles = new Map<string, string>();
-  cfg.environments.forEach((env, i) => {
-    const first = seen.get(env.name);
-    if (first !== undefined) {
-      ctx.addIssue({ code: "custom", path: ["environments", i, "name"], message: `duplicates environments[${first}]: environment names must be unique` });
-    } else seen.set(env.name, i);
-    // Two environments on one profile would overwrite each other on every deploy.
-    const profileKey = `${env.accountCode}\0${env.authenticationProfileName.toLowerCase()}`;
-    const owner = profiles.get(profileKey);
-    if (owner !== undefined && owner !== env.name) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["environments", i, "name"],
-        message: `uses authentication profile "${env.authenticationProfileName}" of account ${env.accountCode}, as environment "${owner}" does: two environments on one profile overwrite each other; give each its own authenticationProfileName`,
-      });
-    } else if (owner === undefined) profiles.set(profileKey, env.name);
-    forEachString(env, ["environments", i], (value, path) => {
-      // Config values land in cdk.tf.json as they are, where Terraform reads these as template syntax.
-      if (/[$%]\{/.test(value)) ctx.addIssue({ code: "custom", path, message: 'must not contain "${" or "%{": Terraform would read it as an interpolation' });
-      const isCertificate = path[path.length - 1] === "certificate";
-      // Invisible characters make two names look alike; control characters break logs and headers.
-      const bad = isCertificate ? /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/ : /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/;
-      if (bad.test(value)) ctx.addIssue({ code: "custom", path, message: "must not contain control or invisible (zero-width, direction) characters" });
-      const max = isCertificate ? 20_000 : 2_048;
-      if (value.length > max) ctx.addIssue({ code: "custom", path, message: `must be at most ${max} characters (has ${value.length})` });
-    });
-  });
-});
+/** Two environments whose profile names are one profile to a person: same account, same normalised name. */
+const profileKey = (accountCode: string, profileName: string) => `${accountCode}\0${normalizedName(profileName)}`;
 
-function forEachString(value: unknown, path: (string | number)[], visit: (value: string, path: (string | number)[]) => void): void {
-  if (typeof value === "string") visit(value, path);
-  else if (Array.isArray(value)) value.forEach((v, i) => forEachString(v, [...path, i], visit));
-  else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) forEachString(v, [...path, k], visit);
-}
+export const configSchema = z.strictObject({
+  $schema: z.string().optional().describe("The JSON Schema editors validate this file with (sso.config.schema.json)."),
+  $comment: comment,
+  environments: z.array(environmentSchema).min(1, { error: "must list at least one environment" }).describe("One entry per environment (or customer tenant): each is its own Terraform stack."),
+}).superRefine(
+  (cfg, ctx) => {
+    if (!cfg || typeof cfg !== "object") return;
+    const seen = new Map<string, number>();
+    const profiles = new Map<string, string>();
+    if (!Array.isArray(cfg.environments)) return;
+    cfg.environments.forEach((env, i) => {
+      if (!env || typeof env !== "object" || typeof env.name !== "string") return;
+      const first = seen.get(env.name);
+      if (first !== undefined) {
+        ctx.addIssue({ code: "custom", path: ["environments", i, "name"], message: `duplicates environments[${first}]: environment names must be unique` });
+      } else seen.set(env.name, i);
+      // Two environments on one profile would overwrite each other on every deploy.
+      const name = typeof env.authenticationProfileName === "string" ? env.authenticationProfileName : undefined;
+      if (typeof env.accountCode !== "string" || name === undefined) return;
+      const key = profileKey(env.accountCode, name);
+      const owner = profiles.get(key);
+      if (owner !== undefined && owner !== env.name) {
+        ctx.addIssue({
+          code: "custom",
+          path: ["environments", i, "name"],
+          message: `uses authentication profile "${name}" of account ${env.accountCode}, as environment "${owner}" does (names are compared as a person reads them: case, width, spaces and invisible characters aside): two environments on one profile overwrite each other; give each its own authenticationProfileName`,
+        });
+      } else if (owner === undefined) profiles.set(key, env.name);
+    });
+  },
+  // Checked even when another field is wrong, so every problem shows in one run.
+  { when: () => true },
+);
 export type SsoConfig = z.output<typeof configSchema>;
+
+/** Deepest nesting a config may have (the schema's own is 5 levels). */
+const MAX_DEPTH = 32;
+
+/** A problem found in the raw input, before the schema: the path and the message (the value is never shown). */
+interface RawProblem {
+  readonly path: (string | number)[];
+  readonly message: string;
+  /** Never echo the value at this path (it holds a private key). */
+  readonly hide?: boolean;
+}
+
+/**
+ * Rules for every string anywhere in the input, unknown keys included, walked without recursion and
+ * to a bounded depth: no private key, no Terraform or cdktf template syntax, no control or
+ * invisible characters, bounded length; no reserved key names.
+ */
+function rawProblems(input: unknown): RawProblem[] {
+  const problems: RawProblem[] = [];
+  const stack: { value: unknown; path: (string | number)[] }[] = [{ value: input, path: [] }];
+  while (stack.length) {
+    const { value, path } = stack.pop()!;
+    if (typeof value === "string") {
+      problems.push(...stringProblems(value, path));
+      continue;
+    }
+    if (value === null || typeof value !== "object") continue;
+    if (path.length >= MAX_DEPTH) {
+      problems.push({ path, message: `nests deeper than ${MAX_DEPTH} levels: no field of the config has that shape` });
+      continue;
+    }
+    const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+    for (const [k, v] of entries) {
+      if (typeof k === "string") {
+        if (isReserved(k)) problems.push({ path: [...path, k], message: "is a reserved name (a JavaScript object's own): not a key of the config" });
+        else if (containsPrivateKey(k) || /[$%]\{|TfToken\[/i.test(k) || INVISIBLE_OR_CONTROL.test(k)) problems.push({ path, message: "has a key that is no name (template syntax, control characters or key material)", hide: true });
+      }
+      stack.push({ value: v, path: [...path, k] });
+    }
+  }
+  return problems.reverse();
+}
+
+function stringProblems(value: string, path: (string | number)[]): RawProblem[] {
+  const out: RawProblem[] = [];
+  // First: a private key in the config must be removed, and treated as exposed.
+  if (containsPrivateKey(value)) {
+    return [{ path, hide: true, message: "holds a private key: only the IdP's public signing certificate belongs in a config (it would be written into cdk.tf.json, every plan and the profile). Remove it, and replace that key on the IdP: it has been in this file" }];
+  }
+  const isCertificate = path[path.length - 1] === "certificate";
+  // Config values land in cdk.tf.json as they are, where Terraform reads these as template syntax,
+  // and cdktf resolves its own token markers in any string.
+  if (/[$%]\{/.test(value)) out.push({ path, message: 'must not contain "${" or "%{": Terraform would read it as an interpolation' });
+  else if (/TfToken\[/i.test(value)) out.push({ path, message: 'must not contain "TfToken[": cdktf would read it as one of its token markers' });
+  // Invisible characters make two names look alike; control characters break logs and headers.
+  if ((isCertificate ? INVISIBLE_OR_CONTROL_IN_PEM : INVISIBLE_OR_CONTROL).test(value)) {
+    out.push({ path, message: "must not contain control or invisible characters (zero-width, direction marks or isolates, soft hyphens, variation selectors, tag characters, fillers)" });
+  }
+  const max = isCertificate ? 20_000 : 2_048;
+  if (value.length > max) out.push({ path, message: `must be at most ${max} characters (has ${value.length})` });
+  return out;
+}
 
 /** A config file that failed validation: `problems` holds one line per bad field. */
 export class ConfigError extends Error {
@@ -412,49 +493,128 @@ export class ConfigError extends Error {
 function valueAt(input: unknown, pathParts: readonly PropertyKey[]): unknown {
   let cur: unknown = input;
   for (const p of pathParts) {
-    if (cur === null || typeof cur !== "object") return undefined;
+    if (cur === null || typeof cur !== "object" || !Object.prototype.hasOwnProperty.call(cur, p)) return undefined;
     cur = (cur as Record<PropertyKey, unknown>)[p];
   }
   return cur;
 }
 
-/** A value as a message shows it: JSON, invisible and control characters as \\uXXXX, at most 60 characters. */
+/** A value as a message shows it: JSON, invisible and control characters as \\uXXXX, at most 60 characters; objects and arrays only by kind (no walk of what may be deep). */
 function show(value: unknown): string {
   if (value === undefined) return "(missing)";
-  const s = (JSON.stringify(value) ?? String(value)).replace(/[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u2064\ufeff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  if (Array.isArray(value)) return value.length <= 8 && value.every((v) => v === null || typeof v !== "object") ? clip(JSON.stringify(value)) : `an array of ${value.length}`;
+  if (value !== null && typeof value === "object") return "an object";
+  return clip(JSON.stringify(value) ?? String(value));
 }
+const clip = (s: string) => {
+  const e = s.replace(new RegExp(INVISIBLE_OR_CONTROL.source, "gu"), (c) => Array.from({ length: c.length }, (_, k) => `\\u${c.charCodeAt(k).toString(16).padStart(4, "0")}`).join(""));
+  return e.length > 60 ? `${e.slice(0, 57)}...` : e;
+};
 
 /** "environment "prod-eu" (environments[0]) field accountCode" */
 function locate(input: unknown, pathParts: readonly PropertyKey[]): string {
   if (pathParts[0] === "environments" && typeof pathParts[1] === "number") {
     const envName = valueAt(input, ["environments", pathParts[1], "name"]);
-    const where = typeof envName === "string" ? `environment ${show(envName)} (environments[${pathParts[1]}])` : `environments[${pathParts[1]}]`;
-    const field = pathParts.slice(2).map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+    const where = typeof envName === "string" && !containsPrivateKey(envName) ? `environment ${show(envName)} (environments[${pathParts[1]}])` : `environments[${pathParts[1]}]`;
+    const field = pathParts.slice(2).map((p) => (typeof p === "number" ? `[${p}]` : `.${clip(String(p)).replace(/^"|"$/g, "")}`)).join("").replace(/^\./, "");
     return field ? `${where} field ${field}` : where;
   }
-  return pathParts.length ? `field ${pathParts.map(String).join(".")}` : "top level";
+  return pathParts.length ? `field ${pathParts.map((p) => clip(String(p))).join(".")}` : "top level";
 }
 
-/** Validate raw JSON; throws ConfigError with one line per problem. */
+/** Where the reference of every field lives. */
+export const CONFIG_REFERENCE = "docs/configuration.md";
+
+/** Levenshtein distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0];
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const up = prev[j];
+      prev[j] = Math.min(prev[j] + 1, prev[j - 1] + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = up;
+    }
+  }
+  return prev[b.length];
+}
+
+/** The keys the schema allows in the object at `pathParts` of this input. */
+function knownKeys(input: unknown, pathParts: readonly PropertyKey[]): string[] {
+  let schema: z.ZodType = configSchema;
+  for (let i = 0; i <= pathParts.length; i++) {
+    // Through defaults, optionals and arrays to the object or union underneath.
+    for (;;) {
+      if (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional) schema = schema.unwrap() as z.ZodType;
+      else if (schema instanceof z.ZodArray && typeof pathParts[i] === "number") {
+        schema = schema.element as z.ZodType;
+        i++;
+      } else break;
+    }
+    if (schema instanceof z.ZodDiscriminatedUnion) {
+      const type = valueAt(input, [...pathParts.slice(0, i), "type"]);
+      const option = (schema.options as z.ZodType[]).find((o) => o instanceof z.ZodObject && (o.shape as Record<string, z.ZodType>).type?.safeParse(type).success);
+      if (!option) return [];
+      schema = option;
+    }
+    if (i === pathParts.length) break;
+    if (!(schema instanceof z.ZodObject)) return [];
+    const next = (schema.shape as Record<string, z.ZodType>)[String(pathParts[i])];
+    if (!next) return [];
+    schema = next;
+  }
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : [];
+}
+
+function unknownKeyLine(input: unknown, path: readonly PropertyKey[], keys: string[]): string {
+  const known = knownKeys(input, path);
+  const parts = keys.map((k) => {
+    const shown = clip(JSON.stringify(k));
+    const best = known.map((c) => ({ c, d: distance(k.toLowerCase(), c.toLowerCase()) })).sort((a, b) => a.d - b.d)[0];
+    return best && best.d <= Math.max(2, Math.floor(k.length / 3)) ? `${shown} (did you mean "${best.c}"?)` : shown;
+  });
+  return `unknown key(s) ${parts.join(", ")}; see ${CONFIG_REFERENCE} for every key${known.length ? ` (here: ${known.join(", ")})` : ""}`;
+}
+
+/** Validate raw JSON; throws ConfigError with one line per problem, every problem at once. */
 export function parseConfig(input: unknown, source = "config"): SsoConfig {
+  const raw = rawProblems(input);
+  // A value nested too deep is not handed to the schema at all.
+  if (raw.some((p) => p.message.startsWith("nests deeper"))) throw new ConfigError(source, raw.map((p) => `${locate(input, p.path)}: ${p.message}`));
   const result = configSchema.safeParse(input);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
+  if (result.success && raw.length === 0) return result.data;
+  const key = (p: readonly PropertyKey[]) => p.map(String).join("\0");
+  const lines = new Map<string, string>();
+  const hidden = new Set(raw.filter((p) => p.hide).map((p) => key(p.path)));
+  // The raw rules first: for a field they refuse, the schema's line would say less.
+  for (const p of raw) {
+    const last = p.path[p.path.length - 1];
+    const shown = p.hide || (typeof last === "string" && (last.endsWith("Env") || last === "certificate")) ? "(value hidden)" : show(valueAt(input, p.path));
+    if (!lines.has(key(p.path))) lines.set(key(p.path), `${locate(input, p.path)}: ${shown} ${p.message}`);
+  }
+  for (const issue of result.success ? [] : result.error.issues) {
     const where = locate(input, issue.path);
     if (issue.code === "unrecognized_keys") {
-      return `${where}: unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")} (check the spelling against the README's configuration reference)`;
+      // Reserved names are reported on their own line already.
+      const keys = issue.keys.filter((x) => !isReserved(x));
+      const k = `${key(issue.path)}\0(keys)`;
+      if (keys.length && !lines.has(k)) lines.set(k, `${where}: ${unknownKeyLine(input, issue.path, keys)}`);
+      continue;
     }
+    const k = key(issue.path);
+    if (lines.has(k)) continue;
     if (valueAt(input, issue.path) === undefined) {
-      if (issue.code === "invalid_type") return `${where}: is required`;
-      return issue.message.startsWith("is required") ? `${where}: ${issue.message}` : `${where}: is required and ${issue.message}`;
+      if (issue.code === "invalid_type") lines.set(k, `${where}: is required`);
+      else lines.set(k, issue.message.startsWith("is required") ? `${where}: ${issue.message}` : `${where}: is required and ${issue.message}`);
+      continue;
     }
-    // Env var name fields may hold a pasted secret by mistake: never echo them.
+    // Env var name fields may hold a pasted secret by mistake, certificates are long: never echo them.
     const last = issue.path[issue.path.length - 1];
-    const shown = typeof last === "string" && last.endsWith("Env") ? "(value hidden)" : show(valueAt(input, issue.path));
-    return `${where}: ${shown} ${issue.message}`;
-  });
-  throw new ConfigError(source, problems);
+    const secretive = hidden.has(k) || (typeof last === "string" && (last.endsWith("Env") || last === "certificate"));
+    lines.set(k, `${where}: ${secretive ? "(value hidden)" : show(valueAt(input, issue.path))} ${issue.message}`);
+  }
+  throw new ConfigError(source, [...lines.values()]);
 }
 
 /** Path of the config file: $SSO_CONFIG or sso.config.json in the working directory. */
@@ -462,21 +622,26 @@ export function configPath(env: NodeJS.ProcessEnv = process.env, cwd = process.c
   return path.resolve(cwd, env[CONFIG_ENV_VAR] || DEFAULT_CONFIG_FILE);
 }
 
+/** A config is a few kilobytes per environment; this is far past any real one. */
+const MAX_CONFIG_BYTES = 5_000_000;
+
 function readJson(file: string): unknown {
   let text: string;
   try {
+    if (fs.statSync(file).size > MAX_CONFIG_BYTES) throw new ConfigError(file, [`is larger than ${MAX_CONFIG_BYTES} bytes: that is not a config file`]);
     text = fs.readFileSync(file, "utf8");
   } catch (e) {
+    if (e instanceof ConfigError) throw e;
     throw new ConfigError(file, [`cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)}); set ${CONFIG_ENV_VAR} to its path`]);
   }
   // A UTF-8 byte-order mark (some Windows editors write one) is not part of the JSON.
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
-    return JSON.parse(text);
+    return parseJsonText(text, { maxDepth: MAX_DEPTH });
   } catch (e) {
+    if (!(e instanceof JsonTextError)) throw e;
     // Where it broke, not the text around it: a pasted secret must not reach the log.
-    const at = /position (\d+)/.exec((e as Error).message)?.[1];
-    throw new ConfigError(file, [`is not valid JSON${at ? ` (at character ${at})` : ""}: check quotes, commas and brackets around there`]);
+    throw new ConfigError(file, e.problems.map((p) => `line ${p.line}, column ${p.column} (${path.basename(file)}:${p.line}:${p.column}): is not valid JSON: ${p.problem}`));
   }
 }
 
@@ -498,10 +663,10 @@ export function loadConfig(file: string): SsoConfig {
         const first = origin.get(env.name);
         if (first) problems.push(`${f}: environment "${env.name}" is also defined in ${first}: environment names must be unique`);
         else origin.set(env.name, f);
-        const profileKey = `${env.accountCode}\0${env.authenticationProfileName.toLowerCase()}`;
-        const owner = profileOwner.get(profileKey);
+        const key = profileKey(env.accountCode, env.authenticationProfileName);
+        const owner = profileOwner.get(key);
         if (owner && !first) problems.push(`${f}: environment "${env.name}" uses authentication profile "${env.authenticationProfileName}" of account ${env.accountCode}, as environment "${owner.name}" in ${owner.file} does: give each its own authenticationProfileName`);
-        else if (!owner) profileOwner.set(profileKey, { name: env.name, file: f });
+        else if (!owner) profileOwner.set(key, { name: env.name, file: f });
         environments.push(env);
       }
     } catch (e) {

@@ -4,6 +4,8 @@ import { z } from "zod";
 import { EnvironmentConfig, certificateBase64, mimecastApiSchema } from "./config";
 import { PROFILE_PROVIDER, specJsonOf } from "./contract";
 import { MIMECAST_APPLICATIONS, MIMECAST_REGIONS, entraIssuer, entraSamlSsoUrl } from "./endpoints";
+import { JsonTextError, parseJsonText } from "./json";
+import { containsPrivateKey, parseCertificate } from "./pem";
 
 /** Bad spec input (from a file, env var or Terraform query). */
 export class SyncSpecError extends Error {
@@ -23,7 +25,14 @@ export const syncSpecSchema = z.strictObject({
   metadataUrl: z.string().optional(),
   issuer: z.string().optional(),
   loginUrl: z.string().optional(),
-  certificate: z.string().optional(),
+  /** base64 DER of exactly one certificate, as the config's check re-encoded it: what is sent is what was checked. */
+  certificate: z
+    .string()
+    .refine((v) => {
+      const parsed = parseCertificate(v);
+      return parsed.problem === undefined && parsed.base64 === v;
+    }, { error: "must be the base64 DER of exactly one certificate" })
+    .optional(),
   logoutUrl: z.string().optional(),
   /** Who can still sign in with a password (named in the manual steps). */
   breakGlassAdministrator: z.string().optional(),
@@ -31,6 +40,14 @@ export const syncSpecSchema = z.strictObject({
   expectedEntityId: z.string().optional(),
   expectedSsoUrl: z.string().optional(),
   api: mimecastApiSchema,
+}).superRefine((spec, ctx) => {
+  // A spec is written by synth from a checked config; one that holds a key was not.
+  const stack: unknown[] = [spec];
+  for (let seen = 0; stack.length && seen < 10_000; seen++) {
+    const v = stack.pop();
+    if (typeof v === "string" && containsPrivateKey(v)) return void ctx.addIssue({ code: "custom", path: [], message: "holds a private key: nothing is sent; synthesize from a config without one" });
+    if (v && typeof v === "object") stack.push(...Object.values(v));
+  }
 });
 export type SyncSpec = z.output<typeof syncSpecSchema>;
 
@@ -90,11 +107,11 @@ export function validateSpec(raw: unknown, source: string): SyncSpec {
 export function parseSpec(text: string, source: string, metadataUrl?: string): SyncSpec {
   let raw: unknown;
   try {
-    raw = JSON.parse(specJsonOf(text));
+    raw = parseJsonText(specJsonOf(text));
     if (metadataUrl && raw && typeof raw === "object") raw = { ...raw, metadataUrl };
   } catch (e) {
-    const at = /position (\d+)/.exec((e as Error).message)?.[1];
-    throw new SyncSpecError(`${source}: the sync spec is not valid JSON${at ? ` (at character ${at})` : ""}`);
+    if (!(e instanceof JsonTextError)) throw e;
+    throw new SyncSpecError(`${source}: the sync spec is not valid JSON (${e.problems[0].problem}, at line ${e.problems[0].line}, column ${e.problems[0].column})`);
   }
   return validateSpec(raw, source);
 }

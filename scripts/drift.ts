@@ -5,6 +5,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { configPath } from "../model/config";
+import { printable } from "../model/text";
 import { RUN_TIMEOUT_ENV, cliCommand } from "../model/contract";
 import { mapLimit } from "../lib/concurrency";
 import { runProcess, terraformEnv, terraformInit, terraformOutputs } from "../lib/process";
@@ -222,7 +223,8 @@ export async function main(argv: string[]): Promise<number> {
   if (pending.length) console.error(`drift: Mimecast side of ${pending.length} environment(s) in one mimecast-sso run`);
   await checkMimecastSide(outdir, pending, { config: configPath(), concurrency });
   const rows = checked.map((c) => c.row);
-  console.log(values.json ? JSON.stringify(rows, null, 2) : renderTable(rows));
+  // Details come from terraform, Graph and Mimecast: printed harmless (model/text printable).
+  console.log(printable(values.json ? JSON.stringify(rows, null, 2) : renderTable(rows)));
   if (rows.some((r) => r.entra === "error" || r.mimecast === "error")) return 1;
   return rows.some((r) => r.entra === "drifted" || r.mimecast === "drifted") ? 2 : 0;
 }

@@ -8,6 +8,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { mapLimit } from "../lib/concurrency";
+import { printable } from "../model/text";
 import { runProcess, terraformEnv, terraformInit } from "../lib/process";
 import { textTable } from "../lib/table";
 import { scriptArgs } from "./args";
@@ -203,12 +204,13 @@ export async function main(argv: string[]): Promise<number> {
       return planChanges(e, JSON.parse(show.out));
     });
     const changes = perEnv.flat();
-    console.log(renderPlanReview(changes));
+    console.log(printable(renderPlanReview(changes)));
     return 0;
   }
-  const log = (l: string) => console.error(l);
+  // Details come from terraform and what it ran: printed harmless (model/text printable).
+  const log = (l: string) => console.error(printable(l));
   const runs = command === "plan" ? await planAll(outdir, envs, concurrency, log) : await applyAll(outdir, envs, concurrency, log);
-  console.log(textTable(["environment", "result", "seconds", "detail"], runs.map((r) => [r.environment, r.status, (r.ms / 1000).toFixed(1), r.detail])));
+  console.log(printable(textTable(["environment", "result", "seconds", "detail"], runs.map((r) => [r.environment, r.status, (r.ms / 1000).toFixed(1), r.detail]))));
   if (runs.some((r) => r.status === "error" || r.status === "refused")) return 1;
   return command === "plan" && runs.some((r) => r.status === "changes") ? 2 : 0;
 }

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { APPLICATION_LABELS, MimecastApplication } from "../model/endpoints";
+import { printable } from "../model/text";
 import { scriptArgs } from "./args";
 import { StackFacts, readStacks, readable } from "./stack-facts";
 
@@ -195,7 +196,7 @@ export function main(argv: string[]): number {
     }
     const md = renderMarkdown(compareStacks(before, after));
     if (values.output) fs.writeFileSync(values.output, `${md}\n`);
-    console.log(md);
+    console.log(printable(md));
     return 0;
   } catch (e) {
     console.error(`review: ${(e as Error).message}`);

@@ -23,7 +23,7 @@ export interface StackFacts {
   tenantId?: string;
   backend?: string;
   /** Desired Mimecast authentication profile, as the sync resource records it. */
-  mimecastProfile?: { name?: string; applications?: string[]; provider?: string; metadataUrl?: string };
+  mimecastProfile?: { name?: string; applications?: string[]; provider?: string; metadataUrl?: string; mode?: string };
   driftCheck: boolean;
   /** Deliberate departures from the secure baseline, "<change>: <reason>". */
   acknowledgements: string[];
@@ -47,8 +47,18 @@ export function stackFacts(environment: string, doc: Json): StackFacts {
   const rotation = only(res.time_rotating);
   const outputs: Record<string, unknown> = {};
   for (const [k, v] of Object.entries<Json>(doc.output ?? {})) outputs[k] = v.value;
-  // The Mimecast sync is the terraform_data that records the desired profile.
+  // The Mimecast sync is the terraform_data that records the desired profile; how it is kept
+  // (mimecastApi.profileSync) is in the spec the provisioner gets, a base64 local.
   const sync = Object.values<Json>(res.terraform_data ?? {}).find((r) => r.input?.profile !== undefined);
+  const mode = Object.values<unknown>(doc.locals ?? {})
+    .map((v) => {
+      try {
+        return typeof v === "string" ? JSON.parse(Buffer.from(v, "base64").toString("utf8"))?.api?.profileSync : undefined;
+      } catch {
+        return undefined;
+      }
+    })
+    .find((m): m is string => typeof m === "string");
   return {
     environment,
     appDisplayName: only(res.azuread_application_from_template)?.display_name,
@@ -68,7 +78,7 @@ export function stackFacts(environment: string, doc: Json): StackFacts {
     tenantId: only(doc.provider?.azuread)?.tenant_id ?? (Array.isArray(doc.provider?.azuread) ? doc.provider.azuread[0]?.tenant_id : undefined),
     backend: Object.keys(doc.terraform?.backend ?? {})[0] ?? (doc.terraform?.cloud ? "cloud" : undefined),
     mimecastProfile: sync?.input
-      ? { name: sync.input.profile, applications: sync.input.applications, provider: sync.input.provider, metadataUrl: sync.input.metadata_url }
+      ? { name: sync.input.profile, applications: sync.input.applications, provider: sync.input.provider, metadataUrl: sync.input.metadata_url, mode }
       : undefined,
     driftCheck: Boolean(doc.check),
     acknowledgements: Array.isArray(doc.locals?.acknowledgements) ? doc.locals.acknowledgements : [],
@@ -98,6 +108,13 @@ export function readable(value: unknown): string {
 
 const yesNo = (b: boolean | undefined) => (b === undefined ? "-" : b ? "yes" : "no");
 
+/** How the deploy keeps the profile, in the words of mimecastApi.profileSync. */
+function keptBy(mode: string | undefined): string {
+  if (mode === "checklist") return "kept by hand: each deploy prints the console steps (checklist mode)";
+  if (mode === "auto") return "synced on deploy where the account offers the profile contract, else the console steps are printed";
+  return "synced on deploy through this project's profile contract";
+}
+
 /** Human-readable summary of one stack, a few lines. */
 export function describeStack(f: StackFacts): string {
   if (!f.appDisplayName) {
@@ -105,7 +122,7 @@ export function describeStack(f: StackFacts): string {
     const lines = [`Environment ${f.environment}`, `  Identity provider      ${f.mimecastProfile?.provider === "other" ? `other (configured by hand: see ${cliCommand(`idp-values --env ${f.environment}`)})` : "Entra app managed elsewhere"}`];
     if (f.outputs.metadata_url) lines.push(`  Metadata URL           ${readable(f.outputs.metadata_url)}`);
     if (f.outputs.mimecast_sp_entity_id) lines.push(`  SP entity ID           ${readable(f.outputs.mimecast_sp_entity_id)}`);
-    if (f.mimecastProfile) lines.push(`  Mimecast profile       "${f.mimecastProfile.name}": enforce SAML for ${(f.mimecastProfile.applications ?? []).join(", ")}`);
+    if (f.mimecastProfile) lines.push(`  Mimecast profile       "${f.mimecastProfile.name}": enforce SAML for ${(f.mimecastProfile.applications ?? []).join(", ")}; ${keptBy(f.mimecastProfile.mode)}`);
     return lines.join("\n");
   }
   const lines = [
@@ -121,7 +138,7 @@ export function describeStack(f: StackFacts): string {
   if (f.mimecastProfile) {
     const p = f.mimecastProfile;
     lines.push(
-      `  Mimecast profile       "${p.name}": enforce SAML for ${(p.applications ?? []).join(", ")}; provider ${p.provider}; synced on deploy${f.driftCheck ? ", drift checked at plan" : ""}`,
+      `  Mimecast profile       "${p.name}": enforce SAML for ${(p.applications ?? []).join(", ")}; provider ${p.provider}; ${keptBy(p.mode)}${f.driftCheck && p.mode !== "checklist" ? ", drift checked at plan" : ""}`,
     );
   }
   return lines.join("\n");

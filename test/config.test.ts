@@ -131,7 +131,7 @@ describe("config directory (one file per customer tenant)", () => {
 
   it("refuses two environments on one account and profile, naming both, in one file or across files", () => {
     expect(problems({ environments: [good, { ...good, name: "prod-eu-2" }] })).toEqual([
-      'environment "prod-eu-2" (environments[1]) field name: "prod-eu-2" uses authentication profile "Azure AD SSO" of account CEUA12A34, as environment "prod-eu" does: two environments on one profile overwrite each other; give each its own authenticationProfileName',
+      'environment "prod-eu-2" (environments[1]) field name: "prod-eu-2" uses authentication profile "Azure AD SSO" of account CEUA12A34, as environment "prod-eu" does (names are compared as a person reads them: case, width, spaces and invisible characters aside): two environments on one profile overwrite each other; give each its own authenticationProfileName',
     ]);
     // Another profile name on the same account, or another account, is fine.
     expect(parseConfig({ environments: [good, { ...good, name: "b", authenticationProfileName: "Admins SSO" }, { ...good, name: "c", accountCode: "CEUB0001" }] }).environments).toHaveLength(3);

@@ -32,6 +32,17 @@ const HOSTILE_STRINGS: [string, unknown][] = [
   ["template syntax", "x${path.cwd}"],
   ["a directive", "x%{ if true }y%{ endif }"],
   ["10,000 characters", "A".repeat(10_000)],
+  ["a left-to-right isolate", "a\u2066b"],
+  ["a pop directional isolate at the end", "ab\u2069"],
+  ["an Arabic letter mark", "a\u061cb"],
+  ["a soft hyphen", "a\u00adb"],
+  ["a tag character", "a\udb40\udc41b"],
+  ["a Hangul filler as the whole value", "\u3164"],
+  ["a combining grapheme joiner", "a\u034fb"],
+  ["a variation selector", "a\ufe0fb"],
+  ["a cdktf string token marker", "x${TfToken[TOKEN.1]}"],
+  ["a cdktf list token marker", "x#{TfToken[TOKEN.12]}"],
+  ["a value nested 20,000 deep", JSON.parse(`${"[".repeat(20_000)}${"]".repeat(20_000)}`)],
 ];
 
 // Every string field of an environment, against every hostile value.
@@ -80,6 +91,17 @@ const API_CASES: [string, Record<string, unknown>, string][] = [
   ["unknown key", { retries: 9 }, "mimecastApi"],
 ];
 for (const [what, api, field] of API_CASES) CASES.push([what, { mimecastApi: api }, field]);
+
+// Names JavaScript objects carry.
+CASES.push(
+  ["an environment named constructor", { name: "constructor" }, "name"],
+  ["an environment named prototype", { name: "prototype" }, "name"],
+  ["fieldNames onto __proto__", { mimecastApi: { profileContract: { fieldNames: { issuer: "__proto__" } } } }, "mimecastApi.profileContract.fieldNames.issuer"],
+  ["idField constructor", { mimecastApi: { profileContract: { idField: "constructor" } } }, "mimecastApi.profileContract.idField"],
+  ["idField prototype", { mimecastApi: { profileContract: { idField: "prototype" } } }, "mimecastApi.profileContract.idField"],
+  ["an acknowledgement reason with a cdktf token", { visibleToUsers: true, acknowledgements: [{ change: "app-visible", reason: "approved #{TfToken[TOKEN.3]}" }] }, "acknowledgements[0].reason"],
+  ["a number field nested 20,000 deep", { certificateLifetimeDays: JSON.parse(`${"[".repeat(20_000)}${"]".repeat(20_000)}`) }, "certificateLifetimeDays"],
+);
 
 // Numbers and lists.
 CASES.push(
@@ -135,6 +157,32 @@ describe("malformed configs", () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe("one environment per profile, names compared as a person reads them", () => {
+  const pair = (a: string, b: string) => ({ environments: [{ ...good, authenticationProfileName: a }, { ...good, name: "prod-eu-2", authenticationProfileName: b }] });
+  it.each([
+    ["NFC and NFD", "Caf\u00e9 SSO", "Cafe\u0301 SSO"],
+    ["a no-break space", "Azure AD SSO", "Azure\u00a0AD SSO"],
+    ["full-width letters", "Azure AD SSO", "\uff21zure AD SSO"],
+    ["two spaces", "Azure AD SSO", "Azure  AD SSO"],
+    ["case (\u00df and SS)", "Stra\u00dfe SSO", "STRASSE SSO"],
+  ])("%s: one profile, refused", (_what, a, b) => {
+    let error: unknown;
+    try {
+      parseConfig(pair(a, b), "fuzz.json");
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems.join("\n")).toMatch(/two environments on one profile overwrite each other/);
+  });
+
+  it("a JSON object key __proto__ is refused as a key, without touching the object's prototype", () => {
+    const input = JSON.parse(`{"environments": [{"name": "a", "__proto__": {"polluted": true}, "tenantId": "${TENANT}", "notificationEmails": ["a@b.example"], "accountCode": "CEUA12A34", "region": "eu"}]}`);
+    expect(() => parseConfig(input)).toThrow(/field __proto__: .*reserved name/);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });
 

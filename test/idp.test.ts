@@ -46,7 +46,7 @@ async function cli(args: string[], configFile: string) {
   const code = await main([...args, "--config", configFile, "--env", "other-eu"], {
     out: (s) => out.push(s),
     err: (s) => out.push(s),
-    env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret },
+    env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_SSO_SNAPSHOT_DIR: path.join(path.dirname(configFile), "snapshots"), MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret },
     stdin: async () => "",
   });
   return { code, out: out.join("\n") };

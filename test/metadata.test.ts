@@ -74,3 +74,23 @@ describe("the emulator's control endpoints", () => {
     }
   });
 });
+
+describe("metadata that describes more than one identity provider", () => {
+  const entity = (id: string, cert: string) => entraMetadataXml(id, cert).replace(/^<\?xml[^>]*>\s*/, "").replace(/ xmlns="urn:oasis:names:tc:SAML:2.0:metadata"/, "");
+  const group = (...entities: string[]) => `<?xml version="1.0"?><EntitiesDescriptor xmlns="urn:oasis:names:tc:SAML:2.0:metadata">${entities.join("")}</EntitiesDescriptor>`;
+  const { EMULATOR_CERTIFICATE } = jest.requireActual("../mimecast/emulator/emulator") as typeof import("../mimecast/emulator/emulator");
+
+  it("the right entity first and another IdP's second, with its own certificate: refused", () => {
+    const xml = group(entity(TENANT, EMULATOR_CERTIFICATE), entity("99999999-2222-4333-8444-555555555555", EMULATOR_CERTIFICATE));
+    expect(() => checkMetadata(url, xml, expectEntra)).toThrow(/describes 2 identity providers: a metadata URL for Mimecast must describe exactly one/);
+  });
+
+  it("another IdP in a nested group: refused", () => {
+    const xml = group(entity(TENANT, EMULATOR_CERTIFICATE), `<EntitiesDescriptor>${entity("99999999-2222-4333-8444-555555555555", EMULATOR_CERTIFICATE)}</EntitiesDescriptor>`);
+    expect(() => checkMetadata(url, xml, expectEntra)).toThrow(/describes 2 identity providers/);
+  });
+
+  it("one IdP in an EntitiesDescriptor is fine", () => {
+    expect(checkMetadata(url, group(entity(TENANT, EMULATOR_CERTIFICATE)), expectEntra).entityId).toBe(expectEntra.entityId);
+  });
+});

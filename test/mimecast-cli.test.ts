@@ -31,7 +31,7 @@ async function cli(args: string[], env: Record<string, string | undefined> = {},
   const code = await main(args, {
     out: (s) => out.push(s),
     err: (s) => err.push(s),
-    env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", ...SECRETS, ...env },
+    env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_SSO_SNAPSHOT_DIR: path.join(dir, "snapshots"), ...SECRETS, ...env },
     stdin: async () => stdin,
   });
   return { code, out: out.join("\n"), err: err.join("\n") };
@@ -111,6 +111,22 @@ describe("mimecast-sso CLI", () => {
     expect(emu.apiCalls()).toHaveLength(0);
   });
 
+  it("--metadata-url-env naming a variable that holds a secret never prints its value", async () => {
+    const { specFromEnvironment } = await import("../model/sync-spec");
+    const { loadConfig } = await import("../model/config");
+    const specFile = path.join(dir, "spec.json");
+    fs.writeFileSync(specFile, JSON.stringify(specFromEnvironment(loadConfig(configFile).environments[0])));
+    for (const value of ["Q~s3cr3t.Value_with-Graph~chars", "not a url Q~s3cr3t.Value_with-Graph~chars", "https://login.microsoftonline.com/Q~s3cr3t.Value_with-Graph~chars/x"]) {
+      const r = await cli(["sync", "--spec", specFile, "--skip-metadata-check", "--metadata-url-env", "ARM_CLIENT_SECRET"], { ARM_CLIENT_SECRET: value });
+      if (!value.startsWith("https:")) {
+        expect(r.code).toBe(1);
+        expect(r.err).toContain("--metadata-url-env ARM_CLIENT_SECRET: that variable's value (not shown)");
+        expect(emu.apiCalls()).toEqual([]);
+      }
+      expect(r.out + r.err).not.toContain("s3cr3t");
+    }
+  });
+
   it("names an unreadable --spec file", async () => {
     const r = await cli(["drift", "--spec", path.join(dir, "missing.json")]);
     expect(r.code).toBe(1);
@@ -121,6 +137,15 @@ describe("mimecast-sso CLI", () => {
     const r = await cli(withConfig("drift"), { MIMECAST_CLIENT_SECRET: undefined });
     expect(r.code).toBe(1);
     expect(r.out).toContain('environment variable MIMECAST_CLIENT_SECRET (mimecastApi.clientSecretEnv of environment "demo-eu") is not set');
+  });
+
+  it("names every missing credential variable at once (an unset client id does not hide the unset secret)", async () => {
+    const r = await cli(withConfig("drift"), { MIMECAST_CLIENT_ID: undefined, MIMECAST_CLIENT_SECRET: undefined });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('environment variables MIMECAST_CLIENT_ID (mimecastApi.clientIdEnv) and MIMECAST_CLIENT_SECRET (mimecastApi.clientSecretEnv) of environment "demo-eu" are not set');
+    writeConfig({}, { version: "1.0" });
+    const hmac = await cli(withConfig("drift"), { MIMECAST_APP_ID: "app" });
+    expect(hmac.out).toMatch(/MIMECAST_APP_KEY .* MIMECAST_ACCESS_KEY .* and MIMECAST_SECRET_KEY .* are not set/);
   });
 
   it("fails closed with exit 3 and the manual checklist when the profile operation is not offered", async () => {

@@ -137,3 +137,126 @@ describe("sync engine against the emulator", () => {
     expect(diff).toEqual([{ field: "allowSingleSignOn", actual: false, desired: true }]);
   });
 });
+
+describe("a sync writes only to the profile it asked for", () => {
+  // Our contract says a read answers with the named profile or nothing; an account's endpoint may
+  // filter differently (all profiles, a prefix match, the wrong one first).
+  async function withReadAnswer(readAnswer: (requested: string, all: Record<string, unknown>[]) => Record<string, unknown>[]) {
+    await emu.stop();
+    emu = await MimecastEmulator.start({ ttlMs: 60_000, readAnswer });
+  }
+  const writes = () => emu.apiCalls().filter((c) => c.path.includes("update") || c.path.includes("create"));
+
+  it("a read that returns another profile writes nothing, and says the read does not filter by name", async () => {
+    await withReadAnswer((_requested, all) => all.filter((p) => p.description === "Other Profile"));
+    emu.setProfile(ACCOUNT, consoleProfile("Other Profile"));
+    const before = { ...emu.profile(ACCOUNT, "Other Profile") };
+    const err = await syncProfile(target()).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(Error);
+    expect((err as Error).message).toMatch(/none named "Azure AD SSO".*nothing was written/);
+    expect(writes()).toEqual([]);
+    expect(emu.profile(ACCOUNT, "Other Profile")).toEqual(before);
+    expect(emu.profile(ACCOUNT, "Azure AD SSO")).toBeUndefined();
+  });
+
+  it("a read that returns every profile, the wrong one first: only the named one is written", async () => {
+    await withReadAnswer((_requested, all) => [...all.filter((p) => p.description === "Other Profile"), ...all.filter((p) => p.description !== "Other Profile")]);
+    emu.setProfile(ACCOUNT, consoleProfile("Other Profile"));
+    emu.setProfile(ACCOUNT, consoleProfile("Azure AD SSO"));
+    const other = { ...emu.profile(ACCOUNT, "Other Profile") };
+    expect((await syncProfile(target())).status).toBe("updated");
+    expect(emu.profile(ACCOUNT, "Other Profile")).toEqual(other);
+    expect(emu.profile(ACCOUNT, "Azure AD SSO")).toMatchObject({ allowSingleSignOn: true, enforceSamlAdminConsole: true });
+  });
+
+  it("two profiles of the requested name: nothing is written, the message says which to remove", async () => {
+    await withReadAnswer((requested, all) => {
+      const hit = all.find((p) => p.description === requested);
+      return hit ? [hit, { ...hit, id: "another-id" }] : [];
+    });
+    emu.setProfile(ACCOUNT, consoleProfile("Azure AD SSO"));
+    const err = await syncProfile(target()).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/2 profiles named "Azure AD SSO".*nothing was written/);
+    expect(writes()).toEqual([]);
+  });
+
+  it("a profile read without an id is not written (the update would have no target)", async () => {
+    await withReadAnswer((requested, all) => all.filter((p) => p.description === requested).map(({ id: _id, ...rest }) => rest));
+    emu.setProfile(ACCOUNT, consoleProfile("Azure AD SSO"));
+    const err = await syncProfile(target()).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/no id.*nothing was written/);
+    expect(writes()).toEqual([]);
+  });
+
+  it("a row that is not a profile object is refused, nothing written", async () => {
+    await withReadAnswer(() => ["Azure AD SSO" as unknown as Record<string, unknown>]);
+    const err = await syncProfile(target()).catch((e: Error) => e);
+    expect((err as Error).message).toMatch(/not a profile.*nothing was written/);
+    expect(writes()).toEqual([]);
+  });
+
+  it("drift on an account whose read returns another profile is an error, never in sync", async () => {
+    await withReadAnswer((_requested, all) => all.filter((p) => p.description === "Other Profile"));
+    emu.setProfile(ACCOUNT, { ...consoleProfile("Other Profile"), ...desired, description: "Other Profile" });
+    await expect(inspectEnvironment(target())).rejects.toThrow(/none named "Azure AD SSO"/);
+  });
+});
+
+it("the verifying read must return the profile written (same id), not another of that name", async () => {
+  let reads = 0;
+  await emu.stop();
+  emu = await MimecastEmulator.start({
+    ttlMs: 60_000,
+    readAnswer: (requested, all) => {
+      const hit = all.filter((p) => p.description === requested);
+      // the third read is the verifying one: a second profile of the name answers it
+      return ++reads === 3 ? hit.map((p) => ({ ...p, id: "someone-elses" })) : hit;
+    },
+  });
+  emu.setProfile(ACCOUNT, consoleProfile("Azure AD SSO"));
+  await expect(syncProfile(target())).rejects.toThrow(/has another id than the one written/);
+});
+
+describe("two syncs creating the same profile at once (createProfileIfMissing)", () => {
+  const creating = () => specFor({ applications: spec.applications, api: { createProfileIfMissing: true } });
+  const stored = () => [...emu.profiles.get(ACCOUNT)!.values()].filter((p) => p.description === "Azure AD SSO");
+
+  it("the other run's create lands between our read and our create: ours is refused as a duplicate, and the sync converges on the one profile", async () => {
+    let first = true;
+    emu.onRequest = (p) => {
+      if (p === "/api/login/create-authentication-profile" && first) {
+        first = false;
+        // The other run wins the race, with its own (here: older) settings.
+        emu.setProfile(ACCOUNT, { ...consoleProfile("Azure AD SSO") });
+      }
+    };
+    const r = await syncProfile(target({}, creating()));
+    expect(r.status).toBe("updated");
+    expect(stored()).toHaveLength(1);
+    expect((await inspectEnvironment(target({}, creating()))).diff).toEqual([]);
+  });
+
+  it("started together: one profile, both runs succeed", async () => {
+    const results = await Promise.all([syncProfile(target({}, creating())), syncProfile(target({}, creating()))]);
+    expect(results.map((r) => r.status).sort()).toEqual(expect.arrayContaining(["created"]));
+    expect(stored()).toHaveLength(1);
+    expect(emu.apiCalls().filter((c) => c.path.includes("create") && c.status === 200).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("an account whose create does not refuse a duplicate: the second profile is found on the verifying read and named, not trusted", async () => {
+    await emu.stop();
+    // Stands in for such an account: after our create, the read answers with two profiles of the name.
+    let created = false;
+    emu = await MimecastEmulator.start({
+      ttlMs: 60_000,
+      readAnswer: (requested, all) => {
+        const hit = all.filter((p) => p.description === requested);
+        return created && hit.length ? [...hit, { ...hit[0], id: "a-second-one" }] : hit;
+      },
+    });
+    emu.onRequest = (p) => {
+      if (p === "/api/login/create-authentication-profile") created = true;
+    };
+    await expect(syncProfile(target({}, creating()))).rejects.toThrow(/2 profiles named "Azure AD SSO": delete or rename the extra one/);
+  });
+});

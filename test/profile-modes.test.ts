@@ -44,7 +44,8 @@ function project(mode: "checklist" | "api" | "auto", extra: Record<string, unkno
 async function cli(args: string[], env: Record<string, string> = {}) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", ...SECRETS, ...env }, stdin: async () => "" });
+  // Snapshots under the test's own temporary folder, never the home directory.
+  const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_SSO_SNAPSHOT_DIR: path.join(tmp(), "snapshots"), ...SECRETS, ...env }, stdin: async () => "" });
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
@@ -206,7 +207,11 @@ describe("snapshot before every write, one-command rollback", () => {
     expect(JSON.parse(fs.readFileSync(saved, "utf8")).profile).toEqual(original);
     expect(emu.profile(DEMO_ACCOUNT.accountCode, "Azure AD SSO")).not.toEqual(original);
 
-    const rb = await cli(["rollback", "--config", configFile, "--env", "demo-eu"], { MIMECAST_SSO_SNAPSHOT_DIR: snapshots });
+    // The snapshot has SAML off for the Personal Portal, which the config enforces: a guardrail.
+    const refused = await cli(["rollback", "--config", configFile, "--env", "demo-eu"], { MIMECAST_SSO_SNAPSHOT_DIR: snapshots });
+    expect(refused.code).toBe(1);
+    expect(refused.err).toContain("pass --acknowledge personal-portal-saml-off if that is intended");
+    const rb = await cli(["rollback", "--config", configFile, "--env", "demo-eu", "--acknowledge", "personal-portal-saml-off"], { MIMECAST_SSO_SNAPSHOT_DIR: snapshots });
     expect(rb.code).toBe(0);
     expect(rb.out).toContain('demo-eu: restored "Azure AD SSO"');
     expect(emu.profile(DEMO_ACCOUNT.accountCode, "Azure AD SSO")).toEqual(original);

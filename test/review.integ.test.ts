@@ -94,7 +94,8 @@ describe("review against a git ref", () => {
     // Both sides on the example fixture (the base's synth runs with this environment's SSO_CONFIG),
     // not on the committed sso.config.json, which is the user's.
     const headOut = synthOut(example);
-    const worktrees = () => spawnSync("git", ["worktree", "list"], { cwd: root, encoding: "utf8" }).stdout.trim().split("\n");
+    // Paths only: a worktree of someone else's may move to another commit meanwhile.
+    const worktrees = () => spawnSync("git", ["worktree", "list", "--porcelain"], { cwd: root, encoding: "utf8" }).stdout.split("\n").filter((l) => l.startsWith("worktree "));
     const before = worktrees();
     const r = spawnSync(process.execPath, ["dist/review.js", "--base", "HEAD", "--head", headOut], { cwd: root, encoding: "utf8", env: { ...process.env, SSO_CONFIG: EXAMPLE_CONFIG } });
     expect(r.stderr).toBe("");

@@ -99,7 +99,7 @@ describe("secrets in every spelling stay out of every output", () => {
     expect(await cli(["drift", ...cfg(), "--env", "oauth-eu", "--metadata-url", url()], { MIMECAST_CLIENT_SECRET: `${SECRETS.MIMECAST_CLIENT_SECRET}-wrong` })).toBe(1);
     expect(await cli(["sync", "--spec-env", "SPEC"], { SPEC: `{"x": "${SECRETS.MIMECAST_CLIENT_SECRET}` })).toBe(1);
     expect(await cli(["external"], { STDIN: `{"spec": "${SECRETS.ARM_CLIENT_SECRET}"` })).toBe(1);
-    expect(await cli(["rollback", ...cfg(), "--env", "oauth-eu"])).toBe(0);
+    expect(await cli(["rollback", ...cfg(), "--env", "oauth-eu", "--acknowledge", "personal-portal-saml-off"])).toBe(0);
     // Graph: a token from a client secret, an OIDC assertion, or a ready token; a failing Graph.
     const graphEnv = { GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url };
     graph.servicePrincipals.set("sp-1", { id: "sp-1", preferredTokenSigningKeyThumbprint: null });

@@ -1,6 +1,7 @@
 import { Command } from "commander";
 import { COMMANDS, EXTERNAL_QUERY_METADATA_URL, EXTERNAL_QUERY_SPEC, EXTERNAL_RESULT, ExternalResult } from "../../model/contract";
 import { SyncSpec, parseSpec } from "../../model/sync-spec";
+import { printableDeep } from "../../model/text";
 import { CommandContext } from "../command";
 import { EXIT } from "../io";
 import { Outcome, runOne, showValue } from "../outcome";
@@ -48,7 +49,8 @@ Read-only. Exits 0 unless the input itself is unusable.`,
         [r.driftedFields]: outcome.diff.map((d) => d.field).join(","),
         [r.summary]: summarize(spec, outcome),
       } as ExternalResult;
-      io.out(JSON.stringify(result));
+      // Terraform decodes these and prints the summary in a check warning: neutralised before encoding.
+      io.out(JSON.stringify(printableDeep(result)));
       ctx.exit(EXIT.ok);
     });
 }

@@ -1,6 +1,8 @@
-import { Command } from "commander";
+import { Command, Option } from "commander";
 import { latestSnapshot, readSnapshot, snapshotDirectory, SNAPSHOT_DIR_ENV } from "../../mimecast/snapshot";
+import { loopbackAllowed } from "../../mimecast/spec";
 import { restoreSnapshot } from "../../mimecast/sync";
+import { Acknowledgeable } from "../../model/config";
 import { CREDENTIALS_NOTE, CommandContext } from "../command";
 import { EXIT } from "../io";
 import { ClientPool, collectTargets, describeSelectionError, secretsRedactor } from "../targets";
@@ -9,15 +11,31 @@ interface RollbackOptions {
   readonly env: string;
   readonly config?: string;
   readonly snapshot?: string;
+  readonly acknowledge: Acknowledgeable[];
+  readonly skipMetadataCheck?: boolean;
 }
+
+/** The guardrails a snapshot can cross that the config acknowledges per environment. */
+const WAIVABLE: Acknowledgeable[] = ["personal-portal-saml-off"];
 
 export function rollbackCommand(ctx: CommandContext): Command {
   return new Command("rollback")
     .description("put an authentication profile back as a snapshot saved before a sync's write")
     .requiredOption("--env <name>", "the environment of the config")
     .option("--config <file>", "the config file (default $SSO_CONFIG or sso.config.json)")
-    .option("--snapshot <file>", `the snapshot to restore (default: the newest of the environment in $${SNAPSHOT_DIR_ENV}, or ~/.mimecast-sso/snapshots)`)
-    .addHelpText("after", `\nReads the profile, saves it (so the rollback can be undone), writes the snapshot's fields, and reads\nagain to verify every field. Exit codes: 0 restored, 1 error.${CREDENTIALS_NOTE}`)
+    .option("--snapshot <file>", `the snapshot to restore (default: the newest a sync took of the environment in $${SNAPSHOT_DIR_ENV}, or ~/.mimecast-sso/snapshots)`)
+    .addOption(new Option("--acknowledge <change>", "restore a snapshot that departs from the config's guardrails this way (repeatable)").choices(WAIVABLE).argParser((v: string, prev: Acknowledgeable[] = []) => [...prev, v as Acknowledgeable]).default([]))
+    .option("--skip-metadata-check", "do not fetch the snapshot's metadata URL first")
+    .addHelpText(
+      "after",
+      `
+The snapshot is held to the rules of a sync: its profile and environment, the URL rules, one
+certificate and no key, the configured IdP's issuer and metadata, and the config's guardrails.
+Without --snapshot, the newest by its recorded time of the snapshots a sync took is restored
+(a rollback's own snapshots are passed over, so repeating a rollback restores the same one).
+Reads the profile, saves it (so the rollback can be undone with --snapshot), writes the
+snapshot's fields, and reads again to verify every field. Exit codes: 0 restored, 1 error.${CREDENTIALS_NOTE}`,
+    )
     .action(async (o: RollbackOptions) => {
       const { io } = ctx;
       const fail = (message: string) => {
@@ -32,13 +50,19 @@ export function rollbackCommand(ctx: CommandContext): Command {
         return fail(describeSelectionError(e));
       }
       const dir = snapshotDirectory(io.env);
-      const file = o.snapshot ?? latestSnapshot(dir, spec.environment);
-      if (!file) return fail(`no snapshot of "${spec.environment}" in ${dir} (set ${SNAPSHOT_DIR_ENV} or pass --snapshot)`);
       try {
+        let file = o.snapshot;
+        if (!file) {
+          const choice = latestSnapshot(dir, spec.environment);
+          for (const s of choice?.skipped ?? []) io.err(`warning: [${spec.environment}] ${s}`);
+          file = choice?.file;
+        }
+        if (!file) return fail(`no snapshot of "${spec.environment}" in ${dir} that a sync took before a write (set ${SNAPSHOT_DIR_ENV} or pass --snapshot)`);
         const snap = readSnapshot(file);
-        const log = (l: string) => io.err(`[${spec.environment}] ${l}`);
+        const redactor = secretsRedactor(spec, io.env);
+        const log = (l: string) => io.err(redactor.redact(`[${spec.environment}] ${l}`));
         const client = new ClientPool(io).client(spec, log);
-        const r = await restoreSnapshot({ spec, client }, snap, { log, snapshotDir: dir });
+        const r = await restoreSnapshot({ spec, client }, snap, { log, snapshotDir: dir, file, acknowledged: o.acknowledge, skipMetadataCheck: o.skipMetadataCheck, allowLoopbackHttp: loopbackAllowed(io.env), signal: io.signal });
         io.out(`${spec.environment}: restored "${spec.profileName}" as it was at ${snap.takenAt} (from ${file})${r.snapshot ? `; the profile as it was before is in ${r.snapshot}` : ""}`);
         ctx.exit(EXIT.ok);
       } catch (e) {

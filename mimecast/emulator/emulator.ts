@@ -46,6 +46,8 @@ export interface Fault {
   readonly delayMs?: number;
   /** For redirect: where to. */
   readonly location?: string;
+  /** For fail / fail-retryable: the message the server puts in fail[] (a careless or hostile one). */
+  readonly message?: string;
 }
 
 export interface RecordedRequest {
@@ -68,6 +70,11 @@ export interface EmulatorOptions {
   readonly tokenLifetimeS?: number;
   /** Keep the process alive while the emulator runs (the CLI); tests leave it false. @default false */
   readonly keepAlive?: boolean;
+  /**
+   * Stands in for an account whose read filters differently from our contract: the rows a read
+   * for `requested` answers with, from all of the account's profiles. @default the exact match only
+   */
+  readonly readAnswer?: (requested: string, profiles: WireProfile[]) => WireProfile[];
 }
 
 const CERT_B64 = ENTRA_SIGNING_CERT_B64;
@@ -255,9 +262,9 @@ export class MimecastEmulator {
           case "malformed":
             return send(200, "{\"meta\": {\"status\": 200}, \"data\": [ <html>");
           case "fail":
-            return send(200, envelope([], failure("err_validation_failed", "injected failure")));
+            return send(200, envelope([], failure("err_validation_failed", fault.message ?? "injected failure")));
           case "fail-retryable":
-            return send(200, envelope([], failure("err_temporarily_unavailable", "injected retryable failure", true)));
+            return send(200, envelope([], failure("err_temporarily_unavailable", fault.message ?? "injected retryable failure", true)));
           case "echo":
             // A careless server that quotes the request (credentials included) in its error.
             return send(422, envelope([], failure("echo", `could not process: ${body}`)));
@@ -315,7 +322,9 @@ export class MimecastEmulator {
       return send(200, envelope([{ accountCode: account.accountCode, accountName: `Emulated ${account.accountCode}`, region: account.region }]));
     }
     if (offered && p === c.readPath) {
-      const hit = profiles.get(String(data[0]?.description ?? ""));
+      const requested = String(data[0]?.description ?? "");
+      if (this.options.readAnswer) return send(200, envelope(this.options.readAnswer(requested, [...profiles.values()])));
+      const hit = profiles.get(requested);
       return send(200, envelope(hit ? [hit] : []));
     }
     if (offered && p === c.updatePath) {

@@ -1,0 +1,132 @@
+// A private key has no place in a config: it would land in cdk.tf.json, every plan file and the
+// profile sent to Mimecast. Refused wherever it is and however it is wrapped, and never echoed. A
+// certificate field holds exactly one certificate, and what is sent is what was checked.
+import { generateKeyPairSync, X509Certificate } from "crypto";
+import { ConfigError, parseConfig } from "../model/config";
+import { specFromEnvironment } from "../model/sync-spec";
+import { EMULATOR_CERTIFICATE } from "../mimecast/emulator/emulator";
+
+const pemOf = (b64: string) => `-----BEGIN CERTIFICATE-----\n${b64.match(/.{1,64}/g)!.join("\n")}\n-----END CERTIFICATE-----\n`;
+const CERT_PEM = pemOf(EMULATOR_CERTIFICATE);
+
+const ec = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+const rsa = generateKeyPairSync("rsa", { modulusLength: 1024 });
+const PKCS8_PEM = ec.privateKey.export({ type: "pkcs8", format: "pem" }).toString();
+const SEC1_PEM = ec.privateKey.export({ type: "sec1", format: "pem" }).toString();
+const RSA_PEM = rsa.privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+const ENCRYPTED_PEM = ec.privateKey.export({ type: "pkcs8", format: "pem", cipher: "aes-256-cbc", passphrase: "pw" }).toString();
+const PKCS8_DER_B64 = ec.privateKey.export({ type: "pkcs8", format: "der" }).toString("base64");
+const SEC1_DER_B64 = ec.privateKey.export({ type: "sec1", format: "der" }).toString("base64");
+const OPENSSH = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
+const JWK = JSON.stringify(ec.privateKey.export({ format: "jwk" }));
+/** Pieces of key material that must never be printed. */
+const body = (pem: string) => pem.split("\n").filter((l) => l && !l.startsWith("-----"))[1] ?? pem.slice(40, 80);
+
+function other(certificate: unknown, extra: Record<string, unknown> = {}) {
+  return {
+    environments: [
+      {
+        name: "other-eu",
+        accountCode: "CEUA12A34",
+        region: "eu",
+        identityProvider: { type: "other", name: "secureauth", issuer: "https://secureauth.example/SecureAuth2", loginUrl: "https://secureauth.example/SecureAuth2/SAML20.aspx", certificate },
+        ...extra,
+      },
+    ],
+  };
+}
+
+function refused(input: unknown): string {
+  try {
+    parseConfig(input, "keys.json");
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).message;
+  }
+  throw new Error("expected the config to be refused");
+}
+
+describe("a private key anywhere in the config", () => {
+  const KEYS: [string, string, string][] = [
+    ["PKCS#8 PEM", PKCS8_PEM, body(PKCS8_PEM)],
+    ["EC (SEC1) PEM", SEC1_PEM, body(SEC1_PEM)],
+    ["RSA PEM", RSA_PEM, body(RSA_PEM)],
+    ["encrypted PEM", ENCRYPTED_PEM, body(ENCRYPTED_PEM)],
+    ["OpenSSH", OPENSSH, "b3BlbnNzaC1rZXktdjEAAAAABG5vbmU"],
+    ["bare base64 PKCS#8 DER", PKCS8_DER_B64, PKCS8_DER_B64.slice(20, 60)],
+    ["bare base64 SEC1 DER", SEC1_DER_B64, SEC1_DER_B64.slice(20, 60)],
+    ["a JWK with its private part", JWK, JSON.parse(JWK).d],
+    ["base64 of a PEM", Buffer.from(PKCS8_PEM).toString("base64"), Buffer.from(PKCS8_PEM).toString("base64").slice(10, 50)],
+  ];
+
+  it.each(KEYS)("%s after the certificate: refused, naming the field, never echoed", (_what, key, secret) => {
+    const message = refused(other(`${CERT_PEM}${key}`));
+    expect(message).toContain("field identityProvider.certificate");
+    expect(message).toMatch(/private key/);
+    expect(message).not.toContain(secret);
+    expect(message).not.toContain("PRIVATE KEY-----");
+  });
+
+  it.each(KEYS)("%s in place of the certificate: refused, never echoed", (_what, key, secret) => {
+    const message = refused(other(key));
+    expect(message).toMatch(/field identityProvider.certificate.*private key/);
+    expect(message).not.toContain(secret);
+  });
+
+  it.each([
+    ["an acknowledgement reason", (k: string) => other(CERT_PEM, { visibleToUsers: true, acknowledgements: [{ change: "app-visible", reason: k }] }), "acknowledgements[0].reason"],
+    ["the app display name", (k: string) => other(CERT_PEM, { appDisplayName: k }), "appDisplayName"],
+    ["an unknown key's value", (k: string) => other(CERT_PEM, { privateKey: k }), "privateKey"],
+    ["the top level", (k: string) => ({ ...other(CERT_PEM), signingKey: k }), "signingKey"],
+    ["the issuer", (k: string) => ({ environments: [{ ...other(CERT_PEM).environments[0], identityProvider: { ...other(CERT_PEM).environments[0].identityProvider, issuer: k } }] }), "identityProvider.issuer"],
+  ])("in %s: refused, never echoed", (_what, config, field) => {
+    const message = refused(config(SEC1_PEM.replace(/\n/g, " ")));
+    expect(message).toContain(field);
+    expect(message).toMatch(/private key/);
+    expect(message).not.toContain(body(SEC1_PEM).slice(0, 30));
+  });
+});
+
+describe("a certificate field holds exactly one certificate", () => {
+  const der = Buffer.from(EMULATOR_CERTIFICATE, "base64");
+  it.each([
+    ["two certificates pasted together", `${CERT_PEM}${CERT_PEM}`],
+    ["two bare base64 certificates", `${EMULATOR_CERTIFICATE}${EMULATOR_CERTIFICATE}`],
+    ["junk after the base64", `${EMULATOR_CERTIFICATE}AAAA`],
+    ["junk bytes after the DER", Buffer.concat([der, Buffer.from("junk")]).toString("base64")],
+    ["text after the PEM block", `${CERT_PEM}garbage here`],
+    ["text before the PEM block", `subject=CN=x\n${CERT_PEM}`],
+    ["a character outside base64", `${EMULATOR_CERTIFICATE.slice(0, 100)}!${EMULATOR_CERTIFICATE.slice(100)}`],
+    ["a PEM block of another type", CERT_PEM.replace(/CERTIFICATE/g, "PUBLIC KEY")],
+  ])("%s: refused", (_what, certificate) => {
+    expect(refused(other(certificate))).toContain("field identityProvider.certificate");
+  });
+
+  it.each([
+    ["PEM", CERT_PEM],
+    ["PEM with CRLF line ends", CERT_PEM.replace(/\n/g, "\r\n")],
+    ["bare base64", EMULATOR_CERTIFICATE],
+    ["base64 folded over lines", EMULATOR_CERTIFICATE.match(/.{1,76}/g)!.join("\n")],
+  ])("%s: accepted, and the spec carries exactly the checked certificate's DER", (_what, certificate) => {
+    const env = parseConfig(other(certificate)).environments[0];
+    const spec = specFromEnvironment(env);
+    expect(spec.certificate).toBe(new X509Certificate(der).raw.toString("base64"));
+  });
+});
+
+describe("a sync spec (what the provisioner passes) is held to the same rules", () => {
+  const spec = () => specFromEnvironment(parseConfig(other(CERT_PEM)).environments[0]);
+  it("refuses a certificate that is not exactly the checked one's DER, and any private key", () => {
+    const { validateSpec } = jest.requireActual("../model/sync-spec") as typeof import("../model/sync-spec");
+    expect(() => validateSpec({ ...spec(), certificate: `${EMULATOR_CERTIFICATE}${EMULATOR_CERTIFICATE}` }, "test")).toThrow(/field certificate must be the base64 DER of exactly one certificate/);
+    expect(() => validateSpec({ ...spec(), certificate: CERT_PEM }, "test")).toThrow(/field certificate/);
+    const withKey = () => validateSpec({ ...spec(), breakGlassAdministrator: SEC1_PEM }, "test");
+    expect(withKey).toThrow(/holds a private key/);
+    try {
+      withKey();
+    } catch (e) {
+      expect((e as Error).message).not.toContain(body(SEC1_PEM).slice(0, 30));
+    }
+    expect(validateSpec(spec(), "test").certificate).toBe(EMULATOR_CERTIFICATE);
+  });
+});
