@@ -1,7 +1,9 @@
 // Entry point for `cdktf synth`: load config, one stack per environment, synth.
 import { MimecastSsoApp } from "./constructs/cli-bundle";
 import { MimecastSsoStack } from "./constructs/stack";
+import { cloudProblem } from "./model/clouds";
 import { ConfigError, configPath, loadConfig, pipelineStateProblems } from "./model/config";
+import { printable } from "./model/text";
 
 /**
  * cdktf 0.21 (archived) calls util.isArray while synthesizing outputs, which Node 22+ reports as
@@ -25,7 +27,8 @@ function main(): void {
   } catch (e) {
     // Validate everything before creating the App, so a bad config writes no stack at all.
     if (e instanceof ConfigError) {
-      process.stderr.write(`Configuration error in ${e.message}\n`);
+      // Values are quoted in the message; a pull request's config must not reach the log as a command.
+      process.stderr.write(`Configuration error in ${printable(e.message)}\n`);
       process.exit(1);
     }
     throw e;
@@ -33,6 +36,13 @@ function main(): void {
   const lost = pipelineStateProblems(config, process.env);
   if (lost.length) {
     process.stderr.write(`State would be lost: ${lost.length} environment(s), nothing synthesized\n${lost.map((l) => `  - ${l}\n`).join("")}`);
+    process.exit(1);
+  }
+  // The cloud the pipeline's ARM_ENVIRONMENT names must offer what a managed Entra app needs.
+  const managed = config.environments.filter((e) => e.identityProvider.type === "entra" && e.identityProvider.manageApp).map((e) => e.name);
+  const cloud = managed.length ? cloudProblem(process.env) : undefined;
+  if (cloud) {
+    process.stderr.write(`Nothing synthesized: ${cloud} (environments ${managed.join(", ")})\n`);
     process.exit(1);
   }
   const app = new MimecastSsoApp();

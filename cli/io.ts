@@ -1,7 +1,7 @@
 // What every command shares: where output goes, exit codes, colour. Results go to stdout,
 // progress, warnings and errors to stderr; colour only on a terminal and never with NO_COLOR.
 import { deadlineScope } from "../lib/deadline";
-import { InterruptedError } from "../lib/retry";
+import { Clock, InterruptedError } from "../lib/retry";
 import { RUN_TIMEOUT_ENV } from "../model/contract";
 
 /** Exit codes for pipelines. */
@@ -19,6 +19,8 @@ export interface Io {
   readonly isTty?: boolean;
   /** Fires on SIGINT / SIGTERM or at the run's deadline: every request and wait stops. */
   readonly signal?: AbortSignal;
+  /** Time and waits, injectable for tests (virtual time: a rotation's days in milliseconds). @default the real clock */
+  readonly clock?: Partial<Clock>;
   /** A pipeline logging command of our own (stdout, as written): the one line out() never passes unneutralised. @default out */
   readonly command?: (s: string) => void;
 }

@@ -1,5 +1,6 @@
 // Running the profile commands (sync, drift, show) over environments, and how results read.
 import { SyncSpec } from "../model/sync-spec";
+import { RotationDates, rotationChecklist } from "../model/rotation";
 import { printable } from "../model/text";
 import { cliCommand } from "../model/contract";
 import { MimecastApiError, MimecastConfigError, ProfileOperationUnavailableError } from "../mimecast/errors";
@@ -36,6 +37,8 @@ export interface Outcome {
 export interface RunOptions {
   readonly dryRun?: boolean;
   readonly skipMetadataCheck?: boolean;
+  /** A signing-certificate rotation is in progress (sync only): re-import, and print its steps. */
+  readonly rotation?: RotationDates;
   readonly concurrency?: number;
   /** Progress lines on stderr. @default true */
   readonly progress?: boolean;
@@ -64,7 +67,18 @@ export async function runOne(command: ProfileCommand, spec: SyncSpec, pool: Clie
     const client = !checklist ? pool.client(spec, log) : command !== "sync" ? pool.tryClient(spec, log) : undefined;
     const target = { spec, client, appId: io.env[spec.api.appIdEnv] || undefined };
     if (command === "sync") {
-      const r = await syncEnvironment(target, { dryRun: opts.dryRun, skipMetadataCheck: opts.skipMetadataCheck, allowLoopbackHttp: loopbackAllowed(io.env), log, snapshotDir: snapshotDirectory(io.env), signal: io.signal });
+      const now = (io.clock?.now ?? Date.now)();
+      const rotationSteps = opts.rotation ? rotationChecklist(now, opts.rotation) : undefined;
+      const r = await syncEnvironment(target, {
+        dryRun: opts.dryRun,
+        skipMetadataCheck: opts.skipMetadataCheck,
+        allowLoopbackHttp: loopbackAllowed(io.env),
+        log,
+        snapshotDir: snapshotDirectory(io.env),
+        signal: io.signal,
+        reimportMetadata: rotationSteps !== undefined,
+        rotationChecklist: rotationSteps,
+      });
       return { environment, status: r.status, diff: r.diff, checklist: r.checklist, warning: r.warning, snapshot: r.snapshot };
     }
     const { exists, diff, actual, desired, verifiedBy, note, checks } = await inspectEnvironment(target, { log });

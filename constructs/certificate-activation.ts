@@ -2,9 +2,10 @@
 // old ones. The azuread provider cannot set preferredTokenSigningKeyThumbprint (azuread #823):
 // terraform_data resources keyed on the certificate rotation run the bundled CLI, which does it
 // through Microsoft Graph, so every rotation runs them again (a create-only step would not).
+// Both name this rotation's certificate by what its add was keyed on (subject and end date).
 import { ITerraformDependable, Token } from "cdktf";
 import { Construct } from "constructs";
-import { activateCommand, retireCommand } from "../model/contract";
+import { RotationStageArgs, activateCommand, retireCommand } from "../model/contract";
 import { stackCliPath } from "./cli-bundle";
 import { TerraformData } from "./terraform-data";
 
@@ -13,10 +14,14 @@ export interface SigningCertificateActivationProps {
   readonly tenantId: string;
   /** Object id of the service principal (usually a Terraform token). */
   readonly servicePrincipalObjectId: string;
-  /** Thumbprint of the certificate to activate. @default the one with the latest end date (this rotation's) */
+  /** Thumbprint of the certificate to activate (by hand). Give this or `certificate`. @default none */
   readonly thumbprint?: string;
-  /** What re-runs the activation when it changes (the certificate rotation's id). @default the thumbprint */
-  readonly rotation?: string;
+  /** This rotation's certificate: the subject and end date its add was given. @default none */
+  readonly certificate?: { readonly displayName: string; readonly endDate: string };
+  /** When the activation is due (RFC 3339, usually a token): before it the CLI writes nothing. @default at once */
+  readonly notBefore?: string;
+  /** What re-runs the activation when it changes (the rotation's id and its stage). @default the thumbprint */
+  readonly rotation?: string | Record<string, string>;
   /** Anything else to wait for; the certificate and service principal are already referenced. @default none */
   readonly dependsOn?: ITerraformDependable[];
   /** The bundled CLI. @default dist/mimecast-sso.js of this project */
@@ -35,17 +40,21 @@ export class SigningCertificateActivation extends Construct {
     if (!Token.isUnresolved(props.tenantId) && !GUID.test(props.tenantId)) throw fail("tenantId", "must be a GUID");
     if (!Token.isUnresolved(props.servicePrincipalObjectId) && !GUID.test(props.servicePrincipalObjectId)) throw fail("servicePrincipalObjectId", "must be a GUID");
     if (props.thumbprint !== undefined && !Token.isUnresolved(props.thumbprint) && !/^[0-9A-Fa-f]{40}$/.test(props.thumbprint)) throw fail("thumbprint", "must be a SHA-1 thumbprint (40 hex digits)");
-    if (props.thumbprint === undefined && props.rotation === undefined) throw fail("rotation", "is required when no thumbprint is given (it is what re-runs the activation)");
+    if ((props.thumbprint === undefined) === (props.certificate === undefined)) throw fail("certificate", "or thumbprint: give exactly one (which certificate to activate)");
+    if (props.certificate && props.rotation === undefined) throw fail("rotation", "is required with certificate (it is what re-runs the activation)");
     const cli = stackCliPath(this, "SigningCertificateActivation", props.cliBundle);
+    const ids = { tenantId: props.tenantId, servicePrincipalId: props.servicePrincipalObjectId };
     // Construct id "activate" is part of the Terraform address: keep it.
     this.resource = new TerraformData(this, "activate", {
-      triggersReplace: props.rotation !== undefined ? { rotation: props.rotation } : { thumbprint: props.thumbprint },
+      triggersReplace: props.rotation !== undefined ? triggers(props.rotation) : { thumbprint: props.thumbprint },
       dependsOn: props.dependsOn,
       provisioners: [
         {
           type: "local-exec",
           // Identity: the pipeline's ARM_* / OIDC variables, inherited from terraform's environment.
-          command: activateCommand(cli, { tenantId: props.tenantId, servicePrincipalId: props.servicePrincipalObjectId, thumbprint: props.thumbprint }),
+          command: props.certificate
+            ? activateCommand(cli, { ...ids, displayName: props.certificate.displayName, endDate: props.certificate.endDate, notBefore: props.notBefore })
+            : activateCommand(cli, { ...ids, thumbprint: props.thumbprint! }),
         },
       ],
     });
@@ -55,15 +64,19 @@ export class SigningCertificateActivation extends Construct {
 export interface SigningCertificateRetirementProps {
   readonly tenantId: string;
   readonly servicePrincipalObjectId: string;
-  /** What re-runs the retirement (the certificate rotation's id). */
-  readonly rotation: string;
+  /** What re-runs the retirement (the certificate rotation's id and its stage). */
+  readonly rotation: string | Record<string, string>;
+  /** This rotation's certificate (the one kept): the subject and end date its add was given. */
+  readonly certificate: { readonly displayName: string; readonly endDate: string };
+  /** When the retirement is due (RFC 3339, usually a token). @default at once */
+  readonly notBefore?: string;
   /** What must have happened first: the activation and Mimecast's re-import. */
   readonly dependsOn: ITerraformDependable[];
   /** @default dist/mimecast-sso.js of this project */
   readonly cliBundle?: string;
 }
 
-/** Removes every signing certificate but the active one, after Mimecast was pointed at the new one. */
+/** Removes every signing certificate but this rotation's, once it is the active one and the retirement is due. */
 export class SigningCertificateRetirement extends Construct {
   public readonly resource: TerraformData;
 
@@ -71,10 +84,15 @@ export class SigningCertificateRetirement extends Construct {
     super(scope, id);
     if (!Token.isUnresolved(props.tenantId) && !GUID.test(props.tenantId)) throw new Error("SigningCertificateRetirement: tenantId must be a GUID");
     const cli = stackCliPath(this, "SigningCertificateRetirement", props.cliBundle);
+    const stage: RotationStageArgs = { tenantId: props.tenantId, servicePrincipalId: props.servicePrincipalObjectId, displayName: props.certificate.displayName, endDate: props.certificate.endDate, notBefore: props.notBefore };
     this.resource = new TerraformData(this, "retire", {
-      triggersReplace: { rotation: props.rotation },
+      triggersReplace: triggers(props.rotation),
       dependsOn: props.dependsOn,
-      provisioners: [{ type: "local-exec", command: retireCommand(cli, { tenantId: props.tenantId, servicePrincipalId: props.servicePrincipalObjectId }) }],
+      provisioners: [{ type: "local-exec", command: retireCommand(cli, stage) }],
     });
   }
+}
+
+function triggers(rotation: string | Record<string, string>): Record<string, string> {
+  return typeof rotation === "string" ? { rotation } : rotation;
 }

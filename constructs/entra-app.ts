@@ -22,7 +22,7 @@ import {
   entraSamlSsoUrl,
   signOnUrl,
 } from "../model/endpoints";
-import { addCertificateCommand } from "../model/contract";
+import { addCertificateCommand, clearTemplateReplyUrlsCommand } from "../model/contract";
 import { stackCliPath } from "./cli-bundle";
 import { forgetWithoutDestroying } from "./removed";
 import { TerraformData } from "./terraform-data";
@@ -105,6 +105,10 @@ export class MimecastEnterpriseApp extends Construct {
   public readonly servicePrincipal: ServicePrincipal;
   /** Adds this rotation's signing certificate through Graph (inactive until activated). */
   public readonly signingCertificate: TerraformData;
+  /** This rotation's certificate as its add names it: the later stages find it by these. */
+  public readonly certificate: { readonly displayName: string; readonly endDate: string };
+  /** When this rotation began (its time_rotating's timestamp): the stages' dates count from it. */
+  public readonly certificateRotationStarted: string;
   /**
    * SAML settings a dependant (the Mimecast sync) cannot reach through a reference: the identifier
    * and reply URLs, to list in its depends_on.
@@ -154,9 +158,13 @@ export class MimecastEnterpriseApp extends Construct {
       preferredSingleSignOnMode: "saml",
       loginUrl: props.signOnUrl ?? signOnUrl(props.region),
       notificationEmailAddresses: props.notificationEmails,
-      // Hidden from MyApps; feature tags replace tags, so `tags` must stay unset.
-      featureTags: [{ enterprise: true, hide: !visibleToUsers }],
-      lifecycle: { preventDestroy },
+      // Hidden from MyApps. Feature tags replace the whole tag list (`tags` must stay unset), so
+      // the gallery tag the template set (WindowsAzureActiveDirectoryGalleryApplicationNonPrimaryV1,
+      // the provider's `gallery` feature) is listed too, or the first apply would drop it.
+      featureTags: [{ enterprise: true, gallery: true, hide: !visibleToUsers }],
+      // `owners` is optional and not computed but always read: left unset, every plan would remove
+      // each owner someone added (the pipeline's own included). Owners are not managed here.
+      lifecycle: { preventDestroy, ignoreChanges: ["owners"] },
     });
 
     // An identifier on an unverified domain is refused until the app is in SAML mode (azuread #797).
@@ -165,10 +173,19 @@ export class MimecastEnterpriseApp extends Construct {
       identifierUri: this.mimecastEntityId,
       dependsOn: [this.servicePrincipal],
     });
+    const cli = stackCliPath(this, "MimecastEnterpriseApp", props.cliBundle);
+    // A gallery template may bring Web reply URLs of its own, and then the reply-URL resource
+    // refuses to create ("requires import"). Once per application, before it: the CLI removes
+    // them from an app created in the last hour, and never touches an older one.
+    const templateReplyUrls = new TerraformData(this, "template-reply-urls", {
+      triggersReplace: { application: app.applicationObjectId },
+      provisioners: [{ type: "local-exec", command: clearTemplateReplyUrlsCommand(cli, { tenantId: props.tenantId, applicationObjectId: app.applicationObjectId }) }],
+    });
     const replyUrls = new ApplicationRedirectUris(this, "reply-urls", {
       applicationId,
       type: "Web",
       redirectUris: this.replyUrls,
+      dependsOn: [templateReplyUrls],
     });
 
     // A deterministic end date: a rotating timestamp, replaced renewBeforeDays before expiry.
@@ -179,7 +196,6 @@ export class MimecastEnterpriseApp extends Construct {
     // "signing-certificate" keeps the name of the resource it replaces (see the removed block).
     const endDate = Fn.timeadd(rotation.rfc3339, `${lifetimeDays * 24}h`);
     const certificateSubject = `CN=${this.mimecastEntityId.replace(/^https:\/\//, "")}`;
-    const cli = stackCliPath(this, "MimecastEnterpriseApp", props.cliBundle);
     this.signingCertificate = new TerraformData(this, "signing-certificate", {
       input: { display_name: certificateSubject, end_date: endDate },
       triggersReplace: { rotation: rotation.id },
@@ -190,6 +206,8 @@ export class MimecastEnterpriseApp extends Construct {
     // is reused (same name and end date) or retired after the next rotation.
     forgetWithoutDestroying(this, `azuread_service_principal_token_signing_certificate.${this.signingCertificate.friendlyUniqueId}`);
     this.certificateRotation = rotation.id;
+    this.certificate = { displayName: certificateSubject, endDate };
+    this.certificateRotationStarted = rotation.rfc3339;
 
     if (props.adopt) adoptExisting(props.adopt, { app, servicePrincipal: this.servicePrincipal, identifier, replyUrls }, template.templateId, this.mimecastEntityId);
 

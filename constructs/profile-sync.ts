@@ -5,7 +5,7 @@ import { createHash } from "crypto";
 import { ITerraformDependable, TerraformLocal, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { ExternalProvider } from "@cdktf/provider-external/lib/provider";
-import { EXTERNAL_QUERY_METADATA_URL, EXTERNAL_QUERY_SPEC, EXTERNAL_RESULT, METADATA_URL_ENV_VAR, SPEC_ENV_VAR, encodeSpec, externalProgram, syncCommand } from "../model/contract";
+import { EXTERNAL_QUERY_METADATA_URL, EXTERNAL_QUERY_SPEC, EXTERNAL_RESULT, METADATA_URL_ENV_VAR, ROTATION_ENV_VAR, SPEC_ENV_VAR, encodeSpec, externalProgram, syncCommand } from "../model/contract";
 import { SyncSpec, validateSpec } from "../model/sync-spec";
 import { stackCliPath } from "./cli-bundle";
 import { TerraformData } from "./terraform-data";
@@ -21,6 +21,12 @@ export interface MimecastProfileSyncProps {
   readonly driftCheck?: boolean;
   /** The bundled CLI to ship with the stack. @default dist/mimecast-sso.js of this project */
   readonly cliBundle?: string;
+  /**
+   * The signing-certificate rotation's dates (model/rotation.ts encodeRotationDates, usually
+   * tokens): while one is in progress the sync re-imports the metadata, and a checklist says what
+   * to click and by when. @default none
+   */
+  readonly certificateRotation?: string;
 }
 
 /**
@@ -33,6 +39,8 @@ export class MimecastProfileSync extends Construct {
   public readonly cliPath: string;
   /** The terraform_data that runs the sync; its address must stay stable (state). */
   public readonly resource: TerraformData;
+  private readonly provisionerCommand: string;
+  private readonly provisionerEnvironment: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: MimecastProfileSyncProps) {
     super(scope, id);
@@ -48,6 +56,8 @@ export class MimecastProfileSync extends Construct {
     // base64-encoded. The metadata URL, which Terraform may fill in, travels beside it.
     const spec = new TerraformLocal(this, "spec", encodeSpec(settings)).asString;
     const withUrl = <T>(entries: Record<string, T>, key: string) => (metadataUrl === undefined ? entries : { ...entries, [key]: metadataUrl });
+    this.provisionerCommand = syncCommand(this.cliPath, { rotation: props.certificateRotation !== undefined });
+    this.provisionerEnvironment = { ...withUrl({ [SPEC_ENV_VAR]: spec }, METADATA_URL_ENV_VAR), ...(props.certificateRotation !== undefined ? { [ROTATION_ENV_VAR]: props.certificateRotation } : {}) };
 
     // Construct id "sync" is part of the Terraform address (terraform_data.<path>_sync_<hash>): keep it.
     this.resource = new TerraformData(this, "sync", {
@@ -57,10 +67,22 @@ export class MimecastProfileSync extends Construct {
       // hash is a literal and the URL a trigger of its own. The plan then says which one changed.
       triggersReplace: { settings_sha256: createHash("sha256").update(settingsJson).digest("hex"), metadata_url: metadataUrl ?? "", ...props.extraTriggers },
       dependsOn: props.dependsOn,
-      provisioners: [{ type: "local-exec", command: syncCommand(this.cliPath), environment: withUrl({ [SPEC_ENV_VAR]: spec }, METADATA_URL_ENV_VAR) }],
+      provisioners: [{ type: "local-exec", command: this.provisionerCommand, environment: this.provisionerEnvironment }],
     });
 
     if (driftCheck) this.addDriftCheck(withUrl({ [EXTERNAL_QUERY_SPEC]: spec }, EXTERNAL_QUERY_METADATA_URL));
+  }
+
+  /**
+   * The same sync once more, when `triggers` change and after `dependsOn`: e.g. right after a
+   * signing certificate becomes the active one, so Mimecast imports the metadata again.
+   */
+  public addReimport(id: string, props: { readonly triggers: Record<string, string>; readonly dependsOn: ITerraformDependable[] }): TerraformData {
+    return new TerraformData(this, id, {
+      triggersReplace: props.triggers,
+      dependsOn: [this.resource, ...props.dependsOn],
+      provisioners: [{ type: "local-exec", command: this.provisionerCommand, environment: this.provisionerEnvironment }],
+    });
   }
 
   private addDriftCheck(query: Record<string, string>): void {

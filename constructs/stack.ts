@@ -1,17 +1,27 @@
 // One Terraform stack per environment: backend, providers, the Entra app, the Mimecast profile
 // sync, and the outputs pipelines and reviewers read.
-import { App, AzurermBackend, TerraformLocal, CloudBackend, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack } from "cdktf";
+import { App, AzurermBackend, Fn, Op, TerraformLocal, CloudBackend, LocalBackend, NamedCloudWorkspace, TerraformOutput, TerraformStack, conditional } from "cdktf";
 import { Construct } from "constructs";
 import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { EnvironmentConfig } from "../model/config";
 import { serviceProvider } from "../model/endpoints";
+import { RotationSchedule, encodeRotationDates, encodeSchedule, hours, rotationSchedule } from "../model/rotation";
 import { specFromEnvironment } from "../model/sync-spec";
 import { SigningCertificateActivation, SigningCertificateRetirement } from "./certificate-activation";
 import { DefaultRedirectUri } from "./default-redirect";
 import { MimecastEnterpriseApp } from "./entra-app";
 import { MimecastProfileSync } from "./profile-sync";
 import { REQUIRED_TERRAFORM } from "./terraform-data";
+
+/**
+ * "due" once the plan is made at or after `date` (RFC 3339), else "waiting": a trigger that
+ * flips, and so replaces its step, in the first plan from that date on.
+ */
+export function dueStage(date: string): string {
+  // timecmp answers -1, 0 or 1; "> -1" is ">= 0" (cdktf renders a literal 0 operand as undefined).
+  return conditional(Op.gt(Fn.timecmp(Fn.plantimestamp(), date), -1), "due", "waiting") as unknown as string;
+}
 
 export interface MimecastSsoStackProps {
   /** The validated environment from the config file. */
@@ -36,6 +46,9 @@ export class MimecastSsoStack extends TerraformStack {
   public certificateRetirement?: SigningCertificateRetirement;
   /** Sets the application's default reply URL for IdP-initiated sign-in (Entra app managed here only). */
   public readonly defaultRedirect?: DefaultRedirectUri;
+  /** The certificate rotation's timeline (Entra app managed here only): docs/certificates.md. */
+  public readonly certificateSchedule?: RotationSchedule;
+  private rotationDue?: { activation: string; retirement: string };
 
   constructor(scope: Construct, props: MimecastSsoStackProps) {
     const env = props.environment;
@@ -75,6 +88,10 @@ export class MimecastSsoStack extends TerraformStack {
         cliBundle: props.cliBundle,
       });
       this.enterpriseApp = app;
+      this.certificateSchedule = rotationSchedule({ ...env, mode: env.mimecastApi.profileSync });
+      // The stages' due dates count from the rotation's start (its time_rotating's timestamp).
+      const activation = Fn.timeadd(app.certificateRotationStarted, hours(this.certificateSchedule.overlapDays));
+      this.rotationDue = { activation, retirement: Fn.timeadd(activation, hours(this.certificateSchedule.retireAfterDays)) };
       // Certificate lifecycle, in an order in which no sign-in fails between two steps and no step
       // can remove the active certificate: add (inactive; Entra's app metadata lists inactive
       // certificates too) -> Mimecast re-imports the metadata and trusts both (the sync, keyed on the
@@ -97,6 +114,9 @@ export class MimecastSsoStack extends TerraformStack {
       out("mimecast_entity_id", app.mimecastEntityId, "Identifier (entity ID) of Mimecast on the Entra app");
       out("mimecast_reply_urls", app.replyUrls, "Reply URLs (ACS) of Mimecast on the Entra app (a set: Entra keeps no order)");
       out("mimecast_sign_on_url", serviceProvider(env.region, env.accountCode).signOnUrl, "Sign-on URL of the Entra app (Microsoft's Mimecast tutorial: the regional /login/saml)");
+      out("certificate_rotation_schedule", encodeSchedule(this.certificateSchedule), "Signing-certificate rotation timeline in days (the nightly drift job says which stage is due)");
+      out("certificate_activation_due", this.rotationDue.activation, "When this rotation's signing certificate becomes the active one");
+      out("certificate_retirement_due", this.rotationDue.retirement, "When the signing certificates before this rotation's are removed");
     } else {
       metadataUrl = idp.metadataUrl;
     }
@@ -117,29 +137,47 @@ export class MimecastSsoStack extends TerraformStack {
       dependsOn: this.enterpriseApp ? [...this.enterpriseApp.unreferencedSettings, this.enterpriseApp.signingCertificate, this.defaultRedirect!.resource] : undefined,
       // A rotated certificate changes the metadata: let Mimecast re-import it.
       extraTriggers: this.enterpriseApp ? { certificate_rotation: this.enterpriseApp.certificateRotation } : undefined,
+      certificateRotation:
+        this.enterpriseApp && this.rotationDue ? encodeRotationDates({ started: this.enterpriseApp.certificateRotationStarted, activation: this.rotationDue.activation, retirement: this.rotationDue.retirement }) : undefined,
       driftCheck: env.mimecastApi.driftCheck,
       cliBundle: props.cliBundle,
     });
     if (env.tenantId) this.activateAndRetire(env.tenantId, props.cliBundle);
   }
 
-  /** Activate the new certificate once Mimecast trusts it, then retire the others. */
+  /**
+   * The later stages of a rotation, each in a deploy of its own, keyed on time: the activation
+   * once the overlap is over (Mimecast took the new metadata), then a re-import, then the
+   * retirement. Each trigger flips from "waiting" to "due" at its date (plantimestamp), so the
+   * plan of the first deploy from then on shows the stage; the CLI checks the date too and writes
+   * nothing before it.
+   */
   private activateAndRetire(tenantId: string, cliBundle: string | undefined): void {
     const app = this.enterpriseApp;
-    if (!app) return;
+    const due = this.rotationDue;
+    if (!app || !due) return;
+    const stage = (date: string) => dueStage(date);
+    const activationStage = { rotation: app.certificateRotation, stage: stage(due.activation) };
     this.certificateActivation = new SigningCertificateActivation(this, "certificate-activation", {
       tenantId,
       servicePrincipalObjectId: app.servicePrincipalObjectId,
-      rotation: app.certificateRotation,
+      rotation: activationStage,
+      certificate: app.certificate,
+      notBefore: due.activation,
       dependsOn: [app.signingCertificate, this.profileSync.resource],
       cliBundle,
     });
+    // Right after the activation, Mimecast imports the metadata again (api mode: the sync writes
+    // it; checklist mode: it prints what to click). Covers a Mimecast that keeps one certificate.
+    const reimport = this.profileSync.addReimport("reimport", { triggers: activationStage, dependsOn: [this.certificateActivation.resource] });
     this.certificateRetirement = new SigningCertificateRetirement(this, "certificate-retirement", {
       tenantId,
       servicePrincipalObjectId: app.servicePrincipalObjectId,
-      rotation: app.certificateRotation,
+      rotation: { rotation: app.certificateRotation, stage: stage(due.retirement) },
+      certificate: app.certificate,
+      notBefore: due.retirement,
       // Only once the new certificate is active: it is the one kept.
-      dependsOn: [this.certificateActivation.resource],
+      dependsOn: [this.certificateActivation.resource, reimport],
       cliBundle,
     });
   }

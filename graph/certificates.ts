@@ -1,20 +1,26 @@
 // The SAML token-signing certificate lifecycle, through Microsoft Graph, in an order in which no
 // step can remove the certificate Entra signs with (azuread #1690: the provider's delete path can
-// pick the wrong credential when two certificates exist):
+// pick the wrong credential when two certificates exist), nor the one this rotation added:
 //   add (addTokenSigningCertificate: a Sign + Verify key pair and a password credential sharing one
-//   customKeyIdentifier) -> activate (preferredTokenSigningKeyThumbprint) -> [Mimecast re-imports
-//   the metadata] -> retire (PATCH keyCredentials / passwordCredentials without the entries of every
-//   certificate but the active one; removeKey / removePassword do not work for these).
-// Each step reads first and is idempotent, so an interrupted rotation converges at the next deploy.
-import { GraphClient, GraphClientError, KeyCredential, PasswordCredential, activateCertificate } from "./client";
+//   customKeyIdentifier) -> [Mimecast takes the metadata, which lists it] -> activate
+//   (preferredTokenSigningKeyThumbprint) -> retire (PATCH keyCredentials / passwordCredentials
+//   without the entries of every certificate but this rotation's; removeKey / removePassword do
+//   not work for these). docs/certificates.md has the timeline.
+// Every step names this rotation's certificate by what its add was keyed on (subject and end
+// date), never "the newest". Entra is eventually consistent: each step reads until a replica
+// shows the write it depends on (bounded), and writes only from a read that shows it.
+import { Consistent, GraphClient, GraphClientError, GraphServiceError, KeyCredential, PasswordCredential } from "./client";
 
 /** One token-signing certificate as the service principal lists it (its key pair and password). */
 export interface TokenSigningCertificate {
   readonly thumbprint: string;
   readonly customKeyIdentifier: string;
   readonly displayName?: string;
+  /** When it was added (Graph sets it at creation). */
+  readonly startDateTime?: string;
   readonly endDateTime?: string;
   readonly keyIds: string[];
+  readonly usages: string[];
   readonly passwordKeyIds: string[];
 }
 
@@ -23,12 +29,22 @@ export function thumbprintOf(customKeyIdentifier: string): string {
   return Buffer.from(customKeyIdentifier, "base64").toString("hex").toUpperCase();
 }
 
-export function groupCertificates(keys: KeyCredential[], passwords: PasswordCredential[]): TokenSigningCertificate[] {
+export function groupCertificates(keys: readonly KeyCredential[], passwords: readonly PasswordCredential[]): TokenSigningCertificate[] {
   const byId = new Map<string, TokenSigningCertificate>();
   for (const k of keys) {
     if (!k.customKeyIdentifier || k.type !== "AsymmetricX509Cert") continue;
-    const c = byId.get(k.customKeyIdentifier) ?? { thumbprint: thumbprintOf(k.customKeyIdentifier), customKeyIdentifier: k.customKeyIdentifier, displayName: k.displayName ?? undefined, endDateTime: k.endDateTime ?? undefined, keyIds: [], passwordKeyIds: [] };
+    const c = byId.get(k.customKeyIdentifier) ?? {
+      thumbprint: thumbprintOf(k.customKeyIdentifier),
+      customKeyIdentifier: k.customKeyIdentifier,
+      displayName: k.displayName ?? undefined,
+      startDateTime: k.startDateTime ?? undefined,
+      endDateTime: k.endDateTime ?? undefined,
+      keyIds: [],
+      usages: [],
+      passwordKeyIds: [],
+    };
     c.keyIds.push(k.keyId);
+    if (k.usage) c.usages.push(k.usage);
     byId.set(k.customKeyIdentifier, c);
   }
   for (const p of passwords) {
@@ -38,43 +54,146 @@ export function groupCertificates(keys: KeyCredential[], passwords: PasswordCred
   return [...byId.values()];
 }
 
-const day = (iso: string | undefined) => (iso ? new Date(iso).toISOString().slice(0, 10) : "");
-
-/** Add the certificate of this rotation, unless a previous (interrupted) run already did. */
-export async function addCertificate(client: GraphClient, spId: string, displayName: string, endDateTime: string): Promise<{ thumbprint: string; added: boolean }> {
-  if (Number.isNaN(Date.parse(endDateTime))) throw new GraphClientError(`end date "${endDateTime.slice(0, 40)}" is not a date`);
-  const sp = await client.getSigningCredentials(spId);
-  const existing = groupCertificates(sp.keyCredentials, sp.passwordCredentials).find((c) => c.displayName === displayName && day(c.endDateTime) === day(endDateTime));
-  if (existing) return { thumbprint: existing.thumbprint, added: false };
-  const { thumbprint } = await client.addTokenSigningCertificate(spId, displayName, endDateTime);
-  return { thumbprint: thumbprint.toUpperCase(), added: true };
+/** Whole: the Sign key, the Verify key and the password that opens the Sign key (same keyId). */
+export function isWhole(c: TokenSigningCertificate): boolean {
+  return c.usages.includes("Sign") && c.usages.includes("Verify") && c.passwordKeyIds.some((id) => c.keyIds.includes(id));
 }
 
-/** Make the certificate with the latest end date (this rotation's) the active one. */
-export async function activateNewest(client: GraphClient, spId: string): Promise<{ thumbprint: string; result: "activated" | "already-active" }> {
-  const sp = await client.getSigningCredentials(spId);
-  const newest = groupCertificates(sp.keyCredentials, sp.passwordCredentials).sort((a, b) => Date.parse(b.endDateTime ?? "") - Date.parse(a.endDateTime ?? ""))[0];
-  if (!newest) throw new GraphClientError(`service principal ${spId} has no token-signing certificate: nothing to activate`);
-  return { thumbprint: newest.thumbprint, result: await activateCertificate(client, spId, newest.thumbprint) };
+const day = (iso: string | undefined) => (iso ? new Date(iso).toISOString().slice(0, 10) : "");
+
+/** Which certificate a rotation added: its add was keyed on the subject and the end date. */
+export interface RotationCertificate {
+  readonly displayName: string;
+  readonly endDateTime: string;
 }
 
 /**
- * Remove every token-signing certificate but the active one. Reads right before the write and
- * refuses to write at all unless the active certificate is among those kept.
+ * This rotation's certificate among those listed, or undefined. Two can match only when an add
+ * was repeated after a stale read: the active one wins, else the first added (then the lowest
+ * thumbprint), so activate and retire always agree on the same one.
  */
-export async function retireInactive(client: GraphClient, spId: string): Promise<string[]> {
-  const sp = await client.getSigningCredentials(spId);
-  const active = (sp.preferredTokenSigningKeyThumbprint ?? "").toUpperCase();
-  const certificates = groupCertificates(sp.keyCredentials, sp.passwordCredentials);
-  const kept = certificates.find((c) => c.thumbprint === active);
-  if (!kept) throw new GraphClientError(`service principal ${spId}: the active certificate ${active || "(none)"} is not among its certificates; nothing was retired`);
-  const retire = certificates.filter((c) => c !== kept);
-  if (retire.length === 0) return [];
+export function rotationCertificate(certificates: readonly TokenSigningCertificate[], which: RotationCertificate, active?: string | null): TokenSigningCertificate | undefined {
+  const matching = certificates.filter((c) => c.displayName === which.displayName && day(c.endDateTime) === day(which.endDateTime));
+  const activeOne = matching.find((c) => c.thumbprint === (active ?? "").toUpperCase());
+  if (activeOne) return activeOne;
+  return [...matching].sort((a, b) => Date.parse(a.startDateTime ?? "") - Date.parse(b.startDateTime ?? "") || a.thumbprint.localeCompare(b.thumbprint))[0];
+}
+
+type SigningCredentials = Awaited<ReturnType<GraphClient["getSigningCredentials"]>>;
+
+const certificatesOf = (sp: SigningCredentials) => groupCertificates(sp.keyCredentials, sp.passwordCredentials);
+const activeOf = (sp: SigningCredentials) => (sp.preferredTokenSigningKeyThumbprint ?? "").toUpperCase();
+const seconds = (ms: number) => `${Math.round(ms / 1000)} s`;
+
+function checkRotation(which: RotationCertificate): void {
+  if (!which.displayName.startsWith("CN=")) throw new GraphClientError(`display name "${which.displayName.slice(0, 80)}" must start with CN=`);
+  if (Number.isNaN(Date.parse(which.endDateTime))) throw new GraphClientError(`end date "${which.endDateTime.slice(0, 40)}" is not a date`);
+}
+
+/** The service principal's signing credentials, read until `seen` holds (bounded); a 404 waits too (a principal created moments ago). */
+async function readCredentials(client: GraphClient, spId: string, seen: (sp: SigningCredentials) => boolean): Promise<Consistent<SigningCredentials>> {
+  const r = await client.readUntil(() => client.getSigningCredentials(spId), seen);
+  if (!r.value) throw new GraphServiceError(`Graph read signing credentials: service principal ${spId} not found after ${seconds(r.waitedMs)} (a new one replicates within minutes; run again)`, "read signing credentials", 404);
+  return r;
+}
+
+/** Add the certificate of this rotation, unless a previous (interrupted) run already did. */
+export async function addCertificate(client: GraphClient, spId: string, displayName: string, endDateTime: string): Promise<{ thumbprint: string; added: boolean }> {
+  checkRotation({ displayName, endDateTime });
+  // The first read of a principal Terraform adopted moments ago: a 404 waits, bounded.
+  const { value: sp } = await readCredentials(client, spId, () => true);
+  const existing = rotationCertificate(certificatesOf(sp!), { displayName, endDateTime }, sp!.preferredTokenSigningKeyThumbprint);
+  if (existing) return { thumbprint: existing.thumbprint, added: false };
+  const thumbprint = (await client.addTokenSigningCertificate(spId, displayName, endDateTime)).thumbprint.toUpperCase();
+  // What follows (the activation) must find it: wait until a replica shows it whole.
+  const after = await readCredentials(client, spId, (s) => certificatesOf(s).some((c) => c.thumbprint === thumbprint && isWhole(c)));
+  if (!after.seen) client.warn(`added signing certificate ${thumbprint}, but no read showed it within ${seconds(after.waitedMs)} (replication); the activation waits for it`);
+  return { thumbprint, added: true };
+}
+
+export type StageResult =
+  | { readonly result: "activated" | "already-active" | "retired" | "nothing-to-retire"; readonly thumbprint: string; readonly retired?: string[]; readonly note?: string }
+  | { readonly result: "not-due"; readonly thumbprint: string; readonly due: string };
+
+/** How long before the old certificate expires an activation no longer waits for its due date. */
+export const EXPIRY_MARGIN_MS = 2 * 86_400_000;
+
+/**
+ * Make this rotation's certificate the active one, once it is due (`notBefore`): before, nothing
+ * is written, unless nothing signs yet (a first deploy) or the certificate that signs now
+ * expires within EXPIRY_MARGIN_MS of the due date (a deploy that came too late: waiting longer
+ * would let Entra sign with an expired certificate).
+ */
+export async function activateRotation(client: GraphClient, spId: string, which: RotationCertificate, opts: { notBefore?: string } = {}): Promise<StageResult> {
+  checkRotation(which);
+  if (opts.notBefore !== undefined && Number.isNaN(Date.parse(opts.notBefore))) throw new GraphClientError(`--not-before "${opts.notBefore.slice(0, 40)}" is not a date`);
+  // The add may have run seconds ago in this apply: read until a replica shows it whole.
+  const before = await readCredentials(client, spId, (sp) => {
+    const mine = rotationCertificate(certificatesOf(sp), which, sp.preferredTokenSigningKeyThumbprint);
+    return Boolean(mine && isWhole(mine));
+  });
+  const sp = before.value!;
+  const mine = rotationCertificate(certificatesOf(sp), which, sp.preferredTokenSigningKeyThumbprint);
+  if (!before.seen || !mine) {
+    throw new GraphClientError(
+      `service principal ${spId}: this rotation's certificate (${which.displayName}, ending ${day(which.endDateTime)}) is not there whole after ${seconds(before.waitedMs)}: run add-certificate first (or run again if it was added moments ago); nothing was activated`,
+    );
+  }
+  if (activeOf(sp) === mine.thumbprint) return { result: "already-active", thumbprint: mine.thumbprint };
+  let note: string | undefined;
+  if (opts.notBefore !== undefined && client.clock.now() < Date.parse(opts.notBefore)) {
+    const signing = certificatesOf(sp).find((c) => c.thumbprint === activeOf(sp));
+    const expires = signing?.endDateTime ? Date.parse(signing.endDateTime) : NaN;
+    if (signing && isWhole(signing) && !(expires <= Date.parse(opts.notBefore) + EXPIRY_MARGIN_MS)) return { result: "not-due", thumbprint: mine.thumbprint, due: opts.notBefore };
+    note = signing
+      ? `activated before its due date ${opts.notBefore}: the certificate signing now (${signing.thumbprint}) expires ${signing.endDateTime ?? "(unknown)"}, too soon to wait (the rotation started late)`
+      : "activated at once: no certificate was signing yet";
+  }
+  await client.setPreferredThumbprint(spId, mine.thumbprint);
+  const after = await readCredentials(client, spId, (s) => activeOf(s) === mine.thumbprint);
+  if (!after.seen) client.warn(`activated ${mine.thumbprint}, but no read showed it within ${seconds(after.waitedMs)} (replication); the retirement waits for it`);
+  return { result: "activated", thumbprint: mine.thumbprint, note };
+}
+
+/**
+ * Remove every token-signing certificate but this rotation's, once due. Refuses to write unless
+ * a read shows this rotation's certificate active and whole (waiting, bounded, for the
+ * activation to replicate); the PATCH is built from that very read, so it cannot predate the
+ * activation and drop a certificate added before it (the freshness marker the microsoft365
+ * provider uses). Kept credentials go back as read, their key material as null: Graph refuses
+ * any perceived change to an existing credential.
+ */
+export async function retireRotation(client: GraphClient, spId: string, which: RotationCertificate, opts: { notBefore?: string } = {}): Promise<StageResult> {
+  checkRotation(which);
+  if (opts.notBefore !== undefined && Number.isNaN(Date.parse(opts.notBefore))) throw new GraphClientError(`--not-before "${opts.notBefore.slice(0, 40)}" is not a date`);
+  if (opts.notBefore !== undefined && client.clock.now() < Date.parse(opts.notBefore)) {
+    // Not due: nothing to wait for (the activation may well be days away); one read names it.
+    const { value } = await readCredentials(client, spId, () => true);
+    const mine = rotationCertificate(certificatesOf(value!), which, value!.preferredTokenSigningKeyThumbprint);
+    return { result: "not-due", thumbprint: mine?.thumbprint ?? "(not added yet)", due: opts.notBefore };
+  }
+  const ready = (sp: SigningCredentials) => {
+    const mine = rotationCertificate(certificatesOf(sp), which, sp.preferredTokenSigningKeyThumbprint);
+    return Boolean(mine && isWhole(mine) && activeOf(sp) === mine.thumbprint);
+  };
+  const read = await readCredentials(client, spId, ready);
+  const sp = read.value!;
+  const mine = rotationCertificate(certificatesOf(sp), which, sp.preferredTokenSigningKeyThumbprint);
+  if (!read.seen || !mine) {
+    throw new GraphClientError(
+      `service principal ${spId}: the active certificate is ${activeOf(sp) || "(none)"}, not this rotation's ${mine ? `${mine.thumbprint}${isWhole(mine) ? "" : " (incomplete)"}` : `(${which.displayName}, ending ${day(which.endDateTime)}: not there)`} (waited ${seconds(read.waitedMs)}): nothing was retired`,
+    );
+  }
+  const retire = certificatesOf(sp).filter((c) => c.thumbprint !== mine.thumbprint);
+  if (retire.length === 0) return { result: "nothing-to-retire", thumbprint: mine.thumbprint };
   const gone = new Set(retire.flatMap((c) => c.keyIds));
   const gonePasswords = new Set(retire.flatMap((c) => c.passwordKeyIds));
   await client.patchSigningCredentials(spId, {
-    keyCredentials: sp.keyCredentials.filter((k) => !gone.has(k.keyId)),
-    passwordCredentials: sp.passwordCredentials.filter((p) => !gonePasswords.has(p.keyId)),
+    keyCredentials: sp.keyCredentials.filter((k) => !gone.has(k.keyId)).map((k) => ({ ...k, key: null })),
+    passwordCredentials: sp.passwordCredentials.filter((p) => !gonePasswords.has(p.keyId)).map((p) => ({ ...p, secretText: null })),
   });
-  return retire.map((c) => c.thumbprint);
+  const thumbprints = retire.map((c) => c.thumbprint);
+  const after = await readCredentials(client, spId, (s) => !certificatesOf(s).some((c) => thumbprints.includes(c.thumbprint)));
+  if (!after.seen) client.warn(`retired ${thumbprints.join(", ")}, but no read showed them gone within ${seconds(after.waitedMs)} (replication)`);
+  return { result: "retired", thumbprint: mine.thumbprint, retired: thumbprints };
 }

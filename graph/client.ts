@@ -5,18 +5,20 @@ import axios, { AxiosInstance } from "axios";
 import type { AccessToken } from "@azure/core-auth";
 import { MAX_RESPONSE_BYTES, describeTransportError } from "../lib/bounds";
 import { withDeadline } from "../lib/deadline";
-import { Clock, InterruptedError, RetryOptions, RetryPolicy, Verdict, realClock, serverWaitMs } from "../lib/retry";
+import { Clock, InterruptedError, RetryOptions, RetryPolicy, Verdict, abortable, realClock, serverWaitMs } from "../lib/retry";
+import { AZURE_HOSTS } from "../model/clouds";
 import { isLoopbackHost } from "../model/endpoints";
 import { Redactor } from "../model/redact";
 import { PipelineIdentity } from "./credentials";
 
-const GRAPH_SCOPE = "https://graph.microsoft.com/.default";
+/** The scope of a Graph token: the cloud's Graph host (the loopback emulator accepts the global one). */
+const graphScope = (graphOrigin: string) => `${isLoopbackHost(new URL(graphOrigin).hostname) ? "https://graph.microsoft.com" : graphOrigin}/.default`;
 
 export interface GraphClientOptions {
   readonly tenantId: string;
   /** The pipeline's Azure identity (graph/credentials.ts). */
   readonly identity: PipelineIdentity;
-  /** @default https://graph.microsoft.com */
+  /** @default https://graph.microsoft.com (ARM_ENVIRONMENT's cloud: model/clouds.ts) */
   readonly graphBaseUrl?: string;
   /** @default https://login.microsoftonline.com */
   readonly loginBaseUrl?: string;
@@ -33,6 +35,22 @@ export interface GraphClientOptions {
   readonly log?: (line: string) => void;
   /** Stops every call and wait (Ctrl-C, SIGTERM, the run's deadline). */
   readonly signal?: AbortSignal;
+  /** How long a step waits until a read shows a write (its own, or the step's before it). */
+  readonly consistency?: ConsistencyOptions;
+}
+
+/**
+ * Entra is eventually consistent: a read right after a write may come from a replica that has
+ * not seen it (an object created moments ago answers 404). A step that follows a write reads
+ * until it sees it, within these bounds (the microsoft365 provider waits 12 x 5 s before it
+ * removes a token-signing certificate: deploymenttheory/terraform-provider-microsoft365,
+ * service_principal_token_signing_certificate/crud.go).
+ */
+export interface ConsistencyOptions {
+  /** Longest wait for a write to show. @default 60000 */
+  readonly maxWaitMs?: number;
+  /** Pause between two reads. @default 5000 */
+  readonly intervalMs?: number;
 }
 
 /** Microsoft Graph or Entra's token endpoint refused or failed a call. */
@@ -51,7 +69,8 @@ export class GraphClientError extends Error {
   }
 }
 
-const ALLOWED = new Set(["graph.microsoft.com", "login.microsoftonline.com"]);
+/** The login and Graph hosts of the clouds the azuread provider knows (model/clouds.ts). */
+const ALLOWED = AZURE_HOSTS;
 
 function checkUrl(url: string, allowLoopback: boolean): string {
   let u: URL;
@@ -62,13 +81,15 @@ function checkUrl(url: string, allowLoopback: boolean): string {
   }
   if (u.protocol === "https:" && ALLOWED.has(u.hostname)) return u.origin;
   if (allowLoopback && isLoopbackHost(u.hostname)) return u.origin;
-  throw new GraphClientError(`${u.origin} is not allowed: only https://graph.microsoft.com and https://login.microsoftonline.com (loopback only for the emulator)`);
+  throw new GraphClientError(`${u.origin} is not allowed: only the login and Graph hosts of an Azure cloud (https://graph.microsoft.com, https://login.microsoftonline.com, ... as ARM_ENVIRONMENT selects; loopback only for the emulator)`);
 }
 
+/** A key credential as Graph returns it (other fields Graph adds travel along untouched at run time). */
 export interface KeyCredential {
   readonly keyId: string;
   readonly customKeyIdentifier?: string | null;
   readonly displayName?: string | null;
+  readonly startDateTime?: string | null;
   readonly endDateTime?: string | null;
   readonly usage?: string;
   readonly type?: string;
@@ -78,7 +99,19 @@ export interface PasswordCredential {
   readonly keyId: string;
   readonly customKeyIdentifier?: string | null;
   readonly displayName?: string | null;
+  readonly startDateTime?: string | null;
   readonly endDateTime?: string | null;
+  /** Never sent back with a value: Graph keeps the secret. */
+  readonly secretText?: null;
+}
+
+/** What a bounded read-your-writes wait came to: the last read, and whether it showed the write. */
+export interface Consistent<T> {
+  readonly value?: T;
+  readonly seen: boolean;
+  /** Reads made. */
+  readonly reads: number;
+  readonly waitedMs: number;
 }
 
 type GraphResponse = { status: number; headers: Record<string, unknown>; data: unknown; networkError?: string };
@@ -93,13 +126,23 @@ export class GraphClient {
   private readonly timeoutMs: number;
   private readonly tokenTimeoutMs: number;
   private token?: AccessToken;
+  /** The client's time (virtual in tests): every wait and every "is it due yet". */
+  readonly clock: Clock;
+  readonly maxConsistencyWaitMs: number;
+  private readonly consistencyIntervalMs: number;
 
   constructor(private readonly options: GraphClientOptions) {
     this.graph = checkUrl(options.graphBaseUrl ?? "https://graph.microsoft.com", options.allowLoopbackHttp ?? false);
     // The login host is used by the identity (graph/credentials.ts); refused here like any other.
     checkUrl(options.loginBaseUrl ?? "https://login.microsoftonline.com", options.allowLoopbackHttp ?? false);
+    this.clock = { ...realClock, ...options.clock };
+    this.maxConsistencyWaitMs = options.consistency?.maxWaitMs ?? 60_000;
+    this.consistencyIntervalMs = options.consistency?.intervalMs ?? 5_000;
+    for (const [name, v] of [["maxWaitMs", this.maxConsistencyWaitMs], ["intervalMs", this.consistencyIntervalMs]] as const) {
+      if (!Number.isFinite(v) || v < 0 || v > 600_000) throw new GraphClientError(`consistency option ${name} must be from 0 to 600000 ms, got ${v}`);
+    }
     try {
-      this.policy = new RetryPolicy(options.retry, { ...realClock, ...options.clock });
+      this.policy = new RetryPolicy(options.retry, this.clock);
     } catch (e) {
       throw new GraphClientError((e as Error).message);
     }
@@ -132,7 +175,7 @@ export class GraphClient {
     try {
       identity.transportProblem?.();
       // Bounded like any call (the library's own retries included): a silent token service must not hold the run.
-      token = await withDeadline(this.tokenTimeoutMs, this.options.signal, (abortSignal) => identity.credential.getToken(GRAPH_SCOPE, { abortSignal, tenantId: this.options.tenantId }));
+      token = await withDeadline(this.tokenTimeoutMs, this.options.signal, (abortSignal) => identity.credential.getToken(graphScope(this.graph), { abortSignal, tenantId: this.options.tenantId }));
     } catch (e) {
       if (this.options.signal?.aborted) throw new InterruptedError();
       if ((e as Error).name === "DeadlineExceededError") throw new GraphServiceError(`Entra ID token (${identity.method}): no token within ${this.tokenTimeoutMs} ms`, "token");
@@ -157,7 +200,10 @@ export class GraphClient {
         const code = typeof detail === "string" ? detail : detail?.code;
         const msg = typeof detail === "string" ? detail : detail?.message ?? "";
         const requestId = typeof res.headers["request-id"] === "string" ? res.headers["request-id"] : undefined;
-        const what = res.status === 0 ? res.networkError ?? "no response" : `HTTP ${res.status}${msg ? `: ${msg}` : ""}`;
+        // 403 on an app or service principal: almost always Application.ReadWrite.OwnedBy on an app
+        // made from a gallery template, which has no owner (microsoft-graph-docs#16545).
+        const hint = res.status === 403 ? " (the pipeline identity needs Application.ReadWrite.All: an app made from a gallery template has no owner, so Application.ReadWrite.OwnedBy cannot change it; see docs/deploy-your-tenant.md)" : "";
+        const what = res.status === 0 ? res.networkError ?? "no response" : `HTTP ${res.status}${msg ? `: ${msg}` : ""}${hint}`;
         return {
           ok: false,
           retryable,
@@ -169,6 +215,27 @@ export class GraphClient {
     );
   }
 
+  /**
+   * Read until `seen` holds for what was read, within the consistency bounds. A 404 counts as not
+   * seen yet (an object created moments ago); every other failure is thrown as it is.
+   */
+  async readUntil<T>(read: () => Promise<T>, seen: (value: T) => boolean): Promise<Consistent<T>> {
+    let waitedMs = 0;
+    let value: T | undefined;
+    for (let reads = 1; ; reads++) {
+      try {
+        value = await read();
+        if (seen(value)) return { value, seen: true, reads, waitedMs };
+      } catch (e) {
+        if (!(e instanceof GraphServiceError && e.status === 404)) throw e;
+      }
+      if (waitedMs >= this.maxConsistencyWaitMs) return { value, seen: false, reads, waitedMs };
+      const pause = Math.min(this.consistencyIntervalMs, this.maxConsistencyWaitMs - waitedMs);
+      waitedMs += pause;
+      await abortable(this.clock.sleep(pause), this.options.signal);
+    }
+  }
+
   async getServicePrincipal(id: string): Promise<{ preferredTokenSigningKeyThumbprint?: string | null }> {
     const token = await this.accessToken();
     const res = await this.call("read service principal", () =>
@@ -177,12 +244,12 @@ export class GraphClient {
     return res.data as { preferredTokenSigningKeyThumbprint?: string | null };
   }
 
-  async getApplication(id: string): Promise<{ defaultRedirectUri?: string | null; web?: { redirectUris?: string[] } }> {
+  async getApplication(id: string): Promise<{ defaultRedirectUri?: string | null; web?: { redirectUris?: string[] }; createdDateTime?: string | null }> {
     const token = await this.accessToken();
     const res = await this.call("read application", () =>
-      this.send("GET", `${this.graph}/v1.0/applications/${encodeURIComponent(id)}?$select=id,defaultRedirectUri,web`, undefined, { Authorization: `Bearer ${token}` }),
+      this.send("GET", `${this.graph}/v1.0/applications/${encodeURIComponent(id)}?$select=id,defaultRedirectUri,web,createdDateTime`, undefined, { Authorization: `Bearer ${token}` }),
     );
-    return res.data as { defaultRedirectUri?: string | null; web?: { redirectUris?: string[] } };
+    return res.data as { defaultRedirectUri?: string | null; web?: { redirectUris?: string[] }; createdDateTime?: string | null };
   }
 
   async patchApplication(id: string, body: Record<string, unknown>): Promise<void> {
@@ -198,6 +265,7 @@ export class GraphClient {
     const res = await this.call("read signing credentials", () =>
       this.send("GET", `${this.graph}/v1.0/servicePrincipals/${encodeURIComponent(id)}?$select=id,preferredTokenSigningKeyThumbprint,keyCredentials,passwordCredentials`, undefined, { Authorization: `Bearer ${token}` }),
     );
+    // The credentials exactly as read (keys included): a PATCH sends kept ones back unchanged.
     const d = res.data as { preferredTokenSigningKeyThumbprint?: string | null; keyCredentials?: KeyCredential[]; passwordCredentials?: PasswordCredential[] };
     return { preferredTokenSigningKeyThumbprint: d.preferredTokenSigningKeyThumbprint, keyCredentials: d.keyCredentials ?? [], passwordCredentials: d.passwordCredentials ?? [] };
   }
@@ -222,6 +290,11 @@ export class GraphClient {
     );
   }
 
+  /** A progress or warning line (stderr in the CLI). */
+  warn(line: string): void {
+    this.options.log?.(line);
+  }
+
   async setPreferredThumbprint(id: string, thumbprint: string): Promise<void> {
     const token = await this.accessToken();
     // PATCH of one property is idempotent: safe to retry.
@@ -231,28 +304,63 @@ export class GraphClient {
   }
 }
 
-/** Make `thumbprint` the active SAML signing certificate; no write when it already is. */
 /**
  * Make `uri` the application's defaultRedirectUri: where Entra sends IdP-initiated SAML responses
  * (My Apps), which the azuread provider cannot set and a set of reply URLs does not order.
- * Reads first; no write when it already is.
+ * Runs right after Terraform wrote the reply URLs (and, on a first deploy, created the app): it
+ * reads until a replica shows the app with `uri` among its reply URLs, within the consistency
+ * bound; writes nothing when it already is the default; after its PATCH, reads until it shows.
  */
 export async function setDefaultRedirectUri(client: GraphClient, applicationObjectId: string, uri: string): Promise<"already-set" | "set"> {
   if (!/^https:\/\/[^\s/]+\/\S*$/.test(uri)) throw new GraphClientError(`default redirect URI "${uri.slice(0, 120)}" must be an https URL`);
-  const app = await client.getApplication(applicationObjectId);
+  const before = await client.readUntil(() => client.getApplication(applicationObjectId), (app) => app.defaultRedirectUri === uri || (app.web?.redirectUris ?? [uri]).includes(uri));
+  const app = before.value;
+  if (!app) throw new GraphServiceError(`Graph read application: application ${applicationObjectId} not found after ${before.waitedMs} ms (a new app replicates within minutes; run again)`, "read application", 404);
   if (app.defaultRedirectUri === uri) return "already-set";
-  if (app.web?.redirectUris && !app.web.redirectUris.includes(uri)) {
-    throw new GraphClientError(`${uri} is not one of the application's reply URLs (${app.web.redirectUris.length} configured): add it to the reply URLs first`);
+  if (!before.seen) {
+    throw new GraphClientError(`${uri} is not one of the application's reply URLs (${app.web?.redirectUris?.length ?? 0} configured, waited ${before.waitedMs} ms for the reply URLs just written): add it to the reply URLs first`);
   }
   await client.patchApplication(applicationObjectId, { defaultRedirectUri: uri });
+  const after = await client.readUntil(() => client.getApplication(applicationObjectId), (a) => a.defaultRedirectUri === uri);
+  if (!after.seen) client.warn(`default redirect URI ${uri} was written, but no read showed it within ${after.waitedMs} ms (replication); the drift check will tell`);
   return "set";
+}
+
+/** Make `thumbprint` the active SAML signing certificate; no write when it already is. Reads until the write shows (bounded). */
+/** How recent an app must be for its template's own Web reply URLs to be cleared. */
+export const NEW_APP_MINUTES = 60;
+
+/**
+ * Before Terraform sets the reply URLs of an app it just instantiated: a gallery template may come
+ * with Web reply URLs of its own, and then azuread_application_redirect_uris refuses to create
+ * ("requires import": it will not take over URIs it did not set). Only for an app created in the
+ * last NEW_APP_MINUTES (no one signs in to it yet), its template's Web reply URLs are removed, and
+ * the step waits until a read shows them gone; an older app is never touched.
+ */
+export async function clearTemplateReplyUrls(client: GraphClient, applicationObjectId: string): Promise<{ result: "cleared" | "none" | "not-new"; uris: string[] }> {
+  // The app may be seconds old: a 404 waits, bounded.
+  const { value: app } = await client.readUntil(() => client.getApplication(applicationObjectId), () => true);
+  if (!app) throw new GraphServiceError(`Graph read application: application ${applicationObjectId} not found (a new app replicates within minutes; run again)`, "read application", 404);
+  const uris = app.web?.redirectUris ?? [];
+  if (uris.length === 0) return { result: "none", uris };
+  const created = Date.parse(app.createdDateTime ?? "");
+  if (!(client.clock.now() - created < NEW_APP_MINUTES * 60_000)) return { result: "not-new", uris };
+  await client.patchApplication(applicationObjectId, { web: { redirectUris: [] } });
+  const after = await client.readUntil(() => client.getApplication(applicationObjectId), (a) => (a.web?.redirectUris ?? []).length === 0);
+  if (!after.seen) client.warn(`removed the template's reply URLs, but no read showed it within ${after.waitedMs} ms (replication); the reply-URL step may have to run again`);
+  return { result: "cleared", uris };
 }
 
 export async function activateCertificate(client: GraphClient, servicePrincipalId: string, thumbprint: string): Promise<"already-active" | "activated"> {
   const want = thumbprint.replace(/[^0-9a-f]/gi, "").toUpperCase();
   if (!/^[0-9A-F]{40}$/.test(want)) throw new GraphClientError(`thumbprint "${thumbprint}" is not a SHA-1 thumbprint (40 hex digits)`);
-  const sp = await client.getServicePrincipal(servicePrincipalId);
-  if ((sp.preferredTokenSigningKeyThumbprint ?? "").toUpperCase() === want) return "already-active";
+  const active = (sp: { preferredTokenSigningKeyThumbprint?: string | null }) => (sp.preferredTokenSigningKeyThumbprint ?? "").toUpperCase() === want;
+  // A first read of a principal created moments ago may 404: wait for it, bounded.
+  const before = await client.readUntil(() => client.getServicePrincipal(servicePrincipalId), () => true);
+  if (!before.value) throw new GraphServiceError(`Graph read service principal: ${servicePrincipalId} not found after ${before.waitedMs} ms`, "read service principal", 404);
+  if (active(before.value)) return "already-active";
   await client.setPreferredThumbprint(servicePrincipalId, want);
+  const after = await client.readUntil(() => client.getServicePrincipal(servicePrincipalId), active);
+  if (!after.seen) client.warn(`activated ${want}, but no read showed it within ${after.waitedMs} ms (replication)`);
   return "activated";
 }

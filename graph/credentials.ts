@@ -4,15 +4,8 @@
 // @azure/identity, the library every Azure SDK uses. Loopback fakes of Entra's token service are
 // reached through a custom HTTP client (the library accepts only https authorities).
 import * as fs from "fs";
-import {
-  AzureCliCredential,
-  AzurePipelinesCredential,
-  ClientAssertionCredential,
-  ClientCertificateCredential,
-  ClientSecretCredential,
-  ManagedIdentityCredential,
-  WorkloadIdentityCredential,
-} from "@azure/identity";
+import { AzureCliCredential, ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } from "@azure/identity";
+import forge from "node-forge";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
 import { HttpClient, PipelineRequest, createDefaultHttpClient } from "@azure/core-rest-pipeline";
 import axios from "axios";
@@ -45,6 +38,8 @@ export interface IdentityOptions {
   /** Let the login host be http on loopback (the token-service fakes). */
   readonly allowLoopback?: boolean;
   readonly readFile?: (file: string) => string;
+  /** Reads a binary file (the PKCS#12 bundle). @default fs.readFileSync */
+  readonly readBinary?: (file: string) => Buffer;
   /** ID-token requests (GitHub Actions) are bounded by this deadline. @default 15000 */
   readonly timeoutMs?: number;
 }
@@ -140,11 +135,6 @@ function githubAssertion(url: string, requestToken: string, timeoutMs: number): 
   };
 }
 
-/** A credential built on its first token request. */
-function lazy(make: () => TokenCredential): TokenCredential {
-  let built: TokenCredential | undefined;
-  return { getToken: (scopes, options) => (built ??= make()).getToken(scopes, options) };
-}
 
 const first = (env: NodeJS.ProcessEnv, ...names: string[]) => names.map((n) => env[n]).find((v) => v);
 
@@ -160,6 +150,7 @@ export function pipelineIdentity(env: NodeJS.ProcessEnv, opts: IdentityOptions):
 
 function chooseIdentity(env: NodeJS.ProcessEnv, opts: IdentityOptions, problems: string[]): PipelineIdentity {
   const readFile = opts.readFile ?? ((f: string) => fs.readFileSync(f, "utf8"));
+  const readBinary = opts.readBinary ?? ((f: string) => fs.readFileSync(f));
   const timeoutMs = opts.timeoutMs ?? 15_000;
   const { tenantId } = opts;
   let authorityHost = opts.loginBaseUrl;
@@ -171,54 +162,175 @@ function chooseIdentity(env: NodeJS.ProcessEnv, opts: IdentityOptions, problems:
   const common = { authorityHost, httpClient, disableInstanceDiscovery: authorityHost !== undefined, redirectOptions: { maxRetries: 0 } };
 
   if (env.GRAPH_ACCESS_TOKEN) return { credential: new StaticTokenCredential(env.GRAPH_ACCESS_TOKEN), method: "GRAPH_ACCESS_TOKEN", secrets: [env.GRAPH_ACCESS_TOKEN] };
-  const clientId = env.ARM_CLIENT_ID ?? (env.ARM_CLIENT_ID_FILE_PATH ? readFile(env.ARM_CLIENT_ID_FILE_PATH).trim() : undefined);
-  const useOidc = env.ARM_USE_OIDC === "true" || env.ARM_USE_AKS_WORKLOAD_IDENTITY === "true";
 
-  if (clientId) {
-    // 1. Client certificate (the provider reads PKCS#12; @azure/identity needs PEM with the key).
-    const certPath = env.ARM_CLIENT_CERTIFICATE_PATH;
-    if (certPath) {
-      const text = readFile(certPath);
-      if (!text.includes("-----BEGIN")) {
-        throw new IdentityConfigError(
-          `ARM_CLIENT_CERTIFICATE_PATH ${certPath} is not PEM: this tool needs the certificate and its key as PEM (openssl pkcs12 -in cert.pfx -nodes -out cert.pem)`,
-        );
+  // What the provider reads (provider.go schema + helpers.go), each as it reads it: values
+  // trimmed, a value and its _FILE_PATH twin must agree, booleans by Go's strconv.ParseBool.
+  const clientId = valueOrFile(env, "ARM_CLIENT_ID", readFile);
+  const clientSecret = valueOrFile(env, "ARM_CLIENT_SECRET", readFile);
+  const useOidc = goBool(env, "ARM_USE_OIDC", false) || goBool(env, "ARM_USE_AKS_WORKLOAD_IDENTITY", false);
+  const useMsi = goBool(env, "ARM_USE_MSI", false);
+  const useCli = goBool(env, "ARM_USE_CLI", true);
+  const requestUrl = first(env, "ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL", "SYSTEM_OIDCREQUESTURI");
+  const requestToken = first(env, "ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "SYSTEM_ACCESSTOKEN");
+  const serviceConnection = first(env, "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID", "ARM_OIDC_AZURE_SERVICE_CONNECTION_ID");
+
+  // The order of go-azure-sdk's NewAuthorizerFromCredentials (sdk/auth/auth.go, vendored by the
+  // provider): each method when enabled and its inputs are there, the first one wins.
+  if (tenantId && clientId) {
+    // 1. Client certificate: PKCS#12, ARM_CLIENT_CERTIFICATE (base64) before ARM_CLIENT_CERTIFICATE_PATH.
+    if (env.ARM_CLIENT_CERTIFICATE || env.ARM_CLIENT_CERTIFICATE_PATH?.trim()) {
+      const password = env.ARM_CLIENT_CERTIFICATE_PASSWORD ?? "";
+      const source = env.ARM_CLIENT_CERTIFICATE ? "ARM_CLIENT_CERTIFICATE" : `ARM_CLIENT_CERTIFICATE_PATH ${env.ARM_CLIENT_CERTIFICATE_PATH}`;
+      let der: Buffer;
+      if (env.ARM_CLIENT_CERTIFICATE) {
+        der = Buffer.from(env.ARM_CLIENT_CERTIFICATE, "base64");
+        if (der.length === 0 || der.toString("base64").replace(/=+$/, "") !== env.ARM_CLIENT_CERTIFICATE.replace(/\s+/g, "").replace(/=+$/, "")) {
+          throw new IdentityConfigError("ARM_CLIENT_CERTIFICATE could not be decoded: it must be a base64-encoded PKCS#12 (.pfx) bundle, as the azuread provider reads it");
+        }
+      } else {
+        try {
+          der = readBinary(env.ARM_CLIENT_CERTIFICATE_PATH!);
+        } catch (e) {
+          throw new IdentityConfigError(`could not read PKCS#12 archive at ARM_CLIENT_CERTIFICATE_PATH ${env.ARM_CLIENT_CERTIFICATE_PATH} (${(e as NodeJS.ErrnoException).code ?? "unreadable"})`);
+        }
       }
-      return { credential: new ClientCertificateCredential(tenantId, clientId, { certificate: text }, common), method: "client certificate", secrets: [] };
+      const pem = pkcs12ToPem(der, password, source);
+      return { credential: new ClientCertificateCredential(tenantId, clientId, { certificate: pem }, common), method: "client certificate", secrets: [env.ARM_CLIENT_CERTIFICATE ?? "", password].filter(Boolean) };
     }
     // 2. Client secret.
-    const secret = env.ARM_CLIENT_SECRET ?? (env.ARM_CLIENT_SECRET_FILE_PATH ? readFile(env.ARM_CLIENT_SECRET_FILE_PATH).trim() : undefined);
-    if (secret) return { credential: new ClientSecretCredential(tenantId, clientId, secret, common), method: "client secret", secrets: [secret] };
+    if (clientSecret) return { credential: new ClientSecretCredential(tenantId, clientId, clientSecret, common), method: "client secret", secrets: [clientSecret] };
     if (useOidc) {
-      // 3. An ID token handed over (read again at every token request: a file may be refreshed).
-      if (env.ARM_OIDC_TOKEN || env.ARM_OIDC_TOKEN_FILE_PATH) {
-        const get = async () => env.ARM_OIDC_TOKEN || readFile(env.ARM_OIDC_TOKEN_FILE_PATH!).trim();
-        return { credential: new ClientAssertionCredential(tenantId, clientId, get, common), method: "OIDC token (ARM_OIDC_TOKEN)", secrets: [env.ARM_OIDC_TOKEN ?? ""] };
+      // 3. An ID token handed over. Chosen as the provider chooses (a token there now); read again
+      //    at every token request, since a platform may refresh the file.
+      const token = oidcToken(env, readFile);
+      if (token) {
+        const get = async () => oidcToken(env, readFile) || token;
+        return { credential: new ClientAssertionCredential(tenantId, clientId, get, common), method: "OIDC token (ARM_OIDC_TOKEN)", secrets: [token] };
       }
-      const requestUrl = first(env, "ARM_OIDC_REQUEST_URL", "ACTIONS_ID_TOKEN_REQUEST_URL", "SYSTEM_OIDCREQUESTURI");
-      const requestToken = first(env, "ARM_OIDC_REQUEST_TOKEN", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "SYSTEM_ACCESSTOKEN");
-      const serviceConnection = first(env, "ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID", "ARM_OIDC_AZURE_SERVICE_CONNECTION_ID");
-      // 4. Azure DevOps service connection: a fresh ID token for every token request.
-      if (serviceConnection && requestToken && env.SYSTEM_OIDCREQUESTURI) {
-        // AzurePipelinesCredential reads SYSTEM_OIDCREQUESTURI from the process itself: built when first used.
-        return { credential: lazy(() => new AzurePipelinesCredential(tenantId, clientId, serviceConnection, requestToken, common)), method: "Azure DevOps service connection", secrets: [requestToken] };
+      // 4. Azure DevOps service connection: a fresh ID token for every token request, from the
+      //    request URL the provider picks (ARM_OIDC_REQUEST_URL first, then the agent's).
+      if (serviceConnection && requestUrl && requestToken) {
+        return { credential: new ClientAssertionCredential(tenantId, clientId, adoAssertion(requestUrl, serviceConnection, requestToken, timeoutMs), common), method: "Azure DevOps service connection", secrets: [requestToken] };
       }
       // 5. GitHub Actions: a fresh ID token from the runner.
       if (requestUrl && requestToken) {
         return { credential: new ClientAssertionCredential(tenantId, clientId, githubAssertion(requestUrl, requestToken, timeoutMs), common), method: "GitHub Actions OIDC", secrets: [requestToken] };
       }
     }
-    // Workload identity (AKS): the token file the platform keeps fresh.
-    if (env.AZURE_FEDERATED_TOKEN_FILE) {
-      return { credential: new WorkloadIdentityCredential({ tenantId, clientId, tokenFilePath: env.AZURE_FEDERATED_TOKEN_FILE, ...common }), method: "workload identity", secrets: [] };
-    }
   }
   // 6. Managed identity, 7. Azure CLI (on by default in the provider), for people at a desk.
-  if (env.ARM_USE_MSI === "true") return { credential: new ManagedIdentityCredential(clientId ? { clientId } : {}), method: "managed identity", secrets: [] };
-  if (env.ARM_USE_CLI !== "false") return { credential: new AzureCliCredential({ tenantId }), method: "Azure CLI (az login)", secrets: [] };
+  if (useMsi) {
+    if (env.ARM_MSI_ENDPOINT) throw new IdentityConfigError("ARM_MSI_ENDPOINT is set: this tool reaches managed identity only at the platform's own endpoint; unset it, or use another identity");
+    return { credential: new ManagedIdentityCredential(clientId ? { clientId } : {}), method: "managed identity", secrets: [] };
+  }
+  if (useCli) return { credential: new AzureCliCredential({ tenantId }), method: "Azure CLI (az login)", secrets: [] };
   throw new IdentityConfigError(
-    "no Azure identity in the environment. Tried, in the azuread provider's order: GRAPH_ACCESS_TOKEN; ARM_CLIENT_ID with ARM_CLIENT_CERTIFICATE_PATH (PEM), " +
-      "ARM_CLIENT_SECRET, or with ARM_USE_OIDC=true: ARM_OIDC_TOKEN(_FILE_PATH), Azure DevOps (ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID + SYSTEM_ACCESSTOKEN + SYSTEM_OIDCREQUESTURI), " +
-      "GitHub Actions (ACTIONS_ID_TOKEN_REQUEST_URL + ACTIONS_ID_TOKEN_REQUEST_TOKEN); AZURE_FEDERATED_TOKEN_FILE; ARM_USE_MSI=true; Azure CLI (ARM_USE_CLI is false)",
+    "no Azure identity in the environment. Tried, in the azuread provider's order: GRAPH_ACCESS_TOKEN; ARM_TENANT_ID and ARM_CLIENT_ID with ARM_CLIENT_CERTIFICATE or ARM_CLIENT_CERTIFICATE_PATH (PKCS#12), " +
+      "ARM_CLIENT_SECRET(_FILE_PATH), or with ARM_USE_OIDC: ARM_OIDC_TOKEN(_FILE_PATH), Azure DevOps (ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID + SYSTEM_ACCESSTOKEN + SYSTEM_OIDCREQUESTURI or ARM_OIDC_REQUEST_URL), " +
+      "GitHub Actions (ACTIONS_ID_TOKEN_REQUEST_URL + ACTIONS_ID_TOKEN_REQUEST_TOKEN); ARM_USE_MSI; Azure CLI (ARM_USE_CLI is false)",
   );
+}
+
+/**
+ * A boolean as the provider reads it: its schema default when the variable is empty or unset,
+ * else Go's strconv.ParseBool (1 t T TRUE true True / 0 f F FALSE false False), anything else
+ * an error (the provider fails to configure).
+ */
+export function goBool(env: NodeJS.ProcessEnv, name: string, fallback: boolean): boolean {
+  const v = env[name];
+  if (v === undefined || v === "") return fallback;
+  if (["1", "t", "T", "TRUE", "true", "True"].includes(v)) return true;
+  if (["0", "f", "F", "FALSE", "false", "False"].includes(v)) return false;
+  throw new IdentityConfigError(`${name}="${v.slice(0, 20)}" is not a boolean as the azuread provider reads it (Go's strconv.ParseBool): use true or false`);
+}
+
+/** A value and its _FILE_PATH twin as the provider's helpers.go reads them: trimmed, and refused when both are there and differ. */
+function valueOrFile(env: NodeJS.ProcessEnv, name: string, readFile: (f: string) => string): string {
+  let value = (env[name] ?? "").trim();
+  const file = env[`${name}_FILE_PATH`];
+  if (file) {
+    let fromFile: string;
+    try {
+      fromFile = readFile(file).trim();
+    } catch (e) {
+      throw new IdentityConfigError(`reading ${name} from ${name}_FILE_PATH ${file}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`);
+    }
+    if (value && value !== fromFile) throw new IdentityConfigError(`${name} and the contents of ${name}_FILE_PATH differ: remove one or make them match (as the azuread provider requires)`);
+    value = fromFile;
+  }
+  return value;
+}
+
+/** ARM_OIDC_TOKEN, or the contents of ARM_OIDC_TOKEN_FILE_PATH (they must agree when both are set). */
+function oidcToken(env: NodeJS.ProcessEnv, readFile: (f: string) => string): string {
+  const token = env.ARM_OIDC_TOKEN ?? "";
+  const file = env.ARM_OIDC_TOKEN_FILE_PATH;
+  if (!file) return token;
+  let fromFile: string;
+  try {
+    fromFile = readFile(file).trim();
+  } catch (e) {
+    throw new IdentityConfigError(`reading OIDC token from ARM_OIDC_TOKEN_FILE_PATH ${file}: ${(e as NodeJS.ErrnoException).code ?? "unreadable"}`);
+  }
+  if (token && token !== fromFile) throw new IdentityConfigError("ARM_OIDC_TOKEN and the contents of ARM_OIDC_TOKEN_FILE_PATH differ: remove one or make them match (as the azuread provider requires)");
+  return fromFile;
+}
+
+/**
+ * A PKCS#12 bundle (what the provider reads) as the PEM @azure/identity takes: the private key and
+ * the certificates, converted with node-forge (Node's crypto cannot read PKCS#12).
+ */
+export function pkcs12ToPem(der: Buffer, password: string, source: string): string {
+  let p12: forge.pkcs12.Pkcs12Pfx;
+  try {
+    p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(der.toString("binary"))), password);
+  } catch {
+    throw new IdentityConfigError(`${source}: not a PKCS#12 (.pfx) archive, or ARM_CLIENT_CERTIFICATE_PASSWORD does not open it (the azuread provider reads PKCS#12 only; from PEM: openssl pkcs12 -export -in cert.pem -inkey key.pem -out cert.pfx)`);
+  }
+  const bags = (type: string) => p12.getBags({ bagType: type })[type] ?? [];
+  const keys = [...bags(forge.pki.oids.pkcs8ShroudedKeyBag), ...bags(forge.pki.oids.keyBag)].map((b) => b.key).filter(Boolean) as forge.pki.rsa.PrivateKey[];
+  const certificates = bags(forge.pki.oids.certBag).map((b) => b.cert).filter((c): c is forge.pki.Certificate => Boolean(c));
+  if (keys.length !== 1 || certificates.length === 0) throw new IdentityConfigError(`${source}: the PKCS#12 archive must hold one private key and its certificate (found ${keys.length} key(s), ${certificates.length} certificate(s))`);
+  return [forge.pki.privateKeyToPem(keys[0]), ...certificates.map((c) => forge.pki.certificateToPem(c))].join("");
+}
+
+/**
+ * An Azure DevOps ID token for a service connection, fetched fresh (they live minutes), reused
+ * for a minute: POST to the request URL with api-version 7.1 and the service connection id, as
+ * go-azure-sdk's ADO pipeline authorizer does. No redirect is followed (the token would go along),
+ * the answer is capped and the exchange bounded.
+ */
+function adoAssertion(url: string, serviceConnection: string, requestToken: string, timeoutMs: number): () => Promise<string> {
+  let cached: { value: string; until: number } | undefined;
+  return async () => {
+    if (cached && cached.until > Date.now()) return cached.value;
+    const target = new URL(url);
+    if (!target.searchParams.has("api-version")) target.searchParams.set("api-version", "7.1");
+    if (!target.searchParams.has("serviceConnectionId")) target.searchParams.set("serviceConnectionId", serviceConnection);
+    const res = await withDeadline(timeoutMs, undefined, (signal) =>
+      axios.post(target.toString(), undefined, {
+        headers: { Authorization: `Bearer ${requestToken}`, Accept: "application/json", "Content-Type": "application/json" },
+        signal,
+        maxRedirects: 0,
+        maxContentLength: MAX_RESPONSE_BYTES,
+        responseType: "text",
+        transformResponse: (x) => x,
+        validateStatus: () => true,
+        ...(isLoopbackHost(target.hostname) ? { proxy: false as const } : {}),
+      }),
+    ).catch((e) => {
+      throw new IdentityConfigError(`Azure DevOps ID token request: ${describeTransportError(e, timeoutMs)}`);
+    });
+    if (res.status >= 300 && res.status < 400) throw new IdentityConfigError(`Azure DevOps ID token request: HTTP ${res.status} redirect refused (the access token would go along)`);
+    if (res.status !== 200) throw new IdentityConfigError(`Azure DevOps ID token request: HTTP ${res.status} (is SYSTEM_ACCESSTOKEN mapped into the step, and the service connection id right?)`);
+    let value: unknown;
+    try {
+      value = (JSON.parse(String(res.data)) as { oidcToken?: unknown }).oidcToken;
+    } catch {
+      throw new IdentityConfigError("Azure DevOps ID token request: the answer is not JSON");
+    }
+    if (typeof value !== "string" || !value) throw new IdentityConfigError("Azure DevOps ID token request: the answer has no oidcToken");
+    cached = { value, until: Date.now() + 60_000 };
+    return value;
+  };
 }

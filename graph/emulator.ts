@@ -1,8 +1,17 @@
 // Loopback fakes of what activate-certificate talks to: Entra's token service (OpenID discovery,
 // client credentials with a secret or a federated assertion), the ID-token services of GitHub
 // Actions and Azure DevOps (short-lived tokens, as the real ones), and Microsoft Graph's service
-// principals. Binds 127.0.0.1 only and closes itself after its time to live.
-import { randomUUID } from "crypto";
+// principals and applications. Binds 127.0.0.1 only and closes itself after its time to live.
+//
+// As awkward as Entra (https://devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra/):
+// - a read may be served by a replica some time behind the writes (replicaLagMs, per read), so
+//   an object created moments ago answers 404 and a write just made is not seen yet;
+// - Application.ReadWrite.OwnedBy: writes to an object the caller does not own get 403;
+// - `$select=keyCredentials` returns each credential's key material, and a PATCH of
+//   keyCredentials must send every kept credential back unchanged with `key: null`; any other
+//   change to an existing credential is refused, as Graph does ("Update to existing credential
+//   with KeyId ... is not allowed", quoted in deploymenttheory/terraform-provider-microsoft365).
+import { X509Certificate, constants, createHash, randomUUID, verify } from "crypto";
 import * as http from "http";
 import { AddressInfo } from "net";
 import { LOOPBACK_AUTHORITY, TOKEN_EXCHANGE_AUDIENCE } from "./credentials";
@@ -15,18 +24,50 @@ export interface GraphFault {
   readonly retryAfterS?: number;
 }
 
+export interface EmulatedKeyCredential {
+  keyId: string;
+  customKeyIdentifier: string;
+  displayName: string;
+  startDateTime?: string;
+  endDateTime: string;
+  usage: "Sign" | "Verify";
+  type: "AsymmetricX509Cert";
+  /** Key material (base64): returned only on `$select=keyCredentials`, as Graph does. */
+  key?: string | null;
+}
+
 /** A service principal as Graph returns it: token-signing certificates as key pairs and passwords. */
 export interface EmulatedServicePrincipal {
   id: string;
   preferredTokenSigningKeyThumbprint: string | null;
-  keyCredentials?: { keyId: string; customKeyIdentifier: string; displayName: string; endDateTime: string; usage: "Sign" | "Verify"; type: "AsymmetricX509Cert"; key: null }[];
-  passwordCredentials?: { keyId: string; customKeyIdentifier: string; displayName: string; endDateTime: string }[];
+  keyCredentials?: EmulatedKeyCredential[];
+  passwordCredentials?: { keyId: string; customKeyIdentifier: string; displayName: string; startDateTime?: string; endDateTime: string }[];
+  /** Object ids of its owners (Application.ReadWrite.OwnedBy writes only to owned objects). @default none */
+  owners?: string[];
+}
+
+export interface EmulatedApplication {
+  id: string;
+  defaultRedirectUri: string | null;
+  web: { redirectUris: string[] };
+  /** When it was created (Graph's createdDateTime). @default long ago */
+  createdDateTime?: string;
+  owners?: string[];
+}
+
+/** One read as the replica picker sees it. */
+export interface ReplicaRead {
+  readonly path: string;
+  /** 0-based count of reads served so far. */
+  readonly n: number;
 }
 
 export interface GraphEmulatorOptions {
   readonly clientId: string;
   /** Accepted client secret (client credentials with a secret). */
   readonly clientSecret?: string;
+  /** Accepted client certificate (PEM): a client assertion signed by its key, naming it by thumbprint. */
+  readonly clientCertificatePem?: string;
   /** The runner's request token for GitHub's ID-token service. */
   readonly githubRequestToken?: string;
   /** The pipeline's System.AccessToken and service connection for Azure DevOps' OIDC service. */
@@ -36,13 +77,33 @@ export interface GraphEmulatorOptions {
   readonly assertionLifetimeMs?: number;
   /** @default 120000 */
   readonly ttlMs?: number;
+  /**
+   * How far behind the writes the replica serving a read is, in ms of `now`: one number, or one
+   * per read (random patterns). A read sees the object as it was that long ago; an object
+   * created later answers 404. @default 0 (every read sees every write)
+   */
+  readonly replicaLagMs?: number | ((read: ReplicaRead) => number);
+  /** The emulator's clock; share a virtual one with the client to test waits without waiting. @default Date.now */
+  readonly now?: () => number;
+  /** The application permission granted to the pipeline. @default "Application.ReadWrite.All" */
+  readonly permission?: "Application.ReadWrite.All" | "Application.ReadWrite.OwnedBy";
+  /** Object id of the pipeline's own service principal: what OwnedBy looks for among owners. @default "pipeline-sp" */
+  readonly callerObjectId?: string;
 }
+
+type Kind = "servicePrincipals" | "applications";
 
 export class GraphEmulator {
   readonly requests: { method: string; path: string; body?: unknown }[] = [];
+  /** The primary copy (every write lands here). Changing one directly is like a click in the portal. */
   readonly servicePrincipals = new Map<string, EmulatedServicePrincipal>();
   /** Applications (app registrations): the reply URLs and the default one. */
-  readonly applications = new Map<string, { id: string; defaultRedirectUri: string | null; web: { redirectUris: string[] } }>();
+  readonly applications = new Map<string, EmulatedApplication>();
+  /** Reads answered from a replica that had not seen the latest write (or 404 for a new object). */
+  staleReads = 0;
+  /** Each object's versions, with when they were written: what a lagging replica serves. */
+  private readonly history = new Map<string, { at: number; json: string }[]>();
+  private reads = 0;
   /** ID tokens issued by the GitHub / Azure DevOps fakes, with when they stop being accepted. */
   readonly assertions = new Map<string, { expiresAt: number; audience: string }>();
   /** Token requests refused because their assertion had expired. */
@@ -82,6 +143,72 @@ export class GraphEmulator {
   /** What an Azure DevOps agent puts in SYSTEM_OIDCREQUESTURI. */
   get adoOidcUrl(): string {
     return `${this.url}/ado/oidctoken`;
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
+  }
+
+  /** Add an object created now (default) or at `at`: a replica further behind answers 404 for it. */
+  create(kind: "servicePrincipals", obj: EmulatedServicePrincipal, at?: number): void;
+  create(kind: "applications", obj: EmulatedApplication, at?: number): void;
+  create(kind: Kind, obj: EmulatedServicePrincipal | EmulatedApplication, at = this.now()): void {
+    (this[kind] as Map<string, unknown>).set(obj.id, obj);
+    this.history.set(`${kind}/${obj.id}`, [{ at, json: JSON.stringify(obj) }]);
+  }
+
+  /** Record primary copies changed since the last look (by a write, or directly by a test: "the portal"). */
+  private record(): void {
+    for (const kind of ["servicePrincipals", "applications"] as const) {
+      for (const [id, obj] of this[kind] as Map<string, object>) {
+        const key = `${kind}/${id}`;
+        const json = JSON.stringify(obj);
+        const versions = this.history.get(key);
+        // Objects a test put there without create() are old: every replica has them.
+        if (!versions) this.history.set(key, [{ at: -Infinity, json }]);
+        else if (versions[versions.length - 1].json !== json) versions.push({ at: this.now(), json });
+      }
+    }
+  }
+
+  /** The object as the replica serving this read has it, or undefined (it has not seen it yet). */
+  private replicaRead<T>(kind: Kind, id: string, path: string): T | undefined {
+    this.record();
+    const lagOption = this.options.replicaLagMs ?? 0;
+    const lag = typeof lagOption === "number" ? lagOption : lagOption({ path, n: this.reads });
+    this.reads++;
+    const versions = this.history.get(`${kind}/${id}`);
+    if (!versions) return undefined;
+    const seen = versions.filter((v) => v.at <= this.now() - lag);
+    if (seen.length < versions.length) this.staleReads++;
+    const last = seen[seen.length - 1];
+    return last ? (JSON.parse(last.json) as T) : undefined;
+  }
+
+  /** Application.ReadWrite.OwnedBy: only objects the caller owns may be changed. */
+  private refusedByOwnership(obj: { owners?: string[] }): boolean {
+    if ((this.options.permission ?? "Application.ReadWrite.All") !== "Application.ReadWrite.OwnedBy") return false;
+    return !(obj.owners ?? []).includes(this.options.callerObjectId ?? "pipeline-sp");
+  }
+
+  /** A JWT client assertion signed with the key of the accepted client certificate, naming it (x5t / x5t#S256). */
+  private signedByClientCertificate(assertion: string): boolean {
+    const [h, p, sig] = assertion.split(".");
+    if (!h || !p || !sig) return false;
+    try {
+      const header = JSON.parse(Buffer.from(h, "base64url").toString("utf8")) as { alg?: string; x5t?: string; "x5t#S256"?: string };
+      const cert = new X509Certificate(this.options.clientCertificatePem!);
+      const raw = cert.raw;
+      const named = header["x5t#S256"] === createHash("sha256").update(raw).digest("base64url") || header.x5t === createHash("sha1").update(raw).digest("base64url");
+      if (!named) return false;
+      const data = Buffer.from(`${h}.${p}`);
+      const signature = Buffer.from(sig, "base64url");
+      if (header.alg === "PS256") return verify("sha256", data, { key: cert.publicKey, padding: constants.RSA_PKCS1_PSS_PADDING, saltLength: 32 }, signature);
+      if (header.alg === "RS256") return verify("sha256", data, cert.publicKey, signature);
+      return false;
+    } catch {
+      return false;
+    }
   }
 
   injectFault(f: GraphFault): void {
@@ -145,7 +272,9 @@ export class GraphEmulator {
       const form = new URLSearchParams(body);
       if (form.get("client_id") !== o.clientId) return send(401, { error: "invalid_client", error_description: "AADSTS700016: unknown application" });
       const assertion = form.get("client_assertion");
-      if (assertion) {
+      if (assertion && o.clientCertificatePem && this.signedByClientCertificate(assertion)) {
+        // client credentials with a certificate: accepted below
+      } else if (assertion) {
         const known = this.assertions.get(assertion);
         if (!known) return send(401, { error: "invalid_client", error_description: "AADSTS700211: no matching federated identity record found for presented assertion" });
         if (known.expiresAt < Date.now()) {
@@ -168,24 +297,49 @@ export class GraphEmulator {
       return send(Number(f.kind), { error: { code: "injected", message: `injected ${f.kind}` } }, f.kind === "429" ? { "Retry-After": String(f.retryAfterS ?? 0) } : {});
     }
     if (!this.tokens.has(bearer)) return send(401, { error: { code: "InvalidAuthenticationToken", message: "no valid token" } });
+    const notFound = (what: string) => send(404, { error: { code: "Request_ResourceNotFound", message: `Resource '${what}' does not exist or one of its queried reference-property objects are not present.` } });
+    const denied = () => send(403, { error: { code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation." } });
     const a = /^\/v1\.0\/applications\/([^/]+)$/.exec(url.pathname);
     if (a) {
-      const app = this.applications.get(decodeURIComponent(a[1]));
-      if (!app) return send(404, { error: { code: "Request_ResourceNotFound", message: "no such application" } });
-      if (method === "GET") return send(200, app);
+      const id = decodeURIComponent(a[1]);
+      if (method === "GET") {
+        const seen = this.replicaRead<EmulatedApplication>("applications", id, url.pathname);
+        return seen ? send(200, { ...seen, owners: undefined }) : notFound(id);
+      }
+      this.record();
+      const app = this.applications.get(id);
+      if (!app) return notFound(id);
       if (method === "PATCH") {
-        const uri = (parsed as { defaultRedirectUri?: string }).defaultRedirectUri;
-        if (!uri) return send(400, { error: { code: "BadRequest", message: "defaultRedirectUri missing" } });
-        app.defaultRedirectUri = uri;
+        if (this.refusedByOwnership(app)) return denied();
+        const { defaultRedirectUri: uri, web } = parsed as { defaultRedirectUri?: string; web?: { redirectUris?: string[] } };
+        if (!uri && !web?.redirectUris) return send(400, { error: { code: "BadRequest", message: "nothing to update" } });
+        if (uri) app.defaultRedirectUri = uri;
+        if (web?.redirectUris) app.web = { ...app.web, redirectUris: web.redirectUris };
+        this.record();
         return send(204);
       }
     }
     const m = /^\/v1\.0\/servicePrincipals\/([^/]+?)(\/addTokenSigningCertificate)?$/.exec(url.pathname);
-    const sp = m && this.servicePrincipals.get(decodeURIComponent(m[1]));
-    if (!sp) return send(404, { error: { code: "Request_ResourceNotFound", message: "no such service principal" } });
+    if (!m) return notFound(url.pathname);
+    const spId = decodeURIComponent(m[1]);
+    if (method === "GET" && !m[2]) {
+      const seen = this.replicaRead<EmulatedServicePrincipal>("servicePrincipals", spId, url.pathname);
+      if (!seen) return notFound(spId);
+      // Key material only when asked for by $select, as Graph does; never the owners.
+      const withKeys = (url.searchParams.get("$select") ?? "").split(",").includes("keyCredentials");
+      return send(200, { ...seen, owners: undefined, keyCredentials: (seen.keyCredentials ?? []).map((k) => ({ ...k, key: withKeys ? k.key ?? null : null })), passwordCredentials: seen.passwordCredentials ?? [] });
+    }
+    this.record();
+    const sp = this.servicePrincipals.get(spId);
+    if (!sp) return notFound(spId);
+    if ((method === "POST" || method === "PATCH") && this.refusedByOwnership(sp)) return denied();
     sp.keyCredentials ??= [];
     sp.passwordCredentials ??= [];
-    if (m![2] && method === "POST") {
+    const written = (status: number, json?: unknown) => {
+      this.record();
+      return send(status, json);
+    };
+    if (m[2] && method === "POST") {
       // Graph: a self-signed certificate as a Sign + Verify key pair and a password credential,
       // all three with the thumbprint as customKeyIdentifier. Never active by itself.
       const { displayName, endDateTime } = parsed as { displayName?: string; endDateTime?: string };
@@ -193,36 +347,51 @@ export class GraphEmulator {
       const bytes = Buffer.from(randomUUID().replace(/-/g, "") + randomUUID().replace(/-/g, "").slice(0, 8), "hex");
       const customKeyIdentifier = bytes.toString("base64");
       const thumbprint = bytes.toString("hex").toUpperCase();
-      const end = endDateTime ?? new Date(Date.now() + 3 * 365 * 86_400_000).toISOString();
+      const start = new Date(this.now()).toISOString();
+      const end = endDateTime ?? new Date(this.now() + 3 * 365 * 86_400_000).toISOString();
+      if (Date.parse(end) > this.now() + 3 * 366 * 86_400_000) return send(400, { error: { code: "BadRequest", message: "endDateTime can be up to three years after the certificate is created" } });
       const signKeyId = randomUUID();
+      const material = () => Buffer.from(randomUUID() + randomUUID()).toString("base64");
       sp.keyCredentials.push(
-        { keyId: signKeyId, customKeyIdentifier, displayName, endDateTime: end, usage: "Sign", type: "AsymmetricX509Cert", key: null },
-        { keyId: randomUUID(), customKeyIdentifier, displayName, endDateTime: end, usage: "Verify", type: "AsymmetricX509Cert", key: null },
+        { keyId: signKeyId, customKeyIdentifier, displayName, startDateTime: start, endDateTime: end, usage: "Sign", type: "AsymmetricX509Cert", key: material() },
+        { keyId: randomUUID(), customKeyIdentifier, displayName, startDateTime: start, endDateTime: end, usage: "Verify", type: "AsymmetricX509Cert", key: material() },
       );
       // As Graph does: the password credential shares the Sign entry's keyId.
-      sp.passwordCredentials.push({ keyId: signKeyId, customKeyIdentifier, displayName, endDateTime: end });
-      return send(200, { customKeyIdentifier, displayName, endDateTime: end, keyId: signKeyId, thumbprint, type: "AsymmetricX509Cert", usage: "Verify" });
+      sp.passwordCredentials.push({ keyId: signKeyId, customKeyIdentifier, displayName, startDateTime: start, endDateTime: end });
+      return written(200, { customKeyIdentifier, displayName, endDateTime: end, keyId: signKeyId, thumbprint, type: "AsymmetricX509Cert", usage: "Verify" });
     }
-    if (method === "GET") return send(200, sp);
     if (method === "PATCH") {
-      const patch = parsed as { preferredTokenSigningKeyThumbprint?: string; keyCredentials?: { keyId: string; key?: string | null }[]; passwordCredentials?: { keyId: string }[] };
+      const patch = parsed as { preferredTokenSigningKeyThumbprint?: string; keyCredentials?: Record<string, unknown>[]; passwordCredentials?: Record<string, unknown>[] };
       if (patch.keyCredentials || patch.passwordCredentials) {
-        // Existing entries are kept by keyId (their key is not sent back); any other is refused.
+        // The lists replace the stored ones. Every entry must be an existing credential, sent back
+        // unchanged with its secret material as null; anything else reads as a change and is refused.
         const keys = new Map(sp.keyCredentials.map((k) => [k.keyId, k]));
         const passwords = new Map(sp.passwordCredentials.map((p) => [p.keyId, p]));
-        if ((patch.keyCredentials ?? []).some((k) => !keys.has(k.keyId)) || (patch.passwordCredentials ?? []).some((p) => !passwords.has(p.keyId))) {
-          return send(400, { error: { code: "BadRequest", message: "new credentials need their key" } });
+        // Every stored field but the secret must come back as read; the secret must be null.
+        const changed = (sent: Record<string, unknown>, stored: Record<string, unknown> | undefined, secret: string): boolean => {
+          if (!stored) return true;
+          if (secret === "key" ? sent.key !== null : sent[secret] !== null && sent[secret] !== undefined) return true;
+          const fields = new Set([...Object.keys(sent), ...Object.keys(stored)].filter((f) => f !== secret && f !== "hint"));
+          return [...fields].some((f) => JSON.stringify(sent[f] ?? null) !== JSON.stringify(stored[f] ?? null));
+        };
+        for (const [list, stored, secret] of [[patch.keyCredentials, keys, "key"], [patch.passwordCredentials, passwords, "secretText"]] as const) {
+          const bad = (list ?? []).find((c) => changed(c, (stored as Map<string, Record<string, unknown>>).get(String(c.keyId)), secret));
+          if (bad) {
+            return stored.has(String(bad.keyId))
+              ? send(400, { error: { code: "KeyCredentialsInvalidUpdate", message: `Update to existing credential with KeyId '${String(bad.keyId)}' is not allowed.` } })
+              : send(400, { error: { code: "BadRequest", message: "a new credential needs its key" } });
+          }
         }
-        if (patch.keyCredentials) sp.keyCredentials = patch.keyCredentials.map((k) => keys.get(k.keyId)!);
-        if (patch.passwordCredentials) sp.passwordCredentials = patch.passwordCredentials.map((p) => passwords.get(p.keyId)!);
-        return send(204);
+        if (patch.keyCredentials) sp.keyCredentials = patch.keyCredentials.map((k) => keys.get(String(k.keyId))!);
+        if (patch.passwordCredentials) sp.passwordCredentials = patch.passwordCredentials.map((p) => passwords.get(String(p.keyId))!);
+        return written(204);
       }
       const thumb = patch.preferredTokenSigningKeyThumbprint;
       if (!thumb) return send(400, { error: { code: "BadRequest", message: "preferredTokenSigningKeyThumbprint missing" } });
       const known = sp.keyCredentials.map((k) => Buffer.from(k.customKeyIdentifier, "base64").toString("hex").toUpperCase());
       if (known.length && !known.includes(thumb.toUpperCase())) return send(400, { error: { code: "BadRequest", message: "no certificate with that thumbprint" } });
       sp.preferredTokenSigningKeyThumbprint = thumb;
-      return send(204);
+      return written(204);
     }
     send(405, { error: { code: "MethodNotAllowed", message: method } });
   }

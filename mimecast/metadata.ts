@@ -30,7 +30,11 @@ export interface MetadataFacts {
 export const MAX_METADATA_BYTES = MAX_RESPONSE_BYTES;
 
 export class MetadataError extends Error {
-  constructor(url: string, problem: string) {
+  /**
+   * @param notYet what an app created (or a certificate added) moments ago answers until Entra
+   *   has replicated it: HTTP 400 / 404, or metadata without a signing certificate.
+   */
+  constructor(url: string, problem: string, readonly notYet = false) {
     super(`Metadata check of ${url.length > 120 ? `${url.slice(0, 117)}...` : url}: ${problem}. Fix the IdP side, or skip this check with --skip-metadata-check when the app was created moments ago.`);
     this.name = "MetadataError";
   }
@@ -83,7 +87,7 @@ export function checkMetadata(url: string, xml: string, expect: MetadataExpectat
   // What the document says is not echoed: only what was expected, from the config.
   if (expect.entityId && entityId !== expect.entityId) throw new MetadataError(url, `its entityID is not "${expect.entityId}" (wrong tenant or IdP? The issuer must match exactly)`);
   if (expect.ssoUrl && !ssoUrls.includes(expect.ssoUrl)) throw new MetadataError(url, `it lists no SingleSignOnService at ${expect.ssoUrl}`);
-  if (certificates.length === 0) throw new MetadataError(url, "no signing certificate");
+  if (certificates.length === 0) throw new MetadataError(url, "no signing certificate", true);
   const now = expect.now ?? Date.now();
   if (!certificates.some((c) => Date.parse(c.validTo) > now)) {
     throw new MetadataError(url, `every signing certificate has expired (latest valid to ${certificates.map((c) => c.validTo).join(", ")})`);
@@ -136,8 +140,41 @@ export async function fetchAndCheckMetadata(url: string, expect: MetadataExpecta
     throw new MetadataError(url, `cannot be fetched (${describeTransportError(e, timeout, MAX_METADATA_BYTES)})`);
   });
   if (res.status >= 300 && res.status < 400) throw new MetadataError(url, `HTTP ${res.status}: redirects are not followed; use the final metadata URL`);
-  if (res.status !== 200) throw new MetadataError(url, `HTTP ${res.status}${res.status === 404 || res.status === 400 ? " (does the app exist yet in this tenant?)" : ""}`);
+  if (res.status !== 200) throw new MetadataError(url, `HTTP ${res.status}${res.status === 404 || res.status === 400 ? " (does the app exist yet in this tenant?)" : ""}`, res.status === 404 || res.status === 400);
   const type = String(res.headers["content-type"] ?? "");
   if (type && !/xml|octet-stream/i.test(type)) throw new MetadataError(url, `the answer is ${type.split(";")[0]}, not XML: is this the metadata URL?`);
   return checkMetadata(url, String(res.data), expect);
+}
+
+export interface NewAppWait {
+  /** Longest wait for the metadata of an app created moments ago. @default 60000 */
+  readonly maxWaitMs?: number;
+  /** Pause between two fetches. @default 5000 */
+  readonly intervalMs?: number;
+  /** Injectable for tests (virtual time). */
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+/**
+ * fetchAndCheckMetadata for an Entra app Terraform created (or gave a certificate) moments ago:
+ * until Entra has replicated it, its metadata answers 400 / 404 or lists no certificate. Those
+ * answers are fetched again, bounded; every other problem is final at once.
+ */
+export async function fetchMetadataOfNewApp(url: string, expect: MetadataExpectation, opts: FetchOptions & NewAppWait = {}): Promise<MetadataFacts> {
+  const maxWaitMs = opts.maxWaitMs ?? 60_000;
+  const intervalMs = opts.intervalMs ?? 5_000;
+  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()));
+  for (let waited = 0; ; ) {
+    try {
+      return await fetchAndCheckMetadata(url, expect, opts);
+    } catch (e) {
+      if (!(e instanceof MetadataError && e.notYet) || waited >= maxWaitMs || opts.signal?.aborted) {
+        if (e instanceof MetadataError && e.notYet && waited > 0) e.message += ` (still so after ${Math.round(waited / 1000)} s)`;
+        throw e;
+      }
+      const pause = Math.min(intervalMs, maxWaitMs - waited);
+      waited += pause;
+      await sleep(pause);
+    }
+  }
 }

@@ -9,7 +9,7 @@ import { metadataUrlProblem } from "../model/urls";
 import { SyncSpec } from "../model/sync-spec";
 import { MimecastClient } from "./client";
 import { MimecastApiError, MimecastConfigError, ProfileOperationUnavailableError } from "./errors";
-import { fetchAndCheckMetadata } from "./metadata";
+import { NewAppWait, fetchAndCheckMetadata, fetchMetadataOfNewApp } from "./metadata";
 import { ProfileSnapshot, saveSnapshot } from "./snapshot";
 import { VerifiedSetting, verifyAccount, verifyProbeMailbox } from "./verify";
 import { contractFromSpec, desiredFromSpec } from "./spec";
@@ -172,7 +172,7 @@ async function applySync(
     } else {
       snapshot = opts.snapshot?.(plan.current!);
       if (snapshot) opts.log(`saved the profile as it was to ${snapshot}`);
-      opts.log(`updating ${plan.diff.length} field(s) of "${desired.description}": ${plan.diff.map((d) => d.field).join(", ")}`);
+      opts.log(plan.diff.length ? `updating ${plan.diff.length} field(s) of "${desired.description}": ${plan.diff.map((d) => d.field).join(", ")}` : `re-importing the metadata URL of "${desired.description}"`);
       await service.update(service.toWire(plan.current));
     }
     phase = "verifying";
@@ -240,6 +240,16 @@ export interface SyncRunOptions {
   readonly snapshotDir?: string;
   /** Aborts the run (deadline, Ctrl-C). */
   readonly signal?: AbortSignal;
+  /** How long the metadata of an Entra app created moments ago is waited for. @default 60 s, every 5 s */
+  readonly newAppWait?: NewAppWait;
+  /**
+   * A signing-certificate rotation is in progress: write the metadata URL even when nothing
+   * differs (in our profile contract an update carrying it stands for the console's Import),
+   * then verify. @default false
+   */
+  readonly reimportMetadata?: boolean;
+  /** Steps for the rotation in progress, appended to a manual checklist (model/rotation.ts). @default none */
+  readonly rotationChecklist?: string;
 }
 
 function serviceFor(target: SyncTarget): { service: AuthenticationProfileService; desired: AuthenticationProfileSettings } {
@@ -261,15 +271,25 @@ export async function syncEnvironment(target: SyncTarget, opts: SyncRunOptions =
   if (urlProblem) throw new MimecastConfigError(`metadata URL ${spec.metadataUrl!.slice(0, 120)} ${urlProblem}: nothing was written`);
   if (spec.metadataUrl && spec.api.verifyMetadata && !opts.skipMetadataCheck) {
     log(`checking metadata ${spec.metadataUrl}`);
-    await fetchAndCheckMetadata(spec.metadataUrl, { entityId: spec.expectedEntityId, ssoUrl: spec.expectedSsoUrl }, { idp: idpKindOf(spec.provider), allowLoopbackHttp: opts.allowLoopbackHttp, signal: opts.signal });
+    const fetchOpts = { idp: idpKindOf(spec.provider), allowLoopbackHttp: opts.allowLoopbackHttp, signal: opts.signal };
+    const expected = { entityId: spec.expectedEntityId, ssoUrl: spec.expectedSsoUrl };
+    // An Entra app may be seconds old (created in this apply): its metadata answers 400 / 404
+    // until it has replicated. Wait for it, bounded, instead of failing the first apply.
+    if (spec.provider === "azure") await fetchMetadataOfNewApp(spec.metadataUrl, expected, { ...fetchOpts, ...opts.newAppWait });
+    else await fetchAndCheckMetadata(spec.metadataUrl, expected, fetchOpts);
   }
+  const withRotation = (checklist: string) => (opts.rotationChecklist ? `${checklist}\n${opts.rotationChecklist}` : checklist);
   // Mimecast publishes no profile operation: in checklist mode none is called.
-  if (mode === "checklist") return { status: "manual", diff: [], checklist: manualChecklist(desired, spec.breakGlassAdministrator) };
+  if (mode === "checklist") return { status: "manual", diff: [], checklist: withRotation(manualChecklist(desired, spec.breakGlassAdministrator)) };
   try {
     const client = clientOf(target);
     const service = new AuthenticationProfileService(client, contractFromSpec(spec), desired, spec.breakGlassAdministrator);
     log(`reading authentication profile "${desired.description}"`);
-    const plan = await planSync(service, desired, spec.api.createProfileIfMissing);
+    let plan = await planSync(service, desired, spec.api.createProfileIfMissing);
+    if (plan.status === "in-sync" && opts.reimportMetadata && spec.metadataUrl && !opts.dryRun) {
+      log("a signing-certificate rotation is in progress: writing the metadata URL again (Import), then verifying");
+      plan = { ...plan, status: "would-update" };
+    }
     if (plan.status === "in-sync" || opts.dryRun) return { status: plan.status, diff: plan.diff };
     // Only now, before the first write, confirm the credentials reach the configured account.
     await preflightAccount(client, spec.accountCode, spec.region);
@@ -278,7 +298,7 @@ export async function syncEnvironment(target: SyncTarget, opts: SyncRunOptions =
       : undefined;
     return await applySync(service, desired, plan, { log, snapshot, createIfMissing: spec.api.createProfileIfMissing });
   } catch (e) {
-    if (mode === "auto" && e instanceof ProfileOperationUnavailableError) return { status: "manual", diff: [], checklist: e.checklist, warning: e.message };
+    if (mode === "auto" && e instanceof ProfileOperationUnavailableError) return { status: "manual", diff: [], checklist: withRotation(e.checklist), warning: e.message };
     if (e instanceof InterruptedError && e.message === "interrupted") throw new InterruptedError("interrupted before any write: nothing was written");
     throw e;
   }

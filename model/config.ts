@@ -9,6 +9,7 @@ import { containsPrivateKey, parseCertificate } from "./pem";
 import { PROFILE_FIELDS } from "./profile-fields";
 import { INVISIBLE_OR_CONTROL, INVISIBLE_OR_CONTROL_IN_PEM, normalizedName } from "./text";
 import { metadataUrlProblem } from "./urls";
+import { rotationSchedule, scheduleProblem } from "./rotation";
 
 /** Env var that points at the config file; the committed example is the default. */
 export const CONFIG_ENV_VAR = "SSO_CONFIG";
@@ -278,6 +279,20 @@ export const environmentSchema = z.strictObject({
   notificationEmails: z.array(z.email({ error: "must be an email address" })).min(1, { error: "must list at least one email address" }).optional().describe("Who Entra emails before the SAML signing certificate expires."),
   certificateLifetimeDays: z.number().int({ error: "must be a whole number of days" }).min(30, { error: "must be at least 30 days" }).max(1095, { error: "must be at most 1095 days (Entra allows 3 years)" }).default(730).describe("Signing certificate lifetime; Entra allows at most 3 years."),
   certificateRenewBeforeDays: z.number().int({ error: "must be a whole number of days" }).min(1, { error: "must be at least 1 day" }).default(60).describe("Days before expiry at which a new certificate is issued."),
+  certificateOverlapDays: z
+    .number()
+    .int({ error: "must be a whole number of days" })
+    .min(0, { error: "must be at least 0 days" })
+    .max(365, { error: "must be at most 365 days" })
+    .optional()
+    .describe("Days between adding a new signing certificate (inactive, listed in the metadata) and making it the one Entra signs with; Mimecast takes the new metadata meanwhile (docs/certificates.md). Default 1 with mimecastApi.profileSync api, else 14."),
+  certificateRetireAfterDays: z
+    .number()
+    .int({ error: "must be a whole number of days" })
+    .min(0, { error: "must be at least 0 days" })
+    .max(365, { error: "must be at most 365 days" })
+    .optional()
+    .describe("Days between the activation and the removal of the old signing certificates. Default 7."),
   accountCode: accountCode.describe("Mimecast account code, upper case (Account > Account and Support Details), e.g. CUSA12A34."),
   region: z.enum(MIMECAST_REGIONS, { error: `must be one of ${MIMECAST_REGIONS.join(", ")}` }).describe("Mimecast region of the account."),
   samlApplications: z
@@ -348,6 +363,18 @@ export const environmentSchema = z.strictObject({
     }
     if (typeof env.certificateRenewBeforeDays === "number" && typeof env.certificateLifetimeDays === "number" && env.certificateRenewBeforeDays >= env.certificateLifetimeDays) {
       ctx.addIssue({ code: "custom", path: ["certificateRenewBeforeDays"], message: `must be less than certificateLifetimeDays (${env.certificateLifetimeDays})` });
+    } else if (typeof env.certificateRenewBeforeDays === "number" && typeof env.certificateLifetimeDays === "number" && (typeof env.certificateOverlapDays === "number" || typeof env.certificateRetireAfterDays === "number")) {
+      const mode = env.mimecastApi && typeof env.mimecastApi === "object" && PROFILE_SYNC_MODES.includes(env.mimecastApi.profileSync) ? env.mimecastApi.profileSync : "checklist";
+      const problem = scheduleProblem(
+        rotationSchedule({
+          certificateLifetimeDays: env.certificateLifetimeDays,
+          certificateRenewBeforeDays: env.certificateRenewBeforeDays,
+          certificateOverlapDays: typeof env.certificateOverlapDays === "number" ? env.certificateOverlapDays : undefined,
+          certificateRetireAfterDays: typeof env.certificateRetireAfterDays === "number" ? env.certificateRetireAfterDays : undefined,
+          mode,
+        }),
+      );
+      if (problem) ctx.addIssue({ code: "custom", path: [typeof env.certificateOverlapDays === "number" ? "certificateOverlapDays" : "certificateRetireAfterDays"], message: problem });
     }
   },
   { when: () => true },

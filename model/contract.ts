@@ -12,6 +12,13 @@ export const SPEC_ENV_VAR = "MIMECAST_SSO_SPEC";
 export const METADATA_URL_ENV_VAR = "MIMECAST_SSO_METADATA_URL";
 
 /**
+ * Env var the sync provisioner passes the signing-certificate rotation's dates in
+ * (model/rotation.ts encodeRotationDates; Terraform fills them in): the sync then re-imports the
+ * metadata (api mode) or prints what to click and by when (checklist mode).
+ */
+export const ROTATION_ENV_VAR = "MIMECAST_SSO_CERTIFICATE_ROTATION";
+
+/**
  * How messages tell a user to run the CLI: this project's npm script, which can only run this
  * checkout's CLI. Never `npx mimecast-sso`: outside the project (or before `npm ci`) npx fetches
  * whatever the registry holds under that unclaimed name and runs it with the pipeline's secrets in
@@ -45,15 +52,30 @@ export const COMMANDS = {
   addCertificate: "add-certificate",
   retireCertificates: "retire-certificates",
   setDefaultRedirectUri: "set-default-redirect-uri",
+  clearTemplateReplyUrls: "clear-template-reply-urls",
   entraDrift: "entra-drift",
 } as const;
 
-/** Options of activate-certificate that the stack passes. */
+/** Options of add-, activate- and retire-certificate(s) that the stack passes. */
 export const ACTIVATE_OPTIONS = {
   tenantId: "--tenant-id",
   servicePrincipalId: "--service-principal-id",
   thumbprint: "--thumbprint",
+  /** This rotation's certificate: the subject and end date its add was keyed on. */
+  displayName: "--display-name",
+  endDate: "--end-date",
+  /** The stage's due date: before it, the step writes nothing and says when it is due. */
+  notBefore: "--not-before",
 } as const;
+
+/** A rotation stage's command arguments: this rotation's certificate and when the stage is due. */
+export interface RotationStageArgs {
+  readonly tenantId: string;
+  readonly servicePrincipalId: string;
+  readonly displayName: string;
+  readonly endDate: string;
+  readonly notBefore?: string;
+}
 
 /** Keys of the external data source's query: the spec (as in SPEC_ENV_VAR) and the metadata URL. */
 export const EXTERNAL_QUERY_SPEC = "spec";
@@ -82,27 +104,30 @@ export function cliPathFromStack(contentHash: string): string {
   return `${STACK_DIR_TO_OUTDIR}/${cliFileName(contentHash)}`;
 }
 
-export function syncCommand(cliPath: string): string {
-  return `node ${cliPath} ${COMMANDS.sync} --spec-env ${SPEC_ENV_VAR} --metadata-url-env ${METADATA_URL_ENV_VAR}`;
+export function syncCommand(cliPath: string, opts: { rotation?: boolean } = {}): string {
+  return `node ${cliPath} ${COMMANDS.sync} --spec-env ${SPEC_ENV_VAR} --metadata-url-env ${METADATA_URL_ENV_VAR}${opts.rotation ? ` --rotation-env ${ROTATION_ENV_VAR}` : ""}`;
 }
 
-/** Activate a given certificate, or (no thumbprint) the one with the latest end date: this rotation's. */
-export function activateCommand(cliPath: string, args: { tenantId: string; servicePrincipalId: string; thumbprint?: string }): string {
+function stageArgs(args: RotationStageArgs): string {
   const o = ACTIVATE_OPTIONS;
-  const which = args.thumbprint ? `${o.thumbprint} ${args.thumbprint}` : "--newest";
-  return `node ${cliPath} ${COMMANDS.activateCertificate} ${o.tenantId} ${args.tenantId} ${o.servicePrincipalId} ${args.servicePrincipalId} ${which}`;
+  return `${o.tenantId} ${args.tenantId} ${o.servicePrincipalId} ${args.servicePrincipalId} ${o.displayName} ${args.displayName} ${o.endDate} ${args.endDate}${args.notBefore ? ` ${o.notBefore} ${args.notBefore}` : ""}`;
+}
+
+/** Activate a given certificate (by thumbprint), or this rotation's (by subject and end date) once due. */
+export function activateCommand(cliPath: string, args: RotationStageArgs | { tenantId: string; servicePrincipalId: string; thumbprint: string }): string {
+  const o = ACTIVATE_OPTIONS;
+  if ("thumbprint" in args) return `node ${cliPath} ${COMMANDS.activateCertificate} ${o.tenantId} ${args.tenantId} ${o.servicePrincipalId} ${args.servicePrincipalId} ${o.thumbprint} ${args.thumbprint}`;
+  return `node ${cliPath} ${COMMANDS.activateCertificate} ${stageArgs(args)}`;
 }
 
 /** Add this rotation's certificate (idempotent: a certificate of that name and end date is reused). */
 export function addCertificateCommand(cliPath: string, args: { tenantId: string; servicePrincipalId: string; displayName: string; endDate: string }): string {
-  const o = ACTIVATE_OPTIONS;
-  return `node ${cliPath} ${COMMANDS.addCertificate} ${o.tenantId} ${args.tenantId} ${o.servicePrincipalId} ${args.servicePrincipalId} --display-name ${args.displayName} --end-date ${args.endDate}`;
+  return `node ${cliPath} ${COMMANDS.addCertificate} ${stageArgs(args)}`;
 }
 
-/** Remove every token-signing certificate but the active one. */
-export function retireCommand(cliPath: string, args: { tenantId: string; servicePrincipalId: string }): string {
-  const o = ACTIVATE_OPTIONS;
-  return `node ${cliPath} ${COMMANDS.retireCertificates} ${o.tenantId} ${args.tenantId} ${o.servicePrincipalId} ${args.servicePrincipalId}`;
+/** Remove every token-signing certificate but this rotation's, once due and once it is the active one. */
+export function retireCommand(cliPath: string, args: RotationStageArgs): string {
+  return `node ${cliPath} ${COMMANDS.retireCertificates} ${stageArgs(args)}`;
 }
 
 /** Options of set-default-redirect-uri that the stack passes. */
@@ -111,6 +136,12 @@ export const REDIRECT_OPTIONS = { tenantId: "--tenant-id", applicationObjectId: 
 export function defaultRedirectCommand(cliPath: string, args: { tenantId: string; applicationObjectId: string; uri: string }): string {
   const o = REDIRECT_OPTIONS;
   return `node ${cliPath} ${COMMANDS.setDefaultRedirectUri} ${o.tenantId} ${args.tenantId} ${o.applicationObjectId} ${args.applicationObjectId} ${o.uri} ${args.uri}`;
+}
+
+/** Before the reply URLs are set on an app instantiated moments ago: remove the ones its template brought. */
+export function clearTemplateReplyUrlsCommand(cliPath: string, args: { tenantId: string; applicationObjectId: string }): string {
+  const o = REDIRECT_OPTIONS;
+  return `node ${cliPath} ${COMMANDS.clearTemplateReplyUrls} ${o.tenantId} ${args.tenantId} ${o.applicationObjectId} ${args.applicationObjectId}`;
 }
 
 export function externalProgram(cliPath: string): string[] {

@@ -70,11 +70,13 @@ async function entraSideDrift(out: Record<string, unknown>, row: DriftRow): Prom
   const app = out.application_object_id;
   const replyUrls = out.mimecast_reply_urls;
   if (typeof sp !== "string" || typeof app !== "string" || !Array.isArray(replyUrls)) return;
-  const r = await cli(["entra-drift", "--service-principal-id", sp, "--application-object-id", app, "--expect-redirect-uri", String(replyUrls[0])]);
+  // The rotation timeline from state: a stage that is due shows as drift, one not yet due as a note.
+  const schedule = typeof out.certificate_rotation_schedule === "string" ? ["--schedule", out.certificate_rotation_schedule] : [];
+  const r = await cli(["entra-drift", "--service-principal-id", sp, "--application-object-id", app, "--expect-redirect-uri", String(replyUrls[0]), ...schedule]);
   try {
-    const found = JSON.parse(r.out) as { drifted: boolean; problems: string[] };
+    const found = JSON.parse(r.out) as { drifted: boolean; problems: string[]; notes?: string[] };
     if (found.drifted && row.entra !== "error") row.entra = "drifted";
-    row.details.push(...found.problems.map((p) => `entra: ${p}`));
+    row.details.push(...found.problems.map((p) => `entra: ${p}`), ...(found.notes ?? []).map((n) => `entra (note): ${n}`));
   } catch {
     row.entra = "error";
     row.details.push(`entra: signing certificate and default reply URL could not be checked: ${r.err.trim() || "no result"}`);

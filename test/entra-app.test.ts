@@ -23,9 +23,13 @@ describe("MimecastEnterpriseApp", () => {
     const { app, json } = build();
     expect(json).toHaveResourceWithProperties(ServicePrincipal, {
       app_role_assignment_required: false,
-      feature_tags: [{ enterprise: true, hide: true }],
-      lifecycle: { prevent_destroy: true },
+      // The template's gallery tag is kept: feature_tags replaces the whole tag list.
+      feature_tags: [{ enterprise: true, gallery: true, hide: true }],
+      // No plan removes an owner someone added: owners are not managed (the attribute is read back).
+      lifecycle: { prevent_destroy: true, ignore_changes: ["owners"] },
     });
+    const sp = Object.values<any>(JSON.parse(json).resource.azuread_service_principal)[0];
+    expect(sp.owners).toBeUndefined();
     expect(json).toHaveResourceWithProperties(ApplicationRedirectUris, {
       redirect_uris: ["https://za-api.mimecast.com/login/saml", "https://za-api.mimecast.com/login/sso/mpp"],
     });
@@ -37,7 +41,7 @@ describe("MimecastEnterpriseApp", () => {
     const { json } = build({ signOnUrl: "https://login-za.mimecast.com/u/login/?gta=apps", preventDestroy: false });
     expect(json).toHaveResourceWithProperties(ServicePrincipal, {
       login_url: "https://login-za.mimecast.com/u/login/?gta=apps",
-      lifecycle: { prevent_destroy: false },
+      lifecycle: { prevent_destroy: false, ignore_changes: ["owners"] },
     });
   });
 

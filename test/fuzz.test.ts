@@ -225,6 +225,7 @@ describe("malformed command lines", () => {
     ["spec env not JSON, holding a secret", () => ["sync", "--spec-env", "FUZZ_SPEC"], "not valid JSON", { FUZZ_SPEC: "{not json but hunter2-secret" }],
     ["spec env valid JSON, wrong shape", () => ["sync", "--spec-env", "FUZZ_SPEC"], "sync spec field", { FUZZ_SPEC: '{"environment": "x"}' }],
     ["rollback without --env", () => ["rollback"], "--env"],
+    ["rollback acknowledging something unknown", () => ["rollback", ...sel(), "--acknowledge", "anything-goes"], "must be one of personal-portal-saml-off"],
     ["activate-certificate without its options", () => ["activate-certificate"], "--service-principal-id"],
     ["activate-certificate with a bad thumbprint", () => ["activate-certificate", "--tenant-id", TENANT, "--service-principal-id", "x", "--thumbprint", "zz"], "40 hex digits", { GRAPH_ACCESS_TOKEN: "dummy-token-value" }],
   ];

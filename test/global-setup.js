@@ -8,6 +8,9 @@ module.exports = async () => {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), "mimecast-sso-tests-"));
   process.env.MIMECAST_SSO_TEST_TMP = root;
   process.env.TMPDIR = root; // os.tmpdir() in the workers, and terraform/cdktf in their children
+  // Snapshots a sync takes go there too, never into the user's ~/.mimecast-sso (a test that
+  // names its own folder still does).
+  process.env.MIMECAST_SSO_SNAPSHOT_DIR = path.join(root, "snapshots");
   // No process of the run may read the user's sso.config.json (test/no-user-config.js).
   const guard = path.join(__dirname, "no-user-config.js");
   const flag = `--require ${/\s/.test(guard) ? JSON.stringify(guard) : guard}`;

@@ -1,9 +1,9 @@
 // Signing-certificate activation through Microsoft Graph, against a loopback Graph emulator.
 import * as path from "path";
-import { GraphClient, activateCertificate } from "../graph/client";
+import { GraphClient, activateCertificate, clearTemplateReplyUrls, setDefaultRedirectUri } from "../graph/client";
 import { pipelineIdentity } from "../graph/credentials";
 import { GraphEmulator } from "../graph/emulator";
-import { fakeSleep, TENANT } from "./helpers";
+import { fakeSleep, TENANT, virtualClock } from "./helpers";
 import { ROOT, run } from "./tf-helpers";
 
 const SP = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
@@ -83,7 +83,6 @@ describe("certificate activation", () => {
     expect(method({ ARM_USE_MSI: "true" })).toBe("managed identity");
     expect(method({})).toBe("Azure CLI (az login)");
     expect(() => method({ ARM_USE_CLI: "false" })).toThrow(/no Azure identity in the environment. Tried, in the azuread provider's order: GRAPH_ACCESS_TOKEN; .*GitHub Actions/);
-    expect(() => method({ ARM_CLIENT_ID: "c", ARM_CLIENT_CERTIFICATE_PATH: "/cert.pfx" })).toThrow(/is not PEM: .*openssl pkcs12/);
   });
 
   it("the bundled command the stack's provisioner runs activates once, then is a no-op", async () => {
@@ -99,7 +98,7 @@ describe("certificate activation", () => {
     expect(first.stdout + first.stderr + second.stdout + second.stderr).not.toContain(CLIENT_SECRET);
   });
 
-  it("set-default-redirect-uri makes a reply URL the application's default once, and refuses one that is not a reply URL", async () => {
+  it("set-default-redirect-uri (the bundled command) makes a reply URL the application's default once", async () => {
     const APP = "7a0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
     const uri = "https://eu-api.mimecast.com/login/saml";
     graph.applications.set(APP, { id: APP, defaultRedirectUri: null, web: { redirectUris: [uri, "https://eu-api.mimecast.com/login/sso/mpp"] } });
@@ -112,8 +111,95 @@ describe("certificate activation", () => {
     const again = await run(process.execPath, args(uri), { cwd: ROOT, env });
     expect(again.stdout).toContain("is already");
     expect(graph.patches()).toEqual([{ defaultRedirectUri: uri }]);
-    const wrong = await run(process.execPath, args("https://eu-api.mimecast.com/login/sso/adcon"), { cwd: ROOT, env });
-    expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toContain("is not one of the application's reply URLs");
+  });
+});
+
+describe("set-default-redirect-uri right after Terraform wrote the reply URLs (replicas that lag)", () => {
+  const APP = "7a0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+  const uri = "https://eu-api.mimecast.com/login/saml";
+  const lagging = async (lagMs: number) => {
+    const clock = virtualClock();
+    const emu = await GraphEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, now: clock.now, replicaLagMs: lagMs });
+    const c = new GraphClient({
+      tenantId: TENANT,
+      identity: pipelineIdentity({ ARM_CLIENT_ID: CLIENT_ID, ARM_CLIENT_SECRET: CLIENT_SECRET }, { tenantId: TENANT, loginBaseUrl: emu.url, allowLoopback: true }),
+      graphBaseUrl: emu.url,
+      loginBaseUrl: emu.url,
+      allowLoopbackHttp: true,
+      clock,
+    });
+    return { emu, c, clock };
+  };
+
+  it("an app created moments ago (404) and reply URLs not yet replicated: it waits, sets the default once, and reads it back", async () => {
+    const { emu, c } = await lagging(20_000);
+    try {
+      emu.create("applications", { id: APP, defaultRedirectUri: null, web: { redirectUris: [uri] } });
+      expect(await setDefaultRedirectUri(c, APP, uri)).toBe("set");
+      expect(emu.patches()).toEqual([{ defaultRedirectUri: uri }]);
+      expect(emu.staleReads).toBeGreaterThan(0);
+      // A replica behind the reply-URL write shows the old list: still waited for, not refused.
+      emu.applications.get(APP)!.web.redirectUris = [uri, "https://eu-api.mimecast.com/login/sso/adcon"];
+      expect(await setDefaultRedirectUri(c, APP, "https://eu-api.mimecast.com/login/sso/adcon")).toBe("set");
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it("a URI that is not a reply URL is refused once the bounded wait is over, and nothing is written", async () => {
+    const { emu, c, clock } = await lagging(0);
+    try {
+      emu.create("applications", { id: APP, defaultRedirectUri: null, web: { redirectUris: [uri] } }, -Infinity);
+      const started = clock.now();
+      const err = await setDefaultRedirectUri(c, APP, "https://eu-api.mimecast.com/login/sso/adcon").catch((e: Error) => e);
+      expect(String(err)).toContain("is not one of the application's reply URLs (1 configured, waited 60000 ms for the reply URLs just written)");
+      expect(clock.now() - started).toBe(60_000);
+      expect(emu.patches()).toEqual([]);
+    } finally {
+      await emu.stop();
+    }
+  });
+});
+
+describe("reply URLs a gallery template brought (azuread_application_redirect_uris would refuse: requires import)", () => {
+  const APP = "7a0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+  const templateUri = "https://eu-api.mimecast.com/sso/template-default";
+  const setup = async (createdMinutesAgo: number, uris: string[]) => {
+    const clock = virtualClock();
+    const emu = await GraphEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, now: clock.now, replicaLagMs: 10_000 });
+    emu.create("applications", { id: APP, defaultRedirectUri: null, web: { redirectUris: uris }, createdDateTime: new Date(clock.now() - createdMinutesAgo * 60_000).toISOString() });
+    const c = new GraphClient({
+      tenantId: TENANT,
+      identity: pipelineIdentity({ ARM_CLIENT_ID: CLIENT_ID, ARM_CLIENT_SECRET: CLIENT_SECRET }, { tenantId: TENANT, loginBaseUrl: emu.url, allowLoopback: true }),
+      graphBaseUrl: emu.url,
+      loginBaseUrl: emu.url,
+      allowLoopbackHttp: true,
+      clock,
+    });
+    return { emu, c };
+  };
+
+  it("an app instantiated moments ago: its template's Web reply URLs are removed (after its 404), and the step reads until they are gone", async () => {
+    const { emu, c } = await setup(0, [templateUri]);
+    try {
+      expect(await clearTemplateReplyUrls(c, APP)).toEqual({ result: "cleared", uris: [templateUri] });
+      expect(emu.applications.get(APP)!.web.redirectUris).toEqual([]);
+      expect(emu.patches()).toEqual([{ web: { redirectUris: [] } }]);
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it.each([
+    ["an older app (an existing deployment): never touched", 24 * 60, [templateUri], "not-new"],
+    ["a new app without reply URLs: nothing to do", 0, [], "none"],
+  ] as const)("%s", async (_what, ago, uris, result) => {
+    const { emu, c } = await setup(ago, [...uris]);
+    try {
+      expect((await clearTemplateReplyUrls(c, APP)).result).toBe(result);
+      expect(emu.patches()).toEqual([]);
+    } finally {
+      await emu.stop();
+    }
   });
 });

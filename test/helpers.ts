@@ -21,6 +21,38 @@ export function fakeSleep() {
   };
 }
 
+/**
+ * A virtual clock for days of a rotation in milliseconds: `sleep` advances it, `at` jumps to a
+ * date. Share it between a Graph client (io.clock) and the Graph emulator (`now`).
+ */
+export function virtualClock(start = Date.parse("2026-12-01T09:00:00Z")) {
+  let t = start;
+  return {
+    now: () => t,
+    sleep: async (ms: number) => {
+      t += ms;
+    },
+    random: () => 0.5,
+    at: (iso: string) => {
+      t = Date.parse(iso);
+    },
+    advanceDays: (days: number) => {
+      t += days * 86_400_000;
+    },
+  };
+}
+
+/** A small seeded generator (mulberry32): random lag patterns a failing seed can repeat. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
 export function oauthClient(emu: MimecastEmulator, extra: Partial<MimecastClientOptions> = {}) {
   return new MimecastClient({
     baseUrl: emu.url,

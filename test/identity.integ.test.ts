@@ -1,8 +1,11 @@
 // The Azure identity a real pipeline provides, against loopback fakes of Entra's token service,
 // the runners' ID-token services and Graph: activate-certificate (run by the stack after the
 // certificate is created) must work with exactly the example pipelines' environment.
+import { generateKeyPairSync } from "crypto";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
+import forge from "node-forge";
 import { GraphEmulator } from "../graph/emulator";
 import { TENANT } from "./helpers";
 import { ROOT, run } from "./tf-helpers";
@@ -116,5 +119,80 @@ describe("Azure DevOps: a service connection whose ID tokens expire mid-run", ()
     expect(r.code).toBe(1);
     expect(graph.expiredAssertions).toBeGreaterThanOrEqual(1);
     expect(r.stderr).not.toContain(oidcToken);
+  });
+});
+
+describe("a client certificate as the azuread provider reads it: PKCS#12 with a password", () => {
+  // A self-signed certificate and its key, as a .pfx (dummy key, made for the test).
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const key = forge.pki.privateKeyFromPem(privateKey.export({ type: "pkcs1", format: "pem" }).toString()) as forge.pki.rsa.PrivateKey;
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
+  cert.serialNumber = "02";
+  cert.validity.notBefore = new Date(Date.now() - 86_400_000);
+  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
+  cert.setSubject([{ name: "commonName", value: "pipeline" }]);
+  cert.setIssuer([{ name: "commonName", value: "pipeline" }]);
+  cert.sign(key, forge.md.sha256.create());
+  const pfx = Buffer.from(forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(key, [cert], "pfx-password", { algorithm: "3des" })).getBytes(), "binary");
+
+  let graph: GraphEmulator;
+  let dir: string;
+  beforeEach(async () => {
+    graph = await GraphEmulator.start({ clientId: CLIENT_ID, clientCertificatePem: forge.pki.certificateToPem(cert) });
+    graph.servicePrincipals.set(SP, { id: SP, preferredTokenSigningKeyThumbprint: null });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfx-"));
+    fs.writeFileSync(path.join(dir, "pipeline.pfx"), pfx);
+  });
+  afterEach(async () => {
+    await graph.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  const hosts = () => ({ MIMECAST_SSO_ALLOW_LOOPBACK: "1", ENTRA_LOGIN_BASE_URL: graph.url, GRAPH_BASE_URL: graph.url, ARM_CLIENT_ID: CLIENT_ID, ARM_TENANT_ID: TENANT });
+
+  it.each([
+    ["ARM_CLIENT_CERTIFICATE_PATH", () => ({ ARM_CLIENT_CERTIFICATE_PATH: path.join(dir, "pipeline.pfx") })],
+    ["ARM_CLIENT_CERTIFICATE (base64, before the path)", () => ({ ARM_CLIENT_CERTIFICATE: pfx.toString("base64"), ARM_CLIENT_CERTIFICATE_PATH: path.join(dir, "missing.pfx") })],
+  ])("%s: the token service accepts the assertion signed with its key, and the activation lands", async (_what, certEnv) => {
+    const r = await activate({ ...hosts(), ...certEnv(), ARM_CLIENT_CERTIFICATE_PASSWORD: "pfx-password" });
+    expect(r.stderr).toContain("Azure identity: client certificate");
+    expect(r.code).toBe(0);
+    expect(graph.servicePrincipals.get(SP)!.preferredTokenSigningKeyThumbprint).toBe(THUMB);
+    expect(r.stdout + r.stderr).not.toContain("pfx-password");
+  });
+
+  it("the wrong password: one line naming the variables, nothing sent", async () => {
+    const r = await activate({ ...hosts(), ARM_CLIENT_CERTIFICATE_PATH: path.join(dir, "pipeline.pfx"), ARM_CLIENT_CERTIFICATE_PASSWORD: "wrong-password" });
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split("\n").pop()).toMatch(/^mimecast-sso activate-certificate: ARM_CLIENT_CERTIFICATE_PATH \S+: not a PKCS#12 \(\.pfx\) archive, or ARM_CLIENT_CERTIFICATE_PASSWORD does not open it/);
+    expect(graph.requests).toEqual([]);
+  });
+});
+
+describe("Azure DevOps with ARM_OIDC_REQUEST_URL (the provider's first choice of request URL)", () => {
+  let graph: GraphEmulator;
+  beforeEach(async () => {
+    graph = await GraphEmulator.start({ clientId: CLIENT_ID, adoAccessToken: "system-access-token", adoServiceConnectionId: "sc-123" });
+    graph.servicePrincipals.set(SP, { id: SP, preferredTokenSigningKeyThumbprint: null });
+  });
+  afterEach(() => graph.stop());
+
+  it("asks that URL for the service connection's ID token, not SYSTEM_OIDCREQUESTURI", async () => {
+    const r = await activate({
+      ARM_USE_OIDC: "True",
+      ARM_CLIENT_ID: CLIENT_ID,
+      ARM_TENANT_ID: TENANT,
+      ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID: "sc-123",
+      SYSTEM_ACCESSTOKEN: "system-access-token",
+      ARM_OIDC_REQUEST_URL: graph.adoOidcUrl,
+      SYSTEM_OIDCREQUESTURI: "https://dev.azure.invalid/never-asked",
+      MIMECAST_SSO_ALLOW_LOOPBACK: "1",
+      ENTRA_LOGIN_BASE_URL: graph.url,
+      GRAPH_BASE_URL: graph.url,
+    });
+    expect(r.stderr).toContain("Azure identity: Azure DevOps service connection");
+    expect(r.code).toBe(0);
+    expect(graph.requests.filter((q) => q.path === "/ado/oidctoken").length).toBeGreaterThanOrEqual(1);
+    expect(r.stdout + r.stderr).not.toContain("system-access-token");
   });
 });

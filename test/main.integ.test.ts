@@ -51,6 +51,17 @@ describe("main.ts", () => {
     expect(filesUnder(outdir)).toEqual([]);
   });
 
+  it.each([
+    ["usgovernmentl4", "ARM_ENVIRONMENT=usgovernmentl4: Microsoft Graph offers no addTokenSigningCertificate in usgovernmentl4"],
+    ["dod", "ARM_ENVIRONMENT=dod: Microsoft Graph offers no addTokenSigningCertificate in usgovernmentl5"],
+    ["mars", 'ARM_ENVIRONMENT: no environment was found with the name "mars"'],
+  ])("ARM_ENVIRONMENT=%s with an Entra app managed here: one line, no stack", (cloud, message) => {
+    const { run, outdir } = synth(example, { ARM_ENVIRONMENT: cloud });
+    expect(run.status).toBe(1);
+    expect(run.stderr.trim().split("\n")).toEqual([expect.stringContaining(message)]);
+    expect(filesUnder(outdir)).toEqual([]);
+  });
+
   it("reports a missing config file by name", () => {
     const run = spawnSync(process.execPath, [path.join(root, "dist", "synth.js")], {
       cwd: root,
@@ -60,6 +71,17 @@ describe("main.ts", () => {
     expect(run.status).toBe(1);
     expect(run.stderr).toContain("/nonexistent/sso.json");
     expect(run.stderr).toContain("SSO_CONFIG");
+  });
+
+  it("a config value quoted in an error never reaches the pipeline log as a command", () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-cmd-"));
+    const file = path.join(dir, "sso.config.json");
+    fs.writeFileSync(file, JSON.stringify({ environments: [{ name: "a", accountCode: "##vso[task.setvariable variable=x]y", region: "::error::x" }] }));
+    const run = spawnSync(process.execPath, [path.join(root, "dist", "synth.js")], { cwd: root, encoding: "utf8", env: { ...process.env, SSO_CONFIG: file, CDKTF_OUTDIR: path.join(dir, "out") } });
+    fs.rmSync(dir, { recursive: true, force: true });
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain("field accountCode");
+    expect(run.stderr).not.toMatch(/##vso\[/);
   });
 
   it("no secret value from the environment reaches cdktf.out", () => {

@@ -1,4 +1,4 @@
-import { checkMetadata, fetchAndCheckMetadata } from "../mimecast/metadata";
+import { checkMetadata, fetchAndCheckMetadata, fetchMetadataOfNewApp } from "../mimecast/metadata";
 import { MimecastEmulator, entraMetadataXml } from "../mimecast/emulator/emulator";
 import { TENANT } from "./helpers";
 
@@ -48,6 +48,33 @@ describe("metadata preflight", () => {
       await expect(fetchAndCheckMetadata(`${emu.url}/${TENANT}/federationmetadata/2007-06/federationmetadata.xml`, expectEntra, { allowLoopbackHttp: true })).rejects.toThrow(
         "HTTP 400 (does the app exist yet in this tenant?)",
       );
+    } finally {
+      await emu.stop();
+    }
+  });
+});
+
+describe("the metadata of an Entra app created moments ago", () => {
+  it("answers 400 / 404 until it has replicated: fetched again, bounded, instead of failing the first apply", async () => {
+    const emu = await MimecastEmulator.start({ ttlMs: 30_000 });
+    try {
+      const url = emu.metadataUrl(TENANT);
+      const path = new URL(url).pathname;
+      emu.injectFault({ kind: "404", path, count: 2 });
+      const waits: number[] = [];
+      const sleep = async (ms: number) => void waits.push(ms);
+      await expect(fetchMetadataOfNewApp(url, expectEntra, { allowLoopbackHttp: true, sleep })).resolves.toMatchObject({ entityId: expectEntra.entityId });
+      expect(waits).toEqual([5000, 5000]);
+      // Still missing after the bound: the error says so and how long it waited.
+      emu.injectFault({ kind: "404", path, count: 100 });
+      waits.length = 0;
+      await expect(fetchMetadataOfNewApp(url, expectEntra, { allowLoopbackHttp: true, sleep, maxWaitMs: 12_000 })).rejects.toThrow(/HTTP 404 \(does the app exist yet in this tenant\?\).*\(still so after 12 s\)/);
+      expect(waits).toEqual([5000, 5000, 2000]);
+      // Anything else is final at once: another tenant's metadata is not waited for.
+      emu.clearFaults();
+      waits.length = 0;
+      await expect(fetchMetadataOfNewApp(emu.metadataUrl("99999999-2222-4333-8444-555555555555"), expectEntra, { allowLoopbackHttp: true, sleep })).rejects.toThrow(/its entityID is not/);
+      expect(waits).toEqual([]);
     } finally {
       await emu.stop();
     }

@@ -6,6 +6,7 @@ import { ProfileOperationUnavailableError } from "../mimecast/errors";
 import { resolveContract } from "../mimecast/profile";
 import { desiredFromSpec } from "../mimecast/spec";
 import { inspectEnvironment, syncEnvironment } from "../mimecast/sync";
+import { rotationChecklist } from "../model/rotation";
 import { SyncSpec } from "../model/sync-spec";
 import { consoleProfile, fakeSleep, oauthClient, specFor, CHANGING_SYNC_CALLS } from "./helpers";
 
@@ -60,6 +61,25 @@ describe("sync engine against the emulator", () => {
     // token + one read, nothing written
     expect(second.client.calls).toEqual(["/oauth/token", "/api/login/get-authentication-profile"]);
     expect(emu.profile(ACCOUNT, "Azure AD SSO")!.sessionTimeoutMinutes).toBe(480);
+  });
+
+  it("during a certificate rotation an in-sync profile is written once more (Import), then verified; a checklist says what to click and by when", async () => {
+    emu.setProfile(ACCOUNT, consoleProfile("Azure AD SSO"));
+    await syncProfile(target());
+    const t = target();
+    const r = await syncProfile(t, { reimportMetadata: true });
+    expect(r.status).toBe("updated");
+    expect(r.diff).toEqual([]);
+    expect(t.client.calls).toEqual(CHANGING_SYNC_CALLS);
+    const dates = { started: "2028-09-25T09:00:00Z", activation: "2028-10-09T09:00:00Z", retirement: "2028-10-16T09:00:00Z" };
+    const steps = rotationChecklist(Date.parse("2028-09-25T10:00:00Z"), dates)!;
+    const manual = await syncProfile(target({}, specFor({ api: { profileSync: "checklist" } })), { reimportMetadata: true, rotationChecklist: steps });
+    expect(manual.status).toBe("manual");
+    expect(manual.checklist).toContain("By 2028-10-09: open the profile above, click Import next to the Metadata URL, Save");
+    expect(manual.checklist).toContain("On 2028-10-09 Entra starts signing with the new certificate: click Import once more that day.");
+    expect(rotationChecklist(Date.parse("2028-10-10T10:00:00Z"), dates)).toContain("Now: open the profile above, click Import");
+    // Outside a rotation there is nothing to say.
+    expect(rotationChecklist(Date.parse("2028-10-17T00:00:00Z"), dates)).toBeUndefined();
   });
 
   it("dry run reports the diff and writes nothing", async () => {

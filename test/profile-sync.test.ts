@@ -18,7 +18,7 @@ describe("MimecastProfileSync in the stack", () => {
   it("runs the bundled CLI from the stack directory after the Entra app, re-running on spec or certificate change", () => {
     const doc = synth({});
     const sync: any = Object.entries(doc.resource.terraform_data).find(([k]) => k.startsWith("mimecast_sync"))![1];
-    expect(sync.provisioner[0]["local-exec"].command).toMatch(/^node \.\.\/\.\.\/mimecast-sso-[0-9A-F]{32}\.js sync --spec-env MIMECAST_SSO_SPEC --metadata-url-env MIMECAST_SSO_METADATA_URL$/);
+    expect(sync.provisioner[0]["local-exec"].command).toMatch(/^node \.\.\/\.\.\/mimecast-sso-[0-9A-F]{32}\.js sync --spec-env MIMECAST_SSO_SPEC --metadata-url-env MIMECAST_SSO_METADATA_URL --rotation-env MIMECAST_SSO_CERTIFICATE_ROTATION$/);
     // Identifier, reply URLs, the added certificate and the default reply URL explicitly.
     expect(sync.depends_on.map((d: string) => d.split(".")[0]).sort()).toEqual(["azuread_application_identifier_uri", "azuread_application_redirect_uris", "terraform_data", "terraform_data"]);
     const [specLocal] = Object.keys(doc.locals);
@@ -85,6 +85,18 @@ describe("MimecastProfileSync in the stack", () => {
   });
 });
 
+describe("reply URLs a gallery template brought", () => {
+  it("are removed before the reply-URL resource is created, once per application", () => {
+    const doc = synth({});
+    const [[key, step]] = Object.entries<any>(doc.resource.terraform_data).filter(([k]) => k.startsWith("entra_template-reply-urls"));
+    const appKey = Object.keys(doc.resource.azuread_application_from_template)[0];
+    expect(step.triggers_replace).toEqual({ application: `\${azuread_application_from_template.${appKey}.application_object_id}` });
+    expect(step.provisioner[0]["local-exec"].command).toMatch(/ clear-template-reply-urls --tenant-id \S+ --application-object-id \$\{azuread_application_from_template\.[^.]+\.application_object_id\}$/);
+    const replyUrls: any = Object.values(doc.resource.azuread_application_redirect_uris)[0];
+    expect(replyUrls.depends_on).toEqual([`terraform_data.${key}`]);
+  });
+});
+
 describe("DefaultRedirectUri in the stack", () => {
   it("makes Microsoft's /login/saml the application's default reply URL, after the reply URLs, keyed on app and URL", () => {
     const doc = synth({});
@@ -105,27 +117,41 @@ describe("DefaultRedirectUri in the stack", () => {
 });
 
 describe("the signing-certificate lifecycle in the stack", () => {
-  it("adds, lets Mimecast re-import, activates, then retires, each keyed on the rotation, in that order", () => {
+  it("adds, lets Mimecast re-import, activates, re-imports, then retires: each stage keyed on the rotation and on its own date", () => {
     const doc = synth({});
     const data = doc.resource.terraform_data;
     const find = (prefix: string) => Object.entries<any>(data).find(([k]) => k.startsWith(prefix))!;
     const [addKey, add] = find("entra_signing-certificate");
     const [actKey, act] = find("certificate-activation");
     const [syncKey, sync] = find("mimecast_sync");
+    const [reimportKey, reimport] = find("mimecast_reimport");
     const [, retire] = find("certificate-retirement");
-    const rotation = `\${time_rotating.${Object.keys(doc.resource.time_rotating)[0]}.id}`;
-    for (const step of [add, act, retire]) expect(step.triggers_replace).toEqual({ rotation });
+    const rotationKey = Object.keys(doc.resource.time_rotating)[0];
+    const rotation = `\${time_rotating.${rotationKey}.id}`;
+    const started = `time_rotating.${rotationKey}.rfc3339`;
+    // 14 days of overlap (checklist mode), then 7 until the retirement.
+    const activationDue = `timeadd(${started}, "336h")`;
+    const retirementDue = `timeadd(${activationDue}, "168h")`;
+    const stage = (due: string) => `\${(timecmp(plantimestamp(), ${due}) > -1) ? "due" : "waiting"}`;
+    expect(add.triggers_replace).toEqual({ rotation });
+    expect(act.triggers_replace).toEqual({ rotation, stage: stage(activationDue) });
+    expect(reimport.triggers_replace).toEqual({ rotation, stage: stage(activationDue) });
+    expect(retire.triggers_replace).toEqual({ rotation, stage: stage(retirementDue) });
     expect(sync.triggers_replace.certificate_rotation).toBe(rotation);
-    const spKey = Object.keys(doc.resource.azuread_service_principal)[0];
-    expect(act.provisioner[0]["local-exec"].command).toMatch(
-      new RegExp(`^node \\.\\./\\.\\./mimecast-sso-[0-9A-F]{32}\\.js activate-certificate --tenant-id ${base.tenantId} --service-principal-id \\$\\{azuread_service_principal\\.${spKey}\\.object_id\\} --newest$`),
-    );
-    expect(retire.provisioner[0]["local-exec"].command).toMatch(/ retire-certificates --tenant-id \S+ --service-principal-id \$\{azuread_service_principal\.[^.]+\.object_id\}$/);
+    expect(act.provisioner[0]["local-exec"].command).toContain(` --not-before \${${activationDue}}`);
+    expect(retire.provisioner[0]["local-exec"].command).toContain(` --not-before \${${retirementDue}}`);
+    // Both syncs get the rotation's dates: the re-import, and the checklist's "by when".
+    for (const s of [sync, reimport]) expect(s.provisioner[0]["local-exec"].environment.MIMECAST_SSO_CERTIFICATE_ROTATION).toBe(`started=\${${started}},activation=\${${activationDue}},retirement=\${${retirementDue}}`);
+    expect(reimport.depends_on).toEqual([`terraform_data.${syncKey}`, `terraform_data.${actKey}`]);
+    expect(doc.output.certificate_rotation_schedule.value).toBe("lifetime=730,renewBefore=60,overlap=14,retireAfter=7");
+    // api mode: the sync re-imports and verifies, so the activation comes a day later.
+    const api = synth({ mimecastApi: { profileSync: "api" } });
+    expect(Object.entries<any>(api.resource.terraform_data).find(([k]) => k.startsWith("certificate-activation"))![1].provisioner[0]["local-exec"].command).toContain(`"24h")`);
     // add -> sync (Mimecast re-imports metadata that lists the new, still inactive, certificate) -> activate -> retire
     expect(sync.depends_on).toContain(`terraform_data.${addKey}`);
     expect(sync.depends_on).not.toContain(`terraform_data.${actKey}`);
     expect(act.depends_on).toEqual([`terraform_data.${addKey}`, `terraform_data.${syncKey}`]);
-    expect(retire.depends_on).toEqual([`terraform_data.${actKey}`]);
+    expect(retire.depends_on).toEqual([`terraform_data.${actKey}`, `terraform_data.${reimportKey}`]);
     // One copy of the CLI per stack, shared by every provisioner.
     expect(JSON.stringify(doc).match(/mimecast-sso-[0-9A-F]+\.js/g)!.every((p, _i, all) => p === all[0])).toBe(true);
   });

@@ -130,6 +130,17 @@ describe("a tampered snapshot is refused as a sync would refuse it, nothing writ
     expect(emu.apiCalls()).toEqual([]);
   });
 
+  it("a snapshot file that is a symbolic link, or larger than any profile, is not read", async () => {
+    synced();
+    const real = plant("real.json", snapshot());
+    const link = path.join(snapshots, "demo-eu", "link.json");
+    fs.symlinkSync(real, link);
+    expect((await rollback("--snapshot", link)).err).toMatch(/link.json is not usable: it is a symbolic link/);
+    const big = plant("big.json", JSON.stringify({ ...snapshot(), profile: { ...goodProfile(), padding: "x".repeat(1_100_000) } }));
+    expect((await rollback("--snapshot", big)).err).toMatch(/big.json is not usable: it is larger than 1000000 bytes/);
+    expect(updates()).toEqual([]);
+  });
+
   it("the acknowledgement lets a snapshot with SAML off for the Personal Portal be restored", async () => {
     synced();
     const file = plant("off.json", { ...snapshot(), profile: { ...goodProfile(), enforceSamlPersonalPortal: false } });

@@ -1,49 +1,62 @@
-// The signing-certificate lifecycle the stack runs (add -> activate -> [Mimecast re-import] ->
-// retire), against a Graph emulator that keeps certificates as Graph does (a Sign + Verify key pair
-// and a password credential per certificate). No step may ever leave the service principal
-// without its active certificate, and an interrupted rotation converges at the next deploy.
+// The signing-certificate lifecycle the stack runs (add -> [Mimecast takes the metadata] ->
+// activate -> retire), through the CLI, against a Graph emulator as awkward as Entra: reads from
+// replicas that lag (an object created moments ago answers 404), key material in reads, refusal
+// of a PATCH that changes a kept credential. No step may ever remove the certificate Entra signs
+// with or the one this rotation added, whatever the reads show; an interrupted rotation converges.
 import { main } from "../cli/program";
-import { groupCertificates } from "../graph/certificates";
-import { GraphEmulator } from "../graph/emulator";
-import { TENANT } from "./helpers";
+import { activateRotation, addCertificate, groupCertificates, isWhole, retireRotation } from "../graph/certificates";
+import { GraphClient } from "../graph/client";
+import { pipelineIdentity } from "../graph/credentials";
+import { GraphEmulator, ReplicaRead } from "../graph/emulator";
+import { TENANT, seeded, virtualClock } from "./helpers";
 
 const SP = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 const CN = "CN=eu-api.mimecast.com/sso/CEUA12A34";
+const FIRST_END = "2028-11-24T09:00:00Z"; // two years after the clock's start (2026-12-01)
+const SECOND_START = "2028-09-25T09:00:00Z"; // the next rotation, 60 days before the first expires
+const SECOND_END = "2030-09-24T09:00:00Z";
+
 let graph: GraphEmulator;
+let clock: ReturnType<typeof virtualClock>;
+/** The lag of the replica serving each read (ms of the virtual clock); tests change it. */
+let lag: (read: ReplicaRead) => number;
 
 beforeEach(async () => {
-  graph = await GraphEmulator.start({ clientId: "pipeline-app", clientSecret: "pipeline-secret-value" });
-  graph.servicePrincipals.set(SP, { id: SP, preferredTokenSigningKeyThumbprint: null, keyCredentials: [], passwordCredentials: [] });
+  clock = virtualClock();
+  lag = () => 0;
+  graph = await GraphEmulator.start({ clientId: "pipeline-app", clientSecret: "pipeline-secret-value", now: clock.now, replicaLagMs: (r) => lag(r) });
+  graph.create("servicePrincipals", { id: SP, preferredTokenSigningKeyThumbprint: null, keyCredentials: [], passwordCredentials: [] }, -Infinity);
 });
 afterEach(() => graph.stop());
+
+const ENV = { MIMECAST_SSO_ALLOW_LOOPBACK: "1", ARM_TENANT_ID: TENANT, ARM_CLIENT_ID: "pipeline-app", ARM_CLIENT_SECRET: "pipeline-secret-value" };
 
 async function step(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const env = { MIMECAST_SSO_ALLOW_LOOPBACK: "1", GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url, ARM_TENANT_ID: TENANT, ARM_CLIENT_ID: "pipeline-app", ARM_CLIENT_SECRET: "pipeline-secret-value" };
-  const code = await main([...args, "--service-principal-id", SP], { out: (s) => out.push(s), err: (s) => err.push(s), env, stdin: async () => "" });
+  const env = { ...ENV, GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url };
+  const code = await main([...args, "--service-principal-id", SP], { out: (s) => out.push(s), err: (s) => err.push(s), env, stdin: async () => "", clock });
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
-const add = (endDate: string) => step("add-certificate", "--display-name", CN, "--end-date", endDate);
-const activate = () => step("activate-certificate", "--newest");
-const retire = () => step("retire-certificates");
+const rotation = (end: string) => ["--display-name", CN, "--end-date", end];
+const add = (end: string) => step("add-certificate", ...rotation(end));
+const activate = (end: string, ...more: string[]) => step("activate-certificate", ...rotation(end), ...more);
+const retire = (end: string, ...more: string[]) => step("retire-certificates", ...rotation(end), ...more);
 const sp = () => graph.servicePrincipals.get(SP)!;
 const certificates = () => groupCertificates(sp().keyCredentials ?? [], sp().passwordCredentials ?? []);
+const active = () => certificates().find((c) => c.thumbprint === sp().preferredTokenSigningKeyThumbprint);
 
 /** The invariant: once a certificate is active, the service principal still holds all of it. */
 function expectActiveIntact(): void {
-  const active = sp().preferredTokenSigningKeyThumbprint;
-  if (!active) return;
-  const cert = certificates().find((c) => c.thumbprint === active);
-  expect(cert).toBeDefined();
-  expect(cert!.keyIds).toHaveLength(2); // Sign and Verify
-  expect(cert!.passwordKeyIds).toHaveLength(1);
+  if (!sp().preferredTokenSigningKeyThumbprint) return;
+  expect(active()).toBeDefined();
+  expect(isWhole(active()!)).toBe(true);
 }
 
 /** One deploy of a rotation: each step as the stack orders them, the invariant checked after each. */
-async function deploy(endDate: string): Promise<void> {
-  for (const run of [() => add(endDate), activate, retire]) {
+async function deploy(end: string): Promise<void> {
+  for (const run of [() => add(end), () => activate(end), () => retire(end)]) {
     const r = await run();
     expect(r.err).not.toContain("pipeline-secret-value");
     expect(r.code).toBe(0);
@@ -53,20 +66,43 @@ async function deploy(endDate: string): Promise<void> {
 
 describe("signing-certificate rotation through Graph", () => {
   it("first deploy: one certificate, added, active, nothing else retired", async () => {
-    await deploy("2028-11-24T00:00:00Z");
+    await deploy(FIRST_END);
     expect(certificates()).toHaveLength(1);
     expect(sp().preferredTokenSigningKeyThumbprint).toBe(certificates()[0].thumbprint);
   });
 
   it("a rotation with two certificates present retires exactly the old one, and never the active", async () => {
-    await deploy("2028-11-24T00:00:00Z");
+    await deploy(FIRST_END);
     const old = sp().preferredTokenSigningKeyThumbprint!;
-    await deploy("2030-09-24T00:00:00Z");
+    clock.at(SECOND_START);
+    await deploy(SECOND_END);
     const now = certificates();
     expect(now).toHaveLength(1);
     expect(now[0].thumbprint).not.toBe(old);
     expect(sp().preferredTokenSigningKeyThumbprint).toBe(now[0].thumbprint);
-    expect(now[0].endDateTime).toBe("2030-09-24T00:00:00Z");
+    expect(now[0].endDateTime).toBe(SECOND_END);
+  });
+
+  it("kept credentials go back exactly as read with key null (Graph refuses any other change to them)", async () => {
+    await deploy(FIRST_END);
+    clock.at(SECOND_START);
+    await deploy(SECOND_END);
+    const patch = graph.patches().find((p) => (p as { keyCredentials?: unknown }).keyCredentials) as { keyCredentials: Record<string, unknown>[] };
+    expect(patch.keyCredentials).toHaveLength(2);
+    for (const k of patch.keyCredentials) {
+      expect(k.key).toBeNull();
+      expect(k).toMatchObject({ customKeyIdentifier: expect.any(String), startDateTime: expect.any(String), endDateTime: SECOND_END, displayName: CN });
+    }
+  });
+
+  it("a shortened certificateLifetimeDays: the rotation's certificate is the one kept, though the old one ends later", async () => {
+    await deploy(FIRST_END);
+    const old = sp().preferredTokenSigningKeyThumbprint!;
+    clock.at("2027-06-01T09:00:00Z");
+    const shorter = "2027-12-01T09:00:00Z"; // ends before the old one (2028-11-24)
+    await deploy(shorter);
+    expect(certificates().map((c) => c.endDateTime)).toEqual([shorter]);
+    expect(sp().preferredTokenSigningKeyThumbprint).not.toBe(old);
   });
 
   it.each([
@@ -74,39 +110,188 @@ describe("signing-certificate rotation through Graph", () => {
     ["after the activation", 2],
     ["after the retirement", 3],
   ])("an interruption %s converges at the next deploy", async (_when, stepsDone) => {
-    await deploy("2028-11-24T00:00:00Z");
+    await deploy(FIRST_END);
     const old = sp().preferredTokenSigningKeyThumbprint!;
-    const steps = [() => add("2030-09-24T00:00:00Z"), activate, retire];
+    clock.at(SECOND_START);
+    const steps = [() => add(SECOND_END), () => activate(SECOND_END), () => retire(SECOND_END)];
     for (const run of steps.slice(0, stepsDone)) {
       expect((await run()).code).toBe(0);
       expectActiveIntact();
     }
-    // Between the steps Entra still signs with a certificate the service principal holds.
-    expect(certificates().some((c) => c.thumbprint === sp().preferredTokenSigningKeyThumbprint)).toBe(true);
-    await deploy("2030-09-24T00:00:00Z"); // the next deploy runs every step again
+    await deploy(SECOND_END); // the next deploy runs every step again
     expect(certificates()).toHaveLength(1);
     expect(certificates()[0].thumbprint).not.toBe(old);
     expect(certificates()[0].thumbprint).toBe(sp().preferredTokenSigningKeyThumbprint);
   });
 
   it("migration: the certificate the provider created is reused (same name and end date), not replaced", async () => {
-    await deploy("2028-11-24T00:00:00Z"); // stands in for the provider's certificate, active
+    await deploy(FIRST_END); // stands in for the provider's certificate, active
     const before = sp().preferredTokenSigningKeyThumbprint;
-    const r = await add("2028-11-24T00:00:00Z");
+    const r = await add(FIRST_END);
     expect(r.out).toContain("is already there");
-    await deploy("2028-11-24T00:00:00Z");
+    await deploy(FIRST_END);
     expect(certificates()).toHaveLength(1);
     expect(sp().preferredTokenSigningKeyThumbprint).toBe(before);
   });
 
-  it("retire writes nothing when the active certificate is not among the service principal's", async () => {
-    await deploy("2028-11-24T00:00:00Z");
-    await add("2030-09-24T00:00:00Z");
-    sp().preferredTokenSigningKeyThumbprint = "0".repeat(40); // someone pointed it elsewhere in the portal
-    const r = await retire();
+  it("retire refuses, writing nothing, unless the active certificate is this rotation's and whole", async () => {
+    await deploy(FIRST_END);
+    clock.at(SECOND_START);
+    await add(SECOND_END);
+    await activate(SECOND_END);
+    const mine = sp().preferredTokenSigningKeyThumbprint!;
+    const oldOne = certificates().find((c) => c.thumbprint !== mine)!;
+    sp().preferredTokenSigningKeyThumbprint = oldOne.thumbprint; // someone switched back in the portal
+    const r = await retire(SECOND_END);
     expect(r.code).toBe(1);
-    expect(r.err).toContain("is not among its certificates; nothing was retired");
+    expect(r.err).toContain(`the active certificate is ${oldOne.thumbprint}, not this rotation's ${mine}`);
+    expect(r.err).toContain("nothing was retired");
     expect(certificates()).toHaveLength(2);
+    // Incomplete: this rotation's password credential is gone (someone edited it): refused too.
+    sp().preferredTokenSigningKeyThumbprint = mine;
+    sp().passwordCredentials = sp().passwordCredentials!.filter((p) => Buffer.from(p.customKeyIdentifier, "base64").toString("hex").toUpperCase() !== mine);
+    const again = await retire(SECOND_END);
+    expect(again.code).toBe(1);
+    expect(again.err).toContain(`not this rotation's ${mine} (incomplete)`);
+    expect(certificates()).toHaveLength(2);
+  });
+
+  it("activate and retire without this rotation's certificate say so and write nothing", async () => {
+    await deploy(FIRST_END);
+    clock.at(SECOND_START);
+    const r = await activate(SECOND_END);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("this rotation's certificate (CN=eu-api.mimecast.com/sso/CEUA12A34, ending 2030-09-24) is not there whole");
+    expect((await retire(SECOND_END)).code).toBe(1);
+    expect(certificates()).toHaveLength(1);
+    expect(graph.patches()).toHaveLength(1); // the first deploy's activation only
+  });
+});
+
+describe("reads after writes: replicas that lag", () => {
+  it("retire right after the activation, from a replica that has not seen it, waits instead of dropping the new certificate", async () => {
+    await deploy(FIRST_END);
+    clock.at(SECOND_START);
+    await add(SECOND_END);
+    await activate(SECOND_END);
+    const mine = sp().preferredTokenSigningKeyThumbprint!;
+    lag = () => 20_000; // every replica 20 s behind: the activation is not visible yet
+    const r = await retire(SECOND_END);
+    expect(r.code).toBe(0);
+    expect(graph.staleReads).toBeGreaterThan(0);
+    expect(certificates().map((c) => c.thumbprint)).toEqual([mine]);
+    expect(sp().preferredTokenSigningKeyThumbprint).toBe(mine);
+  });
+
+  it("activation right after the add, from a replica that has not seen it, waits for it", async () => {
+    await deploy(FIRST_END);
+    clock.at(SECOND_START);
+    lag = () => 15_000;
+    expect((await add(SECOND_END)).code).toBe(0);
+    const r = await activate(SECOND_END);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^activated signing certificate [0-9A-F]{40}/);
+    expect(certificates().find((c) => c.endDateTime === SECOND_END)!.thumbprint).toBe(sp().preferredTokenSigningKeyThumbprint);
+  });
+
+  it("the first read of a service principal created moments ago waits out its 404", async () => {
+    const NEW = "6f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+    graph.create("servicePrincipals", { id: NEW, preferredTokenSigningKeyThumbprint: null });
+    lag = () => 30_000;
+    const out: string[] = [];
+    const err: string[] = [];
+    const env = { ...ENV, GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url };
+    const code = await main(["add-certificate", ...rotation(FIRST_END), "--service-principal-id", NEW], { out: (s) => out.push(s), err: (s) => err.push(s), env, stdin: async () => "", clock });
+    expect(err.join("\n")).toBe("Azure identity: client secret");
+    expect(code).toBe(0);
+    expect(graph.requests.some((q) => q.method === "GET" && q.path.endsWith(NEW))).toBe(true);
+    expect(graph.servicePrincipals.get(NEW)!.keyCredentials).toHaveLength(2);
+  });
+
+  it("a replica further behind than the bound: the step fails saying why, and removes nothing", async () => {
+    await deploy(FIRST_END);
+    clock.at(SECOND_START);
+    await add(SECOND_END);
+    await activate(SECOND_END);
+    lag = () => 10 * 60_000; // ten minutes behind: longer than the 60 s bound
+    const r = await retire(SECOND_END);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/not this rotation's .*\(waited 60 s\): nothing was retired/);
+    expect(certificates()).toHaveLength(2);
+  });
+
+  // Many random lag patterns: each read's replica is 0 to 90 s behind (the bound is 60 s, so some
+  // steps fail and the next deploy runs them again). After every step, whatever it came to, the
+  // active certificate and this rotation's (once added) are there whole; in the end it rotated.
+  // The steps the CLI runs, through one client (one token) to keep the many runs quick.
+  it.each(Array.from({ length: 24 }, (_, i) => [i + 1]))("random lag pattern %i never removes the active or the new certificate", async (seed) => {
+    const random = seeded(seed);
+    await deploy(FIRST_END);
+    clock.at(SECOND_START);
+    lag = () => (random() < 0.4 ? 0 : Math.floor(random() * 90_000));
+    const client = new GraphClient({
+      tenantId: TENANT,
+      identity: pipelineIdentity({ ARM_CLIENT_ID: "pipeline-app", ARM_CLIENT_SECRET: "pipeline-secret-value" }, { tenantId: TENANT, loginBaseUrl: graph.url, allowLoopback: true }),
+      graphBaseUrl: graph.url,
+      loginBaseUrl: graph.url,
+      allowLoopbackHttp: true,
+      clock,
+    });
+    const which = { displayName: CN, endDateTime: SECOND_END };
+    let added: string | undefined;
+    const check = () => {
+      expectActiveIntact();
+      if (added) expect(certificates().some((c) => c.thumbprint === added && isWhole(c))).toBe(true);
+    };
+    const steps = [
+      async () => {
+        const r = await addCertificate(client, SP, CN, SECOND_END);
+        if (r.added) added = r.thumbprint;
+      },
+      () => activateRotation(client, SP, which),
+      () => retireRotation(client, SP, which),
+    ];
+    let failed = 0;
+    for (let attempt = 0; attempt < 6; attempt++) {
+      for (const run of steps) {
+        const ok = await run().then(
+          () => true,
+          (e: Error) => {
+            expect(e.message).toMatch(/waited 60 s|after 60 s/); // only the bound ends a step
+            return false;
+          },
+        );
+        check();
+        if (!ok) {
+          failed++;
+          break; // the deploy stops here; the next one starts over
+        }
+      }
+      clock.advanceDays(1);
+    }
+    lag = () => 0;
+    await deploy(SECOND_END);
+    check();
+    expect(certificates().map((c) => c.endDateTime)).toEqual([SECOND_END]);
+    expect(active()!.endDateTime).toBe(SECOND_END);
+    expect(failed).toBeLessThan(6 * 3);
+  });
+});
+
+describe("permissions: Application.ReadWrite.OwnedBy on an app made from a gallery template", () => {
+  it("a service principal without owners refuses every write; the step says which permission works, and writes nothing", async () => {
+    await graph.stop();
+    graph = await GraphEmulator.start({ clientId: "pipeline-app", clientSecret: "pipeline-secret-value", now: clock.now, permission: "Application.ReadWrite.OwnedBy", callerObjectId: "pipeline-sp" });
+    // As applicationTemplate: instantiate leaves it (microsoft-graph-docs#16545): no owner.
+    graph.create("servicePrincipals", { id: SP, preferredTokenSigningKeyThumbprint: null, owners: [] }, -Infinity);
+    const r = await add(FIRST_END);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("HTTP 403: Insufficient privileges to complete the operation. (the pipeline identity needs Application.ReadWrite.All");
+    expect(sp().keyCredentials ?? []).toEqual([]);
+    // The same permission once the pipeline is an owner: the writes land.
+    sp().owners = ["pipeline-sp"];
+    await deploy(FIRST_END);
+    expect(certificates()).toHaveLength(1);
   });
 });
 
@@ -115,25 +300,32 @@ describe("entra-drift: what Terraform cannot see", () => {
   const URI = "https://eu-api.mimecast.com/login/saml";
   const drift = async () => {
     const out: string[] = [];
-    const env = { MIMECAST_SSO_ALLOW_LOOPBACK: "1", GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url, ARM_TENANT_ID: TENANT, ARM_CLIENT_ID: "pipeline-app", ARM_CLIENT_SECRET: "pipeline-secret-value" };
-    const code = await main(["entra-drift", "--service-principal-id", SP, "--application-object-id", APP, "--expect-redirect-uri", URI], { out: (s) => out.push(s), err: () => undefined, env, stdin: async () => "" });
+    const env = { ...ENV, GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url };
+    const code = await main(["entra-drift", "--service-principal-id", SP, "--application-object-id", APP, "--expect-redirect-uri", URI], { out: (s) => out.push(s), err: () => undefined, env, stdin: async () => "", clock });
     expect(code).toBe(0);
-    return JSON.parse(out.join("\n")) as { drifted: boolean; problems: string[]; activeThumbprint: string };
+    return JSON.parse(out.join("\n")) as { drifted: boolean; problems: string[]; notes: string[]; activeThumbprint: string; rotation: { stage: string; due: string } };
   };
 
-  it("is clean after a deploy, and names a certificate switched in the portal, a rotation left half-done, and the default reply URL", async () => {
+  it("is clean after a deploy, says which stage comes when, flags a stage that is due, a certificate switched in the portal, and the default reply URL", async () => {
     graph.applications.set(APP, { id: APP, defaultRedirectUri: URI, web: { redirectUris: [URI] } });
-    await deploy("2028-11-24T00:00:00Z");
+    await deploy(FIRST_END);
     const old = sp().preferredTokenSigningKeyThumbprint!;
-    expect(await drift()).toMatchObject({ drifted: false, problems: [], activeThumbprint: old });
-    await add("2030-09-24T00:00:00Z"); // a rotation that stopped after its first step
-    expect((await drift()).problems).toEqual([expect.stringContaining("is not the newest"), "1 inactive certificate(s) not retired"]);
-    await activate();
+    expect(await drift()).toMatchObject({ drifted: false, problems: [], notes: [expect.stringContaining("the next rotation starts about 2028-09-25")], activeThumbprint: old });
+    // Unattended: nobody deploys. From 60 days before the expiry a rotation is due, every night.
+    clock.at("2028-09-26T02:00:00Z");
+    expect((await drift()).problems).toEqual([`the signing certificate ${old} expires on 2028-11-24 (in 60 days) and no rotation has started (due on 2028-09-25): deploy`]);
+    clock.at(SECOND_START);
+    await add(SECOND_END); // the rotation's first stage: an overlap of 14 days is not drift
+    expect(await drift()).toMatchObject({ drifted: false, rotation: { stage: "overlap", due: "2028-10-09T09:00:00.000Z" }, notes: [expect.stringContaining("activation on 2028-10-09")] });
+    clock.at("2028-10-10T02:00:00Z"); // ... but an activation left undone after its date is
+    expect((await drift()).problems).toEqual([expect.stringMatching(/^the activation of certificate [0-9A-F]{40} was due on 2028-10-09 and the active one is still/)]);
+    await activate(SECOND_END);
+    expect(await drift()).toMatchObject({ drifted: false, rotation: { stage: "retirement-wait", due: "2028-10-16T09:00:00.000Z" } });
     sp().preferredTokenSigningKeyThumbprint = old; // someone switched back in the portal
     graph.applications.get(APP)!.defaultRedirectUri = "https://eu-api.mimecast.com/login/sso/mpp";
     const found = await drift();
     expect(found.drifted).toBe(true);
     expect(found.problems).toContain(`default reply URL is https://eu-api.mimecast.com/login/sso/mpp, config wants ${URI}`);
-    expect(found.problems.some((p) => p.includes("is not the newest"))).toBe(true);
+    expect(found.problems.some((p) => p.includes("or someone switched it in the portal"))).toBe(true);
   });
 });

@@ -41,8 +41,8 @@ describe("the example config synthesizes a correct Entra side", () => {
       preferred_single_sign_on_mode: "saml",
       login_url: `https://${region}-api.mimecast.com/login/saml`, // Microsoft's Mimecast tutorial
       notification_email_addresses: env.notificationEmails,
-      feature_tags: [{ enterprise: true, hide: true }],
-      lifecycle: { prevent_destroy: true },
+      feature_tags: [{ enterprise: true, gallery: true, hide: true }],
+      lifecycle: { prevent_destroy: true, ignore_changes: ["owners"] },
     });
     expect(json).toHaveResourceWithProperties(ApplicationIdentifierUri, { identifier_uri: `https://${region}-api.mimecast.com/sso/${code}` });
     expect(json).toHaveResourceWithProperties(ApplicationRedirectUris, { type: "Web", redirect_uris: replyUrls });

@@ -1,30 +1,67 @@
 import { Command } from "commander";
 import { ACTIVATE_OPTIONS, COMMANDS } from "../../model/contract";
 import { activateCertificate } from "../../graph/client";
-import { activateNewest, addCertificate, retireInactive } from "../../graph/certificates";
+import { StageResult, activateRotation, addCertificate, retireRotation } from "../../graph/certificates";
 import { CommandContext } from "../command";
 import { EXIT } from "../io";
 import { withGraph } from "../graph-context";
 
 const IDENTITY_NOTE = `
 Identity: the same environment the azuread provider reads, in its order: GRAPH_ACCESS_TOKEN;
-ARM_CLIENT_ID with a client certificate (PEM), ARM_CLIENT_SECRET, or with ARM_USE_OIDC=true an
-OIDC token, an Azure DevOps service connection or GitHub Actions' ID token; workload identity;
-managed identity; Azure CLI. Exit codes: 0 done, 1 error, 130 stopped (Ctrl-C, SIGTERM, the run's deadline).`;
+ARM_CLIENT_ID with a client certificate (ARM_CLIENT_CERTIFICATE / _PATH, PKCS#12), ARM_CLIENT_SECRET,
+or with ARM_USE_OIDC an OIDC token, an Azure DevOps service connection or GitHub Actions' ID token;
+managed identity; Azure CLI. Exit codes: 0 done (or not due yet: it says when), 1 error,
+130 stopped (Ctrl-C, SIGTERM, the run's deadline).`;
 
 const o = ACTIVATE_OPTIONS;
 
-export function activateCertificateCommand(ctx: CommandContext): Command {
-  return new Command(COMMANDS.activateCertificate)
-    .description("make a SAML signing certificate the active one (Microsoft Graph; run by the stack)")
+interface StageOptions {
+  readonly servicePrincipalId: string;
+  readonly displayName?: string;
+  readonly endDate?: string;
+  readonly notBefore?: string;
+  readonly tenantId?: string;
+}
+
+/** The options naming this rotation's certificate and the stage's due date. */
+function stageOptions(cmd: Command): Command {
+  return cmd
     .requiredOption(`${o.servicePrincipalId} <object id>`, "object id of the service principal")
-    .option(`${o.thumbprint} <sha1>`, "thumbprint of the certificate to activate")
-    .option("--newest", "activate the certificate with the latest end date (this rotation's)")
-    .option(`${o.tenantId} <id>`, "Entra tenant id (default ARM_TENANT_ID)")
-    .addHelpText("after", `\nSets preferredTokenSigningKeyThumbprint, which the azuread provider cannot set. Reads first and\nwrites nothing when the certificate is already active.${IDENTITY_NOTE}`)
-    .action(async (opts: { servicePrincipalId: string; thumbprint?: string; newest?: boolean; tenantId?: string }) => {
-      if (Boolean(opts.thumbprint) === Boolean(opts.newest)) {
-        ctx.io.err(`mimecast-sso ${COMMANDS.activateCertificate}: give exactly one of ${o.thumbprint} and --newest`);
+    .option(`${o.displayName} <CN=...>`, "this rotation's certificate: its subject (as add-certificate was given)")
+    .option(`${o.endDate} <rfc3339>`, "this rotation's certificate: its end date (as add-certificate was given)")
+    .option(`${o.notBefore} <rfc3339>`, "the stage's due date: before it nothing is written (the rotation's timeline, docs/certificates.md)")
+    .option(`${o.tenantId} <id>`, "Entra tenant id (default ARM_TENANT_ID)");
+}
+
+const day = (iso: string) => iso.slice(0, 10);
+
+function describe(stage: "activation" | "retirement", r: StageResult, spId: string): string {
+  switch (r.result) {
+    case "not-due":
+      return `${stage} of signing certificate ${r.thumbprint} is due on ${day(r.due)} (${r.due}): nothing done now; a deploy from then on runs it`;
+    case "activated":
+      return `activated signing certificate ${r.thumbprint} on service principal ${spId}${r.note ? ` (${r.note})` : ""}`;
+    case "already-active":
+      return `signing certificate ${r.thumbprint} is already active`;
+    case "retired":
+      return `retired signing certificate(s) ${r.retired!.join(", ")}; ${r.thumbprint} (this rotation's, active) is kept`;
+    case "nothing-to-retire":
+      return `no other signing certificate to retire; ${r.thumbprint} (this rotation's, active) is the only one`;
+  }
+}
+
+export function activateCertificateCommand(ctx: CommandContext): Command {
+  return stageOptions(new Command(COMMANDS.activateCertificate))
+    .description("make this rotation's SAML signing certificate the active one, once due (Microsoft Graph; run by the stack)")
+    .option(`${o.thumbprint} <sha1>`, "activate this certificate instead (by hand; no due date)")
+    .addHelpText(
+      "after",
+      `\nSets preferredTokenSigningKeyThumbprint, which the azuread provider cannot set. Give either ${o.thumbprint}, or\n${o.displayName} and ${o.endDate} (this rotation's certificate) with an optional ${o.notBefore}. Reads until\nthe certificate shows whole (bounded); writes nothing when it is already active or not due yet.${IDENTITY_NOTE}`,
+    )
+    .action(async (opts: StageOptions & { thumbprint?: string }) => {
+      const byRotation = Boolean(opts.displayName || opts.endDate);
+      if (Boolean(opts.thumbprint) === byRotation || (byRotation && !(opts.displayName && opts.endDate)) || (opts.thumbprint && opts.notBefore)) {
+        ctx.io.err(`mimecast-sso ${COMMANDS.activateCertificate}: give either ${o.thumbprint}, or ${o.displayName} and ${o.endDate} (with ${o.notBefore} optional)`);
         return ctx.exit(EXIT.error);
       }
       await withGraph(COMMANDS.activateCertificate, opts.tenantId, ctx, async (client) => {
@@ -32,8 +69,8 @@ export function activateCertificateCommand(ctx: CommandContext): Command {
           const r = await activateCertificate(client, opts.servicePrincipalId, opts.thumbprint);
           return r === "activated" ? `activated signing certificate ${opts.thumbprint} on service principal ${opts.servicePrincipalId}` : `signing certificate ${opts.thumbprint} is already active`;
         }
-        const r = await activateNewest(client, opts.servicePrincipalId);
-        return r.result === "activated" ? `activated signing certificate ${r.thumbprint} on service principal ${opts.servicePrincipalId}` : `signing certificate ${r.thumbprint} is already active`;
+        const r = await activateRotation(client, opts.servicePrincipalId, { displayName: opts.displayName!, endDateTime: opts.endDate! }, { notBefore: opts.notBefore });
+        return describe("activation", r, opts.servicePrincipalId);
       });
     });
 }
@@ -42,12 +79,13 @@ export function addCertificateCommand(ctx: CommandContext): Command {
   return new Command(COMMANDS.addCertificate)
     .description("add this rotation's SAML signing certificate, inactive (Graph addTokenSigningCertificate; run by the stack)")
     .requiredOption(`${o.servicePrincipalId} <object id>`, "object id of the service principal")
-    .requiredOption("--display-name <CN=...>", "the certificate's subject")
-    .requiredOption("--end-date <rfc3339>", "when it expires (at most 3 years)")
+    .requiredOption(`${o.displayName} <CN=...>`, "the certificate's subject")
+    .requiredOption(`${o.endDate} <rfc3339>`, "when it expires (at most 3 years)")
     .option(`${o.tenantId} <id>`, "Entra tenant id (default ARM_TENANT_ID)")
-    .addHelpText("after", `\nA certificate with this name and end date already there (an interrupted run) is reused.${IDENTITY_NOTE}`)
+    .addHelpText("after", `\nA certificate with this name and end date already there (an interrupted run) is reused. After the add, reads\nuntil it shows (bounded).${IDENTITY_NOTE}`)
     .action((opts: { servicePrincipalId: string; displayName: string; endDate: string; tenantId?: string }) =>
-      withGraph(COMMANDS.addCertificate, opts.tenantId, ctx, async (client) => {
+      withGraph(COMMANDS.addCertificate, opts.tenantId, ctx, async (client, cloud) => {
+        if (!cloud.addTokenSigningCertificate) throw new Error(`Microsoft Graph offers no addTokenSigningCertificate in ${cloud.name} (ARM_ENVIRONMENT): manage the signing certificate by hand`);
         const r = await addCertificate(client, opts.servicePrincipalId, opts.displayName, opts.endDate);
         return r.added ? `added signing certificate ${r.thumbprint} (inactive) to service principal ${opts.servicePrincipalId}` : `signing certificate ${r.thumbprint} is already there`;
       }),
@@ -55,15 +93,20 @@ export function addCertificateCommand(ctx: CommandContext): Command {
 }
 
 export function retireCertificatesCommand(ctx: CommandContext): Command {
-  return new Command(COMMANDS.retireCertificates)
-    .description("remove every SAML signing certificate but the active one (run by the stack after Mimecast re-imported)")
-    .requiredOption(`${o.servicePrincipalId} <object id>`, "object id of the service principal")
-    .option(`${o.tenantId} <id>`, "Entra tenant id (default ARM_TENANT_ID)")
-    .addHelpText("after", `\nReads right before the write; writes nothing unless the active certificate is among those kept.${IDENTITY_NOTE}`)
-    .action((opts: { servicePrincipalId: string; tenantId?: string }) =>
-      withGraph(COMMANDS.retireCertificates, opts.tenantId, ctx, async (client) => {
-        const retired = await retireInactive(client, opts.servicePrincipalId);
-        return retired.length ? `retired signing certificate(s) ${retired.join(", ")}; the active one is kept` : "no inactive signing certificate to retire";
-      }),
-    );
+  return stageOptions(new Command(COMMANDS.retireCertificates))
+    .description("remove every SAML signing certificate but this rotation's, once due and active (run by the stack)")
+    .addHelpText(
+      "after",
+      `\nReads until a replica shows this rotation's certificate active and whole (bounded) and writes only from that read;\nrefuses otherwise. Kept credentials are sent back unchanged, their key as null.${IDENTITY_NOTE}`,
+    )
+    .action(async (opts: StageOptions) => {
+      if (!opts.displayName || !opts.endDate) {
+        ctx.io.err(`mimecast-sso ${COMMANDS.retireCertificates}: ${o.displayName} and ${o.endDate} (this rotation's certificate, the one kept) are required`);
+        return ctx.exit(EXIT.error);
+      }
+      await withGraph(COMMANDS.retireCertificates, opts.tenantId, ctx, async (client) => {
+        const r = await retireRotation(client, opts.servicePrincipalId, { displayName: opts.displayName!, endDateTime: opts.endDate! }, { notBefore: opts.notBefore });
+        return describe("retirement", r, opts.servicePrincipalId);
+      });
+    });
 }

@@ -1,7 +1,9 @@
 import { Command } from "commander";
 import { COMMANDS } from "../../model/contract";
-import { groupCertificates } from "../../graph/certificates";
+import { groupCertificates, isWhole } from "../../graph/certificates";
+import { assessRotation, decodeSchedule, rotationSchedule } from "../../model/rotation";
 import { CommandContext } from "../command";
+import { EXIT } from "../io";
 import { withGraph } from "../graph-context";
 
 interface EntraDriftOptions {
@@ -9,11 +11,13 @@ interface EntraDriftOptions {
   readonly applicationObjectId: string;
   readonly expectRedirectUri: string;
   readonly tenantId?: string;
+  readonly schedule?: string;
 }
 
 /**
  * What Terraform cannot see on the Entra side (the nightly drift job asks): which certificate
- * signs, whether it is the newest and the only one, and the default reply URL.
+ * signs, where the certificate rotation stands (a stage that is due is drift; one that is not yet
+ * due is a note saying when), and the default reply URL.
  */
 export function entraDriftCommand(ctx: CommandContext): Command {
   return new Command(COMMANDS.entraDrift)
@@ -22,20 +26,38 @@ export function entraDriftCommand(ctx: CommandContext): Command {
     .requiredOption("--application-object-id <object id>", "object id of the application")
     .requiredOption("--expect-redirect-uri <url>", "the default reply URL the config wants")
     .option("--tenant-id <id>", "Entra tenant id (default ARM_TENANT_ID)")
-    .addHelpText("after", "\nPrints one JSON object on stdout; exit 0 whatever it finds (the drift job decides), 1 on error.")
+    .option("--schedule <days>", "the rotation timeline, as the stack's certificate_rotation_schedule output (default: lifetime=730,renewBefore=60,overlap=14,retireAfter=7)")
+    .addHelpText("after", "\nPrints one JSON object on stdout (problems: drift; notes: a rotation stage not yet due, and when);\nexit 0 whatever it finds (the drift job decides), 1 on error.")
     .action(async (o: EntraDriftOptions) => {
+      let schedule;
+      try {
+        schedule = o.schedule ? decodeSchedule(o.schedule) : rotationSchedule({ certificateLifetimeDays: 730, certificateRenewBeforeDays: 60, mode: "checklist" });
+      } catch (e) {
+        ctx.io.err(`mimecast-sso ${COMMANDS.entraDrift}: --schedule: ${(e as Error).message}`);
+        return ctx.exit(EXIT.error);
+      }
       await withGraph(COMMANDS.entraDrift, o.tenantId, ctx, async (client) => {
         const sp = await client.getSigningCredentials(o.servicePrincipalId);
         const app = await client.getApplication(o.applicationObjectId);
-        const certificates = groupCertificates(sp.keyCredentials, sp.passwordCredentials).sort((a, b) => Date.parse(b.endDateTime ?? "") - Date.parse(a.endDateTime ?? ""));
+        const certificates = groupCertificates(sp.keyCredentials, sp.passwordCredentials);
         const active = (sp.preferredTokenSigningKeyThumbprint ?? "").toUpperCase();
+        const rotation = assessRotation(client.clock.now(), certificates.map((c) => ({ ...c, whole: isWhole(c) })), active || undefined, schedule);
         const problems: string[] = [];
-        if (!active) problems.push("no signing certificate is active");
-        else if (!certificates.some((c) => c.thumbprint === active)) problems.push(`the active thumbprint ${active} is not one of the service principal's certificates`);
-        else if (certificates[0]?.thumbprint !== active) problems.push(`the active certificate ${active} is not the newest (${certificates[0].thumbprint}): someone changed it in the portal, or a rotation stopped before its activation`);
-        if (certificates.length > 1) problems.push(`${certificates.length - 1} inactive certificate(s) not retired`);
+        const notes: string[] = [];
+        (rotation.overdue ? problems : notes).push(rotation.message);
+        const signing = certificates.find((c) => c.thumbprint === active);
+        if (signing && !isWhole(signing)) problems.push(`the active certificate ${active} is incomplete (its Sign key, Verify key or password is missing): sign-in may fail; see docs/certificates.md`);
         if (app.defaultRedirectUri !== o.expectRedirectUri) problems.push(`default reply URL is ${app.defaultRedirectUri ?? "(unset)"}, config wants ${o.expectRedirectUri}`);
-        return JSON.stringify({ activeThumbprint: active || null, activeExpires: certificates.find((c) => c.thumbprint === active)?.endDateTime ?? null, certificates: certificates.length, defaultRedirectUri: app.defaultRedirectUri ?? null, drifted: problems.length > 0, problems });
+        return JSON.stringify({
+          activeThumbprint: active || null,
+          activeExpires: signing?.endDateTime ?? null,
+          certificates: certificates.length,
+          rotation: { stage: rotation.stage, due: rotation.due ?? null },
+          defaultRedirectUri: app.defaultRedirectUri ?? null,
+          drifted: problems.length > 0,
+          problems,
+          notes,
+        });
       });
     });
 }

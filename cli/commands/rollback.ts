@@ -1,4 +1,4 @@
-import { Command, Option } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { latestSnapshot, readSnapshot, snapshotDirectory, SNAPSHOT_DIR_ENV } from "../../mimecast/snapshot";
 import { loopbackAllowed } from "../../mimecast/spec";
 import { restoreSnapshot } from "../../mimecast/sync";
@@ -24,7 +24,14 @@ export function rollbackCommand(ctx: CommandContext): Command {
     .requiredOption("--env <name>", "the environment of the config")
     .option("--config <file>", "the config file (default $SSO_CONFIG or sso.config.json)")
     .option("--snapshot <file>", `the snapshot to restore (default: the newest a sync took of the environment in $${SNAPSHOT_DIR_ENV}, or ~/.mimecast-sso/snapshots)`)
-    .addOption(new Option("--acknowledge <change>", "restore a snapshot that departs from the config's guardrails this way (repeatable)").choices(WAIVABLE).argParser((v: string, prev: Acknowledgeable[] = []) => [...prev, v as Acknowledgeable]).default([]))
+    .addOption(
+      new Option("--acknowledge <change>", `restore a snapshot that departs from the config's guardrails this way (repeatable; ${WAIVABLE.join(", ")})`)
+        .argParser((v: string, prev: Acknowledgeable[] = []) => {
+          if (!(WAIVABLE as string[]).includes(v)) throw new InvalidArgumentError(`must be one of ${WAIVABLE.join(", ")}`);
+          return [...prev, v as Acknowledgeable];
+        })
+        .default([]),
+    )
     .option("--skip-metadata-check", "do not fetch the snapshot's metadata URL first")
     .addHelpText(
       "after",

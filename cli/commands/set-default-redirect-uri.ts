@@ -1,6 +1,6 @@
 import { Command } from "commander";
 import { COMMANDS, REDIRECT_OPTIONS } from "../../model/contract";
-import { setDefaultRedirectUri } from "../../graph/client";
+import { NEW_APP_MINUTES, clearTemplateReplyUrls, setDefaultRedirectUri } from "../../graph/client";
 import { CommandContext } from "../command";
 import { withGraph } from "../graph-context";
 
@@ -28,6 +28,30 @@ Exit codes: 0 set, 1 error.`,
       withGraph(COMMANDS.setDefaultRedirectUri, opts.tenantId, ctx, async (client) => {
         const result = await setDefaultRedirectUri(client, opts.applicationObjectId, opts.uri);
         return result === "set" ? `default redirect URI of application ${opts.applicationObjectId} is now ${opts.uri}` : `default redirect URI is already ${opts.uri}`;
+      }),
+    );
+}
+
+export function clearTemplateReplyUrlsCommand(ctx: CommandContext): Command {
+  const o = REDIRECT_OPTIONS;
+  return new Command(COMMANDS.clearTemplateReplyUrls)
+    .description("remove the Web reply URLs a gallery template brought, from an app instantiated moments ago (run by the stack)")
+    .requiredOption(`${o.applicationObjectId} <object id>`, "object id of the application (app registration)")
+    .option(`${o.tenantId} <id>`, "Entra tenant id (default ARM_TENANT_ID)")
+    .addHelpText(
+      "after",
+      `
+azuread_application_redirect_uris refuses to create when the app already has reply URLs of its
+type ("requires import"). Runs before it, once per application: only an app created in the last
+${NEW_APP_MINUTES} minutes is changed, and only when it has Web reply URLs. Identity: as activate-certificate.
+Exit codes: 0 done (or nothing to do), 1 error.`,
+    )
+    .action((opts: { applicationObjectId: string; tenantId?: string }) =>
+      withGraph(COMMANDS.clearTemplateReplyUrls, opts.tenantId, ctx, async (client) => {
+        const r = await clearTemplateReplyUrls(client, opts.applicationObjectId);
+        if (r.result === "cleared") return `removed ${r.uris.length} reply URL(s) the template set on application ${opts.applicationObjectId} (${r.uris.join(", ")}); the stack sets its own next`;
+        if (r.result === "not-new") return `application ${opts.applicationObjectId} is not new: its reply URLs are left as they are`;
+        return `application ${opts.applicationObjectId} has no reply URLs of its own`;
       }),
     );
 }

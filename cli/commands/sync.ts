@@ -1,5 +1,7 @@
 import { Command } from "commander";
+import { RotationDates, decodeRotationDates } from "../../model/rotation";
 import { CREDENTIALS_NOTE, CommandContext, targetOptions } from "../command";
+import { EXIT } from "../io";
 import { runProfileCommand } from "../outcome";
 import { TargetOptions } from "../targets";
 
@@ -8,6 +10,7 @@ interface SyncOptions extends TargetOptions {
   readonly skipMetadataCheck?: boolean;
   readonly json?: boolean;
   readonly concurrency?: string;
+  readonly rotationEnv?: string;
 }
 
 export function syncCommand(ctx: CommandContext): Command {
@@ -17,13 +20,26 @@ export function syncCommand(ctx: CommandContext): Command {
     .option("--skip-metadata-check", "do not fetch the metadata URL first (app created moments ago)")
     .option("--json", "machine-readable result on stdout")
     .option("--concurrency <n>", "environments processed at once", "4")
+    .option("--rotation-env <NAME>", "the signing-certificate rotation's dates in an environment variable (what the provisioner passes): re-import, print its steps")
     .addHelpText(
       "after",
       `
 Reads the profile, writes only fields that differ (fields it does not manage are sent back
 unchanged), then reads again to verify. Checks the IdP metadata and the account first.
+While a signing-certificate rotation is in progress (--rotation-env), the metadata URL is written
+again even when nothing differs (Import), and a manual checklist says what to click and by when.
 Exit codes: 0 done, 1 error, 3 profile operation not available (manual checklist printed).${CREDENTIALS_NOTE}`,
     );
-  targetOptions(cmd).action((o: SyncOptions) => runProfileCommand("sync", o, ctx, { dryRun: o.dryRun, skipMetadataCheck: o.skipMetadataCheck }));
+  targetOptions(cmd).action((o: SyncOptions) => {
+    let rotation: RotationDates | undefined;
+    const encoded = o.rotationEnv ? ctx.io.env[o.rotationEnv] : undefined;
+    try {
+      rotation = encoded ? decodeRotationDates(encoded) : undefined;
+    } catch (e) {
+      ctx.io.err(`mimecast-sso sync: --rotation-env ${o.rotationEnv}: ${(e as Error).message}`);
+      return ctx.exit(EXIT.error);
+    }
+    return runProfileCommand("sync", o, ctx, { dryRun: o.dryRun, skipMetadataCheck: o.skipMetadataCheck, rotation });
+  });
   return cmd;
 }

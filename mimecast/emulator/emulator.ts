@@ -174,6 +174,7 @@ export class MimecastEmulator {
     if (!FAULT_KINDS.includes(fault.kind)) throw new Error(`fault kind must be one of ${FAULT_KINDS.join(", ")}`);
     const count = fault.count ?? 1;
     if (!Number.isInteger(count) || count < 1 || count > 10_000) throw new Error("fault count must be a whole number from 1 to 10000");
+    if (fault.message !== undefined && (typeof fault.message !== "string" || fault.message.length > 10_000)) throw new Error("fault message must be a string of at most 10000 characters");
     this.faults.push({ ...fault, count });
   }
 

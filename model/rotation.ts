@@ -1,0 +1,183 @@
+// The SAML signing-certificate rotation timeline (docs/certificates.md), as pure functions the
+// stack (Terraform triggers), the CLI steps and the nightly drift check all use. No cdktf, no HTTP.
+//
+//   S = the rotation starts (time_rotating fires: lifetime - renewBefore days after the last one)
+//   add      at S          this rotation's certificate, inactive; Entra's metadata lists it
+//   overlap  S .. A        Mimecast takes the metadata (api: the sync re-imports at once;
+//                          checklist: the admin clicks Import, or Monitor Metadata URL re-reads)
+//   activate at A = S + overlapDays         Entra signs with the new certificate
+//   retire   at T = A + retireAfterDays     the old certificates are removed
+//   the old certificate expires at about S + renewBefore (on time; earlier if S came late)
+/** mimecastApi.profileSync (model/config.ts). */
+type ProfileSyncMode = "checklist" | "api" | "auto";
+
+export interface RotationSchedule {
+  readonly lifetimeDays: number;
+  readonly renewBeforeDays: number;
+  /** Days between the add and the activation (Mimecast takes the new metadata meanwhile). */
+  readonly overlapDays: number;
+  /** Days between the activation and the retirement of the old certificates. */
+  readonly retireAfterDays: number;
+}
+
+/**
+ * Default overlap per profile-sync mode: api re-imports in the sync and verifies, so the
+ * activation can come with the next deploy a day later; checklist (and auto, which may fall back
+ * to it) leaves two weeks for an administrator to click Import (or for Monitor Metadata URL).
+ */
+export const DEFAULT_OVERLAP_DAYS: Readonly<Record<ProfileSyncMode, number>> = { api: 1, auto: 14, checklist: 14 };
+export const DEFAULT_RETIRE_AFTER_DAYS = 7;
+/** Slack left between an on-time retirement and the old certificate's expiry, for a deploy that comes late. */
+export const LATE_DEPLOY_SLACK_DAYS = 7;
+
+/** The schedule of an environment: defaults shrink for a short renewBefore so an on-time rotation always finishes before the old certificate expires. */
+export function rotationSchedule(env: { certificateLifetimeDays: number; certificateRenewBeforeDays: number; certificateOverlapDays?: number; certificateRetireAfterDays?: number; mode: ProfileSyncMode }): RotationSchedule {
+  const renew = env.certificateRenewBeforeDays;
+  return {
+    lifetimeDays: env.certificateLifetimeDays,
+    renewBeforeDays: renew,
+    overlapDays: env.certificateOverlapDays ?? Math.min(DEFAULT_OVERLAP_DAYS[env.mode], Math.floor(renew * 0.4)),
+    retireAfterDays: env.certificateRetireAfterDays ?? Math.min(DEFAULT_RETIRE_AFTER_DAYS, Math.floor(renew * 0.2)),
+  };
+}
+
+/** A problem with a schedule, or undefined: overlap and retirement must end before the old certificate expires. */
+export function scheduleProblem(s: RotationSchedule): string | undefined {
+  if (s.overlapDays + s.retireAfterDays >= s.renewBeforeDays) {
+    return `certificateOverlapDays (${s.overlapDays}) + certificateRetireAfterDays (${s.retireAfterDays}) must be less than certificateRenewBeforeDays (${s.renewBeforeDays}): the old certificate must still be valid when the rotation ends`;
+  }
+  return undefined;
+}
+
+const DAY_MS = 86_400_000;
+export const hours = (days: number) => `${days * 24}h`;
+
+/** The dates of one rotation, from its start. */
+export function rotationDates(startedAt: number, s: RotationSchedule): { activationDue: number; retirementDue: number; newExpires: number; nextRotation: number } {
+  const activationDue = startedAt + s.overlapDays * DAY_MS;
+  return { activationDue, retirementDue: activationDue + s.retireAfterDays * DAY_MS, newExpires: startedAt + s.lifetimeDays * DAY_MS, nextRotation: startedAt + (s.lifetimeDays - s.renewBeforeDays) * DAY_MS };
+}
+
+/** The schedule as the stack hands it to the nightly check: `renewBefore=60,overlap=14,retireAfter=7`. */
+export function encodeSchedule(s: RotationSchedule): string {
+  return `lifetime=${s.lifetimeDays},renewBefore=${s.renewBeforeDays},overlap=${s.overlapDays},retireAfter=${s.retireAfterDays}`;
+}
+
+export function decodeSchedule(text: string): RotationSchedule {
+  const fields = new Map(text.split(",").map((p) => p.split("=") as [string, string]));
+  const num = (k: string) => {
+    const v = Number(fields.get(k));
+    if (!Number.isInteger(v) || v < 0 || v > 1095) throw new Error(`rotation schedule "${text.slice(0, 80)}": ${k} must be a whole number of days (lifetime=730,renewBefore=60,overlap=14,retireAfter=7)`);
+    return v;
+  };
+  return { lifetimeDays: num("lifetime"), renewBeforeDays: num("renewBefore"), overlapDays: num("overlap"), retireAfterDays: num("retireAfter") };
+}
+
+/** A certificate as the assessment needs it. */
+export interface CertificateFacts {
+  readonly thumbprint: string;
+  /** When it was added. */
+  readonly startDateTime?: string;
+  readonly endDateTime?: string;
+  readonly whole: boolean;
+}
+
+export type RotationStage = "no-certificate" | "add-due" | "overlap" | "activation-due" | "retirement-wait" | "retirement-due" | "idle";
+
+export interface RotationAssessment {
+  readonly stage: RotationStage;
+  /** When the stage is (or was) due, ISO. */
+  readonly due?: string;
+  /** A stage that is due and not done: the nightly job reports it as drift. */
+  readonly overdue: boolean;
+  /** One plain line: what is happening, what is due and when. */
+  readonly message: string;
+}
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const dayOf = (ms: number) => iso(ms).slice(0, 10);
+const inDays = (ms: number, now: number) => Math.ceil((ms - now) / DAY_MS);
+
+/**
+ * Where a service principal stands in its rotation, from its certificates alone: the one added
+ * last is this rotation's (its start date is when the rotation began), the active one is what
+ * Entra signs with. Overdue stages are what a deploy would do; the rest say when.
+ */
+export function assessRotation(now: number, certificates: readonly CertificateFacts[], activeThumbprint: string | undefined, s: RotationSchedule): RotationAssessment {
+  const active = certificates.find((c) => c.thumbprint === activeThumbprint);
+  if (!active) return { stage: "no-certificate", overdue: true, message: activeThumbprint ? `the active thumbprint ${activeThumbprint} is not one of the service principal's certificates` : "no signing certificate is active" };
+  const started = (c: CertificateFacts) => Date.parse(c.startDateTime ?? "") || 0;
+  const newest = [...certificates].sort((a, b) => started(b) - started(a))[0];
+  const expires = Date.parse(active.endDateTime ?? "");
+  const expiry = Number.isNaN(expires) ? "" : `; the signing certificate ${active.thumbprint} expires on ${dayOf(expires)} (in ${inDays(expires, now)} days)`;
+  if (newest !== active) {
+    const { activationDue } = rotationDates(started(newest), s);
+    if (now < activationDue) {
+      return { stage: "overlap", due: iso(activationDue), overdue: false, message: `rotation in progress: certificate ${newest.thumbprint} was added on ${dayOf(started(newest))}; Mimecast must take the metadata before its activation on ${dayOf(activationDue)}${expiry}` };
+    }
+    return {
+      stage: "activation-due",
+      due: iso(activationDue),
+      overdue: true,
+      message: `the activation of certificate ${newest.thumbprint} was due on ${dayOf(activationDue)} and the active one is still ${active.thumbprint} (a rotation stopped before its activation, or someone switched it in the portal): deploy${expiry}`,
+    };
+  }
+  const others = certificates.filter((c) => c !== active);
+  if (others.length) {
+    const { retirementDue } = rotationDates(started(active), s);
+    if (now < retirementDue) return { stage: "retirement-wait", due: iso(retirementDue), overdue: false, message: `rotation in progress: ${others.length} old certificate(s) are retired on ${dayOf(retirementDue)}` };
+    return { stage: "retirement-due", due: iso(retirementDue), overdue: true, message: `${others.length} inactive certificate(s) not retired (the retirement was due on ${dayOf(retirementDue)}): deploy` };
+  }
+  if (Number.isNaN(expires)) return { stage: "idle", overdue: false, message: "the signing certificate has no end date" };
+  const addDue = expires - s.renewBeforeDays * DAY_MS;
+  if (now >= addDue) {
+    return { stage: "add-due", due: iso(addDue), overdue: true, message: `the signing certificate ${active.thumbprint} expires on ${dayOf(expires)} (in ${inDays(expires, now)} days) and no rotation has started (due on ${dayOf(addDue)}): deploy` };
+  }
+  return { stage: "idle", due: iso(addDue), overdue: false, message: `the signing certificate expires on ${dayOf(expires)}; the next rotation starts about ${dayOf(addDue)}` };
+}
+
+/** The dates of the rotation in progress, as the stack hands them to the sync (Terraform fills them in). */
+export interface RotationDates {
+  readonly started: string;
+  readonly activation: string;
+  readonly retirement: string;
+}
+
+export function encodeRotationDates(d: RotationDates): string {
+  return `started=${d.started},activation=${d.activation},retirement=${d.retirement}`;
+}
+
+export function decodeRotationDates(text: string): RotationDates {
+  const fields = new Map(text.split(",").map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)] as [string, string]));
+  const date = (k: string) => {
+    const v = fields.get(k) ?? "";
+    if (Number.isNaN(Date.parse(v))) throw new Error(`certificate rotation "${text.slice(0, 120)}": ${k} must be a date (started=<rfc3339>,activation=<rfc3339>,retirement=<rfc3339>)`);
+    return v;
+  };
+  return { started: date("started"), activation: date("activation"), retirement: date("retirement") };
+}
+
+/**
+ * What an administrator must do in Mimecast for the rotation in progress, or undefined when none
+ * is (before the start or after the retirement). Covers both answers to the question Mimecast's
+ * documentation leaves open (does it trust every certificate the metadata lists, or one?):
+ * Import during the overlap, and once more on the activation day.
+ */
+export function rotationChecklist(now: number, d: RotationDates): string | undefined {
+  const [started, activation, retirement] = [d.started, d.activation, d.retirement].map((x) => Date.parse(x));
+  if (now < started - DAY_MS || now >= retirement) return undefined;
+  const day = (ms: number) => dayOf(ms);
+  if (now < activation) {
+    return [
+      `Signing certificate rotation (Entra): a new certificate was added on ${day(started)}, inactive; the app's metadata lists it beside the current one.`,
+      `  By ${day(activation)}: open the profile above, click Import next to the Metadata URL, Save (Monitor Metadata URL on re-reads it too, when Mimecast does not say).`,
+      `  On ${day(activation)} Entra starts signing with the new certificate: click Import once more that day.`,
+      `  On ${day(retirement)} the old certificate is removed from Entra.`,
+    ].join("\n");
+  }
+  return [
+    `Signing certificate rotation (Entra): since ${day(activation)} Entra signs with the new certificate.`,
+    `  Now: open the profile above, click Import next to the Metadata URL, Save (if Mimecast keeps one certificate, this is the one it must keep).`,
+    `  On ${day(retirement)} the old certificate is removed from Entra.`,
+  ].join("\n");
+}

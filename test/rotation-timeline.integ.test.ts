@@ -1,0 +1,216 @@
+// (An integration test for its length only: ten simulated rotations of two months each.)
+// The rotation timeline across simulated time (docs/certificates.md): deploys on a virtual clock
+// run exactly the steps whose Terraform triggers change (time_rotating's rotation, and each
+// stage's "waiting" -> "due" flag, as the stack declares them; test/stage-trigger.integ.test.ts
+// shows real terraform evaluates that flag so), each step through the CLI against the Graph and
+// Mimecast emulators. Mimecast's documentation does not say whether Import trusts every signing
+// certificate the metadata lists or one, so both are simulated, and a sign-in is tried every
+// hour: it works when the certificate Entra signs with is one Mimecast trusts and not expired.
+import { main } from "../cli/program";
+import { groupCertificates } from "../graph/certificates";
+import { GraphEmulator } from "../graph/emulator";
+import { MimecastEmulator } from "../mimecast/emulator/emulator";
+import { encodeSpec } from "../model/contract";
+import { RotationSchedule, encodeRotationDates, encodeSchedule, rotationDates, rotationSchedule } from "../model/rotation";
+import { ProfileSyncMode } from "../model/config";
+import { EMULATOR_DEPLOY_ENV, TENANT, specFor, virtualClock } from "./helpers";
+
+const SP = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+const APP = "7a0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+const CN = "CN=eu-api.mimecast.com/sso/CEUA12A34";
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+type Trust = "every listed certificate" | "one certificate (the one signing when imported)";
+
+interface Scenario {
+  readonly mode: ProfileSyncMode;
+  /** auto against an account without the profile operation falls back to the checklist. */
+  readonly offerProfileContract: boolean;
+  readonly trust: Trust;
+  /** Days after the rotation falls due that the next deploy comes (0: nightly deploys). */
+  readonly lateDays: number;
+}
+
+async function simulate(sc: Scenario) {
+  const clock = virtualClock(Date.parse("2026-12-01T02:00:00Z"));
+  const graph = await GraphEmulator.start({ clientId: "pipeline-app", clientSecret: "pipeline-secret-value", now: clock.now });
+  const mimecast = await MimecastEmulator.start({ ttlMs: 120_000, offerProfileContract: sc.offerProfileContract });
+  graph.create("servicePrincipals", { id: SP, preferredTokenSigningKeyThumbprint: null }, -Infinity);
+  graph.create("applications", { id: APP, defaultRedirectUri: null, web: { redirectUris: [] } }, -Infinity);
+  const schedule: RotationSchedule = rotationSchedule({ certificateLifetimeDays: 730, certificateRenewBeforeDays: 60, mode: sc.mode });
+  const spec = specFor({ metadataUrl: mimecast.metadataUrl(TENANT), api: { profileSync: sc.mode, baseUrl: mimecast.url, createProfileIfMissing: true } });
+
+  // What Mimecast trusts, and when an administrator clicks Import (checklist mode).
+  let trusted = new Set<string>();
+  const sp = () => graph.servicePrincipals.get(SP)!;
+  const listed = () => groupCertificates(sp().keyCredentials ?? [], sp().passwordCredentials ?? []);
+  const importMetadata = () => {
+    trusted = sc.trust === "every listed certificate" ? new Set(listed().map((c) => c.thumbprint)) : new Set([sp().preferredTokenSigningKeyThumbprint ?? ""]);
+  };
+  mimecast.onRequest = (path) => {
+    if (path === "/api/login/update-authentication-profile" || path === "/api/login/create-authentication-profile") importMetadata();
+  };
+  const adminClicks: number[] = [];
+  const imports = { byAdmin: 0 };
+
+  const env = { ...EMULATOR_DEPLOY_ENV, ARM_TENANT_ID: TENANT, ARM_CLIENT_ID: "pipeline-app", ARM_CLIENT_SECRET: "pipeline-secret-value", GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url, MIMECAST_SSO_SPEC: encodeSpec(spec) };
+  const run = async (args: string[], extraEnv: Record<string, string> = {}) => {
+    const out: string[] = [];
+    const code = await main(args, { out: (s) => out.push(s), err: (s) => out.push(s), env: { ...env, ...extraEnv }, stdin: async () => "", clock });
+    return { code, text: out.join("\n") };
+  };
+
+  // The stack's Terraform state: time_rotating, and the triggers each step last ran with.
+  let started: number | undefined;
+  let rotationId = 0;
+  const applied = new Map<string, string>();
+  const log: string[] = [];
+  const failures: string[] = [];
+
+  async function deploy(): Promise<void> {
+    const t = clock.now();
+    if (started === undefined || t >= started + (schedule.lifetimeDays - schedule.renewBeforeDays) * DAY) {
+      started = t;
+      rotationId++;
+    }
+    const dates = rotationDates(started, schedule);
+    const iso = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, "Z");
+    const endDate = iso(dates.newExpires);
+    const stage = (due: number) => (t >= due ? "due" : "waiting");
+    const rotationEnv = { MIMECAST_SSO_CERTIFICATE_ROTATION: encodeRotationDates({ started: iso(started), activation: iso(dates.activationDue), retirement: iso(dates.retirementDue) }) };
+    const cert = ["--service-principal-id", SP, "--display-name", CN, "--end-date", endDate];
+    const steps: [string, string, () => Promise<{ code: number; text: string }>][] = [
+      ["add", `${rotationId}`, () => run(["add-certificate", ...cert])],
+      ["sync", `${rotationId}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION"], rotationEnv)],
+      ["activate", `${rotationId}/${stage(dates.activationDue)}`, () => run(["activate-certificate", ...cert, "--not-before", iso(dates.activationDue)])],
+      ["reimport", `${rotationId}/${stage(dates.activationDue)}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION"], rotationEnv)],
+      ["retire", `${rotationId}/${stage(dates.retirementDue)}`, () => run(["retire-certificates", ...cert, "--not-before", iso(dates.retirementDue)])],
+    ];
+    for (const [name, trigger, step] of steps) {
+      if (applied.get(name) === trigger) continue; // unchanged trigger: terraform leaves it alone
+      const r = await step();
+      log.push(`${iso(t).slice(0, 10)} ${name}: ${r.text.split("\n").filter((l) => !l.startsWith("Azure identity") && !l.startsWith("[")).slice(-1)[0] ?? ""}`);
+      if (r.code !== 0) throw new Error(`${name} failed at ${iso(t)}:\n${r.text}`);
+      applied.set(name, trigger);
+      // An administrator does what the checklist says: its steps (Import) the same day, the
+      // rotation's "by" as late as it allows, "on the activation day" that morning.
+      if (/Manual checklist/.test(r.text)) adminClicks.push(t + 8 * HOUR);
+      const by = /By (\d{4}-\d{2}-\d{2}): open the profile/.exec(r.text);
+      if (by) adminClicks.push(Date.parse(`${by[1]}T00:00:00Z`) - 12 * HOUR);
+      const onDay = /On (\d{4}-\d{2}-\d{2}) Entra starts signing/.exec(r.text);
+      if (onDay) adminClicks.push(Date.parse(`${onDay[1]}T00:00:00Z`) + 10 * HOUR);
+      if (/Now: open the profile/.test(r.text)) adminClicks.push(t + 8 * HOUR);
+    }
+  }
+
+  /** Hour by hour until `until`: sign-ins, the administrator's clicks, a deploy at 02:00 when `deploying`. */
+  const nightlyDrift: { day: string; problems: string[]; notes: string[] }[] = [];
+  async function passTime(until: number, deploying: (t: number) => boolean): Promise<void> {
+    while (clock.now() < until) {
+      await clock.sleep(HOUR);
+      const t = clock.now();
+      for (const at of adminClicks.filter((a) => a <= t)) {
+        adminClicks.splice(adminClicks.indexOf(at), 1);
+        imports.byAdmin++;
+        importMetadata();
+      }
+      if (new Date(t).getUTCHours() === 2) {
+        if (deploying(t)) await deploy();
+        // The nightly drift job (after the night's deploy, when there is one).
+        const d = await run(["entra-drift", "--service-principal-id", SP, "--application-object-id", APP, "--expect-redirect-uri", "https://x.example/", "--schedule", encodeSchedule(schedule)]);
+        const found = JSON.parse(d.text.split("\n").pop()!) as { problems: string[]; notes: string[] };
+        nightlyDrift.push({ day: new Date(t).toISOString().slice(0, 10), problems: found.problems.filter((p) => !p.startsWith("default reply URL")), notes: found.notes });
+      }
+      const signing = sp().preferredTokenSigningKeyThumbprint ?? "";
+      const cert = listed().find((c) => c.thumbprint === signing);
+      if (!signing || !cert || !trusted.has(signing) || Date.parse(cert.endDateTime!) <= t) failures.push(new Date(t).toISOString().slice(0, 13));
+    }
+  }
+
+  try {
+    // The first deploy: the first certificate, active at once (nothing signed before).
+    await deploy();
+    if (sc.mode !== "checklist" && sc.offerProfileContract) expect(trusted.size).toBeGreaterThan(0);
+    await passTime(clock.now() + 2 * DAY, () => true);
+    failures.length = 0; // a first deploy in checklist mode is usable once the admin imported
+    const firstExpires = Date.parse(listed()[0].endDateTime!);
+    const rotationDue = started! + (schedule.lifetimeDays - schedule.renewBeforeDays) * DAY;
+    clock.at(new Date(rotationDue - 3 * DAY).toISOString().replace(/T.*/, "T03:00:00Z"));
+    await passTime(firstExpires + 5 * DAY, (t) => t >= rotationDue + sc.lateDays * DAY);
+    return { failures, log, nightlyDrift, certificates: listed(), active: sp().preferredTokenSigningKeyThumbprint, imports, rotationDue, firstExpires, schedule };
+  } finally {
+    await graph.stop();
+    await mimecast.stop();
+  }
+}
+
+const modes: [ProfileSyncMode, boolean][] = [
+  ["api", true],
+  ["checklist", true],
+  ["auto", false], // auto on an account without the profile operation: the checklist
+];
+
+describe.each(modes)("mimecastApi.profileSync %s (profile operation offered: %s)", (mode, offerProfileContract) => {
+  it("Mimecast trusts every listed certificate: nightly deploys rotate with no failed sign-in, each stage in a deploy of its own", async () => {
+    const r = await simulate({ mode, offerProfileContract, trust: "every listed certificate", lateDays: 0 });
+    expect(r.failures).toEqual([]);
+    expect(r.certificates).toHaveLength(1);
+    expect(r.active).toBe(r.certificates[0].thumbprint);
+    // add, activation and retirement on three different days, overlapDays and retireAfterDays apart.
+    const dayOf = (re: RegExp) => r.log.filter((l) => re.test(l)).map((l) => l.slice(0, 10));
+    const [added] = dayOf(/add: added signing certificate/).slice(-1);
+    const [activated] = dayOf(/activate: activated signing certificate/).slice(-1);
+    const [retired] = dayOf(/retire: retired signing certificate/);
+    expect((Date.parse(activated) - Date.parse(added)) / DAY).toBe(r.schedule.overlapDays);
+    expect((Date.parse(retired) - Date.parse(activated)) / DAY).toBe(r.schedule.retireAfterDays);
+    // The deploy that added it said when the next stages are due.
+    expect(r.log).toContainEqual(expect.stringMatching(new RegExp(`^${added} activate: activation of signing certificate [0-9A-F]{40} is due on ${activated}`)));
+    // The nightly check never called an on-time rotation drift, and said what was coming.
+    expect(r.nightlyDrift.flatMap((n) => n.problems)).toEqual([]);
+    expect(r.nightlyDrift.some((n) => n.notes.some((x) => x.includes(`activation on ${activated}`)))).toBe(true);
+    if (mode !== "api") expect(r.imports.byAdmin).toBeGreaterThanOrEqual(2);
+  });
+
+  it("Mimecast keeps one certificate: what is left is the time from the activation to the next Import", async () => {
+    const r = await simulate({ mode, offerProfileContract, trust: "one certificate (the one signing when imported)", lateDays: 0 });
+    const [activated] = r.log.filter((l) => / activate: activated/.test(l)).map((l) => l.slice(0, 10)).slice(-1);
+    if (mode === "api") {
+      // The re-import runs right after the activation, in the same apply.
+      expect(r.failures).toEqual([]);
+    } else {
+      // Until the administrator's click that day (the checklist says to click on the activation day).
+      expect(r.failures.length).toBeGreaterThan(0);
+      expect(r.failures.every((h) => h.startsWith(activated))).toBe(true);
+      expect(r.failures.length).toBeLessThanOrEqual(10);
+    }
+    expect(r.certificates).toHaveLength(1);
+  });
+
+  it("a deploy five weeks late: the nightly check says a rotation is due from day one, and the late deploy still rotates before the old certificate expires", async () => {
+    const r = await simulate({ mode, offerProfileContract, trust: "every listed certificate", lateDays: 35 });
+    expect(r.failures).toEqual([]);
+    const due = r.nightlyDrift.filter((n) => n.problems.some((p) => /no rotation has started/.test(p)));
+    // Warned every night from the day the rotation was due until the late deploy, 60 days before expiry at first.
+    expect(due.length).toBeGreaterThanOrEqual(34);
+    expect(due[0].problems[0]).toMatch(/expires on \S+ \(in (60|59) days\)/);
+    const [retired] = r.log.filter((l) => / retire: retired/.test(l)).map((l) => Date.parse(l.slice(0, 10)));
+    expect(retired).toBeLessThan(r.firstExpires);
+    expect(r.certificates).toHaveLength(1);
+  });
+});
+
+describe("a deploy so late the overlap no longer fits (checklist mode)", () => {
+  it("activates at once rather than let Entra sign with an expired certificate, says why, and the gap lasts until the Import", async () => {
+    // Due 60 days before expiry, deployed 50 days later: the 14-day overlap would end after it.
+    const r = await simulate({ mode: "checklist", offerProfileContract: true, trust: "every listed certificate", lateDays: 50 });
+    expect(r.log).toContainEqual(expect.stringMatching(/activate: activated signing certificate [0-9A-F]{40} .*\(activated before its due date .* too soon to wait \(the rotation started late\)\)/));
+    // Sign-in fails from the late deploy until the administrator's Import that day, never after.
+    expect(r.failures.length).toBeGreaterThan(0);
+    expect(r.failures.length).toBeLessThanOrEqual(8);
+    expect(new Set(r.failures.map((h) => h.slice(0, 10))).size).toBe(1);
+    // ... after 50 nights of "a rotation is due".
+    expect(r.nightlyDrift.filter((n) => n.problems.some((p) => /no rotation has started/.test(p))).length).toBeGreaterThanOrEqual(49);
+    expect(r.certificates.find((c) => c.thumbprint === r.active)!.endDateTime).toMatch(/^2030-/);
+  });
+});

@@ -1,0 +1,56 @@
+// The rotation stages' Terraform triggers, evaluated by real terraform: the activation's and the
+// retirement's "stage" flips from "waiting" to "due" in the first plan at or after its date
+// (plantimestamp), and stays put between plans (no perpetual diff). The stack's own synthesized
+// expressions are applied, with the rotation's start (time_rotating's timestamp) as a literal.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { Testing } from "cdktf";
+import { MimecastSsoStack } from "../constructs/stack";
+import { parseConfig } from "../model/config";
+import { describeWithTerraform, run } from "./tf-helpers";
+
+const environment = parseConfig({
+  environments: [{ name: "prod-eu", tenantId: "11111111-2222-4333-8444-555555555555", notificationEmails: ["id@contoso.example"], accountCode: "CEUA12A34", region: "eu" }],
+}).environments[0];
+
+describeWithTerraform("stage-trigger.integ.test.ts", "the rotation's stage triggers are checked on synthesized JSON only")("rotation stage triggers under terraform", () => {
+  it("are 'due' from their date on and 'waiting' before it, and a second plan changes nothing", async () => {
+    const doc = JSON.parse(Testing.synth(new MimecastSsoStack(Testing.app(), { environment })));
+    const rotationKey = Object.keys(doc.resource.time_rotating)[0];
+    const trigger = (prefix: string) => Object.entries<any>(doc.resource.terraform_data).find(([k]) => k.startsWith(prefix))![1].triggers_replace.stage as string;
+    const day = 86_400_000;
+    const startedAgo = (days: number) => JSON.stringify(new Date(Date.now() - days * day).toISOString().replace(/\.\d+Z$/, "Z"));
+    // Started 15 days ago: activation (14 days) due, retirement (21 days) waiting; 30 days ago: both due.
+    const cases = { fifteen: startedAgo(15), thirty: startedAgo(30), today: startedAgo(0) };
+    const resources: Record<string, unknown> = {};
+    const outputs: Record<string, unknown> = {};
+    for (const [name, started] of Object.entries(cases)) {
+      for (const stage of ["certificate-activation", "certificate-retirement"]) {
+        const id = `${name}_${stage.split("-")[1]}`;
+        resources[id] = { triggers_replace: { stage: trigger(stage).split(`time_rotating.${rotationKey}.rfc3339`).join(started) } };
+        outputs[id] = { value: `\${terraform_data.${id}.triggers_replace.stage}` };
+      }
+    }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "stage-trigger-"));
+    try {
+      fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify({ resource: { terraform_data: resources }, output: outputs }));
+      expect((await run("terraform", ["init", "-input=false", "-no-color"], { cwd: dir })).code).toBe(0);
+      const apply = await run("terraform", ["apply", "-auto-approve", "-input=false", "-no-color"], { cwd: dir });
+      expect(apply.stderr).toBe("");
+      const out = JSON.parse((await run("terraform", ["output", "-json"], { cwd: dir })).stdout);
+      expect(Object.fromEntries(Object.entries<any>(out).map(([k, v]) => [k, v.value]))).toEqual({
+        fifteen_activation: "due",
+        fifteen_retirement: "waiting",
+        thirty_activation: "due",
+        thirty_retirement: "due",
+        today_activation: "waiting",
+        today_retirement: "waiting",
+      });
+      const again = await run("terraform", ["plan", "-detailed-exitcode", "-input=false", "-no-color"], { cwd: dir });
+      expect(again.code).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
