@@ -47,7 +47,11 @@ function upToDate() {
   return oldest > newestSource();
 }
 
-if (process.argv.includes("--force") || !upToDate()) {
+// What the bundles are made of and what is written, for test/npm-ci.js (the CI player's stand-in
+// for `npm ci`, which builds through prepare).
+module.exports = { SOURCE_DIRS, SOURCE_FILES, OUTPUTS, upToDate };
+
+if (require.main === module && (process.argv.includes("--force") || !upToDate())) {
   const esbuild = require("esbuild");
   for (const options of BUILDS) esbuild.buildSync(options);
 }

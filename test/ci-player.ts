@@ -14,6 +14,7 @@
 // - path filters: GitHub's "filter pattern cheat sheet" (* stops at /, ** crosses it).
 import { spawnSync } from "child_process";
 import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { runProcess } from "../lib/process";
@@ -105,8 +106,9 @@ export class ForkRepo {
 
   /**
    * A fresh checkout as actions/checkout or the Azure DevOps agent makes it: a new directory, one
-   * commit (depth 1) or the whole history, then the installed packages. `npm ci` would install them
-   * from the lock file; they are linked from this checkout instead (same lock file, minutes saved).
+   * commit (depth 1) or the whole history. The packages `npm ci` installs from the lock file are
+   * linked from this checkout (same lock file, minutes saved); the rest of `npm ci`, the prepare
+   * script's build, is test/npm-ci.js, run when a step runs `npm ci` (see npmStandIn).
    */
   checkout(into: string, commit: string, fullHistory: boolean): void {
     fs.mkdirSync(into, { recursive: true });
@@ -297,10 +299,37 @@ export interface GitHubPlayerOptions {
   readonly extraPath?: string[];
 }
 
+const NPM_CI = path.join(ROOT, "test", "npm-ci.js");
+let standIn: string | undefined;
+/**
+ * A folder with an `npm` that is the runner's npm for every command but `npm ci`, which is
+ * test/npm-ci.js in the package folder it runs in: the steps run their own text, unchanged.
+ */
+function npmStandIn(): string {
+  if (standIn) return standIn;
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ci-player-bin-"));
+  const npm = spawnSync("bash", ["-c", "command -v npm"], { encoding: "utf8", env: { PATH: [path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter) } }).stdout.trim();
+  if (!npm) throw new Error("the harness needs npm on the PATH");
+  const q = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+  fs.writeFileSync(
+    path.join(dir, "npm"),
+    `#!/bin/bash\nif [ "$1" = ci ]; then exec ${q(process.execPath)} ${q(NPM_CI)} "$PWD" ${q(path.join(dir, "builds"))}; fi\nexec ${q(npm)} "$@"\n`,
+    { mode: 0o755 },
+  );
+  standIn = dir;
+  return dir;
+}
+
+/** What `npm ci` does in a checkout (test/npm-ci.js), for commands run outside a pipeline step. */
+export async function npmCi(checkout: string): Promise<void> {
+  const r = await runProcess("npm", ["ci"], { cwd: checkout, env: { ...process.env, PATH: [npmStandIn(), process.env.PATH ?? ""].join(path.delimiter) }, timeoutMs: 120_000 });
+  if (r.code !== 0) throw new Error(`npm ci in ${checkout}: ${r.err || r.out}`);
+}
+
 /** The environment a hosted runner starts a step with, before the workflow's own `env:`. */
 function baseEnv(extraPath: string[]): NodeJS.ProcessEnv {
   return {
-    PATH: [...extraPath, path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter),
+    PATH: [...extraPath, npmStandIn(), path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter),
     HOME: process.env.HOME,
     TMPDIR: process.env.TMPDIR,
     LANG: "C.UTF-8",
@@ -471,10 +500,8 @@ export class GitHubPlayer {
       throw new Error(`the harness does not know the action ${step.uses}`);
     }
     const script = substitute(String(step.run), s.context);
-    // `npm ci` installs from the lock file: the checkout already has the packages (see checkout).
-    const body = script.replace(/^npm ci$/m, "true # npm ci: packages linked by the harness");
     const file = path.join(s.temp, `step-${s.index}.sh`);
-    fs.writeFileSync(file, body);
+    fs.writeFileSync(file, script);
     const env: NodeJS.ProcessEnv = {
       ...baseEnv(this.o.extraPath ?? []),
       GITHUB_ACTIONS: "true",
@@ -733,8 +760,7 @@ export class AdoPlayer {
       let output = "";
       const execute = async (script: string, extraEnv: Record<string, string>) => {
         const file = path.join(temp, `step-${i}.sh`);
-        // `npm ci` installs from the lock file: the checkout already has the packages (see checkout).
-        fs.writeFileSync(file, macros(script).replace(/\bnpm ci\b( &&)?/, (_m, and) => (and ? "true &&" : "true")));
+        fs.writeFileSync(file, macros(script));
         const env: NodeJS.ProcessEnv = {
           ...baseEnv(extraPath),
           TF_BUILD: "True",

@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
-import { ForkRepo, GitHubEvent, GitHubPlayer, WorkflowRun, githubSubject, uploadArtifactV4, walkthroughSubjects } from "./ci-player";
+import { ForkRepo, GitHubEvent, GitHubPlayer, WorkflowRun, githubSubject, npmCi, uploadArtifactV4, walkthroughSubjects } from "./ci-player";
 import { TENANT } from "./helpers";
 import { runProcess } from "../lib/process";
 import { ROOT, describeWithTerraform, emptyCliConfig } from "./tf-helpers";
@@ -249,8 +249,11 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
     const commands = block.split("\n").map((l) => l.replace(/#.*$/, "").trim().replace(/<environment>/g, "beta-eu")).filter(Boolean);
     const checkout = path.join(dir, "by-hand");
     repo.checkout(checkout, event.before, false);
+    await npmCi(checkout); // a checkout as its owner has it: packages installed
     for (const command of commands) {
-      const r = await runProcess("bash", ["-c", command], { cwd: checkout, env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: emptyCliConfig() }, timeoutMs: 120_000 });
+      // --norc: bash reads ~/.bashrc when its input is a socket (as node's pipes are); this
+      // machine's rc is not the user's shell.
+      const r = await runProcess("bash", ["--noprofile", "--norc", "-c", command], { cwd: checkout, env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: emptyCliConfig() }, timeoutMs: 120_000 });
       if (r.code !== 0) throw new Error(`${command}: ${r.err || r.out}`);
     }
     const again = await gh.play("sso-deploy.yml", event);

@@ -9,14 +9,16 @@ const bin = (...p) => path.join(root, "node_modules", ...p);
 const shell = process.platform === "win32"; // npm is npm.cmd there
 const run = (cmd, args) => new Promise((resolve) => spawn(cmd, args, { cwd: root, stdio: "inherit", shell: shell && cmd === "npm" }).on("close", (code) => resolve(code ?? 1)));
 
-const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit", shell });
+// `npm run build` and `npm run lint:layers` without an npm process each (about 0.4 s of CPU apiece).
+const build = spawnSync(process.execPath, [path.join(root, "scripts", "build.js")], { cwd: root, stdio: "inherit" });
 if (build.status !== 0) process.exit(1);
 // Incremental: a run after a small change re-checks what it touches (about half the CPU here); the
 // build info lives under node_modules/.cache, so a fresh npm ci starts from nothing.
 const tsBuildInfo = path.join(root, "node_modules", ".cache", "mimecast-sso", "tsc.tsbuildinfo");
+const depcruise = require("../package.json").scripts["lint:layers"].split(" "); // the script's own arguments
 const checks = [
   ["the type check", run(process.execPath, [bin("typescript", "bin", "tsc"), "--noEmit", "--incremental", "--tsBuildInfoFile", tsBuildInfo])],
-  ["the layer rules", run("npm", ["run", "--silent", "lint:layers"])],
+  ["the layer rules", depcruise[0] === "depcruise" ? run(process.execPath, [bin("dependency-cruiser", "bin", "dependency-cruise.mjs"), ...depcruise.slice(1)]) : run("npm", ["run", "--silent", "lint:layers"])],
 ];
 run(process.execPath, [bin("jest", "bin", "jest.js"), ...process.argv.slice(2)]).then(async (tests) => {
   let failed = tests !== 0;
