@@ -28,5 +28,16 @@ run(process.execPath, [bin("jest", "bin", "jest.js"), ...process.argv.slice(2)])
       failed = true;
     }
   }
+  if (process.env.TEST_CPU) cpuReport(process.env.TEST_CPU);
   process.exit(failed ? 1 : 0);
 });
+
+/** The test files that took the most CPU (test/setup.js wrote one line per file). */
+function cpuReport(file) {
+  const fs = require("fs");
+  const rows = fs.existsSync(file) ? fs.readFileSync(file, "utf8").trim().split("\n").filter(Boolean).map((l) => l.split(" ")) : [];
+  const total = rows.reduce((n, [c]) => n + Number(c), 0);
+  rows.sort((a, b) => Number(b[0]) - Number(a[0]));
+  console.error(`npm test: CPU s / wall s by test file (${rows.length} files, ${total.toFixed(1)} CPU s in all; a worker's own and its children's)`);
+  for (const [c, w, f] of rows.slice(0, 20)) console.error(`  ${c.padStart(7)} ${w.padStart(6)}  ${f}`);
+}

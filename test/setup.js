@@ -6,3 +6,22 @@ cdktf.Testing.setupJest();
 for (const v of ["GITHUB_ACTIONS", "TF_BUILD", "TFC_RUN_ID"]) delete process.env[v];
 // Nor the user's own config: each test names the fixture it runs on (test/fixtures/).
 delete process.env.SSO_CONFIG;
+
+// TEST_CPU=<file>: each test file's CPU seconds, this worker's and those of the processes it
+// waited for (/proc/self/stat, Linux), with its wall seconds, appended to <file>; test/run-all.js
+// prints the largest. Where npm test's time goes, in the parallel run itself.
+if (process.env.TEST_CPU && require("fs").existsSync("/proc/self/stat")) {
+  const fs = require("fs");
+  const path = require("path");
+  const TICKS = 100; // USER_HZ: the unit of /proc's times on Linux
+  // utime, stime, cutime, cstime: fields 14-17, counted after the command name's ")".
+  const cpu = () => {
+    const stat = fs.readFileSync("/proc/self/stat", "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2).split(" ").slice(11, 15).reduce((n, t) => n + Number(t), 0) / TICKS;
+  };
+  const start = { cpu: cpu(), wall: Date.now() };
+  afterAll(() => {
+    const file = path.relative(path.join(__dirname, ".."), expect.getState().testPath);
+    fs.appendFileSync(process.env.TEST_CPU, `${(cpu() - start.cpu).toFixed(2)} ${((Date.now() - start.wall) / 1000).toFixed(1)} ${file}\n`);
+  });
+}
