@@ -103,6 +103,25 @@ export function toWire(c: ProfileContract, desired: AuthenticationProfileSetting
   return out;
 }
 
+/**
+ * A rollback's write: the profile as just read, with the snapshot's managed fields (and name) put
+ * back; a managed field the snapshot lacks is left out, as it was then. Fields this tool does not
+ * manage stay as they are now: a sync never changes them, so a snapshot has no business to
+ * either. `leftAsIs`: the wire names of those that differ in the snapshot (sorted).
+ */
+export function restoreManaged(c: ProfileContract, snapshot: WireProfile, current: WireProfile): { readonly profile: WireProfile; readonly leftAsIs: string[] } {
+  const managed = new Set<string>([wireName(c, "description"), ...MANAGED_FIELDS.map((f) => wireName(c, f))]);
+  const profile: WireProfile = { ...current };
+  for (const k of managed) {
+    if (Object.prototype.hasOwnProperty.call(snapshot, k)) profile[k] = snapshot[k];
+    else delete profile[k];
+  }
+  const leftAsIs = [...new Set([...Object.keys(snapshot), ...Object.keys(current)])]
+    .filter((k) => !managed.has(k) && k !== c.idField && JSON.stringify(snapshot[k]) !== JSON.stringify(current[k]))
+    .sort();
+  return { profile, leftAsIs };
+}
+
 export interface FieldDiff {
   readonly field: ManagedField;
   readonly actual: unknown;

@@ -23,6 +23,7 @@ import {
   fromWire,
   manualChecklist,
   pickProfile,
+  restoreManaged,
   toWire,
 } from "./profile";
 
@@ -369,7 +370,8 @@ export function snapshotProblems(spec: SyncSpec, snap: ProfileSnapshot, opts: Pi
 /**
  * Put a snapshot back through the same read-modify-write-verify path, held to the rules of a sync
  * (snapshotProblems, then the metadata check): read the profile, save it (so the rollback itself
- * can be undone, marked as a rollback's own), write the snapshot's fields, read again and compare.
+ * can be undone, marked as a rollback's own), write the snapshot's managed fields onto the profile
+ * as read (restoreManaged), read again and compare.
  */
 export async function restoreSnapshot(target: SyncTarget, snap: ProfileSnapshot, opts: RestoreOptions = {}): Promise<SyncResult> {
   const { spec } = target;
@@ -397,8 +399,10 @@ export async function restoreSnapshot(target: SyncTarget, snap: ProfileSnapshot,
     ? saveSnapshot(opts.snapshotDir, { environment: spec.environment, accountCode: spec.accountCode, profileName: spec.profileName, takenAt: new Date().toISOString(), before: "rollback", restoring: opts.file, profile: current })
     : undefined;
   if (saved) log(`saved the profile as it was to ${saved}`);
-  const restored = { ...snap.profile, [contract.idField]: current[contract.idField] };
-  log(`restoring "${spec.profileName}" as it was at ${snap.takenAt}`);
+  // Only the managed fields come back; the rest stays as just read (a sync never changes it).
+  const { profile: restored, leftAsIs } = restoreManaged(contract, snap.profile, current);
+  log(`restoring the managed fields of "${spec.profileName}" as they were at ${snap.takenAt}`);
+  if (leftAsIs.length) log(`fields this tool does not manage are left as they are now (a sync never changes them): ${leftAsIs.slice(0, 20).join(", ")}${leftAsIs.length > 20 ? ` and ${leftAsIs.length - 20} more` : ""}`);
   await service.update(restored);
   const after = await service.read();
   if (after && after[contract.idField] !== current[contract.idField]) throw new MimecastApiError(`verification failed: after the rollback, the profile named "${spec.profileName}" has another ${contract.idField} than the one written`, "verify");

@@ -36,7 +36,8 @@ it("kill -9 during a rollback's write, then rollback again: the same target is r
     fs.writeFileSync(config, JSON.stringify({ environments: [{ ...mimecastSideEnvironment(emu, ["personalPortal"]), mimecastApi: { profileSync: "api", baseUrl: emu.url } }] }));
     const spec = specFromEnvironment(loadConfig(config).environments[0]);
     const snapshots = path.join(dir, "snapshots");
-    // Now: the profile as the config wants it. The target: as a sync found it earlier (another session length).
+    const OLDER_APP_METADATA = emu.metadataUrl(TENANT, "00000000-0000-4000-8000-000000000002");
+    // Now: the profile as the config wants it. The target: as a sync found it earlier (the metadata of an older app).
     emu.setProfile("CEUA12A34", { ...consoleProfile(spec.profileName), ...desiredFromSpec(spec) });
     const target = saveSnapshot(snapshots, {
       environment: spec.environment,
@@ -44,7 +45,7 @@ it("kill -9 during a rollback's write, then rollback again: the same target is r
       profileName: spec.profileName,
       takenAt: "2026-11-30T10:00:00.000Z",
       before: "update",
-      profile: { ...consoleProfile(spec.profileName), ...desiredFromSpec(spec), metadataUrl: emu.metadataUrl(TENANT), sessionTimeoutMinutes: 60 },
+      profile: { ...consoleProfile(spec.profileName), ...desiredFromSpec(spec), metadataUrl: OLDER_APP_METADATA },
     });
     const env = { MIMECAST_SSO_SNAPSHOT_DIR: snapshots };
     const args = ["rollback", "--config", config, "--env", spec.environment];
@@ -62,7 +63,7 @@ it("kill -9 during a rollback's write, then rollback again: the same target is r
     const again = await run(args, env);
     expect(again.code).toBe(0);
     expect(again.out).toContain(`(from ${target})`);
-    expect(emu.profile("CEUA12A34", spec.profileName)).toMatchObject({ sessionTimeoutMinutes: 60 });
+    expect(emu.profile("CEUA12A34", spec.profileName)).toMatchObject({ metadataUrl: OLDER_APP_METADATA });
   } finally {
     await emu.stop();
     fs.rmSync(dir, { recursive: true, force: true });
