@@ -206,7 +206,11 @@ async function createOrConverge(
     return undefined;
   } catch (e) {
     if (e instanceof InterruptedError || opts.afterFailedCreate) throw e;
-    const now = await service.read().catch(() => undefined);
+    // A failed read leaves the create's error standing; an interruption is not a failed read.
+    const now = await service.read().catch((readError) => {
+      if (readError instanceof InterruptedError) throw readError;
+      return undefined;
+    });
     if (!now) throw e;
     opts.log(`authentication profile "${desired.description}" exists now (another run created it, or this create landed before its answer was lost): going on from it`);
     const plan = planFrom(service, desired, now, opts.createIfMissing);

@@ -8,6 +8,7 @@ import { desiredFromSpec } from "../mimecast/spec";
 import { inspectEnvironment, syncEnvironment } from "../mimecast/sync";
 import { rotationChecklist } from "../model/rotation";
 import { SyncSpec } from "../model/sync-spec";
+import { InterruptedError } from "../lib/retry";
 import { consoleProfile, fakeSleep, oauthClient, specFor, CHANGING_SYNC_CALLS } from "./helpers";
 
 const ACCOUNT = "CEUA12A34";
@@ -261,6 +262,21 @@ describe("two syncs creating the same profile at once (createProfileIfMissing)",
     expect(results.map((r) => r.status).sort()).toEqual(expect.arrayContaining(["created"]));
     expect(stored()).toHaveLength(1);
     expect(emu.apiCalls().filter((c) => c.path.includes("create") && c.status === 200).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("interrupted during the read after a failed create: an interruption (the CLI exits 130), not the create's error", async () => {
+    const controller = new AbortController();
+    let created = false;
+    emu.onRequest = (p) => {
+      if (p === "/api/login/create-authentication-profile") {
+        // Another run's create lands first: ours is refused as a duplicate, then the read that would converge is interrupted.
+        created = true;
+        emu.setProfile(ACCOUNT, { ...consoleProfile("Azure AD SSO") });
+      } else if (p === "/api/login/get-authentication-profile" && created) controller.abort(new InterruptedError("stopped by SIGTERM"));
+    };
+    const r = syncProfile(target({ signal: controller.signal }, creating()), { signal: controller.signal });
+    await expect(r).rejects.toBeInstanceOf(InterruptedError);
+    await expect(r).rejects.toThrow(/interrupted while the write to "Azure AD SSO" was in flight: it may or may not have landed/);
   });
 
   it("an account whose create does not refuse a duplicate: the second profile is found on the verifying read and named, not trusted", async () => {
