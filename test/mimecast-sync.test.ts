@@ -180,6 +180,24 @@ describe("a sync writes only to the profile it asked for", () => {
     expect(emu.profile(ACCOUNT, "Azure AD SSO")).toBeUndefined();
   });
 
+  it.each([
+    ["only in case: names it, and says to set authenticationProfileName to it exactly", "azure ad sso", 'answered with the profile "azure ad sso", not "Azure AD SSO": set authenticationProfileName to "azure ad sso" exactly (or rename the profile in the console)'],
+    [
+      "by an invisible character: names it escaped, and says to rename it (the config refuses such a name)",
+      "Azure AD SSO\u200b",
+      'answered with the profile "Azure AD SSO\\u200b", not "Azure AD SSO": rename it in the console to "Azure AD SSO" (its name holds what authenticationProfileName may not: an invisible or control character, or spaces at either end)',
+    ],
+  ])("a read that answers with a profile whose name differs %s", async (_how, near, expected) => {
+    // An account whose read matches names loosely; the profile was created in the console under a slightly different name.
+    await withReadAnswer((requested, all) => all.filter((p) => String(p.description).toLowerCase().replace(/\u200b/g, "") === requested.toLowerCase()));
+    emu.setProfile(ACCOUNT, consoleProfile(near));
+    const err = await syncProfile(target()).catch((e: Error) => e);
+    expect((err as Error).message).toContain(expected);
+    expect((err as Error).message).not.toContain("does not filter by name");
+    expect((err as Error).message).toContain("nothing was written");
+    expect(writes()).toEqual([]);
+  });
+
   it("a read that returns every profile, the wrong one first: only the named one is written", async () => {
     await withReadAnswer((_requested, all) => [...all.filter((p) => p.description === "Other Profile"), ...all.filter((p) => p.description !== "Other Profile")]);
     emu.setProfile(ACCOUNT, consoleProfile("Other Profile"));
