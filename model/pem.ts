@@ -46,22 +46,34 @@ export function containsPrivateKey(text: string): boolean {
 
 export type ParsedCertificate = { readonly base64: string; readonly certificate: X509Certificate; readonly problem?: undefined } | { readonly problem: string };
 
-const PEM_BLOCK = /^-----BEGIN CERTIFICATE-----\r?\n([A-Za-z0-9+/=\s]+?)\r?\n?-----END CERTIFICATE-----$/;
+const PEM_BEGIN = "-----BEGIN CERTIFICATE-----";
+const PEM_END = "-----END CERTIFICATE-----";
 
 /**
- * Exactly one certificate, as PEM (one block, nothing before or after) or bare base64 DER
- * (whitespace allowed). Its base64 is re-encoded from the parsed certificate.
+ * The body of one PEM block, or undefined. Any whitespace (none included) may stand between the
+ * armour lines and the body: portals show the block on one line. String ends, not one regex
+ * (no backtracking over a long run of whitespace).
+ */
+function pemBody(trimmed: string): string | undefined {
+  if (!trimmed.startsWith(PEM_BEGIN) || !trimmed.endsWith(PEM_END) || trimmed.length < PEM_BEGIN.length + PEM_END.length) return undefined;
+  const body = trimmed.slice(PEM_BEGIN.length, trimmed.length - PEM_END.length);
+  return /^[A-Za-z0-9+/=\s]*$/.test(body) && /[^\s]/.test(body) ? body : undefined;
+}
+
+/**
+ * Exactly one certificate, as PEM (one block, nothing before or after; on one line or several) or
+ * bare base64 DER (whitespace allowed). Its base64 is re-encoded from the parsed certificate.
  */
 export function parseCertificate(text: string): ParsedCertificate {
   const trimmed = text.trim();
   let b64: string;
   if (trimmed.startsWith("-----")) {
-    const block = PEM_BLOCK.exec(trimmed);
-    if (!block) {
+    const body = pemBody(trimmed);
+    if (body === undefined) {
       const blocks = (trimmed.match(/-----BEGIN /g) ?? []).length;
       return { problem: blocks > 1 ? "holds more than one PEM block: paste exactly one certificate" : "is not one PEM certificate block (BEGIN CERTIFICATE ... END CERTIFICATE, nothing before or after)" };
     }
-    b64 = block[1].replace(/\s+/g, "");
+    b64 = body.replace(/\s+/g, "");
   } else {
     if (!/^[A-Za-z0-9+/=\s]+$/.test(trimmed)) return { problem: "is not a certificate: paste the IdP's signing certificate as PEM or base64" };
     b64 = trimmed.replace(/\s+/g, "");

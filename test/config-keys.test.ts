@@ -98,6 +98,9 @@ describe("a certificate field holds exactly one certificate", () => {
     ["text before the PEM block", `subject=CN=x\n${CERT_PEM}`],
     ["a character outside base64", `${EMULATOR_CERTIFICATE.slice(0, 100)}!${EMULATOR_CERTIFICATE.slice(100)}`],
     ["a PEM block of another type", CERT_PEM.replace(/CERTIFICATE/g, "PUBLIC KEY")],
+    ["text after a one-line PEM block", `-----BEGIN CERTIFICATE----- ${EMULATOR_CERTIFICATE} -----END CERTIFICATE----- garbage`],
+    ["text before a one-line PEM block", `subject=CN=x -----BEGIN CERTIFICATE----- ${EMULATOR_CERTIFICATE} -----END CERTIFICATE-----`],
+    ["two one-line PEM blocks", `-----BEGIN CERTIFICATE----- ${EMULATOR_CERTIFICATE} -----END CERTIFICATE----- -----BEGIN CERTIFICATE----- ${EMULATOR_CERTIFICATE} -----END CERTIFICATE-----`],
   ])("%s: refused", (_what, certificate) => {
     expect(refused(other(certificate))).toContain("field identityProvider.certificate");
   });
@@ -107,6 +110,11 @@ describe("a certificate field holds exactly one certificate", () => {
     ["PEM with CRLF line ends", CERT_PEM.replace(/\n/g, "\r\n")],
     ["bare base64", EMULATOR_CERTIFICATE],
     ["base64 folded over lines", EMULATOR_CERTIFICATE.match(/.{1,76}/g)!.join("\n")],
+    // As portals show it and users paste it: the armour and body on one line.
+    ["PEM on one line, spaces around the body", `-----BEGIN CERTIFICATE----- ${EMULATOR_CERTIFICATE} -----END CERTIFICATE-----`],
+    ["PEM on one line, no space around the body", `-----BEGIN CERTIFICATE-----${EMULATOR_CERTIFICATE}-----END CERTIFICATE-----`],
+    ["PEM on one line, the body's line breaks turned into spaces", `-----BEGIN CERTIFICATE----- ${EMULATOR_CERTIFICATE.match(/.{1,64}/g)!.join(" ")} -----END CERTIFICATE-----`],
+    ["PEM with a tab and a blank line around the body", `-----BEGIN CERTIFICATE-----\t\n\n${EMULATOR_CERTIFICATE}\n\n-----END CERTIFICATE-----`],
   ])("%s: accepted, and the spec carries exactly the checked certificate's DER", (_what, certificate) => {
     const env = parseConfig(other(certificate)).environments[0];
     const spec = specFromEnvironment(env);
