@@ -130,6 +130,15 @@ describe("a tampered snapshot is refused as a sync would refuse it, nothing writ
     expect(emu.apiCalls()).toEqual([]);
   });
 
+  it("a snapshot saved again by a Windows editor (a UTF-8 byte-order mark) is restored", async () => {
+    synced();
+    const file = plant("bom.json", `\ufeff${JSON.stringify(snapshot(), null, 2)}`);
+    const r = await rollback("--snapshot", file);
+    expect(r.err).not.toContain("is not usable");
+    expect(r.code).toBe(0);
+    expect(emu.profile(ACCOUNT, "Azure AD SSO")!.metadataUrl).toBe(goodProfile().metadataUrl);
+  });
+
   it("a snapshot file that is a symbolic link, or larger than any profile, is not read", async () => {
     synced();
     const real = plant("real.json", snapshot());
