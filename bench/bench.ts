@@ -11,6 +11,8 @@ import { runProcess } from "../lib/process";
 import { MIMECAST_REGIONS } from "../model/endpoints";
 
 const ROOT = path.resolve(__dirname, "..");
+// The project's CDK CLI: cdktn (CDK Terrain) when installed, else cdktf (scripts/cdk.js).
+const { cdkCli } = require("../scripts/cdk.js") as { cdkCli: (root: string) => string };
 const HELP = `Usage: npm run bench -- [--quick] [--write] [--help]
 
 Measures, side by side in one run on this machine: synth time and memory of the project against
@@ -105,7 +107,7 @@ function benchSynth(): string {
 /** `npx cdktf synth` as a user runs it (CLI start-up included), for a few and for many environments. */
 function benchCdktfSynth(): string {
   const rows = ["| environments | cdktf synth (median) | of which the app itself |", "|---:|---:|---:|"];
-  const cdktf = path.join(ROOT, "node_modules", ".bin", "cdktf");
+  const cdktf = cdkCli(ROOT);
   for (const n of QUICK ? [2] : [2, 200]) {
     const project = path.join(TMP, `cli-${n}`);
     fs.mkdirSync(project, { recursive: true });
@@ -222,7 +224,7 @@ async function timed(cmd: string, args: string[], cwd: string, env: NodeJS.Proce
 async function benchDeploy(): Promise<{ deploy: string; drift: string }> {
   const driftRows = ["| environments | npm run drift (4 at a time) | one at a time | floor: terraform init + one mimecast-sso drift --all | ratio to floor | speed-up over one at a time |", "|---:|---:|---:|---:|---:|---:|"];
   const rows = ["| environments | run | npm run plan + apply | cdktf deploy '*' | plain terraform | ratio to plain |", "|---:|---|---:|---:|---:|---:|"];
-  const cdktf = path.join(ROOT, "node_modules", ".bin", "cdktf");
+  const cdktf = cdkCli(ROOT);
   const tfrc = path.join(TMP, "empty.tfrc");
   fs.writeFileSync(tfrc, "");
   const NOOP_ROUNDS = 3;

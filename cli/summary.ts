@@ -3,6 +3,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { checklistSummaryFile } from "../model/contract";
 import { Io } from "./io";
 
 export function publishChecklist(environment: string, checklist: string, io: Io): void {
@@ -18,7 +19,7 @@ export function publishChecklist(environment: string, checklist: string, io: Io)
   if (io.env.TF_BUILD) {
     // Azure DevOps reads logging commands from any process of the step.
     const dir = io.env.AGENT_TEMPDIRECTORY || os.tmpdir();
-    const file = path.join(dir, `mimecast-sso-${environment.replace(/[^a-z0-9-]/gi, "_")}-checklist.md`);
+    const file = path.normalize(checklistSummaryFile(dir, environment));
     fs.writeFileSync(file, markdown);
     (io.command ?? io.out)(`##vso[task.uploadsummary]${file}`);
   }

@@ -1,12 +1,13 @@
 // The Entra ID enterprise app for Mimecast: gallery template -> SAML service principal ->
 // identifier, reply URLs, signing certificate. Knows nothing of HTTP or of Mimecast's API.
-import { Fn, TerraformResource, Token } from "cdktf";
+import { Fn, Op, TerraformResource, Token } from "cdktf";
 import { Construct } from "constructs";
 import { ApplicationFromTemplate } from "@cdktf/provider-azuread/lib/application-from-template";
 import { ApplicationIdentifierUri } from "@cdktf/provider-azuread/lib/application-identifier-uri";
 import { ApplicationRedirectUris } from "@cdktf/provider-azuread/lib/application-redirect-uris";
 import { DataAzureadApplication } from "@cdktf/provider-azuread/lib/data-azuread-application";
 import { DataAzureadApplicationTemplate } from "@cdktf/provider-azuread/lib/data-azuread-application-template";
+import { DataAzureadServicePrincipal } from "@cdktf/provider-azuread/lib/data-azuread-service-principal";
 import { ServicePrincipal } from "@cdktf/provider-azuread/lib/service-principal";
 import { Rotating } from "@cdktf/provider-time/lib/rotating";
 import { Sleep } from "@cdktf/provider-time/lib/sleep";
@@ -135,7 +136,7 @@ export class MimecastEnterpriseApp extends Construct {
     // Construct ids below are part of the Terraform addresses: renaming one replaces the real app.
     const template = new DataAzureadApplicationTemplate(this, "template", { displayName: galleryTemplateName });
     // Deleting (or replacing) the app ends every user's login as surely as deleting its service
-    // principal; for an adopted app, a template id that differs would plan exactly that.
+    // principal, and an adopted app is one made by hand that nobody can simply recreate.
     const app = new ApplicationFromTemplate(this, "app", { displayName, templateId: template.templateId, lifecycle: { preventDestroy } });
     // Each attribute read mints a new token (with a stack trace): read each one once.
     const applicationId = app.applicationId;
@@ -209,7 +210,7 @@ export class MimecastEnterpriseApp extends Construct {
     this.certificate = { displayName: certificateSubject, endDate };
     this.certificateRotationStarted = rotation.rfc3339;
 
-    if (props.adopt) adoptExisting(props.adopt, { app, servicePrincipal: this.servicePrincipal, identifier, replyUrls }, template.templateId, this.mimecastEntityId);
+    if (props.adopt) adoptExisting(props.adopt, { app, servicePrincipal: this.servicePrincipal, identifier, replyUrls }, template.templateId, this.mimecastEntityId, { scope: this, applicationClientId: this.clientId });
 
     this.unreferencedSettings = [identifier, replyUrls];
     this.replyUrlsResource = replyUrls;
@@ -240,13 +241,33 @@ export interface AdoptionTargets {
  * already carries exactly this identifier. Import ids must be known at plan time: the template id
  * comes from a data source, which is read during the plan.
  */
-export function adoptExisting(ids: AdoptedApp, targets: AdoptionTargets, templateId: string, identifierUri: string): void {
+export function adoptExisting(ids: AdoptedApp, targets: AdoptionTargets, templateId: string, identifierUri: string, check?: AdoptionCheck): void {
   for (const [prop, v] of Object.entries(ids)) if (!Token.isUnresolved(v) && !GUID.test(v)) throw new Error(`MimecastEnterpriseApp: adopt.${prop} must be an object id (GUID)`);
   const application = `/applications/${ids.applicationObjectId}`;
   targets.app.importFrom(`/applicationTemplates/${templateId}/instantiate/${ids.applicationObjectId}/${ids.servicePrincipalObjectId}`);
   targets.servicePrincipal.importFrom(`/servicePrincipals/${ids.servicePrincipalObjectId}`);
   targets.identifier.importFrom(`${application}/identifierUris/${Buffer.from(identifierUri).toString("base64")}`);
   targets.replyUrls.importFrom(`${application}/redirectUris/Web`);
+  if (check) {
+    // The provider's import reads each object by its own id and never checks that the service
+    // principal belongs to the app: another app's would import fine, and then be planned for
+    // replacement (client_id forces a new one). Stop the plan before anything changes instead.
+    const given = new DataAzureadServicePrincipal(check.scope, "adopted-service-principal", { objectId: ids.servicePrincipalObjectId });
+    targets.servicePrincipal.addOverride("lifecycle.precondition", [
+      {
+        condition: Op.eq(given.clientId, check.applicationClientId),
+        error_message: `identityProvider.adopt.servicePrincipalObjectId ${ids.servicePrincipalObjectId} is the enterprise app of another application than ${ids.applicationObjectId}: take both Object IDs from the same app (docs/adopting.md)`,
+      },
+    ]);
+  }
+}
+
+/** What lets the adoption check that the two ids belong together. */
+export interface AdoptionCheck {
+  /** Where the check's data source goes. */
+  readonly scope: Construct;
+  /** The client id of the application being adopted (read back from the registration). */
+  readonly applicationClientId: string;
 }
 
 /** Bad props throw here, naming the prop; values that are still Terraform tokens are left to Terraform. */

@@ -4,7 +4,7 @@ import { App, AzurermBackend, Fn, Op, TerraformLocal, CloudBackend, LocalBackend
 import { Construct } from "constructs";
 import { AzureadProvider } from "@cdktf/provider-azuread/lib/provider";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
-import { EnvironmentConfig } from "../model/config";
+import { EnvironmentConfig, defaultStateKey } from "../model/config";
 import { serviceProvider } from "../model/endpoints";
 import { RotationSchedule, encodeRotationDates, encodeSchedule, hours, rotationSchedule } from "../model/rotation";
 import { specFromEnvironment } from "../model/sync-spec";
@@ -189,7 +189,7 @@ export class MimecastSsoStack extends TerraformStack {
         resourceGroupName: b.resourceGroupName,
         storageAccountName: b.storageAccountName,
         containerName: b.containerName,
-        key: b.key ?? `mimecast-sso/${env.name}.tfstate`,
+        key: b.key ?? defaultStateKey(env.name),
         subscriptionId: b.subscriptionId,
         useOidc: b.useOidc,
         useAzureadAuth: true,
@@ -197,7 +197,9 @@ export class MimecastSsoStack extends TerraformStack {
     } else if (b.type === "cloud") {
       new CloudBackend(this, { organization: b.organization, hostname: b.hostname, workspaces: new NamedCloudWorkspace(b.workspace) });
     } else {
-      new LocalBackend(this, { path: localStatePath ?? `../../../terraform.${env.name}.tfstate` });
+      // Relative to the stack directory (cdktf.out/stacks/<name>): the project root is three up.
+      const configured = b.path && (b.path.startsWith("/") || /^[A-Za-z]:[\\/]/.test(b.path) ? b.path : `../../../${b.path}`);
+      new LocalBackend(this, { path: localStatePath ?? configured ?? `../../../terraform.${env.name}.tfstate` });
     }
   }
 }

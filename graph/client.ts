@@ -147,7 +147,7 @@ export class GraphClient {
       throw new GraphClientError((e as Error).message);
     }
     this.timeoutMs = options.timeoutMs ?? 15_000;
-    // The identity library retries a failed token request itself: give it room for that.
+    // A token takes two exchanges (discovery, then the token itself).
     this.tokenTimeoutMs = options.tokenTimeoutMs ?? 2 * this.timeoutMs;
     this.redactor.add(...options.identity.secrets);
     // HTTPS_PROXY / NO_PROXY from the environment are honoured: axios tunnels https through
@@ -171,22 +171,31 @@ export class GraphClient {
   private async accessToken(): Promise<string> {
     if (this.token && this.token.expiresOnTimestamp > Date.now() + 60_000) return this.token.token;
     const { identity } = this.options;
-    let token: AccessToken | null;
-    try {
-      identity.transportProblem?.();
-      // Bounded like any call (the library's own retries included): a silent token service must not hold the run.
-      token = await withDeadline(this.tokenTimeoutMs, this.options.signal, (abortSignal) => identity.credential.getToken(graphScope(this.graph), { abortSignal, tenantId: this.options.tenantId }));
-    } catch (e) {
-      if (this.options.signal?.aborted) throw new InterruptedError();
-      if ((e as Error).name === "DeadlineExceededError") throw new GraphServiceError(`Entra ID token (${identity.method}): no token within ${this.tokenTimeoutMs} ms`, "token");
-      const wire = identity.transportProblem?.();
-      throw new GraphServiceError(this.redactor.redact(`Entra ID token (${identity.method}): ${wire ?? (e as Error).message.split("\n")[0]}`), "token");
-    }
-    if (!token?.token) throw new GraphServiceError(`Entra ID token (${identity.method}): no access token`, "token");
+    // The identity library's own retries are off (graph/credentials.ts): a busy token service is
+    // retried here, under the same policy and budget as every Graph call.
+    const token = await this.policy.run(
+      async (): Promise<Verdict<AccessToken>> => {
+        identity.transportProblem?.();
+        try {
+          // Bounded like any call: a silent token service must not hold the run.
+          const t = await withDeadline(this.tokenTimeoutMs, this.options.signal, (abortSignal) => identity.credential.getToken(graphScope(this.graph), { abortSignal, tenantId: this.options.tenantId }));
+          if (!t?.token) return { ok: false, retryable: false, error: new GraphServiceError(`Entra ID token (${identity.method}): no access token`, "token") };
+          return { ok: true, value: t };
+        } catch (e) {
+          if (this.options.signal?.aborted) throw new InterruptedError();
+          if ((e as Error).name === "DeadlineExceededError") return { ok: false, retryable: false, error: new GraphServiceError(`Entra ID token (${identity.method}): no token within ${this.tokenTimeoutMs} ms`, "token") };
+          const wire = identity.transportProblem?.();
+          const error = new GraphServiceError(this.redactor.redact(`Entra ID token (${identity.method}): ${wire?.message ?? (e as Error).message.split("\n")[0]}`), "token");
+          return { ok: false, retryable: Boolean(wire?.retryable), waitMs: wire?.waitMs, error };
+        }
+      },
+      { onRetry: (error, n, delay) => this.options.log?.(`${error.message}; retry ${n + 1}/${this.policy.maxRetries} in ${delay} ms`), signal: this.options.signal },
+    );
     this.redactor.add(token.token);
     this.token = token;
     return token.token;
   }
+
 
   /** One Graph operation under the shared policy: 429 waits Retry-After, 5xx and network errors back off (idempotent calls only). */
   private call(operation: string, send: () => Promise<GraphResponse>, opts: { idempotent: boolean } = { idempotent: true }): Promise<GraphResponse> {
@@ -232,7 +241,7 @@ export class GraphClient {
       if (waitedMs >= this.maxConsistencyWaitMs) return { value, seen: false, reads, waitedMs };
       const pause = Math.min(this.consistencyIntervalMs, this.maxConsistencyWaitMs - waitedMs);
       waitedMs += pause;
-      await abortable(this.clock.sleep(pause), this.options.signal);
+      await abortable(this.clock.sleep(pause, this.options.signal), this.options.signal);
     }
   }
 

@@ -11,6 +11,7 @@ import { HttpClient, PipelineRequest, createDefaultHttpClient } from "@azure/cor
 import axios from "axios";
 import { MAX_RESPONSE_BYTES, describeTransportError, readCapped } from "../lib/bounds";
 import { withDeadline } from "../lib/deadline";
+import { serverWaitMs } from "../lib/retry";
 import { isLoopbackHost } from "../model/endpoints";
 
 /** Misuse: no identity can be built from the environment. */
@@ -27,8 +28,20 @@ export interface PipelineIdentity {
   readonly method: string;
   /** Values to redact besides the tokens (secrets, assertions read from the environment). */
   readonly secrets: string[];
-  /** What last went wrong on the wire since the last call (too large, cut off): the library says only "network_error". */
-  readonly transportProblem?: () => string | undefined;
+  /**
+   * What last went wrong on the wire since the last call (too large, cut off, a 5xx or 429 from
+   * the token service): the library says only "network_error" or its own wording. Read once.
+   */
+  readonly transportProblem?: () => TransportProblem | undefined;
+}
+
+/** A failed exchange with the token service, as this client saw it. */
+export interface TransportProblem {
+  readonly message: string;
+  /** Worth another try: the service was busy or the network failed. */
+  readonly retryable: boolean;
+  /** The wait the service asked for (Retry-After), in ms. */
+  readonly waitMs?: number;
 }
 
 export interface IdentityOptions {
@@ -42,6 +55,8 @@ export interface IdentityOptions {
   readonly readBinary?: (file: string) => Buffer;
   /** ID-token requests (GitHub Actions) are bounded by this deadline. @default 15000 */
   readonly timeoutMs?: number;
+  /** The run's signal: every request of the identity stops with it (the library does not pass its own). */
+  readonly signal?: AbortSignal;
 }
 
 /** The audience Entra expects on federated credentials (GitHub, Azure DevOps). */
@@ -64,7 +79,7 @@ class StaticTokenCredential implements TokenCredential {
  * only, the https stand-in name is mapped back to the fake's http origin and plain http may reach
  * loopback addresses (the Azure DevOps OIDC fake).
  */
-function boundedClient(loginOrigin: string | undefined, allowLoopback: boolean, timeoutMs: number, problems: string[]): HttpClient {
+function boundedClient(loginOrigin: string | undefined, allowLoopback: boolean, timeoutMs: number, problems: TransportProblem[], runSignal: AbortSignal | undefined): HttpClient {
   const inner = createDefaultHttpClient();
   return {
     sendRequest: (request: PipelineRequest) => {
@@ -74,9 +89,17 @@ function boundedClient(loginOrigin: string | undefined, allowLoopback: boolean, 
         if (u.protocol === "http:" && isLoopbackHost(u.hostname)) request.allowInsecureConnection = true;
       }
       request.streamResponseStatusCodes = new Set([Number.POSITIVE_INFINITY]);
-      return withDeadline(timeoutMs, request.abortSignal as AbortSignal | undefined, async (signal) => {
+      const where = `the token service at ${new URL(request.url).origin}`;
+      // MSAL does not hand getToken's abort signal to its requests: the run's is added here.
+      return withDeadline(timeoutMs, [request.abortSignal as AbortSignal | undefined, runSignal], async (signal) => {
         request.abortSignal = signal;
-        const response = await inner.sendRequest(request);
+        let response;
+        try {
+          response = await inner.sendRequest(request);
+        } catch (e) {
+          if (!runSignal?.aborted) problems.push({ message: `${where}: ${describeTransportError(e, timeoutMs)}`, retryable: true });
+          throw e;
+        }
         const stream = response.readableStreamBody;
         response.readableStreamBody = undefined;
         if (stream) {
@@ -84,10 +107,14 @@ function boundedClient(loginOrigin: string | undefined, allowLoopback: boolean, 
             response.bodyAsText = await readCapped(stream);
           } catch (e) {
             // The library reports any transport failure as "network_error": keep ours for the message.
-            const problem = `the token service at ${new URL(request.url).origin}: ${describeTransportError(e, timeoutMs)}`;
-            problems.push(problem);
-            throw new IdentityConfigError(problem);
+            const message = `${where}: ${describeTransportError(e, timeoutMs)}`;
+            problems.push({ message, retryable: false });
+            throw new IdentityConfigError(message);
           }
+        }
+        if (response.status === 429 || response.status >= 500) {
+          // The library's own retries are off (they wait whatever Retry-After says): GraphClient retries under the shared budget.
+          problems.push({ message: `${where}: HTTP ${response.status}`, retryable: true, waitMs: serverWaitMs({ retryAfter: response.headers.get("retry-after") }, Date.now()) });
         }
         return response;
       });
@@ -143,12 +170,12 @@ const first = (env: NodeJS.ProcessEnv, ...names: string[]) => names.map((n) => e
  * every method and what it needs.
  */
 export function pipelineIdentity(env: NodeJS.ProcessEnv, opts: IdentityOptions): PipelineIdentity {
-  const problems: string[] = [];
+  const problems: TransportProblem[] = [];
   // Read once: what is reported is the latest problem since the last read.
   return { ...chooseIdentity(env, opts, problems), transportProblem: () => problems.splice(0).pop() };
 }
 
-function chooseIdentity(env: NodeJS.ProcessEnv, opts: IdentityOptions, problems: string[]): PipelineIdentity {
+function chooseIdentity(env: NodeJS.ProcessEnv, opts: IdentityOptions, problems: TransportProblem[]): PipelineIdentity {
   const readFile = opts.readFile ?? ((f: string) => fs.readFileSync(f, "utf8"));
   const readBinary = opts.readBinary ?? ((f: string) => fs.readFileSync(f));
   const timeoutMs = opts.timeoutMs ?? 15_000;
@@ -157,9 +184,11 @@ function chooseIdentity(env: NodeJS.ProcessEnv, opts: IdentityOptions, problems:
   const u = opts.allowLoopback && authorityHost ? new URL(authorityHost) : undefined;
   const loopbackLogin = u && u.protocol === "http:" && isLoopbackHost(u.hostname);
   if (loopbackLogin) authorityHost = LOOPBACK_AUTHORITY;
-  const httpClient = boundedClient(loopbackLogin ? u.origin : undefined, Boolean(opts.allowLoopback), timeoutMs, problems);
+  const httpClient = boundedClient(loopbackLogin ? u.origin : undefined, Boolean(opts.allowLoopback), timeoutMs, problems, opts.signal);
   // No redirect is followed: the library would send the token request, secret included, again.
-  const common = { authorityHost, httpClient, disableInstanceDiscovery: authorityHost !== undefined, redirectOptions: { maxRetries: 0 } };
+  // No retry of the library's own: it waits whatever Retry-After says and outlives the run's
+  // deadline; GraphClient retries a token request under the shared policy instead.
+  const common = { authorityHost, httpClient, disableInstanceDiscovery: authorityHost !== undefined, redirectOptions: { maxRetries: 0 }, retryOptions: { maxRetries: 0 } };
 
   if (env.GRAPH_ACCESS_TOKEN) return { credential: new StaticTokenCredential(env.GRAPH_ACCESS_TOKEN), method: "GRAPH_ACCESS_TOKEN", secrets: [env.GRAPH_ACCESS_TOKEN] };
 
@@ -221,9 +250,9 @@ function chooseIdentity(env: NodeJS.ProcessEnv, opts: IdentityOptions, problems:
   // 6. Managed identity, 7. Azure CLI (on by default in the provider), for people at a desk.
   if (useMsi) {
     if (env.ARM_MSI_ENDPOINT) throw new IdentityConfigError("ARM_MSI_ENDPOINT is set: this tool reaches managed identity only at the platform's own endpoint; unset it, or use another identity");
-    return { credential: new ManagedIdentityCredential(clientId ? { clientId } : {}), method: "managed identity", secrets: [] };
+    return { credential: new ManagedIdentityCredential({ ...(clientId ? { clientId } : {}), httpClient, redirectOptions: common.redirectOptions }), method: "managed identity", secrets: [] };
   }
-  if (useCli) return { credential: new AzureCliCredential({ tenantId }), method: "Azure CLI (az login)", secrets: [] };
+  if (useCli) return { credential: new AzureCliCredential({ tenantId, processTimeoutInMs: 2 * timeoutMs }), method: "Azure CLI (az login)", secrets: [] };
   throw new IdentityConfigError(
     "no Azure identity in the environment. Tried, in the azuread provider's order: GRAPH_ACCESS_TOKEN; ARM_TENANT_ID and ARM_CLIENT_ID with ARM_CLIENT_CERTIFICATE or ARM_CLIENT_CERTIFICATE_PATH (PKCS#12), " +
       "ARM_CLIENT_SECRET(_FILE_PATH), or with ARM_USE_OIDC: ARM_OIDC_TOKEN(_FILE_PATH), Azure DevOps (ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID + SYSTEM_ACCESSTOKEN + SYSTEM_OIDCREQUESTURI or ARM_OIDC_REQUEST_URL), " +

@@ -30,7 +30,7 @@ export const MAX_TIMER_MS = 2 ** 31 - 1;
  * process alive while the call runs) unless `unref`, for a run-wide deadline that must not outlive
  * the work. Always dispose: `withDeadline` does it for you.
  */
-export function deadlineScope(ms: number, parent?: AbortSignal, opts: { unref?: boolean; reason?: () => Error } = {}): DeadlineScope {
+export function deadlineScope(ms: number, parent?: Parents, opts: { unref?: boolean; reason?: () => Error } = {}): DeadlineScope {
   if (!(ms > 0)) throw new RangeError(`deadline must be > 0 ms, got ${ms}`);
   const controller = new AbortController();
   let expired = false;
@@ -39,24 +39,31 @@ export function deadlineScope(ms: number, parent?: AbortSignal, opts: { unref?: 
     controller.abort(opts.reason?.() ?? new DeadlineExceededError(ms));
   }, Math.min(ms, MAX_TIMER_MS));
   if (opts.unref) timer.unref();
-  const onParent = () => controller.abort(parent?.reason);
-  if (parent?.aborted) onParent();
-  else parent?.addEventListener("abort", onParent, { once: true });
+  const parents = (Array.isArray(parent) ? parent : [parent]).filter((p): p is AbortSignal => p !== undefined);
+  const listeners = parents.map((p) => {
+    const onParent = () => controller.abort(p.reason);
+    if (p.aborted) onParent();
+    else p.addEventListener("abort", onParent, { once: true });
+    return () => p.removeEventListener("abort", onParent);
+  });
   return {
     signal: controller.signal,
     expired: () => expired,
     dispose: () => {
       clearTimeout(timer);
-      parent?.removeEventListener("abort", onParent);
+      for (const detach of listeners) detach();
     },
   };
 }
+
+/** What a deadline also ends with: one signal (the run's), or several (a library's and the run's). */
+export type Parents = AbortSignal | undefined | readonly (AbortSignal | undefined)[];
 
 /**
  * Run `work` with a signal that aborts after `ms` or with `parent`. The result is given up at the
  * deadline even if `work` ignores its signal; the timer is always cleared.
  */
-export async function withDeadline<T>(ms: number, parent: AbortSignal | undefined, work: (signal: AbortSignal, scope: DeadlineScope) => Promise<T>): Promise<T> {
+export async function withDeadline<T>(ms: number, parent: Parents, work: (signal: AbortSignal, scope: DeadlineScope) => Promise<T>): Promise<T> {
   const scope = deadlineScope(ms, parent);
   try {
     return await untilAborted(work(scope.signal, scope), scope.signal);

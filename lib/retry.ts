@@ -17,14 +17,22 @@ export interface RetryOptions {
 /** Time, injectable so tests run on a virtual clock. */
 export interface Clock {
   readonly now: () => number;
-  readonly sleep: (ms: number) => Promise<void>;
+  /** Waits `ms`; with a signal, ends early (rejecting) when it aborts and leaves no timer behind. */
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly random: () => number;
 }
 
 export const realClock: Clock = {
   now: Date.now,
   // Node fires a longer timer at once (TimeoutOverflowWarning); waits here are far shorter anyway.
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.min(Math.max(0, ms), 2 ** 31 - 1))),
+  // The timer is cleared on abort: a stopped run must not stay alive until the wait is over.
+  sleep: (ms, signal) =>
+    new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(new InterruptedError());
+      const onAbort = () => (clearTimeout(timer), reject(new InterruptedError()));
+      const timer = setTimeout(() => (signal?.removeEventListener("abort", onAbort), resolve()), Math.min(Math.max(0, ms), 2 ** 31 - 1));
+      signal?.addEventListener("abort", onAbort, { once: true });
+    }),
   random: Math.random,
 };
 
@@ -55,6 +63,9 @@ export type Verdict<T> =
       readonly waitMs?: number;
     };
 
+/** Time an attempt itself spent waiting (a token fetched with retries of its own): counted against the same budget. */
+export type Spent = { readonly spentMs?: number };
+
 export class RetryPolicy {
   readonly maxRetries: number;
   readonly budgetMs: number;
@@ -84,14 +95,15 @@ export class RetryPolicy {
    * waited counts against the same budget. Errors keep their class; the message says why it stopped.
    */
   async run<T>(
-    attempt: (n: number) => Promise<Verdict<T>>,
+    attempt: (n: number, budgetLeftMs: number) => Promise<Verdict<T> & Spent>,
     hooks: { before?: (budgetLeftMs: number) => Promise<number>; onRetry?: (error: Error, n: number, delayMs: number) => void; onServerWait?: (ms: number) => void; signal?: AbortSignal } = {},
   ): Promise<T> {
     let waited = 0;
     for (let n = 0; ; n++) {
       if (hooks.signal?.aborted) throw new InterruptedError();
       if (hooks.before) waited += await hooks.before(this.budgetMs - waited);
-      const verdict = await attempt(n);
+      const verdict = await attempt(n, this.budgetMs - waited);
+      waited += Math.max(0, verdict.spentMs ?? 0);
       if (verdict.ok) return verdict.value;
       const { error } = verdict;
       if (!verdict.retryable || hooks.signal?.aborted) throw hooks.signal?.aborted ? new InterruptedError() : error;
@@ -112,7 +124,7 @@ export class RetryPolicy {
         hooks.onServerWait(delay);
       } else {
         waited += delay;
-        await abortable(this.clock.sleep(delay), hooks.signal);
+        await abortable(this.clock.sleep(delay, hooks.signal), hooks.signal);
       }
     }
   }

@@ -179,11 +179,13 @@ export class MimecastClient {
   async post<T = Record<string, unknown>>(path: string, data: unknown[], call: CallOptions): Promise<Envelope<T>> {
     let reauthed = false;
     const data_ = await this.policy.run<unknown[]>(
-      async () => {
+      async (_n, budgetLeftMs) => {
+        // What getting a token waited (its own 429s) comes out of this call's budget too.
+        let spentMs = 0;
         for (;;) {
           const headers = call.unauthenticatedAppId
             ? { "x-mc-app-id": call.unauthenticatedAppId, "x-mc-date": new Date(this.clock.now()).toUTCString(), "x-mc-req-id": randomUUID() }
-            : await this.authHeaders(path);
+            : await this.authHeaders(path, budgetLeftMs - spentMs, (ms) => (spentMs += ms));
           const result = await this.send(path, { data }, headers);
           if (result.response?.status === 401 && this.options.credentials.kind === "oauth2" && !reauthed) {
             // A token can be revoked before its expiry: fetch one new token, once.
@@ -191,7 +193,7 @@ export class MimecastClient {
             this.tokens.invalidate(this.options.credentials.clientId);
             continue;
           }
-          return this.judge(path, result, call);
+          return { ...this.judge(path, result, call), spentMs };
         }
       },
       this.retryHooks(path),
@@ -207,7 +209,7 @@ export class MimecastClient {
         const pause = this.throttle.remaining(this.clock.now());
         // Another call's 429 paused the account: wait it out, but only within this call's budget.
         if (pause > budgetLeftMs) throw new MimecastApiError(`Mimecast ${operation}: the account is rate limited for another ${pause} ms, more than the ${budgetLeftMs} ms left of the retry budget`, operation, 429, undefined, undefined, true);
-        if (pause > 0) await abortable(this.clock.sleep(pause), this.options.signal);
+        if (pause > 0) await abortable(this.clock.sleep(pause, this.options.signal), this.options.signal);
         return pause;
       },
       onServerWait: (ms: number) => this.throttle.pauseFor(ms, this.clock.now()),
@@ -282,17 +284,19 @@ export class MimecastClient {
     return { ok: true, value: body.data };
   }
 
-  private async authHeaders(path: string): Promise<Record<string, string>> {
+  private async authHeaders(path: string, budgetLeftMs: number, onWait: (ms: number) => void): Promise<Record<string, string>> {
     const c = this.options.credentials;
     if (c.kind === "hmac") return hmacHeaders(c, path, new Date(this.clock.now()));
-    const token = await this.tokens.get(c.clientId, this.clock.now(), () => this.fetchToken(c));
+    const token = await this.tokens.get(c.clientId, this.clock.now(), () => this.fetchToken(c, budgetLeftMs, onWait));
     return { Authorization: `Bearer ${token}` };
   }
 
-  /** OAuth2 client credentials; the same policy and budget as every other call. */
-  private fetchToken(c: Extract<MimecastCredentials, { kind: "oauth2" }>): Promise<{ token: string; expiresInMs: number }> {
+  /** OAuth2 client credentials; the same policy as every other call, within what is left of the calling one's budget. */
+  private fetchToken(c: Extract<MimecastCredentials, { kind: "oauth2" }>, budgetLeftMs: number, onWait: (ms: number) => void): Promise<{ token: string; expiresInMs: number }> {
     const path = "/oauth/token";
-    return this.policy.run(async () => {
+    const policy = new RetryPolicy({ maxRetries: this.policy.maxRetries, baseDelayMs: this.policy.baseDelayMs, maxDelayMs: this.policy.maxDelayMs, budgetMs: Math.max(0, budgetLeftMs) }, this.clock);
+    const log = this.retryHooks(path).onRetry;
+    return policy.run(async () => {
       const result = await this.send(path, { client_id: c.clientId, client_secret: c.clientSecret, grant_type: "client_credentials" }, {}, true);
       const status = result.response?.status;
       if (status === 200) {
@@ -316,7 +320,7 @@ export class MimecastClient {
       }
       const verdict = this.judge(path, result, { idempotent: true });
       return verdict.ok ? { ok: false, retryable: false, error: new MimecastApiError("Mimecast /oauth/token: unexpected response", path, status) } : verdict;
-    }, { onRetry: this.retryHooks(path).onRetry, signal: this.options.signal });
+    }, { onRetry: (error, n, delay) => (onWait(delay), log(error, n, delay)), signal: this.options.signal });
     // The token endpoint is OAuth's, not an API operation: its 429 is waited out here, not shared.
   }
 }

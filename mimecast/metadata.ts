@@ -6,7 +6,7 @@ import { XMLParser } from "fast-xml-parser";
 import { promises as dns } from "dns";
 import { MAX_RESPONSE_BYTES, describeTransportError } from "../lib/bounds";
 import { withDeadline } from "../lib/deadline";
-import { InterruptedError, abortable } from "../lib/retry";
+import { InterruptedError, abortable, realClock } from "../lib/retry";
 import { isLoopbackHost } from "../model/endpoints";
 import { isNonPublicAddress, metadataUrlProblem } from "../model/urls";
 import { MimecastConfigError } from "./errors";
@@ -163,7 +163,8 @@ export interface NewAppWait {
 export async function fetchMetadataOfNewApp(url: string, expect: MetadataExpectation, opts: FetchOptions & NewAppWait = {}): Promise<MetadataFacts> {
   const maxWaitMs = opts.maxWaitMs ?? 60_000;
   const intervalMs = opts.intervalMs ?? 5_000;
-  const sleep = opts.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()));
+  // A referenced timer: an unreferenced one let the process exit 0 mid-wait, having synced nothing.
+  const sleep = opts.sleep ?? ((ms: number) => realClock.sleep(ms, opts.signal));
   for (let waited = 0; ; ) {
     try {
       return await fetchAndCheckMetadata(url, expect, opts);
@@ -174,7 +175,7 @@ export async function fetchMetadataOfNewApp(url: string, expect: MetadataExpecta
       }
       const pause = Math.min(intervalMs, maxWaitMs - waited);
       waited += pause;
-      await sleep(pause);
+      await abortable(sleep(pause), opts.signal);
     }
   }
 }

@@ -144,6 +144,15 @@ function certificateProblem(text: string, now = Date.now()): string | undefined 
 
 const name63 = (what: string) => z.string().trim().min(1, { error: `must name the ${what}` });
 
+/** Why an HCP Terraform workspace must use local execution. */
+const HCP_EXECUTION =
+  'must be "local": set the workspace\'s execution mode to Local in HCP Terraform (workspace Settings > General), so it keeps the state and the pipeline runs terraform; a remote run has no Node.js and receives only the stack directory, not the CLI file (../../mimecast-sso-<hash>.js) the provisioners and the drift check run';
+
+/** The azurerm state blob of an environment that names no key. */
+export function defaultStateKey(environment: string): string {
+  return `mimecast-sso/${environment}.tfstate`;
+}
+
 /** Where Terraform keeps each environment's state. */
 export const backendSchema = z
   .discriminatedUnion(
@@ -153,14 +162,34 @@ export const backendSchema = z
         type: z.literal("local"),
         /** Local state on a pipeline runner is lost with the runner; true says that is intended (a throw-away test). */
         allowInPipeline: z.boolean().default(false),
+        /**
+         * The state file: relative to the project root, or absolute (a disk that outlives the
+         * runner, e.g. a self-hosted agent's). @default "terraform.<environment>.tfstate"
+         */
+        path: z
+          .string()
+          .min(1, { error: "must name the state file" })
+          .max(1024, { error: "must be at most 1024 characters" })
+          .refine((p) => !p.endsWith("/") && !p.endsWith("\\"), { error: "must name a file, not a folder" })
+          .optional(),
       }),
       z.strictObject({
         type: z.literal("azurerm"),
         resourceGroupName: name63("resource group"),
         storageAccountName: z.string().regex(/^[a-z0-9]{3,24}$/, { error: "must be 3-24 lower case letters and digits" }),
-        containerName: name63("blob container"),
-        /** @default "mimecast-sso/<environment>.tfstate" */
-        key: z.string().min(1).optional(),
+        /** Azure's container names: 3-63 lower case letters, digits and single hyphens. */
+        containerName: z.string().regex(/^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/, { error: "must be an Azure blob container name: 3-63 lower case letters, digits and single hyphens, starting and ending with a letter or digit" }),
+        /**
+         * The state blob's name (Azure: 1-1,024 characters, at most 254 path segments, not ending
+         * in "." or "/"). @default "mimecast-sso/<environment>.tfstate"
+         */
+        key: z
+          .string()
+          .min(1, { error: "must name the state blob" })
+          .max(1024, { error: "must be at most 1,024 characters (Azure's limit for a blob name)" })
+          .refine((k) => k.split("/").length <= 254, { error: "must have at most 254 path segments (Azure's limit for a blob name)" })
+          .refine((k) => !/[./]$/.test(k), { error: 'must not end in "." or "/" (Azure advises against such blob names)' })
+          .optional(),
         subscriptionId: z.string().regex(GUID, { error: "must be a GUID" }).optional(),
         /** Authenticate with the pipeline's OIDC identity (no storage keys). */
         useOidc: z.boolean().default(true),
@@ -169,7 +198,19 @@ export const backendSchema = z
         type: z.literal("cloud"),
         organization: name63("HCP Terraform organization"),
         workspace: name63("workspace"),
-        hostname: z.string().min(1).optional(),
+        /** HCP Terraform or a Terraform Enterprise host: a host name, no scheme or path. @default "app.terraform.io" */
+        hostname: z
+          .string()
+          .regex(/^(?=.{1,253}(:|$))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/i, { error: 'must be a host name such as "app.terraform.io" (no https://, no path)' })
+          .optional(),
+        /**
+         * Must be "local": the workspace's execution mode set to Local in HCP Terraform, which then
+         * keeps the state only and the pipeline runs terraform. Remote runs have no Node.js and get
+         * only the stack directory, not the CLI file the provisioners run beside it.
+         */
+        executionMode: z.enum(["local"], { error: HCP_EXECUTION }).optional(),
+      }).superRefine((b, ctx) => {
+        if (b.executionMode === undefined) ctx.addIssue({ code: "custom", path: ["executionMode"], message: `is required and ${HCP_EXECUTION}` });
       }),
     ],
     { error: 'must have type "local", "azurerm" or "cloud"' },
@@ -177,18 +218,56 @@ export const backendSchema = z
   .default({ type: "local", allowInPipeline: false });
 export type BackendConfig = z.output<typeof backendSchema>;
 
+/**
+ * Which state an environment's backend points at, for the rule that two environments never share
+ * one (the second deploy would overwrite the first's state, and plan to destroy what it made):
+ * the blob (storage account, container, key: account names are global), the HCP Terraform
+ * workspace, or the local file.
+ */
+export function stateOf(env: { name: string; backend: BackendConfig }): { id: string; field: string; explicit: boolean; what: string } {
+  const b = env.backend;
+  if (b.type === "azurerm") {
+    const key = b.key ?? defaultStateKey(env.name);
+    return { id: `azurerm\0${b.storageAccountName}\0${b.containerName}\0${key}`, field: "key", explicit: b.key !== undefined, what: `blob ${b.storageAccountName}/${b.containerName}/${key}` };
+  }
+  if (b.type === "cloud") {
+    const host = (b.hostname ?? "app.terraform.io").toLowerCase();
+    return { id: `cloud\0${host}\0${b.organization.toLowerCase()}\0${b.workspace.toLowerCase()}`, field: "workspace", explicit: true, what: `HCP Terraform workspace ${b.organization}/${b.workspace}` };
+  }
+  const file = path.posix.normalize((b.path ?? `terraform.${env.name}.tfstate`).replace(/\\/g, "/"));
+  return { id: `local\0${file}`, field: "path", explicit: b.path !== undefined, what: `state file ${file}` };
+}
+
+/** One line per environment whose state another one already uses, naming the field to change. */
+function sharedStateProblems(envs: { name: string; backend: BackendConfig }[], report: (index: number, field: string, message: string) => void): void {
+  const owners = new Map<string, number>();
+  envs.forEach((env, i) => {
+    const state = stateOf(env);
+    const first = owners.get(state.id);
+    if (first === undefined) return void owners.set(state.id, i);
+    if (envs[first].name === env.name) return; // a duplicate name, reported as such
+    const other = stateOf(envs[first]);
+    // Name the field that was set: the default of one environment is not a mistake in itself.
+    const [at, field] = state.explicit || !other.explicit ? [i, state.field] : [first, other.field];
+    const peer = at === i ? envs[first].name : env.name;
+    report(at, `backend.${field}`, `puts its state in the ${state.what}, as environment "${peer}" does: two environments on one state overwrite each other; give each its own ${field}`);
+  });
+}
+
 /** Editor descriptions of the backend's fields (the schema's; sso.config.schema.json). */
 const BACKEND_DESCRIPTIONS: Record<string, string> = {
   allowInPipeline: "Local state on a pipeline runner is lost with the runner; true says that is intended (a throw-away test).",
   resourceGroupName: "Resource group of the state storage account.",
   storageAccountName: "Storage account holding the state (3-24 lower case letters and digits).",
-  containerName: "Blob container of the state.",
-  key: 'Blob name of this environment\'s state. Default: "mimecast-sso/<environment>.tfstate".',
+  containerName: "Blob container of the state (3-63 lower case letters, digits and single hyphens).",
+  key: 'Blob name of this environment\'s state (at most 1,024 characters). Default: "mimecast-sso/<environment>.tfstate".',
   subscriptionId: "Subscription of the storage account (a GUID). Default: the pipeline identity's.",
   useOidc: "Authenticate to the storage with the pipeline's OIDC identity (no storage keys).",
   organization: "HCP Terraform organization.",
   workspace: "HCP Terraform workspace of this environment.",
-  hostname: "HCP Terraform or Terraform Enterprise host. Default: app.terraform.io.",
+  hostname: "HCP Terraform or Terraform Enterprise host name (no scheme, no path). Default: app.terraform.io.",
+  executionMode: 'Must be "local": the workspace\'s execution mode set to Local in HCP Terraform, which keeps the state only (remote runs have no Node.js and get only the stack directory).',
+  path: "Local state file, relative to the project root or absolute. Default: terraform.<environment>.tfstate.",
 };
 for (const option of (backendSchema.unwrap() as z.ZodDiscriminatedUnion).options as z.ZodObject[]) {
   for (const [field, schema] of Object.entries(option.shape as Record<string, z.ZodType>)) {
@@ -422,6 +501,12 @@ export const configSchema = z.strictObject({
     const seen = new Map<string, number>();
     const profiles = new Map<string, string>();
     if (!Array.isArray(cfg.environments)) return;
+    // Two environments on one state, among the backends that are valid themselves.
+    const backends = cfg.environments.flatMap((env, i) => {
+      const b = env && typeof env === "object" && typeof env.name === "string" ? backendSchema.safeParse(env.backend) : undefined;
+      return b?.success ? [{ index: i, name: env.name, backend: b.data }] : [];
+    });
+    sharedStateProblems(backends, (k, field, message) => ctx.addIssue({ code: "custom", path: ["environments", backends[k].index, ...field.split(".")], message }));
     cfg.environments.forEach((env, i) => {
       if (!env || typeof env !== "object" || typeof env.name !== "string") return;
       const first = seen.get(env.name);
@@ -699,6 +784,11 @@ export function loadConfig(file: string): SsoConfig {
       problems.push(...e.problems.map((p) => `${e.source}: ${p}`));
     }
   }
+  // Across files too (each file's own environments were checked by parseConfig).
+  const fileOf = new Map(environments.map((e) => [e.name, origin.get(e.name)]));
+  sharedStateProblems(environments, (i, field, message) => {
+    problems.push(`${fileOf.get(environments[i].name)}: environment "${environments[i].name}" field ${field}: ${message}`);
+  });
   if (problems.length) throw new ConfigError(path.basename(file), problems);
   return { environments };
 }

@@ -155,3 +155,12 @@ export const PROFILE_PROVIDER: Readonly<Record<IdpKind, ProfileProvider>> = { en
 export function idpKindOf(provider: ProfileProvider): IdpKind {
   return provider === "azure" ? "entra" : "other";
 }
+
+/**
+ * Where the CLI writes an environment's checklist for an Azure DevOps build summary (it prints
+ * `##vso[task.uploadsummary]<this file>`); `npm run apply` lets exactly that command through
+ * when it shows terraform's output.
+ */
+export function checklistSummaryFile(dir: string, environment: string): string {
+  return `${dir.replace(/[\\/]+$/, "")}/mimecast-sso-${environment.replace(/[^a-z0-9-]/gi, "_")}-checklist.md`;
+}

@@ -4,20 +4,21 @@
 // somewhere, 1 an error.
 import * as fs from "fs";
 import * as path from "path";
-import { configPath } from "../model/config";
+import { ConfigError, configPath, loadConfig } from "../model/config";
 import { printable } from "../model/text";
 import { RUN_TIMEOUT_ENV, cliCommand } from "../model/contract";
 import { mapLimit } from "../lib/concurrency";
 import { runProcess, terraformEnv, terraformInit, terraformOutputs } from "../lib/process";
 import { textTable } from "../lib/table";
 import { scriptArgs } from "./args";
+import { findRemoved, removedProblem } from "./removed";
 
 const ROOT = path.resolve(__dirname, "..");
 
-const HELP = `Usage: npm run drift -- [--env <name>...] [--outdir cdktf.out] [--concurrency 4] [--skip-entra] [--json]
+const HELP = `Usage: npm run drift -- [--env <name>...] [--outdir cdktf.out] [--concurrency 4] [--skip-entra] [--json] [--base <git-ref>]
 
 Run after a synth (npm run synth), with the same credentials a deploy uses.
-For each environment (default: every stack in <outdir>/stacks), --concurrency at a time:
+For each environment of the config that has a stack in <outdir>/stacks, --concurrency at a time:
   terraform init -reconfigure (always: a .terraform left by a failed run or another checkout is
             repaired, not trusted; read-only, so never a state migration)
   Entra:    terraform plan -refresh-only -detailed-exitcode -json
@@ -27,14 +28,16 @@ For each environment (default: every stack in <outdir>/stacks), --concurrency at
 Then the Mimecast side of all of them in one mimecast-sso drift run (someone changed the
 authentication profile in the console => drift; for an Entra app managed here against the
 metadata_url output in its state).
+An environment no longer in the config whose state still holds resources is drift ("removed"):
+a stale stack in <outdir>, or, with --base, one the config named at <git-ref> or any commit since.
 A line per environment on stderr as each finishes; then a table (n/a: the stack has no Entra app)
 and, per drifted environment, what drifted and the command that repairs it. --json prints the rows
 as JSON instead. Exit code: 0 no drift, 2 drift found, 1 a check failed (its error whole).`;
 
 export interface DriftRow {
   environment: string;
-  entra: "in sync" | "drifted" | "error" | "skipped" | "n/a";
-  mimecast: "in sync" | "drifted" | "not verifiable" | "error" | "skipped";
+  entra: "in sync" | "drifted" | "error" | "skipped" | "n/a" | "removed";
+  mimecast: "in sync" | "drifted" | "not verifiable" | "error" | "skipped" | "removed";
   details: string[];
 }
 
@@ -192,7 +195,7 @@ export function renderTable(rows: DriftRow[]): string {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  const values = scriptArgs("drift", argv, { env: { type: "string", multiple: true }, outdir: { type: "string" }, concurrency: { type: "string" }, "skip-entra": { type: "boolean" }, json: { type: "boolean" } }, HELP);
+  const values = scriptArgs("drift", argv, { env: { type: "string", multiple: true }, outdir: { type: "string" }, concurrency: { type: "string" }, "skip-entra": { type: "boolean" }, json: { type: "boolean" }, base: { type: "string" } }, HELP);
   if (typeof values === "number") return values;
   const concurrency = Number(values.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
@@ -205,7 +208,16 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`drift: ${stacksDir} does not exist: synthesize first (npm run synth)`);
     return 1;
   }
-  const all = fs.readdirSync(stacksDir).sort();
+  let configured: Set<string>;
+  try {
+    configured = new Set(loadConfig(configPath()).environments.map((e) => e.name));
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`drift: ${e.message}`);
+    return 1;
+  }
+  // Only environments of the config: a stack left from a removed one is reported below, not checked.
+  const all = fs.readdirSync(stacksDir).sort().filter((n) => configured.has(n));
   const envs = values.env ?? all;
   const unknown = envs.filter((e) => !all.includes(e));
   if (unknown.length) {
@@ -225,10 +237,22 @@ export async function main(argv: string[]): Promise<number> {
   if (pending.length) console.error(`drift: Mimecast side of ${pending.length} environment(s) in one mimecast-sso run`);
   await checkMimecastSide(outdir, pending, { config: configPath(), concurrency });
   const rows = checked.map((c) => c.row);
+  if (!values.env) {
+    const found = await findRemoved({ outdir, configured, configFile: configPath(), base: values.base, synth: path.join(ROOT, "dist", "synth.js"), concurrency });
+    if (found.error) {
+      console.error(`drift: ${found.error}`);
+      return 1;
+    }
+    const empty = found.removed.filter((r) => r.resources === 0).map((r) => r.environment);
+    if (empty.length) console.error(`drift: no longer in the config, no state left: ${empty.join(", ")}`);
+    for (const r of found.removed.filter((x) => x.resources !== 0)) {
+      rows.push(r.error ? { environment: r.environment, entra: "skipped", mimecast: "skipped", details: [`not in the config (found in ${r.source}); its state could not be read: ${r.error}`] } : { environment: r.environment, entra: "removed", mimecast: "removed", details: [removedProblem(r)] });
+    }
+  }
   // Details come from terraform, Graph and Mimecast: printed harmless (model/text printable).
   console.log(printable(values.json ? JSON.stringify(rows, null, 2) : renderTable(rows)));
   if (rows.some((r) => r.entra === "error" || r.mimecast === "error")) return 1;
-  return rows.some((r) => r.entra === "drifted" || r.mimecast === "drifted") ? 2 : 0;
+  return rows.some((r) => r.entra === "drifted" || r.mimecast === "drifted" || r.entra === "removed") ? 2 : 0;
 }
 
 if (require.main === module) main(process.argv.slice(2)).then((code) => (process.exitCode = code));

@@ -2,15 +2,19 @@
 // then terraform init + plan -out for every environment with bounded concurrency and one plugin
 // cache; apply exactly the saved plans (terraform refuses a stale one); review what the saved plans
 // will do, with risk flags. Terraform runs in each stack directory: no `cdktf deploy`, which plans
-// again. HCP Terraform (backend "cloud") runs its own remote plans: there `plan` shows them and
-// `apply` of a saved plan is refused by terraform; deploy through HCP Terraform's own workflow.
+// again. HCP Terraform (backend "cloud") keeps the state only: its workspaces must use local
+// execution (the config says so; a remote plan is refused here too).
 import { spawnSync } from "child_process";
+import { createHash } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { mapLimit } from "../lib/concurrency";
 import { printable } from "../model/text";
 import { runProcess, terraformEnv, terraformInit } from "../lib/process";
 import { textTable } from "../lib/table";
+import { checklistSummaryFile } from "../model/contract";
+import { ConfigError, configPath, loadConfig } from "../model/config";
+import { findRemoved, removedProblem } from "./removed";
 import { scriptArgs } from "./args";
 
 /** The project root: where dist/synth.js is (this file may itself run bundled from dist/). */
@@ -20,13 +24,20 @@ export const PLAN_JSON = "plan.json";
 /** Written instead of a plan file when the plan changes nothing: apply has nothing to do there. */
 export const NO_CHANGES = "plan.nochanges";
 
-const HELP = `Usage: npm run plan|apply|plan-review -- [--env <name>...] [--outdir cdktf.out] [--concurrency 4] [--no-synth]
+const HELP = `Usage: npm run plan|apply|plan-review -- [--env <name>...] [--outdir cdktf.out] [--concurrency 4] [--no-synth] [--base <git-ref>] [--shard <i>/<n>]
+
+The environments are those of the config ($SSO_CONFIG, default sso.config.json) that have a stack;
+--shard i/n takes the i-th of n parts (by a hash of the name: each environment in exactly one
+part, and adding or removing one moves no other), so n jobs plan or apply side by side.
 
   plan         synthesize (unless --no-synth), then per environment: plan -out=${PLAN_FILE} (none when
                nothing changes), with terraform init first when terraform says the stack needs it. Exit 0 no changes, 2 changes planned, 1 a plan failed.
   apply        apply each environment's saved ${PLAN_FILE}, exactly; a missing or stale plan is refused;
                an environment whose plan changed nothing is skipped.
                Exit 0 applied, 1 refused or failed.
+               An environment no longer in the config whose state still holds resources is refused:
+               a stale stack in <outdir>, or, with --base, one the config named at <git-ref> or at
+               any commit since (the pipelines pass the first commit: every one it ever named).
   plan-review  Markdown (terraform show -json of each saved plan): what they create, change, replace or destroy,
                HIGH for a replacement or destruction of the Entra app, service principal, identifier
                or signing certificate. Exit 0.
@@ -34,7 +45,7 @@ Providers are downloaded once into TF_PLUGIN_CACHE_DIR (default <outdir>/.terraf
 
 export interface StackRun {
   environment: string;
-  status: "no changes" | "changes" | "applied" | "error" | "refused";
+  status: "no changes" | "changes" | "applied" | "error" | "refused" | "removed";
   detail: string;
   ms: number;
 }
@@ -62,6 +73,26 @@ function stackRunRecorder(name: string, log: (l: string) => void): (status: Stac
   };
 }
 
+/** "2/4" -> { index: 2, count: 4 }, or undefined when it is not a shard of 1 to 256. */
+export function parseShard(text: string): { index: number; count: number } | undefined {
+  const m = /^(\d{1,3})\/(\d{1,3})$/.exec(text.trim());
+  if (!m) return undefined;
+  const [index, count] = [Number(m[1]), Number(m[2])];
+  return index >= 1 && count >= 1 && count <= 256 && index <= count ? { index, count } : undefined;
+}
+
+/**
+ * The shard (1..count) an environment belongs to: from a hash of its name alone, so each is in
+ * exactly one shard, and adding or removing an environment moves no other.
+ */
+export function shardOf(environment: string, count: number): number {
+  return (createHash("sha256").update(environment).digest().readUInt32BE(0) % count) + 1;
+}
+
+/** What terraform prints when an HCP Terraform workspace runs the plan remotely. */
+export const REMOTE_RUN = /Running (plan|apply) in (HCP Terraform|Terraform Cloud|Terraform Enterprise|the remote backend)\b|Preparing the remote (plan|apply)\.\.\./;
+const REMOTE_RUN_FIX = "HCP Terraform ran this plan remotely, where Node.js and the CLI file beside the stack are missing: set the workspace's execution mode to Local (workspace Settings > General; see docs/deploy.md, State)";
+
 export async function planAll(outdir: string, envs: string[], concurrency: number, log: (l: string) => void): Promise<StackRun[]> {
   const env = terraformEnv(outdir);
   return mapLimit(envs, concurrency, async (name) => {
@@ -81,6 +112,9 @@ export async function planAll(outdir: string, envs: string[], concurrency: numbe
       if (init.code !== 0) return done("error", `terraform init: ${lastLines(init.err || init.out)}`);
       plan = await run("terraform", planArgs, dir, env);
     }
+    // A workspace whose execution mode is not Local plans in HCP Terraform, where the CLI file
+    // beside the stack is missing and Node.js with it: refused, with the setting to change.
+    if (REMOTE_RUN.test(plan.out + plan.err)) return done("error", REMOTE_RUN_FIX);
     if (plan.code === 1) return done("error", `terraform plan: ${lastLines(plan.err || plan.out)}`);
     if (plan.code === 0) {
       // Nothing to apply: no plan file to carry, review or apply.
@@ -88,8 +122,32 @@ export async function planAll(outdir: string, envs: string[], concurrency: numbe
       fs.writeFileSync(path.join(dir, NO_CHANGES), "");
       return done("no changes", "");
     }
+    // What the plan does, for the review: beside the plan, so a review job elsewhere (the
+    // shards' plans merged) needs no terraform init to read it.
+    const show = await run("terraform", ["show", "-json", PLAN_FILE], dir, env);
+    if (show.code !== 0) return done("error", `terraform show: ${lastLines(show.err || show.out)}`);
+    fs.writeFileSync(path.join(dir, PLAN_JSON), show.out);
     return done("changes", "");
   });
+}
+
+/**
+ * Terraform's output of one environment for the job log, each line prefixed with the environment
+ * as `cdktf deploy` shows it (the provisioners' lines: the sync's result, checklist mode's steps).
+ * Every line is made printable (model/text: Azure DevOps acts on `##vso[` anywhere in a line,
+ * GitHub on `::` at its start), except the CLI's build-summary command for this environment's own
+ * checklist file, which Azure DevOps must see to show the steps.
+ */
+export function logLines(environment: string, text: string, env: NodeJS.ProcessEnv): string[] {
+  const allowed = env.TF_BUILD && env.AGENT_TEMPDIRECTORY ? `##vso[task.uploadsummary]${path.normalize(checklistSummaryFile(env.AGENT_TEMPDIRECTORY, environment))}` : undefined;
+  return text
+    .split(/\r\n|\r|\n/)
+    .filter((l) => l.trim())
+    .map((line) => {
+      const at = line.indexOf("##vso[");
+      const keep = allowed !== undefined && line.endsWith(allowed) && at === line.length - allowed.length && at === line.lastIndexOf("##vso[");
+      return keep ? `${environment}  ${printable(line.slice(0, at), { multiline: false })}${allowed}` : `${environment}  ${printable(line, { multiline: false })}`;
+    });
 }
 
 export async function applyAll(outdir: string, envs: string[], concurrency: number, log: (l: string) => void): Promise<StackRun[]> {
@@ -107,6 +165,9 @@ export async function applyAll(outdir: string, envs: string[], concurrency: numb
       if (init.code !== 0) return done("error", `terraform init: ${lastLines(init.err || init.out)}`);
     }
     const apply = await run("terraform", ["apply", "-input=false", "-no-color", PLAN_FILE], dir, env);
+    // One block per environment once it is done, so parallel applies do not interleave.
+    // Printable already (the summary command for this environment's checklist kept): not through log.
+    logLines(name, `${apply.out}\n${apply.err}`, process.env).forEach((l) => console.error(l));
     if (apply.code !== 0) {
       const stale = /Saved plan is stale/i.test(apply.err + apply.out);
       return done(stale ? "refused" : "error", stale ? "the saved plan is stale (state changed since it was made): plan and review again" : `terraform apply: ${lastLines(apply.err || apply.out)}`);
@@ -173,7 +234,7 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`pipeline: choose plan, apply or plan-review (see --help)`);
     return 1;
   }
-  const values = scriptArgs(command, rest, { env: { type: "string", multiple: true }, outdir: { type: "string" }, concurrency: { type: "string" }, "no-synth": { type: "boolean" } }, HELP);
+  const values = scriptArgs(command, rest, { env: { type: "string", multiple: true }, outdir: { type: "string" }, concurrency: { type: "string" }, "no-synth": { type: "boolean" }, base: { type: "string" }, shard: { type: "string" } }, HELP);
   if (typeof values === "number") return values;
   const outdir = path.resolve(values.outdir ?? "cdktf.out");
   const concurrency = Number(values.concurrency ?? 4);
@@ -185,11 +246,33 @@ export async function main(argv: string[]): Promise<number> {
     const synth = spawnSync(process.execPath, [path.join(ROOT, "dist", "synth.js")], { stdio: "inherit", env: { ...process.env, CDKTF_OUTDIR: outdir } });
     if (synth.status !== 0) return 1;
   }
-  const stacks = fs.existsSync(path.join(outdir, "stacks")) ? fs.readdirSync(path.join(outdir, "stacks")).sort() : [];
-  const envs = values.env ?? stacks;
+  let configured: Set<string>;
+  try {
+    configured = new Set(loadConfig(configPath()).environments.map((e) => e.name));
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`${command}: ${e.message}`);
+    return 1;
+  }
+  // Only environments of the config: a stack left in a reused outdir is never planned or applied.
+  const stacks = (fs.existsSync(path.join(outdir, "stacks")) ? fs.readdirSync(path.join(outdir, "stacks")).sort() : []).filter((n) => configured.has(n));
+  let shard: { index: number; count: number } | undefined;
+  if (values.shard !== undefined) {
+    shard = parseShard(values.shard);
+    if (!shard) {
+      console.error(`${command}: --shard ${values.shard}: must be <i>/<n>, whole numbers with 1 <= i <= n <= 256 (e.g. 2/4)`);
+      return 1;
+    }
+    if (values.env) {
+      console.error(`${command}: --shard and --env both choose environments: give one of them`);
+      return 1;
+    }
+  }
+  const envs = values.env ?? (shard ? stacks.filter((n) => shardOf(n, shard.count) === shard.index) : stacks);
+  if (shard) console.error(`${command}: shard ${shard.index}/${shard.count}: ${envs.length} of ${stacks.length} environment(s)${envs.length ? `: ${envs.join(", ")}` : ""}`);
   const unknown = envs.filter((e) => !stacks.includes(e));
   if (unknown.length) {
-    console.error(`${command}: no synthesized stack for ${unknown.join(", ")} in ${outdir} (have: ${stacks.join(", ") || "none"})`);
+    console.error(`${command}: no synthesized stack of the config for ${unknown.join(", ")} in ${outdir} (have: ${stacks.join(", ") || "none"})`);
     return 1;
   }
   if (command === "plan-review") {
@@ -198,6 +281,12 @@ export async function main(argv: string[]): Promise<number> {
     const perEnv = await mapLimit(envs, concurrency, async (e) => {
       const dir = path.join(outdir, "stacks", e);
       if (!fs.existsSync(path.join(dir, PLAN_FILE))) return [];
+      // Written by the plan (removed when it plans again): the same plan, shown.
+      if (fs.existsSync(path.join(dir, PLAN_JSON))) return planChanges(e, JSON.parse(fs.readFileSync(path.join(dir, PLAN_JSON), "utf8")));
+      if (!fs.existsSync(path.join(dir, ".terraform"))) {
+        const init = await terraformInit(dir, ["-input=false", "-no-color"], { env, timeoutMs: TERRAFORM_TIMEOUT_MS });
+        if (init.code !== 0) throw new Error(`${e}: terraform init: ${lastLines(init.err || init.out)}`);
+      }
       const show = await run("terraform", ["show", "-json", PLAN_FILE], dir, env);
       if (show.code !== 0) throw new Error(`${e}: terraform show: ${lastLines(show.err || show.out)}`);
       fs.writeFileSync(path.join(dir, PLAN_JSON), show.out);
@@ -210,6 +299,18 @@ export async function main(argv: string[]): Promise<number> {
   // Details come from terraform and what it ran: printed harmless (model/text printable).
   const log = (l: string) => console.error(printable(l));
   const runs = command === "plan" ? await planAll(outdir, envs, concurrency, log) : await applyAll(outdir, envs, concurrency, log);
+  // Removing an environment from the config destroys nothing: never let it go silently.
+  // Once per run: by the unsharded plan or the first shard.
+  if (command === "plan" && !values.env && (!shard || shard.index === 1)) {
+    const found = await findRemoved({ outdir, configured, configFile: configPath(), base: values.base, synth: path.join(ROOT, "dist", "synth.js"), concurrency });
+    if (found.error) runs.push({ environment: "(removed ones)", status: "error", detail: found.error, ms: 0 });
+    const empty = found.removed.filter((r) => r.resources === 0).map((r) => r.environment);
+    if (empty.length) log(`plan: no longer in the config, no state left: ${empty.join(", ")}`);
+    for (const r of found.removed.filter((x) => x.resources !== 0)) {
+      runs.push({ environment: r.environment, status: r.error ? "removed" : "refused", detail: r.error ? `not in the config (found in ${r.source}); its state could not be read: ${r.error}` : removedProblem(r), ms: 0 });
+      log(`${r.environment}: ${r.error ? "removed" : "refused"} (${runs[runs.length - 1].detail})`);
+    }
+  }
   console.log(printable(textTable(["environment", "result", "seconds", "detail"], runs.map((r) => [r.environment, r.status, (r.ms / 1000).toFixed(1), r.detail]))));
   if (runs.some((r) => r.status === "error" || r.status === "refused")) return 1;
   return command === "plan" && runs.some((r) => r.status === "changes") ? 2 : 0;

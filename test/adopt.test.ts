@@ -64,10 +64,24 @@ describe("adopting an existing Mimecast enterprise app", () => {
     expect(Buffer.from(identifier.split("/").pop()!, "base64").toString()).toBe("https://eu-api.mimecast.com/sso/CEUA12A34");
   });
 
-  it("refuses to destroy or replace the adopted app (a template id that differs would plan exactly that)", () => {
+  it("refuses to destroy or replace the adopted app or its service principal (prevent_destroy)", () => {
     for (const type of ["azuread_application_from_template", "azuread_service_principal"]) {
       for (const r of Object.values(adopted.resource[type])) expect(r.lifecycle?.prevent_destroy).toBe(true);
     }
+  });
+
+  it("stops the plan when the service principal id is another app's (the provider's import would not notice, then replace it)", () => {
+    const sp = Object.values(adopted.resource.azuread_service_principal)[0] as { lifecycle?: { precondition?: { condition: string; error_message: string }[] } };
+    const [given] = Object.entries(adopted.data.azuread_service_principal as Record<string, { object_id: string }>);
+    expect(given[1].object_id).toBe(SP);
+    const registration = Object.keys(adopted.data.azuread_application)[0];
+    expect(sp.lifecycle?.precondition).toEqual([
+      {
+        condition: `\${(data.azuread_service_principal.${given[0]}.client_id == data.azuread_application.${registration}.client_id)}`,
+        error_message: expect.stringContaining("identityProvider.adopt.servicePrincipalObjectId"),
+      },
+    ]);
+    expect(created.data.azuread_service_principal).toBeUndefined();
   });
 
   it.each([

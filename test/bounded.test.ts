@@ -191,6 +191,22 @@ describe("the Mimecast client", () => {
   });
 });
 
+describe("the token's waits and the call's share one budget", () => {
+  it("a 429 on the token endpoint and then one on the API: the second is not waited out past the budget", async () => {
+    const emu = await MimecastEmulator.start({ ttlMs: 30_000 });
+    try {
+      emu.injectFault({ kind: "429", path: "/oauth/token", resetMs: 40_000 });
+      emu.injectFault({ kind: "429", path: "/api/account/get-account", resetMs: 40_000 });
+      const { waits, sleep, now } = fakeSleep();
+      const client = oauthClient(emu, { clock: { sleep, now }, retry: { budgetMs: 60_000 } });
+      await expect(client.post("/api/account/get-account", [], { idempotent: true })).rejects.toThrow("retry budget");
+      expect(waits).toEqual([40_000]);
+    } finally {
+      await emu.stop();
+    }
+  });
+});
+
 describe("a proxy from the environment (self-hosted agents)", () => {
   it("is used for Mimecast's https API through a CONNECT tunnel: the credentials never cross the proxy in clear", async () => {
     const seen: { method: string; target: string }[] = [];
@@ -280,7 +296,7 @@ describe("deadlines that fire under garbage collection (nodejs/node#57736)", () 
     }
   });
 
-  it("the run's deadline stops a retry wait a server asked for (503 Retry-After: 100)", async () => {
+  it("the run's deadline stops a retry wait a server asked for (429 Retry-After: 50)", async () => {
     const s = await serve((_req, res) => void res.writeHead(429, { "Retry-After": "50", "Content-Type": "application/json" }).end("{}"));
     const run = deadlineScope(700);
     try {

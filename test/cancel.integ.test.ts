@@ -6,7 +6,7 @@ import * as http from "http";
 import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
-import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
+import { DEMO_ACCOUNT, MimecastEmulator, entraMetadataXml } from "../mimecast/emulator/emulator";
 import { consoleProfile, TENANT } from "./helpers";
 import { ROOT } from "./tf-helpers";
 
@@ -122,5 +122,68 @@ describe("the run's deadline and signals, as terraform's provisioner sees them",
     } finally {
       await s.close();
     }
+  });
+});
+
+/** A loopback server answering each request with the next of `answers` (the last one repeats); counts POSTs. */
+async function answering(answers: { status: number; type: string; body: string; headers?: Record<string, string> }[]): Promise<{ url: string; posts: () => number; close: () => Promise<void> }> {
+  let n = 0;
+  let posts = 0;
+  const server = http.createServer((req, res) => {
+    if (req.method === "POST") posts++;
+    const a = answers[Math.min(n++, answers.length - 1)];
+    res.writeHead(a.status, { "Content-Type": a.type, ...a.headers }).end(a.body);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  server.unref();
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, posts: () => posts, close: () => (server.closeAllConnections(), new Promise((r) => server.close(() => r()))) };
+}
+
+describe("a stopped or waiting run neither ends early nor outlives its deadline", () => {
+  const configWithMetadataCheck = () => {
+    const config = path.join(dir, "check.config.json");
+    const base = JSON.parse(fs.readFileSync(path.join(dir, "sso.config.json"), "utf8"));
+    base.environments[0].mimecastApi.verifyMetadata = true;
+    fs.writeFileSync(config, JSON.stringify(base));
+    return config;
+  };
+
+  it("while a new Entra app's metadata still answers 404, the sync waits for it and syncs (it used to exit 0 having done nothing)", async () => {
+    const xml = entraMetadataXml(TENANT);
+    const s = await answering([{ status: 404, type: "text/plain", body: "not yet" }, { status: 200, type: "application/xml", body: xml }]);
+    try {
+      const r = await cliAndSignal(["sync", "--config", configWithMetadataCheck(), "--env", "demo-eu", "--metadata-url", `${s.url}/${TENANT}/federationmetadata/2007-06/federationmetadata.xml?appid=x`], undefined, undefined);
+      expect(r.killedByGuard).toBe(false);
+      expect(r.out).toMatch(/^demo-eu: /m);
+      expect(r.code).toBe(0);
+      expect(emu.apiCalls().some((c) => c.path.includes("update-authentication-profile"))).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a token service answering 503 with Retry-After: 40 is not waited out past the run's deadline, nor asked again after it", async () => {
+    const discovery = (base: string) => JSON.stringify({ issuer: `${base}/v2.0`, authorization_endpoint: `${base}/oauth2/v2.0/authorize`, token_endpoint: `${base}/oauth2/v2.0/token`, jwks_uri: `${base}/discovery/v2.0/keys` });
+    const base = `https://login.loopback.invalid/${TENANT}`;
+    const s = await answering([{ status: 200, type: "application/json", body: discovery(base) }, { status: 503, type: "application/json", body: "{}", headers: { "Retry-After": "40" } }]);
+    try {
+      const env = { ARM_CLIENT_ID: "9a8b7c6d-1111-4222-8333-444455556666", ARM_CLIENT_SECRET: "s3cret-value", ARM_USE_CLI: "false", ENTRA_LOGIN_BASE_URL: s.url, GRAPH_BASE_URL: s.url, MIMECAST_SSO_RUN_TIMEOUT: "3" };
+      const r = await cliAndSignal(["activate-certificate", "--service-principal-id", "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b", "--thumbprint", "ABCDEF0123456789ABCDEF0123456789ABCDEF01", "--tenant-id", TENANT], undefined, undefined, env);
+      expect(r.killedByGuard).toBe(false);
+      expect(r.code).toBe(130);
+      expect(r.err).toContain("the run's deadline of 3 s passed");
+      // One token request (with the client secret): the library's own retries are off, ours stopped at the deadline.
+      expect(s.posts()).toBe(1);
+    } finally {
+      await s.close();
+    }
+  });
+
+  it("a Mimecast 429 asking for 40 s ends at a 3 s run deadline, not when the wait is over", async () => {
+    emu.injectFault({ kind: "429", path: "/api/login/get-authentication-profile", resetMs: 40_000 });
+    const r = await cliAndSignal(["sync", "--config", path.join(dir, "sso.config.json"), "--env", "demo-eu", "--metadata-url", emu.metadataUrl(TENANT)], undefined, undefined, { MIMECAST_SSO_RUN_TIMEOUT: "3" });
+    expect(r.killedByGuard).toBe(false);
+    expect(r.code).toBe(130);
+    expect(r.out).toContain("the run's deadline of 3 s passed");
   });
 });

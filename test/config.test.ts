@@ -165,3 +165,47 @@ describe("Entra-only fields", () => {
     ]);
   });
 });
+
+describe("state backends: one state per environment, values Terraform and Azure accept", () => {
+  const az = { type: "azurerm", resourceGroupName: "rg", storageAccountName: "sttfstate01", containerName: "tfstate" };
+  const hcp = { type: "cloud", organization: "contoso", workspace: "sso", executionMode: "local" };
+  const two = (a: object, b: object) => ({ environments: [{ ...good, name: "a-eu", authenticationProfileName: "A", backend: a }, { ...good, name: "b-eu", authenticationProfileName: "B", backend: b }] });
+
+  it.each([
+    ["the same storage account, container and key", two({ ...az, key: "s.tfstate" }, { ...az, key: "s.tfstate" }), 'environment "b-eu" (environments[1]) field backend.key: "s.tfstate" puts its state in the blob sttfstate01/tfstate/s.tfstate, as environment "a-eu" does'],
+    ["a key equal to another environment's default key", two(az, { ...az, key: "mimecast-sso/a-eu.tfstate" }), 'environment "b-eu" (environments[1]) field backend.key: "mimecast-sso/a-eu.tfstate" puts its state in the blob sttfstate01/tfstate/mimecast-sso/a-eu.tfstate, as environment "a-eu" does'],
+    ["the default key of the later one given to the earlier one", two({ ...az, key: "mimecast-sso/b-eu.tfstate" }, az), 'environment "a-eu" (environments[0]) field backend.key: "mimecast-sso/b-eu.tfstate" puts its state in the blob sttfstate01/tfstate/mimecast-sso/b-eu.tfstate, as environment "b-eu" does'],
+    ["the same HCP Terraform organization and workspace (names compared case-insensitively)", two(hcp, { ...hcp, workspace: "SSO" }), 'environment "b-eu" (environments[1]) field backend.workspace: "SSO" puts its state in the HCP Terraform workspace contoso/SSO, as environment "a-eu" does'],
+    ["the same local state file", two({ type: "local", path: "state/x.tfstate" }, { type: "local", path: "state/./x.tfstate" }), 'environment "b-eu" (environments[1]) field backend.path: "state/./x.tfstate" puts its state in the state file state/x.tfstate, as environment "a-eu" does'],
+  ])("refuses %s, one line naming the field", (_what, config, line) => {
+    const found = problems(config);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(line);
+    expect(found[0]).toContain("two environments on one state overwrite each other");
+  });
+
+  it("accepts the same container with the default keys, other keys or other workspaces", () => {
+    expect(() => parseConfig(two(az, az))).not.toThrow();
+    expect(() => parseConfig(two({ ...az, key: "x" }, { ...az, key: "y" }))).not.toThrow();
+    expect(() => parseConfig(two(hcp, { ...hcp, organization: "fabrikam" }))).not.toThrow();
+  });
+
+  it.each([
+    ["an azurerm key over 1,024 characters (Azure's blob name limit)", { ...az, key: "k".repeat(1025) }, "field backend.key", "at most 1,024 characters"],
+    ["an azurerm key ending in /", { ...az, key: "state/" }, "field backend.key", 'must not end in "." or "/"'],
+    ["a container name Azure refuses", { ...az, containerName: "TF_State" }, "field backend.containerName", "3-63 lower case letters, digits and single hyphens"],
+    ["a cloud hostname that is a URL", { ...hcp, hostname: "https://app.terraform.io/" }, "field backend.hostname", "must be a host name"],
+    ["a cloud hostname with a space", { ...hcp, hostname: "tfe example.com" }, "field backend.hostname", "must be a host name"],
+    ["a cloud workspace without executionMode", { type: "cloud", organization: "contoso", workspace: "sso" }, "field backend.executionMode", "is required and must be \"local\""],
+    ["remote execution", { ...hcp, executionMode: "remote" }, "field backend.executionMode", "a remote run has no Node.js and receives only the stack directory"],
+  ])("refuses %s", (_what, backend, where, message) => {
+    const found = problems({ environments: [{ ...good, backend }] });
+    expect(found.join("\n")).toContain(where);
+    expect(found.join("\n")).toContain(message);
+  });
+
+  it("accepts a Terraform Enterprise host name with a port, and a 1,024-character key", () => {
+    expect(() => parseConfig({ environments: [{ ...good, backend: { ...hcp, hostname: "tfe.contoso.example:8443" } }] })).not.toThrow();
+    expect(() => parseConfig({ environments: [{ ...good, backend: { ...az, key: "k".repeat(1024) } }] })).not.toThrow();
+  });
+});

@@ -126,19 +126,29 @@ describeIfTerraform("many tenants: each environment's metadata URL from its own 
     emu.setProfile(DEMO_ACCOUNT.accountCode, p);
   });
 
-  it("a stack left from an environment removed from the config is an error for that environment only", async () => {
+  it("a stack left from an environment removed from the config is not checked; with state it is reported as removed (drift), without it only named", async () => {
     expect((await mimecastSso("sync", "--all", "--outdir", outdir)).code).toBe(0);
     const old = path.join(outdir, "stacks", "tenant-old");
     fs.mkdirSync(old, { recursive: true });
     fs.writeFileSync(path.join(old, "cdk.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: "../../terraform.tenant-old.tfstate" } } } }));
     try {
+      const empty = await drift("--json");
+      expect(empty.code).toBe(0);
+      expect((JSON.parse(empty.stdout) as { environment: string }[]).map((x) => x.environment)).toEqual(["tenant-a", "tenant-b", "tenant-c-manual"]);
+      expect(empty.stderr).toContain("no longer in the config, no state left: tenant-old");
+
+      // Deployed once (its state holds a resource), then taken out of the config.
+      fs.writeFileSync(path.join(old, "cdk.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: "../../terraform.tenant-old.tfstate" } } }, resource: { terraform_data: { app: { input: "x" } } } }));
+      for (const args of [["init", "-input=false", "-no-color"], ["apply", "-auto-approve", "-input=false", "-no-color"]]) expect((await run("terraform", args, { cwd: old })).code).toBe(0);
       const r = await drift("--json");
-      expect(r.code).toBe(1);
-      const rows = JSON.parse(r.stdout) as { environment: string; mimecast: string; details: string[] }[];
-      expect(rows.map((x) => [x.environment, x.mimecast])).toEqual([["tenant-a", "in sync"], ["tenant-b", "in sync"], ["tenant-c-manual", "not verifiable"], ["tenant-old", "error"]]);
-      expect(rows[3].details.join(" ")).toContain("tenant-old: no such environment");
+      expect(r.code).toBe(2);
+      const rows = JSON.parse(r.stdout) as { environment: string; entra: string; mimecast: string; details: string[] }[];
+      expect(rows.map((x) => [x.environment, x.entra, x.mimecast])).toEqual([["tenant-a", "n/a", "in sync"], ["tenant-b", "n/a", "in sync"], ["tenant-c-manual", "n/a", "not verifiable"], ["tenant-old", "removed", "removed"]]);
+      expect(rows[3].details.join(" ")).toContain("not in the config (found in a stale stack in");
+      expect(rows[3].details.join(" ")).toContain("its state holds 1 resource(s)");
     } finally {
       fs.rmSync(old, { recursive: true, force: true });
+      fs.rmSync(path.join(outdir, "terraform.tenant-old.tfstate"), { force: true });
     }
   });
 });

@@ -101,10 +101,12 @@ describeIfTerraform("plan review of a real saved plan that replaces the signing 
     // step at that address, replaced when its rotation key changes, as in the real stack.
     const outdir = path.join(synthDir, "cdktf.out");
     const stackDir = path.join(outdir, "stacks", "cert-eu");
+    // The pipeline plans the config's environments: one named like the stand-in.
+    fs.writeFileSync(path.join(synthDir, "sso.config.json"), JSON.stringify({ environments: [{ name: "cert-eu", tenantId: TENANT, accountCode: DEMO_ACCOUNT.accountCode, region: "eu", samlApplications: ["personalPortal"], identityProvider: { type: "entra", manageApp: false, metadataUrl: `https://login.microsoftonline.com/${TENANT}/federationmetadata/2007-06/federationmetadata.xml?appid=c` } }] }));
     fs.mkdirSync(stackDir, { recursive: true });
     const write = (rotation: string) =>
       fs.writeFileSync(path.join(stackDir, "cdk.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: "../../terraform.cert-eu.tfstate" } } }, resource: { terraform_data: { [step]: { triggers_replace: { rotation } } } } }));
-    const pipeline = (...args: string[]) => run(process.execPath, [path.join(ROOT, "dist", "pipeline.js"), ...args, "--outdir", outdir, "--no-synth"].filter((a) => a !== "--no-synth" || args[0] === "plan"), { cwd: synthDir });
+    const pipeline = (...args: string[]) => run(process.execPath, [path.join(ROOT, "dist", "pipeline.js"), ...args, "--outdir", outdir, "--no-synth"].filter((a) => a !== "--no-synth" || args[0] === "plan"), { cwd: synthDir, env: { SSO_CONFIG: "" } });
     try {
       write("2026-01-01");
       expect((await pipeline("plan")).code).toBe(2);

@@ -80,7 +80,7 @@ describe("MimecastProfileSync in the stack", () => {
       use_oidc: true,
       use_azuread_auth: true,
     });
-    const cloud = synth({ backend: { type: "cloud", organization: "contoso", workspace: "mimecast-sso-prod-eu" } });
+    const cloud = synth({ backend: { type: "cloud", organization: "contoso", workspace: "mimecast-sso-prod-eu", executionMode: "local" } });
     expect(cloud.terraform.cloud).toMatchObject({ organization: "contoso", workspaces: { name: "mimecast-sso-prod-eu" } });
   });
 });

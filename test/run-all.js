@@ -11,8 +11,11 @@ const run = (cmd, args) => new Promise((resolve) => spawn(cmd, args, { cwd: root
 
 const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: root, stdio: "inherit", shell });
 if (build.status !== 0) process.exit(1);
+// Incremental: a run after a small change re-checks what it touches (about half the CPU here); the
+// build info lives under node_modules/.cache, so a fresh npm ci starts from nothing.
+const tsBuildInfo = path.join(root, "node_modules", ".cache", "mimecast-sso", "tsc.tsbuildinfo");
 const checks = [
-  ["the type check", run(process.execPath, [bin("typescript", "bin", "tsc"), "--noEmit"])],
+  ["the type check", run(process.execPath, [bin("typescript", "bin", "tsc"), "--noEmit", "--incremental", "--tsBuildInfoFile", tsBuildInfo])],
   ["the layer rules", run("npm", ["run", "--silent", "lint:layers"])],
 ];
 run(process.execPath, [bin("jest", "bin", "jest.js"), ...process.argv.slice(2)]).then(async (tests) => {

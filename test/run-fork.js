@@ -10,7 +10,7 @@ const { forkCopy } = require("./fork-copy");
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mimecast-sso-fork-"));
 let status = 1;
 try {
-  forkCopy(dir, path.join(__dirname, "fixtures", "user.config.json"));
+  forkCopy(dir, path.join(__dirname, "fixtures", "user.config.json"), { git: true });
   console.log(`test:fork: npm test in ${dir} (its sso.config.json: test/fixtures/user.config.json)`);
   status = spawnSync(process.execPath, [path.join(dir, "test", "run-all.js"), ...process.argv.slice(2)], { cwd: dir, stdio: "inherit" }).status ?? 1;
 } finally {

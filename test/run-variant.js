@@ -68,7 +68,8 @@ function cdktnModules() {
   pkg.devDependencies["cdktn-cli"] = CDKTN["cdktn-cli"];
   pkg.overrides = { ...pkg.overrides, cdktf: `npm:cdktn@${CDKTN.cdktn}`, constructs: CDKTN.constructs };
   delete pkg.scripts.prepare; // the build needs the sources; the scratch copy builds
-  const key = crypto.createHash("sha256").update(JSON.stringify(pkg)).update(lock).digest("hex").slice(0, 16);
+  const inputs = JSON.stringify([pkg.dependencies, pkg.devDependencies, pkg.overrides, pkg.allowScripts]);
+  const key = crypto.createHash("sha256").update(inputs).update(lock).digest("hex").slice(0, 16);
   const dir = path.join(cacheRoot, `cdktn-${key}`);
   if (!fs.existsSync(path.join(dir, ".done"))) {
     say(`installing CDK Terrain (cdktn ${CDKTN.cdktn}, cdktn-cli ${CDKTN["cdktn-cli"]}, constructs ${CDKTN.constructs}) from the registry into ${dir}`);
@@ -105,7 +106,7 @@ function main() {
   const nodeDir = version ? nodeBin(version) : undefined;
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "mimecast-sso-variant-"));
   try {
-    forkCopy(scratch, path.join(ROOT, "test", "fixtures", "example.config.json"), { linkModules: !opt("--cdktn") });
+    forkCopy(scratch, path.join(ROOT, "test", "fixtures", "example.config.json"), { linkModules: !opt("--cdktn"), git: true });
     if (opt("--cdktn")) fs.symlinkSync(cdktnModules(), path.join(scratch, "node_modules"), "dir");
     const env = { ...process.env, PATH: `${nodeDir ? `${nodeDir}${path.delimiter}` : ""}${process.env.PATH}`, CHECKPOINT_DISABLE: "1" };
     const shown = `Node ${spawnSync("node", ["--version"], { env, encoding: "utf8" }).stdout.trim()}${opt("--cdktn") ? ", CDK Terrain" : ""}`;

@@ -1,0 +1,81 @@
+// `npm run check`: what a pipeline runs before it plans, on the user's own config. No network, no
+// terraform, a few seconds: the config against its schema and the rules across environments, a
+// synth into a scratch directory, and the SSO review over every stack it wrote. The contributor
+// suite (`npm test`) is for changes to this project's code, not for a fork's config.
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ConfigError, configPath, loadConfig, pipelineStateProblems } from "../model/config";
+import { scriptArgs } from "./args";
+import { describeStack, readStacks } from "./stack-facts";
+
+/** The project root: where dist/synth.js is (this file may itself run bundled from dist/). */
+const ROOT = [1, 2, 3].map((up) => path.resolve(__dirname, ...Array(up).fill(".."))).find((d) => fs.existsSync(path.join(d, "dist", "synth.js"))) ?? path.resolve(__dirname, "..");
+
+const HELP = `Usage: npm run check [-- --quiet]
+
+Checks the config ($SSO_CONFIG, default sso.config.json) the way the pipeline will use it, without
+network or terraform:
+  1. the schema and the rules across environments (unique names, one profile and one state each),
+     every problem at once, one line each naming the field;
+  2. inside a pipeline, that no environment would keep its state on the runner;
+  3. a synth into a scratch directory (nothing is written into cdktf.out);
+  4. the SSO review over every synthesized stack, as a pull request's review reads them.
+Prints what each stack declares (unless --quiet) and one line at the end.
+Exit code: 0 ready to plan, 1 the config, the synth or the review failed (the reason above).`;
+
+export function main(argv: string[]): number {
+  const values = scriptArgs("check", argv, { quiet: { type: "boolean" } }, HELP);
+  if (typeof values === "number") return values;
+  const file = configPath();
+  const shown = path.relative(process.cwd(), file) || file;
+  let config;
+  try {
+    config = loadConfig(file);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    console.error(`check: ${e.message}`);
+    return 1;
+  }
+  const lost = pipelineStateProblems(config, process.env);
+  if (lost.length) {
+    console.error(`check: ${shown}: state would be lost\n${lost.map((l) => `  - ${l}`).join("\n")}`);
+    return 1;
+  }
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sso-check-"));
+  try {
+    const outdir = path.join(tmp, "cdktf.out");
+    const synth = spawnSync(process.execPath, [path.join(ROOT, "dist", "synth.js")], { encoding: "utf8", env: { ...process.env, CDKTF_OUTDIR: outdir } });
+    if (synth.status !== 0) {
+      console.error(`check: synth failed (exit ${synth.status ?? synth.signal}):\n${(synth.stderr || synth.stdout).trim()}`);
+      return 1;
+    }
+    const stacks = readStacks(outdir);
+    const missing = config.environments.map((e) => e.name).filter((n) => !stacks.has(n));
+    if (missing.length) {
+      console.error(`check: synth wrote no stack for ${missing.join(", ")}`);
+      return 1;
+    }
+    // The review a pull request gets (the review script itself), from no stacks to these: it
+    // must read every one. Run, not imported: each bundled script starts its own main.
+    const base = path.join(tmp, "base");
+    fs.mkdirSync(path.join(base, "stacks"), { recursive: true });
+    const review = spawnSync(process.execPath, [path.join(ROOT, "dist", "review.js"), "--base", base, "--head", outdir], { encoding: "utf8", env: process.env });
+    const unread = [...stacks.keys()].filter((n) => !review.stdout?.includes(`### ${n}\n`));
+    if (review.status !== 0 || unread.length) {
+      console.error(`check: the SSO review ${review.status !== 0 ? `failed (exit ${review.status ?? review.signal}): ${(review.stderr ?? "").trim()}` : `did not read the stack(s) of ${unread.join(", ")}`}`);
+      return 1;
+    }
+    if (!values.quiet) for (const facts of stacks.values()) console.log(`${describeStack(facts)}\n`);
+    console.log(`check: ${shown}: ${stacks.size} environment(s) valid, synthesized and reviewed (${[...stacks.keys()].join(", ")})`);
+    return 0;
+  } catch (e) {
+    console.error(`check: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -1,0 +1,49 @@
+// `npm run check`: what the example pipelines run on a fork's own config before they plan.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { ROOT, run } from "./tf-helpers";
+
+const FIXTURE = path.join(ROOT, "test", "fixtures", "pipelines", "two-tenants.json");
+const check = (config: string, env: Record<string, string> = {}) =>
+  run(process.execPath, [path.join(ROOT, "dist", "check.js"), "--quiet"], { cwd: path.dirname(config), env: { SSO_CONFIG: config, GITHUB_ACTIONS: "", TF_BUILD: "", TFC_RUN_ID: "", ...env } });
+
+describe("npm run check on a fork's config", () => {
+  let dir: string;
+  beforeAll(() => (dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-check-"))));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  const variant = (name: string, edit: (c: { environments: Record<string, unknown>[] }) => void) => {
+    const c = JSON.parse(fs.readFileSync(FIXTURE, "utf8"));
+    edit(c);
+    const file = path.join(dir, `${name}.json`);
+    fs.writeFileSync(file, JSON.stringify(c));
+    return file;
+  };
+
+  it("passes a valid config inside a pipeline, after synth and the review of every stack, writing nothing beside it", async () => {
+    const r = await check(FIXTURE, { GITHUB_ACTIONS: "true" });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("check: two-tenants.json: 2 environment(s) valid, synthesized and reviewed (fabrikam-eu, fabrikam-us)");
+    expect(r.code).toBe(0);
+    expect(fs.existsSync(path.join(path.dirname(FIXTURE), "cdktf.out"))).toBe(false);
+  });
+
+  it("names every bad field at once, exit 1", async () => {
+    const file = variant("bad", (c) => {
+      c.environments[0].region = "mars";
+      c.environments[1].accountCode = "cusf56b78";
+    });
+    const r = await check(file);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/environment "fabrikam-eu" \(environments\[0\]\) field region: "mars" must be one of/);
+    expect(r.stderr).toMatch(/environment "fabrikam-us" \(environments\[1\]\) field accountCode: .*use "CUSF56B78"/);
+    expect(r.stdout).toBe("");
+  });
+
+  it("refuses state that a runner would lose, exit 1", async () => {
+    const file = variant("local", (c) => delete c.environments[1].backend);
+    const r = await check(file, { TF_BUILD: "True" });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('environment "fabrikam-us": local state on a Azure DevOps runner is lost with the runner');
+  });
+});

@@ -1,0 +1,201 @@
+// The Azure DevOps example pipeline played as the service runs it (test/ci-player.ts), from its
+// YAML: a fork with its own config, stages and a deployment job in an environment, fresh
+// checkouts, pipeline artifacts, the steps run for real (terraform, the CLI) against the loopback
+// Mimecast emulator, logging commands read as the agent reads them (##vso[ anywhere in a line of
+// stdout or stderr), state outside every checkout. The GitHub workflows: pipelines-played.integ.test.ts.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
+import { AdoEvent, AdoPlayer, AdoRun, ForkRepo } from "./ci-player";
+import { TENANT } from "./helpers";
+import { ROOT, describeWithTerraform } from "./tf-helpers";
+
+const describeIfTerraform = describeWithTerraform("pipelines-played-ado.integ.test.ts", "it plays the Azure DevOps pipeline with real terraform");
+
+/** The jobs' outcomes; on a mismatch, what the failed steps printed. */
+function expectAdoJobs(run: AdoRun, expected: [string, string][]): void {
+  const got = run.jobs.map((j) => [j.id, j.status]);
+  if (JSON.stringify(got) === JSON.stringify(expected)) return;
+  const why = run.jobs.map((j) => `${j.id}: ${j.status}\n${j.steps.filter((s) => s.status === "failure").map((s) => `  step ${s.name}:\n${s.output}`).join("\n")}`).join("\n");
+  throw new Error(`jobs ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}\n${why}`);
+}
+
+describeIfTerraform("the Azure DevOps pipeline played on a fork: two environments (one kept by checklist) deployed, changed, unchanged", () => {
+  const FILE = "azure-pipelines.yml";
+  const CLIENT_ID = "9a8b7c6d-1111-4222-8333-444455556666";
+  let emu: MimecastEmulator;
+  let dir: string;
+  let repo: ForkRepo;
+  let ado: AdoPlayer;
+  let stateDir: string;
+
+  const environment = (name: string, applications: string[], profileSync: "api" | "checklist") => ({
+    name,
+    tenantId: TENANT,
+    accountCode: DEMO_ACCOUNT.accountCode,
+    region: "eu",
+    authenticationProfileName: `ADO ${name}`,
+    samlApplications: applications,
+    identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
+    backend: { type: "local", path: path.join(stateDir, `${name}.tfstate`), allowInPipeline: true },
+    mimecastApi: { profileSync, baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+  });
+  const config = (...envs: ReturnType<typeof environment>[]) => `${JSON.stringify({ environments: envs }, null, 2)}\n`;
+  const ci = (message: string, edit: () => void): AdoEvent => {
+    const before = repo.head();
+    edit();
+    const after = repo.commit(message);
+    return { reason: "BatchedCI", branch: "main", before, after };
+  };
+
+  beforeAll(async () => {
+    emu = await MimecastEmulator.start({ ttlMs: 600_000 });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-played-ado-"));
+    stateDir = path.join(dir, "state");
+    fs.mkdirSync(stateDir);
+    repo = ForkRepo.create(path.join(dir, "repo"), { [FILE]: fs.readFileSync(path.join(ROOT, "pipelines", "azure-devops", FILE), "utf8") });
+    ado = new AdoPlayer({
+      repo,
+      file: FILE,
+      group: { MIMECAST_CLIENT_ID: { value: DEMO_ACCOUNT.clientId }, MIMECAST_CLIENT_SECRET: { value: DEMO_ACCOUNT.clientSecret, secret: true }, AZURE_SERVICE_CONNECTION_ID: { value: "3f2e1d0c-5555-4666-8777-888899990000" } },
+      serviceConnections: { "mimecast-sso-entra": CLIENT_ID },
+      tenantId: TENANT,
+      dir: path.join(dir, "runs"),
+      runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
+    });
+  });
+  afterAll(async () => {
+    await emu.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** 1. First deploy: plan stage, then the approved apply in its environment; the checklist reaches the build summary. */
+  async function firstDeploy() {
+    const run = await ado.play(ci("our tenants", () => repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal"], "api"), environment("beta-eu", ["personalPortal"], "checklist")))));
+    expect(run.triggered).toBe(true);
+    expectAdoJobs(run, [["plan", "succeeded"], ["apply", "succeeded"]]);
+    expect(run.job("plan").summaries.join("\n")).toMatch(/\| alpha-eu \| LOW \| create \|/);
+    expect(run.artifacts.files("sso-plans")).toEqual(expect.arrayContaining(["stacks/alpha-eu/plan.tfplan", "stacks/beta-eu/plan.tfplan", "stacks/alpha-eu/cdk.tf.json"]));
+    const apply = run.job("apply");
+    expect(apply.environment).toBe("mimecast-sso-production");
+    // The CLI's checklist, through terraform and npm run apply, read by the agent.
+    expect(apply.summaries.join("\n")).toContain("Mimecast SSO: manual steps for beta-eu");
+    // Terraform's output per environment, as cdktf deploy shows it.
+    expect(apply.steps.map((s) => s.output).join("\n")).toMatch(/^alpha-eu {2}terraform_data\.mimecast_sync_[0-9A-F]+ \(local-exec\):/m);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "ADO alpha-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "ADO beta-eu")).toBeUndefined(); // kept by hand
+  }
+
+  /** 2. A pull request changing the checklist environment: reviews in the summary, no apply; after the merge only that one applies. */
+  async function changeOne() {
+    const before = repo.head();
+    repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal"], "api"), environment("beta-eu", ["personalPortal", "endUserApps"], "checklist")));
+    repo.commit("beta-eu: SAML for the end user apps too", "beta-apps");
+    const pr = await ado.play({ reason: "PullRequest", base: "main", head: "beta-apps", number: 7 });
+    expectAdoJobs(pr, [["plan", "succeeded"], ["apply", "skipped"]]);
+    const summaries = pr.job("plan").summaries.join("\n");
+    expect(summaries).toContain("SAML enforced for End User Applications");
+    expect(summaries).toMatch(/\| beta-eu \| MEDIUM \| replace \|/);
+    expect(pr.artifacts.files("reviews")).toEqual(["plan-review.md", "review.md"]);
+    expect(pr.artifacts.has("sso-plans")).toBe(false);
+
+    const run = await ado.play({ reason: "BatchedCI", branch: "main", before, after: repo.merge("beta-apps") });
+    expectAdoJobs(run, [["plan", "succeeded"], ["apply", "succeeded"]]);
+    expect(run.artifacts.files("sso-plans")).toEqual(expect.arrayContaining(["stacks/alpha-eu/plan.nochanges", "stacks/beta-eu/plan.tfplan"]));
+    const apply = run.job("apply");
+    expect(apply.steps.map((s) => s.output).join("\n")).toMatch(/alpha-eu\s+no changes/);
+    expect(apply.summaries.join("\n")).toMatch(/manual steps for beta-eu[\s\S]*End User/i);
+  }
+
+  /** The nightly run: drift only, no apply. */
+  async function nightlyDrift() {
+    const run = await ado.play({ reason: "Schedule", branch: "main" });
+    expectAdoJobs(run, [["plan", "succeeded"], ["apply", "skipped"]]);
+    const summary = run.job("plan").summaries.join("\n");
+    expect(summary).toMatch(/alpha-eu\s+n\/a\s+in sync/);
+    expect(summary).toMatch(/beta-eu\s+n\/a\s+not verifiable/);
+  }
+
+  /** 3. A push that changes nothing. */
+  async function changeNothing() {
+    expect((await ado.play(ci("docs", () => repo.write("README.md", `${repo.read("README.md")}\nOur fork.\n`)))).triggered).toBe(false);
+    const callsBefore = emu.apiCalls().length;
+    const run = await ado.play(ci("a comment in the scripts", () => repo.write("scripts/args.ts", `${repo.read("scripts/args.ts")}// our fork\n`)));
+    expectAdoJobs(run, [["plan", "succeeded"], ["apply", "succeeded"]]);
+    expect(run.job("plan").summaries.join("\n")).toContain("the saved plans change nothing");
+    expect(run.artifacts.files("sso-plans").filter((f) => f.startsWith("stacks/")).sort()).toEqual(["stacks/alpha-eu/cdk.tf.json", "stacks/alpha-eu/plan.nochanges", "stacks/beta-eu/cdk.tf.json", "stacks/beta-eu/plan.nochanges"]);
+    expect(emu.apiCalls().slice(callsBefore).filter((c) => /update|create/.test(c.path))).toEqual([]);
+  }
+
+  /** 4. An environment removed from the config while its state holds resources: refused at plan, nothing applied. */
+  async function removeOne() {
+    const run = await ado.play(ci("alpha-eu is gone", () => repo.write("sso.config.json", config(environment("beta-eu", ["personalPortal", "endUserApps"], "checklist")))));
+    expectAdoJobs(run, [["plan", "failed"], ["apply", "skipped"]]);
+    expect(run.job("plan").steps.map((s) => s.output).join("\n")).toMatch(/alpha-eu\s+refused\s+\S+\s+not in the config \(found in the config at [0-9a-f]{12}\), but its state holds [1-9]\d* resource\(s\)/);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "ADO alpha-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
+  }
+
+  it("first deploy, a change to one environment (pull request, then merge), the nightly drift, a push that changes nothing, an environment removed", async () => {
+    await firstDeploy();
+    await changeOne();
+    await nightlyDrift();
+    await changeNothing();
+    await removeOne();
+  }, 600_000);
+});
+
+describeIfTerraform("the sharded Azure DevOps pipeline played: parallel plan jobs, one merged review, one apply", () => {
+  let emu: MimecastEmulator;
+  let dir: string;
+  beforeAll(async () => {
+    emu = await MimecastEmulator.start({ ttlMs: 600_000 });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-played-ado-shards-"));
+  });
+  afterAll(async () => {
+    await emu.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("each environment is planned by exactly one job, the review lists every shard's plans, and the apply applies them all", async () => {
+    const FILE = "azure-pipelines-sharded.yml";
+    const names = ["north-eu", "south-eu", "east-eu", "west-eu"];
+    const environments = names.map((name) => ({
+      name,
+      tenantId: TENANT,
+      accountCode: DEMO_ACCOUNT.accountCode,
+      region: "eu",
+      authenticationProfileName: `Shard ${name}`,
+      samlApplications: ["personalPortal"],
+      identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
+      backend: { type: "local", path: path.join(dir, "state", `${name}.tfstate`), allowInPipeline: true },
+      mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+    }));
+    const text = fs.readFileSync(path.join(ROOT, "pipelines", "azure-devops", FILE), "utf8");
+    const repo = ForkRepo.create(path.join(dir, "repo"), { [FILE]: text });
+    const before = repo.head();
+    repo.write("sso.config.json", JSON.stringify({ environments }, null, 2));
+    const ado = new AdoPlayer({
+      repo,
+      file: FILE,
+      group: { MIMECAST_CLIENT_ID: { value: DEMO_ACCOUNT.clientId }, MIMECAST_CLIENT_SECRET: { value: DEMO_ACCOUNT.clientSecret, secret: true }, AZURE_SERVICE_CONNECTION_ID: { value: "3f2e1d0c-5555-4666-8777-888899990000" } },
+      serviceConnections: { "mimecast-sso-entra": "9a8b7c6d-1111-4222-8333-444455556666" },
+      tenantId: TENANT,
+      dir: path.join(dir, "runs"),
+      runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
+    });
+    const run = await ado.play({ reason: "BatchedCI", branch: "main", before, after: repo.commit("our tenants") });
+    const parallel = Number(parse(text).stages[0].jobs[0].strategy.parallel);
+    const planJobs = Array.from({ length: parallel }, (_, k) => `plan ${k + 1}`);
+    expectAdoJobs(run, [...planJobs.map((id): [string, string] => [id, "succeeded"]), ["review", "succeeded"], ["apply", "succeeded"]]);
+    const planned = planJobs.flatMap((id) => {
+      const line = /plan: shard \d+\/\d+: \d+ of \d+ environment\(s\)(?:: (.*))?/.exec(run.job(id).steps.map((s) => s.output).join("\n"));
+      expect(line).not.toBeNull();
+      return line![1] ? line![1].split(", ") : [];
+    });
+    expect([...planned].sort()).toEqual([...names].sort());
+    for (const name of names) expect(run.job("review").summaries.join("\n")).toMatch(new RegExp(`\\| ${name} \\| LOW \\| create \\|`));
+    for (const name of names) expect(emu.profile(DEMO_ACCOUNT.accountCode, `Shard ${name}`)).toMatchObject({ enforceSamlPersonalPortal: true });
+  }, 600_000);
+});

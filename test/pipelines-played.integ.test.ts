@@ -1,0 +1,322 @@
+// The example pipelines played as the CI services run them (test/ci-player.ts), from their YAML:
+// a fork with its own config, a fresh checkout per job, each job's OIDC subject against the
+// credentials docs/deploy-your-tenant.md lists, artifacts by actions/upload-artifact v4's rules,
+// the steps' commands run for real (terraform, the CLI) against the loopback Mimecast emulator,
+// and state outside every checkout (a local backend path standing in for a remote backend).
+// Environments whose Entra app is managed elsewhere (metadataUrl), so terraform needs no provider.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { parse } from "yaml";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
+import { ForkRepo, GitHubEvent, GitHubPlayer, WorkflowRun, githubSubject, uploadArtifactV4, walkthroughSubjects } from "./ci-player";
+import { TENANT } from "./helpers";
+import { runProcess } from "../lib/process";
+import { ROOT, describeWithTerraform, emptyCliConfig } from "./tf-helpers";
+
+const describeIfTerraform = describeWithTerraform("pipelines-played.integ.test.ts", "it plays the pipelines with real terraform");
+const SLUG = "contoso/mimecast-sso";
+const GITHUB = ["sso-deploy.yml", "sso-pull-request.yml", "sso-drift.yml", "sso-deploy-sharded.yml"];
+const workflowYaml = (file: string) => fs.readFileSync(path.join(ROOT, "pipelines", "github", file), "utf8");
+
+/** The jobs' outcomes; on a mismatch, what the failed steps printed. */
+function expectJobs(run: WorkflowRun, expected: [string, string][]): void {
+  const got = run.jobs.map((j) => [j.id, j.status]);
+  if (JSON.stringify(got) === JSON.stringify(expected)) return;
+  const why = run.jobs.map((j) => `${j.id}: ${j.status}${j.error ? ` (${j.error})` : ""}\n${j.steps.filter((s) => s.status === "failure").map((s) => `  step ${s.name}:\n${s.output}`).join("\n")}`).join("\n");
+  throw new Error(`jobs ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}\n${why}`);
+}
+
+describe("GitHub Actions OIDC: every job that signs in presents a subject the walkthrough has a credential for", () => {
+  const events: Record<string, GitHubEvent[]> = {
+    "sso-deploy.yml": [{ name: "push", branch: "main", before: "a", after: "b" }],
+    "sso-deploy-sharded.yml": [{ name: "push", branch: "main", before: "a", after: "b" }],
+    "sso-pull-request.yml": [{ name: "pull_request", base: "main", head: "topic", number: 1 }],
+    "sso-drift.yml": [{ name: "schedule", branch: "main" }, { name: "workflow_dispatch", branch: "main" }],
+  };
+  it.each(GITHUB)("%s", (file) => {
+    const wf = parse(workflowYaml(file));
+    const credentials = walkthroughSubjects(SLUG);
+    const refused: string[] = [];
+    let signingIn = 0;
+    for (const event of events[file]) {
+      for (const [id, job] of Object.entries<Record<string, unknown>>(wf.jobs)) {
+        const permissions = (job.permissions ?? wf.permissions) as Record<string, string>;
+        const env = { ...wf.env, ...(job.env as object) };
+        if (permissions?.["id-token"] !== "write" || env.ARM_USE_OIDC !== "true") continue;
+        signingIn++;
+        const subject = githubSubject(SLUG, event, job);
+        if (!credentials.includes(subject)) refused.push(`${id} on ${event.name}: ${subject} (AADSTS70021)`);
+      }
+    }
+    expect(signingIn).toBeGreaterThan(0);
+    expect(refused).toEqual([]);
+  });
+});
+
+describe("upload-artifact v4 rules applied to the deploy workflow's plan artifact", () => {
+  it("carries what apply needs (lock files and no-change markers included), under cdktf.out/ where the apply job downloads it, and no provider binaries", () => {
+    const wf = parse(workflowYaml("sso-deploy.yml"));
+    const upload = wf.jobs.plan.steps.find((s: { uses?: string }) => s.uses?.startsWith("actions/upload-artifact@v4")).with;
+    const download = wf.jobs.apply.steps.find((s: { uses?: string }) => s.uses?.startsWith("actions/download-artifact@v4")).with;
+    expect(download.name).toBe(upload.name);
+    // cdktf.out as the plan job leaves it (terraform init wrote .terraform/ and the lock file).
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), "sso-artifact-"));
+    const put = (f: string) => {
+      fs.mkdirSync(path.dirname(path.join(ws, f)), { recursive: true });
+      fs.writeFileSync(path.join(ws, f), f);
+    };
+    const needed = ["mimecast-sso-0a1b2c3d.js", "stacks/prod-eu/cdk.tf.json", "stacks/prod-eu/plan.tfplan", "stacks/prod-eu/.terraform.lock.hcl", "stacks/prod-us/cdk.tf.json", "stacks/prod-us/plan.nochanges", "stacks/prod-us/.terraform.lock.hcl"];
+    const never = ["stacks/prod-eu/.terraform/providers/registry.terraform.io/hashicorp/azuread/3.7.0/linux_amd64/terraform-provider-azuread", "stacks/prod-eu/.terraform/terraform.tfstate", ".terraform-plugins/registry.terraform.io/hashicorp/azuread/x", "stacks/prod-eu/plan.json"];
+    [...needed, ...never, "manifest.json"].forEach((f) => put(path.join("cdktf.out", f)));
+    try {
+      const stored = uploadArtifactV4(ws, upload);
+      // Downloaded into a fresh checkout's download path.
+      const landed = stored.files.map((f) => path.join(download.path ?? ".", f));
+      for (const f of needed) expect(landed).toContain(path.join("cdktf.out", f));
+      for (const f of never) expect(landed).not.toContain(path.join("cdktf.out", f));
+    } finally {
+      fs.rmSync(ws, { recursive: true, force: true });
+    }
+  });
+
+  it("the rules themselves: hidden files left out unless asked, paths relative to the globs' least common ancestor", () => {
+    const ws = fs.mkdtempSync(path.join(os.tmpdir(), "sso-artifact-rules-"));
+    for (const f of ["out/a/x.json", "out/a/.lock", "out/b/y.json", "out/.hidden/z.json"]) {
+      fs.mkdirSync(path.dirname(path.join(ws, f)), { recursive: true });
+      fs.writeFileSync(path.join(ws, f), "");
+    }
+    try {
+      expect(uploadArtifactV4(ws, { path: "out/a/*\nout/b/*" }).files).toEqual(["a/x.json", "b/y.json"]);
+      expect(uploadArtifactV4(ws, { path: "out/a/*\nout/b/*", "include-hidden-files": true }).files).toEqual(["a/.lock", "a/x.json", "b/y.json"]);
+      expect(uploadArtifactV4(ws, { path: "out/a/*" }).files).toEqual(["x.json"]); // one search path: its own folder is the root
+      expect(uploadArtifactV4(ws, { path: "out/a/x.json" }).files).toEqual(["x.json"]);
+      expect(uploadArtifactV4(ws, { path: "out" }).files).toEqual(["a/x.json", "b/y.json"]);
+      expect(uploadArtifactV4(ws, { path: "out\n!out/b/**" }).files).toEqual(["a/x.json"]);
+    } finally {
+      fs.rmSync(ws, { recursive: true, force: true });
+    }
+  });
+});
+
+describeIfTerraform("the GitHub workflows played on a fork: two environments deployed, changed, unchanged, removed", () => {
+  let emu: MimecastEmulator;
+  let dir: string;
+  let repo: ForkRepo;
+  let gh: GitHubPlayer;
+  let stateDir: string;
+  const comments = () => (fs.existsSync(path.join(dir, "gh")) ? fs.readdirSync(path.join(dir, "gh")).sort().map((f) => fs.readFileSync(path.join(dir, "gh", f), "utf8")) : []);
+
+  const environment = (name: string, applications: string[]) => ({
+    name,
+    tenantId: TENANT,
+    accountCode: DEMO_ACCOUNT.accountCode,
+    region: "eu",
+    authenticationProfileName: `SSO ${name}`,
+    samlApplications: applications,
+    identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
+    // Outside every checkout, as a remote backend would be.
+    backend: { type: "local", path: path.join(stateDir, `${name}.tfstate`), allowInPipeline: true },
+    mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+  });
+  const config = (...envs: ReturnType<typeof environment>[]) => `${JSON.stringify({ environments: envs }, null, 2)}\n`;
+
+  const push = (message: string, edit: () => void): GitHubEvent & { name: "push" } => {
+    const before = repo.head();
+    edit();
+    const after = repo.commit(message);
+    return { name: "push", branch: "main", before, after };
+  };
+
+  beforeAll(async () => {
+    emu = await MimecastEmulator.start({ ttlMs: 600_000 });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-played-"));
+    stateDir = path.join(dir, "state");
+    fs.mkdirSync(stateDir);
+    // The fork as its owner sets it up: the pipelines where GitHub reads them (the root config is
+    // still the example; the first push replaces it).
+    repo = ForkRepo.create(path.join(dir, "repo"), Object.fromEntries(GITHUB.map((f) => [`.github/workflows/${f}`, workflowYaml(f)])));
+    // gh (the PR comment) as a stand-in that keeps each body.
+    const bin = path.join(dir, "bin");
+    fs.mkdirSync(bin);
+    fs.writeFileSync(path.join(bin, "gh"), `#!/bin/bash\nmkdir -p "${dir}/gh"\nn=$(ls "${dir}/gh" | wc -l)\nwhile [ $# -gt 0 ]; do [ "$1" = --body-file ] && cp "$2" "${dir}/gh/comment-$n.md"; shift; done\n`, { mode: 0o755 });
+    gh = new GitHubPlayer({
+      repo,
+      slug: SLUG,
+      credentials: walkthroughSubjects(SLUG),
+      secrets: { MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret },
+      vars: { AZURE_CLIENT_ID: "9a8b7c6d-1111-4222-8333-444455556666", AZURE_TENANT_ID: TENANT },
+      dir: path.join(dir, "runs"),
+      // The loopback emulator's switch; a real runner reaches the real Mimecast instead.
+      runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
+      extraPath: [bin],
+    });
+  });
+  afterAll(async () => {
+    await emu.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** 1. First deploy of two environments: plan on main, the review in the summary, approval, apply of exactly those plans in another checkout. */
+  async function firstDeploy() {
+    const event = push("our tenants", () => repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal"]), environment("beta-eu", ["personalPortal"]))));
+    const run = await gh.play("sso-deploy.yml", event);
+    expect(run.triggered).toBe(true);
+    expectJobs(run, [["plan", "success"], ["apply", "success"]]);
+    const plan = run.job("plan");
+    expect(plan.subject).toBe(`repo:${SLUG}:ref:refs/heads/main`);
+    expect(plan.steps.map((s) => s.output).join("\n")).toContain("2 environment(s) valid, synthesized and reviewed (alpha-eu, beta-eu)");
+    expect(plan.summary).toMatch(/\| alpha-eu \| LOW \| create \| `terraform_data\.mimecast_sync_[0-9A-F]+` \|/);
+    expect(plan.summary).toMatch(/\| beta-eu \| LOW \| create \|/);
+    expect(run.job("apply").subject).toBe(`repo:${SLUG}:environment:production`);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO beta-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
+    // The state is where the backend keeps it, not in either job's checkout.
+    expect(fs.readdirSync(stateDir).filter((f) => f.endsWith(".tfstate")).sort()).toEqual(["alpha-eu.tfstate", "beta-eu.tfstate"]);
+  }
+
+  /** 2. A change to one environment: the pull request gets both reviews in one comment; after the merge only that one is applied, the other is skipped as planned. */
+  async function changeOne() {
+    const before = repo.head();
+    repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal"]), environment("beta-eu", ["personalPortal", "endUserApps"])));
+    repo.commit("beta-eu: SAML for the end user apps too", "beta-apps");
+    const pr = await gh.play("sso-pull-request.yml", { name: "pull_request", base: "main", head: "beta-apps", number: 7 });
+    expectJobs(pr, [["review-and-plan", "success"]]);
+    expect(pr.job("review-and-plan").subject).toBe(`repo:${SLUG}:pull_request`);
+    const comment = comments().pop() ?? "";
+    expect(comment).toContain("SAML enforced for End User Applications");
+    expect(comment).toMatch(/\| beta-eu \| MEDIUM \| replace \|/);
+    expect(comment).not.toMatch(/\| alpha-eu \|/);
+
+    const writesBefore = emu.apiCalls().length;
+    const run = await gh.play("sso-deploy.yml", { name: "push", branch: "main", before, after: repo.merge("beta-apps") });
+    expectJobs(run, [["plan", "success"], ["apply", "success"]]);
+    expect(run.artifacts.files("sso-plans")).toEqual(expect.arrayContaining(["stacks/alpha-eu/plan.nochanges", "stacks/beta-eu/plan.tfplan"]));
+    expect(run.artifacts.files("sso-plans")).not.toContain("stacks/alpha-eu/plan.tfplan");
+    const apply = run.job("apply").steps.map((s) => s.output).join("\n");
+    expect(apply).toMatch(/alpha-eu\s+no changes/);
+    expect(apply).toMatch(/beta-eu\s+applied/);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO beta-eu")).toMatchObject({ enforceSamlEndUserApps: true });
+    expect(emu.apiCalls().slice(writesBefore).filter((c) => c.path.includes("update-authentication-profile"))).toHaveLength(1);
+  }
+
+  /** The nightly drift job signs in with its own subject and finds both environments in sync. */
+  async function nightlyDrift() {
+    const run = await gh.play("sso-drift.yml", { name: "schedule", branch: "main" });
+    expectJobs(run, [["drift", "success"]]);
+    expect(run.job("drift").subject).toBe(`repo:${SLUG}:ref:refs/heads/main`);
+    expect(run.job("drift").summary).toMatch(/alpha-eu\s+n\/a\s+in sync/);
+    expect(run.job("drift").summary).toMatch(/beta-eu\s+n\/a\s+in sync/);
+  }
+
+  /** 3. A push that changes nothing: a README edit starts no run; a code change plans and applies nothing and writes nothing to Mimecast. */
+  async function changeNothing() {
+    const readme = push("docs", () => repo.write("README.md", `${repo.read("README.md")}\nOur fork.\n`));
+    expect((await gh.play("sso-deploy.yml", readme)).triggered).toBe(false);
+
+    const callsBefore = emu.apiCalls().length;
+    const code = push("a comment in the scripts", () => repo.write("scripts/args.ts", `${repo.read("scripts/args.ts")}// our fork\n`));
+    const run = await gh.play("sso-deploy.yml", code);
+    expect(run.triggered).toBe(true);
+    expectJobs(run, [["plan", "success"], ["apply", "success"]]);
+    expect(run.job("plan").summary).toContain("the saved plans change nothing");
+    expect(run.artifacts.files("sso-plans").filter((f) => f.startsWith("stacks/")).sort()).toEqual(["stacks/alpha-eu/cdk.tf.json", "stacks/alpha-eu/plan.nochanges", "stacks/beta-eu/cdk.tf.json", "stacks/beta-eu/plan.nochanges"]);
+    expect(emu.apiCalls().slice(callsBefore).filter((c) => /update|create/.test(c.path))).toEqual([]);
+  }
+
+  /**
+   * 4. An environment removed from the config while its state holds resources: the plan refuses
+   * it, the nightly drift reports it; destroyed as docs/deploy.md says, from a checkout of the last
+   * commit that had it, the run again goes through.
+   */
+  async function removeOne() {
+    const callsBefore = emu.apiCalls().length;
+    const event = push("beta-eu is gone", () => repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal"]))));
+    const run = await gh.play("sso-deploy.yml", event);
+    expectJobs(run, [["plan", "failure"], ["apply", "skipped"]]);
+    const plan = run.job("plan").steps.map((s) => s.output).join("\n");
+    expect(plan).toMatch(/beta-eu\s+refused\s+\S+\s+not in the config \(found in the config at [0-9a-f]{12}\), but its state holds [1-9]\d* resource\(s\)/);
+    expect(fs.existsSync(path.join(stateDir, "beta-eu.tfstate"))).toBe(true);
+    expect(emu.apiCalls().slice(callsBefore).filter((c) => /update|create/.test(c.path))).toEqual([]);
+
+    const drift = await gh.play("sso-drift.yml", { name: "schedule", branch: "main" });
+    expectJobs(drift, [["drift", "failure"]]);
+    expect(drift.job("drift").summary).toMatch(/beta-eu\s+removed\s+removed/);
+
+    // docs/deploy.md, step 3, as written, in a checkout of the commit before.
+    const doc = fs.readFileSync(path.join(ROOT, "docs", "deploy.md"), "utf8");
+    const block = /```sh\n([^`]*plan -destroy[^`]*)```/.exec(doc)![1];
+    const commands = block.split("\n").map((l) => l.replace(/#.*$/, "").trim().replace(/<environment>/g, "beta-eu")).filter(Boolean);
+    const checkout = path.join(dir, "by-hand");
+    repo.checkout(checkout, event.before, false);
+    for (const command of commands) {
+      const r = await runProcess("bash", ["-c", command], { cwd: checkout, env: { PATH: process.env.PATH, HOME: process.env.HOME, TMPDIR: process.env.TMPDIR, CHECKPOINT_DISABLE: "1", TF_CLI_CONFIG_FILE: emptyCliConfig() }, timeoutMs: 120_000 });
+      if (r.code !== 0) throw new Error(`${command}: ${r.err || r.out}`);
+    }
+    const again = await gh.play("sso-deploy.yml", event);
+    expectJobs(again, [["plan", "success"], ["apply", "success"]]);
+    expect(again.job("plan").steps.map((s) => s.output).join("\n")).toContain("no longer in the config, no state left: beta-eu");
+  }
+
+  // One story: each scenario starts where the one before left the fork, its state and Mimecast.
+  it("first deploy, a change to one environment (pull request, then merge), the nightly drift, a push that changes nothing, an environment removed", async () => {
+    await firstDeploy();
+    await changeOne();
+    await nightlyDrift();
+    await changeNothing();
+    await removeOne();
+  }, 600_000);
+});
+
+describeIfTerraform("the sharded GitHub workflow played: plans in a matrix of shards, one merged review, one apply", () => {
+  let emu: MimecastEmulator;
+  let dir: string;
+  beforeAll(async () => {
+    emu = await MimecastEmulator.start({ ttlMs: 600_000 });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-played-shards-"));
+  });
+  afterAll(async () => {
+    await emu.stop();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("each environment is planned by exactly one shard, the review lists every shard's plans, and the apply applies them all", async () => {
+    const names = ["north-eu", "south-eu", "east-eu", "west-eu"];
+    const environments = names.map((name) => ({
+      name,
+      tenantId: TENANT,
+      accountCode: DEMO_ACCOUNT.accountCode,
+      region: "eu",
+      authenticationProfileName: `Shard ${name}`,
+      samlApplications: ["personalPortal"],
+      identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
+      backend: { type: "local", path: path.join(dir, "state", `${name}.tfstate`), allowInPipeline: true },
+      mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+    }));
+    const file = "sso-deploy-sharded.yml";
+    const repo = ForkRepo.create(path.join(dir, "repo"), { [`.github/workflows/${file}`]: workflowYaml(file) });
+    const before = repo.head();
+    repo.write("sso.config.json", JSON.stringify({ environments }, null, 2));
+    const gh = new GitHubPlayer({
+      repo,
+      slug: SLUG,
+      credentials: walkthroughSubjects(SLUG),
+      secrets: { MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret },
+      vars: { AZURE_CLIENT_ID: "9a8b7c6d-1111-4222-8333-444455556666", AZURE_TENANT_ID: TENANT },
+      dir: path.join(dir, "runs"),
+      runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
+    });
+    const run = await gh.play(file, { name: "push", branch: "main", before, after: repo.commit("our tenants") });
+    const shards = parse(workflowYaml(file)).jobs.plan.strategy.matrix.shard as number[];
+    expectJobs(run, [...shards.map((i): [string, string] => [`plan (${i})`, "success"]), ["review", "success"], ["apply", "success"]]);
+    // Which shard planned which environment, from each job's own line.
+    const planned = shards.flatMap((i) => {
+      const line = /plan: shard \d+\/\d+: \d+ of \d+ environment\(s\)(?:: (.*))?/.exec(run.job(`plan (${i})`).steps.map((s) => s.output).join("\n"));
+      expect(line).not.toBeNull();
+      return line![1] ? line![1].split(", ") : [];
+    });
+    expect([...planned].sort()).toEqual([...names].sort());
+    for (const name of names) expect(run.job("review").summary).toMatch(new RegExp(`\\| ${name} \\| LOW \\| create \\|`));
+    for (const name of names) expect(emu.profile(DEMO_ACCOUNT.accountCode, `Shard ${name}`)).toMatchObject({ enforceSamlPersonalPortal: true });
+  }, 600_000);
+});
