@@ -12,6 +12,11 @@
 //   (internal-globber.ts, internal-pattern-helper.ts @ 4b9afa4c: search path = the literal
 //   segments before the first glob segment, implicit descendants, minimatch with dot: true).
 // - path filters: GitHub's "filter pattern cheat sheet" (* stops at /, ** crosses it).
+// - a pull_request run checks out refs/pull/<n>/merge (the head merged into the base); job
+//   outputs from $GITHUB_OUTPUT, a job's `if:` (a skipped job's environment asks no reviewer).
+// - Azure DevOps: Build.CronSchedule.DisplayName names the schedule that fired ("Scheduled
+//   triggers", Azure DevOps Server 2022.1+); output variables (isOutput=true) reach a later
+//   stage's condition as dependencies.<stage>.outputs['<job>.<step>.<name>'] ("Expressions").
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
