@@ -24,7 +24,7 @@ export const PLAN_JSON = "plan.json";
 /** Written instead of a plan file when the plan changes nothing: apply has nothing to do there. */
 export const NO_CHANGES = "plan.nochanges";
 
-const HELP = `Usage: npm run plan|apply|plan-review -- [--env <name>...] [--outdir cdktf.out] [--concurrency 4] [--no-synth] [--base <git-ref>] [--shard <i>/<n>]
+const HELP = `Usage: npm run plan|apply|plan-review -- [--env <name>...] [--outdir cdktf.out] [--concurrency 4] [--no-synth] [--base <git-ref>] [--shard <i>/<n>] [--lock-timeout <duration>] [--no-lock]
 
 The environments are those of the config ($SSO_CONFIG, default sso.config.json) that have a stack;
 --shard i/n takes the i-th of n parts (by a hash of the name: each environment in exactly one
@@ -41,6 +41,10 @@ part, and adding or removing one moves no other), so n jobs plan or apply side b
   plan-review  Markdown (terraform show -json of each saved plan): what they create, change, replace or destroy,
                HIGH for a replacement or destruction of the Entra app, service principal, identifier
                or signing certificate. Exit 0.
+State lock: plan and apply take each environment's state lock (terraform's default);
+--lock-timeout 5m waits that long for a lock another run holds instead of failing at once
+("Error acquiring the state lock"); plan --no-lock takes none, for a plan that is never applied
+(a pull request's). Durations as terraform reads them: 30s, 5m, 1h.
 Providers are downloaded once into TF_PLUGIN_CACHE_DIR (default <outdir>/.terraform-plugins).`;
 
 export interface StackRun {
@@ -93,13 +97,26 @@ export function shardOf(environment: string, count: number): number {
 export const REMOTE_RUN = /Running (plan|apply) in (HCP Terraform|Terraform Cloud|Terraform Enterprise|the remote backend)\b|Preparing the remote (plan|apply)\.\.\./;
 const REMOTE_RUN_FIX = "HCP Terraform ran this plan remotely, where Node.js and the CLI file beside the stack are missing: set the workspace's execution mode to Local (workspace Settings > General; see docs/deploy.md, State)";
 
-export async function planAll(outdir: string, envs: string[], concurrency: number, log: (l: string) => void): Promise<StackRun[]> {
+/** How terraform takes each environment's state lock: `-lock=false`, `-lock-timeout=<d>`, or its default (fail at once). */
+export interface LockOptions {
+  /** Take no lock (plan only: a plan that is never applied). @default false */
+  readonly noLock?: boolean;
+  /** Retry a lock another run holds for this long (terraform's duration syntax). @default terraform's 0s */
+  readonly timeout?: string;
+}
+
+/** A duration terraform's -lock-timeout reads, in the units a pipeline uses. */
+export const LOCK_TIMEOUT = /^\d{1,5}(s|m|h)$/;
+
+const lockArgs = (lock: LockOptions): string[] => (lock.noLock ? ["-lock=false"] : lock.timeout ? [`-lock-timeout=${lock.timeout}`] : []);
+
+export async function planAll(outdir: string, envs: string[], concurrency: number, log: (l: string) => void, lock: LockOptions = {}): Promise<StackRun[]> {
   const env = terraformEnv(outdir);
   return mapLimit(envs, concurrency, async (name) => {
     const dir = path.join(outdir, "stacks", name);
     const done = stackRunRecorder(name, log);
     for (const f of [PLAN_FILE, PLAN_JSON, NO_CHANGES]) fs.rmSync(path.join(dir, f), { force: true });
-    const planArgs = ["plan", "-input=false", "-no-color", "-detailed-exitcode", `-out=${PLAN_FILE}`];
+    const planArgs = ["plan", "-input=false", "-no-color", "-detailed-exitcode", ...lockArgs(lock), `-out=${PLAN_FILE}`];
     // A directory never initialised (a fresh job) is initialised first, without a failing plan.
     if (!fs.existsSync(path.join(dir, ".terraform"))) {
       const init = await terraformInit(dir, ["-input=false", "-no-color"], { env, timeoutMs: TERRAFORM_TIMEOUT_MS });
@@ -150,7 +167,7 @@ export function logLines(environment: string, text: string, env: NodeJS.ProcessE
     });
 }
 
-export async function applyAll(outdir: string, envs: string[], concurrency: number, log: (l: string) => void): Promise<StackRun[]> {
+export async function applyAll(outdir: string, envs: string[], concurrency: number, log: (l: string) => void, lock: LockOptions = {}): Promise<StackRun[]> {
   const env = terraformEnv(outdir);
   return mapLimit(envs, concurrency, async (name) => {
     const dir = path.join(outdir, "stacks", name);
@@ -164,7 +181,7 @@ export async function applyAll(outdir: string, envs: string[], concurrency: numb
       const init = await terraformInit(dir, ["-input=false", "-no-color"], { env, timeoutMs: TERRAFORM_TIMEOUT_MS });
       if (init.code !== 0) return done("error", `terraform init: ${lastLines(init.err || init.out)}`);
     }
-    const apply = await run("terraform", ["apply", "-input=false", "-no-color", PLAN_FILE], dir, env);
+    const apply = await run("terraform", ["apply", "-input=false", "-no-color", ...lockArgs(lock), PLAN_FILE], dir, env);
     // One block per environment once it is done, so parallel applies do not interleave.
     // Printable already (the summary command for this environment's checklist kept): not through log.
     logLines(name, `${apply.out}\n${apply.err}`, process.env).forEach((l) => console.error(l));
@@ -234,12 +251,25 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`pipeline: choose plan, apply or plan-review (see --help)`);
     return 1;
   }
-  const values = scriptArgs(command, rest, { env: { type: "string", multiple: true }, outdir: { type: "string" }, concurrency: { type: "string" }, "no-synth": { type: "boolean" }, base: { type: "string" }, shard: { type: "string" } }, HELP);
+  const values = scriptArgs(command, rest, { env: { type: "string", multiple: true }, outdir: { type: "string" }, concurrency: { type: "string" }, "no-synth": { type: "boolean" }, base: { type: "string" }, shard: { type: "string" }, "lock-timeout": { type: "string" }, "no-lock": { type: "boolean" } }, HELP);
   if (typeof values === "number") return values;
   const outdir = path.resolve(values.outdir ?? "cdktf.out");
   const concurrency = Number(values.concurrency ?? 4);
   if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 32) {
     console.error(`${command}: --concurrency ${values.concurrency}: must be a whole number from 1 to 32`);
+    return 1;
+  }
+  const lock: LockOptions = { noLock: values["no-lock"], timeout: values["lock-timeout"] };
+  if (lock.timeout !== undefined && !LOCK_TIMEOUT.test(lock.timeout)) {
+    console.error(`${command}: --lock-timeout ${lock.timeout}: must be a whole number of s, m or h (e.g. 5m)`);
+    return 1;
+  }
+  if (lock.noLock && command !== "plan") {
+    console.error(`${command}: --no-lock is for a plan that is never applied: an apply always takes the state lock (use --lock-timeout to wait for it)`);
+    return 1;
+  }
+  if (lock.noLock && lock.timeout !== undefined) {
+    console.error(`${command}: --no-lock and --lock-timeout: give one of them`);
     return 1;
   }
   if (command === "plan" && !values["no-synth"]) {
@@ -298,7 +328,7 @@ export async function main(argv: string[]): Promise<number> {
   }
   // Details come from terraform and what it ran: printed harmless (model/text printable).
   const log = (l: string) => console.error(printable(l));
-  const runs = command === "plan" ? await planAll(outdir, envs, concurrency, log) : await applyAll(outdir, envs, concurrency, log);
+  const runs = command === "plan" ? await planAll(outdir, envs, concurrency, log, lock) : await applyAll(outdir, envs, concurrency, log, lock);
   // Removing an environment from the config destroys nothing: never let it go silently.
   // Once per run: by the unsharded plan or the first shard.
   if (command === "plan" && !values.env && (!shard || shard.index === 1)) {

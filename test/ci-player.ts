@@ -12,6 +12,11 @@
 //   (internal-globber.ts, internal-pattern-helper.ts @ 4b9afa4c: search path = the literal
 //   segments before the first glob segment, implicit descendants, minimatch with dot: true).
 // - path filters: GitHub's "filter pattern cheat sheet" (* stops at /, ** crosses it).
+// - a pull_request run checks out refs/pull/<n>/merge (the head merged into the base); job
+//   outputs from $GITHUB_OUTPUT, a job's `if:` (a skipped job's environment asks no reviewer).
+// - Azure DevOps: Build.CronSchedule.DisplayName names the schedule that fired ("Scheduled
+//   triggers", Azure DevOps Server 2022.1+); output variables (isOutput=true) reach a later
+//   stage's condition as dependencies.<stage>.outputs['<job>.<step>.<name>'] ("Expressions").
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
@@ -100,6 +105,24 @@ export class ForkRepo {
     return git(this.origin, "rev-parse", branch);
   }
 
+  /**
+   * refs/pull/<n>/merge as GitHub makes it for a pull request: the head branch merged into the base
+   * as both are now (a new commit on neither branch); the commit id. A conflict: GitHub runs no
+   * pull_request workflow, so neither does the harness.
+   */
+  pullRequestMerge(base: string, head: string, number: number): string {
+    const tmp = fs.mkdtempSync(path.join(this.dir, "pr-merge-"));
+    try {
+      git(this.dir, "clone", "-q", "--no-checkout", this.origin, tmp);
+      git(tmp, "checkout", "-q", "--detach", `origin/${base}`);
+      git(tmp, "merge", "-q", "--no-ff", "-m", `Merge ${head} into ${base}`, `origin/${head}`);
+      git(tmp, "push", "-q", "-f", "origin", `HEAD:refs/pull/${number}/merge`);
+      return git(tmp, "rev-parse", "HEAD");
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+
   changedFiles(from: string, to: string): string[] {
     return git(this.origin, "diff", "--name-only", from, to).split("\n").filter(Boolean);
   }
@@ -114,7 +137,8 @@ export class ForkRepo {
     fs.mkdirSync(into, { recursive: true });
     git(into, "init", "-q");
     git(into, "remote", "add", "origin", this.origin);
-    if (fullHistory) git(into, "fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*");
+    // The whole history is every branch, plus the commit itself (a pull request's merge commit is on none).
+    if (fullHistory) git(into, "fetch", "-q", "origin", "+refs/heads/*:refs/remotes/origin/*", commit);
     else git(into, "fetch", "-q", "--depth=1", "origin", commit);
     git(into, "checkout", "-q", "--detach", commit);
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(into, "node_modules"), "dir");
@@ -245,10 +269,16 @@ export interface JobResult {
   readonly steps: StepResult[];
   /** What the job's steps appended to $GITHUB_STEP_SUMMARY. */
   readonly summary: string;
+  /** The environment the job ran in: its protection rules (required reviewers) came first. A skipped job asks no one. */
+  readonly environment?: string;
+  /** The job's `outputs:`, from what its steps wrote to $GITHUB_OUTPUT. */
+  readonly outputs?: Record<string, string>;
 }
 
 export interface WorkflowRun {
   readonly triggered: boolean;
+  /** The parents of the commit the jobs checked out (a pull request's: the base, then the head). */
+  readonly commitParents: string[];
   readonly jobs: JobResult[];
   readonly artifacts: ArtifactStore;
   job(id: string): JobResult;
@@ -339,12 +369,43 @@ function baseEnv(extraPath: string[]): NodeJS.ProcessEnv {
   };
 }
 
-/** Replace `${{ expr }}` by its value; an expression this player does not know is an error. */
-function substitute(text: string, context: Json): string {
+/**
+ * Replace `${{ expr }}` by its value; an expression this player does not know is an error, except
+ * (`unsetIsEmpty`, for job outputs) a step output never written, which GitHub makes "".
+ */
+function substitute(text: string, context: Json, unsetIsEmpty = false): string {
   return text.replace(/\$\{\{\s*(.+?)\s*\}\}/g, (_m, expr: string) => {
     const value = expr.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Json)[k] : undefined), context);
+    if (value === undefined && unsetIsEmpty && expr.startsWith("steps.")) return "";
     if (value === undefined) throw new Error(`the harness cannot evaluate \${{ ${expr} }}`);
     return String(value);
+  });
+}
+
+/** name=value lines a step wrote to $GITHUB_OUTPUT (the examples write no multi-line value). */
+function githubOutputs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of text.split("\n").filter(Boolean)) {
+    if (line.includes("<<")) throw new Error("the harness reads name=value lines of $GITHUB_OUTPUT only");
+    const eq = line.indexOf("=");
+    if (eq > 0) out[line.slice(0, eq)] = line.slice(eq + 1);
+  }
+  return out;
+}
+
+/**
+ * A job's `if:` as the examples write it: clauses joined by &&, each `<context path> == '<text>'`
+ * or `!= '<text>'`; GitHub adds success() (every needed job succeeded: checked before this).
+ */
+export function githubIf(expr: string, context: Json): boolean {
+  const body = expr.trim().replace(/^\$\{\{\s*|\s*\}\}$/g, "");
+  return body.split("&&").every((clause) => {
+    const m = /^\s*([A-Za-z_][\w.-]*)\s*(==|!=)\s*'([^']*)'\s*$/.exec(clause);
+    if (!m) throw new Error(`the harness cannot evaluate if: ${expr}`);
+    const value = m[1].split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Json)[k] : undefined), context);
+    // GitHub compares strings case-insensitively; a missing value is "".
+    const same = String(value ?? "").toLowerCase() === m[3].toLowerCase();
+    return m[2] === "==" ? same : !same;
   });
 }
 
@@ -375,7 +436,8 @@ export class GitHubPlayer {
 
   /** Play `.github/workflows/<file>` of the fork at the event's commit. */
   async play(file: string, event: GitHubEvent): Promise<WorkflowRun> {
-    const commit = event.name === "push" ? event.after : event.name === "pull_request" ? this.o.repo.head(event.head) : this.o.repo.head(event.branch);
+    // A pull request runs at refs/pull/<n>/merge: the head merged into the base as they are now.
+    const commit = event.name === "push" ? event.after : event.name === "pull_request" ? this.o.repo.pullRequestMerge(event.base, event.head, event.number) : this.o.repo.head(event.branch);
     const workflow = parse(spawnSync("git", ["show", `${commit}:.github/workflows/${file}`], { cwd: this.o.repo.origin, encoding: "utf8" }).stdout) as Json;
     const changed =
       event.name === "push" ? this.o.repo.changedFiles(event.before, event.after) : event.name === "pull_request" ? this.o.repo.changedFiles(this.o.repo.head(event.base), commit) : [];
@@ -384,6 +446,7 @@ export class GitHubPlayer {
     const jobs: JobResult[] = [];
     const result: WorkflowRun = {
       triggered: githubTriggers(workflow, event, changed),
+      commitParents: git(this.o.repo.origin, "rev-list", "--parents", "-n", "1", commit).split(" ").slice(1),
       jobs,
       artifacts,
       job: (id) => jobs.find((j) => j.id === id) ?? (() => { throw new Error(`no job ${id} ran; ran: ${jobs.map((j) => j.id).join(", ")}`); })(),
@@ -398,14 +461,38 @@ export class GitHubPlayer {
         instances.forEach((m) => jobs.push({ id: name(m), status: "skipped", steps: [], summary: "" }));
         continue;
       }
+      // A job's `if:` (needs' outputs, the ref): false skips it, and a skipped job asks no reviewer.
+      const jobIf = workflow.jobs[id].if;
+      if (jobIf !== undefined && !githubIf(String(jobIf), { ...this.runContext(event), needs: this.needsContext(workflow.jobs[id], jobs) })) {
+        instances.forEach((m) => jobs.push({ id: name(m), status: "skipped", steps: [], summary: "" }));
+        continue;
+      }
       // A matrix's jobs run side by side, each on its own runner.
-      const results = await Promise.all(instances.map((m, k) => this.playJob(workflow, id, event, commit, path.join(runDir, name(m).replace(/\W+/g, "-")), artifacts, m, { "job-index": k, "job-total": instances.length })));
+      const needsContext = this.needsContext(workflow.jobs[id], jobs);
+      const results = await Promise.all(instances.map((m, k) => this.playJob(workflow, id, event, commit, path.join(runDir, name(m).replace(/\W+/g, "-")), artifacts, m, { "job-index": k, "job-total": instances.length }, needsContext)));
       results.forEach((r, k) => jobs.push({ ...r, id: name(instances[k]) }));
     }
     return result;
   }
 
-  private async playJob(workflow: Json, id: string, event: GitHubEvent, commit: string, dir: string, artifacts: ArtifactStore, matrix?: Json, strategy?: Json): Promise<JobResult> {
+  /** The `github` context's parts that expressions read. */
+  private runContext(event: GitHubEvent): Json {
+    const ref = event.name === "pull_request" ? `refs/pull/${event.number}/merge` : `refs/heads/${event.branch}`;
+    return { github: { ref, event_name: event.name } };
+  }
+
+  /** `needs.<id>.outputs` / `.result` for a job, from the jobs played so far. */
+  private needsContext(job: Json, played: JobResult[]): Json {
+    return Object.fromEntries(
+      asList(job.needs).map((n) => {
+        const all = played.filter((j) => j.id === n || j.id.startsWith(`${n} (`));
+        // A matrix job's outputs: whichever instance set them last (GitHub documents no order).
+        return [n, { result: all.every((j) => j.status === "success") ? "success" : "failure", outputs: Object.assign({}, ...all.map((j) => j.outputs ?? {})) }];
+      }),
+    );
+  }
+
+  private async playJob(workflow: Json, id: string, event: GitHubEvent, commit: string, dir: string, artifacts: ArtifactStore, matrix?: Json, strategy?: Json, needs: Json = {}): Promise<JobResult> {
     const job = workflow.jobs[id];
     const workspace = path.join(dir, "work");
     const temp = path.join(dir, "temp");
@@ -415,6 +502,7 @@ export class GitHubPlayer {
     const context: Json = {
       matrix,
       strategy,
+      needs,
       secrets: this.o.secrets,
       vars: this.o.vars,
       runner: { temp, os: "Linux" },
@@ -425,11 +513,13 @@ export class GitHubPlayer {
         event_name: event.name,
         base_ref: event.name === "pull_request" ? event.base : "",
         ref_name: event.name === "pull_request" ? `${event.number}/merge` : event.branch,
+        ref: this.runContext(event).github.ref,
         event: event.name === "push" ? { before: event.before, after: event.after } : event.name === "pull_request" ? { pull_request: { number: event.number } } : {},
       },
     };
     const envOf = (...blocks: (Json | undefined)[]) => Object.fromEntries(blocks.flatMap((b) => Object.entries(b ?? {}).map(([k, v]) => [k, substitute(String(v), context)])));
     const jobEnv = envOf(workflow.env, job.env);
+    context.env = jobEnv;
     // A job that signs in to Entra with OIDC presents its subject; Entra takes only a subject that
     // has a federated credential (else AADSTS70021) and the job fails at its first sign-in.
     if (permissions["id-token"] === "write" && jobEnv.ARM_USE_OIDC === "true" && !this.o.credentials.includes(subject)) {
@@ -449,12 +539,17 @@ export class GitHubPlayer {
         continue;
       }
       const t0 = Date.now();
-      const outcome = await this.playStep(step, { workspace, temp, commit, event, context, env: { ...jobEnv, ...envOf(step.env) }, summaryFile, artifacts, index: i });
+      const outputFile = path.join(temp, `step-${i}.output`);
+      fs.writeFileSync(outputFile, "");
+      const outcome = await this.playStep(step, { workspace, temp, commit, event, context, env: { GITHUB_OUTPUT: outputFile, ...jobEnv, ...envOf(step.env) }, summaryFile, artifacts, index: i });
+      if (step.id) (context.steps ??= {})[step.id] = { outputs: githubOutputs(fs.readFileSync(outputFile, "utf8")) };
       steps.push({ name, ...outcome, ms: Date.now() - t0 });
       if (process.env.CI_PLAYER_TIMES) process.stderr.write(`${id} ${name}: ${Date.now() - t0} ms\n`);
       if (outcome.status === "failure") failed = true;
     }
-    return { id, status: failed ? "failure" : "success", subject, steps, summary: fs.readFileSync(summaryFile, "utf8") };
+    const environment = typeof job.environment === "string" ? job.environment : job.environment?.name;
+    const outputs = Object.fromEntries(Object.entries((job.outputs ?? {}) as Json).map(([k, v]) => [k, substitute(String(v), { ...context, steps: context.steps ?? {} }, true)]));
+    return { id, status: failed ? "failure" : "success", subject, steps, summary: fs.readFileSync(summaryFile, "utf8"), environment, outputs };
   }
 
   private async playStep(
@@ -536,7 +631,8 @@ export class GitHubPlayer {
 export type AdoEvent =
   | { readonly reason: "IndividualCI" | "BatchedCI"; readonly branch: string; readonly before: string; readonly after: string }
   | { readonly reason: "PullRequest"; readonly base: string; readonly head: string; readonly number: number }
-  | { readonly reason: "Schedule"; readonly branch: string };
+  /** `schedule`: the displayName of the schedule that fired (Build.CronSchedule.DisplayName); default the file's first for the branch. */
+  | { readonly reason: "Schedule"; readonly branch: string; readonly schedule?: string };
 
 export interface AdoJobResult {
   readonly stage: string;
@@ -549,6 +645,8 @@ export interface AdoJobResult {
   readonly summaries: string[];
   /** Every other logging command the agent acted on. */
   readonly commands: string[];
+  /** Output variables (setvariable with isOutput=true), as "<step name>.<variable>". */
+  readonly outputs?: Record<string, string>;
 }
 
 export interface AdoRun {
@@ -575,7 +673,7 @@ const adoPathMatch = (file: string, filter: string) => file === filter || file.s
 
 /** Whether trigger / pr / schedules start a run for this event. */
 export function adoTriggers(pipeline: Json, event: AdoEvent, changed: string[]): boolean {
-  if (event.reason === "Schedule") return (pipeline.schedules ?? []).some((s: Json) => asList(s.branches?.include).some((b) => minimatch(event.branch, b)));
+  if (event.reason === "Schedule") return adoSchedule(pipeline, event) !== undefined;
   const spec = event.reason === "PullRequest" ? pipeline.pr : pipeline.trigger;
   if (spec === undefined || spec === "none") return false;
   const branch = event.reason === "PullRequest" ? event.base : event.branch;
@@ -583,6 +681,11 @@ export function adoTriggers(pipeline: Json, event: AdoEvent, changed: string[]):
   const include = asList(spec.paths?.include);
   if (include.length && !changed.some((f) => include.some((p) => adoPathMatch(f, p)))) return false;
   return true;
+}
+
+/** The schedule of the file that fires for a scheduled event (by displayName when it names one), or undefined. */
+function adoSchedule(pipeline: Json, event: AdoEvent & { reason: "Schedule" }): Json | undefined {
+  return ((pipeline.schedules ?? []) as Json[]).find((s) => asList(s.branches?.include).some((b) => minimatch(event.branch, b)) && (event.schedule === undefined || s.displayName === event.schedule));
 }
 
 /** Evaluates the condition expressions the example uses: and, or, not, eq, ne, in, notIn, succeeded, failed, always, variables[...]. */
@@ -599,6 +702,13 @@ export function adoCondition(expr: string, variables: (name: string) => string |
       return variables(name) ?? "";
     }
     if (t.startsWith("variables.")) return variables(t.slice("variables.".length)) ?? "";
+    // dependencies.<stage>.outputs['<job>.<step>.<variable>'] (a stage's condition).
+    if (/^dependencies\.\w+\.outputs$/.test(t) && tokens[i] === "[") {
+      i++; // [
+      const key = String(value());
+      i++; // ]
+      return variables(`${t}['${key}']`) ?? "";
+    }
     if (tokens[i] !== "(") throw new Error(`the harness cannot evaluate ${t} in condition ${expr}`);
     i++;
     const args: (string | boolean)[] = [];
@@ -666,6 +776,7 @@ export class AdoPlayer {
       "Build.SourceBranch": event.reason === "PullRequest" ? `refs/pull/${event.number}/merge` : `refs/heads/${event.branch}`,
       "Build.SourceVersion": commit,
       "System.PullRequest.TargetBranchName": event.reason === "PullRequest" ? event.base : "",
+      ...(event.reason === "Schedule" ? { "Build.CronSchedule.DisplayName": String(adoSchedule(pipeline, event)?.displayName ?? "") } : {}),
       "System.AccessToken": "system-access-token-for-this-run",
     };
     const variables: Record<string, { value: string; secret?: boolean }> = {};
@@ -676,10 +787,12 @@ export class AdoPlayer {
       } else variables[v.name] = { value: String(v.value) };
     }
     const stageResults = new Map<string, boolean>();
+    // Output variables of each stage's jobs, as dependencies.<stage>.outputs['<job>.<step>.<variable>'] reads them.
+    const stageOutputs: Record<string, string> = {};
     for (const stage of pipeline.stages as Json[]) {
       const deps = asList(stage.dependsOn);
       const depsOk = deps.every((d) => stageResults.get(d) === true);
-      const lookup = (name: string) => predefined[name] ?? variables[name]?.value;
+      const lookup = (name: string) => stageOutputs[name] ?? predefined[name] ?? variables[name]?.value;
       const runStage = stage.condition ? adoCondition(stage.condition, lookup, { failed: !depsOk }) : depsOk;
       if (!runStage) {
         for (const j of stage.jobs as Json[]) jobs.push({ stage: stage.stage, id: j.job ?? j.deployment, status: "skipped", steps: [], summaries: [], commands: [] });
@@ -707,6 +820,7 @@ export class AdoPlayer {
           }),
         );
         results.forEach((r, n) => jobs.push(positions[n] ? { ...r, id: `${id} ${positions[n]}` } : r));
+        for (const r of results) for (const [k, v] of Object.entries(r.outputs ?? {})) stageOutputs[`dependencies.${stage.stage}.outputs['${id}.${k}']`] = v;
         const all = results.every((r) => r.status === "succeeded");
         done.set(id, all);
         if (!all) ok = false;
@@ -737,6 +851,8 @@ export class AdoPlayer {
     const steps: StepResult[] = [];
     const summaries: string[] = [];
     const commands: string[] = [];
+    const outputs: Record<string, string> = {};
+    let stepName: string | undefined;
     let failed = false;
     let extraPath: string[] = [];
     const deployment = job.deployment !== undefined;
@@ -756,6 +872,7 @@ export class AdoPlayer {
         continue;
       }
       const inputs = Object.fromEntries(Object.entries((step.inputs ?? {}) as Json).map(([k, v]) => [k, typeof v === "string" ? macros(v) : v]));
+      stepName = step.name;
       let status: "success" | "failure" = "success";
       let output = "";
       const execute = async (script: string, extraEnv: Record<string, string>) => {
@@ -779,7 +896,10 @@ export class AdoPlayer {
             continue;
           }
           if (c.area === "task" && c.event === "uploadsummary") summaries.push(fs.existsSync(c.data.trim()) ? fs.readFileSync(c.data.trim(), "utf8") : `(missing ${c.data})`);
-          else if (c.area === "task" && c.event === "setvariable") vars[c.properties.variable] = { value: c.data };
+          else if (c.area === "task" && c.event === "setvariable") {
+            vars[c.properties.variable] = { value: c.data };
+            if (c.properties.isoutput === "true" && stepName) outputs[`${stepName}.${c.properties.variable}`] = c.data;
+          }
           else if (c.area === "task" && c.event === "prependpath") extraPath = [c.data, ...extraPath];
           else commands.push(line.slice(line.indexOf("##vso[")));
         }
@@ -828,6 +948,6 @@ export class AdoPlayer {
       steps.push({ name, status, output });
       if (status === "failure") failed = true;
     }
-    return { stage: stageId, id, status: failed ? "failed" : "succeeded", environment: deployment ? String(job.environment) : undefined, steps, summaries, commands };
+    return { stage: stageId, id, status: failed ? "failed" : "succeeded", environment: deployment ? String(job.environment) : undefined, steps, summaries, commands, outputs };
   }
 }

@@ -5,6 +5,7 @@ import { generateKeyPairSync } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parse } from "yaml";
 import forge from "node-forge";
 import { GraphEmulator } from "../graph/emulator";
 import { TENANT } from "./helpers";
@@ -16,15 +17,9 @@ const THUMB = "ABCDEF0123456789ABCDEF0123456789ABCDEF01";
 
 /** The top-level `env:` of a GitHub workflow, with `${{ ... }}` expressions given test values. */
 function workflowEnv(file: string, values: Record<string, string>): Record<string, string> {
-  const lines = fs.readFileSync(path.join(ROOT, file), "utf8").split("\n");
-  const start = lines.findIndex((l) => l === "env:");
-  const env: Record<string, string> = {};
-  for (const line of lines.slice(start + 1)) {
-    const m = /^ {2}([A-Z_][A-Z0-9_]*): (.*)$/.exec(line);
-    if (!m) break;
-    env[m[1]] = m[2].startsWith("${{") ? values[m[1]] ?? "" : m[2].replace(/^"|"$/g, "");
-  }
-  return env;
+  // The YAML parser, as the runner reads it (comments and quoting included).
+  const env = (parse(fs.readFileSync(path.join(ROOT, file), "utf8")).env ?? {}) as Record<string, unknown>;
+  return Object.fromEntries(Object.entries(env).map(([k, v]) => [k, String(v).startsWith("${{") ? values[k] ?? "" : String(v)]));
 }
 
 const activate = (env: Record<string, string>, sp = SP) =>

@@ -1,6 +1,7 @@
 // `npm run plan` / `apply` / `plan-review` on built-in-only stacks with real terraform: plan every
 // environment, apply exactly the saved plans, refuse a missing or stale plan, and review what a
 // saved plan replaces.
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -8,7 +9,7 @@ import { planChanges, renderPlanReview } from "../scripts/pipeline";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { TENANT } from "./helpers";
 import { EXAMPLE_CONFIG } from "./fixtures/configs";
-import { ROOT, run, describeWithTerraform } from "./tf-helpers";
+import { ROOT, run, describeWithTerraform, emptyCliConfig } from "./tf-helpers";
 
 const describeIfTerraform = describeWithTerraform("pipeline.integ.test.ts", "it runs terraform");
 
@@ -85,6 +86,41 @@ describeIfTerraform("plan and apply for pipelines (real terraform)", () => {
     const stale = await pipeline("apply", "--env", "beta-eu");
     expect(stale.code).toBe(1);
     expect(stale.stdout + stale.stderr).toContain("the saved plan is stale");
+  });
+
+  it("state lock: a pull request's plan (--no-lock) goes through while another run holds the lock, a deploy's (--lock-timeout) waits for it, a plan without either fails at once", async () => {
+    // The state as the first test left it. A deploy's apply holds the lock for as long as it runs:
+    // here one that waits for its approval (never given; stdin closed ends it, releasing the lock).
+    const stackDir = path.join(outdir(), "stacks", "alpha-eu");
+    const lockInfo = path.join(dir, ".terraform.alpha-eu.tfstate.lock.info");
+    const tfEnv = { ...process.env, ...env(), TF_CLI_CONFIG_FILE: emptyCliConfig() };
+    const address = (await run("terraform", ["state", "list"], { cwd: stackDir, env: tfEnv })).stdout.split("\n")[0];
+    const holder = spawn("terraform", ["apply", "-no-color", `-replace=${address}`], { cwd: stackDir, env: tfEnv, stdio: ["pipe", "ignore", "ignore"] });
+    try {
+      for (let i = 0; i < 300 && !fs.existsSync(lockInfo); i++) await new Promise((r) => setTimeout(r, 100));
+      expect(fs.existsSync(lockInfo)).toBe(true);
+      const blocked = await pipeline("plan", "--env", "alpha-eu", "--no-synth");
+      expect(blocked.code).toBe(1);
+      expect(blocked.stdout).toMatch(/alpha-eu\s+error\s+.*state lock/);
+      const unlocked = await pipeline("plan", "--env", "alpha-eu", "--no-synth", "--no-lock");
+      expect(unlocked.code).toBe(0);
+      const waiting = pipeline("plan", "--env", "alpha-eu", "--no-synth", "--lock-timeout", "2m");
+      await new Promise((r) => setTimeout(r, 3000));
+      holder.stdin.end(); // the other run ends (not approved): its lock is released
+      const waited = await waiting;
+      expect(waited.stdout + waited.stderr).not.toMatch(/state lock/);
+      expect(waited.code).toBe(0);
+    } finally {
+      holder.stdin.end();
+      holder.kill("SIGKILL");
+    }
+    // An apply never runs unlocked; a duration terraform would not read is refused before anything runs.
+    const applyUnlocked = await pipeline("apply", "--no-lock");
+    expect(applyUnlocked.code).toBe(1);
+    expect(applyUnlocked.stderr.trim()).toBe("apply: --no-lock is for a plan that is never applied: an apply always takes the state lock (use --lock-timeout to wait for it)");
+    const badTimeout = await pipeline("plan", "--no-synth", "--lock-timeout", "five");
+    expect(badTimeout.code).toBe(1);
+    expect(badTimeout.stderr.trim()).toBe("plan: --lock-timeout five: must be a whole number of s, m or h (e.g. 5m)");
   });
 });
 

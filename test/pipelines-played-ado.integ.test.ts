@@ -111,19 +111,22 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
 
   /** The nightly run: drift only, no apply. */
   async function nightlyDrift() {
-    const run = await ado.play({ reason: "Schedule", branch: "main" });
+    const run = await ado.play({ reason: "Schedule", branch: "main", schedule: "nightly drift" });
     expectAdoJobs(run, [["plan", "succeeded"], ["apply", "skipped"]]);
+    expect(run.artifacts.has("sso-plans")).toBe(false);
     const summary = run.job("plan").summaries.join("\n");
     expect(summary).toMatch(/alpha-eu\s+n\/a\s+in sync/);
     expect(summary).toMatch(/beta-eu\s+n\/a\s+not verifiable/);
   }
 
-  /** 3. A push that changes nothing. */
+  /** 3. A push that changes nothing starts no run; the daily deploy with nothing to change ends after the plan, nothing to approve. */
   async function changeNothing() {
     expect((await ado.play(ci("docs", () => repo.write("README.md", `${repo.read("README.md")}\nOur fork.\n`)))).triggered).toBe(false);
     const callsBefore = emu.apiCalls().length;
-    const run = await ado.play(ci("a comment in the scripts", () => repo.write("scripts/args.ts", `${repo.read("scripts/args.ts")}// our fork\n`)));
-    expectAdoJobs(run, [["plan", "succeeded"], ["apply", "succeeded"]]);
+    const run = await ado.play({ reason: "Schedule", branch: "main", schedule: "daily deploy" });
+    expect(run.triggered).toBe(true);
+    // The apply stage (and the environment's approval) is skipped: no plan changes anything.
+    expectAdoJobs(run, [["plan", "succeeded"], ["apply", "skipped"]]);
     expect(run.job("plan").summaries.join("\n")).toContain("the saved plans change nothing");
     expect(run.artifacts.files("sso-plans").filter((f) => f.startsWith("stacks/")).sort()).toEqual(["stacks/alpha-eu/cdk.tf.json", "stacks/alpha-eu/plan.nochanges", "stacks/beta-eu/cdk.tf.json", "stacks/beta-eu/plan.nochanges"]);
     expect(emu.apiCalls().slice(callsBefore).filter((c) => /update|create/.test(c.path))).toEqual([]);
@@ -137,7 +140,7 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
     expect(emu.profile(DEMO_ACCOUNT.accountCode, "ADO alpha-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
   }
 
-  it("first deploy, a change to one environment (pull request, then merge), the nightly drift, a push that changes nothing, an environment removed", async () => {
+  it("first deploy, a change to one environment (pull request, then merge), the nightly drift, a push that changes nothing (no run) and a daily deploy with nothing to apply, an environment removed", async () => {
     await firstDeploy();
     await changeOne();
     await nightlyDrift();

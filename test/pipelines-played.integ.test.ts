@@ -9,7 +9,7 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
-import { ForkRepo, GitHubEvent, GitHubPlayer, WorkflowRun, githubSubject, npmCi, uploadArtifactV4, walkthroughSubjects } from "./ci-player";
+import { ForkRepo, GitHubEvent, GitHubPlayer, WorkflowRun, githubSubject, githubTriggers, npmCi, uploadArtifactV4, walkthroughSubjects } from "./ci-player";
 import { TENANT } from "./helpers";
 import { runProcess } from "../lib/process";
 import { ROOT, describeWithTerraform, emptyCliConfig } from "./tf-helpers";
@@ -18,6 +18,28 @@ const describeIfTerraform = describeWithTerraform("pipelines-played.integ.test.t
 const SLUG = "contoso/mimecast-sso";
 const GITHUB = ["sso-deploy.yml", "sso-pull-request.yml", "sso-drift.yml", "sso-deploy-sharded.yml"];
 const workflowYaml = (file: string) => fs.readFileSync(path.join(ROOT, "pipelines", "github", file), "utf8");
+
+/**
+ * The certificate rotation's stages are keyed on dates (docs/certificates.md): time_rotating's
+ * start, kept in state, plus a delay; the stage's trigger is the stack's own dueStage(). The time
+ * provider cannot be downloaded here, so the fork's main.ts stands one in for alpha-eu: a
+ * terraform_data that keeps its creation time (plantimestamp, ignore_changes) and a stage due one
+ * second after it, "waiting" in the plan that creates it and "due" in the first plan after.
+ */
+function withRotationStandIn(mainTs: string): string {
+  const anchor = "for (const environment of config.environments) new MimecastSsoStack(app, { environment });";
+  if (!mainTs.includes(anchor)) throw new Error("main.ts changed: update the rotation stand-in in pipelines-played.integ.test.ts");
+  return `import { Fn } from "cdktf";\nimport { dueStage } from "./constructs/stack";\nimport { TerraformData } from "./constructs/terraform-data";\n${mainTs.replace(
+    anchor,
+    `for (const environment of config.environments) {
+    const stack = new MimecastSsoStack(app, { environment });
+    if (environment.name === "alpha-eu") {
+      const started = new TerraformData(stack, "rotation-started", { input: { at: Fn.plantimestamp() }, lifecycle: { ignoreChanges: ["input"] } });
+      new TerraformData(stack, "rotation-stage", { triggersReplace: { stage: dueStage(Fn.timeadd(started.getStringAttribute("output.at"), "1s")) } });
+    }
+  }`,
+  )}`;
+}
 
 /** The jobs' outcomes; on a mismatch, what the failed steps printed. */
 function expectJobs(run: WorkflowRun, expected: [string, string][]): void {
@@ -29,8 +51,9 @@ function expectJobs(run: WorkflowRun, expected: [string, string][]): void {
 
 describe("GitHub Actions OIDC: every job that signs in presents a subject the walkthrough has a credential for", () => {
   const events: Record<string, GitHubEvent[]> = {
-    "sso-deploy.yml": [{ name: "push", branch: "main", before: "a", after: "b" }],
-    "sso-deploy-sharded.yml": [{ name: "push", branch: "main", before: "a", after: "b" }],
+    // The daily schedule and a run by hand (on main) start the deploys too.
+    "sso-deploy.yml": [{ name: "push", branch: "main", before: "a", after: "b" }, { name: "schedule", branch: "main" }, { name: "workflow_dispatch", branch: "main" }],
+    "sso-deploy-sharded.yml": [{ name: "push", branch: "main", before: "a", after: "b" }, { name: "schedule", branch: "main" }, { name: "workflow_dispatch", branch: "main" }],
     "sso-pull-request.yml": [{ name: "pull_request", base: "main", head: "topic", number: 1 }],
     "sso-drift.yml": [{ name: "schedule", branch: "main" }, { name: "workflow_dispatch", branch: "main" }],
   };
@@ -40,6 +63,7 @@ describe("GitHub Actions OIDC: every job that signs in presents a subject the wa
     const refused: string[] = [];
     let signingIn = 0;
     for (const event of events[file]) {
+      expect([event.name, githubTriggers(wf, event, ["sso.config.json"])]).toEqual([event.name, true]);
       for (const [id, job] of Object.entries<Record<string, unknown>>(wf.jobs)) {
         const permissions = (job.permissions ?? wf.permissions) as Record<string, string>;
         const env = { ...wf.env, ...(job.env as object) };
@@ -135,7 +159,7 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
     fs.mkdirSync(stateDir);
     // The fork as its owner sets it up: the pipelines where GitHub reads them (the root config is
     // still the example; the first push replaces it).
-    repo = ForkRepo.create(path.join(dir, "repo"), Object.fromEntries(GITHUB.map((f) => [`.github/workflows/${f}`, workflowYaml(f)])));
+    repo = ForkRepo.create(path.join(dir, "repo"), { ...Object.fromEntries(GITHUB.map((f) => [`.github/workflows/${f}`, workflowYaml(f)])), "main.ts": withRotationStandIn(fs.readFileSync(path.join(ROOT, "main.ts"), "utf8")) });
     // gh (the PR comment) as a stand-in that keeps each body.
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
@@ -169,10 +193,35 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
     expect(plan.summary).toMatch(/\| alpha-eu \| LOW \| create \| `terraform_data\.mimecast_sync_[0-9A-F]+` \|/);
     expect(plan.summary).toMatch(/\| beta-eu \| LOW \| create \|/);
     expect(run.job("apply").subject).toBe(`repo:${SLUG}:environment:production`);
+    expect(run.job("apply").environment).toBe("production"); // its reviewers approved
     expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
     expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO beta-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
     // The state is where the backend keeps it, not in either job's checkout.
     expect(fs.readdirSync(stateDir).filter((f) => f.endsWith(".tfstate")).sort()).toEqual(["alpha-eu.tfstate", "beta-eu.tfstate"]);
+    firstDeployDone = Date.now();
+  }
+  let firstDeployDone = 0;
+
+  /**
+   * 1a. The daily schedule, no push, no config change: alpha-eu's rotation stage (stand-in above)
+   * has come due, so the plan changes it; the reviewers approve, and only that is applied.
+   */
+  async function scheduledRotation() {
+    // The stage is due one second after the first plan: make sure that second is over.
+    const wait = firstDeployDone + 2000 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    const head = repo.head();
+    const run = await gh.play("sso-deploy.yml", { name: "schedule", branch: "main" });
+    expect(run.triggered).toBe(true);
+    expectJobs(run, [["plan", "success"], ["apply", "success"]]);
+    expect(repo.head()).toBe(head);
+    expect(run.job("plan").subject).toBe(`repo:${SLUG}:ref:refs/heads/main`);
+    expect(run.job("plan").summary).toMatch(/\| alpha-eu \| MEDIUM \| replace \| `terraform_data\.rotation-stage` \|/);
+    expect(run.job("plan").summary).not.toMatch(/\| beta-eu \|/);
+    expect(run.job("apply").environment).toBe("production");
+    const apply = run.job("apply").steps.map((s) => s.output).join("\n");
+    expect(apply).toMatch(/alpha-eu\s+applied/);
+    expect(apply).toMatch(/beta-eu\s+no changes/);
   }
 
   /** 2. A change to one environment: the pull request gets both reviews in one comment; after the merge only that one is applied, the other is skipped as planned. */
@@ -180,8 +229,11 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
     const before = repo.head();
     repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal"]), environment("beta-eu", ["personalPortal", "endUserApps"])));
     repo.commit("beta-eu: SAML for the end user apps too", "beta-apps");
+    // main moves on meanwhile: the pull request runs at refs/pull/7/merge, which has both.
+    const mainMoved = push("main moves on", () => repo.write("docs/ours.md", "Our notes.\n")).after;
     const pr = await gh.play("sso-pull-request.yml", { name: "pull_request", base: "main", head: "beta-apps", number: 7 });
     expectJobs(pr, [["review-and-plan", "success"]]);
+    expect(pr.commitParents).toEqual([mainMoved, repo.head("beta-apps")]);
     expect(pr.job("review-and-plan").subject).toBe(`repo:${SLUG}:pull_request`);
     const comment = comments().pop() ?? "";
     expect(comment).toContain("SAML enforced for End User Applications");
@@ -218,7 +270,9 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
     const code = push("a comment in the scripts", () => repo.write("scripts/args.ts", `${repo.read("scripts/args.ts")}// our fork\n`));
     const run = await gh.play("sso-deploy.yml", code);
     expect(run.triggered).toBe(true);
-    expectJobs(run, [["plan", "success"], ["apply", "success"]]);
+    // Nothing to apply: the run ends after the plan job, and no reviewer is asked to approve nothing.
+    expectJobs(run, [["plan", "success"], ["apply", "skipped"]]);
+    expect(run.job("apply").environment).toBeUndefined();
     expect(run.job("plan").summary).toContain("the saved plans change nothing");
     expect(run.artifacts.files("sso-plans").filter((f) => f.startsWith("stacks/")).sort()).toEqual(["stacks/alpha-eu/cdk.tf.json", "stacks/alpha-eu/plan.nochanges", "stacks/beta-eu/cdk.tf.json", "stacks/beta-eu/plan.nochanges"]);
     expect(emu.apiCalls().slice(callsBefore).filter((c) => /update|create/.test(c.path))).toEqual([]);
@@ -257,13 +311,14 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
       if (r.code !== 0) throw new Error(`${command}: ${r.err || r.out}`);
     }
     const again = await gh.play("sso-deploy.yml", event);
-    expectJobs(again, [["plan", "success"], ["apply", "success"]]);
+    expectJobs(again, [["plan", "success"], ["apply", "skipped"]]); // beta-eu destroyed by hand, alpha-eu unchanged: nothing to approve
     expect(again.job("plan").steps.map((s) => s.output).join("\n")).toContain("no longer in the config, no state left: beta-eu");
   }
 
   // One story: each scenario starts where the one before left the fork, its state and Mimecast.
-  it("first deploy, a change to one environment (pull request, then merge), the nightly drift, a push that changes nothing, an environment removed", async () => {
+  it("first deploy, a daily run that finds a rotation stage due, a change to one environment (pull request, then merge), the nightly drift, a push that changes nothing, an environment removed", async () => {
     await firstDeploy();
+    await scheduledRotation();
     await changeOne();
     await nightlyDrift();
     await changeNothing();

@@ -2,6 +2,8 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { parse } from "yaml";
+import { REQUIRED_TERRAFORM } from "../constructs/terraform-data";
 import { removedFromHistory } from "../scripts/removed";
 import { REMOTE_RUN, logLines, parseShard, shardOf } from "../scripts/pipeline";
 
@@ -105,5 +107,109 @@ describe("--base for removed environments", () => {
     }
     const r = removedFromHistory(path.join(root, "test", "fixtures", "example.config.json"), "no-such-ref-anywhere", new Set());
     expect(r).toEqual({ error: "--base no-such-ref-anywhere: not a commit of this checkout (a shallow clone? check out the whole history: fetch-depth 0)" });
+  });
+});
+
+/**
+ * Whether a version meets a Terraform version constraint: comma-separated `<op> <version>`, ops
+ * = != > >= < <= ~> (Terraform's "Version constraints" page; ~> lets only the rightmost given part grow).
+ */
+function meetsConstraint(version: string, constraint: string): boolean {
+  const parts = (v: string) => v.split(".").map(Number);
+  const cmp = (a: number[], b: number[]) => {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) if ((a[i] ?? 0) !== (b[i] ?? 0)) return (a[i] ?? 0) - (b[i] ?? 0);
+    return 0;
+  };
+  const v = parts(version);
+  return constraint.split(",").every((c) => {
+    const m = /^\s*(=|!=|>=|<=|>|<|~>)?\s*(\d+(?:\.\d+){0,2})\s*$/.exec(c);
+    if (!m) throw new Error(`not a version constraint: ${c}`);
+    const want = parts(m[2]);
+    const d = cmp(v, want);
+    switch (m[1] ?? "=") {
+      case "=": return d === 0;
+      case "!=": return d !== 0;
+      case ">": return d > 0;
+      case ">=": return d >= 0;
+      case "<": return d < 0;
+      case "<=": return d <= 0;
+      default: {
+        // ~> 1.7 means >= 1.7, < 2.0; ~> 1.7.2 means >= 1.7.2, < 1.8.0.
+        const upper = want.slice(0, Math.max(1, want.length - 1));
+        upper[upper.length - 1]++;
+        return d >= 0 && cmp(v, upper) < 0;
+      }
+    }
+  });
+}
+
+describe("terraform in the example pipelines", () => {
+  const pinned = (file: string): { where: string; version: string | undefined }[] => {
+    const doc = parse(fs.readFileSync(path.join(root, file), "utf8"));
+    const out: { where: string; version: string | undefined }[] = [];
+    if (file.includes("/github/")) {
+      for (const [id, job] of Object.entries<any>(doc.jobs)) {
+        const env = { ...doc.env, ...job.env };
+        const setup = job.steps.filter((st: any) => String(st.uses ?? "").startsWith("hashicorp/setup-terraform"));
+        const runsTerraform = job.steps.some((st: any) => /npm run --silent (plan|apply|drift)\b/.test(st.run ?? ""));
+        if (runsTerraform && !setup.length) out.push({ where: `${file} ${id}`, version: undefined });
+        for (const st of setup) out.push({ where: `${file} ${id}`, version: String(st.with?.terraform_version ?? "").replace(/^\$\{\{\s*env\.(\w+)\s*\}\}$/, (_m, k) => env[k] ?? "") || undefined });
+      }
+    } else {
+      const variables = Object.fromEntries((doc.variables as any[]).filter((v) => v.name).map((v) => [v.name, String(v.value)]));
+      const steps = (doc.stages as any[]).flatMap((st) => st.jobs).flatMap((j: any) => (j.steps ?? j.strategy.runOnce.deploy.steps).map((step: any) => [j.job ?? j.deployment, step]));
+      for (const [id, step] of steps.filter(([, step]: any) => step.task === "TerraformInstaller@1"))
+        out.push({ where: `${file} ${id}`, version: String(step.inputs?.terraformVersion ?? "").replace(/^\$\((\w+)\)$/, (_m, k) => variables[k] ?? "") || undefined });
+    }
+    return out;
+  };
+
+  it("is one exact version in every job that runs it, in every file, and one the stacks' required_version accepts (an apply refuses a plan made by another version)", () => {
+    const all = files.flatMap(pinned);
+    expect(all.length).toBeGreaterThanOrEqual(10);
+    expect(all.filter((p) => !/^\d+\.\d+\.\d+$/.test(p.version ?? "")).map((p) => p.where)).toEqual([]);
+    expect([...new Set(all.map((p) => p.version))]).toHaveLength(1);
+    expect(meetsConstraint(all[0].version!, REQUIRED_TERRAFORM)).toBe(true);
+  });
+
+  it("the constraint check reads Terraform's operators", () => {
+    expect(meetsConstraint("1.6.6", ">= 1.7")).toBe(false);
+    expect(meetsConstraint("1.7.0", ">= 1.7")).toBe(true);
+    expect(meetsConstraint("2.0.0", "~> 1.7")).toBe(false);
+    expect(meetsConstraint("1.9.1", "~> 1.7")).toBe(true);
+    expect(meetsConstraint("1.8.0", "~> 1.7.2")).toBe(false);
+    expect(meetsConstraint("1.11.4", ">= 1.7, < 2.0")).toBe(true);
+  });
+});
+
+describe("state locks in the example pipelines", () => {
+  const commands = (file: string) => fs.readFileSync(path.join(root, file), "utf8").split("\n").filter((l) => /npm run --silent (plan|apply) --/.test(l) && !l.trim().startsWith("#"));
+
+  it("a pull request's plan takes no lock (it is never applied; the deploy's concurrency group does not cover it), a deploy's plan and apply wait for one", () => {
+    const pr = commands("pipelines/github/sso-pull-request.yml");
+    expect(pr.length).toBeGreaterThan(0);
+    for (const l of pr) expect(l).toContain("--no-lock");
+    for (const f of ["pipelines/github/sso-deploy.yml", "pipelines/github/sso-deploy-sharded.yml", "pipelines/azure-devops/azure-pipelines-sharded.yml"]) {
+      expect(commands(f).length).toBeGreaterThanOrEqual(2);
+      for (const l of commands(f)) expect(l).toMatch(/--lock-timeout \d+m/);
+    }
+    // Azure DevOps: one plan step for pull requests and deploys, the lock flag chosen by Build.Reason.
+    const ado = fs.readFileSync(path.join(root, "pipelines/azure-devops/azure-pipelines.yml"), "utf8");
+    expect(ado).toMatch(/lock="--lock-timeout \d+m"; if \[ "\$\(Build\.Reason\)" = PullRequest \]; then lock="--no-lock"; fi/);
+    expect(commands("pipelines/azure-devops/azure-pipelines.yml").map((l) => /--lock-timeout \d+m|\$lock/.test(l))).toEqual([true, true]);
+  });
+});
+
+describe("scheduled deploys", () => {
+  it("every deploy example also runs daily on main, whatever changed (the rotation's stages are keyed on dates), and GitHub's can be run by hand", () => {
+    for (const f of ["pipelines/github/sso-deploy.yml", "pipelines/github/sso-deploy-sharded.yml"]) {
+      const on = parse(fs.readFileSync(path.join(root, f), "utf8")).on;
+      expect(on.schedule?.length).toBeGreaterThan(0);
+      expect(on).toHaveProperty("workflow_dispatch");
+    }
+    for (const f of ["pipelines/azure-devops/azure-pipelines.yml", "pipelines/azure-devops/azure-pipelines-sharded.yml"]) {
+      const doc = parse(fs.readFileSync(path.join(root, f), "utf8"));
+      expect((doc.schedules as any[]).filter((s) => s.displayName === "daily deploy" && s.always === true && s.branches.include.includes("main"))).toHaveLength(1);
+    }
   });
 });
