@@ -190,7 +190,14 @@ export class MimecastEnterpriseApp extends Construct {
     });
 
     // A deterministic end date: a rotating timestamp, replaced renewBeforeDays before expiry.
-    const rotation = new Rotating(this, "certificate-rotation", { rotationDays: lifetimeDays - renewBeforeDays });
+    // A change of rotation_days alone updates time_rotating in place and keeps its timestamp
+    // (terraform-provider-time resource_time_rotating.go, Update), so a new lifetime would change
+    // the end date below without a new add, and the later stages would look for a certificate
+    // nobody added. A new lifetime therefore starts a new rotation: time_rotating is replaced when
+    // this terraform_data changes. Only a change replaces it: its creation (the first plan after
+    // upgrading) does not (replace_triggered_by, checked with terraform 1.11).
+    const lifetime = new TerraformData(this, "certificate-lifetime", { input: { days: `${lifetimeDays}` } });
+    const rotation = new Rotating(this, "certificate-rotation", { rotationDays: lifetimeDays - renewBeforeDays, lifecycle: { replaceTriggeredBy: [lifetime] } });
     // The certificate is added through Graph by the bundled CLI, not by the provider's
     // token-signing-certificate resource, whose delete can remove the active certificate when two
     // exist (azuread #1690). Keyed on the rotation: a plan shows a rotation coming. Construct id

@@ -6,7 +6,11 @@
 // Mimecast emulators. Mimecast's documentation does not say whether Import trusts every signing
 // certificate the metadata lists or one, so both are simulated, and a sign-in is tried every
 // hour: it works when the certificate Entra signs with is one Mimecast trusts and not expired.
+import { Testing } from "cdktf";
 import { main } from "../cli/program";
+import { MimecastSsoStack } from "../constructs/stack";
+import { parseConfig } from "../model/config";
+import { exampleConfig } from "./fixtures/configs";
 import { groupCertificates } from "../graph/certificates";
 import { GraphEmulator } from "../graph/emulator";
 import { MimecastEmulator } from "../mimecast/emulator/emulator";
@@ -30,6 +34,31 @@ interface Scenario {
   readonly trust: Trust;
   /** Days after the rotation falls due that the next deploy comes (0: nightly deploys). */
   readonly lateDays: number;
+  /** certificateLifetimeDays changed in the config, this many days after the rotation fell due. @default none */
+  readonly lifetimeChange?: { readonly afterDays: number; readonly lifetimeDays: number };
+}
+
+/**
+ * What terraform does to time_rotating when certificateLifetimeDays changes, read from the stack
+ * as synthesized before and after: replaced when its `triggers` change or a resource in its
+ * replace_triggered_by changes; otherwise rotation_days is updated in place and its timestamp
+ * (rfc3339, the rotation's start) is kept (terraform-provider-time resource_time_rotating.go,
+ * Update / ModifyPlan).
+ */
+function timeRotatingReplacedByLifetimeChange(fromDays: number, toDays: number): boolean {
+  const synth = (days: number) => {
+    const config = exampleConfig();
+    config.environments[0].certificateLifetimeDays = days;
+    const environment = parseConfig(config).environments[0];
+    return JSON.parse(Testing.synth(new MimecastSsoStack(Testing.app(), { environment }))) as { resource: Record<string, Record<string, Record<string, unknown>>> };
+  };
+  const [before, after] = [synth(fromDays), synth(toDays)];
+  const [name, rotating] = Object.entries(after.resource.time_rotating)[0];
+  const old = before.resource.time_rotating[name];
+  expect(old.rotation_days).not.toEqual(rotating.rotation_days);
+  if (JSON.stringify(old.triggers ?? null) !== JSON.stringify(rotating.triggers ?? null)) return true;
+  const refs = ((rotating.lifecycle as { replace_triggered_by?: string[] } | undefined)?.replace_triggered_by ?? []).map((r) => /^\$\{?([a-z_]+)\.([^.}]+)/.exec(r)!);
+  return refs.some(([, type, id]) => JSON.stringify(before.resource[type]?.[id]) !== JSON.stringify(after.resource[type]?.[id]));
 }
 
 async function simulate(sc: Scenario) {
@@ -38,7 +67,7 @@ async function simulate(sc: Scenario) {
   const mimecast = await MimecastEmulator.start({ ttlMs: 120_000, offerProfileContract: sc.offerProfileContract });
   graph.create("servicePrincipals", { id: SP, preferredTokenSigningKeyThumbprint: null }, -Infinity);
   graph.create("applications", { id: APP, defaultRedirectUri: null, web: { redirectUris: [] } }, -Infinity);
-  const schedule: RotationSchedule = rotationSchedule({ certificateLifetimeDays: 730, certificateRenewBeforeDays: 60, mode: sc.mode });
+  let schedule: RotationSchedule = rotationSchedule({ certificateLifetimeDays: 730, certificateRenewBeforeDays: 60, mode: sc.mode });
   const spec = specFor({ metadataUrl: mimecast.metadataUrl(TENANT), api: { profileSync: sc.mode, baseUrl: mimecast.url, createProfileIfMissing: true } });
 
   // What Mimecast trusts, and when an administrator clicks Import (checklist mode).
@@ -63,13 +92,26 @@ async function simulate(sc: Scenario) {
 
   // The stack's Terraform state: time_rotating, and the triggers each step last ran with.
   let started: number | undefined;
+  /** When the config's certificateLifetimeDays changes (sc.lifetimeChange). */
+  let lifetimeChangeAt = Infinity;
   let rotationId = 0;
   const applied = new Map<string, string>();
   const log: string[] = [];
   const failures: string[] = [];
 
+  let lifetimeChanged = false;
   async function deploy(): Promise<void> {
     const t = clock.now();
+    // The config changed since the last deploy: terraform replaces time_rotating (a new rotation
+    // starts now) or updates it in place (same start), as the stack declares it.
+    const change = sc.lifetimeChange;
+    if (change && !lifetimeChanged && t >= lifetimeChangeAt) {
+      lifetimeChanged = true;
+      const replaced = timeRotatingReplacedByLifetimeChange(schedule.lifetimeDays, change.lifetimeDays);
+      schedule = rotationSchedule({ certificateLifetimeDays: change.lifetimeDays, certificateRenewBeforeDays: 60, mode: sc.mode });
+      log.push(`${new Date(t).toISOString().slice(0, 10)} certificateLifetimeDays -> ${change.lifetimeDays}: time_rotating ${replaced ? "replaced" : "updated in place"}`);
+      if (replaced) started = undefined;
+    }
     if (started === undefined || t >= started + (schedule.lifetimeDays - schedule.renewBeforeDays) * DAY) {
       started = t;
       rotationId++;
@@ -136,6 +178,7 @@ async function simulate(sc: Scenario) {
     failures.length = 0; // a first deploy in checklist mode is usable once the admin imported
     const firstExpires = Date.parse(listed()[0].endDateTime!);
     const rotationDue = started! + (schedule.lifetimeDays - schedule.renewBeforeDays) * DAY;
+    if (sc.lifetimeChange) lifetimeChangeAt = rotationDue + sc.lifetimeChange.afterDays * DAY;
     clock.at(new Date(rotationDue - 3 * DAY).toISOString().replace(/T.*/, "T03:00:00Z"));
     await passTime(firstExpires + 5 * DAY, (t) => t >= rotationDue + sc.lateDays * DAY);
     return { failures, log, nightlyDrift, certificates: listed(), active: sp().preferredTokenSigningKeyThumbprint, imports, rotationDue, firstExpires, schedule };
@@ -212,5 +255,23 @@ describe("a deploy so late the overlap no longer fits (checklist mode)", () => {
     // ... after 50 nights of "a rotation is due".
     expect(r.nightlyDrift.filter((n) => n.problems.some((p) => /no rotation has started/.test(p))).length).toBeGreaterThanOrEqual(49);
     expect(r.certificates.find((c) => c.thumbprint === r.active)!.endDateTime).toMatch(/^2030-/);
+  });
+});
+
+describe("certificateLifetimeDays changed in the middle of a rotation", () => {
+  it.each([
+    ["shortened between the add and the activation", 365, 3],
+    ["lengthened between the activation and the retirement", 1000, 17],
+  ])("%s: the deploy that brings the change starts a new rotation; no deploy fails and no sign-in fails", async (_what, lifetimeDays, afterDays) => {
+    // Without a new rotation, time_rotating keeps its start, the end date the later stages look for
+    // moves, and activate-certificate (or retire) fails at every deploy from its due date on.
+    const r = await simulate({ mode: "checklist", offerProfileContract: true, trust: "every listed certificate", lateDays: 0, lifetimeChange: { afterDays, lifetimeDays } });
+    expect(r.log).toContainEqual(expect.stringMatching(new RegExp(`certificateLifetimeDays -> ${lifetimeDays}: time_rotating replaced`)));
+    expect(r.failures).toEqual([]);
+    const [changed] = r.log.filter((l) => l.includes("certificateLifetimeDays ->")).map((l) => Date.parse(l.slice(0, 10)));
+    // One certificate left, this rotation's: added the day the change was deployed, with the new lifetime.
+    expect(r.certificates).toHaveLength(1);
+    expect(r.active).toBe(r.certificates[0].thumbprint);
+    expect(Math.round((Date.parse(r.certificates[0].endDateTime!) - changed) / DAY)).toBe(lifetimeDays);
   });
 });

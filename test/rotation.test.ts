@@ -95,7 +95,10 @@ describe("signing-certificate rotation through Graph", () => {
     }
   });
 
-  it("a shortened certificateLifetimeDays: the rotation's certificate is the one kept, though the old one ends later", async () => {
+  // A lifetime change replaces time_rotating (its replace_triggered_by: test/stage-trigger.integ.test.ts
+  // with real terraform, test/rotation-timeline.integ.test.ts across the rotation), so a new
+  // rotation starts the day of the change, with a certificate that can end before the old one.
+  it("a shortened certificateLifetimeDays starts a new rotation: its certificate is the one kept, though the old one ends later", async () => {
     await deploy(FIRST_END);
     const old = sp().preferredTokenSigningKeyThumbprint!;
     clock.at("2027-06-01T09:00:00Z");
