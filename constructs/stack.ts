@@ -115,6 +115,8 @@ export class MimecastSsoStack extends TerraformStack {
       out("mimecast_reply_urls", app.replyUrls, "Reply URLs (ACS) of Mimecast on the Entra app (a set: Entra keeps no order)");
       out("mimecast_sign_on_url", serviceProvider(env.region, env.accountCode).signOnUrl, "Sign-on URL of the Entra app (Microsoft's Mimecast tutorial: the regional /login/saml)");
       out("certificate_rotation_schedule", encodeSchedule(this.certificateSchedule), "Signing-certificate rotation timeline in days (the nightly drift job says which stage is due)");
+      out("certificate_subject", app.certificate.displayName, "Subject of this rotation's signing certificate (the nightly drift job names it by this and its end date)");
+      out("certificate_end_date", app.certificate.endDate, "End date of this rotation's signing certificate");
       out("certificate_activation_due", this.rotationDue.activation, "When this rotation's signing certificate becomes the active one");
       out("certificate_retirement_due", this.rotationDue.retirement, "When the signing certificates before this rotation's are removed");
     } else {

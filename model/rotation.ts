@@ -92,6 +92,8 @@ export interface RotationAssessment {
   readonly overdue: boolean;
   /** One plain line: what is happening, what is due and when. */
   readonly message: string;
+  /** What no stage of this rotation acts on (a note, whatever the stage). */
+  readonly extra?: string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -99,41 +101,51 @@ const dayOf = (ms: number) => iso(ms).slice(0, 10);
 const inDays = (ms: number, now: number) => Math.ceil((ms - now) / DAY_MS);
 
 /**
- * Where a service principal stands in its rotation, from its certificates alone: the one added
- * last is this rotation's (its start date is when the rotation began), the active one is what
- * Entra signs with. Overdue stages are what a deploy would do; the rest say when.
+ * Where a service principal stands in its rotation, from its token-signing certificates (Sign +
+ * Verify pairs: a Verify key alone is no signing certificate) and this rotation's, as the stack
+ * names it (`rotationThumbprint`; without it, the one added last). The active one is what Entra
+ * signs with. Overdue stages are what a deploy would do; the rest say when. A certificate no
+ * stage of this rotation will touch (added after its retirement, in the portal say) is a note in
+ * `extra`, never "deploy": no deploy acts on it before the next rotation's retirement.
  */
-export function assessRotation(now: number, certificates: readonly CertificateFacts[], activeThumbprint: string | undefined, s: RotationSchedule): RotationAssessment {
+export function assessRotation(now: number, certificates: readonly CertificateFacts[], activeThumbprint: string | undefined, s: RotationSchedule, rotationThumbprint?: string): RotationAssessment {
   const active = certificates.find((c) => c.thumbprint === activeThumbprint);
   if (!active) return { stage: "no-certificate", overdue: true, message: activeThumbprint ? `the active thumbprint ${activeThumbprint} is not one of the service principal's certificates` : "no signing certificate is active" };
   const started = (c: CertificateFacts) => Date.parse(c.startDateTime ?? "") || 0;
-  const newest = [...certificates].sort((a, b) => started(b) - started(a))[0];
+  const mine = certificates.find((c) => c.thumbprint === rotationThumbprint) ?? [...certificates].sort((a, b) => started(b) - started(a))[0];
   const expires = Date.parse(active.endDateTime ?? "");
   const expiry = Number.isNaN(expires) ? "" : `; the signing certificate ${active.thumbprint} expires on ${dayOf(expires)} (in ${inDays(expires, now)} days)`;
-  if (newest !== active) {
-    const { activationDue } = rotationDates(started(newest), s);
+  if (mine !== active) {
+    const { activationDue } = rotationDates(started(mine), s);
     if (now < activationDue) {
-      return { stage: "overlap", due: iso(activationDue), overdue: false, message: `rotation in progress: certificate ${newest.thumbprint} was added on ${dayOf(started(newest))}; Mimecast must take the metadata before its activation on ${dayOf(activationDue)}${expiry}` };
+      return { stage: "overlap", due: iso(activationDue), overdue: false, message: `rotation in progress: certificate ${mine.thumbprint} was added on ${dayOf(started(mine))}; Mimecast must take the metadata before its activation on ${dayOf(activationDue)}${expiry}` };
     }
     return {
       stage: "activation-due",
       due: iso(activationDue),
       overdue: true,
-      message: `the activation of certificate ${newest.thumbprint} was due on ${dayOf(activationDue)} and the active one is still ${active.thumbprint} (a rotation stopped before its activation, or someone switched it in the portal): deploy${expiry}`,
+      message: `the activation of certificate ${mine.thumbprint} was due on ${dayOf(activationDue)} and the active one is still ${active.thumbprint} (a rotation stopped before its activation, or someone switched it in the portal): deploy${expiry}`,
     };
   }
+  const { retirementDue } = rotationDates(started(active), s);
   const others = certificates.filter((c) => c !== active);
-  if (others.length) {
-    const { retirementDue } = rotationDates(started(active), s);
-    if (now < retirementDue) return { stage: "retirement-wait", due: iso(retirementDue), overdue: false, message: `rotation in progress: ${others.length} old certificate(s) are retired on ${dayOf(retirementDue)}` };
-    return { stage: "retirement-due", due: iso(retirementDue), overdue: true, message: `${others.length} inactive certificate(s) not retired (the retirement was due on ${dayOf(retirementDue)}): deploy` };
+  // This rotation's retirement removes what is there when it runs; a certificate added after
+  // its due date stays until the next rotation's.
+  const later = others.filter((c) => started(c) >= retirementDue);
+  const pending = others.filter((c) => !later.includes(c));
+  const extra = later.length
+    ? later.map((c) => `certificate ${c.thumbprint} was added on ${dayOf(started(c))}, after this rotation's retirement (not by this stack): it is inactive and stays until the next rotation's retirement; remove it in the portal if it is not wanted`).join("; ")
+    : undefined;
+  if (pending.length) {
+    if (now < retirementDue) return { stage: "retirement-wait", due: iso(retirementDue), overdue: false, message: `rotation in progress: ${pending.length} old certificate(s) are retired on ${dayOf(retirementDue)}`, extra };
+    return { stage: "retirement-due", due: iso(retirementDue), overdue: true, message: `${pending.length} inactive certificate(s) not retired (the retirement was due on ${dayOf(retirementDue)}): deploy`, extra };
   }
-  if (Number.isNaN(expires)) return { stage: "idle", overdue: false, message: "the signing certificate has no end date" };
+  if (Number.isNaN(expires)) return { stage: "idle", overdue: false, message: "the signing certificate has no end date", extra };
   const addDue = expires - s.renewBeforeDays * DAY_MS;
   if (now >= addDue) {
-    return { stage: "add-due", due: iso(addDue), overdue: true, message: `the signing certificate ${active.thumbprint} expires on ${dayOf(expires)} (in ${inDays(expires, now)} days) and no rotation has started (due on ${dayOf(addDue)}): deploy` };
+    return { stage: "add-due", due: iso(addDue), overdue: true, message: `the signing certificate ${active.thumbprint} expires on ${dayOf(expires)} (in ${inDays(expires, now)} days) and no rotation has started (due on ${dayOf(addDue)}): deploy`, extra };
   }
-  return { stage: "idle", due: iso(addDue), overdue: false, message: `the signing certificate expires on ${dayOf(expires)}; the next rotation starts about ${dayOf(addDue)}` };
+  return { stage: "idle", due: iso(addDue), overdue: false, message: `the signing certificate expires on ${dayOf(expires)}; the next rotation starts about ${dayOf(addDue)}`, extra };
 }
 
 /** The dates of the rotation in progress, as the stack hands them to the sync (Terraform fills them in). */

@@ -100,6 +100,7 @@ async function simulate(sc: Scenario) {
   const failures: string[] = [];
 
   let lifetimeChanged = false;
+  let certificateEndOutput = "";
   async function deploy(): Promise<void> {
     const t = clock.now();
     // The config changed since the last deploy: terraform replaces time_rotating (a new rotation
@@ -119,6 +120,7 @@ async function simulate(sc: Scenario) {
     const dates = rotationDates(started, schedule);
     const iso = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, "Z");
     const endDate = iso(dates.newExpires);
+    certificateEndOutput = endDate; // the stack's certificate_end_date output, as the drift job reads it
     const stage = (due: number) => (t >= due ? "due" : "waiting");
     const rotationEnv = { MIMECAST_SSO_CERTIFICATE_ROTATION: encodeRotationDates({ started: iso(started), activation: iso(dates.activationDue), retirement: iso(dates.retirementDue) }) };
     const cert = ["--service-principal-id", SP, "--display-name", CN, "--end-date", endDate];
@@ -160,7 +162,7 @@ async function simulate(sc: Scenario) {
       if (new Date(t).getUTCHours() === 2) {
         if (deploying(t)) await deploy();
         // The nightly drift job (after the night's deploy, when there is one).
-        const d = await run(["entra-drift", "--service-principal-id", SP, "--application-object-id", APP, "--expect-redirect-uri", "https://x.example/", "--schedule", encodeSchedule(schedule)]);
+        const d = await run(["entra-drift", "--service-principal-id", SP, "--application-object-id", APP, "--expect-redirect-uri", "https://x.example/", "--schedule", encodeSchedule(schedule), "--display-name", CN, "--end-date", certificateEndOutput]);
         const found = JSON.parse(d.text.split("\n").pop()!) as { problems: string[]; notes: string[] };
         nightlyDrift.push({ day: new Date(t).toISOString().slice(0, 10), problems: found.problems.filter((p) => !p.startsWith("default reply URL")), notes: found.notes });
       }
