@@ -176,11 +176,13 @@ export class MimecastEnterpriseApp extends Construct {
     });
     const cli = stackCliPath(this, "MimecastEnterpriseApp", props.cliBundle);
     // A gallery template may bring Web reply URLs of its own, and then the reply-URL resource
-    // refuses to create ("requires import"). Once per application, before it: the CLI removes
-    // them from an app created in the last hour, and never touches an older one.
+    // refuses to create ("requires import"), at every apply. Once per application, before it: the
+    // CLI removes them from an app this stack created, whatever its age (a failed first apply may
+    // run again days later), unless one is the stack's own (an existing deployment gaining this
+    // step: the reply-URL resource set them), and never touches an adopted one (imported).
     const templateReplyUrls = new TerraformData(this, "template-reply-urls", {
       triggersReplace: { application: app.applicationObjectId },
-      provisioners: [{ type: "local-exec", command: clearTemplateReplyUrlsCommand(cli, { tenantId: props.tenantId, applicationObjectId: app.applicationObjectId }) }],
+      provisioners: [{ type: "local-exec", command: clearTemplateReplyUrlsCommand(cli, { tenantId: props.tenantId, applicationObjectId: app.applicationObjectId, origin: props.adopt ? "adopted" : "created", ownReplyUrls: this.replyUrls }) }],
     });
     const replyUrls = new ApplicationRedirectUris(this, "reply-urls", {
       applicationId,

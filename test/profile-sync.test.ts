@@ -91,9 +91,17 @@ describe("reply URLs a gallery template brought", () => {
     const [[key, step]] = Object.entries<any>(doc.resource.terraform_data).filter(([k]) => k.startsWith("entra_template-reply-urls"));
     const appKey = Object.keys(doc.resource.azuread_application_from_template)[0];
     expect(step.triggers_replace).toEqual({ application: `\${azuread_application_from_template.${appKey}.application_object_id}` });
-    expect(step.provisioner[0]["local-exec"].command).toMatch(/ clear-template-reply-urls --tenant-id \S+ --application-object-id \$\{azuread_application_from_template\.[^.]+\.application_object_id\}$/);
+    // The stack made this app (no adoption): its template's URLs go whatever its age (a failed
+    // first apply may be run again days later).
+    expect(step.provisioner[0]["local-exec"].command).toMatch(/ clear-template-reply-urls --tenant-id \S+ --application-object-id \$\{azuread_application_from_template\.[^.]+\.application_object_id\} --origin created --own-reply-urls https:\/\/eu-api\.mimecast\.com\/login\/saml\S*$/);
     const replyUrls: any = Object.values(doc.resource.azuread_application_redirect_uris)[0];
     expect(replyUrls.depends_on).toEqual([`terraform_data.${key}`]);
+  });
+
+  it("of an adopted app (made by hand, its reply URLs imported) are never touched", () => {
+    const doc = synth({ identityProvider: { type: "entra", adopt: { applicationObjectId: "aaaaaaaa-1111-4222-8333-444455556666", servicePrincipalObjectId: "bbbbbbbb-1111-4222-8333-444455556666" } } });
+    const [[, step]] = Object.entries<any>(doc.resource.terraform_data).filter(([k]) => k.startsWith("entra_template-reply-urls"));
+    expect(step.provisioner[0]["local-exec"].command).toMatch(/ --origin adopted --own-reply-urls \S+$/);
   });
 });
 
