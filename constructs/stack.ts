@@ -140,7 +140,15 @@ export class MimecastSsoStack extends TerraformStack {
       // A rotated certificate changes the metadata: let Mimecast re-import it.
       extraTriggers: this.enterpriseApp ? { certificate_rotation: this.enterpriseApp.certificateRotation } : undefined,
       certificateRotation:
-        this.enterpriseApp && this.rotationDue ? encodeRotationDates({ started: this.enterpriseApp.certificateRotationStarted, activation: this.rotationDue.activation, retirement: this.rotationDue.retirement }) : undefined,
+        this.enterpriseApp && this.rotationDue
+          ? encodeRotationDates({
+              started: this.enterpriseApp.certificateRotationStarted,
+              activation: this.rotationDue.activation,
+              retirement: this.rotationDue.retirement,
+              // The sync reads which certificate signs: its checklist says "now" when a late deploy activated early.
+              certificate: { tenantId: env.tenantId!, servicePrincipalId: this.enterpriseApp.servicePrincipalObjectId, displayName: this.enterpriseApp.certificate.displayName, endDate: this.enterpriseApp.certificate.endDate },
+            })
+          : undefined,
       driftCheck: env.mimecastApi.driftCheck,
       cliBundle: props.cliBundle,
     });

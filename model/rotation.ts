@@ -153,10 +153,34 @@ export interface RotationDates {
   readonly started: string;
   readonly activation: string;
   readonly retirement: string;
+  /** This rotation's certificate and where it is: the sync reads which certificate signs. @default none (go by the dates) */
+  readonly certificate?: RotationCertificateRef;
 }
 
+/** Where this rotation's certificate is, and how its add named it. */
+export interface RotationCertificateRef {
+  readonly tenantId: string;
+  readonly servicePrincipalId: string;
+  readonly displayName: string;
+  readonly endDate: string;
+}
+
+/** What a read of the service principal showed, for the checklist (never the dates alone: a late deploy activates early). */
+export interface RotationSigningState {
+  /** This rotation's certificate is the one Entra signs with. */
+  readonly newActive: boolean;
+  /** Any certificate is active. */
+  readonly anyActive: boolean;
+  /** Token-signing certificates other than this rotation's. */
+  readonly others: number;
+}
+
+const CERTIFICATE_FIELDS = { tenantId: "tenant", servicePrincipalId: "servicePrincipal", displayName: "subject", endDate: "endDate" } as const;
+
 export function encodeRotationDates(d: RotationDates): string {
-  return `started=${d.started},activation=${d.activation},retirement=${d.retirement}`;
+  const c = d.certificate;
+  const certificate = c ? (Object.entries(CERTIFICATE_FIELDS) as [keyof RotationCertificateRef, string][]).map(([k, name]) => `,${name}=${c[k]}`).join("") : "";
+  return `started=${d.started},activation=${d.activation},retirement=${d.retirement}${certificate}`;
 }
 
 export function decodeRotationDates(text: string): RotationDates {
@@ -166,30 +190,44 @@ export function decodeRotationDates(text: string): RotationDates {
     if (Number.isNaN(Date.parse(v))) throw new Error(`certificate rotation "${text.slice(0, 120)}": ${k} must be a date (started=<rfc3339>,activation=<rfc3339>,retirement=<rfc3339>)`);
     return v;
   };
-  return { started: date("started"), activation: date("activation"), retirement: date("retirement") };
+  const named = Object.values(CERTIFICATE_FIELDS).filter((name) => fields.get(name));
+  if (named.length && named.length !== 4) throw new Error(`certificate rotation "${text.slice(0, 120)}": give all of tenant, servicePrincipal, subject and endDate, or none`);
+  const certificate = named.length ? { tenantId: fields.get("tenant")!, servicePrincipalId: fields.get("servicePrincipal")!, displayName: fields.get("subject")!, endDate: date("endDate") } : undefined;
+  return { started: date("started"), activation: date("activation"), retirement: date("retirement"), ...(certificate ? { certificate } : {}) };
 }
+
+const IMPORT = "open the profile above, click Import next to the Metadata URL, Save";
 
 /**
  * What an administrator must do in Mimecast for the rotation in progress, or undefined when none
- * is (before the start or after the retirement). Covers both answers to the question Mimecast's
- * documentation leaves open (does it trust every certificate the metadata lists, or one?):
- * Import during the overlap, and once more on the activation day.
+ * is. Covers both answers to the question Mimecast's documentation leaves open (does it trust
+ * every certificate the metadata lists, or one?): Import during the overlap, and once more when
+ * Entra starts signing with the new certificate. That happens at the first deploy on or after the
+ * activation date (or earlier, for a deploy so late the old certificate expires first), so the
+ * text says "now" only from what a read showed (`state`), and otherwise names no day for it.
+ * Without a read it goes by the dates.
  */
-export function rotationChecklist(now: number, d: RotationDates): string | undefined {
+export function rotationChecklist(now: number, d: RotationDates, state?: RotationSigningState): string | undefined {
   const [started, activation, retirement] = [d.started, d.activation, d.retirement].map((x) => Date.parse(x));
-  if (now < started - DAY_MS || now >= retirement) return undefined;
+  if (now < started - DAY_MS) return undefined;
   const day = (ms: number) => dayOf(ms);
-  if (now < activation) {
-    return [
-      `Signing certificate rotation (Entra): a new certificate was added on ${day(started)}, inactive; the app's metadata lists it beside the current one.`,
-      `  By ${day(activation)}: open the profile above, click Import next to the Metadata URL, Save (Monitor Metadata URL on re-reads it too, when Mimecast does not say).`,
-      `  On ${day(activation)} Entra starts signing with the new certificate: click Import once more that day.`,
-      `  On ${day(retirement)} the old certificate is removed from Entra.`,
-    ].join("\n");
+  const removed = `  At the first deploy on or after ${day(retirement)} the old certificate is removed from Entra.`;
+  // Nothing signs yet: a first deploy, moments before its activation (its own checklist has the Import).
+  if (state && !state.anyActive) return undefined;
+  // Over: the old certificates are gone (or, unread, the retirement is due).
+  if (now >= retirement && (state ? state.others === 0 : true)) return undefined;
+  if (state?.newActive || (!state && now >= activation)) {
+    const since = state?.newActive
+      ? now < activation
+        ? `Entra now signs with the new certificate (activated before ${day(activation)}: the certificate signing until now expires too soon to wait).`
+        : "Entra now signs with the new certificate."
+      : `Entra signs with the new certificate from the first deploy on or after ${day(activation)} that activated it.`;
+    return [`Signing certificate rotation (Entra): ${since}`, `  Now: ${IMPORT} (if Mimecast keeps one certificate, this is the one it must keep).`, removed].join("\n");
   }
   return [
-    `Signing certificate rotation (Entra): since ${day(activation)} Entra signs with the new certificate.`,
-    `  Now: open the profile above, click Import next to the Metadata URL, Save (if Mimecast keeps one certificate, this is the one it must keep).`,
-    `  On ${day(retirement)} the old certificate is removed from Entra.`,
+    `Signing certificate rotation (Entra): a new certificate was added on ${day(started)}, inactive; the app's metadata lists it beside the current one.`,
+    now < activation ? `  By ${day(activation)}: ${IMPORT} (Monitor Metadata URL on re-reads it too, when Mimecast does not say).` : `  Now (it was due by ${day(activation)}): ${IMPORT}.`,
+    `  Entra starts signing with it at the first deploy on or after ${day(activation)}, not before (unless the current certificate expires first): the checklist that deploy prints says "Now"; click Import once more the day it does.`,
+    removed,
   ].join("\n");
 }

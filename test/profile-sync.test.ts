@@ -148,8 +148,13 @@ describe("the signing-certificate lifecycle in the stack", () => {
     expect(sync.triggers_replace.certificate_rotation).toBe(rotation);
     expect(act.provisioner[0]["local-exec"].command).toContain(` --not-before \${${activationDue}}`);
     expect(retire.provisioner[0]["local-exec"].command).toContain(` --not-before \${${retirementDue}}`);
-    // Both syncs get the rotation's dates: the re-import, and the checklist's "by when".
-    for (const s of [sync, reimport]) expect(s.provisioner[0]["local-exec"].environment.MIMECAST_SSO_CERTIFICATE_ROTATION).toBe(`started=\${${started}},activation=\${${activationDue}},retirement=\${${retirementDue}}`);
+    // Both syncs get the rotation's dates (the re-import, the checklist's "by when") and its
+    // certificate, to read which one signs (a late deploy activates early: the checklist says "now").
+    for (const s of [sync, reimport]) {
+      expect(s.provisioner[0]["local-exec"].environment.MIMECAST_SSO_CERTIFICATE_ROTATION).toMatch(
+        new RegExp(`^started=\\$\\{${started.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\},activation=\\$\\{.*\\},retirement=\\$\\{.*\\},tenant=11111111-2222-4333-8444-555555555555,servicePrincipal=\\$\\{azuread_service_principal\\.[^}]+\\.object_id\\},subject=CN=eu-api\\.mimecast\\.com/sso/CEUA12A34,endDate=\\$\\{timeadd\\(.*\\)\\}$`),
+      );
+    }
     expect(reimport.depends_on).toEqual([`terraform_data.${syncKey}`, `terraform_data.${actKey}`]);
     expect(doc.output.certificate_rotation_schedule.value).toBe("lifetime=730,renewBefore=60,overlap=14,retireAfter=7");
     // api mode: the sync re-imports and verifies, so the activation comes a day later.

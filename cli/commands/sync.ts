@@ -3,6 +3,7 @@ import { RotationDates, decodeRotationDates } from "../../model/rotation";
 import { CREDENTIALS_NOTE, CommandContext, targetOptions } from "../command";
 import { EXIT } from "../io";
 import { runProfileCommand } from "../outcome";
+import { readRotationState } from "../rotation-state";
 import { TargetOptions } from "../targets";
 
 interface SyncOptions extends TargetOptions {
@@ -30,7 +31,7 @@ While a signing-certificate rotation is in progress (--rotation-env), the metada
 again even when nothing differs (Import), and a manual checklist says what to click and by when.
 Exit codes: 0 done, 1 error, 3 profile operation not available (manual checklist printed).${CREDENTIALS_NOTE}`,
     );
-  targetOptions(cmd).action((o: SyncOptions) => {
+  targetOptions(cmd).action(async (o: SyncOptions) => {
     let rotation: RotationDates | undefined;
     const encoded = o.rotationEnv ? ctx.io.env[o.rotationEnv] : undefined;
     try {
@@ -39,7 +40,9 @@ Exit codes: 0 done, 1 error, 3 profile operation not available (manual checklist
       ctx.io.err(`mimecast-sso sync: --rotation-env ${o.rotationEnv}: ${(e as Error).message}`);
       return ctx.exit(EXIT.error);
     }
-    return runProfileCommand("sync", o, ctx, { dryRun: o.dryRun, skipMetadataCheck: o.skipMetadataCheck, rotation });
+    // Which certificate signs decides what the rotation checklist says (a late deploy activates early).
+    const rotationState = rotation?.certificate ? await readRotationState(ctx.io, rotation.certificate) : undefined;
+    return runProfileCommand("sync", o, ctx, { dryRun: o.dryRun, skipMetadataCheck: o.skipMetadataCheck, rotation, rotationState });
   });
   return cmd;
 }
