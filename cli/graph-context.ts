@@ -14,11 +14,15 @@ import { EXIT, Io } from "./io";
  */
 /** A Graph client for the tenant (the option, else the provider's variables) in ARM_ENVIRONMENT's cloud; throws one line. */
 export function graphClient(io: Io, tenantOption: string | undefined): { client: GraphClient; cloud: AzureCloud; method: string } {
-  // The provider's tenant: ARM_TENANT_ID, or with AKS workload identity AZURE_TENANT_ID (helpers.go getTenantId).
-  const aks = goBool(io.env, "ARM_USE_AKS_WORKLOAD_IDENTITY", false) ? io.env.AZURE_TENANT_ID || undefined : undefined;
-  const armTenant = io.env.ARM_TENANT_ID?.trim() || undefined;
-  if (aks && armTenant && aks !== armTenant) throw new Error("ARM_TENANT_ID and AZURE_TENANT_ID (AKS workload identity) differ: remove one or make them match (as the azuread provider requires)");
-  const tenantId = tenantOption ?? armTenant ?? aks;
+  // The provider's tenant: its tenant_id (the stack sets it, and passes it here as --tenant-id),
+  // else ARM_TENANT_ID; with AKS workload identity AZURE_TENANT_ID, which must agree with it
+  // (azuread 3.7.0 internal/provider/helpers.go getTenantId).
+  const aks = goBool(io.env, "ARM_USE_AKS_WORKLOAD_IDENTITY", false) ? io.env.AZURE_TENANT_ID?.trim() || undefined : undefined;
+  const given = tenantOption?.trim() || io.env.ARM_TENANT_ID?.trim() || undefined;
+  if (aks && given && aks !== given) {
+    throw new Error(`${tenantOption ? "--tenant-id (the stack's tenantId)" : "ARM_TENANT_ID"} and AZURE_TENANT_ID (AKS workload identity) differ: remove one or make them match (as the azuread provider requires)`);
+  }
+  const tenantId = aks ?? given;
   if (!tenantId) throw new TenantMissingError();
   const cloud = azureCloud(io.env.ARM_ENVIRONMENT);
   if (io.env.ARM_METADATA_HOSTNAME) throw new Error("ARM_METADATA_HOSTNAME is set: this tool takes the cloud from ARM_ENVIRONMENT only; unset it and set ARM_ENVIRONMENT");
