@@ -143,8 +143,22 @@ export class ClientPool {
 
 export { mapLimit } from "../lib/concurrency";
 
-/** Secrets of the pipeline identity that sit beside ours in a pipeline's environment (Entra, GitHub, Azure DevOps). */
-export const PIPELINE_SECRET_VARS = ["ARM_CLIENT_SECRET", "ARM_CLIENT_CERTIFICATE_PASSWORD", "ARM_OIDC_TOKEN", "AZURE_CLIENT_SECRET", "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "SYSTEM_ACCESSTOKEN", "GRAPH_ACCESS_TOKEN"] as const;
+/**
+ * Secrets of the pipeline identity that sit beside ours in a pipeline's environment (Entra, GitHub,
+ * Azure DevOps): every variable graph/credentials.ts reads a secret from (test/pipeline-secrets.test.ts
+ * holds the two lists together), and AZURE_CLIENT_SECRET, which other Azure tools in the job read.
+ */
+export const PIPELINE_SECRET_VARS = [
+  "ARM_CLIENT_SECRET",
+  "ARM_CLIENT_CERTIFICATE",
+  "ARM_CLIENT_CERTIFICATE_PASSWORD",
+  "ARM_OIDC_TOKEN",
+  "ARM_OIDC_REQUEST_TOKEN",
+  "AZURE_CLIENT_SECRET",
+  "ACTIONS_ID_TOKEN_REQUEST_TOKEN",
+  "SYSTEM_ACCESSTOKEN",
+  "GRAPH_ACCESS_TOKEN",
+] as const;
 
 /** Knows the secret values behind the env var names a spec carries, and the pipeline identity's. */
 export function secretsRedactor(spec: SyncSpec, env: NodeJS.ProcessEnv): Redactor {

@@ -6,6 +6,7 @@
 // through this module, so replacing the contract touches one file.
 import { MimecastApplication, APPLICATION_LABELS } from "../model/endpoints";
 import { MANAGED_PROFILE_FIELDS } from "../model/profile-fields";
+import { INVISIBLE_OR_CONTROL, normalizedName, printable } from "../model/text";
 
 /** Settings this tool manages on a Mimecast authentication profile. */
 export interface AuthenticationProfileSettings {
@@ -78,7 +79,20 @@ export function pickProfile(c: ProfileContract, name: string, rows: readonly unk
   const named = (rows as WireProfile[]).filter((r) => r[wireName(c, "description")] === name);
   if (named.length > 1) return { problem: `answered with ${named.length} profiles named "${name}": delete or rename the extra one in the console` };
   if (named.length === 0) {
-    return rows.length ? { problem: `answered with ${rows.length} profile(s), none named "${name}": the account's read does not filter by name as this tool's contract requires (docs/mimecast.md)` } : {};
+    if (!rows.length) return {};
+    // A profile a person would read as this one (case, width, spacing, invisible characters aside):
+    // most likely made in the console under a slightly different name. Never written to, but named.
+    const near = (rows as WireProfile[]).map((r) => r[wireName(c, "description")]).find((d): d is string => typeof d === "string" && normalizedName(d) === normalizedName(name));
+    if (near !== undefined) {
+      const shown = printable(JSON.stringify(near.length > 120 ? `${near.slice(0, 120)}...` : near), { multiline: false });
+      const configurable = near === near.trim() && near.length <= 100 && !INVISIBLE_OR_CONTROL.test(near);
+      return {
+        problem: configurable
+          ? `answered with the profile ${shown}, not "${name}": set authenticationProfileName to ${shown} exactly (or rename the profile in the console)`
+          : `answered with the profile ${shown}, not "${name}": rename it in the console to "${name}" (its name holds what authenticationProfileName may not: an invisible or control character, or spaces at either end)`,
+      };
+    }
+    return { problem: `answered with ${rows.length} profile(s), none named "${name}": the account's read does not filter by name as this tool's contract requires (docs/mimecast.md)` };
   }
   const id = named[0][c.idField];
   if (!((typeof id === "string" && id.trim() !== "") || (typeof id === "number" && Number.isFinite(id)))) return { problem: `answered with profile "${name}" but no id in field "${c.idField}": an update would have no target` };
@@ -101,6 +115,25 @@ export function toWire(c: ProfileContract, desired: AuthenticationProfileSetting
     out[wireName(c, f)] = v === undefined ? "" : v;
   }
   return out;
+}
+
+/**
+ * A rollback's write: the profile as just read, with the snapshot's managed fields (and name) put
+ * back; a managed field the snapshot lacks is left out, as it was then. Fields this tool does not
+ * manage stay as they are now: a sync never changes them, so a snapshot has no business to
+ * either. `leftAsIs`: the wire names of those that differ in the snapshot (sorted).
+ */
+export function restoreManaged(c: ProfileContract, snapshot: WireProfile, current: WireProfile): { readonly profile: WireProfile; readonly leftAsIs: string[] } {
+  const managed = new Set<string>([wireName(c, "description"), ...MANAGED_FIELDS.map((f) => wireName(c, f))]);
+  const profile: WireProfile = { ...current };
+  for (const k of managed) {
+    if (Object.prototype.hasOwnProperty.call(snapshot, k)) profile[k] = snapshot[k];
+    else delete profile[k];
+  }
+  const leftAsIs = [...new Set([...Object.keys(snapshot), ...Object.keys(current)])]
+    .filter((k) => !managed.has(k) && k !== c.idField && JSON.stringify(snapshot[k]) !== JSON.stringify(current[k]))
+    .sort();
+  return { profile, leftAsIs };
 }
 
 export interface FieldDiff {

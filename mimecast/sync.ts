@@ -23,6 +23,7 @@ import {
   fromWire,
   manualChecklist,
   pickProfile,
+  restoreManaged,
   toWire,
 } from "./profile";
 
@@ -205,7 +206,11 @@ async function createOrConverge(
     return undefined;
   } catch (e) {
     if (e instanceof InterruptedError || opts.afterFailedCreate) throw e;
-    const now = await service.read().catch(() => undefined);
+    // A failed read leaves the create's error standing; an interruption is not a failed read.
+    const now = await service.read().catch((readError) => {
+      if (readError instanceof InterruptedError) throw readError;
+      return undefined;
+    });
     if (!now) throw e;
     opts.log(`authentication profile "${desired.description}" exists now (another run created it, or this create landed before its answer was lost): going on from it`);
     const plan = planFrom(service, desired, now, opts.createIfMissing);
@@ -369,7 +374,8 @@ export function snapshotProblems(spec: SyncSpec, snap: ProfileSnapshot, opts: Pi
 /**
  * Put a snapshot back through the same read-modify-write-verify path, held to the rules of a sync
  * (snapshotProblems, then the metadata check): read the profile, save it (so the rollback itself
- * can be undone, marked as a rollback's own), write the snapshot's fields, read again and compare.
+ * can be undone, marked as a rollback's own), write the snapshot's managed fields onto the profile
+ * as read (restoreManaged), read again and compare.
  */
 export async function restoreSnapshot(target: SyncTarget, snap: ProfileSnapshot, opts: RestoreOptions = {}): Promise<SyncResult> {
   const { spec } = target;
@@ -383,28 +389,47 @@ export async function restoreSnapshot(target: SyncTarget, snap: ProfileSnapshot,
   const problems = snapshotProblems(spec, snap, opts);
   if (problems.length) throw new MimecastConfigError(`the snapshot${opts.file ? ` ${opts.file}` : ""} is refused, as a sync would refuse it: ${problems.join("; ")}; nothing was written`);
   const contract = contractFromSpec(spec);
-  const metadataUrl = fromWire(contract, snap.profile).metadataUrl;
-  if (typeof metadataUrl === "string" && metadataUrl && spec.api.verifyMetadata && !opts.skipMetadataCheck) {
-    log(`checking the snapshot's metadata ${metadataUrl}`);
-    await fetchAndCheckMetadata(metadataUrl, { entityId: spec.expectedEntityId, ssoUrl: spec.expectedSsoUrl }, { idp: idpKindOf(spec.provider), allowLoopbackHttp: opts.allowLoopbackHttp, signal: opts.signal });
-  }
   const desired = desiredFromSpec(spec);
   const service = new AuthenticationProfileService(client, contract, desired);
-  const current = await service.read();
-  if (!current) throw new MimecastConfigError(`authentication profile "${spec.profileName}" does not exist any more: recreate it in the console first; nothing was written`);
-  await preflightAccount(client, spec.accountCode, spec.region);
-  const saved = opts.snapshotDir
-    ? saveSnapshot(opts.snapshotDir, { environment: spec.environment, accountCode: spec.accountCode, profileName: spec.profileName, takenAt: new Date().toISOString(), before: "rollback", restoring: opts.file, profile: current })
-    : undefined;
-  if (saved) log(`saved the profile as it was to ${saved}`);
-  const restored = { ...snap.profile, [contract.idField]: current[contract.idField] };
-  log(`restoring "${spec.profileName}" as it was at ${snap.takenAt}`);
-  await service.update(restored);
-  const after = await service.read();
-  if (after && after[contract.idField] !== current[contract.idField]) throw new MimecastApiError(`verification failed: after the rollback, the profile named "${spec.profileName}" has another ${contract.idField} than the one written`, "verify");
-  const { [contract.idField]: _ignored, ...expected } = restored;
-  const differs = Object.keys(expected).filter((k) => JSON.stringify(after?.[k]) !== JSON.stringify(expected[k]));
-  if (!after || differs.length) throw new MimecastApiError(`verification failed: after the rollback, "${spec.profileName}" still differs from the snapshot in ${differs.join(", ") || "existence"}`, "verify");
+  // As applySync: an interrupt says whether the write may have landed.
+  let phase: "before" | "writing" | "verifying" = "before";
+  let saved: string | undefined;
+  try {
+    const metadataUrl = fromWire(contract, snap.profile).metadataUrl;
+    if (typeof metadataUrl === "string" && metadataUrl && spec.api.verifyMetadata && !opts.skipMetadataCheck) {
+      log(`checking the snapshot's metadata ${metadataUrl}`);
+      await fetchAndCheckMetadata(metadataUrl, { entityId: spec.expectedEntityId, ssoUrl: spec.expectedSsoUrl }, { idp: idpKindOf(spec.provider), allowLoopbackHttp: opts.allowLoopbackHttp, signal: opts.signal });
+    }
+    const current = await service.read();
+    if (!current) throw new MimecastConfigError(`authentication profile "${spec.profileName}" does not exist any more: recreate it in the console first; nothing was written`);
+    await preflightAccount(client, spec.accountCode, spec.region);
+    saved = opts.snapshotDir
+      ? saveSnapshot(opts.snapshotDir, { environment: spec.environment, accountCode: spec.accountCode, profileName: spec.profileName, takenAt: new Date().toISOString(), before: "rollback", restoring: opts.file, profile: current })
+      : undefined;
+    if (saved) log(`saved the profile as it was to ${saved}`);
+    // Only the managed fields come back; the rest stays as just read (a sync never changes it).
+    const { profile: restored, leftAsIs } = restoreManaged(contract, snap.profile, current);
+    log(`restoring the managed fields of "${spec.profileName}" as they were at ${snap.takenAt}`);
+    if (leftAsIs.length) log(`fields this tool does not manage are left as they are now (a sync never changes them): ${leftAsIs.slice(0, 20).join(", ")}${leftAsIs.length > 20 ? ` and ${leftAsIs.length - 20} more` : ""}`);
+    phase = "writing";
+    await service.update(restored);
+    phase = "verifying";
+    const after = await service.read();
+    if (after && after[contract.idField] !== current[contract.idField]) throw new MimecastApiError(`verification failed: after the rollback, the profile named "${spec.profileName}" has another ${contract.idField} than the one written`, "verify");
+    const { [contract.idField]: _ignored, ...expected } = restored;
+    const differs = Object.keys(expected).filter((k) => JSON.stringify(after?.[k]) !== JSON.stringify(expected[k]));
+    if (!after || differs.length) throw new MimecastApiError(`verification failed: after the rollback, "${spec.profileName}" still differs from the snapshot in ${differs.join(", ") || "existence"}`, "verify");
+  } catch (e) {
+    if (!(e instanceof InterruptedError)) throw e;
+    const name = `"${spec.profileName}"`;
+    throw new InterruptedError(
+      phase === "before"
+        ? "interrupted before any write: nothing was written"
+        : phase === "writing"
+          ? `interrupted while the rollback's write to ${name} was in flight: it may or may not have landed; run the same rollback again`
+          : `interrupted after the rollback's write to ${name} landed, before it was verified; run the same rollback again to verify`,
+    );
+  }
   return { status: "restored", diff: [], snapshot: saved };
 }
 

@@ -746,8 +746,6 @@ function readJson(file: string): unknown {
     if (e instanceof ConfigError) throw e;
     throw new ConfigError(file, [`cannot read the config file (${(e as NodeJS.ErrnoException).code ?? String(e)}); set ${CONFIG_ENV_VAR} to its path`]);
   }
-  // A UTF-8 byte-order mark (some Windows editors write one) is not part of the JSON.
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   try {
     return parseJsonText(text, { maxDepth: MAX_DEPTH });
   } catch (e) {

@@ -42,8 +42,20 @@ function lineColumn(text: string, offset: number): { line: number; column: numbe
 const NUMBER = /-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?/y;
 const PUNCTUATION = new Set(["{", "}", "[", "]", ",", ":"]);
 
-/** Parse JSON text; throws JsonTextError with the line and column of each problem found. */
+/**
+ * UTF-16 read as UTF-8: its byte-order mark (FF FE or FE FF) becomes two replacement characters,
+ * and without one a zero byte stands beside every ASCII character.
+ */
+const UTF16 = /^(?:\ufffd\ufffd|[^\u0000]?\u0000)/;
+
+/**
+ * Parse JSON text; throws JsonTextError with the line and column of each problem found. A UTF-8
+ * byte-order mark at the start (many Windows editors write one) is not part of the JSON; UTF-16
+ * is named, not reported as a stray character.
+ */
 export function parseJsonText(text: string, options: JsonTextOptions = {}): unknown {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  if (UTF16.test(text)) throw new JsonTextError([{ line: 1, column: 1, problem: "the text is UTF-16 (PowerShell's > and Out-File write it), not UTF-8: save it as UTF-8" }]);
   const maxDepth = options.maxDepth ?? 32;
   const n = text.length;
   const found: { at: number; problem: string }[] = [];

@@ -14,6 +14,7 @@ import { EmulatorAccount, MimecastEmulator } from "../mimecast/emulator/emulator
 import { cliCommand } from "../model/contract";
 import { wrapLine } from "../lib/table";
 import { scriptArgs } from "./args";
+import { deployLineFormatter, relayed } from "./relay";
 import { describeStack, readStacks } from "./stack-facts";
 
 // Plain JS (npm run synth / deploy run it before any build): cdktn when installed, else cdktf.
@@ -45,7 +46,7 @@ const step = (n: number, text: string) => say(`\n=== ${n}. ${text}`);
 
 /**
  * Async so the emulator in this process keeps answering while the child runs. `onLine`: each
- * complete output line as it arrives (streamed), instead of the raw output.
+ * complete output line as it arrives (streamed); by default each is printed, made safe (relayed).
  */
 function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.ProcessEnv; quiet?: boolean; onLine?: (line: string) => void }): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
@@ -53,42 +54,24 @@ function run(cmd: string, args: string[], opts: { cwd: string; env: NodeJS.Proce
     let out = "";
     // A line buffer per stream: a partial line of one stream is never joined to the other's.
     const partial = { stdout: "", stderr: "" };
+    // Shown a whole line at a time, so "##vso[" split between two chunks is still caught.
+    const onLine = opts.onLine ?? (opts.quiet ? undefined : (l: string) => console.log(relayed(l)));
     const onData = (stream: "stdout" | "stderr") => (d: string) => {
       out += d;
-      if (opts.onLine) {
+      if (onLine) {
         const lines = (partial[stream] + d).split("\n");
         partial[stream] = lines.pop() ?? "";
-        lines.forEach(opts.onLine);
-      } else if (!opts.quiet) process.stdout.write(d.split("\n").map((l) => wrapLine(l)).join("\n"));
+        lines.forEach(onLine);
+      }
     };
     child.stdout.setEncoding("utf8").on("data", onData("stdout"));
     child.stderr.setEncoding("utf8").on("data", onData("stderr"));
     child.on("close", (code) => {
-      if (opts.onLine) for (const rest of [partial.stdout, partial.stderr]) if (rest) opts.onLine(rest);
+      if (onLine) for (const rest of [partial.stdout, partial.stderr]) if (rest) onLine(rest);
       resolve({ code: code ?? 1, out });
     });
     child.on("error", (e) => resolve({ code: 1, out: String(e) }));
   });
-}
-
-/**
- * cdktf deploy's lines in one style, `<environment> | <message>`: cdktf prefixes some lines with
- * the stack, terraform prefixes provisioner lines with the resource, the CLI with [environment].
- * Stacks deploy one at a time, so an unprefixed line belongs to the stack last named.
- */
-function deployLineFormatter(names: string[]): (raw: string) => string | undefined {
-  const width = Math.max(...names.map((n) => n.length));
-  let current = names[0];
-  return (raw) => {
-    let line = raw.replace(/\u001b\[[0-9;]*[A-Za-z]/g, "").trimEnd();
-    const stack = /^(\S+)\s{2,}(.*)$/.exec(line);
-    if (stack && names.includes(stack[1])) [current, line] = [stack[1], stack[2]];
-    const exec = /^terraform_data\.\S+ \(local-exec\): (.*)$/.exec(line.trim());
-    let message: string | undefined;
-    if (exec && !exec[1].startsWith("Executing:")) message = exec[1].replace(new RegExp(`^(\\[${current}\\] |${current}: )`), "");
-    else if (/Apply complete|Error|NOT SYNCED/.test(line)) message = `terraform: ${line.trim()}`;
-    return message === undefined ? undefined : `${current.padEnd(width)} | ${message}`;
-  };
 }
 
 function synthExample(): boolean {
@@ -167,7 +150,7 @@ async function demo(): Promise<boolean> {
         },
       });
       if (deploy.code !== 0) {
-        console.error(deploy.out);
+        console.error(relayed(deploy.out));
         return false;
       }
     } else {
@@ -198,7 +181,7 @@ async function demo(): Promise<boolean> {
       const autoEnv = { ...environments[0], mimecastApi: { ...(environments[0].mimecastApi as object), profileSync: "auto", baseUrl: closed.url } };
       fs.writeFileSync(autoConfig, JSON.stringify({ environments: [autoEnv] }));
       const auto = await run(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "sync", "--config", autoConfig, "--env", first.name, "--metadata-url", emu.metadataUrl(first.tenantId!)], { cwd: dir, env, quiet: true });
-      say(auto.out.split("\n").filter((l) => /warning|MANUAL|Enforce SAML|Metadata URL/.test(l)).join("\n"));
+      say(relayed(auto.out.split("\n").filter((l) => /warning|MANUAL|Enforce SAML|Metadata URL/.test(l)).join("\n")));
       say(`(exit code ${auto.code}: the deploy succeeds and the steps above go to the log and the pipeline's job summary)`);
       if (auto.code !== 0) return false;
     } finally {

@@ -4,6 +4,7 @@
 import { generateKeyPairSync, X509Certificate } from "crypto";
 import { ConfigError, parseConfig } from "../model/config";
 import { specFromEnvironment } from "../model/sync-spec";
+import { containsPrivateKey } from "../model/pem";
 import { EMULATOR_CERTIFICATE } from "../mimecast/emulator/emulator";
 
 const pemOf = (b64: string) => `-----BEGIN CERTIFICATE-----\n${b64.match(/.{1,64}/g)!.join("\n")}\n-----END CERTIFICATE-----\n`;
@@ -19,6 +20,12 @@ const PKCS8_DER_B64 = ec.privateKey.export({ type: "pkcs8", format: "der" }).toS
 const SEC1_DER_B64 = ec.privateKey.export({ type: "sec1", format: "der" }).toString("base64");
 const OPENSSH = "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\n-----END OPENSSH PRIVATE KEY-----\n";
 const JWK = JSON.stringify(ec.privateKey.export({ format: "jwk" }));
+const PKCS8_DER = ec.privateKey.export({ type: "pkcs8", format: "der" });
+const RSA_DER = rsa.privateKey.export({ type: "pkcs1", format: "der" });
+/** A key body without its armour, its line breaks as literal "\n" (a PEM JSON-escaped once more than it should be), and twice. */
+const RSA_BODY = RSA_PEM.split("\n").filter((l) => l && !l.startsWith("-----")).join("\n");
+const ESCAPED_ONCE = JSON.stringify(RSA_BODY).slice(1, -1);
+const ESCAPED_TWICE = JSON.stringify(ESCAPED_ONCE.replace(/\//g, "\\/")).slice(1, -1);
 /** Pieces of key material that must never be printed. */
 const body = (pem: string) => pem.split("\n").filter((l) => l && !l.startsWith("-----"))[1] ?? pem.slice(40, 80);
 
@@ -57,6 +64,16 @@ describe("a private key anywhere in the config", () => {
     ["bare base64 SEC1 DER", SEC1_DER_B64, SEC1_DER_B64.slice(20, 60)],
     ["a JWK with its private part", JWK, JSON.parse(JWK).d],
     ["base64 of a PEM", Buffer.from(PKCS8_PEM).toString("base64"), Buffer.from(PKCS8_PEM).toString("base64").slice(10, 50)],
+    ["base64url PKCS#8 DER", PKCS8_DER.toString("base64url"), PKCS8_DER.toString("base64url").slice(20, 60)],
+    ["base64url RSA DER", RSA_DER.toString("base64url"), RSA_DER.toString("base64url").slice(40, 80)],
+    ["hex PKCS#8 DER", PKCS8_DER.toString("hex"), PKCS8_DER.toString("hex").slice(40, 80)],
+    ["upper-case hex RSA DER", RSA_DER.toString("hex").toUpperCase(), RSA_DER.toString("hex").toUpperCase().slice(40, 80)],
+    ["hex DER with colons (openssl's dump)", PKCS8_DER.toString("hex").match(/../g)!.join(":"), PKCS8_DER.toString("hex").match(/../g)!.slice(20, 40).join(":")],
+    ["a percent-encoded PEM", encodeURIComponent(PKCS8_PEM), encodeURIComponent(body(PKCS8_PEM)).slice(0, 30)],
+    ["a PEM percent-encoded twice", encodeURIComponent(encodeURIComponent(RSA_PEM)), encodeURIComponent(body(RSA_PEM)).slice(0, 30)],
+    ["a form-encoded PEM (spaces as +)", encodeURIComponent(SEC1_PEM).replace(/%20/g, "+"), encodeURIComponent(body(SEC1_PEM)).slice(0, 30)],
+    ["a bare key body with literal \\n between its lines", ESCAPED_ONCE, RSA_BODY.split("\n")[1]],
+    ["a bare key body JSON-escaped twice (\\\\n, \\/)", ESCAPED_TWICE, RSA_BODY.split("\n")[1].slice(0, 30)],
   ];
 
   it.each(KEYS)("%s after the certificate: refused, naming the field, never echoed", (_what, key, secret) => {
@@ -87,6 +104,22 @@ describe("a private key anywhere in the config", () => {
   });
 });
 
+describe("what is not a key is not mistaken for one", () => {
+  const der = Buffer.from(EMULATOR_CERTIFICATE, "base64");
+  it.each([
+    ["a certificate as PEM", CERT_PEM],
+    ["a certificate as base64url", der.toString("base64url")],
+    ["a certificate as hex", der.toString("hex")],
+    ["a certificate as an openssl hex dump", der.toString("hex").match(/../g)!.join(":")],
+    ["a percent-encoded certificate PEM", encodeURIComponent(CERT_PEM)],
+    ["a certificate PEM JSON-escaped twice", JSON.stringify(JSON.stringify(CERT_PEM))],
+    ["a SHA-256 thumbprint", new X509Certificate(der).fingerprint256.replace(/:/g, "")],
+    ["a percent-encoded URL", "https://login.microsoftonline.com/11111111-2222-4333-8444-555555555555/saml2?SAMLRequest=fZJNT8MwDIbv%2FIoq97Zp2WCL1kkTCGkSXBjiwi1NXBZIk8p2%2BPj3JN3QQAh2imy%2F9vPYsxVSbzuxcb7SYNIKzg6O7gHZ0ChINeqEWnnNFLwsMIT5eTC6mqEnS9wmbamwDySb9W4zJBKOBRuxPtXTtr2HDeiedtRO26PKkrF%2BS4SeV2%2B%2FsnK5yb3cVqWGEJAYaNq2A9&RelayState=abc"],
+  ])("%s", (_what, text) => {
+    expect(containsPrivateKey(text)).toBe(false);
+  });
+});
+
 describe("a certificate field holds exactly one certificate", () => {
   const der = Buffer.from(EMULATOR_CERTIFICATE, "base64");
   it.each([
@@ -98,6 +131,9 @@ describe("a certificate field holds exactly one certificate", () => {
     ["text before the PEM block", `subject=CN=x\n${CERT_PEM}`],
     ["a character outside base64", `${EMULATOR_CERTIFICATE.slice(0, 100)}!${EMULATOR_CERTIFICATE.slice(100)}`],
     ["a PEM block of another type", CERT_PEM.replace(/CERTIFICATE/g, "PUBLIC KEY")],
+    ["text after a one-line PEM block", `-----BEGIN CERTIFICATE----- ${EMULATOR_CERTIFICATE} -----END CERTIFICATE----- garbage`],
+    ["text before a one-line PEM block", `subject=CN=x -----BEGIN CERTIFICATE----- ${EMULATOR_CERTIFICATE} -----END CERTIFICATE-----`],
+    ["two one-line PEM blocks", `-----BEGIN CERTIFICATE----- ${EMULATOR_CERTIFICATE} -----END CERTIFICATE----- -----BEGIN CERTIFICATE----- ${EMULATOR_CERTIFICATE} -----END CERTIFICATE-----`],
   ])("%s: refused", (_what, certificate) => {
     expect(refused(other(certificate))).toContain("field identityProvider.certificate");
   });
@@ -107,6 +143,11 @@ describe("a certificate field holds exactly one certificate", () => {
     ["PEM with CRLF line ends", CERT_PEM.replace(/\n/g, "\r\n")],
     ["bare base64", EMULATOR_CERTIFICATE],
     ["base64 folded over lines", EMULATOR_CERTIFICATE.match(/.{1,76}/g)!.join("\n")],
+    // As portals show it and users paste it: the armour and body on one line.
+    ["PEM on one line, spaces around the body", `-----BEGIN CERTIFICATE----- ${EMULATOR_CERTIFICATE} -----END CERTIFICATE-----`],
+    ["PEM on one line, no space around the body", `-----BEGIN CERTIFICATE-----${EMULATOR_CERTIFICATE}-----END CERTIFICATE-----`],
+    ["PEM on one line, the body's line breaks turned into spaces", `-----BEGIN CERTIFICATE----- ${EMULATOR_CERTIFICATE.match(/.{1,64}/g)!.join(" ")} -----END CERTIFICATE-----`],
+    ["PEM with a tab and a blank line around the body", `-----BEGIN CERTIFICATE-----\t\n\n${EMULATOR_CERTIFICATE}\n\n-----END CERTIFICATE-----`],
   ])("%s: accepted, and the spec carries exactly the checked certificate's DER", (_what, certificate) => {
     const env = parseConfig(other(certificate)).environments[0];
     const spec = specFromEnvironment(env);

@@ -140,6 +140,31 @@ describe("malformed configs", () => {
     }
   });
 
+  it("a byte-order mark, as Windows editors write one: UTF-8's is accepted by every command; a UTF-16 file is named as such", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-bom-"));
+    try {
+      const config = JSON.stringify({ environments: [good] }, null, 2);
+      const utf8 = path.join(dir, "utf8.json");
+      fs.writeFileSync(utf8, `\ufeff${config}`);
+      const out: string[] = [];
+      const code = await main(["checklist", "--config", utf8, "--env", "prod-eu"], { out: (l) => out.push(l), err: (l) => out.push(l), env: {}, stdin: async () => "" });
+      expect(out.join("\n")).not.toMatch(/unexpected character|not valid JSON/);
+      expect(code).toBe(0);
+      // PowerShell 5's `>` and Out-File write UTF-16 LE with a byte-order mark; some tools UTF-16 BE.
+      for (const [name, bytes] of [
+        ["utf16le.json", Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(config, "utf16le")])],
+        ["utf16be.json", Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(config, "utf16le").swap16()])],
+        ["utf16le-no-bom.json", Buffer.from(config, "utf16le")],
+      ] as const) {
+        const file = path.join(dir, name);
+        fs.writeFileSync(file, bytes);
+        expect(() => loadConfig(file)).toThrow(/line 1, column 1 .*is not valid JSON: the text is UTF-16 \(PowerShell's > and Out-File write it\), not UTF-8: save it as UTF-8/);
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it("a UTF-8 byte-order mark is accepted; broken JSON says where, without quoting the text", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-fuzz-"));
     try {

@@ -8,6 +8,7 @@ import { desiredFromSpec } from "../mimecast/spec";
 import { inspectEnvironment, syncEnvironment } from "../mimecast/sync";
 import { rotationChecklist } from "../model/rotation";
 import { SyncSpec } from "../model/sync-spec";
+import { InterruptedError } from "../lib/retry";
 import { consoleProfile, fakeSleep, oauthClient, specFor, CHANGING_SYNC_CALLS } from "./helpers";
 
 const ACCOUNT = "CEUA12A34";
@@ -201,6 +202,24 @@ describe("a sync writes only to the profile it asked for", () => {
     expect(emu.profile(ACCOUNT, "Azure AD SSO")).toBeUndefined();
   });
 
+  it.each([
+    ["only in case: names it, and says to set authenticationProfileName to it exactly", "azure ad sso", 'answered with the profile "azure ad sso", not "Azure AD SSO": set authenticationProfileName to "azure ad sso" exactly (or rename the profile in the console)'],
+    [
+      "by an invisible character: names it escaped, and says to rename it (the config refuses such a name)",
+      "Azure AD SSO\u200b",
+      'answered with the profile "Azure AD SSO\\u200b", not "Azure AD SSO": rename it in the console to "Azure AD SSO" (its name holds what authenticationProfileName may not: an invisible or control character, or spaces at either end)',
+    ],
+  ])("a read that answers with a profile whose name differs %s", async (_how, near, expected) => {
+    // An account whose read matches names loosely; the profile was created in the console under a slightly different name.
+    await withReadAnswer((requested, all) => all.filter((p) => String(p.description).toLowerCase().replace(/\u200b/g, "") === requested.toLowerCase()));
+    emu.setProfile(ACCOUNT, consoleProfile(near));
+    const err = await syncProfile(target()).catch((e: Error) => e);
+    expect((err as Error).message).toContain(expected);
+    expect((err as Error).message).not.toContain("does not filter by name");
+    expect((err as Error).message).toContain("nothing was written");
+    expect(writes()).toEqual([]);
+  });
+
   it("a read that returns every profile, the wrong one first: only the named one is written", async () => {
     await withReadAnswer((_requested, all) => [...all.filter((p) => p.description === "Other Profile"), ...all.filter((p) => p.description !== "Other Profile")]);
     emu.setProfile(ACCOUNT, consoleProfile("Other Profile"));
@@ -283,6 +302,21 @@ describe("two syncs creating the same profile at once (createProfileIfMissing)",
     expect(results.map((r) => r.status).sort()).toEqual(expect.arrayContaining(["created"]));
     expect(stored()).toHaveLength(1);
     expect(emu.apiCalls().filter((c) => c.path.includes("create") && c.status === 200).length).toBeGreaterThanOrEqual(1);
+  });
+
+  it("interrupted during the read after a failed create: an interruption (the CLI exits 130), not the create's error", async () => {
+    const controller = new AbortController();
+    let created = false;
+    emu.onRequest = (p) => {
+      if (p === "/api/login/create-authentication-profile") {
+        // Another run's create lands first: ours is refused as a duplicate, then the read that would converge is interrupted.
+        created = true;
+        emu.setProfile(ACCOUNT, { ...consoleProfile("Azure AD SSO") });
+      } else if (p === "/api/login/get-authentication-profile" && created) controller.abort(new InterruptedError("stopped by SIGTERM"));
+    };
+    const r = syncProfile(target({ signal: controller.signal }, creating()), { signal: controller.signal });
+    await expect(r).rejects.toBeInstanceOf(InterruptedError);
+    await expect(r).rejects.toThrow(/interrupted while the write to "Azure AD SSO" was in flight: it may or may not have landed/);
   });
 
   it("an account whose create does not refuse a duplicate: the second profile is found on the verifying read and named, not trusted", async () => {

@@ -130,6 +130,15 @@ describe("a tampered snapshot is refused as a sync would refuse it, nothing writ
     expect(emu.apiCalls()).toEqual([]);
   });
 
+  it("a snapshot saved again by a Windows editor (a UTF-8 byte-order mark) is restored", async () => {
+    synced();
+    const file = plant("bom.json", `\ufeff${JSON.stringify(snapshot(), null, 2)}`);
+    const r = await rollback("--snapshot", file);
+    expect(r.err).not.toContain("is not usable");
+    expect(r.code).toBe(0);
+    expect(emu.profile(ACCOUNT, "Azure AD SSO")!.metadataUrl).toBe(goodProfile().metadataUrl);
+  });
+
   it("a snapshot file that is a symbolic link, or larger than any profile, is not read", async () => {
     synced();
     const real = plant("real.json", snapshot());
@@ -146,7 +155,35 @@ describe("a tampered snapshot is refused as a sync would refuse it, nothing writ
     const file = plant("off.json", { ...snapshot(), profile: { ...goodProfile(), enforceSamlPersonalPortal: false } });
     const r = await rollback("--snapshot", file, "--acknowledge", "personal-portal-saml-off");
     expect(r.code).toBe(0);
-    expect(emu.profile(ACCOUNT, "Azure AD SSO")).toMatchObject({ enforceSamlPersonalPortal: false, sessionTimeoutMinutes: 60 });
+    expect(emu.profile(ACCOUNT, "Azure AD SSO")).toMatchObject({ enforceSamlPersonalPortal: false, metadataUrl: goodProfile().metadataUrl });
+  });
+});
+
+describe("a rollback restores the managed fields only", () => {
+  it("fields a sync never changes stay as they are now, whatever the snapshot holds there; the output says so", async () => {
+    const current = synced();
+    const wild = { ...goodProfile(), sessionTimeoutMinutes: 52560000, ssoBypassUrl: "http://10.0.0.5/bypass##vso[task.setvariable variable=x]y", extra: { nested: ["bell\u0007"] } };
+    const file = plant("wild.json", { ...snapshot(), profile: wild });
+    const r = await rollback("--snapshot", file);
+    expect(r.code).toBe(0);
+    const now = emu.profile(ACCOUNT, "Azure AD SSO")!;
+    // The managed fields come from the snapshot...
+    expect(now.metadataUrl).toBe(goodProfile().metadataUrl);
+    // ...the rest is the profile as it was just read.
+    expect(now.sessionTimeoutMinutes).toBe(current.sessionTimeoutMinutes);
+    expect(now).not.toHaveProperty("ssoBypassUrl");
+    expect(now).not.toHaveProperty("extra");
+    expect(now.id).toBe(current.id);
+    expect(r.err).toMatch(/fields this tool does not manage are left as they are now.*: extra, sessionTimeoutMinutes, ssoBypassUrl/);
+  });
+
+  it("a managed field the snapshot lacks is cleared, as a sync clears an unset one", async () => {
+    emu.setProfile(ACCOUNT, { ...wanted(), issuer: "https://sts.windows.net/stale/" });
+    const { issuer: _none, ...withoutIssuer } = goodProfile();
+    const file = plant("no-issuer.json", { ...snapshot(), profile: withoutIssuer });
+    const r = await rollback("--snapshot", file);
+    expect(r.code).toBe(0);
+    expect(emu.profile(ACCOUNT, "Azure AD SSO")!.issuer ?? "").toBe("");
   });
 });
 
@@ -154,15 +191,15 @@ describe("which snapshot a rollback restores by default", () => {
   it("the newest by recorded time, not by file name; a planted future date is passed over", async () => {
     synced();
     const right = plant("2026-11-30-good.json", snapshot({ takenAt: "2026-11-30T10:00:00.000Z" }));
-    plant("zzzz-2020.json", snapshot({ takenAt: "2020-01-01T00:00:00.000Z", profile: { ...goodProfile(), sessionTimeoutMinutes: 2020 } }));
-    plant("0000-future.json", snapshot({ takenAt: "2099-01-01T00:00:00.000Z", profile: { ...goodProfile(), sessionTimeoutMinutes: 2099 } }));
+    plant("zzzz-2020.json", snapshot({ takenAt: "2020-01-01T00:00:00.000Z", profile: { ...goodProfile(), metadataUrl: emu.metadataUrl(TENANT, "00000000-0000-4000-8000-000000002020") } }));
+    plant("0000-future.json", snapshot({ takenAt: "2099-01-01T00:00:00.000Z", profile: { ...goodProfile(), metadataUrl: emu.metadataUrl(TENANT, "00000000-0000-4000-8000-000000002099") } }));
     plant("garbage.json", "not json");
     const r = await rollback();
     expect(r.code).toBe(0);
     expect(r.out).toContain(`(from ${right})`);
     expect(r.err).toMatch(/0000-future.json is dated 2099-01-01T00:00:00.000Z, in the future: passed over/);
     expect(r.err).toMatch(/garbage.json is not usable/);
-    expect(emu.profile(ACCOUNT, "Azure AD SSO")!.sessionTimeoutMinutes).toBe(60);
+    expect(emu.profile(ACCOUNT, "Azure AD SSO")!.metadataUrl).toBe(goodProfile().metadataUrl);
   });
 
   it("after a rollback killed midway (its own snapshot saved, the write landed or not), the next one restores the same target", async () => {
@@ -176,7 +213,7 @@ describe("which snapshot a rollback restores by default", () => {
       const r = await rollback();
       expect(r.code).toBe(0);
       expect(r.out).toContain(`(from ${target})`);
-      expect(emu.profile(ACCOUNT, "Azure AD SSO")).toMatchObject({ metadataUrl: emu.metadataUrl(TENANT, "00000000-0000-4000-8000-000000000002"), sessionTimeoutMinutes: 60 });
+      expect(emu.profile(ACCOUNT, "Azure AD SSO")).toMatchObject({ metadataUrl: emu.metadataUrl(TENANT, "00000000-0000-4000-8000-000000000002") });
     }
     // The rollback's own snapshot records what it was restoring, and can still be restored by name.
     const own = fs.readdirSync(path.join(snapshots, "demo-eu")).filter((f) => f.includes("-rollback-"));

@@ -4,6 +4,8 @@ import { loopbackAllowed } from "../../mimecast/spec";
 import { restoreSnapshot } from "../../mimecast/sync";
 import { Acknowledgeable } from "../../model/config";
 import { CREDENTIALS_NOTE, CommandContext } from "../command";
+import { stopReason } from "../../lib/deadline";
+import { InterruptedError } from "../../lib/retry";
 import { EXIT } from "../io";
 import { ClientPool, collectTargets, describeSelectionError, secretsRedactor } from "../targets";
 
@@ -41,7 +43,9 @@ certificate and no key, the configured IdP's issuer and metadata, and the config
 Without --snapshot, the newest by its recorded time of the snapshots a sync took is restored
 (a rollback's own snapshots are passed over, so repeating a rollback restores the same one).
 Reads the profile, saves it (so the rollback can be undone with --snapshot), writes the
-snapshot's fields, and reads again to verify every field. Exit codes: 0 restored, 1 error.${CREDENTIALS_NOTE}`,
+snapshot's managed fields onto it (fields this tool does not manage stay as they are now: a sync
+never changes them), and reads again to verify every field. Exit codes: 0 restored, 1 error, 130 interrupted (SIGINT / SIGTERM or the run's
+deadline; the message says whether the write may have landed).${CREDENTIALS_NOTE}`,
     )
     .action(async (o: RollbackOptions) => {
       const { io } = ctx;
@@ -70,9 +74,15 @@ snapshot's fields, and reads again to verify every field. Exit codes: 0 restored
         const log = (l: string) => io.err(redactor.redact(`[${spec.environment}] ${l}`));
         const client = new ClientPool(io).client(spec, log);
         const r = await restoreSnapshot({ spec, client }, snap, { log, snapshotDir: dir, file, acknowledged: o.acknowledge, skipMetadataCheck: o.skipMetadataCheck, allowLoopbackHttp: loopbackAllowed(io.env), signal: io.signal });
-        io.out(`${spec.environment}: restored "${spec.profileName}" as it was at ${snap.takenAt} (from ${file})${r.snapshot ? `; the profile as it was before is in ${r.snapshot}` : ""}`);
+        io.out(`${spec.environment}: restored "${spec.profileName}" (the fields this tool manages) as it was at ${snap.takenAt} (from ${file})${r.snapshot ? `; the profile as it was before is in ${r.snapshot}` : ""}`);
         ctx.exit(EXIT.ok);
       } catch (e) {
+        if (e instanceof InterruptedError) {
+          // As cli/outcome.ts: 130, what may have landed, and what stopped the run.
+          const why = stopReason(io.signal);
+          io.err(`mimecast-sso rollback: ${e.message}${why ? ` (${why})` : ""}`);
+          return ctx.exit(EXIT.interrupted);
+        }
         fail(secretsRedactor(spec, io.env).redact((e as Error).message));
       }
     });
