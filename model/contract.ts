@@ -104,8 +104,11 @@ export function cliPathFromStack(contentHash: string): string {
   return `${STACK_DIR_TO_OUTDIR}/${cliFileName(contentHash)}`;
 }
 
-export function syncCommand(cliPath: string, opts: { rotation?: boolean } = {}): string {
-  return `node ${cliPath} ${COMMANDS.sync} --spec-env ${SPEC_ENV_VAR} --metadata-url-env ${METADATA_URL_ENV_VAR}${opts.rotation ? ` --rotation-env ${ROTATION_ENV_VAR}` : ""}`;
+/** The sync option of the re-import that runs right after the activation step: it reads which certificate signs, whatever the dates say. */
+export const AFTER_ACTIVATION_OPTION = "--after-activation";
+
+export function syncCommand(cliPath: string, opts: { rotation?: boolean; afterActivation?: boolean } = {}): string {
+  return `node ${cliPath} ${COMMANDS.sync} --spec-env ${SPEC_ENV_VAR} --metadata-url-env ${METADATA_URL_ENV_VAR}${opts.rotation ? ` --rotation-env ${ROTATION_ENV_VAR}` : ""}${opts.rotation && opts.afterActivation ? ` ${AFTER_ACTIVATION_OPTION}` : ""}`;
 }
 
 function stageArgs(args: RotationStageArgs): string {

@@ -156,6 +156,9 @@ describe("the signing-certificate lifecycle in the stack", () => {
       );
     }
     expect(reimport.depends_on).toEqual([`terraform_data.${syncKey}`, `terraform_data.${actKey}`]);
+    // The re-import runs after the activation: it reads which certificate signs whatever the dates say.
+    expect(reimport.provisioner[0]["local-exec"].command).toMatch(/ sync .* --rotation-env MIMECAST_SSO_CERTIFICATE_ROTATION --after-activation$/);
+    expect(sync.provisioner[0]["local-exec"].command).not.toContain("--after-activation");
     expect(doc.output.certificate_rotation_schedule.value).toBe("lifetime=730,renewBefore=60,overlap=14,retireAfter=7");
     // api mode: the sync re-imports and verifies, so the activation comes a day later.
     const api = synth({ mimecastApi: { profileSync: "api" } });

@@ -129,7 +129,7 @@ async function simulate(sc: Scenario) {
       ["add", `${rotationId}`, () => run(["add-certificate", ...cert])],
       ["sync", `${rotationId}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION"], rotationEnv)],
       ["activate", `${rotationId}/${stage(dates.activationDue)}`, () => run(["activate-certificate", ...cert, "--not-before", iso(dates.activationDue)])],
-      ["reimport", `${rotationId}/${stage(dates.activationDue)}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION"], rotationEnv)],
+      ["reimport", `${rotationId}/${stage(dates.activationDue)}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION", "--after-activation"], rotationEnv)],
       ["retire", `${rotationId}/${stage(dates.retirementDue)}`, () => run(["retire-certificates", ...cert, "--not-before", iso(dates.retirementDue)])],
     ];
     for (const [name, trigger, step] of steps) {

@@ -9,7 +9,9 @@ import { activateRotation, addCertificate, groupCertificates, isWhole, retireRot
 import { GraphClient } from "../graph/client";
 import { pipelineIdentity } from "../graph/credentials";
 import { GraphEmulator, ReplicaRead } from "../graph/emulator";
-import { TENANT, seeded, virtualClock } from "./helpers";
+import { encodeSpec } from "../model/contract";
+import { encodeRotationDates } from "../model/rotation";
+import { TENANT, seeded, specFor, virtualClock } from "./helpers";
 
 const SP = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 const CN = "CN=eu-api.mimecast.com/sso/CEUA12A34";
@@ -358,6 +360,45 @@ describe("reads after writes: replicas that lag", () => {
     expect(certificates().map((c) => c.endDateTime)).toEqual([SECOND_END]);
     expect(active()!.endDateTime).toBe(SECOND_END);
     expect(failed).toBeLessThan(6 * 3);
+  });
+});
+
+describe("the sync's rotation checklist reads which certificate signs, only when it matters", () => {
+  const syncWith = async (dates: { started: string; activation: string; retirement: string }, ...more: string[]) => {
+    const out: string[] = [];
+    const env = {
+      ...ENV,
+      GRAPH_BASE_URL: graph.url,
+      ENTRA_LOGIN_BASE_URL: graph.url,
+      SPEC: encodeSpec(specFor({ api: { profileSync: "checklist" } })),
+      ROTATION: encodeRotationDates({ ...dates, certificate: { tenantId: TENANT, servicePrincipalId: SP, displayName: CN, endDate: SECOND_END } }),
+    };
+    const code = await main(["sync", "--spec-env", "SPEC", "--rotation-env", "ROTATION", "--skip-metadata-check", ...more], { out: (s) => out.push(s), err: (s) => out.push(s), env, stdin: async () => "", clock });
+    expect(code).toBe(0);
+    return out.join("\n");
+  };
+  const reads = () => graph.requests.filter((q) => q.method === "GET" && q.path.endsWith(SP)).length;
+
+  it("long after a rotation, a sync run for another reason leaves Graph alone; during one, and right after an activation, it reads", async () => {
+    await deploy(FIRST_END);
+    clock.at(SECOND_START);
+    await add(SECOND_END);
+    const rotation = { started: SECOND_START, activation: "2028-10-09T09:00:00Z", retirement: "2028-10-16T09:00:00Z" };
+    let before = reads();
+    expect(await syncWith(rotation)).toContain("By 2028-10-09: open the profile above");
+    expect(reads()).toBe(before + 1);
+    // A late activation, weeks after the retirement date (deploys stopped): the re-import reads and says Now.
+    clock.at("2028-11-10T02:00:00Z");
+    await activate(SECOND_END);
+    before = reads();
+    expect(await syncWith(rotation, "--after-activation")).toContain("Now: open the profile above, click Import");
+    expect(reads()).toBe(before + 1);
+    await retire(SECOND_END);
+    // Months later, a sync for a settings change: no read, no rotation steps.
+    clock.at("2029-03-01T02:00:00Z");
+    before = reads();
+    expect(await syncWith(rotation)).not.toContain("Signing certificate rotation");
+    expect(reads()).toBe(before);
   });
 });
 
