@@ -330,11 +330,14 @@ export function pkcs12ToPem(der: Buffer, password: string, source: string): stri
   const keyBags = [...bags(forge.pki.oids.pkcs8ShroudedKeyBag), ...bags(forge.pki.oids.keyBag)];
   const keys = keyBags.map((b) => b.key).filter(Boolean) as forge.pki.rsa.PrivateKey[];
   const certificates = bags(forge.pki.oids.certBag).map((b) => b.cert).filter((c): c is forge.pki.Certificate => Boolean(c));
-  // A key node-forge cannot read (it reads RSA only) is named, not counted as none.
+  // A key node-forge cannot read (it reads RSA only) is named, not counted as none. An EC key is
+  // refused: Entra accepts RSA certificate credentials only (Azure/azure-rest-api-specs#6637,
+  // AzureAD/microsoft-authentication-library-for-dotnet#2573), so signing ES256 as the provider
+  // does (go-azure-sdk client_credentials.go) would only move the failure to Entra.
   const other = keyBags.filter((b) => !b.key && b.asn1).map((b) => keyType(Buffer.from(forge.asn1.toDer(b.asn1!).getBytes(), "binary")));
   if (keys.length === 0 && other.length) {
     throw new IdentityConfigError(
-      `${source}: the PKCS#12 archive holds a${other[0] === "ec" ? "n EC (ECDSA)" : ` ${other[0]}`} private key; this tool signs the client assertion as Microsoft's certificate-credentials documentation specifies (RS256 / PS256), which takes an RSA key: use an RSA certificate (the azuread provider would sign ES256 with an EC key, which that documentation does not name)`,
+      `${source}: the PKCS#12 archive holds a${other[0] === "ec" ? "n EC (ECDSA)" : ` ${other[0]}`} private key; Entra takes client assertions signed RS256 / PS256 only (Microsoft's certificate-credentials documentation), which need an RSA key: use an RSA certificate (the azuread provider would sign ES256 with an EC key, and Entra would refuse it)`,
     );
   }
   if (keys.length !== 1 || certificates.length === 0) throw new IdentityConfigError(`${source}: the PKCS#12 archive must hold one private key and its certificate (found ${keys.length} key(s), ${certificates.length} certificate(s))`);
