@@ -32,7 +32,6 @@ export interface TokenSigningCertificate {
  * the microsoft365 provider's customKeyIdentifierMatchesThumbprint, construct.go, accepts both).
  */
 export function thumbprintOf(customKeyIdentifier: string): string | undefined {
-  if (/^[0-9a-f]{40}$/i.test(customKeyIdentifier)) return customKeyIdentifier.toUpperCase();
   const bytes = Buffer.from(customKeyIdentifier, "base64");
   if (bytes.length === 20) return bytes.toString("hex").toUpperCase();
   const text = bytes.toString("latin1");
