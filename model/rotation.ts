@@ -227,7 +227,7 @@ export function rotationChecklist(now: number, d: RotationDates, state?: Rotatio
   return [
     `Signing certificate rotation (Entra): a new certificate was added on ${day(started)}, inactive; the app's metadata lists it beside the current one.`,
     now < activation ? `  By ${day(activation)}: ${IMPORT} (Monitor Metadata URL on re-reads it too, when Mimecast does not say).` : `  Now (it was due by ${day(activation)}): ${IMPORT}.`,
-    `  Entra starts signing with it at the first deploy on or after ${day(activation)}, not before (unless the current certificate expires first): the checklist that deploy prints says "Now"; click Import once more the day it does.`,
+    `  Entra starts signing with it at the first deploy on or after ${day(activation)}, not before (unless the current certificate expires first): the checklist that deploy prints says "Now": click Import once more then.`,
     removed,
   ].join("\n");
 }
