@@ -1,6 +1,6 @@
 // Running the profile commands (sync, drift, show) over environments, and how results read.
 import { SyncSpec } from "../model/sync-spec";
-import { RotationDates, rotationChecklist } from "../model/rotation";
+import { RotationDates, RotationSigningState, rotationChecklist } from "../model/rotation";
 import { printable } from "../model/text";
 import { cliCommand } from "../model/contract";
 import { MimecastApiError, MimecastConfigError, ProfileOperationUnavailableError } from "../mimecast/errors";
@@ -39,6 +39,8 @@ export interface RunOptions {
   readonly skipMetadataCheck?: boolean;
   /** A signing-certificate rotation is in progress (sync only): re-import, and print its steps. */
   readonly rotation?: RotationDates;
+  /** Which certificate a read showed signing (the rotation checklist says "now" from it). @default unknown: by the dates */
+  readonly rotationState?: RotationSigningState;
   readonly concurrency?: number;
   /** Progress lines on stderr. @default true */
   readonly progress?: boolean;
@@ -68,7 +70,7 @@ export async function runOne(command: ProfileCommand, spec: SyncSpec, pool: Clie
     const target = { spec, client, appId: io.env[spec.api.appIdEnv] || undefined };
     if (command === "sync") {
       const now = (io.clock?.now ?? Date.now)();
-      const rotationSteps = opts.rotation ? rotationChecklist(now, opts.rotation) : undefined;
+      const rotationSteps = opts.rotation ? rotationChecklist(now, opts.rotation, opts.rotationState) : undefined;
       const r = await syncEnvironment(target, {
         dryRun: opts.dryRun,
         skipMetadataCheck: opts.skipMetadataCheck,

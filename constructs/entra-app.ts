@@ -176,11 +176,13 @@ export class MimecastEnterpriseApp extends Construct {
     });
     const cli = stackCliPath(this, "MimecastEnterpriseApp", props.cliBundle);
     // A gallery template may bring Web reply URLs of its own, and then the reply-URL resource
-    // refuses to create ("requires import"). Once per application, before it: the CLI removes
-    // them from an app created in the last hour, and never touches an older one.
+    // refuses to create ("requires import"), at every apply. Once per application, before it: the
+    // CLI removes them from an app this stack created, whatever its age (a failed first apply may
+    // run again days later), unless one is the stack's own (an existing deployment gaining this
+    // step: the reply-URL resource set them), and never touches an adopted one (imported).
     const templateReplyUrls = new TerraformData(this, "template-reply-urls", {
       triggersReplace: { application: app.applicationObjectId },
-      provisioners: [{ type: "local-exec", command: clearTemplateReplyUrlsCommand(cli, { tenantId: props.tenantId, applicationObjectId: app.applicationObjectId }) }],
+      provisioners: [{ type: "local-exec", command: clearTemplateReplyUrlsCommand(cli, { tenantId: props.tenantId, applicationObjectId: app.applicationObjectId, origin: props.adopt ? "adopted" : "created", ownReplyUrls: this.replyUrls }) }],
     });
     const replyUrls = new ApplicationRedirectUris(this, "reply-urls", {
       applicationId,
@@ -190,7 +192,14 @@ export class MimecastEnterpriseApp extends Construct {
     });
 
     // A deterministic end date: a rotating timestamp, replaced renewBeforeDays before expiry.
-    const rotation = new Rotating(this, "certificate-rotation", { rotationDays: lifetimeDays - renewBeforeDays });
+    // A change of rotation_days alone updates time_rotating in place and keeps its timestamp
+    // (terraform-provider-time resource_time_rotating.go, Update), so a new lifetime would change
+    // the end date below without a new add, and the later stages would look for a certificate
+    // nobody added. A new lifetime therefore starts a new rotation: time_rotating is replaced when
+    // this terraform_data changes. Only a change replaces it: its creation (the first plan after
+    // upgrading) does not (replace_triggered_by, checked with terraform 1.11).
+    const lifetime = new TerraformData(this, "certificate-lifetime", { input: { days: `${lifetimeDays}` } });
+    const rotation = new Rotating(this, "certificate-rotation", { rotationDays: lifetimeDays - renewBeforeDays, lifecycle: { replaceTriggeredBy: [lifetime] } });
     // The certificate is added through Graph by the bundled CLI, not by the provider's
     // token-signing-certificate resource, whose delete can remove the active certificate when two
     // exist (azuread #1690). Keyed on the rotation: a plan shows a rotation coming. Construct id

@@ -40,6 +40,7 @@ export class MimecastProfileSync extends Construct {
   /** The terraform_data that runs the sync; its address must stay stable (state). */
   public readonly resource: TerraformData;
   private readonly provisionerCommand: string;
+  private readonly reimportCommand: string;
   private readonly provisionerEnvironment: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: MimecastProfileSyncProps) {
@@ -57,6 +58,7 @@ export class MimecastProfileSync extends Construct {
     const spec = new TerraformLocal(this, "spec", encodeSpec(settings)).asString;
     const withUrl = <T>(entries: Record<string, T>, key: string) => (metadataUrl === undefined ? entries : { ...entries, [key]: metadataUrl });
     this.provisionerCommand = syncCommand(this.cliPath, { rotation: props.certificateRotation !== undefined });
+    this.reimportCommand = syncCommand(this.cliPath, { rotation: props.certificateRotation !== undefined, afterActivation: true });
     this.provisionerEnvironment = { ...withUrl({ [SPEC_ENV_VAR]: spec }, METADATA_URL_ENV_VAR), ...(props.certificateRotation !== undefined ? { [ROTATION_ENV_VAR]: props.certificateRotation } : {}) };
 
     // Construct id "sync" is part of the Terraform address (terraform_data.<path>_sync_<hash>): keep it.
@@ -81,7 +83,9 @@ export class MimecastProfileSync extends Construct {
     return new TerraformData(this, id, {
       triggersReplace: props.triggers,
       dependsOn: [this.resource, ...props.dependsOn],
-      provisioners: [{ type: "local-exec", command: this.provisionerCommand, environment: this.provisionerEnvironment }],
+      // It runs after the activation: it reads which certificate signs whatever the dates say
+      // (an activation may come late, after the retirement date), so its checklist can say "Now".
+      provisioners: [{ type: "local-exec", command: this.reimportCommand, environment: this.provisionerEnvironment }],
     });
   }
 

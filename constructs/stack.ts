@@ -115,6 +115,8 @@ export class MimecastSsoStack extends TerraformStack {
       out("mimecast_reply_urls", app.replyUrls, "Reply URLs (ACS) of Mimecast on the Entra app (a set: Entra keeps no order)");
       out("mimecast_sign_on_url", serviceProvider(env.region, env.accountCode).signOnUrl, "Sign-on URL of the Entra app (Microsoft's Mimecast tutorial: the regional /login/saml)");
       out("certificate_rotation_schedule", encodeSchedule(this.certificateSchedule), "Signing-certificate rotation timeline in days (the nightly drift job says which stage is due)");
+      out("certificate_subject", app.certificate.displayName, "Subject of this rotation's signing certificate (the nightly drift job names it by this and its end date)");
+      out("certificate_end_date", app.certificate.endDate, "End date of this rotation's signing certificate");
       out("certificate_activation_due", this.rotationDue.activation, "When this rotation's signing certificate becomes the active one");
       out("certificate_retirement_due", this.rotationDue.retirement, "When the signing certificates before this rotation's are removed");
     } else {
@@ -138,7 +140,15 @@ export class MimecastSsoStack extends TerraformStack {
       // A rotated certificate changes the metadata: let Mimecast re-import it.
       extraTriggers: this.enterpriseApp ? { certificate_rotation: this.enterpriseApp.certificateRotation } : undefined,
       certificateRotation:
-        this.enterpriseApp && this.rotationDue ? encodeRotationDates({ started: this.enterpriseApp.certificateRotationStarted, activation: this.rotationDue.activation, retirement: this.rotationDue.retirement }) : undefined,
+        this.enterpriseApp && this.rotationDue
+          ? encodeRotationDates({
+              started: this.enterpriseApp.certificateRotationStarted,
+              activation: this.rotationDue.activation,
+              retirement: this.rotationDue.retirement,
+              // The sync reads which certificate signs: its checklist says "now" when a late deploy activated early.
+              certificate: { tenantId: env.tenantId!, servicePrincipalId: this.enterpriseApp.servicePrincipalObjectId, displayName: this.enterpriseApp.certificate.displayName, endDate: this.enterpriseApp.certificate.endDate },
+            })
+          : undefined,
       driftCheck: env.mimecastApi.driftCheck,
       cliBundle: props.cliBundle,
     });

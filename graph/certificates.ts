@@ -4,14 +4,15 @@
 //   add (addTokenSigningCertificate: a Sign + Verify key pair and a password credential sharing one
 //   customKeyIdentifier) -> [Mimecast takes the metadata, which lists it] -> activate
 //   (preferredTokenSigningKeyThumbprint) -> retire (PATCH keyCredentials / passwordCredentials
-//   without the entries of every certificate but this rotation's; removeKey / removePassword do
-//   not work for these). docs/certificates.md has the timeline.
+//   without the entries of every token-signing certificate but this rotation's; removeKey /
+//   removePassword do not work for these). docs/certificates.md has the timeline.
 // Every step names this rotation's certificate by what its add was keyed on (subject and end
 // date), never "the newest". Entra is eventually consistent: each step reads until a replica
 // shows the write it depends on (bounded), and writes only from a read that shows it.
+import { createHash } from "crypto";
 import { Consistent, GraphClient, GraphClientError, GraphServiceError, KeyCredential, PasswordCredential } from "./client";
 
-/** One token-signing certificate as the service principal lists it (its key pair and password). */
+/** One certificate as the service principal lists it: its key credentials and password(s). */
 export interface TokenSigningCertificate {
   readonly thumbprint: string;
   readonly customKeyIdentifier: string;
@@ -24,39 +25,83 @@ export interface TokenSigningCertificate {
   readonly passwordKeyIds: string[];
 }
 
-/** customKeyIdentifier (base64 of the SHA-1 thumbprint's bytes) as the hex thumbprint. */
-export function thumbprintOf(customKeyIdentifier: string): string {
-  return Buffer.from(customKeyIdentifier, "base64").toString("hex").toUpperCase();
+/**
+ * The SHA-1 thumbprint (40 upper-case hex digits) a customKeyIdentifier names, or undefined for
+ * any other shape. Graph returns it base64-encoded, holding either the hash's 20 bytes
+ * (addTokenSigningCertificate) or the 40 hex digits as text (seen on certificates made otherwise:
+ * the microsoft365 provider's customKeyIdentifierMatchesThumbprint, construct.go, accepts both).
+ */
+export function thumbprintOf(customKeyIdentifier: string): string | undefined {
+  const bytes = Buffer.from(customKeyIdentifier, "base64");
+  if (bytes.length === 20) return bytes.toString("hex").toUpperCase();
+  const text = bytes.toString("latin1");
+  return /^[0-9a-f]{40}$/i.test(text) ? text.toUpperCase() : undefined;
 }
 
+/** The thumbprint of a certificate from its DER (a Verify key's material, base64, as $select=keyCredentials returns it). */
+export function derThumbprint(keyBase64: string): string | undefined {
+  const der = Buffer.from(keyBase64, "base64");
+  // A certificate is a DER SEQUENCE; anything else is not one.
+  return der.length > 32 && der[0] === 0x30 ? createHash("sha1").update(der).digest("hex").toUpperCase() : undefined;
+}
+
+/**
+ * The service principal's certificates, one per thumbprint: key credentials grouped by
+ * customKeyIdentifier, named by the SHA-1 of the Verify key's certificate where its material was
+ * read, else by what the identifier spells; passwords joined by identifier or by the Sign key's
+ * keyId (a certificate made in the portal may give its password no identifier).
+ */
 export function groupCertificates(keys: readonly KeyCredential[], passwords: readonly PasswordCredential[]): TokenSigningCertificate[] {
-  const byId = new Map<string, TokenSigningCertificate>();
+  const byId = new Map<string, KeyCredential[]>();
   for (const k of keys) {
     if (!k.customKeyIdentifier || k.type !== "AsymmetricX509Cert") continue;
-    const c = byId.get(k.customKeyIdentifier) ?? {
-      thumbprint: thumbprintOf(k.customKeyIdentifier),
-      customKeyIdentifier: k.customKeyIdentifier,
-      displayName: k.displayName ?? undefined,
-      startDateTime: k.startDateTime ?? undefined,
-      endDateTime: k.endDateTime ?? undefined,
+    byId.set(k.customKeyIdentifier, [...(byId.get(k.customKeyIdentifier) ?? []), k]);
+  }
+  const byThumbprint = new Map<string, TokenSigningCertificate & { identifiers: string[] }>();
+  for (const [customKeyIdentifier, ks] of byId) {
+    const verified = ks.map((k) => (k.usage === "Verify" && k.key ? derThumbprint(k.key) : undefined)).find(Boolean);
+    const thumbprint = verified ?? thumbprintOf(customKeyIdentifier) ?? Buffer.from(customKeyIdentifier, "base64").toString("hex").toUpperCase();
+    const c = byThumbprint.get(thumbprint) ?? {
+      thumbprint,
+      customKeyIdentifier,
+      identifiers: [],
+      displayName: ks[0].displayName ?? undefined,
+      startDateTime: ks[0].startDateTime ?? undefined,
+      endDateTime: ks[0].endDateTime ?? undefined,
       keyIds: [],
       usages: [],
       passwordKeyIds: [],
     };
-    c.keyIds.push(k.keyId);
-    if (k.usage) c.usages.push(k.usage);
-    byId.set(k.customKeyIdentifier, c);
+    c.identifiers.push(customKeyIdentifier);
+    for (const k of ks) {
+      c.keyIds.push(k.keyId);
+      if (k.usage) c.usages.push(k.usage);
+    }
+    byThumbprint.set(thumbprint, c);
   }
+  const all = [...byThumbprint.values()];
   for (const p of passwords) {
-    const c = p.customKeyIdentifier ? byId.get(p.customKeyIdentifier) : undefined;
+    const c =
+      all.find((x) => p.customKeyIdentifier && x.identifiers.includes(p.customKeyIdentifier)) ??
+      all.find((x) => p.customKeyIdentifier && thumbprintOf(p.customKeyIdentifier) === x.thumbprint) ??
+      all.find((x) => x.keyIds.includes(p.keyId));
     if (c) c.passwordKeyIds.push(p.keyId);
   }
-  return [...byId.values()];
+  return all.map(({ identifiers: _identifiers, ...c }) => c);
+}
+
+/**
+ * A token-signing certificate: a Sign + Verify key pair (what addTokenSigningCertificate and the
+ * portal create). A Verify key alone (a request-verification certificate, say) is not one: the
+ * rotation never retires it, and the drift check does not count it.
+ */
+export function isTokenSigning(c: TokenSigningCertificate): boolean {
+  return c.usages.includes("Sign") && c.usages.includes("Verify");
 }
 
 /** Whole: the Sign key, the Verify key and the password that opens the Sign key (same keyId). */
 export function isWhole(c: TokenSigningCertificate): boolean {
-  return c.usages.includes("Sign") && c.usages.includes("Verify") && c.passwordKeyIds.some((id) => c.keyIds.includes(id));
+  return isTokenSigning(c) && c.passwordKeyIds.some((id) => c.keyIds.includes(id));
 }
 
 const day = (iso: string | undefined) => (iso ? new Date(iso).toISOString().slice(0, 10) : "");
@@ -113,7 +158,7 @@ export async function addCertificate(client: GraphClient, spId: string, displayN
 
 export type StageResult =
   | { readonly result: "activated" | "already-active" | "retired" | "nothing-to-retire"; readonly thumbprint: string; readonly retired?: string[]; readonly note?: string }
-  | { readonly result: "not-due"; readonly thumbprint: string; readonly due: string };
+  | { readonly result: "not-due"; readonly thumbprint: string; readonly due: string; readonly note?: string };
 
 /** How long before the old certificate expires an activation no longer waits for its due date. */
 export const EXPIRY_MARGIN_MS = 2 * 86_400_000;
@@ -142,12 +187,27 @@ export async function activateRotation(client: GraphClient, spId: string, which:
   if (activeOf(sp) === mine.thumbprint) return { result: "already-active", thumbprint: mine.thumbprint };
   let note: string | undefined;
   if (opts.notBefore !== undefined && client.clock.now() < Date.parse(opts.notBefore)) {
-    const signing = certificatesOf(sp).find((c) => c.thumbprint === activeOf(sp));
+    // Only two things justify not waiting for the due date: nothing signs yet (a first deploy: no
+    // active thumbprint and no other signing certificate), or the certificate signing now expires
+    // too soon. A shape not recognised (an active thumbprint matching no certificate read, one
+    // without an end date) is never a reason: it waits, and says what it saw.
+    const active = activeOf(sp);
+    const others = certificatesOf(sp).filter((c) => isTokenSigning(c) && c.thumbprint !== mine.thumbprint);
+    const signing = active ? certificatesOf(sp).find((c) => c.thumbprint === active) : undefined;
     const expires = signing?.endDateTime ? Date.parse(signing.endDateTime) : NaN;
-    if (signing && isWhole(signing) && !(expires <= Date.parse(opts.notBefore) + EXPIRY_MARGIN_MS)) return { result: "not-due", thumbprint: mine.thumbprint, due: opts.notBefore };
-    note = signing
-      ? `activated before its due date ${opts.notBefore}: the certificate signing now (${signing.thumbprint}) expires ${signing.endDateTime ?? "(unknown)"}, too soon to wait (the rotation started late)`
-      : "activated at once: no certificate was signing yet";
+    if (!active && others.length === 0) note = "activated at once: no certificate was signing yet";
+    else if (signing && expires <= Date.parse(opts.notBefore) + EXPIRY_MARGIN_MS) {
+      note = `activated before its due date ${opts.notBefore}: the certificate signing now (${signing.thumbprint}) expires ${signing.endDateTime}, too soon to wait (the rotation started late)`;
+    } else {
+      const seen = !active
+        ? `no active thumbprint, but ${others.length} other signing certificate(s)`
+        : !signing
+          ? `the active thumbprint ${active} matches no certificate read`
+          : Number.isNaN(expires)
+            ? `the certificate signing now (${active}) has no end date`
+            : undefined;
+      return { result: "not-due", thumbprint: mine.thumbprint, due: opts.notBefore, note: seen && `${seen}: waiting for the due date all the same` };
+    }
   }
   await client.setPreferredThumbprint(spId, mine.thumbprint);
   const after = await readCredentials(client, spId, (s) => activeOf(s) === mine.thumbprint);
@@ -184,7 +244,9 @@ export async function retireRotation(client: GraphClient, spId: string, which: R
       `service principal ${spId}: the active certificate is ${activeOf(sp) || "(none)"}, not this rotation's ${mine ? `${mine.thumbprint}${isWhole(mine) ? "" : " (incomplete)"}` : `(${which.displayName}, ending ${day(which.endDateTime)}: not there)`} (waited ${seconds(read.waitedMs)}): nothing was retired`,
     );
   }
-  const retire = certificatesOf(sp).filter((c) => c.thumbprint !== mine.thumbprint);
+  // Token-signing certificates only (Sign + Verify pairs, with their passwords): a Verify key
+  // alone, such as a request-verification certificate, is not the rotation's to remove.
+  const retire = certificatesOf(sp).filter((c) => isTokenSigning(c) && c.thumbprint !== mine.thumbprint);
   if (retire.length === 0) return { result: "nothing-to-retire", thumbprint: mine.thumbprint };
   const gone = new Set(retire.flatMap((c) => c.keyIds));
   const gonePasswords = new Set(retire.flatMap((c) => c.passwordKeyIds));

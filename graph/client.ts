@@ -335,31 +335,46 @@ export async function setDefaultRedirectUri(client: GraphClient, applicationObje
   return "set";
 }
 
-/** Make `thumbprint` the active SAML signing certificate; no write when it already is. Reads until the write shows (bounded). */
-/** How recent an app must be for its template's own Web reply URLs to be cleared. */
+/** How recent an app must be for a run by hand (no --origin) to clear its template's Web reply URLs. */
 export const NEW_APP_MINUTES = 60;
 
 /**
- * Before Terraform sets the reply URLs of an app it just instantiated: a gallery template may come
- * with Web reply URLs of its own, and then azuread_application_redirect_uris refuses to create
- * ("requires import": it will not take over URIs it did not set). Only for an app created in the
- * last NEW_APP_MINUTES (no one signs in to it yet), its template's Web reply URLs are removed, and
- * the step waits until a read shows them gone; an older app is never touched.
+ * Where the app came from, as the stack knows it: `created` (ApplicationFromTemplate made it; no
+ * one else's reply URLs can be on it), `adopted` (made by hand, its reply URLs imported: never
+ * touched). Absent (a run by hand): only an app created in the last NEW_APP_MINUTES is changed.
  */
-export async function clearTemplateReplyUrls(client: GraphClient, applicationObjectId: string): Promise<{ result: "cleared" | "none" | "not-new"; uris: string[] }> {
+export type AppOrigin = "created" | "adopted";
+
+/**
+ * Before Terraform sets the reply URLs of an app it instantiated: a gallery template may come
+ * with Web reply URLs of its own, and then azuread_application_redirect_uris refuses to create
+ * ("requires import": it will not take over URIs it did not set), at every apply. An app the stack
+ * created has its template's Web reply URLs removed whatever its age (a failed first apply may be
+ * run again days later), unless one of them is one of the stack's own (`ownReplyUrls`): then the
+ * reply-URL resource already set them (an existing deployment gaining this step) and they stay.
+ * The step waits until a read shows them gone. An adopted app is never touched.
+ */
+export async function clearTemplateReplyUrls(
+  client: GraphClient,
+  applicationObjectId: string,
+  opts: { origin?: AppOrigin; ownReplyUrls?: readonly string[] } = {},
+): Promise<{ result: "cleared" | "none" | "not-new" | "adopted" | "own"; uris: string[] }> {
   // The app may be seconds old: a 404 waits, bounded.
   const { value: app } = await client.readUntil(() => client.getApplication(applicationObjectId), () => true);
   if (!app) throw new GraphServiceError(`Graph read application: application ${applicationObjectId} not found (a new app replicates within minutes; run again)`, "read application", 404);
   const uris = app.web?.redirectUris ?? [];
   if (uris.length === 0) return { result: "none", uris };
+  if (opts.origin === "adopted") return { result: "adopted", uris };
+  if (uris.some((u) => (opts.ownReplyUrls ?? []).includes(u))) return { result: "own", uris };
   const created = Date.parse(app.createdDateTime ?? "");
-  if (!(client.clock.now() - created < NEW_APP_MINUTES * 60_000)) return { result: "not-new", uris };
+  if (opts.origin !== "created" && !(client.clock.now() - created < NEW_APP_MINUTES * 60_000)) return { result: "not-new", uris };
   await client.patchApplication(applicationObjectId, { web: { redirectUris: [] } });
   const after = await client.readUntil(() => client.getApplication(applicationObjectId), (a) => (a.web?.redirectUris ?? []).length === 0);
   if (!after.seen) client.warn(`removed the template's reply URLs, but no read showed it within ${after.waitedMs} ms (replication); the reply-URL step may have to run again`);
   return { result: "cleared", uris };
 }
 
+/** Make `thumbprint` the active SAML signing certificate; no write when it already is. Reads until the write shows (bounded). */
 export async function activateCertificate(client: GraphClient, servicePrincipalId: string, thumbprint: string): Promise<"already-active" | "activated"> {
   const want = thumbprint.replace(/[^0-9a-f]/gi, "").toUpperCase();
   if (!/^[0-9A-F]{40}$/.test(want)) throw new GraphClientError(`thumbprint "${thumbprint}" is not a SHA-1 thumbprint (40 hex digits)`);

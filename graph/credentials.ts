@@ -3,6 +3,7 @@
 // method whose inputs are all there is used, as the provider does. Credentials come from
 // @azure/identity, the library every Azure SDK uses. Loopback fakes of Entra's token service are
 // reached through a custom HTTP client (the library accepts only https authorities).
+import { createPrivateKey } from "crypto";
 import * as fs from "fs";
 import { AzureCliCredential, ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } from "@azure/identity";
 import forge from "node-forge";
@@ -305,6 +306,15 @@ function oidcToken(env: NodeJS.ProcessEnv, readFile: (f: string) => string): str
   return fromFile;
 }
 
+/** The type of a PKCS#8 private key (DER): "ec", "ed25519", ... or "unknown". */
+function keyType(pkcs8: Buffer): string {
+  try {
+    return createPrivateKey({ key: pkcs8, format: "der", type: "pkcs8" }).asymmetricKeyType ?? "unknown";
+  } catch {
+    return "unknown";
+  }
+}
+
 /**
  * A PKCS#12 bundle (what the provider reads) as the PEM @azure/identity takes: the private key and
  * the certificates, converted with node-forge (Node's crypto cannot read PKCS#12).
@@ -317,8 +327,19 @@ export function pkcs12ToPem(der: Buffer, password: string, source: string): stri
     throw new IdentityConfigError(`${source}: not a PKCS#12 (.pfx) archive, or ARM_CLIENT_CERTIFICATE_PASSWORD does not open it (the azuread provider reads PKCS#12 only; from PEM: openssl pkcs12 -export -in cert.pem -inkey key.pem -out cert.pfx)`);
   }
   const bags = (type: string) => p12.getBags({ bagType: type })[type] ?? [];
-  const keys = [...bags(forge.pki.oids.pkcs8ShroudedKeyBag), ...bags(forge.pki.oids.keyBag)].map((b) => b.key).filter(Boolean) as forge.pki.rsa.PrivateKey[];
+  const keyBags = [...bags(forge.pki.oids.pkcs8ShroudedKeyBag), ...bags(forge.pki.oids.keyBag)];
+  const keys = keyBags.map((b) => b.key).filter(Boolean) as forge.pki.rsa.PrivateKey[];
   const certificates = bags(forge.pki.oids.certBag).map((b) => b.cert).filter((c): c is forge.pki.Certificate => Boolean(c));
+  // A key node-forge cannot read (it reads RSA only) is named, not counted as none. An EC key is
+  // refused: Entra accepts RSA certificate credentials only (Azure/azure-rest-api-specs#6637,
+  // AzureAD/microsoft-authentication-library-for-dotnet#2573), so signing ES256 as the provider
+  // does (go-azure-sdk client_credentials.go) would only move the failure to Entra.
+  const other = keyBags.filter((b) => !b.key && b.asn1).map((b) => keyType(Buffer.from(forge.asn1.toDer(b.asn1!).getBytes(), "binary")));
+  if (keys.length === 0 && other.length) {
+    throw new IdentityConfigError(
+      `${source}: the PKCS#12 archive holds a${other[0] === "ec" ? "n EC (ECDSA)" : ` ${other[0]}`} private key; Entra takes client assertions signed RS256 / PS256 only (Microsoft's certificate-credentials documentation), which need an RSA key: use an RSA certificate (the azuread provider would sign ES256 with an EC key, and Entra would refuse it)`,
+    );
+  }
   if (keys.length !== 1 || certificates.length === 0) throw new IdentityConfigError(`${source}: the PKCS#12 archive must hold one private key and its certificate (found ${keys.length} key(s), ${certificates.length} certificate(s))`);
   return [forge.pki.privateKeyToPem(keys[0]), ...certificates.map((c) => forge.pki.certificateToPem(c))].join("");
 }

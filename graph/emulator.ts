@@ -41,7 +41,8 @@ export interface EmulatedServicePrincipal {
   id: string;
   preferredTokenSigningKeyThumbprint: string | null;
   keyCredentials?: EmulatedKeyCredential[];
-  passwordCredentials?: { keyId: string; customKeyIdentifier: string; displayName: string; startDateTime?: string; endDateTime: string }[];
+  /** A certificate made in the portal may carry a password credential without customKeyIdentifier. */
+  passwordCredentials?: { keyId: string; customKeyIdentifier?: string | null; displayName: string; startDateTime?: string; endDateTime: string }[];
   /** Object ids of its owners (Application.ReadWrite.OwnedBy writes only to owned objects). @default none */
   owners?: string[];
 }
@@ -344,17 +345,19 @@ export class GraphEmulator {
       // all three with the thumbprint as customKeyIdentifier. Never active by itself.
       const { displayName, endDateTime } = parsed as { displayName?: string; endDateTime?: string };
       if (!displayName?.startsWith("CN=")) return send(400, { error: { code: "BadRequest", message: "displayName must start with CN=" } });
-      const bytes = Buffer.from(randomUUID().replace(/-/g, "") + randomUUID().replace(/-/g, "").slice(0, 8), "hex");
+      // The Verify key's material is the certificate (DER), and the thumbprint its SHA-1; the
+      // Sign key's material is something else (never the certificate).
+      const der = Buffer.concat([Buffer.from([0x30, 0x82]), Buffer.from(randomUUID() + randomUUID())]);
+      const bytes = createHash("sha1").update(der).digest();
       const customKeyIdentifier = bytes.toString("base64");
       const thumbprint = bytes.toString("hex").toUpperCase();
       const start = new Date(this.now()).toISOString();
       const end = endDateTime ?? new Date(this.now() + 3 * 365 * 86_400_000).toISOString();
       if (Date.parse(end) > this.now() + 3 * 366 * 86_400_000) return send(400, { error: { code: "BadRequest", message: "endDateTime can be up to three years after the certificate is created" } });
       const signKeyId = randomUUID();
-      const material = () => Buffer.from(randomUUID() + randomUUID()).toString("base64");
       sp.keyCredentials.push(
-        { keyId: signKeyId, customKeyIdentifier, displayName, startDateTime: start, endDateTime: end, usage: "Sign", type: "AsymmetricX509Cert", key: material() },
-        { keyId: randomUUID(), customKeyIdentifier, displayName, startDateTime: start, endDateTime: end, usage: "Verify", type: "AsymmetricX509Cert", key: material() },
+        { keyId: signKeyId, customKeyIdentifier, displayName, startDateTime: start, endDateTime: end, usage: "Sign", type: "AsymmetricX509Cert", key: Buffer.from(randomUUID() + randomUUID()).toString("base64") },
+        { keyId: randomUUID(), customKeyIdentifier, displayName, startDateTime: start, endDateTime: end, usage: "Verify", type: "AsymmetricX509Cert", key: der.toString("base64") },
       );
       // As Graph does: the password credential shares the Sign entry's keyId.
       sp.passwordCredentials.push({ keyId: signKeyId, customKeyIdentifier, displayName, startDateTime: start, endDateTime: end });
@@ -388,7 +391,12 @@ export class GraphEmulator {
       }
       const thumb = patch.preferredTokenSigningKeyThumbprint;
       if (!thumb) return send(400, { error: { code: "BadRequest", message: "preferredTokenSigningKeyThumbprint missing" } });
-      const known = sp.keyCredentials.map((k) => Buffer.from(k.customKeyIdentifier, "base64").toString("hex").toUpperCase());
+      // A certificate is named by its thumbprint however its customKeyIdentifier spells it (the
+      // hash's bytes, or its hex digits as text, as certificates made in the portal may have it).
+      const known = sp.keyCredentials.flatMap((k) => {
+        const id = Buffer.from(k.customKeyIdentifier ?? "", "base64");
+        return [id.toString("hex").toUpperCase(), id.toString("latin1").toUpperCase(), ...(k.usage === "Verify" && k.key ? [createHash("sha1").update(Buffer.from(k.key, "base64")).digest("hex").toUpperCase()] : [])];
+      });
       if (known.length && !known.includes(thumb.toUpperCase())) return send(400, { error: { code: "BadRequest", message: "no certificate with that thumbprint" } });
       sp.preferredTokenSigningKeyThumbprint = thumb;
       return written(204);

@@ -104,8 +104,11 @@ export function cliPathFromStack(contentHash: string): string {
   return `${STACK_DIR_TO_OUTDIR}/${cliFileName(contentHash)}`;
 }
 
-export function syncCommand(cliPath: string, opts: { rotation?: boolean } = {}): string {
-  return `node ${cliPath} ${COMMANDS.sync} --spec-env ${SPEC_ENV_VAR} --metadata-url-env ${METADATA_URL_ENV_VAR}${opts.rotation ? ` --rotation-env ${ROTATION_ENV_VAR}` : ""}`;
+/** The sync option of the re-import that runs right after the activation step: it reads which certificate signs, whatever the dates say. */
+export const AFTER_ACTIVATION_OPTION = "--after-activation";
+
+export function syncCommand(cliPath: string, opts: { rotation?: boolean; afterActivation?: boolean } = {}): string {
+  return `node ${cliPath} ${COMMANDS.sync} --spec-env ${SPEC_ENV_VAR} --metadata-url-env ${METADATA_URL_ENV_VAR}${opts.rotation ? ` --rotation-env ${ROTATION_ENV_VAR}` : ""}${opts.rotation && opts.afterActivation ? ` ${AFTER_ACTIVATION_OPTION}` : ""}`;
 }
 
 function stageArgs(args: RotationStageArgs): string {
@@ -138,10 +141,16 @@ export function defaultRedirectCommand(cliPath: string, args: { tenantId: string
   return `node ${cliPath} ${COMMANDS.setDefaultRedirectUri} ${o.tenantId} ${args.tenantId} ${o.applicationObjectId} ${args.applicationObjectId} ${o.uri} ${args.uri}`;
 }
 
-/** Before the reply URLs are set on an app instantiated moments ago: remove the ones its template brought. */
-export function clearTemplateReplyUrlsCommand(cliPath: string, args: { tenantId: string; applicationObjectId: string }): string {
+/** The option of clear-template-reply-urls saying where the app came from (created by the stack, or adopted). */
+export const APP_ORIGIN_OPTION = "--origin";
+
+/** Before the reply URLs are set on an app the stack instantiated: remove the ones its template brought (never on an adopted app). */
+/** The option of clear-template-reply-urls listing the stack's own reply URLs (comma-separated): an app that has one keeps its URLs. */
+export const OWN_REPLY_URLS_OPTION = "--own-reply-urls";
+
+export function clearTemplateReplyUrlsCommand(cliPath: string, args: { tenantId: string; applicationObjectId: string; origin: "created" | "adopted"; ownReplyUrls: readonly string[] }): string {
   const o = REDIRECT_OPTIONS;
-  return `node ${cliPath} ${COMMANDS.clearTemplateReplyUrls} ${o.tenantId} ${args.tenantId} ${o.applicationObjectId} ${args.applicationObjectId}`;
+  return `node ${cliPath} ${COMMANDS.clearTemplateReplyUrls} ${o.tenantId} ${args.tenantId} ${o.applicationObjectId} ${args.applicationObjectId} ${APP_ORIGIN_OPTION} ${args.origin} ${OWN_REPLY_URLS_OPTION} ${args.ownReplyUrls.join(",")}`;
 }
 
 export function externalProgram(cliPath: string): string[] {

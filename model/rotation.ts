@@ -92,6 +92,8 @@ export interface RotationAssessment {
   readonly overdue: boolean;
   /** One plain line: what is happening, what is due and when. */
   readonly message: string;
+  /** What no stage of this rotation acts on (a note, whatever the stage). */
+  readonly extra?: string;
 }
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -99,41 +101,51 @@ const dayOf = (ms: number) => iso(ms).slice(0, 10);
 const inDays = (ms: number, now: number) => Math.ceil((ms - now) / DAY_MS);
 
 /**
- * Where a service principal stands in its rotation, from its certificates alone: the one added
- * last is this rotation's (its start date is when the rotation began), the active one is what
- * Entra signs with. Overdue stages are what a deploy would do; the rest say when.
+ * Where a service principal stands in its rotation, from its token-signing certificates (Sign +
+ * Verify pairs: a Verify key alone is no signing certificate) and this rotation's, as the stack
+ * names it (`rotationThumbprint`; without it, the one added last). The active one is what Entra
+ * signs with. Overdue stages are what a deploy would do; the rest say when. A certificate no
+ * stage of this rotation will touch (added after its retirement, in the portal say) is a note in
+ * `extra`, never "deploy": no deploy acts on it before the next rotation's retirement.
  */
-export function assessRotation(now: number, certificates: readonly CertificateFacts[], activeThumbprint: string | undefined, s: RotationSchedule): RotationAssessment {
+export function assessRotation(now: number, certificates: readonly CertificateFacts[], activeThumbprint: string | undefined, s: RotationSchedule, rotationThumbprint?: string): RotationAssessment {
   const active = certificates.find((c) => c.thumbprint === activeThumbprint);
   if (!active) return { stage: "no-certificate", overdue: true, message: activeThumbprint ? `the active thumbprint ${activeThumbprint} is not one of the service principal's certificates` : "no signing certificate is active" };
   const started = (c: CertificateFacts) => Date.parse(c.startDateTime ?? "") || 0;
-  const newest = [...certificates].sort((a, b) => started(b) - started(a))[0];
+  const mine = certificates.find((c) => c.thumbprint === rotationThumbprint) ?? [...certificates].sort((a, b) => started(b) - started(a))[0];
   const expires = Date.parse(active.endDateTime ?? "");
   const expiry = Number.isNaN(expires) ? "" : `; the signing certificate ${active.thumbprint} expires on ${dayOf(expires)} (in ${inDays(expires, now)} days)`;
-  if (newest !== active) {
-    const { activationDue } = rotationDates(started(newest), s);
+  if (mine !== active) {
+    const { activationDue } = rotationDates(started(mine), s);
     if (now < activationDue) {
-      return { stage: "overlap", due: iso(activationDue), overdue: false, message: `rotation in progress: certificate ${newest.thumbprint} was added on ${dayOf(started(newest))}; Mimecast must take the metadata before its activation on ${dayOf(activationDue)}${expiry}` };
+      return { stage: "overlap", due: iso(activationDue), overdue: false, message: `rotation in progress: certificate ${mine.thumbprint} was added on ${dayOf(started(mine))}; Mimecast must take the metadata before its activation on ${dayOf(activationDue)}${expiry}` };
     }
     return {
       stage: "activation-due",
       due: iso(activationDue),
       overdue: true,
-      message: `the activation of certificate ${newest.thumbprint} was due on ${dayOf(activationDue)} and the active one is still ${active.thumbprint} (a rotation stopped before its activation, or someone switched it in the portal): deploy${expiry}`,
+      message: `the activation of certificate ${mine.thumbprint} was due on ${dayOf(activationDue)} and the active one is still ${active.thumbprint} (a rotation stopped before its activation, or someone switched it in the portal): deploy${expiry}`,
     };
   }
+  const { retirementDue } = rotationDates(started(active), s);
   const others = certificates.filter((c) => c !== active);
-  if (others.length) {
-    const { retirementDue } = rotationDates(started(active), s);
-    if (now < retirementDue) return { stage: "retirement-wait", due: iso(retirementDue), overdue: false, message: `rotation in progress: ${others.length} old certificate(s) are retired on ${dayOf(retirementDue)}` };
-    return { stage: "retirement-due", due: iso(retirementDue), overdue: true, message: `${others.length} inactive certificate(s) not retired (the retirement was due on ${dayOf(retirementDue)}): deploy` };
+  // This rotation's retirement removes what is there when it runs; a certificate added after
+  // its due date stays until the next rotation's.
+  const later = others.filter((c) => started(c) >= retirementDue);
+  const pending = others.filter((c) => !later.includes(c));
+  const extra = later.length
+    ? later.map((c) => `certificate ${c.thumbprint} was added on ${dayOf(started(c))}, after this rotation's retirement (not by this stack): it is inactive and stays until the next rotation's retirement; remove it in the portal if it is not wanted`).join("; ")
+    : undefined;
+  if (pending.length) {
+    if (now < retirementDue) return { stage: "retirement-wait", due: iso(retirementDue), overdue: false, message: `rotation in progress: ${pending.length} old certificate(s) are retired on ${dayOf(retirementDue)}`, extra };
+    return { stage: "retirement-due", due: iso(retirementDue), overdue: true, message: `${pending.length} inactive certificate(s) not retired (the retirement was due on ${dayOf(retirementDue)}): deploy`, extra };
   }
-  if (Number.isNaN(expires)) return { stage: "idle", overdue: false, message: "the signing certificate has no end date" };
+  if (Number.isNaN(expires)) return { stage: "idle", overdue: false, message: "the signing certificate has no end date", extra };
   const addDue = expires - s.renewBeforeDays * DAY_MS;
   if (now >= addDue) {
-    return { stage: "add-due", due: iso(addDue), overdue: true, message: `the signing certificate ${active.thumbprint} expires on ${dayOf(expires)} (in ${inDays(expires, now)} days) and no rotation has started (due on ${dayOf(addDue)}): deploy` };
+    return { stage: "add-due", due: iso(addDue), overdue: true, message: `the signing certificate ${active.thumbprint} expires on ${dayOf(expires)} (in ${inDays(expires, now)} days) and no rotation has started (due on ${dayOf(addDue)}): deploy`, extra };
   }
-  return { stage: "idle", due: iso(addDue), overdue: false, message: `the signing certificate expires on ${dayOf(expires)}; the next rotation starts about ${dayOf(addDue)}` };
+  return { stage: "idle", due: iso(addDue), overdue: false, message: `the signing certificate expires on ${dayOf(expires)}; the next rotation starts about ${dayOf(addDue)}`, extra };
 }
 
 /** The dates of the rotation in progress, as the stack hands them to the sync (Terraform fills them in). */
@@ -141,10 +153,34 @@ export interface RotationDates {
   readonly started: string;
   readonly activation: string;
   readonly retirement: string;
+  /** This rotation's certificate and where it is: the sync reads which certificate signs. @default none (go by the dates) */
+  readonly certificate?: RotationCertificateRef;
 }
 
+/** Where this rotation's certificate is, and how its add named it. */
+export interface RotationCertificateRef {
+  readonly tenantId: string;
+  readonly servicePrincipalId: string;
+  readonly displayName: string;
+  readonly endDate: string;
+}
+
+/** What a read of the service principal showed, for the checklist (never the dates alone: a late deploy activates early). */
+export interface RotationSigningState {
+  /** This rotation's certificate is the one Entra signs with. */
+  readonly newActive: boolean;
+  /** Any certificate is active. */
+  readonly anyActive: boolean;
+  /** Token-signing certificates other than this rotation's. */
+  readonly others: number;
+}
+
+const CERTIFICATE_FIELDS = { tenantId: "tenant", servicePrincipalId: "servicePrincipal", displayName: "subject", endDate: "endDate" } as const;
+
 export function encodeRotationDates(d: RotationDates): string {
-  return `started=${d.started},activation=${d.activation},retirement=${d.retirement}`;
+  const c = d.certificate;
+  const certificate = c ? (Object.entries(CERTIFICATE_FIELDS) as [keyof RotationCertificateRef, string][]).map(([k, name]) => `,${name}=${c[k]}`).join("") : "";
+  return `started=${d.started},activation=${d.activation},retirement=${d.retirement}${certificate}`;
 }
 
 export function decodeRotationDates(text: string): RotationDates {
@@ -154,30 +190,44 @@ export function decodeRotationDates(text: string): RotationDates {
     if (Number.isNaN(Date.parse(v))) throw new Error(`certificate rotation "${text.slice(0, 120)}": ${k} must be a date (started=<rfc3339>,activation=<rfc3339>,retirement=<rfc3339>)`);
     return v;
   };
-  return { started: date("started"), activation: date("activation"), retirement: date("retirement") };
+  const named = Object.values(CERTIFICATE_FIELDS).filter((name) => fields.get(name));
+  if (named.length && named.length !== 4) throw new Error(`certificate rotation "${text.slice(0, 120)}": give all of tenant, servicePrincipal, subject and endDate, or none`);
+  const certificate = named.length ? { tenantId: fields.get("tenant")!, servicePrincipalId: fields.get("servicePrincipal")!, displayName: fields.get("subject")!, endDate: date("endDate") } : undefined;
+  return { started: date("started"), activation: date("activation"), retirement: date("retirement"), ...(certificate ? { certificate } : {}) };
 }
+
+const IMPORT = "open the profile above, click Import next to the Metadata URL, Save";
 
 /**
  * What an administrator must do in Mimecast for the rotation in progress, or undefined when none
- * is (before the start or after the retirement). Covers both answers to the question Mimecast's
- * documentation leaves open (does it trust every certificate the metadata lists, or one?):
- * Import during the overlap, and once more on the activation day.
+ * is. Covers both answers to the question Mimecast's documentation leaves open (does it trust
+ * every certificate the metadata lists, or one?): Import during the overlap, and once more when
+ * Entra starts signing with the new certificate. That happens at the first deploy on or after the
+ * activation date (or earlier, for a deploy so late the old certificate expires first), so the
+ * text says "now" only from what a read showed (`state`), and otherwise names no day for it.
+ * Without a read it goes by the dates.
  */
-export function rotationChecklist(now: number, d: RotationDates): string | undefined {
+export function rotationChecklist(now: number, d: RotationDates, state?: RotationSigningState): string | undefined {
   const [started, activation, retirement] = [d.started, d.activation, d.retirement].map((x) => Date.parse(x));
-  if (now < started - DAY_MS || now >= retirement) return undefined;
+  if (now < started - DAY_MS) return undefined;
   const day = (ms: number) => dayOf(ms);
-  if (now < activation) {
-    return [
-      `Signing certificate rotation (Entra): a new certificate was added on ${day(started)}, inactive; the app's metadata lists it beside the current one.`,
-      `  By ${day(activation)}: open the profile above, click Import next to the Metadata URL, Save (Monitor Metadata URL on re-reads it too, when Mimecast does not say).`,
-      `  On ${day(activation)} Entra starts signing with the new certificate: click Import once more that day.`,
-      `  On ${day(retirement)} the old certificate is removed from Entra.`,
-    ].join("\n");
+  const removed = `  At the first deploy on or after ${day(retirement)} the old certificate is removed from Entra.`;
+  // Nothing signs yet: a first deploy, moments before its activation (its own checklist has the Import).
+  if (state && !state.anyActive) return undefined;
+  // Over: the old certificates are gone (or, unread, the retirement is due).
+  if (now >= retirement && (state ? state.others === 0 : true)) return undefined;
+  if (state?.newActive || (!state && now >= activation)) {
+    const since = state?.newActive
+      ? now < activation
+        ? `Entra now signs with the new certificate (activated before ${day(activation)}: the certificate signing until now expires too soon to wait).`
+        : "Entra now signs with the new certificate."
+      : `Entra signs with the new certificate from the first deploy on or after ${day(activation)} that activated it.`;
+    return [`Signing certificate rotation (Entra): ${since}`, `  Now: ${IMPORT} (if Mimecast keeps one certificate, this is the one it must keep).`, removed].join("\n");
   }
   return [
-    `Signing certificate rotation (Entra): since ${day(activation)} Entra signs with the new certificate.`,
-    `  Now: open the profile above, click Import next to the Metadata URL, Save (if Mimecast keeps one certificate, this is the one it must keep).`,
-    `  On ${day(retirement)} the old certificate is removed from Entra.`,
+    `Signing certificate rotation (Entra): a new certificate was added on ${day(started)}, inactive; the app's metadata lists it beside the current one.`,
+    now < activation ? `  By ${day(activation)}: ${IMPORT} (Monitor Metadata URL on re-reads it too, when Mimecast does not say).` : `  Now (it was due by ${day(activation)}): ${IMPORT}.`,
+    `  Entra starts signing with it at the first deploy on or after ${day(activation)}, not before (unless the current certificate expires first): the checklist that deploy prints says "Now": click Import once more then.`,
+    removed,
   ].join("\n");
 }

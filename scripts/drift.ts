@@ -24,7 +24,8 @@ For each environment of the config that has a stack in <outdir>/stacks, --concur
   Entra:    terraform plan -refresh-only -detailed-exitcode -json
             (someone changed the app in the portal => drift)
   Entra, what terraform cannot see (app managed here): mimecast-sso entra-drift: the active
-            signing certificate is the newest and the only one, the default reply URL is /login/saml
+            signing certificate is this rotation's and the only one (a stage due and not done
+            is drift), the default reply URL is /login/saml
 Then the Mimecast side of all of them in one mimecast-sso drift run (someone changed the
 authentication profile in the console => drift; for an Entra app managed here against the
 metadata_url output in its state).
@@ -66,7 +67,7 @@ export async function stateOutput(stackDir: string, name: string): Promise<strin
 
 /**
  * What terraform cannot see on the Entra side, asked through Graph by the CLI: the active signing
- * certificate (the newest, the only one left) and the application's default reply URL.
+ * certificate (this rotation's, the only one left) and the application's default reply URL.
  */
 async function entraSideDrift(out: Record<string, unknown>, row: DriftRow): Promise<void> {
   const sp = out.service_principal_object_id;
@@ -75,7 +76,9 @@ async function entraSideDrift(out: Record<string, unknown>, row: DriftRow): Prom
   if (typeof sp !== "string" || typeof app !== "string" || !Array.isArray(replyUrls)) return;
   // The rotation timeline from state: a stage that is due shows as drift, one not yet due as a note.
   const schedule = typeof out.certificate_rotation_schedule === "string" ? ["--schedule", out.certificate_rotation_schedule] : [];
-  const r = await cli(["entra-drift", "--service-principal-id", sp, "--application-object-id", app, "--expect-redirect-uri", String(replyUrls[0]), ...schedule]);
+  // This rotation's certificate, as its add was given it: the stages are about that one.
+  const mine = typeof out.certificate_subject === "string" && typeof out.certificate_end_date === "string" ? ["--display-name", out.certificate_subject, "--end-date", out.certificate_end_date] : [];
+  const r = await cli(["entra-drift", "--service-principal-id", sp, "--application-object-id", app, "--expect-redirect-uri", String(replyUrls[0]), ...schedule, ...mine]);
   try {
     const found = JSON.parse(r.out) as { drifted: boolean; problems: string[]; notes?: string[] };
     if (found.drifted && row.entra !== "error") row.entra = "drifted";

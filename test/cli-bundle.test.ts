@@ -47,7 +47,10 @@ function synth(outdir: string, cliBundle?: string, n = 3): string[] {
 /** The CLI files a stack's provisioners run, resolved against the stack directory as terraform does. */
 function clisOf(stackDir: string): string[] {
   const doc = JSON.parse(fs.readFileSync(path.join(stackDir, "cdk.tf.json"), "utf8"));
-  return Object.values<any>(doc.resource.terraform_data).map((r) => path.resolve(stackDir, r.provisioner[0]["local-exec"].command.split(" ")[1]));
+  // Every step that runs a command (the certificate lifetime, a plain value, runs none).
+  return Object.values<any>(doc.resource.terraform_data)
+    .filter((r) => r.provisioner)
+    .map((r) => path.resolve(stackDir, r.provisioner[0]["local-exec"].command.split(" ")[1]));
 }
 
 describe("the CLI at the root of cdktf.out", () => {

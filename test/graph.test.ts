@@ -190,13 +190,35 @@ describe("reply URLs a gallery template brought (azuread_application_redirect_ur
     }
   });
 
+  it("an app the stack created, its failed first apply run again a day later: still cleared (else the reply-URL resource refuses at every apply)", async () => {
+    const { emu, c } = await setup(24 * 60, [templateUri]);
+    try {
+      expect(await clearTemplateReplyUrls(c, APP, { origin: "created" })).toEqual({ result: "cleared", uris: [templateUri] });
+      expect(emu.applications.get(APP)!.web.redirectUris).toEqual([]);
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it("an existing deployment gaining this step: the app has the stack's own reply URLs, which stay", async () => {
+    const own = "https://eu-api.mimecast.com/login/saml";
+    const { emu, c } = await setup(400 * 24 * 60, [own, "https://eu-api.mimecast.com/login/sso/mpp"]);
+    try {
+      expect((await clearTemplateReplyUrls(c, APP, { origin: "created", ownReplyUrls: [own] })).result).toBe("own");
+      expect(emu.patches()).toEqual([]);
+    } finally {
+      await emu.stop();
+    }
+  });
+
   it.each([
-    ["an older app (an existing deployment): never touched", 24 * 60, [templateUri], "not-new"],
-    ["a new app without reply URLs: nothing to do", 0, [], "none"],
-  ] as const)("%s", async (_what, ago, uris, result) => {
+    ["a run by hand on an older app: never touched", 24 * 60, [templateUri], undefined, "not-new"],
+    ["an adopted app, even one made minutes ago: never touched", 0, [templateUri], "adopted", "adopted"],
+    ["a new app without reply URLs: nothing to do", 0, [], "created", "none"],
+  ] as const)("%s", async (_what, ago, uris, origin, result) => {
     const { emu, c } = await setup(ago, [...uris]);
     try {
-      expect((await clearTemplateReplyUrls(c, APP)).result).toBe(result);
+      expect((await clearTemplateReplyUrls(c, APP, origin ? { origin } : {})).result).toBe(result);
       expect(emu.patches()).toEqual([]);
     } finally {
       await emu.stop();

@@ -13,6 +13,7 @@
 //   vendor/.../sdk/environments     ARM_ENVIRONMENT names and each cloud's login and Graph hosts
 import { generateKeyPairSync } from "crypto";
 import forge from "node-forge";
+import { main } from "../cli/program";
 import { goBool, pipelineIdentity, pkcs12ToPem } from "../graph/credentials";
 import { azureCloud, cloudProblem } from "../model/clouds";
 import { TENANT } from "./helpers";
@@ -33,6 +34,29 @@ function pkcs12(password: string): Buffer {
 }
 
 const PFX = pkcs12("pfx-password");
+
+/** A PKCS#12 bundle holding an EC (P-256) key beside a certificate, without a MAC (node-forge writes RSA keys only). */
+function pkcs12WithEcKey(): Buffer {
+  const A = forge.asn1;
+  const seq = (...v: forge.asn1.Asn1[]) => A.create(A.Class.UNIVERSAL, A.Type.SEQUENCE, true, v);
+  const oid = (o: string) => A.create(A.Class.UNIVERSAL, A.Type.OID, false, A.oidToDer(o).getBytes());
+  const explicit = (v: forge.asn1.Asn1) => A.create(A.Class.CONTEXT_SPECIFIC, 0, true, [v]);
+  const rsa = forge.pki.rsa.generateKeyPair(512);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = rsa.publicKey;
+  cert.serialNumber = "02";
+  cert.sign(rsa.privateKey, forge.md.sha256.create());
+  const pfx = forge.pkcs12.toPkcs12Asn1(null, [cert], null, { useMac: false });
+  const ec = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey.export({ type: "pkcs8", format: "der" });
+  const keyBag = seq(oid(forge.pki.oids.keyBag), explicit(A.fromDer(ec.toString("binary"))));
+  const keyContent = seq(oid(forge.pki.oids.data), explicit(A.create(A.Class.UNIVERSAL, A.Type.OCTETSTRING, false, A.toDer(seq(keyBag)).getBytes())));
+  // The authenticated safe: ContentInfo(data, [0] OCTET STRING(SEQUENCE OF ContentInfo)); the key's goes beside the certificate's.
+  const octet = ((pfx.value[1] as forge.asn1.Asn1).value[1] as forge.asn1.Asn1).value[0] as forge.asn1.Asn1;
+  const safes = A.fromDer(octet.value as string);
+  (safes.value as forge.asn1.Asn1[]).push(keyContent);
+  octet.value = A.toDer(safes).getBytes();
+  return Buffer.from(A.toDer(pfx).getBytes(), "binary");
+}
 const FILES: Record<string, string | Buffer> = {
   "/run/cert.pfx": PFX,
   "/run/cert.pem": "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
@@ -118,6 +142,21 @@ describe("the identity the CLI picks is the one the azuread provider picks", () 
   it("the PKCS#12 bundle becomes the PEM @azure/identity takes: the private key and the certificate", () => {
     const pem = pkcs12ToPem(PFX, "pfx-password", "test");
     expect(pem).toMatch(/^-----BEGIN RSA PRIVATE KEY-----[\s\S]+-----BEGIN CERTIFICATE-----/);
+  });
+
+  it("a PKCS#12 bundle with an EC key is refused naming the key type and what to use, not as 'no key'", () => {
+    expect(() => pkcs12ToPem(pkcs12WithEcKey(), "", "ARM_CLIENT_CERTIFICATE")).toThrow(/^ARM_CLIENT_CERTIFICATE: the PKCS#12 archive holds an EC \(ECDSA\) private key; .* use an RSA certificate/);
+  });
+
+  it.each([
+    ["--tenant-id", ["--tenant-id", TENANT], {}],
+    ["ARM_TENANT_ID", [], { ARM_TENANT_ID: TENANT }],
+  ])("AKS workload identity: AZURE_TENANT_ID that differs from %s is refused, as the provider refuses it (helpers.go getTenantId)", async (_what, args, env) => {
+    const err: string[] = [];
+    const aks = { ...env, ARM_USE_AKS_WORKLOAD_IDENTITY: "true", AZURE_TENANT_ID: "99999999-2222-4333-8444-555555555555", ARM_CLIENT_ID: "pipeline-app", ARM_OIDC_TOKEN: "jwt" };
+    const code = await main(["activate-certificate", ...args, "--service-principal-id", "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b", "--thumbprint", "0123456789ABCDEF0123456789ABCDEF01234567"], { out: () => undefined, err: (s) => err.push(s), env: aks, stdin: async () => "" });
+    expect(code).toBe(1);
+    expect(err.join("\n")).toContain("and AZURE_TENANT_ID (AKS workload identity) differ");
   });
 
   it.each<[string, boolean]>([

@@ -77,10 +77,32 @@ describe("sync engine against the emulator", () => {
     const manual = await syncProfile(target({}, specFor({ api: { profileSync: "checklist" } })), { reimportMetadata: true, rotationChecklist: steps });
     expect(manual.status).toBe("manual");
     expect(manual.checklist).toContain("By 2028-10-09: open the profile above, click Import next to the Metadata URL, Save");
-    expect(manual.checklist).toContain("On 2028-10-09 Entra starts signing with the new certificate: click Import once more that day.");
+    // The activation comes with the first deploy on or after its date, whenever that runs: no day is promised for it.
+    expect(manual.checklist).toContain('Entra starts signing with it at the first deploy on or after 2028-10-09, not before (unless the current certificate expires first): the checklist that deploy prints says "Now"');
+    expect(manual.checklist).not.toMatch(/On 2028-10-09 Entra starts signing/);
+    expect(manual.checklist).toContain("At the first deploy on or after 2028-10-16 the old certificate is removed from Entra.");
     expect(rotationChecklist(Date.parse("2028-10-10T10:00:00Z"), dates)).toContain("Now: open the profile above, click Import");
     // Outside a rotation there is nothing to say.
     expect(rotationChecklist(Date.parse("2028-10-17T00:00:00Z"), dates)).toBeUndefined();
+  });
+
+  it("the rotation checklist says what a read of Entra showed: 'Now' after an early activation, and nothing for a first deploy", () => {
+    const dates = { started: "2028-09-25T09:00:00Z", activation: "2028-10-09T09:00:00Z", retirement: "2028-10-16T09:00:00Z" };
+    const lateDeploy = Date.parse("2028-09-25T10:00:00Z");
+    // A deploy so late it activated at once: the same apply's checklist must not say "By 2028-10-09".
+    const early = rotationChecklist(lateDeploy, dates, { newActive: true, anyActive: true, others: 1 })!;
+    expect(early).toContain("Entra now signs with the new certificate (activated before 2028-10-09");
+    expect(early).toContain("Now: open the profile above, click Import");
+    expect(early).not.toContain("By 2028-10-09");
+    // Not activated yet: the dates.
+    expect(rotationChecklist(lateDeploy, dates, { newActive: false, anyActive: true, others: 1 })).toContain("By 2028-10-09");
+    // A deploy after the activation date that has not activated (the activation failed): no promise of the past.
+    expect(rotationChecklist(Date.parse("2028-10-12T10:00:00Z"), dates, { newActive: false, anyActive: true, others: 1 })).toContain("Now (it was due by 2028-10-09)");
+    // A first deploy, before its activation: nothing signs, there is no rotation to describe.
+    expect(rotationChecklist(lateDeploy, dates, { newActive: false, anyActive: false, others: 0 })).toBeUndefined();
+    // Activated after the retirement date (deploys stopped for weeks): still "Now" while the old one is there.
+    expect(rotationChecklist(Date.parse("2028-10-20T10:00:00Z"), dates, { newActive: true, anyActive: true, others: 1 })).toContain("Now: open the profile above");
+    expect(rotationChecklist(Date.parse("2028-10-20T10:00:00Z"), dates, { newActive: true, anyActive: true, others: 0 })).toBeUndefined();
   });
 
   it("dry run reports the diff and writes nothing", async () => {

@@ -91,9 +91,17 @@ describe("reply URLs a gallery template brought", () => {
     const [[key, step]] = Object.entries<any>(doc.resource.terraform_data).filter(([k]) => k.startsWith("entra_template-reply-urls"));
     const appKey = Object.keys(doc.resource.azuread_application_from_template)[0];
     expect(step.triggers_replace).toEqual({ application: `\${azuread_application_from_template.${appKey}.application_object_id}` });
-    expect(step.provisioner[0]["local-exec"].command).toMatch(/ clear-template-reply-urls --tenant-id \S+ --application-object-id \$\{azuread_application_from_template\.[^.]+\.application_object_id\}$/);
+    // The stack made this app (no adoption): its template's URLs go whatever its age (a failed
+    // first apply may be run again days later).
+    expect(step.provisioner[0]["local-exec"].command).toMatch(/ clear-template-reply-urls --tenant-id \S+ --application-object-id \$\{azuread_application_from_template\.[^.]+\.application_object_id\} --origin created --own-reply-urls https:\/\/eu-api\.mimecast\.com\/login\/saml\S*$/);
     const replyUrls: any = Object.values(doc.resource.azuread_application_redirect_uris)[0];
     expect(replyUrls.depends_on).toEqual([`terraform_data.${key}`]);
+  });
+
+  it("of an adopted app (made by hand, its reply URLs imported) are never touched", () => {
+    const doc = synth({ identityProvider: { type: "entra", adopt: { applicationObjectId: "aaaaaaaa-1111-4222-8333-444455556666", servicePrincipalObjectId: "bbbbbbbb-1111-4222-8333-444455556666" } } });
+    const [[, step]] = Object.entries<any>(doc.resource.terraform_data).filter(([k]) => k.startsWith("entra_template-reply-urls"));
+    expect(step.provisioner[0]["local-exec"].command).toMatch(/ --origin adopted --own-reply-urls \S+$/);
   });
 });
 
@@ -140,9 +148,17 @@ describe("the signing-certificate lifecycle in the stack", () => {
     expect(sync.triggers_replace.certificate_rotation).toBe(rotation);
     expect(act.provisioner[0]["local-exec"].command).toContain(` --not-before \${${activationDue}}`);
     expect(retire.provisioner[0]["local-exec"].command).toContain(` --not-before \${${retirementDue}}`);
-    // Both syncs get the rotation's dates: the re-import, and the checklist's "by when".
-    for (const s of [sync, reimport]) expect(s.provisioner[0]["local-exec"].environment.MIMECAST_SSO_CERTIFICATE_ROTATION).toBe(`started=\${${started}},activation=\${${activationDue}},retirement=\${${retirementDue}}`);
+    // Both syncs get the rotation's dates (the re-import, the checklist's "by when") and its
+    // certificate, to read which one signs (a late deploy activates early: the checklist says "now").
+    for (const s of [sync, reimport]) {
+      expect(s.provisioner[0]["local-exec"].environment.MIMECAST_SSO_CERTIFICATE_ROTATION).toMatch(
+        new RegExp(`^started=\\$\\{${started.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}\\},activation=\\$\\{.*\\},retirement=\\$\\{.*\\},tenant=11111111-2222-4333-8444-555555555555,servicePrincipal=\\$\\{azuread_service_principal\\.[^}]+\\.object_id\\},subject=CN=eu-api\\.mimecast\\.com/sso/CEUA12A34,endDate=\\$\\{timeadd\\(.*\\)\\}$`),
+      );
+    }
     expect(reimport.depends_on).toEqual([`terraform_data.${syncKey}`, `terraform_data.${actKey}`]);
+    // The re-import runs after the activation: it reads which certificate signs whatever the dates say.
+    expect(reimport.provisioner[0]["local-exec"].command).toMatch(/ sync .* --rotation-env MIMECAST_SSO_CERTIFICATE_ROTATION --after-activation$/);
+    expect(sync.provisioner[0]["local-exec"].command).not.toContain("--after-activation");
     expect(doc.output.certificate_rotation_schedule.value).toBe("lifetime=730,renewBefore=60,overlap=14,retireAfter=7");
     // api mode: the sync re-imports and verifies, so the activation comes a day later.
     const api = synth({ mimecastApi: { profileSync: "api" } });

@@ -6,7 +6,11 @@
 // Mimecast emulators. Mimecast's documentation does not say whether Import trusts every signing
 // certificate the metadata lists or one, so both are simulated, and a sign-in is tried every
 // hour: it works when the certificate Entra signs with is one Mimecast trusts and not expired.
+import { Testing } from "cdktf";
 import { main } from "../cli/program";
+import { MimecastSsoStack } from "../constructs/stack";
+import { parseConfig } from "../model/config";
+import { exampleConfig } from "./fixtures/configs";
 import { groupCertificates } from "../graph/certificates";
 import { GraphEmulator } from "../graph/emulator";
 import { MimecastEmulator } from "../mimecast/emulator/emulator";
@@ -30,6 +34,31 @@ interface Scenario {
   readonly trust: Trust;
   /** Days after the rotation falls due that the next deploy comes (0: nightly deploys). */
   readonly lateDays: number;
+  /** certificateLifetimeDays changed in the config, this many days after the rotation fell due. @default none */
+  readonly lifetimeChange?: { readonly afterDays: number; readonly lifetimeDays: number };
+}
+
+/**
+ * What terraform does to time_rotating when certificateLifetimeDays changes, read from the stack
+ * as synthesized before and after: replaced when its `triggers` change or a resource in its
+ * replace_triggered_by changes; otherwise rotation_days is updated in place and its timestamp
+ * (rfc3339, the rotation's start) is kept (terraform-provider-time resource_time_rotating.go,
+ * Update / ModifyPlan).
+ */
+function timeRotatingReplacedByLifetimeChange(fromDays: number, toDays: number): boolean {
+  const synth = (days: number) => {
+    const config = exampleConfig();
+    config.environments[0].certificateLifetimeDays = days;
+    const environment = parseConfig(config).environments[0];
+    return JSON.parse(Testing.synth(new MimecastSsoStack(Testing.app(), { environment }))) as { resource: Record<string, Record<string, Record<string, unknown>>> };
+  };
+  const [before, after] = [synth(fromDays), synth(toDays)];
+  const [name, rotating] = Object.entries(after.resource.time_rotating)[0];
+  const old = before.resource.time_rotating[name];
+  expect(old.rotation_days).not.toEqual(rotating.rotation_days);
+  if (JSON.stringify(old.triggers ?? null) !== JSON.stringify(rotating.triggers ?? null)) return true;
+  const refs = ((rotating.lifecycle as { replace_triggered_by?: string[] } | undefined)?.replace_triggered_by ?? []).map((r) => /^\$\{?([a-z_]+)\.([^.}]+)/.exec(r)!);
+  return refs.some(([, type, id]) => JSON.stringify(before.resource[type]?.[id]) !== JSON.stringify(after.resource[type]?.[id]));
 }
 
 async function simulate(sc: Scenario) {
@@ -38,7 +67,7 @@ async function simulate(sc: Scenario) {
   const mimecast = await MimecastEmulator.start({ ttlMs: 120_000, offerProfileContract: sc.offerProfileContract });
   graph.create("servicePrincipals", { id: SP, preferredTokenSigningKeyThumbprint: null }, -Infinity);
   graph.create("applications", { id: APP, defaultRedirectUri: null, web: { redirectUris: [] } }, -Infinity);
-  const schedule: RotationSchedule = rotationSchedule({ certificateLifetimeDays: 730, certificateRenewBeforeDays: 60, mode: sc.mode });
+  let schedule: RotationSchedule = rotationSchedule({ certificateLifetimeDays: 730, certificateRenewBeforeDays: 60, mode: sc.mode });
   const spec = specFor({ metadataUrl: mimecast.metadataUrl(TENANT), api: { profileSync: sc.mode, baseUrl: mimecast.url, createProfileIfMissing: true } });
 
   // What Mimecast trusts, and when an administrator clicks Import (checklist mode).
@@ -63,13 +92,27 @@ async function simulate(sc: Scenario) {
 
   // The stack's Terraform state: time_rotating, and the triggers each step last ran with.
   let started: number | undefined;
+  /** When the config's certificateLifetimeDays changes (sc.lifetimeChange). */
+  let lifetimeChangeAt = Infinity;
   let rotationId = 0;
   const applied = new Map<string, string>();
   const log: string[] = [];
   const failures: string[] = [];
 
+  let lifetimeChanged = false;
+  let certificateEndOutput = "";
   async function deploy(): Promise<void> {
     const t = clock.now();
+    // The config changed since the last deploy: terraform replaces time_rotating (a new rotation
+    // starts now) or updates it in place (same start), as the stack declares it.
+    const change = sc.lifetimeChange;
+    if (change && !lifetimeChanged && t >= lifetimeChangeAt) {
+      lifetimeChanged = true;
+      const replaced = timeRotatingReplacedByLifetimeChange(schedule.lifetimeDays, change.lifetimeDays);
+      schedule = rotationSchedule({ certificateLifetimeDays: change.lifetimeDays, certificateRenewBeforeDays: 60, mode: sc.mode });
+      log.push(`${new Date(t).toISOString().slice(0, 10)} certificateLifetimeDays -> ${change.lifetimeDays}: time_rotating ${replaced ? "replaced" : "updated in place"}`);
+      if (replaced) started = undefined;
+    }
     if (started === undefined || t >= started + (schedule.lifetimeDays - schedule.renewBeforeDays) * DAY) {
       started = t;
       rotationId++;
@@ -77,14 +120,16 @@ async function simulate(sc: Scenario) {
     const dates = rotationDates(started, schedule);
     const iso = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, "Z");
     const endDate = iso(dates.newExpires);
+    certificateEndOutput = endDate; // the stack's certificate_end_date output, as the drift job reads it
     const stage = (due: number) => (t >= due ? "due" : "waiting");
-    const rotationEnv = { MIMECAST_SSO_CERTIFICATE_ROTATION: encodeRotationDates({ started: iso(started), activation: iso(dates.activationDue), retirement: iso(dates.retirementDue) }) };
+    const certificate = { tenantId: TENANT, servicePrincipalId: SP, displayName: CN, endDate };
+    const rotationEnv = { MIMECAST_SSO_CERTIFICATE_ROTATION: encodeRotationDates({ started: iso(started), activation: iso(dates.activationDue), retirement: iso(dates.retirementDue), certificate }) };
     const cert = ["--service-principal-id", SP, "--display-name", CN, "--end-date", endDate];
     const steps: [string, string, () => Promise<{ code: number; text: string }>][] = [
       ["add", `${rotationId}`, () => run(["add-certificate", ...cert])],
       ["sync", `${rotationId}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION"], rotationEnv)],
       ["activate", `${rotationId}/${stage(dates.activationDue)}`, () => run(["activate-certificate", ...cert, "--not-before", iso(dates.activationDue)])],
-      ["reimport", `${rotationId}/${stage(dates.activationDue)}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION"], rotationEnv)],
+      ["reimport", `${rotationId}/${stage(dates.activationDue)}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION", "--after-activation"], rotationEnv)],
       ["retire", `${rotationId}/${stage(dates.retirementDue)}`, () => run(["retire-certificates", ...cert, "--not-before", iso(dates.retirementDue)])],
     ];
     for (const [name, trigger, step] of steps) {
@@ -93,14 +138,14 @@ async function simulate(sc: Scenario) {
       log.push(`${iso(t).slice(0, 10)} ${name}: ${r.text.split("\n").filter((l) => !l.startsWith("Azure identity") && !l.startsWith("[")).slice(-1)[0] ?? ""}`);
       if (r.code !== 0) throw new Error(`${name} failed at ${iso(t)}:\n${r.text}`);
       applied.set(name, trigger);
-      // An administrator does what the checklist says: its steps (Import) the same day, the
-      // rotation's "by" as late as it allows, "on the activation day" that morning.
-      if (/Manual checklist/.test(r.text)) adminClicks.push(t + 8 * HOUR);
+      // An administrator does what the checklist says, and only that: the setup steps of a first
+      // checklist that day; during a rotation only its dated instructions, "By <day>" as late as
+      // it allows, "Now" that day. Nothing else makes them click.
+      const rotating = /Signing certificate rotation \(Entra\)/.test(r.text);
+      if (/Manual checklist/.test(r.text) && !rotating) adminClicks.push(t + 8 * HOUR);
       const by = /By (\d{4}-\d{2}-\d{2}): open the profile/.exec(r.text);
       if (by) adminClicks.push(Date.parse(`${by[1]}T00:00:00Z`) - 12 * HOUR);
-      const onDay = /On (\d{4}-\d{2}-\d{2}) Entra starts signing/.exec(r.text);
-      if (onDay) adminClicks.push(Date.parse(`${onDay[1]}T00:00:00Z`) + 10 * HOUR);
-      if (/Now: open the profile/.test(r.text)) adminClicks.push(t + 8 * HOUR);
+      if (/Now( \(it was due by \d{4}-\d{2}-\d{2}\))?: open the profile/.test(r.text)) adminClicks.push(t + 8 * HOUR);
     }
   }
 
@@ -118,7 +163,7 @@ async function simulate(sc: Scenario) {
       if (new Date(t).getUTCHours() === 2) {
         if (deploying(t)) await deploy();
         // The nightly drift job (after the night's deploy, when there is one).
-        const d = await run(["entra-drift", "--service-principal-id", SP, "--application-object-id", APP, "--expect-redirect-uri", "https://x.example/", "--schedule", encodeSchedule(schedule)]);
+        const d = await run(["entra-drift", "--service-principal-id", SP, "--application-object-id", APP, "--expect-redirect-uri", "https://x.example/", "--schedule", encodeSchedule(schedule), "--display-name", CN, "--end-date", certificateEndOutput]);
         const found = JSON.parse(d.text.split("\n").pop()!) as { problems: string[]; notes: string[] };
         nightlyDrift.push({ day: new Date(t).toISOString().slice(0, 10), problems: found.problems.filter((p) => !p.startsWith("default reply URL")), notes: found.notes });
       }
@@ -136,6 +181,7 @@ async function simulate(sc: Scenario) {
     failures.length = 0; // a first deploy in checklist mode is usable once the admin imported
     const firstExpires = Date.parse(listed()[0].endDateTime!);
     const rotationDue = started! + (schedule.lifetimeDays - schedule.renewBeforeDays) * DAY;
+    if (sc.lifetimeChange) lifetimeChangeAt = rotationDue + sc.lifetimeChange.afterDays * DAY;
     clock.at(new Date(rotationDue - 3 * DAY).toISOString().replace(/T.*/, "T03:00:00Z"));
     await passTime(firstExpires + 5 * DAY, (t) => t >= rotationDue + sc.lateDays * DAY);
     return { failures, log, nightlyDrift, certificates: listed(), active: sp().preferredTokenSigningKeyThumbprint, imports, rotationDue, firstExpires, schedule };
@@ -179,7 +225,7 @@ describe.each(modes)("mimecastApi.profileSync %s (profile operation offered: %s)
       // The re-import runs right after the activation, in the same apply.
       expect(r.failures).toEqual([]);
     } else {
-      // Until the administrator's click that day (the checklist says to click on the activation day).
+      // Until the administrator's click that day: the checklist printed by the deploy that activated says "Now".
       expect(r.failures.length).toBeGreaterThan(0);
       expect(r.failures.every((h) => h.startsWith(activated))).toBe(true);
       expect(r.failures.length).toBeLessThanOrEqual(10);
@@ -212,5 +258,23 @@ describe("a deploy so late the overlap no longer fits (checklist mode)", () => {
     // ... after 50 nights of "a rotation is due".
     expect(r.nightlyDrift.filter((n) => n.problems.some((p) => /no rotation has started/.test(p))).length).toBeGreaterThanOrEqual(49);
     expect(r.certificates.find((c) => c.thumbprint === r.active)!.endDateTime).toMatch(/^2030-/);
+  });
+});
+
+describe("certificateLifetimeDays changed in the middle of a rotation", () => {
+  it.each([
+    ["shortened between the add and the activation", 365, 3],
+    ["lengthened between the activation and the retirement", 1000, 17],
+  ])("%s: the deploy that brings the change starts a new rotation; no deploy fails and no sign-in fails", async (_what, lifetimeDays, afterDays) => {
+    // Without a new rotation, time_rotating keeps its start, the end date the later stages look for
+    // moves, and activate-certificate (or retire) fails at every deploy from its due date on.
+    const r = await simulate({ mode: "checklist", offerProfileContract: true, trust: "every listed certificate", lateDays: 0, lifetimeChange: { afterDays, lifetimeDays } });
+    expect(r.log).toContainEqual(expect.stringMatching(new RegExp(`certificateLifetimeDays -> ${lifetimeDays}: time_rotating replaced`)));
+    expect(r.failures).toEqual([]);
+    const [changed] = r.log.filter((l) => l.includes("certificateLifetimeDays ->")).map((l) => Date.parse(l.slice(0, 10)));
+    // One certificate left, this rotation's: added the day the change was deployed, with the new lifetime.
+    expect(r.certificates).toHaveLength(1);
+    expect(r.active).toBe(r.certificates[0].thumbprint);
+    expect(Math.round((Date.parse(r.certificates[0].endDateTime!) - changed) / DAY)).toBe(lifetimeDays);
   });
 });

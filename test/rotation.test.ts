@@ -3,12 +3,15 @@
 // replicas that lag (an object created moments ago answers 404), key material in reads, refusal
 // of a PATCH that changes a kept credential. No step may ever remove the certificate Entra signs
 // with or the one this rotation added, whatever the reads show; an interrupted rotation converges.
+import { createHash, randomBytes, randomUUID } from "crypto";
 import { main } from "../cli/program";
 import { activateRotation, addCertificate, groupCertificates, isWhole, retireRotation } from "../graph/certificates";
 import { GraphClient } from "../graph/client";
 import { pipelineIdentity } from "../graph/credentials";
 import { GraphEmulator, ReplicaRead } from "../graph/emulator";
-import { TENANT, seeded, virtualClock } from "./helpers";
+import { encodeSpec } from "../model/contract";
+import { encodeRotationDates } from "../model/rotation";
+import { TENANT, seeded, specFor, virtualClock } from "./helpers";
 
 const SP = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 const CN = "CN=eu-api.mimecast.com/sso/CEUA12A34";
@@ -95,7 +98,10 @@ describe("signing-certificate rotation through Graph", () => {
     }
   });
 
-  it("a shortened certificateLifetimeDays: the rotation's certificate is the one kept, though the old one ends later", async () => {
+  // A lifetime change replaces time_rotating (its replace_triggered_by: test/stage-trigger.integ.test.ts
+  // with real terraform, test/rotation-timeline.integ.test.ts across the rotation), so a new
+  // rotation starts the day of the change, with a certificate that can end before the old one.
+  it("a shortened certificateLifetimeDays starts a new rotation: its certificate is the one kept, though the old one ends later", async () => {
     await deploy(FIRST_END);
     const old = sp().preferredTokenSigningKeyThumbprint!;
     clock.at("2027-06-01T09:00:00Z");
@@ -149,7 +155,7 @@ describe("signing-certificate rotation through Graph", () => {
     expect(certificates()).toHaveLength(2);
     // Incomplete: this rotation's password credential is gone (someone edited it): refused too.
     sp().preferredTokenSigningKeyThumbprint = mine;
-    sp().passwordCredentials = sp().passwordCredentials!.filter((p) => Buffer.from(p.customKeyIdentifier, "base64").toString("hex").toUpperCase() !== mine);
+    sp().passwordCredentials = sp().passwordCredentials!.filter((p) => Buffer.from(p.customKeyIdentifier ?? "", "base64").toString("hex").toUpperCase() !== mine);
     const again = await retire(SECOND_END);
     expect(again.code).toBe(1);
     expect(again.err).toContain(`not this rotation's ${mine} (incomplete)`);
@@ -165,6 +171,85 @@ describe("signing-certificate rotation through Graph", () => {
     expect((await retire(SECOND_END)).code).toBe(1);
     expect(certificates()).toHaveLength(1);
     expect(graph.patches()).toHaveLength(1); // the first deploy's activation only
+  });
+});
+
+/**
+ * A certificate made by hand in the portal, on an app this stack adopts. Its customKeyIdentifier
+ * may be the thumbprint's 20 bytes or its 40 hex digits as text (both seen; the microsoft365
+ * provider's construct.go, customKeyIdentifierMatchesThumbprint, accepts both), its password
+ * credential may carry none, and the Verify key's material (with $select=keyCredentials) is the
+ * certificate itself, whose SHA-1 is the thumbprint.
+ */
+function handMadeCertificate(o: { identifier: "bytes" | "hex-text" | "other"; keyMaterial: boolean; passwordIdentifier: boolean; end: string; active: boolean; usages?: ("Sign" | "Verify")[]; start?: string }): string {
+  const der = Buffer.concat([Buffer.from([0x30, 0x82]), randomBytes(300)]);
+  const hash = createHash("sha1").update(der).digest();
+  const thumbprint = hash.toString("hex").toUpperCase();
+  const customKeyIdentifier = o.identifier === "bytes" ? hash.toString("base64") : o.identifier === "hex-text" ? Buffer.from(thumbprint).toString("base64") : randomBytes(16).toString("base64");
+  const signKeyId = randomUUID();
+  const base = { customKeyIdentifier, displayName: "CN=Microsoft Azure Federated SSO Certificate", startDateTime: o.start ?? "2026-01-10T08:00:00Z", endDateTime: o.end, type: "AsymmetricX509Cert" as const };
+  const usages = o.usages ?? ["Sign", "Verify"];
+  for (const usage of usages) {
+    sp().keyCredentials!.push({ ...base, keyId: usage === "Sign" ? signKeyId : randomUUID(), usage, key: o.keyMaterial ? (usage === "Verify" ? der : randomBytes(200)).toString("base64") : null });
+  }
+  if (usages.includes("Sign")) sp().passwordCredentials!.push({ keyId: signKeyId, customKeyIdentifier: o.passwordIdentifier ? customKeyIdentifier : null, displayName: base.displayName, startDateTime: base.startDateTime, endDateTime: o.end });
+  if (o.active) sp().preferredTokenSigningKeyThumbprint = thumbprint;
+  return thumbprint;
+}
+
+describe("an adopted app's hand-made certificate", () => {
+  const DUE = "2026-12-15T09:00:00Z"; // the activation's due date, two weeks after the clock's start
+  it.each([
+    ["customKeyIdentifier as the hash's bytes, a password credential without one", { identifier: "bytes", keyMaterial: false, passwordIdentifier: false }],
+    ["customKeyIdentifier as the thumbprint's hex digits in text", { identifier: "hex-text", keyMaterial: false, passwordIdentifier: true }],
+    ["customKeyIdentifier of another shape, the certificate in the Verify key's material", { identifier: "other", keyMaterial: true, passwordIdentifier: true }],
+  ] as const)("is recognised as the one signing (%s): the new certificate waits for its due date", async (_shape, shape) => {
+    const theirs = handMadeCertificate({ ...shape, end: "2028-01-10T08:00:00Z", active: true });
+    expect((await add(FIRST_END)).code).toBe(0);
+    const r = await activate(FIRST_END, "--not-before", DUE);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("is due on 2026-12-15");
+    expect(sp().preferredTokenSigningKeyThumbprint).toBe(theirs);
+    // On the due date it is activated, and at the retirement the hand-made one goes whole.
+    clock.at(DUE);
+    expect((await activate(FIRST_END, "--not-before", DUE)).out).toMatch(/^activated signing certificate/);
+    const retired = await retire(FIRST_END);
+    expect(retired.out).toContain(`retired signing certificate(s) ${theirs}`);
+    expect(sp().keyCredentials).toHaveLength(2);
+    expect(sp().passwordCredentials).toHaveLength(1);
+  });
+
+  it("a hand-made certificate that expires before the due date: activated at once, saying why", async () => {
+    const theirs = handMadeCertificate({ identifier: "hex-text", keyMaterial: false, passwordIdentifier: false, end: "2026-12-10T08:00:00Z", active: true });
+    await add(FIRST_END);
+    const r = await activate(FIRST_END, "--not-before", DUE);
+    expect(r.out).toContain(`the certificate signing now (${theirs}) expires 2026-12-10T08:00:00Z, too soon to wait`);
+    expect(sp().preferredTokenSigningKeyThumbprint).not.toBe(theirs);
+  });
+
+  it("an active thumbprint that matches no certificate read is no reason to activate early: it waits, and says so", async () => {
+    handMadeCertificate({ identifier: "other", keyMaterial: false, passwordIdentifier: false, end: "2028-01-10T08:00:00Z", active: false });
+    sp().preferredTokenSigningKeyThumbprint = "0123456789ABCDEF0123456789ABCDEF01234567";
+    await add(FIRST_END);
+    const r = await activate(FIRST_END, "--not-before", DUE);
+    expect(r.code).toBe(0);
+    expect(r.out).toContain("is due on 2026-12-15");
+    expect(r.out).toContain("0123456789ABCDEF0123456789ABCDEF01234567");
+    expect(sp().preferredTokenSigningKeyThumbprint).toBe("0123456789ABCDEF0123456789ABCDEF01234567");
+  });
+});
+
+describe("credentials that are not token-signing certificates", () => {
+  it("retire keeps a Verify-only credential (e.g. a request-verification certificate) and removes only the old signing certificate", async () => {
+    await deploy(FIRST_END);
+    const verifyOnly = handMadeCertificate({ identifier: "bytes", keyMaterial: true, passwordIdentifier: false, end: "2029-01-01T00:00:00Z", active: false, usages: ["Verify"] });
+    const old = sp().preferredTokenSigningKeyThumbprint!;
+    clock.at(SECOND_START);
+    await deploy(SECOND_END);
+    const left = certificates().map((c) => c.thumbprint);
+    expect(left).toContain(verifyOnly);
+    expect(left).not.toContain(old);
+    expect(left).toHaveLength(2);
   });
 });
 
@@ -278,6 +363,45 @@ describe("reads after writes: replicas that lag", () => {
   });
 });
 
+describe("the sync's rotation checklist reads which certificate signs, only when it matters", () => {
+  const syncWith = async (dates: { started: string; activation: string; retirement: string }, ...more: string[]) => {
+    const out: string[] = [];
+    const env = {
+      ...ENV,
+      GRAPH_BASE_URL: graph.url,
+      ENTRA_LOGIN_BASE_URL: graph.url,
+      SPEC: encodeSpec(specFor({ api: { profileSync: "checklist" } })),
+      ROTATION: encodeRotationDates({ ...dates, certificate: { tenantId: TENANT, servicePrincipalId: SP, displayName: CN, endDate: SECOND_END } }),
+    };
+    const code = await main(["sync", "--spec-env", "SPEC", "--rotation-env", "ROTATION", "--skip-metadata-check", ...more], { out: (s) => out.push(s), err: (s) => out.push(s), env, stdin: async () => "", clock });
+    expect(code).toBe(0);
+    return out.join("\n");
+  };
+  const reads = () => graph.requests.filter((q) => q.method === "GET" && q.path.endsWith(SP)).length;
+
+  it("long after a rotation, a sync run for another reason leaves Graph alone; during one, and right after an activation, it reads", async () => {
+    await deploy(FIRST_END);
+    clock.at(SECOND_START);
+    await add(SECOND_END);
+    const rotation = { started: SECOND_START, activation: "2028-10-09T09:00:00Z", retirement: "2028-10-16T09:00:00Z" };
+    let before = reads();
+    expect(await syncWith(rotation)).toContain("By 2028-10-09: open the profile above");
+    expect(reads()).toBe(before + 1);
+    // A late activation, weeks after the retirement date (deploys stopped): the re-import reads and says Now.
+    clock.at("2028-11-10T02:00:00Z");
+    await activate(SECOND_END);
+    before = reads();
+    expect(await syncWith(rotation, "--after-activation")).toContain("Now: open the profile above, click Import");
+    expect(reads()).toBe(before + 1);
+    await retire(SECOND_END);
+    // Months later, a sync for a settings change: no read, no rotation steps.
+    clock.at("2029-03-01T02:00:00Z");
+    before = reads();
+    expect(await syncWith(rotation)).not.toContain("Signing certificate rotation");
+    expect(reads()).toBe(before);
+  });
+});
+
 describe("permissions: Application.ReadWrite.OwnedBy on an app made from a gallery template", () => {
   it("a service principal without owners refuses every write; the step says which permission works, and writes nothing", async () => {
     await graph.stop();
@@ -298,10 +422,10 @@ describe("permissions: Application.ReadWrite.OwnedBy on an app made from a galle
 describe("entra-drift: what Terraform cannot see", () => {
   const APP = "7a0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
   const URI = "https://eu-api.mimecast.com/login/saml";
-  const drift = async () => {
+  const drift = async (...more: string[]) => {
     const out: string[] = [];
     const env = { ...ENV, GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url };
-    const code = await main(["entra-drift", "--service-principal-id", SP, "--application-object-id", APP, "--expect-redirect-uri", URI], { out: (s) => out.push(s), err: () => undefined, env, stdin: async () => "", clock });
+    const code = await main(["entra-drift", "--service-principal-id", SP, "--application-object-id", APP, "--expect-redirect-uri", URI, ...more], { out: (s) => out.push(s), err: () => undefined, env, stdin: async () => "", clock });
     expect(code).toBe(0);
     return JSON.parse(out.join("\n")) as { drifted: boolean; problems: string[]; notes: string[]; activeThumbprint: string; rotation: { stage: string; due: string } };
   };
@@ -327,5 +451,30 @@ describe("entra-drift: what Terraform cannot see", () => {
     expect(found.drifted).toBe(true);
     expect(found.problems).toContain(`default reply URL is https://eu-api.mimecast.com/login/sso/mpp, config wants ${URI}`);
     expect(found.problems.some((p) => p.includes("or someone switched it in the portal"))).toBe(true);
+  });
+
+  it("a Verify-only credential, or a certificate added in the portal, is not an activation due: no deploy could act on it", async () => {
+    graph.applications.set(APP, { id: APP, defaultRedirectUri: URI, web: { redirectUris: [URI] } });
+    await deploy(FIRST_END);
+    const mine = ["--display-name", CN, "--end-date", FIRST_END];
+    clock.at("2027-02-01T02:00:00Z");
+    handMadeCertificate({ identifier: "bytes", keyMaterial: true, passwordIdentifier: false, end: "2029-01-01T00:00:00Z", active: false, usages: ["Verify"], start: "2027-01-15T00:00:00Z" });
+    expect(await drift(...mine)).toMatchObject({ drifted: false, problems: [], rotation: { stage: "idle" } });
+    expect(await drift()).toMatchObject({ drifted: false, problems: [], rotation: { stage: "idle" } });
+    // Someone adds a signing certificate in the portal (inactive), long after this rotation's retirement.
+    const portal = handMadeCertificate({ identifier: "hex-text", keyMaterial: false, passwordIdentifier: false, end: "2029-06-01T00:00:00Z", active: false, start: "2027-02-01T01:00:00Z" });
+    const found = await drift(...mine);
+    expect(found).toMatchObject({ drifted: false, problems: [], rotation: { stage: "idle" } });
+    expect(found.notes).toContainEqual(expect.stringContaining(`certificate ${portal} was added on 2027-02-01, after this rotation's retirement`));
+  });
+
+  it("during a rotation, the stage is this rotation's certificate's, whatever else is newer", async () => {
+    graph.applications.set(APP, { id: APP, defaultRedirectUri: URI, web: { redirectUris: [URI] } });
+    await deploy(FIRST_END);
+    clock.at(SECOND_START);
+    await add(SECOND_END);
+    clock.at("2028-09-27T02:00:00Z");
+    handMadeCertificate({ identifier: "bytes", keyMaterial: true, passwordIdentifier: true, end: "2029-06-01T00:00:00Z", active: false, start: "2028-09-27T01:00:00Z" });
+    expect(await drift("--display-name", CN, "--end-date", SECOND_END)).toMatchObject({ drifted: false, rotation: { stage: "overlap", due: "2028-10-09T09:00:00.000Z" } });
   });
 });

@@ -54,7 +54,9 @@ describeIfTerraform("commands named by the synthesized Entra stack", () => {
     const specEnv: Record<string, string> = {};
     // The rotation's start (time_rotating) long past: no rotation in progress, so no re-import.
     const started = `time_rotating.${Object.keys(doc.resource.time_rotating)[0]}.rfc3339`;
-    for (const [k, v] of Object.entries<string>(environment)) specEnv[k] = await evalTerraform(v, { [clientIdRef()]: CLIENT_ID, [started]: "2020-01-01T00:00:00Z" }, doc.locals);
+    const servicePrincipal = `azuread_service_principal.${Object.keys(doc.resource.azuread_service_principal)[0]}.object_id`;
+    const known = { [clientIdRef()]: CLIENT_ID, [started]: "2020-01-01T00:00:00Z", [servicePrincipal]: "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b" };
+    for (const [k, v] of Object.entries<string>(environment)) specEnv[k] = await evalTerraform(v, known, doc.locals);
     const [program, ...args] = command.split(" ") as string[];
     return { program, args, specEnv };
   };

@@ -53,4 +53,38 @@ describeWithTerraform("stage-trigger.integ.test.ts", "the rotation's stage trigg
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  it("time_rotating: the first plan after upgrading keeps the rotation; a certificateLifetimeDays change starts a new one", async () => {
+    // time_rotating cannot be initialised here: a terraform_data stands in for it, with the
+    // stack's own lifecycle (replace_triggered_by) and the stack's own lifetime resource.
+    const synth = (days: number) => {
+      const env = parseConfig({ environments: [{ ...environment, certificateLifetimeDays: days, tenantId: environment.tenantId, notificationEmails: environment.notificationEmails }] }).environments[0];
+      const doc = JSON.parse(Testing.synth(new MimecastSsoStack(Testing.app(), { environment: env })));
+      const rotating = Object.values<any>(doc.resource.time_rotating)[0];
+      const refs: string[] = rotating.lifecycle?.replace_triggered_by ?? [];
+      const resources: Record<string, unknown> = { rotation: { input: "the rotation", lifecycle: { replace_triggered_by: refs.map((r) => r.replace(/^\$\{(.*)\}$/, "$1")) } } };
+      for (const r of refs) {
+        const [type, name] = r.replace(/^\$\{(.*)\}$/, "$1").split(".");
+        expect(type).toBe("terraform_data");
+        resources[name] = doc.resource.terraform_data[name];
+      }
+      return { resource: { terraform_data: resources } };
+    };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "rotation-lifetime-"));
+    const write = (doc: unknown) => fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(doc));
+    const plan = async () => (await run("terraform", ["plan", "-input=false", "-no-color"], { cwd: dir })).stdout;
+    try {
+      write({ resource: { terraform_data: { rotation: { input: "the rotation" } } } }); // the stack before
+      expect((await run("terraform", ["init", "-input=false", "-no-color"], { cwd: dir })).code).toBe(0);
+      expect((await run("terraform", ["apply", "-auto-approve", "-input=false", "-no-color"], { cwd: dir })).code).toBe(0);
+      write(synth(730));
+      const upgrade = await plan();
+      expect(upgrade).toContain("1 to add, 0 to change, 0 to destroy");
+      expect(upgrade).not.toMatch(/terraform_data\.rotation (will|must) be/);
+      expect((await run("terraform", ["apply", "-auto-approve", "-input=false", "-no-color"], { cwd: dir })).code).toBe(0);
+      write(synth(365));
+      expect(await plan()).toContain("terraform_data.rotation will be replaced due to changes in replace_triggered_by");
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

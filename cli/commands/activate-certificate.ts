@@ -38,7 +38,7 @@ const day = (iso: string) => iso.slice(0, 10);
 function describe(stage: "activation" | "retirement", r: StageResult, spId: string): string {
   switch (r.result) {
     case "not-due":
-      return `${stage} of signing certificate ${r.thumbprint} is due on ${day(r.due)} (${r.due}): nothing done now; a deploy from then on runs it`;
+      return `${stage} of signing certificate ${r.thumbprint} is due on ${day(r.due)} (${r.due}): nothing done now; a deploy from then on runs it${r.note ? ` (${r.note})` : ""}`;
     case "activated":
       return `activated signing certificate ${r.thumbprint} on service principal ${spId}${r.note ? ` (${r.note})` : ""}`;
     case "already-active":

@@ -1,6 +1,6 @@
-import { Command } from "commander";
-import { COMMANDS, REDIRECT_OPTIONS } from "../../model/contract";
-import { NEW_APP_MINUTES, clearTemplateReplyUrls, setDefaultRedirectUri } from "../../graph/client";
+import { Command, Option } from "commander";
+import { APP_ORIGIN_OPTION, COMMANDS, OWN_REPLY_URLS_OPTION, REDIRECT_OPTIONS } from "../../model/contract";
+import { AppOrigin, NEW_APP_MINUTES, clearTemplateReplyUrls, setDefaultRedirectUri } from "../../graph/client";
 import { CommandContext } from "../command";
 import { withGraph } from "../graph-context";
 
@@ -35,21 +35,27 @@ Exit codes: 0 set, 1 error.`,
 export function clearTemplateReplyUrlsCommand(ctx: CommandContext): Command {
   const o = REDIRECT_OPTIONS;
   return new Command(COMMANDS.clearTemplateReplyUrls)
-    .description("remove the Web reply URLs a gallery template brought, from an app instantiated moments ago (run by the stack)")
+    .description("remove the Web reply URLs a gallery template brought, from an app the stack instantiated (run by the stack)")
     .requiredOption(`${o.applicationObjectId} <object id>`, "object id of the application (app registration)")
     .option(`${o.tenantId} <id>`, "Entra tenant id (default ARM_TENANT_ID)")
+    .addOption(new Option(`${APP_ORIGIN_OPTION} <origin>`, "created: the stack made the app (cleared whatever its age); adopted: never touched").choices(["created", "adopted"]))
+    .option(`${OWN_REPLY_URLS_OPTION} <urls>`, "the stack's own reply URLs, comma-separated: an app that has one of them keeps its reply URLs")
     .addHelpText(
       "after",
       `
 azuread_application_redirect_uris refuses to create when the app already has reply URLs of its
-type ("requires import"). Runs before it, once per application: only an app created in the last
-${NEW_APP_MINUTES} minutes is changed, and only when it has Web reply URLs. Identity: as activate-certificate.
-Exit codes: 0 done (or nothing to do), 1 error.`,
+type ("requires import"). Runs before it, once per application, and only when the app has Web
+reply URLs none of which is one of ${OWN_REPLY_URLS_OPTION}: an app the stack created (${APP_ORIGIN_OPTION} created) is
+cleared whatever its age; an adopted one never; without ${APP_ORIGIN_OPTION} (a run by hand) only an app
+created in the last ${NEW_APP_MINUTES} minutes.
+Identity: as activate-certificate. Exit codes: 0 done (or nothing to do), 1 error.`,
     )
-    .action((opts: { applicationObjectId: string; tenantId?: string }) =>
+    .action((opts: { applicationObjectId: string; tenantId?: string; origin?: AppOrigin; ownReplyUrls?: string }) =>
       withGraph(COMMANDS.clearTemplateReplyUrls, opts.tenantId, ctx, async (client) => {
-        const r = await clearTemplateReplyUrls(client, opts.applicationObjectId);
+        const r = await clearTemplateReplyUrls(client, opts.applicationObjectId, { origin: opts.origin, ownReplyUrls: opts.ownReplyUrls?.split(",").filter(Boolean) });
+        if (r.result === "own") return `application ${opts.applicationObjectId} already has the stack's reply URLs: they are left as they are`;
         if (r.result === "cleared") return `removed ${r.uris.length} reply URL(s) the template set on application ${opts.applicationObjectId} (${r.uris.join(", ")}); the stack sets its own next`;
+        if (r.result === "adopted") return `application ${opts.applicationObjectId} is adopted: its reply URLs are left as they are`;
         if (r.result === "not-new") return `application ${opts.applicationObjectId} is not new: its reply URLs are left as they are`;
         return `application ${opts.applicationObjectId} has no reply URLs of its own`;
       }),

@@ -1,8 +1,10 @@
 import { Command } from "commander";
+import { AFTER_ACTIVATION_OPTION } from "../../model/contract";
 import { RotationDates, decodeRotationDates } from "../../model/rotation";
 import { CREDENTIALS_NOTE, CommandContext, targetOptions } from "../command";
 import { EXIT } from "../io";
 import { runProfileCommand } from "../outcome";
+import { readRotationState } from "../rotation-state";
 import { TargetOptions } from "../targets";
 
 interface SyncOptions extends TargetOptions {
@@ -11,6 +13,7 @@ interface SyncOptions extends TargetOptions {
   readonly json?: boolean;
   readonly concurrency?: string;
   readonly rotationEnv?: string;
+  readonly afterActivation?: boolean;
 }
 
 export function syncCommand(ctx: CommandContext): Command {
@@ -21,6 +24,7 @@ export function syncCommand(ctx: CommandContext): Command {
     .option("--json", "machine-readable result on stdout")
     .option("--concurrency <n>", "environments processed at once", "4")
     .option("--rotation-env <NAME>", "the signing-certificate rotation's dates in an environment variable (what the provisioner passes): re-import, print its steps")
+    .option(AFTER_ACTIVATION_OPTION, "run right after the activation step (the stack's re-import): read which certificate signs whatever the dates say")
     .addHelpText(
       "after",
       `
@@ -30,7 +34,7 @@ While a signing-certificate rotation is in progress (--rotation-env), the metada
 again even when nothing differs (Import), and a manual checklist says what to click and by when.
 Exit codes: 0 done, 1 error, 3 profile operation not available (manual checklist printed).${CREDENTIALS_NOTE}`,
     );
-  targetOptions(cmd).action((o: SyncOptions) => {
+  targetOptions(cmd).action(async (o: SyncOptions) => {
     let rotation: RotationDates | undefined;
     const encoded = o.rotationEnv ? ctx.io.env[o.rotationEnv] : undefined;
     try {
@@ -39,7 +43,13 @@ Exit codes: 0 done, 1 error, 3 profile operation not available (manual checklist
       ctx.io.err(`mimecast-sso sync: --rotation-env ${o.rotationEnv}: ${(e as Error).message}`);
       return ctx.exit(EXIT.error);
     }
-    return runProfileCommand("sync", o, ctx, { dryRun: o.dryRun, skipMetadataCheck: o.skipMetadataCheck, rotation });
+    // Which certificate signs decides what the rotation checklist says (a late deploy activates
+    // early, a stalled one after the retirement date). Read during the rotation's dates, and
+    // always right after the activation step; any other sync leaves Graph alone.
+    const now = (ctx.io.clock?.now ?? Date.now)();
+    const during = rotation !== undefined && now >= Date.parse(rotation.started) - 86_400_000 && now < Date.parse(rotation.retirement);
+    const rotationState = rotation?.certificate && (during || o.afterActivation) ? await readRotationState(ctx.io, rotation.certificate) : undefined;
+    return runProfileCommand("sync", o, ctx, { dryRun: o.dryRun, skipMetadataCheck: o.skipMetadataCheck, rotation, rotationState });
   });
   return cmd;
 }
