@@ -123,46 +123,68 @@ function boundedClient(loginOrigin: string | undefined, allowLoopback: boolean, 
   };
 }
 
+/** One CI service's ID-token request: how to ask, and which field of the JSON answer holds the token. */
+interface IdTokenRequest {
+  /** For messages: "GitHub Actions ID token request". */
+  readonly what: string;
+  readonly method: "GET" | "POST";
+  readonly url: URL;
+  readonly requestToken: string;
+  readonly field: string;
+  /** What to check when the service refuses. */
+  readonly refusedHint: string;
+}
+
 /**
- * A GitHub Actions ID token, fetched fresh from the runner (they live minutes), reused for a
- * minute. No redirect is followed (the request token would go along), the answer is capped and the
+ * A runner's ID token (GitHub Actions, Azure DevOps), fetched fresh (they live minutes) and reused
+ * for a minute: @azure/identity asks for the assertion twice per token request, one fetch serves
+ * both. No redirect is followed (the request token would go along), the answer is capped and the
  * exchange bounded.
  */
-function githubAssertion(url: string, requestToken: string, timeoutMs: number): () => Promise<string> {
+function runnerIdToken(request: () => IdTokenRequest, timeoutMs: number): () => Promise<string> {
   let cached: { value: string; until: number } | undefined;
   return async () => {
-    // @azure/identity asks for the assertion twice per token request: one fetch serves both.
     if (cached && cached.until > Date.now()) return cached.value;
-    const target = new URL(url);
-    if (!target.searchParams.has("audience")) target.searchParams.set("audience", TOKEN_EXCHANGE_AUDIENCE);
+    const r = request();
+    const fail = (problem: string) => new IdentityConfigError(`${r.what}: ${problem}`);
     const res = await withDeadline(timeoutMs, undefined, (signal) =>
-      axios.get(target.toString(), {
-        headers: { Authorization: `Bearer ${requestToken}`, Accept: "application/json" },
+      axios.request({
+        method: r.method,
+        url: r.url.toString(),
+        headers: { Authorization: `Bearer ${r.requestToken}`, Accept: "application/json", ...(r.method === "POST" ? { "Content-Type": "application/json" } : {}) },
         signal,
         maxRedirects: 0,
         maxContentLength: MAX_RESPONSE_BYTES,
         responseType: "text",
         transformResponse: (x) => x,
         validateStatus: () => true,
-        ...(isLoopbackHost(target.hostname) ? { proxy: false as const } : {}),
+        ...(isLoopbackHost(r.url.hostname) ? { proxy: false as const } : {}),
       }),
     ).catch((e) => {
-      throw new IdentityConfigError(`GitHub Actions ID token request: ${describeTransportError(e, timeoutMs)}`);
+      throw fail(describeTransportError(e, timeoutMs));
     });
-    if (res.status >= 300 && res.status < 400) throw new IdentityConfigError(`GitHub Actions ID token request: HTTP ${res.status} redirect refused (the request token would go along)`);
-    if (res.status !== 200) throw new IdentityConfigError(`GitHub Actions ID token request: HTTP ${res.status} (does the workflow have "permissions: id-token: write"?)`);
+    if (res.status >= 300 && res.status < 400) throw fail(`HTTP ${res.status} redirect refused (the request token would go along)`);
+    if (res.status !== 200) throw fail(`HTTP ${res.status} (${r.refusedHint})`);
     let value: unknown;
     try {
-      value = (JSON.parse(String(res.data)) as { value?: unknown }).value;
+      value = (JSON.parse(String(res.data)) as Record<string, unknown>)[r.field];
     } catch {
-      throw new IdentityConfigError("GitHub Actions ID token request: the answer is not JSON");
+      throw fail("the answer is not JSON");
     }
-    if (typeof value !== "string" || !value) throw new IdentityConfigError("GitHub Actions ID token request: the answer has no value");
+    if (typeof value !== "string" || !value) throw fail(`the answer has no ${r.field}`);
     cached = { value, until: Date.now() + 60_000 };
     return value;
   };
 }
 
+/** GitHub Actions: GET the runner's URL for Entra's federation audience. */
+function githubAssertion(url: string, requestToken: string, timeoutMs: number): () => Promise<string> {
+  return runnerIdToken(() => {
+    const target = new URL(url);
+    if (!target.searchParams.has("audience")) target.searchParams.set("audience", TOKEN_EXCHANGE_AUDIENCE);
+    return { what: "GitHub Actions ID token request", method: "GET", url: target, requestToken, field: "value", refusedHint: 'does the workflow have "permissions: id-token: write"?' };
+  }, timeoutMs);
+}
 
 const first = (env: NodeJS.ProcessEnv, ...names: string[]) => names.map((n) => env[n]).find((v) => v);
 
@@ -345,42 +367,14 @@ export function pkcs12ToPem(der: Buffer, password: string, source: string): stri
 }
 
 /**
- * An Azure DevOps ID token for a service connection, fetched fresh (they live minutes), reused
- * for a minute: POST to the request URL with api-version 7.1 and the service connection id, as
- * go-azure-sdk's ADO pipeline authorizer does. No redirect is followed (the token would go along),
- * the answer is capped and the exchange bounded.
+ * Azure DevOps: POST to the request URL with api-version 7.1 and the service connection id, as
+ * go-azure-sdk's ADO pipeline authorizer does.
  */
 function adoAssertion(url: string, serviceConnection: string, requestToken: string, timeoutMs: number): () => Promise<string> {
-  let cached: { value: string; until: number } | undefined;
-  return async () => {
-    if (cached && cached.until > Date.now()) return cached.value;
+  return runnerIdToken(() => {
     const target = new URL(url);
     if (!target.searchParams.has("api-version")) target.searchParams.set("api-version", "7.1");
     if (!target.searchParams.has("serviceConnectionId")) target.searchParams.set("serviceConnectionId", serviceConnection);
-    const res = await withDeadline(timeoutMs, undefined, (signal) =>
-      axios.post(target.toString(), undefined, {
-        headers: { Authorization: `Bearer ${requestToken}`, Accept: "application/json", "Content-Type": "application/json" },
-        signal,
-        maxRedirects: 0,
-        maxContentLength: MAX_RESPONSE_BYTES,
-        responseType: "text",
-        transformResponse: (x) => x,
-        validateStatus: () => true,
-        ...(isLoopbackHost(target.hostname) ? { proxy: false as const } : {}),
-      }),
-    ).catch((e) => {
-      throw new IdentityConfigError(`Azure DevOps ID token request: ${describeTransportError(e, timeoutMs)}`);
-    });
-    if (res.status >= 300 && res.status < 400) throw new IdentityConfigError(`Azure DevOps ID token request: HTTP ${res.status} redirect refused (the access token would go along)`);
-    if (res.status !== 200) throw new IdentityConfigError(`Azure DevOps ID token request: HTTP ${res.status} (is SYSTEM_ACCESSTOKEN mapped into the step, and the service connection id right?)`);
-    let value: unknown;
-    try {
-      value = (JSON.parse(String(res.data)) as { oidcToken?: unknown }).oidcToken;
-    } catch {
-      throw new IdentityConfigError("Azure DevOps ID token request: the answer is not JSON");
-    }
-    if (typeof value !== "string" || !value) throw new IdentityConfigError("Azure DevOps ID token request: the answer has no oidcToken");
-    cached = { value, until: Date.now() + 60_000 };
-    return value;
-  };
+    return { what: "Azure DevOps ID token request", method: "POST", url: target, requestToken, field: "oidcToken", refusedHint: "is SYSTEM_ACCESSTOKEN mapped into the step, and the service connection id right?" };
+  }, timeoutMs);
 }
