@@ -3,7 +3,7 @@
 // trickles a byte a second then holds the run, and terraform around it, for as long as it likes.
 // Here a plain timer holds the controller, so the deadline fires whatever the collector does.
 // Knows nothing of HTTP: every client and the run itself take their deadlines from here.
-import { InterruptedError } from "./retry";
+import { InterruptedError, abortable } from "./retry";
 
 /** The reason a deadline signal carries when its time is up. */
 export class DeadlineExceededError extends Error {
@@ -66,26 +66,11 @@ export type Parents = AbortSignal | undefined | readonly (AbortSignal | undefine
 export async function withDeadline<T>(ms: number, parent: Parents, work: (signal: AbortSignal, scope: DeadlineScope) => Promise<T>): Promise<T> {
   const scope = deadlineScope(ms, parent);
   try {
-    return await untilAborted(work(scope.signal, scope), scope.signal);
+    // The signal's own reason: the deadline's, or the parent's (SIGTERM, the run's deadline).
+    return await abortable(work(scope.signal, scope), scope.signal, () => reasonOf(scope.signal));
   } finally {
     scope.dispose();
   }
-}
-
-/** Settles with `work`, or rejects with the signal's reason as soon as it aborts. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) {
-    work.catch(() => undefined);
-    return Promise.reject(reasonOf(signal));
-  }
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(reasonOf(signal));
-    signal.addEventListener("abort", onAbort, { once: true });
-    work.then(
-      (v) => (signal.removeEventListener("abort", onAbort), resolve(v)),
-      (e) => (signal.removeEventListener("abort", onAbort), reject(e)),
-    );
-  });
 }
 
 const reasonOf = (signal: AbortSignal): Error => (signal.reason instanceof Error ? signal.reason : new InterruptedError());

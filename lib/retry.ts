@@ -138,12 +138,15 @@ export class InterruptedError extends Error {
   }
 }
 
-/** A wait that ends early when the signal fires. */
-export function abortable<T>(wait: Promise<T>, signal?: AbortSignal): Promise<T> {
+/** A wait that ends early when the signal fires, rejecting with `reason` (an InterruptedError by default). */
+export function abortable<T>(wait: Promise<T>, signal?: AbortSignal, reason: () => Error = () => new InterruptedError()): Promise<T> {
   if (!signal) return wait;
-  if (signal.aborted) return Promise.reject(new InterruptedError());
+  if (signal.aborted) {
+    wait.catch(() => undefined);
+    return Promise.reject(reason());
+  }
   return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(new InterruptedError());
+    const onAbort = () => reject(reason());
     signal.addEventListener("abort", onAbort, { once: true });
     wait.then(
       (v) => (signal.removeEventListener("abort", onAbort), resolve(v)),

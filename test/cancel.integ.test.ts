@@ -12,12 +12,14 @@ import { ROOT } from "./tf-helpers";
 
 let emu: MimecastEmulator;
 let dir: string;
+/** This suite's own config, in its scratch directory. */
+const configFile = () => path.join(dir, "cancel.config.json");
 beforeEach(async () => {
   emu = await MimecastEmulator.start({ ttlMs: 60_000 });
   emu.setProfile(DEMO_ACCOUNT.accountCode, consoleProfile("Azure AD SSO"));
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-cancel-"));
   fs.writeFileSync(
-    path.join(dir, "sso.config.json"),
+    configFile(),
     JSON.stringify({ environments: [{ name: "demo-eu", tenantId: TENANT, notificationEmails: ["id@contoso.example"], accountCode: DEMO_ACCOUNT.accountCode, region: "eu", mimecastApi: { profileSync: "api", baseUrl: emu.url, verifyMetadata: false } }] }),
   );
 });
@@ -28,7 +30,7 @@ afterEach(async () => {
 
 /** Run `sync`, send `signal` once stderr shows `when`, and collect what the CLI says. */
 function syncAndSignal(signal: NodeJS.Signals, when: RegExp): Promise<{ code: number | null; out: string; err: string }> {
-  return cliAndSignal(["sync", "--config", path.join(dir, "sso.config.json"), "--env", "demo-eu", "--metadata-url", emu.metadataUrl(TENANT)], signal, when);
+  return cliAndSignal(["sync", "--config", configFile(), "--env", "demo-eu", "--metadata-url", emu.metadataUrl(TENANT)], signal, when);
 }
 
 /** Run the CLI (node flags first), send `signal` once stderr shows `when`; a 20 s guard kills it otherwise. */
@@ -93,7 +95,7 @@ describe("the run's deadline and signals, as terraform's provisioner sees them",
     const gcEvery20ms = path.join(dir, "gc-often.js");
     fs.writeFileSync(gcEvery20ms, "setInterval(() => global.gc(), 20).unref();\n");
     const config = path.join(dir, "check.config.json");
-    const base = JSON.parse(fs.readFileSync(path.join(dir, "sso.config.json"), "utf8"));
+    const base = JSON.parse(fs.readFileSync(configFile(), "utf8"));
     base.environments[0].mimecastApi.verifyMetadata = true;
     fs.writeFileSync(config, JSON.stringify(base));
     try {
@@ -142,7 +144,7 @@ async function answering(answers: { status: number; type: string; body: string; 
 describe("a stopped or waiting run neither ends early nor outlives its deadline", () => {
   const configWithMetadataCheck = () => {
     const config = path.join(dir, "check.config.json");
-    const base = JSON.parse(fs.readFileSync(path.join(dir, "sso.config.json"), "utf8"));
+    const base = JSON.parse(fs.readFileSync(configFile(), "utf8"));
     base.environments[0].mimecastApi.verifyMetadata = true;
     fs.writeFileSync(config, JSON.stringify(base));
     return config;
@@ -181,7 +183,7 @@ describe("a stopped or waiting run neither ends early nor outlives its deadline"
 
   it("a Mimecast 429 asking for 40 s ends at a 3 s run deadline, not when the wait is over", async () => {
     emu.injectFault({ kind: "429", path: "/api/login/get-authentication-profile", resetMs: 40_000 });
-    const r = await cliAndSignal(["sync", "--config", path.join(dir, "sso.config.json"), "--env", "demo-eu", "--metadata-url", emu.metadataUrl(TENANT)], undefined, undefined, { MIMECAST_SSO_RUN_TIMEOUT: "3" });
+    const r = await cliAndSignal(["sync", "--config", configFile(), "--env", "demo-eu", "--metadata-url", emu.metadataUrl(TENANT)], undefined, undefined, { MIMECAST_SSO_RUN_TIMEOUT: "3" });
     expect(r.killedByGuard).toBe(false);
     expect(r.code).toBe(130);
     expect(r.out).toContain("the run's deadline of 3 s passed");

@@ -23,9 +23,10 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { runProcess } from "../lib/process";
+import { DEFAULT_CONFIG_FILE } from "../model/config";
 import { ROOT, emptyCliConfig } from "./tf-helpers";
 
-/** What upstream ships as sso.config.json (test/fixtures/example.config.json), relative to ROOT. */
+/** What upstream ships as the config (test/fixtures/example.config.json), relative to ROOT. */
 const EXAMPLE_CONFIG_FILE = path.join("test", "fixtures", "example.config.json");
 
 // minimatch ships no type declarations in 5.x: the one function used here.
@@ -53,12 +54,15 @@ export class ForkRepo {
   /** Every file this checkout tracks (as it is on disk), plus `files` (path -> content). */
   static create(dir: string, files: Record<string, string>): ForkRepo {
     const repo = new ForkRepo(dir);
-    const tracked = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard").split("\0").filter((f) => f && fs.existsSync(path.join(ROOT, f)));
+    // Never this checkout's own config (the user's): the fork starts from the example fixture.
+    const tracked = git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+      .split("\0")
+      .filter((f) => f && f !== DEFAULT_CONFIG_FILE && fs.existsSync(path.join(ROOT, f)));
     for (const f of tracked) {
       fs.mkdirSync(path.dirname(path.join(repo.work, f)), { recursive: true });
-      // The fork starts from the project's example config, never from this checkout's own.
-      fs.copyFileSync(path.join(ROOT, f === "sso.config.json" ? EXAMPLE_CONFIG_FILE : f), path.join(repo.work, f));
+      fs.copyFileSync(path.join(ROOT, f), path.join(repo.work, f));
     }
+    fs.copyFileSync(path.join(ROOT, EXAMPLE_CONFIG_FILE), path.join(repo.work, DEFAULT_CONFIG_FILE));
     for (const [f, content] of Object.entries(files)) repo.write(f, content);
     git(repo.work, "init", "-q", "-b", "main");
     git(repo.work, "add", "-A");

@@ -19,15 +19,17 @@ beforeEach(async () => {
 });
 afterEach(() => graph.stop());
 
-const client = (extra: Partial<ConstructorParameters<typeof GraphClient>[0]> = {}) =>
+/** A Graph client with a client-secret identity, both pointed at an emulator. */
+const clientOf = (emu: GraphEmulator, extra: Partial<ConstructorParameters<typeof GraphClient>[0]> = {}) =>
   new GraphClient({
     tenantId: TENANT,
-    identity: pipelineIdentity({ ARM_CLIENT_ID: CLIENT_ID, ARM_CLIENT_SECRET: CLIENT_SECRET }, { tenantId: TENANT, loginBaseUrl: graph.url, allowLoopback: true }),
-    graphBaseUrl: graph.url,
-    loginBaseUrl: graph.url,
+    identity: pipelineIdentity({ ARM_CLIENT_ID: CLIENT_ID, ARM_CLIENT_SECRET: CLIENT_SECRET }, { tenantId: TENANT, loginBaseUrl: emu.url, allowLoopback: true }),
+    graphBaseUrl: emu.url,
+    loginBaseUrl: emu.url,
     allowLoopbackHttp: true,
     ...extra,
   });
+const client = (extra: Partial<ConstructorParameters<typeof GraphClient>[0]> = {}) => clientOf(graph, extra);
 
 describe("certificate activation", () => {
   it("sends one PATCH with the new thumbprint; a second run changes nothing", async () => {
@@ -120,14 +122,7 @@ describe("set-default-redirect-uri right after Terraform wrote the reply URLs (r
   const lagging = async (lagMs: number) => {
     const clock = virtualClock();
     const emu = await GraphEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, now: clock.now, replicaLagMs: lagMs });
-    const c = new GraphClient({
-      tenantId: TENANT,
-      identity: pipelineIdentity({ ARM_CLIENT_ID: CLIENT_ID, ARM_CLIENT_SECRET: CLIENT_SECRET }, { tenantId: TENANT, loginBaseUrl: emu.url, allowLoopback: true }),
-      graphBaseUrl: emu.url,
-      loginBaseUrl: emu.url,
-      allowLoopbackHttp: true,
-      clock,
-    });
+    const c = clientOf(emu, { clock });
     return { emu, c, clock };
   };
 
@@ -168,14 +163,7 @@ describe("reply URLs a gallery template brought (azuread_application_redirect_ur
     const clock = virtualClock();
     const emu = await GraphEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, now: clock.now, replicaLagMs: 10_000 });
     emu.create("applications", { id: APP, defaultRedirectUri: null, web: { redirectUris: uris }, createdDateTime: new Date(clock.now() - createdMinutesAgo * 60_000).toISOString() });
-    const c = new GraphClient({
-      tenantId: TENANT,
-      identity: pipelineIdentity({ ARM_CLIENT_ID: CLIENT_ID, ARM_CLIENT_SECRET: CLIENT_SECRET }, { tenantId: TENANT, loginBaseUrl: emu.url, allowLoopback: true }),
-      graphBaseUrl: emu.url,
-      loginBaseUrl: emu.url,
-      allowLoopbackHttp: true,
-      clock,
-    });
+    const c = clientOf(emu, { clock });
     return { emu, c };
   };
 

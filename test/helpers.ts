@@ -1,4 +1,7 @@
 // Shared test fixtures: an emulator on loopback and clients for it. Dummy secrets only.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
 import { MimecastClient, MimecastClientOptions } from "../mimecast/client";
 import { DEMO_ACCOUNT, EmulatorOptions, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { WireProfile } from "../mimecast/profile";
@@ -156,5 +159,19 @@ export function emulatorForSuite(options: EmulatorOptions = { ttlMs: 300_000 }):
     holder.emu = await MimecastEmulator.start(options);
   });
   afterAll(() => holder.emu.stop());
+  return holder;
+}
+
+/** An emulator and a scratch directory for one describe block: started before it, both gone after it. */
+export function emulatorAndDirForSuite(prefix: string, options: EmulatorOptions = { ttlMs: 300_000 }): { readonly emu: MimecastEmulator; readonly dir: string } {
+  const holder = {} as { emu: MimecastEmulator; dir: string };
+  beforeAll(async () => {
+    holder.emu = await MimecastEmulator.start(options);
+    holder.dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  afterAll(async () => {
+    await holder.emu.stop();
+    fs.rmSync(holder.dir, { recursive: true, force: true });
+  });
   return holder;
 }

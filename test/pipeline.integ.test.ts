@@ -6,24 +6,15 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { planChanges, renderPlanReview } from "../scripts/pipeline";
-import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
-import { TENANT } from "./helpers";
+import { DEMO_ACCOUNT } from "../mimecast/emulator/emulator";
+import { TENANT, emulatorAndDirForSuite } from "./helpers";
 import { EXAMPLE_CONFIG } from "./fixtures/configs";
 import { ROOT, run, describeWithTerraform, emptyCliConfig } from "./tf-helpers";
 
 const describeIfTerraform = describeWithTerraform("pipeline.integ.test.ts", "it runs terraform");
 
 describeIfTerraform("plan and apply for pipelines (real terraform)", () => {
-  let emu: MimecastEmulator;
-  let dir: string;
-  beforeAll(async () => {
-    emu = await MimecastEmulator.start({ ttlMs: 300_000 });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-pipeline-"));
-  });
-  afterAll(async () => {
-    await emu.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = emulatorAndDirForSuite("sso-pipeline-", { ttlMs: 300_000 });
 
   const environment = (name: string, applications: string[]) => ({
     name,
@@ -32,14 +23,14 @@ describeIfTerraform("plan and apply for pipelines (real terraform)", () => {
     region: "eu",
     authenticationProfileName: `SSO ${name}`,
     samlApplications: applications,
-    identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
+    identityProvider: { type: "entra", manageApp: false, metadataUrl: suite.emu.metadataUrl(TENANT) },
     backend: { type: "local" },
-    mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+    mimecastApi: { profileSync: "api", baseUrl: suite.emu.url, createProfileIfMissing: true, driftCheck: false },
   });
-  const writeConfig = (apps: string[]) => fs.writeFileSync(path.join(dir, "sso.config.json"), JSON.stringify({ environments: [environment("alpha-eu", ["personalPortal"]), environment("beta-eu", apps)] }));
-  const env = () => ({ SSO_CONFIG: path.join(dir, "sso.config.json"), MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret });
-  const outdir = () => path.join(dir, "cdktf.out");
-  const pipeline = (...args: string[]) => run(process.execPath, [path.join(ROOT, "dist", "pipeline.js"), ...args, "--outdir", outdir()], { cwd: dir, env: env() });
+  const writeConfig = (apps: string[]) => fs.writeFileSync(path.join(suite.dir, "sso.config.json"), JSON.stringify({ environments: [environment("alpha-eu", ["personalPortal"]), environment("beta-eu", apps)] }));
+  const env = () => ({ SSO_CONFIG: path.join(suite.dir, "sso.config.json"), MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret });
+  const outdir = () => path.join(suite.dir, "cdktf.out");
+  const pipeline = (...args: string[]) => run(process.execPath, [path.join(ROOT, "dist", "pipeline.js"), ...args, "--outdir", outdir()], { cwd: suite.dir, env: env() });
   const planOf = (name: string) => path.join(outdir(), "stacks", name, "plan.tfplan");
 
   it("plans every environment, applies exactly the saved plans, refuses a missing or stale plan, and reviews a replacement", async () => {
@@ -50,14 +41,14 @@ describeIfTerraform("plan and apply for pipelines (real terraform)", () => {
     expect(plan.stdout).toMatch(/alpha-eu\s+changes/);
     expect(plan.code).toBe(2);
     // Planning wrote nothing to Mimecast: only the apply does.
-    expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toBeUndefined();
+    expect(suite.emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toBeUndefined();
     const review = await pipeline("plan-review");
     expect(review.stdout).toMatch(/\| alpha-eu \| LOW \| create \| `terraform_data\.mimecast_sync_[0-9A-F]+` \|/);
 
     const apply = await pipeline("apply");
     expect(apply.code).toBe(0);
-    expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
-    expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO beta-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
+    expect(suite.emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
+    expect(suite.emu.profile(DEMO_ACCOUNT.accountCode, "SSO beta-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
     // An applied plan is gone: applying again without a new plan is refused.
     const again = await pipeline("apply", "--env", "alpha-eu");
     expect(again.code).toBe(1);
@@ -80,7 +71,7 @@ describeIfTerraform("plan and apply for pipelines (real terraform)", () => {
     // ... while another plan of the same stack is made and applied (state moves on) ...
     expect((await pipeline("plan", "--env", "beta-eu", "--no-synth")).code).toBe(2);
     expect((await pipeline("apply", "--env", "beta-eu")).code).toBe(0);
-    expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO beta-eu")).toMatchObject({ enforceSamlEndUserApps: true });
+    expect(suite.emu.profile(DEMO_ACCOUNT.accountCode, "SSO beta-eu")).toMatchObject({ enforceSamlEndUserApps: true });
     // ... so plan A is stale and is refused, not applied.
     fs.writeFileSync(planOf("beta-eu"), planA);
     const stale = await pipeline("apply", "--env", "beta-eu");
@@ -92,7 +83,7 @@ describeIfTerraform("plan and apply for pipelines (real terraform)", () => {
     // The state as the first test left it. A deploy's apply holds the lock for as long as it runs:
     // here one that waits for its approval (never given; stdin closed ends it, releasing the lock).
     const stackDir = path.join(outdir(), "stacks", "alpha-eu");
-    const lockInfo = path.join(dir, ".terraform.alpha-eu.tfstate.lock.info");
+    const lockInfo = path.join(suite.dir, ".terraform.alpha-eu.tfstate.lock.info");
     const tfEnv = { ...process.env, ...env(), TF_CLI_CONFIG_FILE: emptyCliConfig() };
     const address = (await run("terraform", ["state", "list"], { cwd: stackDir, env: tfEnv })).stdout.split("\n")[0];
     const holder = spawn("terraform", ["apply", "-no-color", `-replace=${address}`], { cwd: stackDir, env: tfEnv, stdio: ["pipe", "ignore", "ignore"] });

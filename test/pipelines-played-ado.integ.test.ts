@@ -9,7 +9,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { AdoEvent, AdoPlayer, AdoRun, ForkRepo } from "./ci-player";
-import { TENANT } from "./helpers";
+import { TENANT, emulatorAndDirForSuite } from "./helpers";
 import { ROOT, describeWithTerraform } from "./tf-helpers";
 
 const describeIfTerraform = describeWithTerraform("pipelines-played-ado.integ.test.ts", "it plays the Azure DevOps pipeline with real terraform");
@@ -150,16 +150,7 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
 });
 
 describeIfTerraform("the sharded Azure DevOps pipeline played: parallel plan jobs, one merged review, one apply", () => {
-  let emu: MimecastEmulator;
-  let dir: string;
-  beforeAll(async () => {
-    emu = await MimecastEmulator.start({ ttlMs: 600_000 });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-played-ado-shards-"));
-  });
-  afterAll(async () => {
-    await emu.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = emulatorAndDirForSuite("sso-played-ado-shards-", { ttlMs: 600_000 });
 
   it("each environment is planned by exactly one job, the review lists every shard's plans, and the apply applies them all", async () => {
     const FILE = "azure-pipelines-sharded.yml";
@@ -171,12 +162,12 @@ describeIfTerraform("the sharded Azure DevOps pipeline played: parallel plan job
       region: "eu",
       authenticationProfileName: `Shard ${name}`,
       samlApplications: ["personalPortal"],
-      identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
-      backend: { type: "local", path: path.join(dir, "state", `${name}.tfstate`), allowInPipeline: true },
-      mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+      identityProvider: { type: "entra", manageApp: false, metadataUrl: suite.emu.metadataUrl(TENANT) },
+      backend: { type: "local", path: path.join(suite.dir, "state", `${name}.tfstate`), allowInPipeline: true },
+      mimecastApi: { profileSync: "api", baseUrl: suite.emu.url, createProfileIfMissing: true, driftCheck: false },
     }));
     const text = fs.readFileSync(path.join(ROOT, "pipelines", "azure-devops", FILE), "utf8");
-    const repo = ForkRepo.create(path.join(dir, "repo"), { [FILE]: text });
+    const repo = ForkRepo.create(path.join(suite.dir, "repo"), { [FILE]: text });
     const before = repo.head();
     repo.write("sso.config.json", JSON.stringify({ environments }, null, 2));
     const ado = new AdoPlayer({
@@ -185,7 +176,7 @@ describeIfTerraform("the sharded Azure DevOps pipeline played: parallel plan job
       group: { MIMECAST_CLIENT_ID: { value: DEMO_ACCOUNT.clientId }, MIMECAST_CLIENT_SECRET: { value: DEMO_ACCOUNT.clientSecret, secret: true }, AZURE_SERVICE_CONNECTION_ID: { value: "3f2e1d0c-5555-4666-8777-888899990000" } },
       serviceConnections: { "mimecast-sso-entra": "9a8b7c6d-1111-4222-8333-444455556666" },
       tenantId: TENANT,
-      dir: path.join(dir, "runs"),
+      dir: path.join(suite.dir, "runs"),
       runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
     });
     const run = await ado.play({ reason: "BatchedCI", branch: "main", before, after: repo.commit("our tenants") });
@@ -199,6 +190,6 @@ describeIfTerraform("the sharded Azure DevOps pipeline played: parallel plan job
     });
     expect([...planned].sort()).toEqual([...names].sort());
     for (const name of names) expect(run.job("review").summaries.join("\n")).toMatch(new RegExp(`\\| ${name} \\| LOW \\| create \\|`));
-    for (const name of names) expect(emu.profile(DEMO_ACCOUNT.accountCode, `Shard ${name}`)).toMatchObject({ enforceSamlPersonalPortal: true });
+    for (const name of names) expect(suite.emu.profile(DEMO_ACCOUNT.accountCode, `Shard ${name}`)).toMatchObject({ enforceSamlPersonalPortal: true });
   }, 600_000);
 });

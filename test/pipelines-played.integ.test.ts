@@ -10,7 +10,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { ForkRepo, GitHubEvent, GitHubPlayer, WorkflowRun, githubSubject, githubTriggers, npmCi, uploadArtifactV4, walkthroughSubjects } from "./ci-player";
-import { TENANT } from "./helpers";
+import { TENANT, emulatorAndDirForSuite } from "./helpers";
 import { runProcess } from "../lib/process";
 import { ROOT, describeWithTerraform, emptyCliConfig } from "./tf-helpers";
 
@@ -327,16 +327,7 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
 });
 
 describeIfTerraform("the sharded GitHub workflow played: plans in a matrix of shards, one merged review, one apply", () => {
-  let emu: MimecastEmulator;
-  let dir: string;
-  beforeAll(async () => {
-    emu = await MimecastEmulator.start({ ttlMs: 600_000 });
-    dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-played-shards-"));
-  });
-  afterAll(async () => {
-    await emu.stop();
-    fs.rmSync(dir, { recursive: true, force: true });
-  });
+  const suite = emulatorAndDirForSuite("sso-played-shards-", { ttlMs: 600_000 });
 
   it("each environment is planned by exactly one shard, the review lists every shard's plans, and the apply applies them all", async () => {
     const names = ["north-eu", "south-eu", "east-eu", "west-eu"];
@@ -347,12 +338,12 @@ describeIfTerraform("the sharded GitHub workflow played: plans in a matrix of sh
       region: "eu",
       authenticationProfileName: `Shard ${name}`,
       samlApplications: ["personalPortal"],
-      identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
-      backend: { type: "local", path: path.join(dir, "state", `${name}.tfstate`), allowInPipeline: true },
-      mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+      identityProvider: { type: "entra", manageApp: false, metadataUrl: suite.emu.metadataUrl(TENANT) },
+      backend: { type: "local", path: path.join(suite.dir, "state", `${name}.tfstate`), allowInPipeline: true },
+      mimecastApi: { profileSync: "api", baseUrl: suite.emu.url, createProfileIfMissing: true, driftCheck: false },
     }));
     const file = "sso-deploy-sharded.yml";
-    const repo = ForkRepo.create(path.join(dir, "repo"), { [`.github/workflows/${file}`]: workflowYaml(file) });
+    const repo = ForkRepo.create(path.join(suite.dir, "repo"), { [`.github/workflows/${file}`]: workflowYaml(file) });
     const before = repo.head();
     repo.write("sso.config.json", JSON.stringify({ environments }, null, 2));
     const gh = new GitHubPlayer({
@@ -361,7 +352,7 @@ describeIfTerraform("the sharded GitHub workflow played: plans in a matrix of sh
       credentials: walkthroughSubjects(SLUG),
       secrets: { MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret },
       vars: { AZURE_CLIENT_ID: "9a8b7c6d-1111-4222-8333-444455556666", AZURE_TENANT_ID: TENANT },
-      dir: path.join(dir, "runs"),
+      dir: path.join(suite.dir, "runs"),
       runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
     });
     const run = await gh.play(file, { name: "push", branch: "main", before, after: repo.commit("our tenants") });
@@ -375,6 +366,6 @@ describeIfTerraform("the sharded GitHub workflow played: plans in a matrix of sh
     });
     expect([...planned].sort()).toEqual([...names].sort());
     for (const name of names) expect(run.job("review").summary).toMatch(new RegExp(`\\| ${name} \\| LOW \\| create \\|`));
-    for (const name of names) expect(emu.profile(DEMO_ACCOUNT.accountCode, `Shard ${name}`)).toMatchObject({ enforceSamlPersonalPortal: true });
+    for (const name of names) expect(suite.emu.profile(DEMO_ACCOUNT.accountCode, `Shard ${name}`)).toMatchObject({ enforceSamlPersonalPortal: true });
   }, 600_000);
 });
