@@ -199,7 +199,11 @@ export class MimecastEnterpriseApp extends Construct {
     // this terraform_data changes. Only a change replaces it: its creation (the first plan after
     // upgrading) does not (replace_triggered_by, checked with terraform 1.11).
     const lifetime = new TerraformData(this, "certificate-lifetime", { input: { days: `${lifetimeDays}` } });
-    const rotation = new Rotating(this, "certificate-rotation", { rotationDays: lifetimeDays - renewBeforeDays, lifecycle: { replaceTriggeredBy: [lifetime] } });
+    const rotation = new Rotating(this, "certificate-rotation", { rotationDays: lifetimeDays - renewBeforeDays });
+    // cdktf 0.21 writes `lifecycle.replaceTriggeredBy` as an interpolation ("${terraform_data.x}"),
+    // which terraform refuses at init ("Invalid expression"; hashicorp/terraform-cdk#3196, #3532).
+    // The escape hatch writes the bare reference terraform's JSON syntax expects, as depends_on is.
+    rotation.addOverride("lifecycle.replace_triggered_by", [terraformAddress(lifetime)]);
     // The certificate is added through Graph by the bundled CLI, not by the provider's
     // token-signing-certificate resource, whose delete can remove the active certificate when two
     // exist (azuread #1690). Keyed on the rotation: a plan shows a rotation coming. Construct id
@@ -230,6 +234,11 @@ export class MimecastEnterpriseApp extends Construct {
     this.entraEntityId = entraIssuer(props.tenantId);
     this.samlSsoUrl = entraSamlSsoUrl(props.tenantId);
   }
+}
+
+/** A resource's address in its module (`type.name`), as terraform's JSON syntax reads a bare reference. */
+export function terraformAddress(resource: TerraformResource): string {
+  return `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

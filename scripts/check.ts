@@ -1,11 +1,12 @@
-// `npm run check`: what a pipeline runs before it plans, on the user's own config. No network, no
-// terraform, a few seconds: the config against its schema and the rules across environments, a
-// synth into a scratch directory, and the SSO review over every stack it wrote. The contributor
+// `npm run check`: what a pipeline runs before it plans, on the user's own config. No network, a
+// few seconds: the config against its schema and the rules across environments, a synth into a
+// scratch directory, terraform's own reading of every stack it wrote, and the SSO review. The contributor
 // suite (`npm test`) is for changes to this project's code, not for a fork's config.
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { judgeStacks } from "../lib/terraform-validity";
 import { ConfigError, configPath, loadConfig, pipelineStateProblems } from "../model/config";
 import { scriptArgs } from "./args";
 import { describeStack, readStacks } from "./stack-facts";
@@ -13,20 +14,23 @@ import { describeStack, readStacks } from "./stack-facts";
 /** The project root: where dist/synth.js is (this file may itself run bundled from dist/). */
 const ROOT = [1, 2, 3].map((up) => path.resolve(__dirname, ...Array(up).fill(".."))).find((d) => fs.existsSync(path.join(d, "dist", "synth.js"))) ?? path.resolve(__dirname, "..");
 
-const HELP = `Usage: npm run check [-- --quiet]
+const HELP = `Usage: npm run check [-- --quiet] [--no-terraform]
 
 Checks the config ($SSO_CONFIG, default sso.config.json) the way the pipeline will use it, without
-network or terraform:
+network:
   1. the schema and the rules across environments (unique names, one profile and one state each),
      every problem at once, one line each naming the field;
   2. inside a pipeline, that no environment would keep its state on the runner;
   3. a synth into a scratch directory (nothing is written into cdktf.out);
-  4. the SSO review over every synthesized stack, as a pull request's review reads them.
+  4. terraform (on the PATH) reads every stack as synthesized: terraform init -backend=false, with
+     providers only from TF_PLUGIN_CACHE_DIR (nothing is downloaded), then terraform validate
+     where the providers are at hand. --no-terraform skips this, and the last line says so;
+  5. the SSO review over every synthesized stack, as a pull request's review reads them.
 Prints what each stack declares (unless --quiet) and one line at the end.
-Exit code: 0 ready to plan, 1 the config, the synth or the review failed (the reason above).`;
+Exit code: 0 ready to plan, 1 the config, the synth, terraform or the review failed (the reason above).`;
 
-export function main(argv: string[]): number {
-  const values = scriptArgs("check", argv, { quiet: { type: "boolean" } }, HELP);
+export async function main(argv: string[]): Promise<number> {
+  const values = scriptArgs("check", argv, { quiet: { type: "boolean" }, "no-terraform": { type: "boolean" } }, HELP);
   if (typeof values === "number") return values;
   const file = configPath();
   const shown = path.relative(process.cwd(), file) || file;
@@ -57,6 +61,12 @@ export function main(argv: string[]): number {
       console.error(`check: synth wrote no stack for ${missing.join(", ")}`);
       return 1;
     }
+    let judged = "not read by terraform (--no-terraform)";
+    if (!values["no-terraform"]) {
+      const t = await terraformJudges(outdir, [...stacks.keys()]);
+      if (t.failed) return 1;
+      judged = t.summary;
+    }
     // The review a pull request gets (the review script itself), from no stacks to these: it
     // must read every one. Run, not imported: each bundled script starts its own main.
     const base = path.join(tmp, "base");
@@ -68,7 +78,7 @@ export function main(argv: string[]): number {
       return 1;
     }
     if (!values.quiet) for (const facts of stacks.values()) console.log(`${describeStack(facts)}\n`);
-    console.log(`check: ${shown}: ${stacks.size} environment(s) valid, synthesized and reviewed (${[...stacks.keys()].join(", ")})`);
+    console.log(`check: ${shown}: ${stacks.size} environment(s) valid, synthesized, ${judged} and reviewed (${[...stacks.keys()].join(", ")})`);
     return 0;
   } catch (e) {
     console.error(`check: ${(e as Error).message}`);
@@ -78,4 +88,20 @@ export function main(argv: string[]): number {
   }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+/** Terraform reads every stack as synthesized; a refusal fails the check, naming the stack and terraform's words. */
+async function terraformJudges(outdir: string, names: string[]): Promise<{ failed: boolean; summary: string }> {
+  const version = spawnSync("terraform", ["version"], { encoding: "utf8" });
+  if (version.status !== 0) {
+    console.error("check: terraform is not on the PATH: install the version the pipelines pin (TERRAFORM_VERSION), or pass --no-terraform to skip terraform's reading of the stacks");
+    return { failed: true, summary: "" };
+  }
+  const verdicts = await judgeStacks(names.map((n) => path.join(outdir, "stacks", n)));
+  const refused = verdicts.filter((v) => v.verdict === "invalid");
+  for (const v of refused) console.error(`check: terraform refuses the stack of ${path.basename(v.stackDir)}:\n${v.errors.map((e) => `  - ${e}`).join("\n")}`);
+  if (refused.length) return { failed: true, summary: "" };
+  const parsed = verdicts.filter((v) => v.verdict === "parsed");
+  const missing = [...new Set(parsed.flatMap((v) => v.missingProviders.map((p) => p.split("/").pop())))].join(", ");
+  return { failed: false, summary: parsed.length ? `read by terraform (${verdicts.length - parsed.length} validated; ${parsed.length} parsed only: providers ${missing} not in TF_PLUGIN_CACHE_DIR)` : "validated by terraform" };
+}
+
+if (require.main === module) void main(process.argv.slice(2)).then((code) => (process.exitCode = code));

@@ -23,9 +23,29 @@ describe("npm run check on a fork's config", () => {
   it("passes a valid config inside a pipeline, after synth and the review of every stack, writing nothing beside it", async () => {
     const r = await check(FIXTURE, { GITHUB_ACTIONS: "true" });
     expect(r.stderr).toBe("");
-    expect(r.stdout).toContain("check: two-tenants.json: 2 environment(s) valid, synthesized and reviewed (fabrikam-eu, fabrikam-us)");
+    // Terraform read both stacks; it cannot validate them without azuread and time, and says so.
+    expect(r.stdout).toContain("check: two-tenants.json: 2 environment(s) valid, synthesized, read by terraform (0 validated; 2 parsed only: providers azuread, time not in TF_PLUGIN_CACHE_DIR) and reviewed (fabrikam-eu, fabrikam-us)");
     expect(r.code).toBe(0);
     expect(fs.existsSync(path.join(path.dirname(FIXTURE), "cdktf.out"))).toBe(false);
+  });
+
+  it("validates in full a stack whose providers are all built in", async () => {
+    const file = variant("other-idp", (c) => {
+      c.environments = [{ ...c.environments[0], identityProvider: { type: "other", name: "duo", metadataUrl: "https://idp.contoso.example/metadata.xml" } }];
+    });
+    const r = await check(file);
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("1 environment(s) valid, synthesized, validated by terraform and reviewed");
+  });
+
+  it("without terraform on the PATH fails in one line naming --no-terraform, and --no-terraform never claims terraform's reading", async () => {
+    const noTerraform = { PATH: path.dirname(process.execPath) };
+    const r = await check(FIXTURE, noTerraform);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe("check: terraform is not on the PATH: install the version the pipelines pin (TERRAFORM_VERSION), or pass --no-terraform to skip terraform's reading of the stacks");
+    const skipped = await run(process.execPath, [path.join(ROOT, "dist", "check.js"), "--quiet", "--no-terraform"], { cwd: dir, env: { SSO_CONFIG: FIXTURE, ...noTerraform } });
+    expect(skipped.code).toBe(0);
+    expect(skipped.stdout).toContain("valid, synthesized, not read by terraform (--no-terraform) and reviewed");
   });
 
   it("names every bad field at once, exit 1", async () => {

@@ -12,7 +12,10 @@ module.exports = async () => {
   // names its own folder still does).
   process.env.MIMECAST_SSO_SNAPSHOT_DIR = path.join(root, "snapshots");
   // No process of the run may read the user's sso.config.json (test/no-user-config.js).
-  const guard = path.join(__dirname, "no-user-config.js");
-  const flag = `--require ${/\s/.test(guard) ? JSON.stringify(guard) : guard}`;
-  if (!(process.env.NODE_OPTIONS ?? "").includes(flag)) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} ${flag}`.trim();
+  // Every synthesized stack is kept for terraform's judgement at the end (test/collect-stacks.js).
+  for (const hook of ["no-user-config.js", "collect-stacks.js"]) {
+    const file = path.join(__dirname, hook);
+    const flag = `--require ${/\s/.test(file) ? JSON.stringify(file) : file}`;
+    if (!(process.env.NODE_OPTIONS ?? "").includes(flag)) process.env.NODE_OPTIONS = `${process.env.NODE_OPTIONS ?? ""} ${flag}`.trim();
+  }
 };
