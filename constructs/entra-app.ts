@@ -141,8 +141,11 @@ export class MimecastEnterpriseApp extends Construct {
     // Each attribute read mints a new token (with a stack trace): read each one once.
     const applicationId = app.applicationId;
     // application_from_template does not export the client id; read it back from the registration.
-    const registration = new DataAzureadApplication(this, "registration", { objectId: app.applicationObjectId });
-    this.clientId = registration.clientId;
+    // An adopted app's object id is known from config: that read refers to no resource and is never
+    // deferred. A created app's read refers to the app, so Terraform defers it to apply whenever the
+    // app has a change pending (a rename: hashicorp/terraform#27171); the service principal below
+    // therefore takes the client id from this read on creation only (see its lifecycle).
+    const registration = new DataAzureadApplication(this, "registration", { objectId: props.adopt?.applicationObjectId ?? app.applicationObjectId });
 
     // Instantiation returns before the service principal has replicated: wait once, on creation
     // (keyed on the application, so a recreated app waits again), before adopting it.
@@ -151,7 +154,7 @@ export class MimecastEnterpriseApp extends Construct {
     // The template already created the service principal: adopt it rather than fail on a duplicate.
     this.servicePrincipal = new ServicePrincipal(this, "service-principal", {
       dependsOn: replicated ? [replicated] : undefined,
-      clientId: this.clientId,
+      clientId: registration.clientId,
       useExisting: true,
       accountEnabled: true,
       // Template apps start with assignment required; Mimecast decides access itself.
@@ -165,8 +168,15 @@ export class MimecastEnterpriseApp extends Construct {
       featureTags: [{ enterprise: true, gallery: true, hide: !visibleToUsers }],
       // `owners` is optional and not computed but always read: left unset, every plan would remove
       // each owner someone added (the pipeline's own included). Owners are not managed here.
-      lifecycle: { preventDestroy, ignoreChanges: ["owners"] },
+      // client_id forces a new service principal (azuread 3.7.0 service_principal_resource.go,
+      // ForceNew) and the registration read may be deferred (above): without ignoring it, a rename
+      // would plan to delete the enterprise app and every certificate on it. It changes only with
+      // the application itself, which replace_triggered_by follows by its object id.
+      lifecycle: { preventDestroy, ignoreChanges: ["owners", "client_id"] },
     });
+    this.servicePrincipal.addOverride("lifecycle.replace_triggered_by", [`${terraformAddress(app)}.application_object_id`]);
+    // The client id as the service principal holds it: known at plan for an existing app.
+    this.clientId = this.servicePrincipal.clientId;
 
     // An identifier on an unverified domain is refused until the app is in SAML mode (azuread #797).
     const identifier = new ApplicationIdentifierUri(this, "identifier", {
@@ -223,7 +233,7 @@ export class MimecastEnterpriseApp extends Construct {
     this.certificate = { displayName: certificateSubject, endDate };
     this.certificateRotationStarted = rotation.rfc3339;
 
-    if (props.adopt) adoptExisting(props.adopt, { app, servicePrincipal: this.servicePrincipal, identifier, replyUrls }, template.templateId, this.mimecastEntityId, { scope: this, applicationClientId: this.clientId });
+    if (props.adopt) adoptExisting(props.adopt, { app, servicePrincipal: this.servicePrincipal, identifier, replyUrls }, template.templateId, this.mimecastEntityId, { scope: this, applicationClientId: registration.clientId });
 
     this.unreferencedSettings = [identifier, replyUrls];
     this.replyUrlsResource = replyUrls;
