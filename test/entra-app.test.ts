@@ -26,9 +26,11 @@ describe("MimecastEnterpriseApp", () => {
       // The template's gallery tag is kept: feature_tags replaces the whole tag list.
       feature_tags: [{ enterprise: true, gallery: true, hide: true }],
       // No plan removes an owner someone added: owners are not managed (the attribute is read back).
-      lifecycle: { prevent_destroy: true, ignore_changes: ["owners"] },
+      // client_id is ignored after creation: a rename defers its read, and it forces a new enterprise app.
     });
     const sp = Object.values<any>(JSON.parse(json).resource.azuread_service_principal)[0];
+    // Replaced only with the application itself (its object id), never by a rename.
+    expect(sp.lifecycle).toEqual({ prevent_destroy: true, ignore_changes: ["owners", "client_id"], replace_triggered_by: [expect.stringMatching(/^azuread_application_from_template\.entra_app_[0-9A-F]+\.application_object_id$/)] });
     expect(sp.owners).toBeUndefined();
     expect(json).toHaveResourceWithProperties(ApplicationRedirectUris, {
       redirect_uris: ["https://za-api.mimecast.com/login/saml", "https://za-api.mimecast.com/login/sso/mpp"],
@@ -41,8 +43,8 @@ describe("MimecastEnterpriseApp", () => {
     const { json } = build({ signOnUrl: "https://login-za.mimecast.com/u/login/?gta=apps", preventDestroy: false });
     expect(json).toHaveResourceWithProperties(ServicePrincipal, {
       login_url: "https://login-za.mimecast.com/u/login/?gta=apps",
-      lifecycle: { prevent_destroy: false, ignore_changes: ["owners"] },
     });
+    expect(Object.values<any>(JSON.parse(json).resource.azuread_service_principal)[0].lifecycle).toMatchObject({ prevent_destroy: false, ignore_changes: ["owners", "client_id"] });
   });
 
   it.each([

@@ -25,14 +25,14 @@ describe("MimecastProfileSync in the stack", () => {
     // The settings' hash is a literal; the metadata URL, which terraform fills in, stands on its own.
     expect(sync.triggers_replace.settings_sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(sync.triggers_replace.metadata_url).toBe(sync.input.metadata_url);
-    expect(sync.triggers_replace.metadata_url).toMatch(/\?appid=\$\{data\.azuread_application\.[^.]+\.client_id\}$/);
+    expect(sync.triggers_replace.metadata_url).toMatch(/\?appid=\$\{azuread_service_principal\.[^.]+\.client_id\}$/);
     expect(sync.triggers_replace.certificate_rotation).toMatch(/^\$\{time_rotating\..*\.id\}$/);
     // The settings travel as one base64 literal (no quotes, no interpolation: JSON and HCL read it
     // alike); the metadata URL, the only value Terraform fills in, in a variable of its own.
     const env = sync.provisioner[0]["local-exec"].environment;
     expect(env.MIMECAST_SSO_SPEC).toBe(`\${local.${specLocal}}`);
     expect(doc.locals[specLocal]).toMatch(/^[A-Za-z0-9+/]+=*$/);
-    expect(env.MIMECAST_SSO_METADATA_URL).toBe(`https://login.microsoftonline.com/${base.tenantId}/federationmetadata/2007-06/federationmetadata.xml?appid=\${data.azuread_application.${Object.keys(doc.data.azuread_application)[0]}.client_id}`);
+    expect(env.MIMECAST_SSO_METADATA_URL).toBe(`https://login.microsoftonline.com/${base.tenantId}/federationmetadata/2007-06/federationmetadata.xml?appid=\${azuread_service_principal.${Object.keys(doc.resource.azuread_service_principal)[0]}.client_id}`);
     const spec = JSON.parse(Buffer.from(doc.locals[specLocal], "base64").toString("utf8"));
     expect(spec.metadataUrl).toBeUndefined();
     expect(spec).toMatchObject({ environment: "prod-eu", accountCode: "CEUA12A34", region: "eu", provider: "azure" });

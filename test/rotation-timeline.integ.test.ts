@@ -57,7 +57,7 @@ function timeRotatingReplacedByLifetimeChange(fromDays: number, toDays: number):
   const old = before.resource.time_rotating[name];
   expect(old.rotation_days).not.toEqual(rotating.rotation_days);
   if (JSON.stringify(old.triggers ?? null) !== JSON.stringify(rotating.triggers ?? null)) return true;
-  const refs = ((rotating.lifecycle as { replace_triggered_by?: string[] } | undefined)?.replace_triggered_by ?? []).map((r) => /^\$\{?([a-z_]+)\.([^.}]+)/.exec(r)!);
+  const refs = ((rotating.lifecycle as { replace_triggered_by?: string[] } | undefined)?.replace_triggered_by ?? []).map((r) => /^(?:\$\{)?([a-z_]+)\.([^.}]+)/.exec(r)!);
   return refs.some(([, type, id]) => JSON.stringify(before.resource[type]?.[id]) !== JSON.stringify(after.resource[type]?.[id]));
 }
 

@@ -45,7 +45,7 @@ describeIfTerraform("commands named by the synthesized Entra stack", () => {
   });
   afterAll(() => emu.stop());
 
-  const clientIdRef = () => `data.azuread_application.${Object.keys(doc.data.azuread_application)[0]}.client_id`;
+  const clientIdRef = () => `azuread_service_principal.${Object.keys(doc.resource.azuread_service_principal)[0]}.client_id`;
 
   /** The sync's local-exec command and environment, as terraform would evaluate them. */
   const provisioner = async () => {

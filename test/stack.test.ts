@@ -42,12 +42,12 @@ describe("the example config synthesizes a correct Entra side", () => {
       login_url: `https://${region}-api.mimecast.com/login/saml`, // Microsoft's Mimecast tutorial
       notification_email_addresses: env.notificationEmails,
       feature_tags: [{ enterprise: true, gallery: true, hide: true }],
-      lifecycle: { prevent_destroy: true, ignore_changes: ["owners"] },
     });
     expect(json).toHaveResourceWithProperties(ApplicationIdentifierUri, { identifier_uri: `https://${region}-api.mimecast.com/sso/${code}` });
     expect(json).toHaveResourceWithProperties(ApplicationRedirectUris, { type: "Web", redirect_uris: replyUrls });
     expect(json).toHaveResourceWithProperties(Rotating, { rotation_days: env.certificateLifetimeDays - env.certificateRenewBeforeDays });
     const doc = JSON.parse(json);
+    expect(Object.values<any>(doc.resource.azuread_service_principal)[0].lifecycle).toMatchObject({ prevent_destroy: true, ignore_changes: ["owners", "client_id"] });
     const rotationKey = Object.keys(doc.resource.time_rotating)[0];
     // The certificate is added through Graph (not the provider's resource), keyed on the rotation.
     expect(json).not.toHaveResource(ServicePrincipalTokenSigningCertificate);
@@ -84,14 +84,15 @@ describe("the example config synthesizes a correct Entra side", () => {
 
   it("outputs the metadata URL in exactly the documented form, and the SAML values", () => {
     const { environment: env, doc } = synthEnv("contoso-us");
-    const regKey = Object.keys(doc.data.azuread_application)[0];
+    // The client id as the service principal holds it (known at plan once it exists; never deferred by a rename).
+    const regKey = Object.keys(doc.resource.azuread_service_principal)[0];
     const out = (k: string) => doc.output[k].value;
     expect(out("metadata_url")).toBe(
-      `https://login.microsoftonline.com/${env.tenantId}/federationmetadata/2007-06/federationmetadata.xml?appid=\${data.azuread_application.${regKey}.client_id}`,
+      `https://login.microsoftonline.com/${env.tenantId}/federationmetadata/2007-06/federationmetadata.xml?appid=\${azuread_service_principal.${regKey}.client_id}`,
     );
     expect(out("entra_entity_id")).toBe(`https://sts.windows.net/${env.tenantId}/`);
     expect(out("entra_saml_sso_url")).toBe(`https://login.microsoftonline.com/${env.tenantId}/saml2`);
-    expect(out("application_client_id")).toBe(`\${data.azuread_application.${regKey}.client_id}`);
+    expect(out("application_client_id")).toBe(`\${azuread_service_principal.${regKey}.client_id}`);
     expect(out("service_principal_object_id")).toMatch(/^\$\{azuread_service_principal\.[^.]+\.object_id\}$/);
     expect(out("mimecast_entity_id")).toBe("https://us-api.mimecast.com/sso/CUSA56B78");
     expect(out("mimecast_reply_urls")).toEqual(["https://us-api.mimecast.com/login/saml", "https://us-api.mimecast.com/login/sso/mpp"]);
