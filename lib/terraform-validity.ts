@@ -53,7 +53,6 @@ const PROVIDER_ABSENT = /provider (\S+) was not found in any of the search locat
 
 /** Judge every stack directory (each holding a cdk.tf.json); identical stacks are judged once. */
 export async function judgeStacks(stackDirs: string[], opts: JudgeOptions = {}): Promise<StackVerdict[]> {
-  const byContent = new Map<string, Promise<Omit<StackVerdict, "stackDir">>>();
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), "tf-judge-"));
   const empty = path.join(scratch, "no-providers");
   fs.mkdirSync(empty);
@@ -62,13 +61,11 @@ export async function judgeStacks(stackDirs: string[], opts: JudgeOptions = {}):
     const hashes = stackDirs.map((d) => createHash("sha256").update(fs.readFileSync(path.join(d, "cdk.tf.json"))).digest("hex"));
     const unique = [...new Set(hashes)];
     const results = await mapLimit(unique, opts.concurrency ?? Math.max(1, os.cpus().length), async (hash) => {
-      const source = stackDirs[hashes.indexOf(hash)];
       const work = fs.mkdtempSync(path.join(scratch, "stack-"));
-      fs.copyFileSync(path.join(source, "cdk.tf.json"), path.join(work, "cdk.tf.json"));
+      fs.copyFileSync(path.join(stackDirs[hashes.indexOf(hash)], "cdk.tf.json"), path.join(work, "cdk.tf.json"));
       return judgeOne(work, pluginDir, opts);
     });
-    unique.forEach((h, i) => byContent.set(h, Promise.resolve(results[i])));
-    return Promise.all(stackDirs.map(async (stackDir, i) => ({ stackDir, ...(await byContent.get(hashes[i])!) })));
+    return stackDirs.map((stackDir, i) => ({ stackDir, ...results[unique.indexOf(hashes[i])] }));
   } finally {
     fs.rmSync(scratch, { recursive: true, force: true });
   }

@@ -90,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Terraform reads every stack as synthesized; a refusal fails the check, naming the stack and terraform's words. */
 async function terraformJudges(outdir: string, names: string[]): Promise<{ failed: boolean; summary: string }> {
-  const version = spawnSync("terraform", ["version"], { encoding: "utf8" });
+  const version = spawnSync("terraform", ["version"], { encoding: "utf8", timeout: 30_000 });
   if (version.status !== 0) {
     console.error("check: terraform is not on the PATH: install the version the pipelines pin (TERRAFORM_VERSION), or pass --no-terraform to skip terraform's reading of the stacks");
     return { failed: true, summary: "" };

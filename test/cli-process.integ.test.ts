@@ -20,7 +20,7 @@ describe("mimecast-sso as a program", () => {
     const emu = await MimecastEmulator.start({ ttlMs: 60_000 });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-cli-pipe-"));
     try {
-      const config = path.join(dir, "sso.config.json");
+      const config = path.join(dir, "cli-pipe.config.json");
       const env = (name: string) => ({ ...mimecastSideEnvironment(emu, ["personalPortal"]), name, authenticationProfileName: `SSO ${name}`, mimecastApi: { profileSync: "api", baseUrl: emu.url } });
       fs.writeFileSync(config, JSON.stringify({ environments: [env("a-eu"), env("b-eu")] }));
       const child = spawn(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), "drift", "--config", config, "--all"], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...EMULATOR_DEPLOY_ENV } });

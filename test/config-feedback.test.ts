@@ -105,7 +105,7 @@ describe("unknown keys", () => {
   });
 
   it('"$comment" is a note for people (JSON Schema\'s convention), at the top and in an environment', () => {
-    expect(parseConfig({ $comment: "sso.config.json", environments: [{ ...good, $comment: "the EU tenant" }] }).environments).toHaveLength(1);
+    expect(parseConfig({ $comment: "the Contoso tenants", environments: [{ ...good, $comment: "the EU tenant" }] }).environments).toHaveLength(1);
   });
 });
 

@@ -16,7 +16,7 @@ module.exports = async () => {
 
 async function judgeEveryStack(root) {
   const { spawnSync } = require("child_process");
-  if (spawnSync("terraform", ["version"]).status !== 0) return console.warn("npm test: terraform is not on the PATH: the synthesized stacks were not judged by terraform");
+  if (spawnSync("terraform", ["version"], { timeout: 30_000 }).status !== 0) return console.warn("npm test: terraform is not on the PATH: the synthesized stacks were not judged by terraform");
   const stacks = [];
   const visit = (dir, depth) => {
     let entries = [];
@@ -35,7 +35,7 @@ async function judgeEveryStack(root) {
   const { judgeStacks } = require("../lib/terraform-validity");
   const verdicts = await judgeStacks(stacks, { env: { ...process.env, TF_CLI_CONFIG_FILE: emptyConfig(root) } });
   const refused = verdicts.filter((v) => v.verdict === "invalid");
-  if (process.env.TEST_JUDGE_REPORT) console.error(`npm test: terraform read ${stacks.length} synthesized stack(s) (${new Set(verdicts.map((v) => v.verdict)).size} verdict kinds)`);
+  if (process.env.TEST_JUDGE_REPORT) console.error(`npm test: terraform read ${stacks.length} synthesized stack(s): ${["valid", "parsed", "invalid"].map((k) => `${verdicts.filter((v) => v.verdict === k).length} ${k}`).join(", ")}`);
   if (refused.length) {
     throw new Error(`terraform refuses ${refused.length} of the ${stacks.length} stack(s) this run synthesized:\n${refused.map((v) => `${origin(v.stackDir)}\n${v.errors.map((e) => `  - ${e}`).join("\n")}`).join("\n")}`);
   }
