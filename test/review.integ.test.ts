@@ -74,6 +74,23 @@ describe("SSO change review", () => {
     expect(changes.find((c) => c.property === "assignment required")).toMatchObject({ risk: "HIGH" });
   });
 
+  it("names what terraform is given: an address added or removed, a lifecycle rule changed (which no plan shows)", () => {
+    const after = readStacks(baseOut);
+    const f = after.get("contoso-eu")!;
+    const sp = Object.keys(f.declarations).find((a) => a.startsWith("azuread_service_principal."))!;
+    const declarations = { ...f.declarations, "terraform_data.entra_new-step_0000": { args: {} }, [sp]: { ...f.declarations[sp], lifecycle: { prevent_destroy: true, ignore_changes: ["owners"] } } };
+    const gone = Object.keys(f.declarations).find((a) => a.startsWith("terraform_data.mimecast_sync_"))!;
+    delete declarations[gone];
+    after.set("contoso-eu", { ...f, declarations });
+    const md = renderMarkdown(compareStacks(before, after));
+    expect(md).not.toContain("no SSO-relevant changes");
+    expect(md).toContain("| LOW | declared terraform_data.entra_new-step_0000 | - | added |");
+    expect(md).toContain(`| MEDIUM | declared ${gone} | declared | removed | no longer in the stack: the next plan destroys it`);
+    // 0.1.0's rule, against the one that keeps the enterprise app through a rename.
+    expect(md).toContain(`| MEDIUM | lifecycle of ${sp} | ignore_changes owners, client_id; prevent_destroy true; replace_triggered_by `);
+    expect(md).toContain(" | ignore_changes owners; prevent_destroy true | lifecycle rule changed: no plan change by itself");
+  });
+
   it("the command compares a base directory with the working tree and prints Markdown", () => {
     const cfg = structuredClone(example);
     cfg.environments[0].samlApplications = ["personalPortal"];
