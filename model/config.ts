@@ -377,7 +377,14 @@ export const environmentSchema = z.strictObject({
     .optional()
     .describe("Days between the activation and the removal of the old signing certificates. Default 7."),
   accountCode: accountCode.describe("Mimecast account code, upper case (Account > Account and Support Details), e.g. CUSA12A34."),
-  region: z.enum(MIMECAST_REGIONS, { error: `must be one of ${MIMECAST_REGIONS.join(", ")}` }).describe("Mimecast region of the account."),
+  region: z
+    .enum(MIMECAST_REGIONS, {
+      // "uk" is a gateway of API 2.0, not a region: UK accounts (codes CUK...) are in Europe, "eu"
+      // (Mimecast support, "Account Settings - Identifying Mimecast Regions": Europe (Excluding
+      // Germany) CUK*****; "API Gateway Resilience - Jun 2025" for the uk gateway).
+      error: (issue) => `must be one of ${MIMECAST_REGIONS.join(", ")}${String(issue.input).toLowerCase() === "uk" ? ' (UK accounts are in the "eu" region; "uk" is a value of mimecastApi.gateway, the API 2.0 gateway that keeps data in the UK)' : ""}`,
+    })
+    .describe("Mimecast region of the account."),
   samlApplications: z
     .array(z.enum(MIMECAST_APPLICATIONS, { error: `must be one of ${MIMECAST_APPLICATIONS.join(", ")}` }))
     .min(1, { error: "must list at least one application" })
