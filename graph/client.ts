@@ -226,7 +226,7 @@ export class GraphClient {
         // 403 on an app or service principal: almost always Application.ReadWrite.OwnedBy on an app
         // made from a gallery template, which has no owner (microsoft-graph-docs#16545).
         const hint = res.status === 403 ? " (the pipeline identity needs Application.ReadWrite.All: an app made from a gallery template has no owner, so Application.ReadWrite.OwnedBy cannot change it; see docs/deploy-your-tenant.md)" : "";
-        const what = res.status === 0 ? res.networkError ?? "no response" : `HTTP ${res.status}${code && code !== msg ? ` ${code}` : ""}${msg ? `: ${msg}` : ""}${hint}${requestId ? ` (request-id ${requestId})` : ""}`;
+        const what = res.status === 0 ? res.networkError ?? "no response" : `HTTP ${res.status}${msg ? `: ${msg}` : ""}${hint}${requestId ? ` (request-id ${requestId})` : ""}`;
         return {
           ok: false,
           retryable,

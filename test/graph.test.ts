@@ -242,8 +242,9 @@ describe("Graph as Microsoft documents it: lagging writes, throttling, error bod
       const denied = await raw("PATCH", `/v1.0/servicePrincipals/${SP}`, { preferredTokenSigningKeyThumbprint: NEW });
       expect(denied.json.error).toMatchObject({ code: "Authorization_RequestDenied", innerError: { "request-id": denied.headers.get("request-id"), "client-request-id": expect.any(String), date: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) } });
       const err = await activateCertificate(clientOf(emu), SP, NEW).catch((e) => e);
-      expect(err.message).toMatch(/HTTP 403 Authorization_RequestDenied: Insufficient privileges.*\(request-id [0-9a-f-]{36}\)$/);
+      expect(err.message).toMatch(/HTTP 403: Insufficient privileges.*\(request-id [0-9a-f-]{36}\)$/);
       expect(err.requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(err.code).toBe("Authorization_RequestDenied");
     } finally {
       await emu.stop();
     }
