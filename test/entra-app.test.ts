@@ -47,6 +47,32 @@ describe("MimecastEnterpriseApp", () => {
     expect(Object.values<any>(JSON.parse(json).resource.azuread_service_principal)[0].lifecycle).toMatchObject({ prevent_destroy: false, ignore_changes: ["owners", "client_id"] });
   });
 
+  it("waits for Graph instead of sleeping: the SP is adopted once the appId filter lists it, the identifier once SAML mode reads back", () => {
+    const doc = JSON.parse(build().json);
+    expect(doc.resource.time_sleep).toBeUndefined();
+    const data = Object.entries<any>(doc.resource.terraform_data);
+    const [listedName, listed] = data.find(([n]) => n.includes("service-principal-listed"))!;
+    const [samlName, saml] = data.find(([n]) => n.includes("saml-mode-seen"))!;
+    // Keyed on the application / the service principal: a recreated one waits again.
+    expect(listed.triggers_replace).toEqual({ application: expect.stringMatching(/^\$\{azuread_application_from_template\.entra_app_[0-9A-F]+\.application_object_id\}$/) });
+    expect(listed.provisioner[0]["local-exec"].command).toMatch(/^node \.\.\/\.\.\/mimecast-sso-[0-9A-F]{32}\.js wait-for-service-principal --tenant-id 11111111-2222-4333-8444-555555555555 --application-object-id \$\{azuread_application_from_template\.entra_app_[0-9A-F]+\.application_object_id\} --budget-seconds 300$/);
+    expect(saml.triggers_replace).toEqual({ service_principal: expect.stringMatching(/^\$\{azuread_service_principal\.entra_service-principal_[0-9A-F]+\.object_id\}$/) });
+    expect(saml.provisioner[0]["local-exec"].command).toContain(" wait-for-saml-mode --tenant-id 11111111-2222-4333-8444-555555555555 --service-principal-id ${azuread_service_principal.");
+    expect(Object.values<any>(doc.resource.azuread_service_principal)[0].depends_on).toEqual([`terraform_data.${listedName}`]);
+    expect(Object.values<any>(doc.resource.azuread_application_identifier_uri)[0].depends_on).toEqual([expect.stringMatching(/^azuread_service_principal\./), `terraform_data.${samlName}`]);
+  });
+
+  it("replicationWaitSeconds (deprecated) is still accepted and now means the waits' budget; 0 disables them", () => {
+    const waits = (props: Partial<MimecastEnterpriseAppProps>) =>
+      Object.entries<any>(JSON.parse(build(props).json).resource.terraform_data)
+        .filter(([n]) => /service-principal-listed|saml-mode-seen/.test(n))
+        .map(([, r]) => r.provisioner[0]["local-exec"].command.replace(/.* --budget-seconds /, ""));
+    expect(waits({ replicationWaitSeconds: 90 })).toEqual(["90", "90"]);
+    expect(waits({ bootstrapWaitBudgetSeconds: 600, replicationWaitSeconds: 90 })).toEqual(["600", "600"]);
+    expect(waits({ replicationWaitSeconds: 0 })).toEqual([]);
+    expect(() => build({ replicationWaitSeconds: 2000 })).toThrow("MimecastEnterpriseApp: replicationWaitSeconds 2000 must be a whole number of seconds from 0 to 1800");
+  });
+
   it.each([
     [{ accountCode: "czaa1b2" }, "MimecastEnterpriseApp: accountCode"],
     [{ notificationEmails: [] }, "MimecastEnterpriseApp: notificationEmails"],
