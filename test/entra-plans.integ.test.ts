@@ -35,11 +35,32 @@ describeWithTerraform("entra-plans.integ.test.ts", "rename and adoption plans ar
     return { ...r, text: r.stdout + r.stderr };
   };
   const servicePrincipal = (json: string) => Object.keys(JSON.parse(json).resource.azuread_service_principal)[0];
+  /** What a plan would change, as "actions address" (no-ops left out), from terraform's own JSON. */
+  const changes = async (json: string) => {
+    writeStandIns(json, dir, directory);
+    const p = await tf("plan", "-out=changes.tfplan");
+    expect(p.code).toBe(0);
+    const shown = await run("terraform", ["show", "-json", "-no-color", "changes.tfplan"], { cwd: dir });
+    const plan = JSON.parse(shown.stdout) as { resource_changes?: { address: string; change: { actions: string[] } }[] };
+    return (plan.resource_changes ?? []).filter((c) => c.change.actions.join() !== "no-op").map((c) => `${c.change.actions.join("+")} ${c.address}`).sort();
+  };
+  /** The stack as this project synthesized it before the bootstrap waits (60 s time_sleep; template looked up by name). */
+  const beforeWaits = () => fs.readFileSync(path.join(__dirname, "fixtures", "stacks", "entra-before-bootstrap-waits.json"), "utf8");
 
   it("a new stack applies, and its second plan changes nothing", async () => {
     const json = synth({});
     await apply(json);
     expect((await plan(json)).code).toBe(0);
+  });
+
+  it("an existing deployment's first plan after the bootstrap waits: the time_sleep goes, the two waits are created, nothing else changes", async () => {
+    await apply(beforeWaits());
+    expect(await changes(synth({}))).toEqual([
+      expect.stringMatching(/^create terraform_data\.entra_saml-mode-seen_[0-9A-F]+$/),
+      expect.stringMatching(/^create terraform_data\.entra_service-principal-listed_[0-9A-F]+$/),
+      // time_sleep.entra_replication-wait_...: its delete only waits a destroy_duration the stack never set.
+      expect.stringMatching(/^delete terraform_data\.entra_replication-wait_[0-9A-F]+$/),
+    ]);
   });
 
   it.each([
