@@ -38,8 +38,20 @@ export interface MimecastEnterpriseAppProps {
   readonly notificationEmails: string[];
   /** Display name of the enterprise app. @default "Mimecast" */
   readonly displayName?: string;
-  /** Gallery template display name. @default "Mimecast" */
+  /** Gallery template display name: looked up at every plan unless galleryTemplateId pins the template. @default "Mimecast" */
   readonly galleryTemplateName?: string;
+  /**
+   * Id of the gallery template (Graph applicationTemplates/{id}). The gallery has renamed this app
+   * before, and a second template of the same name breaks the lookup; template_id forces a new app
+   * (azuread 3.7.0 application_from_template_resource.go, ForceNew). No Mimecast template id is
+   * published that this project could build in, so there is no default: without it the template is
+   * looked up by galleryTemplateName, as before. An existing deployment pins the id its state
+   * holds (`terraform state show` of the app: template_id) and its plan changes nothing.
+   * @default none (looked up by galleryTemplateName)
+   */
+  readonly galleryTemplateId?: string;
+  /** With galleryTemplateId: also look galleryTemplateName up at plan, and stop the plan when its id differs. @default false */
+  readonly galleryTemplateCheck?: boolean;
   /** Mimecast applications whose ACS URLs become reply URLs. @default ["personalPortal"] */
   readonly samlApplications?: MimecastApplication[];
   /** Sign-on URL (Entra "Sign-on URL"). @default https://<region>-api.mimecast.com/login/saml (Microsoft's Mimecast tutorial) */
@@ -140,10 +152,23 @@ export class MimecastEnterpriseApp extends Construct {
     this.replyUrls = entraReplyUrls(props.region, applications);
 
     // Construct ids below are part of the Terraform addresses: renaming one replaces the real app.
-    const template = new DataAzureadApplicationTemplate(this, "template", { displayName: galleryTemplateName });
+    // The template: pinned by id when configured (no lookup at plan), else looked up by name.
+    const pinned = props.galleryTemplateId;
+    const lookup = !pinned || props.galleryTemplateCheck ? new DataAzureadApplicationTemplate(this, "template", { displayName: galleryTemplateName }) : undefined;
+    const templateId = pinned ?? lookup!.templateId;
     // Deleting (or replacing) the app ends every user's login as surely as deleting its service
     // principal, and an adopted app is one made by hand that nobody can simply recreate.
-    const app = new ApplicationFromTemplate(this, "app", { displayName, templateId: template.templateId, lifecycle: { preventDestroy } });
+    const app = new ApplicationFromTemplate(this, "app", { displayName, templateId, lifecycle: { preventDestroy } });
+    if (pinned && lookup) {
+      // Asked for: the name still names this template. Checked before the app changes, so a
+      // renamed or duplicated gallery entry stops the plan instead of being trusted.
+      app.addOverride("lifecycle.precondition", [
+        {
+          condition: Op.eq(lookup.templateId, pinned),
+          error_message: `galleryTemplateId ${pinned} is not the gallery template named "${galleryTemplateName}" (galleryTemplateCheck): check the id in Graph (applicationTemplates), or correct galleryTemplateName, or turn galleryTemplateCheck off (docs/configuration.md)`,
+        },
+      ]);
+    }
     // Each attribute read mints a new token (with a stack trace): read each one once.
     const applicationId = app.applicationId;
     // application_from_template does not export the client id; read it back from the registration.
@@ -258,7 +283,7 @@ export class MimecastEnterpriseApp extends Construct {
     this.certificate = { displayName: certificateSubject, endDate };
     this.certificateRotationStarted = rotation.rfc3339;
 
-    if (props.adopt) adoptExisting(props.adopt, { app, servicePrincipal: this.servicePrincipal, identifier, replyUrls }, template.templateId, this.mimecastEntityId, { scope: this, applicationClientId: registration.clientId });
+    if (props.adopt) adoptExisting(props.adopt, { app, servicePrincipal: this.servicePrincipal, identifier, replyUrls }, templateId, this.mimecastEntityId, { scope: this, applicationClientId: registration.clientId });
 
     this.unreferencedSettings = [identifier, replyUrls];
     this.replyUrlsResource = replyUrls;
@@ -335,6 +360,8 @@ function validate(props: MimecastEnterpriseAppProps, lifetimeDays: number, renew
   if (props.notificationEmails.length === 0) fail("notificationEmails", "must list at least one address");
   for (const e of props.notificationEmails) if (known(e) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(e)) fail("notificationEmails", `"${e}" is not an email address`);
   if (known(props.displayName) && !props.displayName.trim()) fail("displayName", "must not be empty");
+  if (known(props.galleryTemplateId) && !GUID.test(props.galleryTemplateId)) fail("galleryTemplateId", `"${props.galleryTemplateId.slice(0, 60)}" must be the gallery template's id (a GUID)`);
+  if (props.galleryTemplateCheck && !props.galleryTemplateId) fail("galleryTemplateCheck", "checks galleryTemplateId against galleryTemplateName: set galleryTemplateId too (or remove galleryTemplateCheck)");
   if (known(props.signOnUrl) && !props.signOnUrl.startsWith("https://")) fail("signOnUrl", "must be an https URL");
   if (!Number.isInteger(lifetimeDays) || lifetimeDays < 30 || lifetimeDays > 1095) fail("certificateLifetimeDays", `${lifetimeDays} must be a whole number from 30 to 1095`);
   if (!Number.isInteger(renewBeforeDays) || renewBeforeDays < 1 || renewBeforeDays >= lifetimeDays) fail("certificateRenewBeforeDays", `${renewBeforeDays} must be at least 1 and less than certificateLifetimeDays`);

@@ -23,6 +23,7 @@ describeWithTerraform("entra-plans.integ.test.ts", "rename and adoption plans ar
   const tf = (...args: string[]) => run("terraform", [...args, "-input=false", "-no-color"], { cwd: dir });
   // The tenant: the adopted enterprise app belongs to the adopted application.
   let directory: Directory = { servicePrincipalClientIds: { [SP]: `client-of-${APP}` } };
+  beforeEach(() => (directory = { servicePrincipalClientIds: { [SP]: `client-of-${APP}` } }));
   const apply = async (json: string) => {
     writeStandIns(json, dir, directory);
     if (!fs.existsSync(path.join(dir, ".terraform"))) expect((await tf("init")).code).toBe(0);
@@ -61,6 +62,44 @@ describeWithTerraform("entra-plans.integ.test.ts", "rename and adoption plans ar
       // time_sleep.entra_replication-wait_...: its delete only waits a destroy_duration the stack never set.
       expect.stringMatching(/^delete terraform_data\.entra_replication-wait_[0-9A-F]+$/),
     ]);
+  });
+
+  describe("the gallery template pinned by id (template_id forces a new app)", () => {
+    const TEMPLATE = "5e2f3a4b-6c7d-4e8f-9a0b-1c2d3e4f5a6b"; // the id this stand-in gallery lists for "Mimecast"
+    beforeEach(() => (directory = { ...directory, galleryTemplateIds: { Mimecast: TEMPLATE } }));
+
+    it("an existing deployment that pins the id its state holds: no template read by name, the app kept, only the bootstrap waits change", async () => {
+      await apply(beforeWaits());
+      const json = synth({ galleryTemplateId: TEMPLATE.toUpperCase() });
+      expect(JSON.parse(json).data?.azuread_application_template).toBeUndefined();
+      expect(await changes(json)).toEqual([
+        expect.stringMatching(/^create terraform_data\.entra_saml-mode-seen_/),
+        expect.stringMatching(/^create terraform_data\.entra_service-principal-listed_/),
+        expect.stringMatching(/^delete terraform_data\.entra_replication-wait_/),
+      ]);
+      // The gallery renames or duplicates "Mimecast": a pinned stack does not notice.
+      directory = { ...directory, galleryTemplateIds: { Mimecast: "00000000-0000-4000-8000-000000000001" } };
+      await apply(json);
+      expect((await plan(json)).code).toBe(0);
+    });
+
+    it("a pinned id other than the state's plans to replace the app, which prevent_destroy refuses", async () => {
+      await apply(synth({}));
+      const p = await plan(synth({ galleryTemplateId: "00000000-0000-4000-8000-000000000002" }));
+      expect(p.code).toBe(1);
+      expect(p.text).toMatch(/Instance cannot be destroyed/);
+      expect(p.text).toMatch(/terraform_data\.entra_app_[0-9A-F]+/);
+    });
+
+    it("galleryTemplateCheck: a gallery that lists another id under the name stops the plan, naming the field", async () => {
+      const json = synth({ galleryTemplateId: TEMPLATE, galleryTemplateCheck: true });
+      await apply(json);
+      expect((await plan(json)).code).toBe(0);
+      directory = { ...directory, galleryTemplateIds: { Mimecast: "00000000-0000-4000-8000-000000000003" } };
+      const p = await plan(json);
+      expect(p.code).toBe(1);
+      expect(p.text.replace(/\s+/g, " ")).toContain(`galleryTemplateId ${TEMPLATE} is not the gallery template named "Mimecast" (galleryTemplateCheck)`);
+    });
   });
 
   it.each([
