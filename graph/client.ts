@@ -242,6 +242,7 @@ export class GraphClient {
   /**
    * Run one operation within one budget (operationBudgetMs, or less when already inside one): its
    * reads until a write shows and its retries all count against it, so no step waits past it.
+   * One operation at a time per client (the commands run their steps in sequence).
    */
   async within<T>(work: () => Promise<T>, budgetMs = this.operationBudgetMs): Promise<T> {
     const outer = this.deadline;
