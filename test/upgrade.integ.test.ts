@@ -162,7 +162,7 @@ describeWithTerraform("upgrade.integ.test.ts", "the upgrade path is not checked"
     expect([0, 2]).toContain(plan.code);
     const shown = JSON.parse((await run("terraform", ["show", "-json", "upgrade.tfplan"], { cwd: dir })).stdout) as { resource_changes?: { address: string; change: { actions: string[] } }[] };
     // Stand-in terraform_data.N is the stack's T.N: the same name.
-    const original = new Map([...declared(after).keys()].map((a) => [a.replace(/^(data\.)?[a-z0-9_]+\./, ""), a]));
+    const original = new Map([...declared(before).keys(), ...declared(after).keys()].map((a) => [a.replace(/^(data\.)?[a-z0-9_]+\./, ""), a]));
     const planned = (shown.resource_changes ?? [])
       .filter((c) => !(c.change.actions.length === 1 && ["no-op", "read"].includes(c.change.actions[0])))
       .map((c) => {
