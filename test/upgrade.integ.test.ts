@@ -92,6 +92,9 @@ describeWithTerraform("upgrade.integ.test.ts", "the upgrade path is not checked"
     fs.copyFileSync(USER_CONFIG, configFile);
     // The previous release as a fork has it: its files, its pipeline examples copied where they run.
     fs.mkdirSync(fork);
+    if (spawnSync("git", ["cat-file", "-e", `${RELEASES[PREVIOUS]}^{commit}`], { cwd: ROOT }).status !== 0) {
+      throw new Error(`releases.json's ${PREVIOUS} commit ${RELEASES[PREVIOUS]} is not in this clone's history: the upgrade test needs the full history (git fetch --unshallow)`);
+    }
     const archive = spawnSync("git", ["archive", "--format=tar", RELEASES[PREVIOUS]], { cwd: ROOT, maxBuffer: 256 << 20 });
     expect(archive.status).toBe(0);
     expect(spawnSync("tar", ["-x", "-C", fork], { input: archive.stdout }).status).toBe(0);
