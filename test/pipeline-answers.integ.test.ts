@@ -53,8 +53,14 @@ describe("plan-review and apply say when there is nothing reviewed", () => {
 
   it("apply, where the plan job ran (another environment has its saved plan) but this one has no plan.nochanges, names the artifact list of an old workflow copy, not 'run npm run plan'", async () => {
     fs.writeFileSync(path.join(stack("alpha-eu"), "plan.tfplan"), "not applied: beta-eu is refused first");
+    // The fork's deploy workflow, copied before the artifact carried plan.nochanges.
+    const example = fs.readFileSync(path.join(ROOT, "pipelines", "github", "sso-deploy.yml"), "utf8");
+    fs.mkdirSync(path.join(dir, ".github", "workflows"), { recursive: true });
+    fs.writeFileSync(path.join(dir, ".github", "workflows", "sso-deploy.yml"), example.split("\n").slice(1).filter((l) => !l.includes("plan.nochanges")).join("\n"));
     const r = await pipeline("apply", "--env", "beta-eu");
     expect(r.code).toBe(1);
+    expect(r.stderr).toContain("apply: pipeline copy: .github/workflows/sso-deploy.yml is older than pipelines/github/sso-deploy.yml (no version stamp");
+    expect(r.stderr).toContain("it lacks: the plan artifact carries each stack's plan.nochanges");
     expect(r.stdout).toContain("the plan job did run, but its artifact did not carry plan.nochanges: your workflow copy predates version 0.1.0");
     expect(r.stdout).not.toContain("run npm run plan and review it first");
   });
