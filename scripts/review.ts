@@ -7,6 +7,7 @@ import * as path from "path";
 import { APPLICATION_LABELS, MimecastApplication } from "../model/endpoints";
 import { printable } from "../model/text";
 import { scriptArgs } from "./args";
+import { releaseCommit } from "./pipeline-copies";
 import { StackFacts, readStacks, readable } from "./stack-facts";
 
 export type Risk = "HIGH" | "MEDIUM" | "LOW";
@@ -220,8 +221,11 @@ function baseStacks(base: string, tmp: string): Map<string, StackFacts> {
   const dir = path.resolve(base);
   if (fs.existsSync(path.join(dir, "stacks"))) return readStacks(dir);
   if (fs.existsSync(path.join(dir, "cdktf.out", "stacks"))) return readStacks(path.join(dir, "cdktf.out"));
+  // A release's version ("0.1.0"): its commit as releases.json records it (tags are optional).
+  const release = /^\d+\.\d+\.\d+$/.test(base) ? releaseCommit(ROOT, base) : undefined;
+  if (release) base = release;
   const ok = spawnSync("git", ["rev-parse", "--verify", "--quiet", `${base}^{commit}`], { cwd: ROOT, encoding: "utf8" });
-  if (ok.status !== 0) throw new Error(`--base ${base}: neither a directory with synthesized stacks nor a git ref`);
+  if (ok.status !== 0) throw new Error(`--base ${base}: neither a directory with synthesized stacks, a release of releases.json, nor a git ref`);
   const tree = path.join(tmp, "base");
   const add = spawnSync("git", ["worktree", "add", "--detach", "--quiet", tree, base], { cwd: ROOT, encoding: "utf8" });
   if (add.status !== 0) throw new Error(`git worktree add ${base} failed: ${add.stderr.trim()}`);
@@ -239,9 +243,11 @@ function baseStacks(base: string, tmp: string): Map<string, StackFacts> {
 const HELP = `Usage: npm run review -- --base <dir|git-ref> [--head <dir>] [--output <file>]
 
 Synthesizes the working tree (or reads --head, a cdktf.out directory) and the base (a cdktf.out
-directory, a project directory, or a git ref such as origin/main), and prints Markdown for a pull
-request comment: per environment, each SSO-relevant property that changes, old -> new, with a
-risk flag. Exit code 0 (also with changes), 1 on error.`;
+directory, a project directory, a release such as 0.1.0 (its commit in releases.json), or a git
+ref such as origin/main), and prints Markdown for a pull request comment: per environment, each
+SSO-relevant property that changes, old -> new, with a risk flag, and what terraform is given:
+each resource, data source or output added or removed, each lifecycle rule changed, each
+declaration written differently. Exit code 0 (also with changes), 1 on error.`;
 
 export function main(argv: string[]): number {
   const values = scriptArgs("review", argv, { base: { type: "string" }, head: { type: "string" }, output: { type: "string" } }, HELP);
