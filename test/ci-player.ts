@@ -268,7 +268,9 @@ export class ArtifactStore {
 export type GitHubEvent =
   | { readonly name: "push"; readonly branch: string; readonly before: string; readonly after: string }
   | { readonly name: "pull_request"; readonly base: string; readonly head: string; readonly number: number }
-  | { readonly name: "schedule" | "workflow_dispatch"; readonly branch: string };
+  | { readonly name: "schedule"; readonly branch: string }
+  /** Run workflow: on a branch, with the form's inputs. */
+  | { readonly name: "workflow_dispatch"; readonly branch: string; readonly inputs?: Record<string, string> };
 
 export interface StepResult {
   readonly name: string;
@@ -294,6 +296,8 @@ export interface JobResult {
 }
 
 export interface WorkflowRun {
+  /** The run's id (github.run_id; the number in its address). */
+  readonly id: string;
   readonly triggered: boolean;
   /** 1, then one more per "Re-run failed jobs" (github.run_attempt). */
   readonly attempt: number;
@@ -365,6 +369,13 @@ export interface GitHubPlayerOptions {
   readonly runnerEnv?: Record<string, string>;
   /** Folders put first on PATH (stand-ins for gh and the like). */
   readonly extraPath?: string[];
+  /**
+   * Where the player keeps every run as the REST API's workflow run object shows it (id, path,
+   * event, head_branch, head_sha, status, conclusion), a JSON list: for a gh stand-in's `gh api`.
+   */
+  readonly runsFile?: string;
+  /** Who started the runs (github.actor). @default "a-maintainer" */
+  readonly actor?: string;
 }
 
 const NPM_CI = path.join(ROOT, "test", "npm-ci.js");
@@ -472,6 +483,7 @@ function matrixOf(job: Json): (Json | undefined)[] {
 
 /** What a run needs to be attempted again. */
 interface Played {
+  readonly file: string;
   readonly workflow: Json;
   readonly event: GitHubEvent;
   readonly commit: string;
@@ -496,10 +508,34 @@ export class GitHubPlayer {
       event.name === "push" ? this.o.repo.changedFiles(event.before, event.after) : event.name === "pull_request" ? this.o.repo.changedFiles(this.o.repo.head(event.base), commit) : [];
     const runDir = path.join(this.o.dir, `run-${++runCount}-${file.replace(/\W/g, "-")}`);
     const artifacts = new ArtifactStore(path.join(runDir, "artifacts"));
-    const played = { workflow, event, commit, runDir, artifacts, runId: String(runCount), beforeJob };
+    const played = { file, workflow, event, commit, runDir, artifacts, runId: String(runCount), beforeJob };
     const result = await this.attempt(played, 1, new Map(), githubTriggers(workflow, event, changed));
     this.runs.set(result, played);
+    this.record(played, result);
     return result;
+  }
+
+  private readonly byId = new Map<string, ArtifactStore>();
+  private readonly records: Json[] = [];
+
+  /** The run as GET /repos/{owner}/{repo}/actions/runs/{id} shows it (its latest attempt). */
+  private record(p: Played, run: WorkflowRun): void {
+    if (!run.triggered) return;
+    this.byId.set(p.runId, p.artifacts);
+    const rec = {
+      id: Number(p.runId),
+      path: `.github/workflows/${p.file}`,
+      event: p.event.name,
+      head_branch: p.event.name === "pull_request" ? p.event.head : p.event.branch,
+      head_sha: p.commit,
+      run_attempt: run.attempt,
+      status: "completed",
+      conclusion: run.jobs.some((j) => j.status === "failure") ? "failure" : "success",
+    };
+    const i = this.records.findIndex((r) => r.id === rec.id);
+    if (i >= 0) this.records[i] = rec;
+    else this.records.push(rec);
+    if (this.o.runsFile) fs.writeFileSync(this.o.runsFile, JSON.stringify(this.records, null, 2));
   }
 
   private readonly runs = new WeakMap<WorkflowRun, Played>();
@@ -521,6 +557,7 @@ export class GitHubPlayer {
     const keep = new Map(run.jobs.filter((j) => ![...again].some((id) => j.id === id || j.id.startsWith(`${id} (`))).map((j) => [j.id, j]));
     const result = await this.attempt(played, run.attempt + 1, keep, true);
     this.runs.set(result, played);
+    this.record(played, result);
     return result;
   }
 
@@ -534,6 +571,7 @@ export class GitHubPlayer {
     const runDir = path.join(p.runDir, `attempt-${attempt}`);
     const jobs: JobResult[] = [];
     const result: WorkflowRun = {
+      id: p.runId,
       triggered,
       attempt,
       commitParents: git(this.o.repo.origin, "rev-list", "--parents", "-n", "1", commit).split(" ").slice(1),
@@ -558,7 +596,7 @@ export class GitHubPlayer {
       }
       // A job's `if:` (needs' outputs, the ref): false skips it, and a skipped job asks no reviewer.
       const jobIf = workflow.jobs[id].if;
-      if (jobIf !== undefined && !githubIf(String(jobIf), { ...this.runContext(event), needs: this.needsContext(workflow.jobs[id], jobs) })) {
+      if (jobIf !== undefined && !githubIf(String(jobIf), { ...this.runContext(event), vars: this.o.vars, needs: this.needsContext(workflow.jobs[id], jobs) })) {
         instances.forEach((m) => jobs.push({ id: name(m), status: "skipped", steps: [], summary: "" }));
         continue;
       }
@@ -601,6 +639,7 @@ export class GitHubPlayer {
       needs,
       secrets: this.o.secrets,
       vars: this.o.vars,
+      inputs: event.name === "workflow_dispatch" ? event.inputs ?? {} : {},
       runner: { temp, os: "Linux" },
       github: {
         workspace,
@@ -609,10 +648,11 @@ export class GitHubPlayer {
         run_id: run.id,
         run_attempt: String(run.attempt),
         event_name: event.name,
+        actor: this.o.actor ?? "a-maintainer",
         base_ref: event.name === "pull_request" ? event.base : "",
         ref_name: event.name === "pull_request" ? `${event.number}/merge` : event.branch,
         ref: this.runContext(event).github.ref,
-        event: event.name === "push" ? { before: event.before, after: event.after } : event.name === "pull_request" ? { pull_request: { number: event.number } } : {},
+        event: event.name === "push" ? { before: event.before, after: event.after } : event.name === "pull_request" ? { pull_request: { number: event.number } } : event.name === "workflow_dispatch" ? { inputs: event.inputs ?? {} } : {},
       },
     };
     const envOf = (...blocks: (Json | undefined)[]) => Object.fromEntries(blocks.flatMap((b) => Object.entries(b ?? {}).map(([k, v]) => [k, substitute(String(v), context)])));
@@ -684,12 +724,20 @@ export class GitHubPlayer {
       if (action === "actions/download-artifact" && version === "v4") {
         try {
           const into = path.resolve(s.workspace, String(inputs.path ?? "."));
-          if (inputs.name) s.artifacts.download(String(inputs.name), into);
+          // Another run's artifacts: run-id with a github-token that may read them (actions: read).
+          let store = s.artifacts;
+          if (inputs["run-id"] !== undefined) {
+            if (!inputs["github-token"]) throw new Error("Inputs 'github-token' and 'run-id' go together: a download from another run needs a token");
+            const other = this.byId.get(String(inputs["run-id"]));
+            if (!other) throw new Error(`Unable to download artifact(s): no workflow run ${inputs["run-id"]} in ${this.o.slug}`);
+            store = other;
+          }
+          if (inputs.name) store.download(String(inputs.name), into);
           else {
             // By pattern: each into its own folder, or all into one with merge-multiple.
-            const names = s.artifacts.names().filter((n) => minimatch(n, String(inputs.pattern ?? "*")));
+            const names = store.names().filter((n) => minimatch(n, String(inputs.pattern ?? "*")));
             if (!names.length) throw new Error(`Unable to download artifact(s): no artifact matches ${inputs.pattern}`);
-            for (const n of names) s.artifacts.download(n, inputs["merge-multiple"] === true ? into : path.join(into, n));
+            for (const n of names) store.download(n, inputs["merge-multiple"] === true ? into : path.join(into, n));
           }
           return { status: "success", output: "" };
         } catch (e) {

@@ -16,7 +16,7 @@ import { ROOT, describeWithTerraform, emptyCliConfig } from "./tf-helpers";
 
 const describeIfTerraform = describeWithTerraform("pipelines-played.integ.test.ts", "it plays the pipelines with real terraform");
 const SLUG = "contoso/mimecast-sso";
-const GITHUB = ["sso-deploy.yml", "sso-pull-request.yml", "sso-drift.yml", "sso-deploy-sharded.yml"];
+const GITHUB = ["sso-deploy.yml", "sso-pull-request.yml", "sso-drift.yml", "sso-deploy-sharded.yml", "sso-apply.yml"];
 const workflowYaml = (file: string) => fs.readFileSync(path.join(ROOT, "pipelines", "github", file), "utf8");
 /** The two app registrations of docs/deploy-your-tenant.md section 1, by the variables a fork sets. */
 const WRITE_ID = "9a8b7c6d-1111-4222-8333-444455556666";
@@ -69,6 +69,12 @@ const body = () => fs.readFileSync(opt("--body-file"), "utf8");
 if (a[0] === "pr" && a[1] === "comment") {
   fs.mkdirSync(path.join(dir, "gh"), { recursive: true });
   fs.copyFileSync(opt("--body-file"), path.join(dir, "gh", "comment-" + fs.readdirSync(path.join(dir, "gh")).length + ".md"));
+} else if (a[0] === "api" && /^repos\\/[^/]+\\/[^/]+\\/actions\\/runs\\/\\d+$/.test(a[1] || "")) {
+  // GET a workflow run: what the player recorded (test/ci-player.ts runsFile).
+  const runs = fs.existsSync(path.join(dir, "gh-runs.json")) ? JSON.parse(fs.readFileSync(path.join(dir, "gh-runs.json"), "utf8")) : [];
+  const run = runs.find((r) => String(r.id) === a[1].split("/").pop());
+  if (!run) { console.error("gh: Not Found (HTTP 404)"); process.exit(1); }
+  console.log(JSON.stringify(run));
 } else if (a[0] === "issue" && a[1] === "list") {
   const term = /^"(.*)" in:title$/.exec(opt("--search") || "");
   const exact = /select\\(\\.title == "(.*)"\\)/.exec(opt("--jq") || "");
@@ -99,6 +105,7 @@ describe("GitHub Actions OIDC: every job that signs in presents a client id and 
     "sso-deploy-sharded.yml": [{ name: "push", branch: "main", before: "a", after: "b" }, { name: "schedule", branch: "main" }, { name: "workflow_dispatch", branch: "main" }],
     "sso-pull-request.yml": [{ name: "pull_request", base: "main", head: "topic", number: 1 }],
     "sso-drift.yml": [{ name: "schedule", branch: "main" }, { name: "workflow_dispatch", branch: "main" }],
+    "sso-apply.yml": [{ name: "workflow_dispatch", branch: "main", inputs: { run_id: "1" } }],
   };
   it.each(GITHUB)("%s", (file) => {
     const wf = parse(workflowYaml(file));
@@ -213,6 +220,8 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
     const file = path.join(dir, "gh-issues.json");
     return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : [];
   };
+  /** The fork's repository variables (a scenario sets SSO_APPLY). */
+  const vars: Record<string, string> = { ...VARS };
   /** alpha-eu's SAML applications as the config has them now (scenarios change them). */
   let alphaApps = ["personalPortal"];
 
@@ -254,8 +263,9 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
       slug: SLUG,
       credentials: walkthroughCredentials(SLUG, VARS),
       secrets: { MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret },
-      vars: VARS,
+      vars,
       dir: path.join(dir, "runs"),
+      runsFile: path.join(dir, "gh-runs.json"),
       // The loopback emulator's switch; a real runner reaches the real Mimecast instead.
       runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
       extraPath: [bin],
@@ -391,6 +401,41 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
     expect(rerun.artifacts.files(all.find((n) => n !== first[0])!).length).toBeGreaterThan(0);
   }
 
+  /**
+   * 2b. An approval that exists on every GitHub plan (required reviewers need a public repository
+   * or GitHub Enterprise): SSO_APPLY "manual" skips the deploy's apply job; sso-apply.yml, run by
+   * hand with the id of the run whose review was read, applies exactly that run's plans, and
+   * refuses a run made at an older commit of main.
+   */
+  async function approvalByHand() {
+    vars.SSO_APPLY = "manual";
+    try {
+      alphaApps = ["personalPortal"];
+      const run = await gh.play("sso-deploy.yml", push("alpha-eu: the personal portal only", () => repo.write("sso.config.json", config(environment("alpha-eu", alphaApps), environment("beta-eu", ["personalPortal"])))));
+      expectJobs(run, [["plan", "success"], ["apply", "skipped"]]);
+      expect(run.job("plan").summary).toContain(`run_id **${run.id}**`);
+      expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlEndUserApps: true }); // nothing applied
+      // main moves on (a docs commit starts no deploy): that run planned another commit.
+      expect((await gh.play("sso-deploy.yml", push("notes", () => repo.write("docs/ours.md", "More notes.\n")))).triggered).toBe(false);
+      const stale = await gh.play("sso-apply.yml", { name: "workflow_dispatch", branch: "main", inputs: { run_id: run.id } });
+      expectJobs(stale, [["apply", "failure"]]);
+      expect(stale.job("apply").steps.map((s) => s.output).join("\n")).toMatch(new RegExp(`run ${run.id} cannot be approved: it planned [0-9a-f]{12}, main is now at [0-9a-f]{12}`));
+      expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlEndUserApps: true });
+      // Planned again at main's head (Run workflow), reviewed, approved by running sso-apply with its id.
+      const again = await gh.play("sso-deploy.yml", { name: "workflow_dispatch", branch: "main" });
+      expectJobs(again, [["plan", "success"], ["apply", "skipped"]]);
+      const applied = await gh.play("sso-apply.yml", { name: "workflow_dispatch", branch: "main", inputs: { run_id: again.id } });
+      expectJobs(applied, [["apply", "success"]]);
+      expect(applied.job("apply").subject).toBe(`repo:${SLUG}:environment:production`);
+      expect(applied.job("apply").clientId).toBe(WRITE_ID);
+      expect(applied.job("apply").summary).toContain(`Approved by **a-maintainer**: the plans of sso-deploy run ${again.id}`);
+      expect(applied.job("apply").steps.map((s) => s.output).join("\n")).toMatch(/alpha-eu\s+applied/);
+      expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlEndUserApps: false });
+    } finally {
+      delete vars.SSO_APPLY;
+    }
+  }
+
   /** The nightly drift job signs in with its own subject and finds both environments in sync. */
   async function nightlyDrift() {
     const run = await gh.play("sso-drift.yml", { name: "schedule", branch: "main" });
@@ -466,11 +511,12 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
   }
 
   // One story: each scenario starts where the one before left the fork, its state and Mimecast.
-  it("first deploy, a daily run that finds a rotation stage due, a change to one environment (pull request, then merge), a failed apply re-run, the nightly drift, a push that changes nothing, an environment removed", async () => {
+  it("first deploy, a daily run that finds a rotation stage due, a change to one environment (pull request, then merge), a failed apply re-run, an approval by hand (sso-apply), the nightly drift, a push that changes nothing, an environment removed", async () => {
     await firstDeploy();
     await scheduledRotation();
     await changeOne();
     await rerunFailedApply();
+    await approvalByHand();
     await nightlyDrift();
     await changeNothing();
     await removeOne();
