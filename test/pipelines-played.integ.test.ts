@@ -444,6 +444,22 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
     expect(run.job("drift").clientId).toBe(READ_ID);
     expect(run.job("drift").summary).toContain("nightly drift: in sync");
     expect(issues()).toEqual([]); // nothing to report: no issue
+
+    // A night on which the check itself fails (alpha-eu's state unreadable): the job fails with an
+    // error annotation that says nothing is known, not "drift", and opens no issue.
+    const alphaState = path.join(stateDir, "alpha-eu.tfstate");
+    fs.renameSync(alphaState, `${alphaState}.aside`);
+    fs.mkdirSync(alphaState);
+    try {
+      const failed = await gh.play("sso-drift.yml", { name: "schedule", branch: "main" });
+      expectJobs(failed, [["drift", "failure"]]);
+      expect(failed.job("drift").summary).toMatch(/nightly drift: could not check \(exit 1\)/);
+      expect(failed.job("drift").steps.map((s) => s.output).join("\n")).toContain("::error title=SSO drift check failed::");
+      expect(issues()).toEqual([]);
+    } finally {
+      fs.rmdirSync(alphaState);
+      fs.renameSync(`${alphaState}.aside`, alphaState);
+    }
     expect(run.job("drift").summary).toMatch(/alpha-eu\s+n\/a\s+in sync/);
     expect(run.job("drift").summary).toMatch(/beta-eu\s+n\/a\s+in sync/);
   }
