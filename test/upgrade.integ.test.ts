@@ -132,13 +132,22 @@ describeWithTerraform("upgrade.integ.test.ts", "the upgrade path is not checked"
     expect(deps(git("show", `${RELEASES[PREVIOUS]}:package.json`))).toEqual(deps(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")));
   });
 
-  it("npm run check passes on the merged tree with the user's config, and names the pipeline copies older than the examples", async () => {
+  it(`npm run check names the ${PREVIOUS} pipeline copies, fails on those that lack what ${VERSION} relies on, and passes once the fork carries the examples into them`, async () => {
     const r = await node(merged, "dist/check.js", "--quiet");
     expect(r.stdout).toMatch(/check: \S*fork\.config\.json: 1 environment\(s\) valid, synthesized/);
     for (const copy of [".github/workflows/sso-deploy.yml", ".github/workflows/sso-pull-request.yml", ".github/workflows/sso-drift.yml", "azure-pipelines.yml"]) {
       expect(r.stderr).toContain(`check: pipeline copy: ${copy} is older than pipelines/`);
     }
-    expect(r.code).toBe(0);
+    // CHANGELOG 0.2.0, Breaking: npm run drift exits 3 for "not verifiable"; a 0.1.0 nightly copy fails on it.
+    expect(r.stderr).toMatch(/\.github\/workflows\/sso-drift\.yml is older than pipelines\/github\/sso-drift\.yml .*it lacks: the nightly drift takes exit 3/);
+    expect(r.stderr).toContain("check: pipeline copies lack what this version relies on: .github/workflows/sso-drift.yml, azure-pipelines.yml");
+    expect(r.code).toBe(1);
+    // The fork carries the examples' changes into its copies (here: takes them whole).
+    for (const f of fs.readdirSync(path.join(merged, ".github", "workflows"))) fs.copyFileSync(path.join(merged, "pipelines", "github", f), path.join(merged, ".github", "workflows", f));
+    fs.copyFileSync(path.join(merged, "pipelines", "azure-devops", "azure-pipelines.yml"), path.join(merged, "azure-pipelines.yml"));
+    const after = await node(merged, "dist/check.js", "--quiet");
+    expect(after.stderr).toBe("");
+    expect(after.code).toBe(0);
   }, 300_000);
 
   it(`the first plan after upgrading and the declarations that change are what CHANGELOG.md's ${VERSION} entry says`, async () => {
