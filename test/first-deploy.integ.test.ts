@@ -5,9 +5,9 @@
 // pipelines-played.integ.test.ts and pipelines-played-ado.integ.test.ts (npm run test:all).
 import * as fs from "fs";
 import * as path from "path";
-import { DEMO_ACCOUNT } from "../mimecast/emulator/emulator";
+import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { AdoPlayer, ForkRepo, GitHubPlayer, walkthroughCredentials } from "./ci-player";
-import { TENANT, emulatorAndDirForSuite } from "./helpers";
+import { TENANT, emulatorAndDirForSuite, pipelineEnvironment } from "./helpers";
 import { ROOT, describeWithTerraform } from "./tf-helpers";
 
 const describeIfTerraform = describeWithTerraform("first-deploy.integ.test.ts", "it plays the first deploy with real terraform");
@@ -16,21 +16,8 @@ const pipeline = (...p: string[]) => fs.readFileSync(path.join(ROOT, "pipelines"
 const READ_ID = "4e3d2c1b-2222-4333-8444-555566667777";
 const WRITE_ID = "9a8b7c6d-1111-4222-8333-444455556666";
 
-/** One environment whose Entra app is managed elsewhere (terraform needs no provider), state outside every checkout. */
-function forkConfig(emu: { url: string; metadataUrl(tenant: string): string }, stateDir: string, name: string, profileName: string): string {
-  const environment = {
-    name,
-    tenantId: TENANT,
-    accountCode: DEMO_ACCOUNT.accountCode,
-    region: "eu",
-    authenticationProfileName: profileName,
-    samlApplications: ["personalPortal"],
-    identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
-    backend: { type: "local", path: path.join(stateDir, `${name}.tfstate`), allowInPipeline: true },
-    mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
-  };
-  return `${JSON.stringify({ environments: [environment] }, null, 2)}\n`;
-}
+/** A fork's config: one environment on the emulator, its state outside every checkout. */
+const forkConfig = (emu: MimecastEmulator, stateDir: string, name: string, profilePrefix: string) => `${JSON.stringify({ environments: [pipelineEnvironment(emu, name, { applications: ["personalPortal"], profilePrefix, stateDir })] }, null, 2)}\n`;
 
 /** Each job's id and outcome; on a mismatch, what the failed steps printed. */
 function jobsOf(run: { jobs: readonly { id: string; status: string; steps: readonly { name: string; status: string; output: string }[] }[] }): string[] {
@@ -56,7 +43,7 @@ describeIfTerraform("first deploy, played as the CI services run it", () => {
       runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" }, // the loopback emulator's switch
     });
     const before = repo.head();
-    repo.write("sso.config.json", forkConfig(emu, stateDir, "alpha-eu", "SSO alpha-eu"));
+    repo.write("sso.config.json", forkConfig(emu, stateDir, "alpha-eu", "SSO"));
     const run = await gh.play("sso-deploy.yml", { name: "push", branch: "main", before, after: repo.commit("our tenant") });
 
     expect(run.triggered).toBe(true);
@@ -85,7 +72,7 @@ describeIfTerraform("first deploy, played as the CI services run it", () => {
       runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
     });
     const before = repo.head();
-    repo.write("sso.config.json", forkConfig(emu, stateDir, "gamma-eu", "ADO gamma-eu"));
+    repo.write("sso.config.json", forkConfig(emu, stateDir, "gamma-eu", "ADO"));
     const run = await ado.play({ reason: "BatchedCI", branch: "main", before, after: repo.commit("our tenant") });
 
     expect(run.triggered).toBe(true);

@@ -135,6 +135,25 @@ export function mimecastSideEnvironment(emu: MimecastEmulator, applications: str
   };
 }
 
+/**
+ * An environment of a fork's pipeline config: its Mimecast side on built-ins (the Entra app managed
+ * elsewhere, metadata from the emulator), profile "<prefix> <name>", state in `stateDir` (outside
+ * every checkout, as a remote backend would be) or, without one, in the stack directory.
+ */
+export function pipelineEnvironment(emu: MimecastEmulator, name: string, o: { readonly applications: string[]; readonly profilePrefix?: string; readonly stateDir?: string; readonly profileSync?: "api" | "checklist" }) {
+  return {
+    name,
+    tenantId: TENANT,
+    accountCode: DEMO_ACCOUNT.accountCode,
+    region: "eu",
+    authenticationProfileName: `${o.profilePrefix ?? "SSO"} ${name}`,
+    samlApplications: o.applications,
+    identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
+    backend: o.stateDir ? { type: "local", path: path.join(o.stateDir, `${name}.tfstate`), allowInPipeline: true } : { type: "local" },
+    mimecastApi: { profileSync: o.profileSync ?? "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+  };
+}
+
 /** What a deploy against the emulator needs in its environment (dummy credentials). */
 export const EMULATOR_DEPLOY_ENV = { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret };
 

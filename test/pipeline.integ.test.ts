@@ -7,7 +7,7 @@ import * as os from "os";
 import * as path from "path";
 import { planChanges, renderPlanReview } from "../scripts/pipeline";
 import { DEMO_ACCOUNT } from "../mimecast/emulator/emulator";
-import { TENANT, emulatorAndDirForSuite } from "./helpers";
+import { TENANT, emulatorAndDirForSuite, pipelineEnvironment } from "./helpers";
 import { EXAMPLE_CONFIG } from "./fixtures/configs";
 import { ROOT, run, describeWithTerraform, emptyCliConfig } from "./tf-helpers";
 
@@ -16,17 +16,7 @@ const describeIfTerraform = describeWithTerraform("pipeline.integ.test.ts", "it 
 describeIfTerraform("plan and apply for pipelines (real terraform)", () => {
   const suite = emulatorAndDirForSuite("sso-pipeline-", { ttlMs: 300_000 });
 
-  const environment = (name: string, applications: string[]) => ({
-    name,
-    tenantId: TENANT,
-    accountCode: DEMO_ACCOUNT.accountCode,
-    region: "eu",
-    authenticationProfileName: `SSO ${name}`,
-    samlApplications: applications,
-    identityProvider: { type: "entra", manageApp: false, metadataUrl: suite.emu.metadataUrl(TENANT) },
-    backend: { type: "local" },
-    mimecastApi: { profileSync: "api", baseUrl: suite.emu.url, createProfileIfMissing: true, driftCheck: false },
-  });
+  const environment = (name: string, applications: string[]) => pipelineEnvironment(suite.emu, name, { applications });
   const writeConfig = (apps: string[]) => fs.writeFileSync(path.join(suite.dir, "sso.config.json"), JSON.stringify({ environments: [environment("alpha-eu", ["personalPortal"]), environment("beta-eu", apps)] }));
   const env = () => ({ SSO_CONFIG: path.join(suite.dir, "sso.config.json"), MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret });
   const outdir = () => path.join(suite.dir, "cdktf.out");

@@ -9,7 +9,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { AdoEvent, AdoPlayer, AdoRun, ForkRepo } from "./ci-player";
-import { TENANT, emulatorAndDirForSuite } from "./helpers";
+import { TENANT, emulatorAndDirForSuite, pipelineEnvironment } from "./helpers";
 import { ROOT, describeWithTerraform } from "./tf-helpers";
 
 const describeIfTerraform = describeWithTerraform("pipelines-played-ado.integ.test.ts", "it plays the Azure DevOps pipeline with real terraform");
@@ -40,17 +40,7 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
   let ado: AdoPlayer;
   let stateDir: string;
 
-  const environment = (name: string, applications: string[], profileSync: "api" | "checklist") => ({
-    name,
-    tenantId: TENANT,
-    accountCode: DEMO_ACCOUNT.accountCode,
-    region: "eu",
-    authenticationProfileName: `ADO ${name}`,
-    samlApplications: applications,
-    identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
-    backend: { type: "local", path: path.join(stateDir, `${name}.tfstate`), allowInPipeline: true },
-    mimecastApi: { profileSync, baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
-  });
+  const environment = (name: string, applications: string[], profileSync: "api" | "checklist") => pipelineEnvironment(emu, name, { applications, profilePrefix: "ADO", stateDir, profileSync });
   const config = (...envs: ReturnType<typeof environment>[]) => `${JSON.stringify({ environments: envs }, null, 2)}\n`;
   const ci = (message: string, edit: () => void): AdoEvent => {
     const before = repo.head();

@@ -10,7 +10,7 @@ import * as path from "path";
 import { parse } from "yaml";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { ForkRepo, GitHubEvent, GitHubPlayer, WorkflowRun, entraSignIn, githubSubject, githubTriggers, npmCi, uploadArtifactV4, walkthroughCredentials } from "./ci-player";
-import { TENANT, emulatorAndDirForSuite } from "./helpers";
+import { TENANT, emulatorAndDirForSuite, pipelineEnvironment } from "./helpers";
 import { runProcess } from "../lib/process";
 import { ROOT, describeWithTerraform, emptyCliConfig } from "./tf-helpers";
 
@@ -225,18 +225,7 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
   /** alpha-eu's SAML applications as the config has them now (scenarios change them). */
   let alphaApps = ["personalPortal"];
 
-  const environment = (name: string, applications: string[]) => ({
-    name,
-    tenantId: TENANT,
-    accountCode: DEMO_ACCOUNT.accountCode,
-    region: "eu",
-    authenticationProfileName: `SSO ${name}`,
-    samlApplications: applications,
-    identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
-    // Outside every checkout, as a remote backend would be.
-    backend: { type: "local", path: path.join(stateDir, `${name}.tfstate`), allowInPipeline: true },
-    mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
-  });
+  const environment = (name: string, applications: string[]) => pipelineEnvironment(emu, name, { applications, stateDir });
   const config = (...envs: ReturnType<typeof environment>[]) => `${JSON.stringify({ environments: envs }, null, 2)}\n`;
 
   const push = (message: string, edit: () => void): GitHubEvent & { name: "push" } => {
