@@ -162,17 +162,7 @@ describeIfTerraform("the sharded Azure DevOps pipeline played: parallel plan job
   it("each environment is planned by exactly one job, the review lists every shard's plans, and the apply applies them all", async () => {
     const FILE = "azure-pipelines-sharded.yml";
     const names = ["north-eu", "south-eu", "east-eu", "west-eu"];
-    const environments = names.map((name) => ({
-      name,
-      tenantId: TENANT,
-      accountCode: DEMO_ACCOUNT.accountCode,
-      region: "eu",
-      authenticationProfileName: `Shard ${name}`,
-      samlApplications: ["personalPortal"],
-      identityProvider: { type: "entra", manageApp: false, metadataUrl: suite.emu.metadataUrl(TENANT) },
-      backend: { type: "local", path: path.join(suite.dir, "state", `${name}.tfstate`), allowInPipeline: true },
-      mimecastApi: { profileSync: "api", baseUrl: suite.emu.url, createProfileIfMissing: true, driftCheck: false },
-    }));
+    const environments = names.map((name) => pipelineEnvironment(suite.emu, name, { applications: ["personalPortal"], profilePrefix: "Shard", stateDir: path.join(suite.dir, "state") }));
     const text = fs.readFileSync(path.join(ROOT, "pipelines", "azure-devops", FILE), "utf8");
     const repo = ForkRepo.create(path.join(suite.dir, "repo"), { [FILE]: text });
     const before = repo.head();

@@ -533,17 +533,7 @@ describeIfTerraform("the sharded GitHub workflow played: plans in a matrix of sh
 
   it("each environment is planned by exactly one shard, the review lists every shard's plans, and the apply applies them all", async () => {
     const names = ["north-eu", "south-eu", "east-eu", "west-eu"];
-    const environments = names.map((name) => ({
-      name,
-      tenantId: TENANT,
-      accountCode: DEMO_ACCOUNT.accountCode,
-      region: "eu",
-      authenticationProfileName: `Shard ${name}`,
-      samlApplications: ["personalPortal"],
-      identityProvider: { type: "entra", manageApp: false, metadataUrl: suite.emu.metadataUrl(TENANT) },
-      backend: { type: "local", path: path.join(suite.dir, "state", `${name}.tfstate`), allowInPipeline: true },
-      mimecastApi: { profileSync: "api", baseUrl: suite.emu.url, createProfileIfMissing: true, driftCheck: false },
-    }));
+    const environments = names.map((name) => pipelineEnvironment(suite.emu, name, { applications: ["personalPortal"], profilePrefix: "Shard", stateDir: path.join(suite.dir, "state") }));
     const file = "sso-deploy-sharded.yml";
     const repo = ForkRepo.create(path.join(suite.dir, "repo"), { [`.github/workflows/${file}`]: workflowYaml(file) });
     const before = repo.head();
