@@ -37,7 +37,8 @@ export function rotationSchedule(env: { certificateLifetimeDays: number; certifi
     lifetimeDays: env.certificateLifetimeDays,
     renewBeforeDays: renew,
     overlapDays: env.certificateOverlapDays ?? Math.min(DEFAULT_OVERLAP_DAYS[env.mode], Math.floor(renew * 0.4)),
-    retireAfterDays: env.certificateRetireAfterDays ?? Math.min(DEFAULT_RETIRE_AFTER_DAYS, Math.floor(renew * 0.2)),
+    // Never 0 (the config refuses it too): the old certificate stays at least a day past the activation.
+    retireAfterDays: env.certificateRetireAfterDays ?? Math.max(1, Math.min(DEFAULT_RETIRE_AFTER_DAYS, Math.floor(renew * 0.2))),
   };
 }
 
