@@ -410,7 +410,7 @@ describe("permissions: Application.ReadWrite.OwnedBy on an app made from a galle
     graph.create("servicePrincipals", { id: SP, preferredTokenSigningKeyThumbprint: null, owners: [] }, -Infinity);
     const r = await add(FIRST_END);
     expect(r.code).toBe(1);
-    expect(r.err).toContain("HTTP 403: Insufficient privileges to complete the operation. (the pipeline identity needs Application.ReadWrite.All");
+    expect(r.err).toContain("HTTP 403: Insufficient privileges to complete the operation. (POST servicePrincipal addTokenSigningCertificate: Microsoft Graph lists Application.ReadWrite.OwnedBy (only if the pipeline's identity is an owner");
     expect(sp().keyCredentials ?? []).toEqual([]);
     // The same permission once the pipeline is an owner: the writes land.
     sp().owners = ["pipeline-sp"];
