@@ -26,6 +26,12 @@ export interface SigningCertificateActivationProps {
   readonly dependsOn?: ITerraformDependable[];
   /** The bundled CLI. @default dist/mimecast-sso.js of this project */
   readonly cliBundle?: string;
+  /**
+   * Checklist mode: activate only once an administrator has recorded that Mimecast shows this
+   * rotation's certificate (`mimecast-sso rotation confirm`); the record is a trigger, so recording
+   * it re-runs a refused activation. @default none (no gate: api mode, whose sync imports and verifies)
+   */
+  readonly confirmation?: { readonly environment: string; readonly mimecastShows?: string };
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -42,18 +48,22 @@ export class SigningCertificateActivation extends Construct {
     if (props.thumbprint !== undefined && !Token.isUnresolved(props.thumbprint) && !/^[0-9A-Fa-f]{40}$/.test(props.thumbprint)) throw fail("thumbprint", "must be a SHA-1 thumbprint (40 hex digits)");
     if ((props.thumbprint === undefined) === (props.certificate === undefined)) throw fail("certificate", "or thumbprint: give exactly one (which certificate to activate)");
     if (props.certificate && props.rotation === undefined) throw fail("rotation", "is required with certificate (it is what re-runs the activation)");
+    const gate = props.confirmation;
+    if (gate && !props.certificate) throw fail("confirmation", "goes with certificate (a rotation's activation)");
+    if (gate?.mimecastShows !== undefined && !/^[0-9A-F]{40}$/.test(gate.mimecastShows)) throw fail("confirmation.mimecastShows", "must be a SHA-1 thumbprint (40 upper-case hex digits)");
     const cli = stackCliPath(this, "SigningCertificateActivation", props.cliBundle);
     const ids = { tenantId: props.tenantId, servicePrincipalId: props.servicePrincipalObjectId };
     // Construct id "activate" is part of the Terraform address: keep it.
     this.resource = new TerraformData(this, "activate", {
-      triggersReplace: props.rotation !== undefined ? triggers(props.rotation) : { thumbprint: props.thumbprint },
+      // A new record of what Mimecast shows re-runs the activation (one that was refused, too).
+      triggersReplace: props.rotation !== undefined ? { ...triggers(props.rotation), ...(gate ? { mimecast_shows: gate.mimecastShows ?? "none" } : {}) } : { thumbprint: props.thumbprint },
       dependsOn: props.dependsOn,
       provisioners: [
         {
           type: "local-exec",
           // Identity: the pipeline's ARM_* / OIDC variables, inherited from terraform's environment.
           command: props.certificate
-            ? activateCommand(cli, { ...ids, displayName: props.certificate.displayName, endDate: props.certificate.endDate, notBefore: props.notBefore })
+            ? activateCommand(cli, { ...ids, displayName: props.certificate.displayName, endDate: props.certificate.endDate, notBefore: props.notBefore, confirmation: gate })
             : activateCommand(cli, { ...ids, thumbprint: props.thumbprint! }),
         },
       ],

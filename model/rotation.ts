@@ -174,6 +174,20 @@ export interface RotationSigningState {
   readonly anyActive: boolean;
   /** Token-signing certificates other than this rotation's. */
   readonly others: number;
+  /** This rotation's certificate, when it is there. @default unknown */
+  readonly newThumbprint?: string;
+  /** The one Entra signs with. @default unknown */
+  readonly activeThumbprint?: string;
+}
+
+/** How the checklist is to read: checklist mode's activation waits for a record of what Mimecast shows. */
+export interface RotationChecklistOptions {
+  /** The activation waits for `mimecast-sso rotation confirm` (checklist and auto modes). @default false */
+  readonly gated?: boolean;
+  /** The environment, for the command the checklist names. */
+  readonly environment?: string;
+  /** The sync right after the retirement step: the metadata lists this rotation's certificate only. @default false */
+  readonly afterRetirement?: boolean;
 }
 
 const CERTIFICATE_FIELDS = { tenantId: "tenant", servicePrincipalId: "servicePrincipal", displayName: "subject", endDate: "endDate" } as const;
@@ -208,11 +222,17 @@ const IMPORT = "open the profile above, click Import next to the Metadata URL, S
  * text says "now" only from what a read showed (`state`), and otherwise names no day for it.
  * Without a read it goes by the dates.
  */
-export function rotationChecklist(now: number, d: RotationDates, state?: RotationSigningState): string | undefined {
+export function rotationChecklist(now: number, d: RotationDates, state?: RotationSigningState, opts: RotationChecklistOptions = {}): string | undefined {
   const [started, activation, retirement] = [d.started, d.activation, d.retirement].map((x) => Date.parse(x));
   if (now < started - DAY_MS) return undefined;
   const day = (ms: number) => dayOf(ms);
-  const removed = `  At the first deploy on or after ${day(retirement)} the old certificate is removed from Entra.`;
+  // Some relying parties keep one certificate of a metadata document that lists several: once the
+  // old one is gone the document lists the new one only, and an Import then leaves nothing else.
+  const removed = `  At the first deploy on or after ${day(retirement)} the old certificate is removed from Entra; that deploy's checklist asks for one more Import.`;
+  if (opts.afterRetirement) {
+    if (!state || !state.newActive || state.others > 0) return undefined;
+    return [`Signing certificate rotation (Entra): the old certificate was removed; the app's metadata now lists ${state.newThumbprint ?? "the new certificate"} only.`, `  Now: ${IMPORT} once more (with Monitor Metadata URL on Mimecast keeps following it).`].join("\n");
+  }
   // Nothing signs yet: a first deploy, moments before its activation (its own checklist has the Import).
   if (state && !state.anyActive) return undefined;
   // Over: the old certificates are gone (or, unread, the retirement is due).
@@ -224,6 +244,21 @@ export function rotationChecklist(now: number, d: RotationDates, state?: Rotatio
         : "Entra now signs with the new certificate."
       : `Entra signs with the new certificate from the first deploy on or after ${day(activation)} that activated it.`;
     return [`Signing certificate rotation (Entra): ${since}`, `  Now: ${IMPORT} (if Mimecast keeps one certificate, this is the one it must keep).`, removed].join("\n");
+  }
+  if (opts.gated) {
+    // Checklist mode: the activation waits for the record of what Mimecast shows; it cannot be
+    // read from here. Whether Mimecast keeps every listed certificate or one is not documented.
+    const n = state?.newThumbprint ?? "<the new certificate's thumbprint>";
+    const o = state?.activeThumbprint ? ` (${state.activeThumbprint})` : "";
+    const record = `npm run --silent mimecast-sso -- rotation confirm --env ${opts.environment ?? "<environment>"} --thumbprint ${n}`;
+    return [
+      `Signing certificate rotation (Entra): a new certificate ${n} was added on ${day(started)}, inactive; the app's metadata lists it beside the current one${o}.`,
+      `  ${now < activation ? `By ${day(activation)}` : `Now (it was due by ${day(activation)})`}: ${IMPORT}; then look which certificate the profile shows.`,
+      `  If it shows ${n}: record it (${record}), commit rotation-confirmations.json: the first deploy on or after ${day(activation)} activates it.`,
+      `  If it shows only the current one${o} (Mimecast keeps one certificate): on or after ${day(activation)}, when the deploy can run at once, put ${n} in the profile's certificate field (Entra: the app's SAML Certificates, the inactive one), record it as above and deploy right away: sign-in fails from that change until the deploy activates ${n}.`,
+      `  Entra does not sign with ${n} before it is recorded: from ${day(activation)} on each deploy's activation refuses, saying so.`,
+      removed,
+    ].join("\n");
   }
   return [
     `Signing certificate rotation (Entra): a new certificate was added on ${day(started)}, inactive; the app's metadata lists it beside the current one.`,
