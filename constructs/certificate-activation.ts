@@ -3,10 +3,12 @@
 // terraform_data resources keyed on the certificate rotation run the bundled CLI, which does it
 // through Microsoft Graph, so every rotation runs them again (a create-only step would not).
 // Both name this rotation's certificate by what its add was keyed on (subject and end date).
-import { ITerraformDependable, Token } from "cdktf";
+import { ITerraformDependable, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
-import { RotationStageArgs, activateCommand, retireCommand } from "../model/contract";
+import { DataExternal } from "@cdktf/provider-external/lib/data-external";
+import { RotationStageArgs, SIGNING_STATE_QUERY, SIGNING_STATE_RESULT, activateCommand, retireCommand, signingStateProgram } from "../model/contract";
 import { stackCliPath } from "./cli-bundle";
+import { sharedExternalProvider } from "./profile-sync";
 import { TerraformData } from "./terraform-data";
 
 export interface SigningCertificateActivationProps {
@@ -32,6 +34,14 @@ export interface SigningCertificateActivationProps {
    * it re-runs a refused activation. @default none (no gate: api mode, whose sync imports and verifies)
    */
   readonly confirmation?: { readonly environment: string; readonly mimecastShows?: string };
+  /**
+   * Declarative: a plan-time read (external data source, the CLI's signing-state) of which
+   * certificate Entra signs with keys the activation too, so it runs again whenever that is not
+   * this rotation's certificate from the retirement's due date on (a switch in the portal cannot
+   * stall the rotation). Needs the hashicorp/external provider and Graph read access at plan time.
+   * @default none (the activation runs on its rotation and stage only)
+   */
+  readonly declarative?: { readonly retirementDue: string };
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -51,12 +61,25 @@ export class SigningCertificateActivation extends Construct {
     const gate = props.confirmation;
     if (gate && !props.certificate) throw fail("confirmation", "goes with certificate (a rotation's activation)");
     if (gate?.mimecastShows !== undefined && !/^[0-9A-F]{40}$/.test(gate.mimecastShows)) throw fail("confirmation.mimecastShows", "must be a SHA-1 thumbprint (40 upper-case hex digits)");
+    if (props.declarative && !props.certificate) throw fail("declarative", "goes with certificate (a rotation's activation)");
     const cli = stackCliPath(this, "SigningCertificateActivation", props.cliBundle);
     const ids = { tenantId: props.tenantId, servicePrincipalId: props.servicePrincipalObjectId };
+    let signing: Record<string, string> = {};
+    if (props.declarative && props.certificate) {
+      sharedExternalProvider(TerraformStack.of(this));
+      const q = SIGNING_STATE_QUERY;
+      // Construct id "signing" is part of the data source's address: keep it.
+      const read = new DataExternal(this, "signing", {
+        program: signingStateProgram(cli),
+        query: { [q.tenantId]: props.tenantId, [q.servicePrincipalId]: props.servicePrincipalObjectId, [q.displayName]: props.certificate.displayName, [q.endDate]: props.certificate.endDate, [q.retirementDue]: props.declarative.retirementDue },
+      });
+      signing = { signing: read.result.lookup(SIGNING_STATE_RESULT.activation) };
+    }
     // Construct id "activate" is part of the Terraform address: keep it.
     this.resource = new TerraformData(this, "activate", {
-      // A new record of what Mimecast shows re-runs the activation (one that was refused, too).
-      triggersReplace: props.rotation !== undefined ? { ...triggers(props.rotation), ...(gate ? { mimecast_shows: gate.mimecastShows ?? "none" } : {}) } : { thumbprint: props.thumbprint },
+      // A new record of what Mimecast shows re-runs the activation (one that was refused, too), and
+      // so does a plan that reads another certificate signing than the one wanted (declarative).
+      triggersReplace: props.rotation !== undefined ? { ...triggers(props.rotation), ...(gate ? { mimecast_shows: gate.mimecastShows ?? "none" } : {}), ...signing } : { thumbprint: props.thumbprint },
       dependsOn: props.dependsOn,
       provisioners: [
         {

@@ -107,7 +107,7 @@ export class MimecastProfileSync extends Construct {
 }
 
 /** The stack's default (unaliased) external provider: the user's if there is one, else ours, once. */
-function sharedExternalProvider(stack: TerraformStack): ExternalProvider {
+export function sharedExternalProvider(stack: TerraformStack): ExternalProvider {
   const existing = stack.node.children.find((c): c is ExternalProvider => c instanceof ExternalProvider && !c.alias);
   return existing ?? new ExternalProvider(stack, "external");
 }

@@ -54,6 +54,7 @@ export const COMMANDS = {
   setDefaultRedirectUri: "set-default-redirect-uri",
   clearTemplateReplyUrls: "clear-template-reply-urls",
   entraDrift: "entra-drift",
+  signingState: "signing-state",
 } as const;
 
 /** Options of add-, activate- and retire-certificate(s) that the stack passes. */
@@ -171,6 +172,14 @@ export function clearTemplateReplyUrlsCommand(cliPath: string, args: { tenantId:
 
 export function externalProgram(cliPath: string): string[] {
   return ["node", cliPath, COMMANDS.external];
+}
+
+/** The plan-time read of which certificate Entra signs with (external data source): its query keys and its result's. */
+export const SIGNING_STATE_QUERY = { tenantId: "tenant_id", servicePrincipalId: "service_principal_id", displayName: "display_name", endDate: "end_date", retirementDue: "retirement_due" } as const;
+export const SIGNING_STATE_RESULT = { activation: "activation", note: "note" } as const;
+
+export function signingStateProgram(cliPath: string): string[] {
+  return ["node", cliPath, COMMANDS.signingState];
 }
 
 /** Identity-provider kind in the config vs the provider label on the Mimecast profile. */

@@ -230,7 +230,8 @@ export function rotationChecklist(now: number, d: RotationDates, state?: Rotatio
   // old one is gone the document lists the new one only, and an Import then leaves nothing else.
   const removed = `  At the first deploy on or after ${day(retirement)} the old certificate is removed from Entra; that deploy's checklist asks for one more Import.`;
   if (opts.afterRetirement) {
-    if (!state || !state.newActive || state.others > 0) return undefined;
+    // Only once a retirement was due (a first deploy has nothing retired: its own checklist has the Import).
+    if (now < retirement || !state || !state.newActive || state.others > 0) return undefined;
     return [`Signing certificate rotation (Entra): the old certificate was removed; the app's metadata now lists ${state.newThumbprint ?? "the new certificate"} only.`, `  Now: ${IMPORT} once more (with Monitor Metadata URL on Mimecast keeps following it).`].join("\n");
   }
   // Nothing signs yet: a first deploy, moments before its activation (its own checklist has the Import).
@@ -266,4 +267,23 @@ export function rotationChecklist(now: number, d: RotationDates, state?: Rotatio
     `  Entra starts signing with it at the first deploy on or after ${day(activation)}, not before (unless the current certificate expires first): the checklist that deploy prints says "Now": click Import once more then.`,
     removed,
   ].join("\n");
+}
+
+/** The plan-time answer the activation is keyed on (the `signing-state` program): "ok", or what to repair. */
+export type ActivationDrift = "ok" | `repair:${string}`;
+
+/**
+ * Whether the activation must run again because the certificate Entra signs with is not the one
+ * wanted (a switch made in the portal, say), as the microsoft365 provider's preferred-thumbprint
+ * resource re-applies a drifted thumbprint. Only from the retirement's due date on: before it the
+ * activation's own stage runs it (and a stale answer at the activation's plan would re-run it once
+ * more the day after, for nothing); a switch back to the old certificate in between is repaired by
+ * the deploy that retires, before it retires, so it cannot stall the rotation. Nothing to repair
+ * while this rotation's certificate is not there (its add has not run).
+ */
+export function activationDrift(now: number, retirementDue: string, state: { readonly newThumbprint?: string; readonly activeThumbprint?: string }): ActivationDrift {
+  if (!state.newThumbprint || state.activeThumbprint === state.newThumbprint) return "ok";
+  const due = Date.parse(retirementDue);
+  if (Number.isNaN(due) || now < due) return "ok";
+  return `repair:${state.activeThumbprint ?? "none"}`;
 }

@@ -36,6 +36,8 @@ interface Scenario {
   readonly lateDays: number;
   /** certificateLifetimeDays changed in the config, this many days after the rotation fell due. @default none */
   readonly lifetimeChange?: { readonly afterDays: number; readonly lifetimeDays: number };
+  /** Someone makes the old certificate the active one again in the portal, this many days after the activation. @default never */
+  readonly portalSwitchAfterActivationDays?: number;
 }
 
 /**
@@ -101,9 +103,9 @@ async function simulate(sc: Scenario) {
   const gated = sc.mode !== "api";
 
   const env = { ...EMULATOR_DEPLOY_ENV, ARM_TENANT_ID: TENANT, ARM_CLIENT_ID: "pipeline-app", ARM_CLIENT_SECRET: "pipeline-secret-value", GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url, MIMECAST_SSO_SPEC: encodeSpec(spec) };
-  const run = async (args: string[], extraEnv: Record<string, string> = {}) => {
+  const run = async (args: string[], extraEnv: Record<string, string> = {}, stdin = "") => {
     const out: string[] = [];
-    const code = await main(args, { out: (s) => out.push(s), err: (s) => out.push(s), env: { ...env, ...extraEnv }, stdin: async () => "", clock });
+    const code = await main(args, { out: (s) => out.push(s), err: (s) => out.push(s), env: { ...env, ...extraEnv }, stdin: async () => stdin, clock });
     return { code, text: out.join("\n") };
   };
 
@@ -117,6 +119,8 @@ async function simulate(sc: Scenario) {
   const failures: string[] = [];
 
   let lifetimeChanged = false;
+  let portalSwitchAt: number | undefined;
+  let portalSwitched = false;
   let certificateEndOutput = "";
   async function deploy(): Promise<void> {
     const t = clock.now();
@@ -142,11 +146,14 @@ async function simulate(sc: Scenario) {
     const certificate = { tenantId: TENANT, servicePrincipalId: SP, displayName: CN, endDate };
     const rotationEnv = { MIMECAST_SSO_CERTIFICATE_ROTATION: encodeRotationDates({ started: iso(started), activation: iso(dates.activationDue), retirement: iso(dates.retirementDue), certificate }) };
     const cert = ["--service-principal-id", SP, "--display-name", CN, "--end-date", endDate];
+    // The plan-time read the activation is keyed on (declarative: re-run while another certificate signs).
+    const read = await run(["signing-state"], {}, JSON.stringify({ tenant_id: TENANT, service_principal_id: SP, display_name: CN, end_date: endDate, retirement_due: iso(dates.retirementDue) }));
+    const signing = (JSON.parse(read.text.split("\n").pop()!) as { activation: string }).activation;
     const steps: [string, string, () => Promise<{ code: number; text: string }>][] = [
       ["add", `${rotationId}`, () => run(["add-certificate", ...cert])],
       ["sync", `${rotationId}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION"], rotationEnv)],
       // As the stack passes it: checklist and auto modes wait for the record of what Mimecast shows (a trigger too).
-      ["activate", `${rotationId}/${stage(dates.activationDue)}/${gated ? recorded ?? "none" : ""}`, () => run(["activate-certificate", ...cert, "--not-before", iso(dates.activationDue), ...(gated ? ["--require-confirmation", "prod-eu", ...(recorded ? ["--mimecast-shows", recorded] : [])] : [])])],
+      ["activate", `${rotationId}/${stage(dates.activationDue)}/${gated ? recorded ?? "none" : ""}/${signing}`, () => run(["activate-certificate", ...cert, "--not-before", iso(dates.activationDue), ...(gated ? ["--require-confirmation", "prod-eu", ...(recorded ? ["--mimecast-shows", recorded] : [])] : [])])],
       ["reimport", `${rotationId}/${stage(dates.activationDue)}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION", "--after-activation"], rotationEnv)],
       ["retire", `${rotationId}/${stage(dates.retirementDue)}`, () => run(["retire-certificates", ...cert, "--not-before", iso(dates.retirementDue)])],
       ["reimport-after-retirement", `${rotationId}/${stage(dates.retirementDue)}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION", "--after-retirement"], rotationEnv)],
@@ -163,6 +170,10 @@ async function simulate(sc: Scenario) {
       }
       if (r.code !== 0) throw new Error(`${name} failed at ${iso(t)}:\n${r.text}`);
       applied.set(name, trigger);
+      if (name === "activate" && sc.portalSwitchAfterActivationDays !== undefined && portalSwitchAt === undefined && !portalSwitched && /^activated signing certificate/m.test(r.text) && rotationId > 1) {
+        portalSwitched = true;
+        portalSwitchAt = t + sc.portalSwitchAfterActivationDays * DAY;
+      }
       // An administrator does what the checklist says, and only that: the setup steps of a first
       // checklist that day; during a rotation only its dated instructions, "By <day>" as late as
       // it allows, "Now" that day. Nothing else makes them click.
@@ -206,6 +217,13 @@ async function simulate(sc: Scenario) {
       for (const a of adminActions.filter((x) => x.at <= t)) {
         adminActions.splice(adminActions.indexOf(a), 1);
         await a.act();
+      }
+      if (portalSwitchAt !== undefined && t >= portalSwitchAt) {
+        // "Make certificate active" on the old one, in the Entra portal.
+        portalSwitchAt = undefined;
+        const old = listed().find((c) => c.thumbprint !== sp().preferredTokenSigningKeyThumbprint)!;
+        sp().preferredTokenSigningKeyThumbprint = old.thumbprint;
+        log.push(`${new Date(t).toISOString().slice(0, 10)} portal: ${old.thumbprint} made active`);
       }
       if (new Date(t).getUTCHours() === 2) {
         if (deploying(t)) await deploy();
@@ -327,5 +345,22 @@ describe("certificateLifetimeDays changed in the middle of a rotation", () => {
     expect(r.certificates).toHaveLength(1);
     expect(r.active).toBe(r.certificates[0].thumbprint);
     expect(Math.round((Date.parse(r.certificates[0].endDateTime!) - changed) / DAY)).toBe(lifetimeDays);
+  });
+});
+
+describe.each<[ProfileSyncMode, boolean]>([
+  ["checklist", true],
+  ["api", true],
+])("a switch made in the portal (mimecastApi.profileSync %s)", (mode, offerProfileContract) => {
+  it("the old certificate made active again between the activation and the retirement: the deploy that retires activates this rotation's first, and the rotation ends", async () => {
+    // Without the plan-time read the retirement refuses at every deploy (another certificate signs): the rotation stalls.
+    const r = await simulate({ mode, offerProfileContract, trust: "every listed certificate", lateDays: 0, portalSwitchAfterActivationDays: 2 });
+    expect(r.log).toContainEqual(expect.stringMatching(/ portal: [0-9A-F]{40} made active$/));
+    expect(r.failures).toEqual([]);
+    expect(r.certificates).toHaveLength(1);
+    expect(r.active).toBe(r.certificates[0].thumbprint);
+    const [retired] = r.log.filter((l) => / retire: retired signing certificate/.test(l)).map((l) => l.slice(0, 10));
+    const reactivated = r.log.filter((l) => l.startsWith(retired) && / activate: activated signing certificate/.test(l));
+    expect(reactivated).toHaveLength(1);
   });
 });
