@@ -125,7 +125,7 @@ export function assessRotation(now: number, certificates: readonly CertificateFa
       stage: "activation-due",
       due: iso(activationDue),
       overdue: true,
-      message: `the activation of certificate ${mine.thumbprint} was due on ${dayOf(activationDue)} and the active one is still ${active.thumbprint} (a rotation stopped before its activation, or someone switched it in the portal): deploy${expiry}`,
+      message: `the activation of certificate ${mine.thumbprint} was due on ${dayOf(activationDue)} and the active one is still ${active.thumbprint} (a rotation stopped before its activation, or someone switched it in the portal): deploy (checklist mode: the activation waits for the record of what Mimecast shows, mimecast-sso rotation confirm --env <environment> --thumbprint ${mine.thumbprint})${expiry}`,
     };
   }
   const { retirementDue } = rotationDates(started(active), s);

@@ -299,6 +299,8 @@ describe.each(modes)("mimecastApi.profileSync %s (profile operation offered: %s)
       expect(r.refusals[0]).toContain("certificate-activation refused: no thumbprint is recorded as shown by Mimecast");
       expect(r.refusals[0]).toContain(`rotation confirm --env prod-eu --thumbprint ${r.active}`);
       expect(r.imports.byHand).toBe(1);
+      // The nightly check that night says what the activation waits for.
+      expect(r.nightlyDrift.flatMap((n) => n.problems)).toContainEqual(expect.stringContaining(`the activation waits for the record of what Mimecast shows, mimecast-sso rotation confirm --env <environment> --thumbprint ${r.active}`));
     }
   });
 
