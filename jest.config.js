@@ -1,10 +1,31 @@
-/** @type {import('jest').Config} */
-module.exports = {
+// Two tiers, one rule: `npm test` runs the fast tier (every unit test, one played first deploy per
+// CI service, and terraform's verdict on every stack of the example and the fixtures) within a
+// minute on 2 cores; `npm run test:all` runs both tiers, every test. Unit tests are `*.test.ts`;
+// `*.integ.test.ts` run terraform or child processes and are in the full tier unless FAST_INTEG
+// lists them. Jest prints each file's tier beside its result (the project's displayName).
+const FAST_INTEG = [
+  "terraform-validity.integ.test.ts", // terraform reads every stack of the example and the fixtures
+  "first-deploy.integ.test.ts", // the GitHub and Azure DevOps deploy pipelines played, first deploy only
+];
+
+const common = {
   preset: "ts-jest",
   testEnvironment: "node",
   roots: ["<rootDir>/test"],
-  testMatch: ["**/*.test.ts"],
   setupFilesAfterEnv: ["<rootDir>/test/setup.js"],
+  // Type checking is done once by `tsc --noEmit` in `npm test`; tsconfig's isolatedModules makes
+  // ts-jest transpile only.
+  transform: { "^.+\\.ts$": ["ts-jest", {}] },
+};
+const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+const fastInteg = FAST_INTEG.map((f) => `/test/${escape(f)}$`);
+
+/** @type {import('jest').Config} */
+module.exports = {
+  projects: [
+    { ...common, displayName: { name: "fast", color: "green" }, testMatch: ["**/*.test.ts"], testPathIgnorePatterns: ["/node_modules/", `\\.integ\\.test\\.ts$(?<!${FAST_INTEG.map(escape).join("|")})`] },
+    { ...common, displayName: { name: "full", color: "blue" }, testMatch: ["**/*.integ.test.ts"], testPathIgnorePatterns: ["/node_modules/", ...fastInteg] },
+  ],
   globalSetup: "<rootDir>/test/global-setup.js",
   globalTeardown: "<rootDir>/test/global-teardown.js",
   // One worker per core: much integration time is spent waiting on terraform and node children,
@@ -13,7 +34,4 @@ module.exports = {
   maxWorkers: "100%",
   // Some tests start node / terraform processes; a shared 2-core machine can be slow.
   testTimeout: 60_000,
-  // Type checking is done once by `tsc --noEmit` in `npm test`; tsconfig's isolatedModules makes
-  // ts-jest transpile only.
-  transform: { "^.+\\.ts$": ["ts-jest", {}] },
 };

@@ -7,6 +7,7 @@ import { CommandContext } from "./command";
 import { activateCertificateCommand, addCertificateCommand, retireCertificatesCommand } from "./commands/activate-certificate";
 import { checklistCommand, idpValuesCommand } from "./commands/checklist";
 import { driftCommand, showCommand } from "./commands/drift";
+import { waitForSamlModeCommand, waitForServicePrincipalCommand } from "./commands/entra-bootstrap";
 import { entraDriftCommand } from "./commands/entra-drift";
 import { externalCommand } from "./commands/external";
 import { rollbackCommand } from "./commands/rollback";
@@ -27,7 +28,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .version(version, "-V, --version")
     .showHelpAfterError("(see --help)")
     .addHelpText("after", "\nExit codes: 0 ok, 1 error, 2 drift, 3 profile operation not available (manual checklist printed),\n130 stopped (Ctrl-C, SIGTERM, or the run's deadline MIMECAST_SSO_RUN_TIMEOUT).\nRun mimecast-sso <command> --help for options.");
-  for (const make of [syncCommand, driftCommand, showCommand, checklistCommand, idpValuesCommand, rollbackCommand, addCertificateCommand, activateCertificateCommand, retireCertificatesCommand, setDefaultRedirectUriCommand, clearTemplateReplyUrlsCommand, entraDriftCommand, externalCommand, rotationCommand, signingStateCommand]) {
+  for (const make of [syncCommand, driftCommand, showCommand, checklistCommand, idpValuesCommand, rollbackCommand, addCertificateCommand, activateCertificateCommand, retireCertificatesCommand, setDefaultRedirectUriCommand, clearTemplateReplyUrlsCommand, waitForServicePrincipalCommand, waitForSamlModeCommand, entraDriftCommand, externalCommand, rotationCommand, signingStateCommand]) {
     program.addCommand(make(ctx));
   }
   return program;

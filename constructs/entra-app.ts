@@ -10,7 +10,6 @@ import { DataAzureadApplicationTemplate } from "@cdktf/provider-azuread/lib/data
 import { DataAzureadServicePrincipal } from "@cdktf/provider-azuread/lib/data-azuread-service-principal";
 import { ServicePrincipal } from "@cdktf/provider-azuread/lib/service-principal";
 import { Rotating } from "@cdktf/provider-time/lib/rotating";
-import { Sleep } from "@cdktf/provider-time/lib/sleep";
 import {
   MimecastApplication,
   MIMECAST_APPLICATIONS,
@@ -23,7 +22,7 @@ import {
   entraSamlSsoUrl,
   signOnUrl,
 } from "../model/endpoints";
-import { addCertificateCommand, clearTemplateReplyUrlsCommand } from "../model/contract";
+import { addCertificateCommand, clearTemplateReplyUrlsCommand, waitForSamlModeCommand, waitForServicePrincipalCommand } from "../model/contract";
 import { stackCliPath } from "./cli-bundle";
 import { forgetWithoutDestroying } from "./removed";
 import { TerraformData } from "./terraform-data";
@@ -39,8 +38,20 @@ export interface MimecastEnterpriseAppProps {
   readonly notificationEmails: string[];
   /** Display name of the enterprise app. @default "Mimecast" */
   readonly displayName?: string;
-  /** Gallery template display name. @default "Mimecast" */
+  /** Gallery template display name: looked up at every plan unless galleryTemplateId pins the template. @default "Mimecast" */
   readonly galleryTemplateName?: string;
+  /**
+   * Id of the gallery template (Graph applicationTemplates/{id}). The gallery has renamed this app
+   * before, and a second template of the same name breaks the lookup; template_id forces a new app
+   * (azuread 3.7.0 application_from_template_resource.go, ForceNew). No Mimecast template id is
+   * published that this project could build in, so there is no default: without it the template is
+   * looked up by galleryTemplateName, as before. An existing deployment pins the id its state
+   * holds (`terraform state show` of the app: template_id) and its plan changes nothing.
+   * @default none (looked up by galleryTemplateName)
+   */
+  readonly galleryTemplateId?: string;
+  /** With galleryTemplateId: also look galleryTemplateName up at plan, and stop the plan when its id differs. @default false */
+  readonly galleryTemplateCheck?: boolean;
   /** Mimecast applications whose ACS URLs become reply URLs. @default ["personalPortal"] */
   readonly samlApplications?: MimecastApplication[];
   /** Sign-on URL (Entra "Sign-on URL"). @default https://<region>-api.mimecast.com/login/saml (Microsoft's Mimecast tutorial) */
@@ -58,11 +69,17 @@ export interface MimecastEnterpriseAppProps {
   /** Only assigned users may sign in. Mimecast's guide turns this off (Mimecast decides access). @default false */
   readonly assignmentRequired?: boolean;
   /**
-   * Seconds to wait after the gallery template is instantiated before adopting its service
-   * principal (on creation only): Graph creates it asynchronously, and the provider's use_existing
-   * does not retry a principal that has not replicated yet (409). 0 disables. @default 60
+   * The budget, in seconds, of each Entra bootstrap wait: after instantiation, until the appId
+   * filter lists the template's service principal (the provider's use_existing does not retry and
+   * fails on the conflict, 409); after the SAML-mode update, until reads show SAML mode (else the
+   * identifier is refused: HostNameNotOnVerifiedDomain). Each wait ends as soon as Graph shows
+   * the write. 0 disables both. @default 300
+   * @deprecated The name is kept so forks' code keeps working: it was a fixed sleep (60 s), it is
+   * now the most a wait may take; use bootstrapWaitBudgetSeconds.
    */
   readonly replicationWaitSeconds?: number;
+  /** The budget, in seconds, of each Entra bootstrap wait (see replicationWaitSeconds). 0 disables. @default 300 */
+  readonly bootstrapWaitBudgetSeconds?: number;
   /**
    * Adopt an existing app instead of creating one: import blocks (Terraform >= 1.5) for the app,
    * its service principal, identifier and reply URLs, with the ids in the provider's documented
@@ -126,18 +143,32 @@ export class MimecastEnterpriseApp extends Construct {
     const preventDestroy = props.preventDestroy ?? true;
     const visibleToUsers = props.visibleToUsers ?? false;
     const assignmentRequired = props.assignmentRequired ?? false;
-    const replicationWait = props.replicationWaitSeconds ?? 60;
-    if (!Number.isInteger(replicationWait) || replicationWait < 0 || replicationWait > 600) throw new Error(`MimecastEnterpriseApp: replicationWaitSeconds ${replicationWait} must be a whole number from 0 to 600`);
+    const waitProp = props.bootstrapWaitBudgetSeconds !== undefined ? "bootstrapWaitBudgetSeconds" : "replicationWaitSeconds";
+    const waitBudget = props.bootstrapWaitBudgetSeconds ?? props.replicationWaitSeconds ?? 300;
+    if (!Number.isInteger(waitBudget) || waitBudget < 0 || waitBudget > 1800) throw new Error(`MimecastEnterpriseApp: ${waitProp} ${waitBudget} must be a whole number of seconds from 0 to 1800`);
     validate(props, lifetimeDays, renewBeforeDays, applications);
 
     this.mimecastEntityId = entraEntityId(props.region, props.accountCode);
     this.replyUrls = entraReplyUrls(props.region, applications);
 
     // Construct ids below are part of the Terraform addresses: renaming one replaces the real app.
-    const template = new DataAzureadApplicationTemplate(this, "template", { displayName: galleryTemplateName });
+    // The template: pinned by id when configured (no lookup at plan), else looked up by name.
+    const pinned = props.galleryTemplateId;
+    const lookup = !pinned || props.galleryTemplateCheck ? new DataAzureadApplicationTemplate(this, "template", { displayName: galleryTemplateName }) : undefined;
+    const templateId = pinned ?? lookup!.templateId;
     // Deleting (or replacing) the app ends every user's login as surely as deleting its service
     // principal, and an adopted app is one made by hand that nobody can simply recreate.
-    const app = new ApplicationFromTemplate(this, "app", { displayName, templateId: template.templateId, lifecycle: { preventDestroy } });
+    const app = new ApplicationFromTemplate(this, "app", { displayName, templateId, lifecycle: { preventDestroy } });
+    if (pinned && lookup) {
+      // Asked for: the name still names this template. Checked before the app changes, so a
+      // renamed or duplicated gallery entry stops the plan instead of being trusted.
+      app.addOverride("lifecycle.precondition", [
+        {
+          condition: Op.eq(lookup.templateId, pinned),
+          error_message: `galleryTemplateId ${pinned} is not the gallery template named "${galleryTemplateName}" (galleryTemplateCheck): check the id in Graph (applicationTemplates), or correct galleryTemplateName, or turn galleryTemplateCheck off (docs/configuration.md)`,
+        },
+      ]);
+    }
     // Each attribute read mints a new token (with a stack trace): read each one once.
     const applicationId = app.applicationId;
     // application_from_template does not export the client id; read it back from the registration.
@@ -147,13 +178,24 @@ export class MimecastEnterpriseApp extends Construct {
     // therefore takes the client id from this read on creation only (see its lifecycle).
     const registration = new DataAzureadApplication(this, "registration", { objectId: props.adopt?.applicationObjectId ?? app.applicationObjectId });
 
-    // Instantiation returns before the service principal has replicated: wait once, on creation
-    // (keyed on the application, so a recreated app waits again), before adopting it.
-    const replicated = replicationWait > 0 ? new Sleep(this, "replication-wait", { createDuration: `${replicationWait}s`, triggers: { application: app.applicationObjectId } }) : undefined;
+    const cli = stackCliPath(this, "MimecastEnterpriseApp", props.cliBundle);
+    // Instantiation returns before every replica lists the service principal, and use_existing
+    // creates one (409, not retried) when its appId filter finds none. Instead of a fixed sleep
+    // (which was either too long or too short): read until the filter lists it, bounded, once per
+    // application (a recreated app waits again). An existing deployment creates this once; it
+    // returns at the first read. The time_sleep it replaces is dropped: its delete only waits its
+    // destroy_duration (provider-time docs), which this stack never set.
+    const listed =
+      waitBudget > 0
+        ? new TerraformData(this, "service-principal-listed", {
+            triggersReplace: { application: app.applicationObjectId },
+            provisioners: [{ type: "local-exec", command: waitForServicePrincipalCommand(cli, { tenantId: props.tenantId, applicationObjectId: app.applicationObjectId, budgetSeconds: waitBudget }) }],
+          })
+        : undefined;
 
     // The template already created the service principal: adopt it rather than fail on a duplicate.
     this.servicePrincipal = new ServicePrincipal(this, "service-principal", {
-      dependsOn: replicated ? [replicated] : undefined,
+      dependsOn: listed ? [listed] : undefined,
       clientId: registration.clientId,
       useExisting: true,
       accountEnabled: true,
@@ -178,13 +220,21 @@ export class MimecastEnterpriseApp extends Construct {
     // The client id as the service principal holds it: known at plan for an existing app.
     this.clientId = this.servicePrincipal.clientId;
 
-    // An identifier on an unverified domain is refused until the app is in SAML mode (azuread #797).
+    // An identifier on an unverified domain is refused until the app is in SAML mode (azuread #797),
+    // and a replica that has not seen the SAML-mode update refuses it too: read until SAML mode
+    // shows, once per service principal, before the identifier.
+    const samlMode =
+      waitBudget > 0
+        ? new TerraformData(this, "saml-mode-seen", {
+            triggersReplace: { service_principal: this.servicePrincipal.objectId },
+            provisioners: [{ type: "local-exec", command: waitForSamlModeCommand(cli, { tenantId: props.tenantId, servicePrincipalId: this.servicePrincipal.objectId, budgetSeconds: waitBudget }) }],
+          })
+        : undefined;
     const identifier = new ApplicationIdentifierUri(this, "identifier", {
       applicationId,
       identifierUri: this.mimecastEntityId,
-      dependsOn: [this.servicePrincipal],
+      dependsOn: samlMode ? [this.servicePrincipal, samlMode] : [this.servicePrincipal],
     });
-    const cli = stackCliPath(this, "MimecastEnterpriseApp", props.cliBundle);
     // A gallery template may bring Web reply URLs of its own, and then the reply-URL resource
     // refuses to create ("requires import"), at every apply. Once per application, before it: the
     // CLI removes them from an app this stack created, whatever its age (a failed first apply may
@@ -233,7 +283,7 @@ export class MimecastEnterpriseApp extends Construct {
     this.certificate = { displayName: certificateSubject, endDate };
     this.certificateRotationStarted = rotation.rfc3339;
 
-    if (props.adopt) adoptExisting(props.adopt, { app, servicePrincipal: this.servicePrincipal, identifier, replyUrls }, template.templateId, this.mimecastEntityId, { scope: this, applicationClientId: registration.clientId });
+    if (props.adopt) adoptExisting(props.adopt, { app, servicePrincipal: this.servicePrincipal, identifier, replyUrls }, templateId, this.mimecastEntityId, { scope: this, applicationClientId: registration.clientId });
 
     this.unreferencedSettings = [identifier, replyUrls];
     this.replyUrlsResource = replyUrls;
@@ -310,6 +360,8 @@ function validate(props: MimecastEnterpriseAppProps, lifetimeDays: number, renew
   if (props.notificationEmails.length === 0) fail("notificationEmails", "must list at least one address");
   for (const e of props.notificationEmails) if (known(e) && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(e)) fail("notificationEmails", `"${e}" is not an email address`);
   if (known(props.displayName) && !props.displayName.trim()) fail("displayName", "must not be empty");
+  if (known(props.galleryTemplateId) && !GUID.test(props.galleryTemplateId)) fail("galleryTemplateId", `"${props.galleryTemplateId.slice(0, 60)}" must be the gallery template's id (a GUID)`);
+  if (props.galleryTemplateCheck && !props.galleryTemplateId) fail("galleryTemplateCheck", "checks galleryTemplateId against galleryTemplateName: set galleryTemplateId too (or remove galleryTemplateCheck)");
   if (known(props.signOnUrl) && !props.signOnUrl.startsWith("https://")) fail("signOnUrl", "must be an https URL");
   if (!Number.isInteger(lifetimeDays) || lifetimeDays < 30 || lifetimeDays > 1095) fail("certificateLifetimeDays", `${lifetimeDays} must be a whole number from 30 to 1095`);
   if (!Number.isInteger(renewBeforeDays) || renewBeforeDays < 1 || renewBeforeDays >= lifetimeDays) fail("certificateRenewBeforeDays", `${renewBeforeDays} must be at least 1 and less than certificateLifetimeDays`);

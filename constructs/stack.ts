@@ -83,6 +83,8 @@ export class MimecastSsoStack extends TerraformStack {
         region: env.region,
         displayName: env.appDisplayName,
         galleryTemplateName: env.galleryTemplateName,
+        galleryTemplateId: env.galleryTemplateId,
+        galleryTemplateCheck: env.galleryTemplateCheck,
         notificationEmails: env.notificationEmails!,
         samlApplications: env.samlApplications,
         certificateLifetimeDays: env.certificateLifetimeDays,

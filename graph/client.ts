@@ -52,6 +52,11 @@ export interface ConsistencyOptions {
   readonly maxWaitMs?: number;
   /** Pause between two reads. @default 5000 */
   readonly intervalMs?: number;
+  /**
+   * One budget for a whole operation (e.g. set the default redirect URI: its reads, waits until a
+   * write shows, and retries of 429 / 503 / network failures): nothing waits past it. @default 120000
+   */
+  readonly operationBudgetMs?: number;
 }
 
 /** Microsoft Graph or Entra's token endpoint refused or failed a call. */
@@ -131,6 +136,9 @@ export class GraphClient {
   readonly clock: Clock;
   readonly maxConsistencyWaitMs: number;
   private readonly consistencyIntervalMs: number;
+  readonly operationBudgetMs: number;
+  /** When the operation under way must be done by (client.within); no retry or wait goes past it. */
+  private deadline?: number;
 
   constructor(private readonly options: GraphClientOptions) {
     this.graph = checkUrl(options.graphBaseUrl ?? "https://graph.microsoft.com", options.allowLoopbackHttp ?? false);
@@ -139,8 +147,9 @@ export class GraphClient {
     this.clock = { ...realClock, ...options.clock };
     this.maxConsistencyWaitMs = options.consistency?.maxWaitMs ?? 60_000;
     this.consistencyIntervalMs = options.consistency?.intervalMs ?? 5_000;
-    for (const [name, v] of [["maxWaitMs", this.maxConsistencyWaitMs], ["intervalMs", this.consistencyIntervalMs]] as const) {
-      if (!Number.isFinite(v) || v < 0 || v > 600_000) throw new GraphClientError(`consistency option ${name} must be from 0 to 600000 ms, got ${v}`);
+    this.operationBudgetMs = options.consistency?.operationBudgetMs ?? 120_000;
+    for (const [name, v] of [["maxWaitMs", this.maxConsistencyWaitMs], ["intervalMs", this.consistencyIntervalMs], ["operationBudgetMs", this.operationBudgetMs]] as const) {
+      if (!Number.isFinite(v) || v < 0 || v > 1_800_000) throw new GraphClientError(`consistency option ${name} must be from 0 to 1800000 ms, got ${v}`);
     }
     try {
       this.policy = new RetryPolicy(options.retry, this.clock);
@@ -200,7 +209,10 @@ export class GraphClient {
 
   /** One Graph operation under the shared policy: 429 waits Retry-After, 5xx and network errors back off (idempotent calls only). */
   private call(operation: string, send: () => Promise<GraphResponse>, opts: { idempotent: boolean } = { idempotent: true }): Promise<GraphResponse> {
-    return this.policy.run(
+    // Inside an operation (within()), retries share what is left of its one budget.
+    const left = this.deadline === undefined ? undefined : Math.max(0, this.deadline - this.clock.now());
+    const policy = left === undefined || left >= this.policy.budgetMs ? this.policy : new RetryPolicy({ ...this.options.retry, budgetMs: left }, this.clock);
+    return policy.run(
       async (): Promise<Verdict<GraphResponse>> => {
         const res = await send();
         if (res.status >= 200 && res.status < 300) return { ok: true, value: res };
@@ -209,39 +221,58 @@ export class GraphClient {
         const detail = (res.data as { error?: { code?: string; message?: string } | string } | undefined)?.error;
         const code = typeof detail === "string" ? detail : detail?.code;
         const msg = typeof detail === "string" ? detail : detail?.message ?? "";
-        const requestId = typeof res.headers["request-id"] === "string" ? res.headers["request-id"] : undefined;
+        // Graph names the request in a header and in innerError (learn.microsoft.com/graph/errors): what Microsoft support asks for.
+        const inner = (res.data as { error?: { innerError?: Record<string, unknown> } } | undefined)?.error?.innerError;
+        const requestId = typeof res.headers["request-id"] === "string" ? res.headers["request-id"] : typeof inner?.["request-id"] === "string" ? inner["request-id"] : undefined;
         // 403: what Graph's reference lists for this call (graph/permissions.ts).
         const hint = res.status === 403 ? permissionHint(operation) : "";
-        const what = res.status === 0 ? res.networkError ?? "no response" : `HTTP ${res.status}${msg ? `: ${msg}` : ""}${hint}`;
+        const what = res.status === 0 ? res.networkError ?? "no response" : `HTTP ${res.status}${msg ? `: ${msg}` : ""}${hint}${requestId ? ` (request-id ${requestId})` : ""}`;
         return {
           ok: false,
           retryable,
-          waitMs: res.status === 429 ? serverWaitMs({ retryAfter: res.headers["retry-after"] }, Date.now()) : undefined,
+          // Graph's Retry-After (seconds) on 429, and on 503 when it sends one (learn.microsoft.com/graph/throttling, /graph/errors).
+          waitMs: res.status === 429 || (retryable && res.status === 503) ? serverWaitMs({ retryAfter: res.headers["retry-after"] }, Date.now()) : undefined,
           error: new GraphServiceError(this.redactor.redact(`Graph ${operation}: ${what}`), operation, res.status || undefined, code, requestId),
         };
       },
-      { onRetry: (error, n, delay) => this.options.log?.(`${error.message}; retry ${n + 1}/${this.policy.maxRetries} in ${delay} ms`), signal: this.options.signal },
+      { onRetry: (error, n, delay) => this.options.log?.(`${error.message}; retry ${n + 1}/${policy.maxRetries} in ${delay} ms`), signal: this.options.signal },
     );
+  }
+
+  /**
+   * Run one operation within one budget (operationBudgetMs, or less when already inside one): its
+   * reads until a write shows and its retries all count against it, so no step waits past it.
+   * One operation at a time per client (the commands run their steps in sequence).
+   */
+  async within<T>(work: () => Promise<T>, budgetMs = this.operationBudgetMs): Promise<T> {
+    const outer = this.deadline;
+    this.deadline = Math.min(outer ?? Infinity, this.clock.now() + budgetMs);
+    try {
+      return await work();
+    } finally {
+      this.deadline = outer;
+    }
   }
 
   /**
    * Read until `seen` holds for what was read, within the consistency bounds. A 404 counts as not
    * seen yet (an object created moments ago); every other failure is thrown as it is.
    */
-  async readUntil<T>(read: () => Promise<T>, seen: (value: T) => boolean): Promise<Consistent<T>> {
-    let waitedMs = 0;
+  async readUntil<T>(read: () => Promise<T>, seen: (value: T) => boolean, maxWaitMs = this.maxConsistencyWaitMs): Promise<Consistent<T>> {
+    const started = this.clock.now();
+    // Bounded by its own wait and by the operation's one budget, retries of each read included.
+    const end = Math.min(started + maxWaitMs, this.deadline ?? Infinity);
     let value: T | undefined;
     for (let reads = 1; ; reads++) {
       try {
         value = await read();
-        if (seen(value)) return { value, seen: true, reads, waitedMs };
+        if (seen(value)) return { value, seen: true, reads, waitedMs: this.clock.now() - started };
       } catch (e) {
         if (!(e instanceof GraphServiceError && e.status === 404)) throw e;
       }
-      if (waitedMs >= this.maxConsistencyWaitMs) return { value, seen: false, reads, waitedMs };
-      const pause = Math.min(this.consistencyIntervalMs, this.maxConsistencyWaitMs - waitedMs);
-      waitedMs += pause;
-      await abortable(this.clock.sleep(pause, this.options.signal), this.options.signal);
+      const left = end - this.clock.now();
+      if (left <= 0) return { value, seen: false, reads, waitedMs: this.clock.now() - started };
+      await abortable(this.clock.sleep(Math.min(this.consistencyIntervalMs, left), this.options.signal), this.options.signal);
     }
   }
 
@@ -253,12 +284,39 @@ export class GraphClient {
     return res.data as { preferredTokenSigningKeyThumbprint?: string | null };
   }
 
+  async getServicePrincipalMode(id: string): Promise<{ preferredSingleSignOnMode?: string | null }> {
+    const token = await this.accessToken();
+    const res = await this.call("read service principal", () =>
+      this.send("GET", `${this.graph}/v1.0/servicePrincipals/${encodeURIComponent(id)}?$select=id,preferredSingleSignOnMode`, undefined, { Authorization: `Bearer ${token}` }),
+    );
+    return res.data as { preferredSingleSignOnMode?: string | null };
+  }
+
   async getApplication(id: string): Promise<{ defaultRedirectUri?: string | null; web?: { redirectUris?: string[] }; createdDateTime?: string | null }> {
     const token = await this.accessToken();
     const res = await this.call("read application", () =>
       this.send("GET", `${this.graph}/v1.0/applications/${encodeURIComponent(id)}?$select=id,defaultRedirectUri,web,createdDateTime`, undefined, { Authorization: `Bearer ${token}` }),
     );
     return res.data as { defaultRedirectUri?: string | null; web?: { redirectUris?: string[] }; createdDateTime?: string | null };
+  }
+
+  /** The service principals `$filter=appId eq '...'` lists: what the azuread provider's use_existing looks for. */
+  async listServicePrincipalsByAppId(appId: string): Promise<{ id: string; appId?: string; preferredSingleSignOnMode?: string | null }[]> {
+    const token = await this.accessToken();
+    const filter = encodeURIComponent(`appId eq '${appId.replace(/'/g, "''")}'`);
+    const res = await this.call("list service principals", () =>
+      this.send("GET", `${this.graph}/v1.0/servicePrincipals?$filter=${filter}&$select=id,appId,preferredSingleSignOnMode`, undefined, { Authorization: `Bearer ${token}` }),
+    );
+    return (res.data as { value?: { id: string; appId?: string; preferredSingleSignOnMode?: string | null }[] }).value ?? [];
+  }
+
+  /** The application (client) id of an app registration. */
+  async getApplicationAppId(id: string): Promise<{ appId?: string }> {
+    const token = await this.accessToken();
+    const res = await this.call("read application", () =>
+      this.send("GET", `${this.graph}/v1.0/applications/${encodeURIComponent(id)}?$select=id,appId`, undefined, { Authorization: `Bearer ${token}` }),
+    );
+    return res.data as { appId?: string };
   }
 
   async patchApplication(id: string, body: Record<string, unknown>): Promise<void> {
@@ -320,7 +378,11 @@ export class GraphClient {
  * reads until a replica shows the app with `uri` among its reply URLs, within the consistency
  * bound; writes nothing when it already is the default; after its PATCH, reads until it shows.
  */
-export async function setDefaultRedirectUri(client: GraphClient, applicationObjectId: string, uri: string): Promise<"already-set" | "set"> {
+export function setDefaultRedirectUri(client: GraphClient, applicationObjectId: string, uri: string): Promise<"already-set" | "set"> {
+  return client.within(() => setDefaultRedirectUriOnce(client, applicationObjectId, uri));
+}
+
+async function setDefaultRedirectUriOnce(client: GraphClient, applicationObjectId: string, uri: string): Promise<"already-set" | "set"> {
   if (!/^https:\/\/[^\s/]+\/\S*$/.test(uri)) throw new GraphClientError(`default redirect URI "${uri.slice(0, 120)}" must be an https URL`);
   const before = await client.readUntil(() => client.getApplication(applicationObjectId), (app) => app.defaultRedirectUri === uri || (app.web?.redirectUris ?? [uri]).includes(uri));
   const app = before.value;
@@ -354,11 +416,15 @@ export type AppOrigin = "created" | "adopted";
  * reply-URL resource already set them (an existing deployment gaining this step) and they stay.
  * The step waits until a read shows them gone. An adopted app is never touched.
  */
-export async function clearTemplateReplyUrls(
+export function clearTemplateReplyUrls(
   client: GraphClient,
   applicationObjectId: string,
   opts: { origin?: AppOrigin; ownReplyUrls?: readonly string[] } = {},
 ): Promise<{ result: "cleared" | "none" | "not-new" | "adopted" | "own"; uris: string[] }> {
+  return client.within(() => clearTemplateReplyUrlsOnce(client, applicationObjectId, opts));
+}
+
+async function clearTemplateReplyUrlsOnce(client: GraphClient, applicationObjectId: string, opts: { origin?: AppOrigin; ownReplyUrls?: readonly string[] }): Promise<{ result: "cleared" | "none" | "not-new" | "adopted" | "own"; uris: string[] }> {
   // The app may be seconds old: a 404 waits, bounded.
   const { value: app } = await client.readUntil(() => client.getApplication(applicationObjectId), () => true);
   if (!app) throw new GraphServiceError(`Graph read application: application ${applicationObjectId} not found (a new app replicates within minutes; run again)`, "read application", 404);
@@ -375,7 +441,11 @@ export async function clearTemplateReplyUrls(
 }
 
 /** Make `thumbprint` the active SAML signing certificate; no write when it already is. Reads until the write shows (bounded). */
-export async function activateCertificate(client: GraphClient, servicePrincipalId: string, thumbprint: string): Promise<"already-active" | "activated"> {
+export function activateCertificate(client: GraphClient, servicePrincipalId: string, thumbprint: string): Promise<"already-active" | "activated"> {
+  return client.within(() => activateCertificateOnce(client, servicePrincipalId, thumbprint));
+}
+
+async function activateCertificateOnce(client: GraphClient, servicePrincipalId: string, thumbprint: string): Promise<"already-active" | "activated"> {
   const want = thumbprint.replace(/[^0-9a-f]/gi, "").toUpperCase();
   if (!/^[0-9A-F]{40}$/.test(want)) throw new GraphClientError(`thumbprint "${thumbprint}" is not a SHA-1 thumbprint (40 hex digits)`);
   const active = (sp: { preferredTokenSigningKeyThumbprint?: string | null }) => (sp.preferredTokenSigningKeyThumbprint ?? "").toUpperCase() === want;
@@ -387,4 +457,41 @@ export async function activateCertificate(client: GraphClient, servicePrincipalI
   const after = await client.readUntil(() => client.getServicePrincipal(servicePrincipalId), active);
   if (!after.seen) client.warn(`activated ${want}, but no read showed it within ${after.waitedMs} ms (replication)`);
   return "activated";
+}
+
+
+/**
+ * After a gallery template's instantiate: wait, within one budget, until the app's service
+ * principal is listed by `$filter=appId eq '<client id>'`, the query the azuread provider's
+ * use_existing makes. Graph creates it with the app, but a replica may not list it yet
+ * (learn.microsoft.com/graph/api/applicationtemplate-instantiate; eventual consistency:
+ * devblogs.microsoft.com/identity/designing-for-eventual-consistency-for-microsoft-entra): the
+ * provider then tries to create one and fails on the conflict (409
+ * Request_MultipleObjectsWithSameKeyValue). The app itself may 404 at first. Writes nothing.
+ */
+export function waitForServicePrincipal(client: GraphClient, applicationObjectId: string, budgetMs = client.operationBudgetMs): Promise<{ servicePrincipalId: string; appId: string; waitedMs: number }> {
+  return client.within(async () => {
+    const started = client.clock.now();
+    const app = await client.readUntil(() => client.getApplicationAppId(applicationObjectId), (a) => Boolean(a.appId), budgetMs);
+    const appId = app.value?.appId;
+    if (!appId) throw new GraphServiceError(`Graph read application: application ${applicationObjectId} not found after ${app.waitedMs} ms (a new app replicates within minutes; run again, or raise the wait's budget)`, "read application", 404);
+    const listed = await client.readUntil(() => client.listServicePrincipalsByAppId(appId), (l) => l.length > 0, budgetMs);
+    const sp = listed.value?.[0];
+    if (!sp) throw new GraphServiceError(`Graph list service principals: none listed for appId ${appId} after ${client.clock.now() - started} ms, so the provider would try to create one and fail on the conflict: run again, or raise the wait's budget`, "list service principals");
+    return { servicePrincipalId: sp.id, appId, waitedMs: client.clock.now() - started };
+  }, budgetMs);
+}
+
+/**
+ * After the service principal's SAML-mode PATCH: wait, within one budget, until reads show it in
+ * SAML mode. An identifier on an unverified domain is refused (HostNameNotOnVerifiedDomain) until
+ * the service principal is in SAML mode (azuread #797), and a replica that has not seen that
+ * PATCH yet refuses it just the same. Writes nothing.
+ */
+export function waitForSamlMode(client: GraphClient, servicePrincipalId: string, budgetMs = client.operationBudgetMs): Promise<{ waitedMs: number }> {
+  return client.within(async () => {
+    const read = await client.readUntil(() => client.getServicePrincipalMode(servicePrincipalId), (sp) => sp.preferredSingleSignOnMode === "saml", budgetMs);
+    if (!read.seen) throw new GraphServiceError(`Graph read service principal: ${servicePrincipalId} ${read.value ? `reads as single sign-on mode "${read.value.preferredSingleSignOnMode ?? "none"}"` : "not found"} after ${read.waitedMs} ms, not SAML: the identifier would be refused (HostNameNotOnVerifiedDomain); run again`, "read service principal");
+    return { waitedMs: read.waitedMs };
+  }, budgetMs);
 }

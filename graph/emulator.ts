@@ -10,17 +10,40 @@
 // - `$select=keyCredentials` returns each credential's key material, and a PATCH of
 //   keyCredentials must send every kept credential back unchanged with `key: null`; any other
 //   change to an existing credential is refused, as Graph does ("Update to existing credential
-//   with KeyId ... is not allowed", quoted in deploymenttheory/terraform-provider-microsoft365).
-import { X509Certificate, constants, createHash, randomUUID, verify } from "crypto";
+//   with KeyId ... is not allowed", quoted in deploymenttheory/terraform-provider-microsoft365);
+// - a gallery template's instantiate (POST /applicationTemplates/{id}/instantiate) creates the app
+//   and its service principal at once, and both lag like any write ("the service principal may
+//   take time to replicate": learn.microsoft.com/graph/api/applicationtemplate-instantiate); the
+//   `$filter=appId eq '...'` list is served by a lagging replica too, while POST /servicePrincipals
+//   checks the primary and answers 409 Request_MultipleObjectsWithSameKeyValue when one exists for
+//   the appId (what the azuread provider's use_existing meets: DESIGN.md);
+// - an app instantiated from a template has no owners (microsoft-graph-docs#16545);
+// - defaultRedirectUri is refused (400) unless it is one of the app's reply URLs;
+// - identifierUris on a host that is not a verified domain are refused (400
+//   HostNameNotOnVerifiedDomain) until the replica validating the write sees the service principal
+//   in SAML mode (azuread #797);
+// - 429 and 503 carry Retry-After in seconds (learn.microsoft.com/graph/throttling: "a suggested
+//   wait time is returned in the response header"), and every error body is Graph's
+//   {error:{code,message,innerError:{date,request-id,client-request-id}}} with a request-id
+//   header (learn.microsoft.com/graph/errors);
+// - the app's federation metadata document lists every certificate (Verify key credential) of its
+//   service principal, in the order Graph lists keyCredentials, with no "active" marker.
+import { KeyObject, X509Certificate, constants, createHash, generateKeyPairSync, privateEncrypt, randomUUID, verify } from "crypto";
+import forge from "node-forge";
 import * as http from "http";
 import { AddressInfo } from "net";
 import { LOOPBACK_AUTHORITY, TOKEN_EXCHANGE_AUDIENCE } from "./credentials";
 
+/** DER prefix of a SHA-256 DigestInfo (RFC 8017 9.2, note 1). */
+const SHA256_DIGEST_INFO = Buffer.from("3031300d060960864801650304020105000420", "hex");
+
 export interface GraphFault {
   readonly kind: "429" | "500" | "503";
   readonly method?: string;
+  /** Only requests whose path contains this. @default every Graph request */
+  readonly path?: string;
   readonly count?: number;
-  /** For 429: Retry-After in seconds. @default 0 */
+  /** Retry-After in seconds (429: always sent, as Graph does; 503: only when given). @default 1 for 429 */
   readonly retryAfterS?: number;
 }
 
@@ -39,6 +62,9 @@ export interface EmulatedKeyCredential {
 /** A service principal as Graph returns it: token-signing certificates as key pairs and passwords. */
 export interface EmulatedServicePrincipal {
   id: string;
+  /** The application (client) id it is the enterprise app of: what `$filter=appId eq` matches. */
+  appId?: string;
+  preferredSingleSignOnMode?: string | null;
   preferredTokenSigningKeyThumbprint: string | null;
   keyCredentials?: EmulatedKeyCredential[];
   /** A certificate made in the portal may carry a password credential without customKeyIdentifier. */
@@ -49,6 +75,10 @@ export interface EmulatedServicePrincipal {
 
 export interface EmulatedApplication {
   id: string;
+  /** Application (client) id. */
+  appId?: string;
+  displayName?: string;
+  identifierUris?: string[];
   defaultRedirectUri: string | null;
   web: { redirectUris: string[] };
   /** When it was created (Graph's createdDateTime). @default long ago */
@@ -90,6 +120,10 @@ export interface GraphEmulatorOptions {
   readonly permission?: "Application.ReadWrite.All" | "Application.ReadWrite.OwnedBy";
   /** Object id of the pipeline's own service principal: what OwnedBy looks for among owners. @default "pipeline-sp" */
   readonly callerObjectId?: string;
+  /** Gallery templates instantiate knows, by id (with the Web reply URLs each brings). @default none */
+  readonly templates?: readonly { id: string; displayName: string; redirectUris?: string[] }[];
+  /** Domains verified in the tenant: identifier URIs on them need no SAML-mode service principal. @default none */
+  readonly verifiedDomains?: readonly string[];
 }
 
 type Kind = "servicePrincipals" | "applications";
@@ -172,18 +206,51 @@ export class GraphEmulator {
     }
   }
 
-  /** The object as the replica serving this read has it, or undefined (it has not seen it yet). */
-  private replicaRead<T>(kind: Kind, id: string, path: string): T | undefined {
-    this.record();
+  /** How far behind the writes the replica serving this read (or this write's validation) is. */
+  private lagOf(path: string): number {
     const lagOption = this.options.replicaLagMs ?? 0;
     const lag = typeof lagOption === "number" ? lagOption : lagOption({ path, n: this.reads });
     this.reads++;
-    const versions = this.history.get(`${kind}/${id}`);
+    return lag;
+  }
+
+  /** The object as the replica serving this read has it, or undefined (it has not seen it yet). */
+  private replicaRead<T>(kind: Kind, id: string, path: string): T | undefined {
+    this.record();
+    const lag = this.lagOf(path);
+    return this.asOf<T>(`${kind}/${id}`, lag);
+  }
+
+  private asOf<T>(key: string, lag: number): T | undefined {
+    const versions = this.history.get(key);
     if (!versions) return undefined;
     const seen = versions.filter((v) => v.at <= this.now() - lag);
     if (seen.length < versions.length) this.staleReads++;
     const last = seen[seen.length - 1];
     return last ? (JSON.parse(last.json) as T) : undefined;
+  }
+
+  /** Every object of a kind as one replica has it (a `$filter` list is served by one replica, lag and all). */
+  private replicaList<T>(kind: Kind, path: string): T[] {
+    this.record();
+    const lag = this.lagOf(path);
+    return [...this.history.keys()].filter((k) => k.startsWith(`${kind}/`)).flatMap((k) => this.asOf<T>(k, lag) ?? []);
+  }
+
+  /** The app's federation metadata document: every certificate (Verify key) of its service principal, in keyCredentials order, none marked active. */
+  federationMetadataXml(tenantId: string, appId: string): string | undefined {
+    const sp = [...this.servicePrincipals.values()].find((s) => s.appId === appId);
+    if (!sp) return undefined;
+    const keys = (sp.keyCredentials ?? []).filter((k) => k.usage === "Verify" && k.key);
+    const descriptors = keys.map((k) => `    <KeyDescriptor use="signing"><KeyInfo xmlns="http://www.w3.org/2000/09/xmldsig#"><X509Data><X509Certificate>${k.key}</X509Certificate></X509Data></KeyInfo></KeyDescriptor>\n`).join("");
+    const sso = `https://login.microsoftonline.com/${tenantId}/saml2`;
+    return `<?xml version="1.0" encoding="utf-8"?>
+<EntityDescriptor ID="_${appId}" entityID="https://sts.windows.net/${tenantId}/" xmlns="urn:oasis:names:tc:SAML:2.0:metadata">
+  <IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+${descriptors}    <SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="${sso}" />
+    <SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST" Location="${sso}" />
+  </IDPSSODescriptor>
+</EntityDescriptor>`;
   }
 
   /** Application.ReadWrite.OwnedBy: only objects the caller owns may be changed. */
@@ -210,6 +277,34 @@ export class GraphEmulator {
     } catch {
       return false;
     }
+  }
+
+  private signingKey?: { publicKey: forge.pki.PublicKey; privateKey: KeyObject };
+
+  /**
+   * A self-signed certificate (DER) for a token-signing certificate. One RSA key per emulator, and
+   * the RSA signature made by node's crypto (forge lays out the certificate; its JavaScript RSA took
+   * about 85 ms per certificate, most of the rotation tests' time).
+   */
+  private selfSigned(subject: string, notAfter: Date): Buffer {
+    if (!this.signingKey) {
+      const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+      this.signingKey = { publicKey: forge.pki.publicKeyFromPem(publicKey.export({ type: "spki", format: "pem" }).toString()), privateKey };
+    }
+    const cert = forge.pki.createCertificate();
+    cert.publicKey = this.signingKey.publicKey;
+    cert.serialNumber = `01${randomUUID().replace(/-/g, "")}`;
+    cert.validity.notBefore = new Date(this.now());
+    cert.validity.notAfter = Number.isFinite(notAfter.getTime()) ? notAfter : new Date(this.now() + 86_400_000);
+    const name = [{ name: "commonName", value: subject.replace(/^CN=/, "") }];
+    cert.setSubject(name);
+    cert.setIssuer(name);
+    // cert.sign() asks its key for sign(md): an RSA key whose PKCS#1 v1.5 signature (RFC 8017
+    // 9.2: DigestInfo of the SHA-256 digest, private-key operation) is node's, natively.
+    const nodeKey = this.signingKey.privateKey;
+    const rsa = { sign: (md: forge.md.MessageDigest) => privateEncrypt({ key: nodeKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([SHA256_DIGEST_INFO, Buffer.from(md.digest().getBytes(), "binary")])).toString("binary") };
+    cert.sign(rsa as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+    return Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), "binary");
   }
 
   injectFault(f: GraphFault): void {
@@ -245,9 +340,15 @@ export class GraphEmulator {
       parsed = body;
     }
     this.requests.push({ method, path: url.pathname, body: parsed });
+    // Graph's error shape (learn.microsoft.com/graph/errors): the request id in a header and in
+    // innerError, with the caller's client-request-id echoed. OAuth errors (a string) stay as they are.
+    const requestId = randomUUID();
+    const clientRequestId = typeof req.headers["client-request-id"] === "string" ? req.headers["client-request-id"] : requestId;
     const send = (status: number, json?: unknown, headers: Record<string, string> = {}) => {
-      res.writeHead(status, { "Content-Type": "application/json", ...headers });
-      res.end(json === undefined ? "" : JSON.stringify(json));
+      const error = (json as { error?: unknown } | undefined)?.error;
+      const body = status >= 400 && error && typeof error === "object" ? { error: { ...error, innerError: { date: new Date(this.now()).toISOString().slice(0, 19), "request-id": requestId, "client-request-id": clientRequestId } } } : json;
+      res.writeHead(status, { "Content-Type": "application/json", "request-id": requestId, "client-request-id": clientRequestId, ...headers });
+      res.end(body === undefined ? "" : JSON.stringify(body));
     };
     const bearer = String(req.headers.authorization ?? "").replace(/^Bearer /, "");
     const o = this.options;
@@ -290,16 +391,66 @@ export class GraphEmulator {
       this.tokens.add(token);
       return send(200, { token_type: "Bearer", access_token: token, expires_in: 3599 });
     }
-    const i = this.faults.findIndex((f) => !f.method || f.method === method);
+    // The app's federation metadata (login.microsoftonline.com, no token): what Mimecast imports.
+    const metadata = /^\/([^/]+)\/federationmetadata\/2007-06\/federationmetadata\.xml$/.exec(url.pathname);
+    if (metadata && method === "GET") {
+      const xml = this.federationMetadataXml(metadata[1], url.searchParams.get("appid") ?? "");
+      res.writeHead(xml ? 200 : 404, { "Content-Type": "application/xml" });
+      return void res.end(xml ?? "");
+    }
+    const i = this.faults.findIndex((f) => (!f.method || f.method === method) && (!f.path || url.pathname.includes(f.path)));
     if (i >= 0) {
       const f = this.faults[i];
       if ((f.count ?? 1) <= 1) this.faults.splice(i, 1);
       else this.faults[i] = { ...f, count: (f.count ?? 1) - 1 };
-      return send(Number(f.kind), { error: { code: "injected", message: `injected ${f.kind}` } }, f.kind === "429" ? { "Retry-After": String(f.retryAfterS ?? 0) } : {});
+      const codes = { "429": "TooManyRequests", "500": "InternalServerError", "503": "ServiceUnavailable" } as const;
+      const retryAfter = f.kind === "429" ? String(f.retryAfterS ?? 1) : f.retryAfterS !== undefined ? String(f.retryAfterS) : undefined;
+      return send(Number(f.kind), { error: { code: codes[f.kind], message: `injected ${f.kind}` } }, retryAfter !== undefined ? { "Retry-After": retryAfter } : {});
     }
     if (!this.tokens.has(bearer)) return send(401, { error: { code: "InvalidAuthenticationToken", message: "no valid token" } });
     const notFound = (what: string) => send(404, { error: { code: "Request_ResourceNotFound", message: `Resource '${what}' does not exist or one of its queried reference-property objects are not present.` } });
     const denied = () => send(403, { error: { code: "Authorization_RequestDenied", message: "Insufficient privileges to complete the operation." } });
+    const error = (code: string, message: string) => ({ error: { code, message } });
+    const strip = <T extends { owners?: string[] }>(o: T) => ({ ...o, owners: undefined });
+
+    // Gallery template: the app and its service principal at once; both replicate like any write.
+    const inst = /^\/v1\.0\/applicationTemplates\/([^/]+)\/instantiate$/.exec(url.pathname);
+    if (inst && method === "POST") {
+      const template = (o.templates ?? []).find((t) => t.id === decodeURIComponent(inst[1]));
+      if (!template) return notFound(decodeURIComponent(inst[1]));
+      const displayName = (parsed as { displayName?: string } | undefined)?.displayName;
+      if (!displayName) return send(400, error("Request_BadRequest", "displayName is required"));
+      const createdDateTime = new Date(this.now()).toISOString();
+      // No owners: an app made from a gallery template has none (microsoft-graph-docs#16545).
+      const app: EmulatedApplication = { id: randomUUID(), appId: randomUUID(), displayName, identifierUris: [], defaultRedirectUri: null, web: { redirectUris: [...(template.redirectUris ?? [])] }, createdDateTime, owners: [] };
+      const sp: EmulatedServicePrincipal = { id: randomUUID(), appId: app.appId, preferredSingleSignOnMode: null, preferredTokenSigningKeyThumbprint: null, keyCredentials: [], passwordCredentials: [], owners: [] };
+      this.create("applications", app);
+      this.create("servicePrincipals", sp);
+      return send(201, { application: strip(app), servicePrincipal: strip(sp) });
+    }
+    // The list the azuread provider's use_existing reads, from one (lagging) replica; a create is checked against the primary.
+    if (url.pathname === "/v1.0/servicePrincipals") {
+      if (method === "GET") {
+        const f = /^appId eq '([^']*)'$/.exec(url.searchParams.get("$filter") ?? "");
+        if (!f) return send(400, error("Request_UnsupportedQuery", "only $filter=appId eq '...' is emulated"));
+        return send(200, { value: this.replicaList<EmulatedServicePrincipal>("servicePrincipals", url.pathname).filter((sp) => sp.appId === f[1]).map(strip) });
+      }
+      if (method === "POST") {
+        const appId = (parsed as { appId?: string } | undefined)?.appId;
+        this.record();
+        if ([...this.servicePrincipals.values()].some((sp) => sp.appId === appId)) return send(409, error("Request_MultipleObjectsWithSameKeyValue", "Another object with the same value for property servicePrincipalNames already exists."));
+        if (![...this.applications.values()].some((x) => x.appId === appId)) return send(400, error("Request_BadRequest", `The appId '${appId}' of the service principal does not reference a valid application object.`));
+        const sp: EmulatedServicePrincipal = { id: randomUUID(), appId, preferredSingleSignOnMode: null, preferredTokenSigningKeyThumbprint: null, keyCredentials: [], passwordCredentials: [], owners: [] };
+        this.create("servicePrincipals", sp);
+        return send(201, strip(sp));
+      }
+    }
+    const owners = /^\/v1\.0\/(applications|servicePrincipals)\/([^/]+)\/owners$/.exec(url.pathname);
+    if (owners && method === "GET") {
+      const seen = this.replicaRead<{ owners?: string[] }>(owners[1] as Kind, decodeURIComponent(owners[2]), url.pathname);
+      if (!seen) return notFound(decodeURIComponent(owners[2]));
+      return send(200, { value: (seen.owners ?? []).map((id) => ({ "@odata.type": "#microsoft.graph.servicePrincipal", id })) });
+    }
     const a = /^\/v1\.0\/applications\/([^/]+)$/.exec(url.pathname);
     if (a) {
       const id = decodeURIComponent(a[1]);
@@ -312,8 +463,19 @@ export class GraphEmulator {
       if (!app) return notFound(id);
       if (method === "PATCH") {
         if (this.refusedByOwnership(app)) return denied();
-        const { defaultRedirectUri: uri, web } = parsed as { defaultRedirectUri?: string; web?: { redirectUris?: string[] } };
-        if (!uri && !web?.redirectUris) return send(400, { error: { code: "BadRequest", message: "nothing to update" } });
+        const { defaultRedirectUri: uri, web, identifierUris } = parsed as { defaultRedirectUri?: string; web?: { redirectUris?: string[] }; identifierUris?: string[] };
+        if (!uri && !web?.redirectUris && !identifierUris) return send(400, { error: { code: "BadRequest", message: "nothing to update" } });
+        // The default must be one of the reply URLs (those of this PATCH, else the stored ones).
+        if (uri && !(web?.redirectUris ?? app.web.redirectUris).includes(uri)) return send(400, error("Request_BadRequest", `defaultRedirectUri '${uri}' is not one of the application's redirect URIs.`));
+        for (const u of identifierUris ?? []) {
+          // An identifier on an unverified domain needs the service principal in SAML mode, as the
+          // replica validating this write sees it (azuread #797: right after the SAML-mode PATCH it may not).
+          const host = /^[a-z]+:\/\/([^/:]+)/i.exec(u)?.[1]?.toLowerCase() ?? "";
+          if ((o.verifiedDomains ?? []).some((d) => host === d || host.endsWith(`.${d}`))) continue;
+          const sp = this.replicaList<EmulatedServicePrincipal>("servicePrincipals", url.pathname).find((x) => x.appId === app.appId);
+          if (sp?.preferredSingleSignOnMode !== "saml") return send(400, error("HostNameNotOnVerifiedDomain", `Values of identifierUris property must use a verified domain of the organization or its subdomain: '${u}'`));
+        }
+        if (identifierUris) app.identifierUris = identifierUris;
         if (uri) app.defaultRedirectUri = uri;
         if (web?.redirectUris) app.web = { ...app.web, redirectUris: web.redirectUris };
         this.record();
@@ -345,9 +507,10 @@ export class GraphEmulator {
       // all three with the thumbprint as customKeyIdentifier. Never active by itself.
       const { displayName, endDateTime } = parsed as { displayName?: string; endDateTime?: string };
       if (!displayName?.startsWith("CN=")) return send(400, { error: { code: "BadRequest", message: "displayName must start with CN=" } });
-      // The Verify key's material is the certificate (DER), and the thumbprint its SHA-1; the
-      // Sign key's material is something else (never the certificate).
-      const der = Buffer.concat([Buffer.from([0x30, 0x82]), Buffer.from(randomUUID() + randomUUID())]);
+      // The Verify key's material is the certificate (DER, a real self-signed X.509 one, so the
+      // metadata served below parses as Entra's does), and the thumbprint its SHA-1; the Sign
+      // key's material is something else (never the certificate).
+      const der = this.selfSigned(displayName, endDateTime ? new Date(endDateTime) : new Date(this.now() + 3 * 365 * 86_400_000));
       const bytes = createHash("sha1").update(der).digest();
       const customKeyIdentifier = bytes.toString("base64");
       const thumbprint = bytes.toString("hex").toUpperCase();
@@ -387,6 +550,11 @@ export class GraphEmulator {
         }
         if (patch.keyCredentials) sp.keyCredentials = patch.keyCredentials.map((k) => keys.get(String(k.keyId))!);
         if (patch.passwordCredentials) sp.passwordCredentials = patch.passwordCredentials.map((p) => passwords.get(String(p.keyId))!);
+        return written(204);
+      }
+      const mode = (parsed as { preferredSingleSignOnMode?: string }).preferredSingleSignOnMode;
+      if (mode !== undefined && !patch.preferredTokenSigningKeyThumbprint) {
+        sp.preferredSingleSignOnMode = mode;
         return written(204);
       }
       const thumb = patch.preferredTokenSigningKeyThumbprint;

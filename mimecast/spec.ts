@@ -29,9 +29,23 @@ export function loopbackAllowed(env: NodeJS.ProcessEnv): boolean {
   return env[ALLOW_LOOPBACK_ENV] === "1";
 }
 
+/**
+ * An Azure DevOps macro left as text: the agent replaces `$(NAME)` before a step runs and leaves
+ * it unchanged when no variable NAME is defined ("Define variables": macro syntax), so a step's
+ * `env: { MIMECAST_CLIENT_ID: $(MIMECAST_CLIENT_ID) }` without that variable hands the CLI the
+ * text "$(MIMECAST_CLIENT_ID)". Such a value is no credential: treated as unset.
+ */
+const UNEXPANDED_MACRO = /\$\(([A-Za-z0-9_.]+)\)/;
+
 /** Read the credentials from the env vars the spec names. Throws naming every missing variable at once. */
 export function credentialsFromEnv(spec: SyncSpec, env: NodeJS.ProcessEnv = process.env): MimecastCredentials {
   const fields: (keyof SyncSpec["api"])[] = spec.api.version === "2.0" ? ["clientIdEnv", "clientSecretEnv"] : ["appIdEnv", "appKeyEnv", "accessKeyEnv", "secretKeyEnv"];
+  const macros = fields.flatMap((f) => {
+    const m = UNEXPANDED_MACRO.exec(env[spec.api[f] as string] ?? "");
+    return m ? [`${spec.api[f]} (mimecastApi.${f}) holds the Azure DevOps macro of a pipeline variable that is not defined, ${m[1]}: add ${m[1]} to the pipeline's variable group (secret ones are passed through env:)`] : [];
+  });
+  // The value is never quoted: it is redacted as a secret wherever it appears.
+  if (macros.length) throw new MimecastConfigError(`environment "${spec.environment}": ${macros.join("; ")}`);
   const missing = fields.filter((f) => !env[spec.api[f] as string]);
   if (missing.length === 1) throw new MimecastConfigError(`environment variable ${spec.api[missing[0]]} (mimecastApi.${missing[0]} of environment "${spec.environment}") is not set`);
   if (missing.length > 1) {

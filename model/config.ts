@@ -355,6 +355,13 @@ export const environmentSchema = z.strictObject({
     .optional().describe("Entra ID tenant (directory) id."),
   appDisplayName: z.string().trim().min(1, { error: "must not be empty" }).max(120, { error: "must be at most 120 characters" }).default("Mimecast").describe("Display name of the enterprise app created in Entra ID."),
   galleryTemplateName: z.string().trim().min(1, { error: "must not be empty" }).default("Mimecast").describe("Gallery template the app is created from (\"Mimecast\"; older tenants list \"Mimecast Personal Portal\")."),
+  galleryTemplateId: z
+    .string()
+    .regex(GUID, { error: "must be the gallery template's id, a GUID: copy template_id from `terraform state show` of the app, or ask Graph (docs/configuration.md)" })
+    .transform((id) => id.toLowerCase())
+    .optional()
+    .describe("Id of the gallery template (Graph applicationTemplates/{id}) the app is created from: pins it instead of looking galleryTemplateName up at every plan. No id is built in (none is published): without it the name is looked up, as before."),
+  galleryTemplateCheck: z.boolean().default(false).describe("With galleryTemplateId: also look galleryTemplateName up at plan, and stop the plan when the gallery lists another id under that name."),
   notificationEmails: z.array(z.email({ error: "must be an email address" })).min(1, { error: "must list at least one email address" }).optional().describe("Who Entra emails before the SAML signing certificate expires."),
   certificateLifetimeDays: z.number().int({ error: "must be a whole number of days" }).min(30, { error: "must be at least 30 days" }).max(1095, { error: "must be at most 1095 days (Entra allows 3 years)" }).default(730).describe("Signing certificate lifetime; Entra allows at most 3 years."),
   certificateRenewBeforeDays: z.number().int({ error: "must be a whole number of days" }).min(1, { error: "must be at least 1 day" }).default(60).describe("Days before expiry at which a new certificate is issued."),

@@ -53,6 +53,8 @@ export const COMMANDS = {
   retireCertificates: "retire-certificates",
   setDefaultRedirectUri: "set-default-redirect-uri",
   clearTemplateReplyUrls: "clear-template-reply-urls",
+  waitForServicePrincipal: "wait-for-service-principal",
+  waitForSamlMode: "wait-for-saml-mode",
   entraDrift: "entra-drift",
   signingState: "signing-state",
 } as const;
@@ -168,6 +170,21 @@ export const OWN_REPLY_URLS_OPTION = "--own-reply-urls";
 export function clearTemplateReplyUrlsCommand(cliPath: string, args: { tenantId: string; applicationObjectId: string; origin: "created" | "adopted"; ownReplyUrls: readonly string[] }): string {
   const o = REDIRECT_OPTIONS;
   return `node ${cliPath} ${COMMANDS.clearTemplateReplyUrls} ${o.tenantId} ${args.tenantId} ${o.applicationObjectId} ${args.applicationObjectId} ${APP_ORIGIN_OPTION} ${args.origin} ${OWN_REPLY_URLS_OPTION} ${args.ownReplyUrls.join(",")}`;
+}
+
+/** Options of the Entra bootstrap waits that the stack passes. */
+export const WAIT_OPTIONS = { tenantId: "--tenant-id", applicationObjectId: "--application-object-id", servicePrincipalId: "--service-principal-id", budgetSeconds: "--budget-seconds" } as const;
+
+/** After instantiate, before use_existing adopts the service principal: wait until the appId filter lists it. */
+export function waitForServicePrincipalCommand(cliPath: string, args: { tenantId: string; applicationObjectId: string; budgetSeconds: number }): string {
+  const o = WAIT_OPTIONS;
+  return `node ${cliPath} ${COMMANDS.waitForServicePrincipal} ${o.tenantId} ${args.tenantId} ${o.applicationObjectId} ${args.applicationObjectId} ${o.budgetSeconds} ${args.budgetSeconds}`;
+}
+
+/** After the service principal's SAML-mode PATCH, before the identifier: wait until reads show SAML mode. */
+export function waitForSamlModeCommand(cliPath: string, args: { tenantId: string; servicePrincipalId: string; budgetSeconds: number }): string {
+  const o = WAIT_OPTIONS;
+  return `node ${cliPath} ${COMMANDS.waitForSamlMode} ${o.tenantId} ${args.tenantId} ${o.servicePrincipalId} ${args.servicePrincipalId} ${o.budgetSeconds} ${args.budgetSeconds}`;
 }
 
 export function externalProgram(cliPath: string): string[] {

@@ -11,7 +11,10 @@ const SCRIPTS = ["start", "drift", "review", "pipeline", "check"];
 const common = { bundle: true, platform: "node", target: "node20", logLevel: "warning", absWorkingDir: ROOT };
 const BUILDS = [
   { ...common, entryPoints: ["cli/main.ts"], outfile: "dist/mimecast-sso.js", minify: true, legalComments: "none" },
-  { ...common, entryPoints: ["main.ts"], outfile: "dist/synth.js", packages: "external" },
+  // cdktf, constructs and the providers bundled in: every synth (cdktf.json's app, each pipeline
+  // step, each test that synthesizes) then reads one file instead of resolving hundreds of modules
+  // (measured 0.6 -> 0.4 s CPU per synth of the example, the same JSON byte for byte).
+  { ...common, entryPoints: ["main.ts"], outfile: "dist/synth.js" },
   { ...common, entryPoints: SCRIPTS.map((s) => `scripts/${s}.ts`), outdir: "dist", packages: "external" },
 ];
 const OUTPUTS = ["mimecast-sso.js", "synth.js", ...SCRIPTS.map((s) => `${s}.js`)].map((f) => path.join(DIST, f));

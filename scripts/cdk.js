@@ -16,9 +16,26 @@ function cdkCli(root = ROOT) {
   return fs.existsSync(bin("cdktn")) ? bin("cdktn") : bin("cdktf");
 }
 
-module.exports = { cdkCli };
+/**
+ * Why this CLI cannot run these arguments on this Node, or undefined. cdktf-cli 0.21 loads node-pty
+ * for deploy and destroy, which has no build past Node 22: it would crash halfway (README, "Node").
+ */
+function refusal(cli, args, nodeVersion = process.versions.node) {
+  const major = Number(nodeVersion.split(".")[0]);
+  if (path.basename(cli).startsWith("cdktf") && major >= 23 && ["deploy", "destroy"].includes(args[0])) {
+    return `cdktf-cli 0.21 cannot ${args[0]} on Node ${nodeVersion} (its node-pty has no build past Node 22). Switch to CDK Terrain (docs/upgrading.md#cdk-terrain), run on Node 22, or deploy with npm run plan and npm run apply, which run terraform directly`;
+  }
+  return undefined;
+}
+
+module.exports = { cdkCli, refusal };
 
 if (require.main === module) {
+  const refused = refusal(cdkCli(), process.argv.slice(2));
+  if (refused) {
+    console.error(refused);
+    process.exit(1);
+  }
   const child = spawn(cdkCli(), process.argv.slice(2), { stdio: "inherit", env: { ...process.env, CHECKPOINT_DISABLE: process.env.CHECKPOINT_DISABLE || "1" }, shell: process.platform === "win32" });
   for (const signal of ["SIGINT", "SIGTERM"]) process.on(signal, () => child.kill(signal));
   child.on("error", (e) => {

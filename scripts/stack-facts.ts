@@ -62,7 +62,8 @@ export function stackFacts(environment: string, doc: Json): StackFacts {
   return {
     environment,
     appDisplayName: only(res.azuread_application_from_template)?.display_name,
-    galleryTemplate: only(data.azuread_application_template)?.display_name,
+    // Looked up by name, or pinned by id (galleryTemplateId without galleryTemplateCheck: no lookup to name it).
+    galleryTemplate: only(data.azuread_application_template)?.display_name ?? only(res.azuread_application_from_template)?.template_id,
     enabledForSignIn: sp?.account_enabled,
     assignmentRequired: sp?.app_role_assignment_required,
     visibleToUsers: tags ? !tags.hide : sp ? true : undefined,

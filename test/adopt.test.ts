@@ -22,8 +22,8 @@ const environment = (identityProvider: Record<string, unknown>) => ({
 
 type Doc = { import?: { to: string; id: string }[]; resource: Record<string, Record<string, { lifecycle?: { prevent_destroy?: boolean } }>>; data: Record<string, Record<string, unknown>> };
 
-function synth(identityProvider: Record<string, unknown>): Doc {
-  const config = parseConfig({ environments: [environment(identityProvider)] }, "test config");
+function synth(identityProvider: Record<string, unknown>, extra: Record<string, unknown> = {}): Doc {
+  const config = parseConfig({ environments: [{ ...environment(identityProvider), ...extra }] }, "test config");
   return JSON.parse(Testing.synth(new MimecastSsoStack(Testing.app(), { environment: config.environments[0] }))) as Doc;
 }
 
@@ -51,6 +51,13 @@ describe("adopting an existing Mimecast enterprise app", () => {
       expect(addresses(created, type)).toEqual([i.to]);
       expect(addresses(adopted, type)).toEqual([i.to]);
     }
+  });
+
+  it("with the gallery template pinned by id, the import names that id and no template is looked up", () => {
+    const TEMPLATE = "5e2f3a4b-6c7d-4e8f-9a0b-1c2d3e4f5a6b";
+    const pinned = synth({ type: "entra", adopt: { applicationObjectId: APP, servicePrincipalObjectId: SP } }, { galleryTemplateId: TEMPLATE });
+    expect(pinned.import?.find((i) => i.to.startsWith("azuread_application_from_template."))!.id).toBe(`/applicationTemplates/${TEMPLATE}/instantiate/${APP}/${SP}`);
+    expect(pinned.data?.azuread_application_template).toBeUndefined();
   });
 
   it("uses the provider's documented import id formats", () => {

@@ -42,6 +42,17 @@ const run = (dir: string, env: NodeJS.ProcessEnv = {}) => {
     expect(run(project(["cdktf"]), { CHECKPOINT_DISABLE: "true" }).stdout).toContain("CHECKPOINT_DISABLE=true ");
   });
 
+  it("on Node 24 and later refuses to start a cdktf-cli 0.21 deploy that would crash halfway, and names the routes that work", () => {
+    const { refusal } = require(SCRIPT) as { refusal: (cli: string, args: string[], node?: string) => string | undefined };
+    const why = refusal("/p/node_modules/.bin/cdktf", ["deploy", "prod-eu"], "24.22.3");
+    expect(why).toMatch(/^cdktf-cli 0\.21 cannot deploy on Node 24\.22\.3 .*docs\/upgrading\.md#cdk-terrain.*npm run plan and npm run apply/);
+    expect(refusal("/p/node_modules/.bin/cdktf", ["destroy"], "26.10.0")).toContain("cannot destroy on Node 26.10.0");
+    // What works there: synth on any line, deploy on 22, and CDK Terrain's CLI on 24.
+    expect(refusal("/p/node_modules/.bin/cdktf", ["synth"], "24.22.3")).toBeUndefined();
+    expect(refusal("/p/node_modules/.bin/cdktf", ["deploy"], "22.23.5")).toBeUndefined();
+    expect(refusal("/p/node_modules/.bin/cdktn", ["deploy"], "24.22.3")).toBeUndefined();
+  });
+
   it("says to run npm ci when no CLI is installed", () => {
     const r = run(project([]));
     expect(r.status).toBe(1);

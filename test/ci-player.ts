@@ -6,6 +6,12 @@
 //
 // Sources for the rules it plays (read 2026-12-01):
 // - OIDC subject: GitHub's "OpenID Connect reference" (environment, then pull_request, then ref).
+// - Entra's token exchange: a federated identity credential belongs to one app registration, and
+//   the token's issuer, subject and audience must match one of that app's credentials exactly
+//   (Microsoft identity platform "Workload identity federation"); the client id the job presents
+//   (ARM_CLIENT_ID) picks the app: an unknown one is AADSTS700016, an empty one AADSTS900144, a
+//   subject that app has no credential for AADSTS70021.
+// - contexts: a `vars` or `secrets` entry that is not set evaluates to "" (GitHub "Contexts").
 // - upload-artifact: actions/upload-artifact src/shared/search.ts @ bbbca2dd (hidden files left out
 //   unless include-hidden-files, the least common ancestor of the search paths as the root, a
 //   single literal file stored without its folders) and actions/toolkit packages/glob
@@ -216,9 +222,15 @@ export class ArtifactStore {
   private readonly artifacts = new Map<string, string>();
   constructor(private readonly dir: string) {}
 
-  upload(name: string, from: UploadedArtifact): void {
-    if (this.artifacts.has(name)) throw new Error(`an artifact named ${name} already exists in this run`);
+  /**
+   * Store an artifact. A name the run already has (an earlier job, or an earlier attempt of a
+   * re-run job) is refused as the artifact service refuses it, unless `overwrite` (upload-artifact
+   * v4's input: the old one is deleted first).
+   */
+  upload(name: string, from: UploadedArtifact, overwrite = false): void {
+    if (this.artifacts.has(name) && !overwrite) throw new Error(`Failed to CreateArtifact: Received non-retryable error: Failed request: (409) Conflict: an artifact with this name already exists on the workflow run`);
     const to = path.join(this.dir, name);
+    fs.rmSync(to, { recursive: true, force: true });
     for (const f of from.files) {
       fs.mkdirSync(path.dirname(path.join(to, f)), { recursive: true });
       fs.copyFileSync(path.join(from.root, f), path.join(to, f));
@@ -256,7 +268,9 @@ export class ArtifactStore {
 export type GitHubEvent =
   | { readonly name: "push"; readonly branch: string; readonly before: string; readonly after: string }
   | { readonly name: "pull_request"; readonly base: string; readonly head: string; readonly number: number }
-  | { readonly name: "schedule" | "workflow_dispatch"; readonly branch: string };
+  | { readonly name: "schedule"; readonly branch: string }
+  /** Run workflow: on a branch, with the form's inputs. */
+  | { readonly name: "workflow_dispatch"; readonly branch: string; readonly inputs?: Record<string, string> };
 
 export interface StepResult {
   readonly name: string;
@@ -269,6 +283,8 @@ export interface JobResult {
   readonly id: string;
   readonly status: "success" | "failure" | "skipped";
   readonly subject?: string;
+  /** The client id (app registration) the job signed in to Entra as. */
+  readonly clientId?: string;
   readonly error?: string;
   readonly steps: StepResult[];
   /** What the job's steps appended to $GITHUB_STEP_SUMMARY. */
@@ -280,7 +296,11 @@ export interface JobResult {
 }
 
 export interface WorkflowRun {
+  /** The run's id (github.run_id; the number in its address). */
+  readonly id: string;
   readonly triggered: boolean;
+  /** 1, then one more per "Re-run failed jobs" (github.run_attempt). */
+  readonly attempt: number;
   /** The parents of the commit the jobs checked out (a pull request's: the base, then the head). */
   readonly commitParents: string[];
   readonly jobs: JobResult[];
@@ -296,10 +316,28 @@ export function githubSubject(repo: string, event: GitHubEvent, job: Json): stri
   return `repo:${repo}:ref:refs/heads/${event.branch}`;
 }
 
-/** The federated credential subjects docs/deploy-your-tenant.md tells the user to create. */
-export function walkthroughSubjects(repo: string): string[] {
+/**
+ * The federated credentials docs/deploy-your-tenant.md tells the user to create, per app
+ * registration: its table rows `| \`repo:<org>/<repo>:<subject>\` | <identity> (\`vars.<NAME>\`) | ...`,
+ * keyed by the client id `vars` gives that variable (a variable the fork has not set: no app).
+ */
+export function walkthroughCredentials(repo: string, vars: Record<string, string>): Record<string, string[]> {
   const doc = fs.readFileSync(path.join(ROOT, "docs", "deploy-your-tenant.md"), "utf8");
-  return [...doc.matchAll(/`repo:<org>\/<repo>:([^`]+)`/g)].map((m) => `repo:${repo}:${m[1]}`);
+  const out: Record<string, string[]> = {};
+  for (const m of doc.matchAll(/^\s*\| `repo:<org>\/<repo>:([^`]+)` \|[^|\n]*`vars\.(\w+)`/gm)) {
+    const clientId = vars[m[2]];
+    if (clientId) (out[clientId] ??= []).push(`repo:${repo}:${m[1]}`);
+  }
+  return out;
+}
+
+/** What Entra answers a job's OIDC token exchange: undefined (a token), or its error. */
+export function entraSignIn(credentials: Record<string, string[]>, clientId: string | undefined, subject: string): string | undefined {
+  if (!clientId) return "AADSTS900144: The request body must contain the following parameter: 'client_id'";
+  const subjects = credentials[clientId];
+  if (!subjects) return `AADSTS700016: Application with identifier '${clientId}' was not found in the directory`;
+  if (!subjects.includes(subject)) return `AADSTS70021: No matching federated identity record found for presented assertion subject '${subject}'`;
+  return undefined;
 }
 
 const asList = (v: unknown): string[] => (v === undefined ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
@@ -321,8 +359,8 @@ export interface GitHubPlayerOptions {
   readonly repo: ForkRepo;
   /** owner/name, for the OIDC subject. */
   readonly slug: string;
-  /** Federated credential subjects on the pipeline's app registration. */
-  readonly credentials: string[];
+  /** Federated credential subjects per app registration, by its client id. */
+  readonly credentials: Record<string, string[]>;
   readonly secrets: Record<string, string>;
   readonly vars: Record<string, string>;
   /** Where runs keep their workspaces and artifacts. */
@@ -331,6 +369,13 @@ export interface GitHubPlayerOptions {
   readonly runnerEnv?: Record<string, string>;
   /** Folders put first on PATH (stand-ins for gh and the like). */
   readonly extraPath?: string[];
+  /**
+   * Where the player keeps every run as the REST API's workflow run object shows it (id, path,
+   * event, head_branch, head_sha, status, conclusion), a JSON list: for a gh stand-in's `gh api`.
+   */
+  readonly runsFile?: string;
+  /** Who started the runs (github.actor). @default "a-maintainer" */
+  readonly actor?: string;
 }
 
 const NPM_CI = path.join(ROOT, "test", "npm-ci.js");
@@ -380,6 +425,7 @@ function baseEnv(extraPath: string[]): NodeJS.ProcessEnv {
 function substitute(text: string, context: Json, unsetIsEmpty = false): string {
   return text.replace(/\$\{\{\s*(.+?)\s*\}\}/g, (_m, expr: string) => {
     const value = expr.split(".").reduce<unknown>((v, k) => (v && typeof v === "object" ? (v as Json)[k] : undefined), context);
+    if (value === undefined && /^(vars|secrets)\.\w+$/.test(expr)) return ""; // not set: GitHub gives ""
     if (value === undefined && unsetIsEmpty && expr.startsWith("steps.")) return "";
     if (value === undefined) throw new Error(`the harness cannot evaluate \${{ ${expr} }}`);
     return String(value);
@@ -435,11 +481,26 @@ function matrixOf(job: Json): (Json | undefined)[] {
   return (matrix[keys[0]] as unknown[]).map((v) => ({ [keys[0]]: v }));
 }
 
+/** What a run needs to be attempted again. */
+interface Played {
+  readonly file: string;
+  readonly workflow: Json;
+  readonly event: GitHubEvent;
+  readonly commit: string;
+  readonly runDir: string;
+  readonly artifacts: ArtifactStore;
+  readonly runId: string;
+  readonly beforeJob?: (id: string, attempt: number) => void;
+}
+
 export class GitHubPlayer {
   constructor(private readonly o: GitHubPlayerOptions) {}
 
-  /** Play `.github/workflows/<file>` of the fork at the event's commit. */
-  async play(file: string, event: GitHubEvent): Promise<WorkflowRun> {
+  /**
+   * Play `.github/workflows/<file>` of the fork at the event's commit. `beforeJob`: called before
+   * each job starts (what changes in the world between two jobs of a run, e.g. while one waits for approval).
+   */
+  async play(file: string, event: GitHubEvent, beforeJob?: (id: string, attempt: number) => void): Promise<WorkflowRun> {
     // A pull request runs at refs/pull/<n>/merge: the head merged into the base as they are now.
     const commit = event.name === "push" ? event.after : event.name === "pull_request" ? this.o.repo.pullRequestMerge(event.base, event.head, event.number) : this.o.repo.head(event.branch);
     const workflow = parse(spawnSync("git", ["show", `${commit}:.github/workflows/${file}`], { cwd: this.o.repo.origin, encoding: "utf8" }).stdout) as Json;
@@ -447,9 +508,72 @@ export class GitHubPlayer {
       event.name === "push" ? this.o.repo.changedFiles(event.before, event.after) : event.name === "pull_request" ? this.o.repo.changedFiles(this.o.repo.head(event.base), commit) : [];
     const runDir = path.join(this.o.dir, `run-${++runCount}-${file.replace(/\W/g, "-")}`);
     const artifacts = new ArtifactStore(path.join(runDir, "artifacts"));
+    const played = { file, workflow, event, commit, runDir, artifacts, runId: String(runCount), beforeJob };
+    const result = await this.attempt(played, 1, new Map(), githubTriggers(workflow, event, changed));
+    this.runs.set(result, played);
+    this.record(played, result);
+    return result;
+  }
+
+  private readonly byId = new Map<string, ArtifactStore>();
+  private readonly records: Json[] = [];
+
+  /** The run as GET /repos/{owner}/{repo}/actions/runs/{id} shows it (its latest attempt). */
+  private record(p: Played, run: WorkflowRun): void {
+    if (!run.triggered) return;
+    this.byId.set(p.runId, p.artifacts);
+    const rec = {
+      id: Number(p.runId),
+      path: `.github/workflows/${p.file}`,
+      event: p.event.name,
+      head_branch: p.event.name === "pull_request" ? p.event.head : p.event.branch,
+      head_sha: p.commit,
+      run_attempt: run.attempt,
+      status: "completed",
+      conclusion: run.jobs.some((j) => j.status === "failure") ? "failure" : "success",
+    };
+    const i = this.records.findIndex((r) => r.id === rec.id);
+    if (i >= 0) this.records[i] = rec;
+    else this.records.push(rec);
+    if (this.o.runsFile) fs.writeFileSync(this.o.runsFile, JSON.stringify(this.records, null, 2));
+  }
+
+  private readonly runs = new WeakMap<WorkflowRun, Played>();
+
+  /**
+   * "Re-run failed jobs": a new attempt of the same run (same commit, same artifacts, the
+   * workflow file as it was), in which each failed job and every job that needs one runs again;
+   * the others keep their results and outputs.
+   */
+  async rerunFailedJobs(run: WorkflowRun): Promise<WorkflowRun> {
+    const played = this.runs.get(run);
+    if (!played) throw new Error("not a run of this player");
+    const { workflow } = played;
+    const again = new Set<string>();
+    for (const id of topological(workflow.jobs)) {
+      const mine = run.jobs.filter((j) => j.id === id || j.id.startsWith(`${id} (`));
+      if (mine.some((j) => j.status === "failure") || asList(workflow.jobs[id].needs).some((n) => again.has(n))) again.add(id);
+    }
+    const keep = new Map(run.jobs.filter((j) => ![...again].some((id) => j.id === id || j.id.startsWith(`${id} (`))).map((j) => [j.id, j]));
+    const result = await this.attempt(played, run.attempt + 1, keep, true);
+    this.runs.set(result, played);
+    this.record(played, result);
+    return result;
+  }
+
+  private async attempt(
+    p: Played,
+    attempt: number,
+    keep: Map<string, JobResult>,
+    triggered: boolean,
+  ): Promise<WorkflowRun> {
+    const { workflow, event, commit, artifacts } = p;
+    const runDir = path.join(p.runDir, `attempt-${attempt}`);
     const jobs: JobResult[] = [];
     const result: WorkflowRun = {
-      triggered: githubTriggers(workflow, event, changed),
+      id: p.runId,
+      triggered,
+      attempt,
       commitParents: git(this.o.repo.origin, "rev-list", "--parents", "-n", "1", commit).split(" ").slice(1),
       jobs,
       artifacts,
@@ -457,6 +581,11 @@ export class GitHubPlayer {
     };
     if (!result.triggered) return result;
     for (const id of topological(workflow.jobs)) {
+      const kept = [...keep.values()].filter((j) => j.id === id || j.id.startsWith(`${id} (`));
+      if (kept.length) {
+        jobs.push(...kept);
+        continue;
+      }
       // A needed job with a matrix is all its instances ("plan (1)", "plan (2)", ...).
       const needs = asList(workflow.jobs[id].needs).flatMap((n) => jobs.filter((j) => j.id === n || j.id.startsWith(`${n} (`)));
       const instances = matrixOf(workflow.jobs[id]);
@@ -467,13 +596,14 @@ export class GitHubPlayer {
       }
       // A job's `if:` (needs' outputs, the ref): false skips it, and a skipped job asks no reviewer.
       const jobIf = workflow.jobs[id].if;
-      if (jobIf !== undefined && !githubIf(String(jobIf), { ...this.runContext(event), needs: this.needsContext(workflow.jobs[id], jobs) })) {
+      if (jobIf !== undefined && !githubIf(String(jobIf), { ...this.runContext(event), vars: this.o.vars, needs: this.needsContext(workflow.jobs[id], jobs) })) {
         instances.forEach((m) => jobs.push({ id: name(m), status: "skipped", steps: [], summary: "" }));
         continue;
       }
+      p.beforeJob?.(id, attempt);
       // A matrix's jobs run side by side, each on its own runner.
       const needsContext = this.needsContext(workflow.jobs[id], jobs);
-      const results = await Promise.all(instances.map((m, k) => this.playJob(workflow, id, event, commit, path.join(runDir, name(m).replace(/\W+/g, "-")), artifacts, m, { "job-index": k, "job-total": instances.length }, needsContext)));
+      const results = await Promise.all(instances.map((m, k) => this.playJob(workflow, id, event, commit, path.join(runDir, name(m).replace(/\W+/g, "-")), artifacts, m, { "job-index": k, "job-total": instances.length }, needsContext, { id: p.runId, attempt })));
       results.forEach((r, k) => jobs.push({ ...r, id: name(instances[k]) }));
     }
     return result;
@@ -496,7 +626,7 @@ export class GitHubPlayer {
     );
   }
 
-  private async playJob(workflow: Json, id: string, event: GitHubEvent, commit: string, dir: string, artifacts: ArtifactStore, matrix?: Json, strategy?: Json, needs: Json = {}): Promise<JobResult> {
+  private async playJob(workflow: Json, id: string, event: GitHubEvent, commit: string, dir: string, artifacts: ArtifactStore, matrix: Json | undefined, strategy: Json, needs: Json, run: { id: string; attempt: number }): Promise<JobResult> {
     const job = workflow.jobs[id];
     const workspace = path.join(dir, "work");
     const temp = path.join(dir, "temp");
@@ -509,25 +639,31 @@ export class GitHubPlayer {
       needs,
       secrets: this.o.secrets,
       vars: this.o.vars,
+      inputs: event.name === "workflow_dispatch" ? event.inputs ?? {} : {},
       runner: { temp, os: "Linux" },
       github: {
         workspace,
         sha: commit,
         token: "github-token-for-this-run",
+        run_id: run.id,
+        run_attempt: String(run.attempt),
         event_name: event.name,
+        actor: this.o.actor ?? "a-maintainer",
         base_ref: event.name === "pull_request" ? event.base : "",
         ref_name: event.name === "pull_request" ? `${event.number}/merge` : event.branch,
         ref: this.runContext(event).github.ref,
-        event: event.name === "push" ? { before: event.before, after: event.after } : event.name === "pull_request" ? { pull_request: { number: event.number } } : {},
+        event: event.name === "push" ? { before: event.before, after: event.after } : event.name === "pull_request" ? { pull_request: { number: event.number } } : event.name === "workflow_dispatch" ? { inputs: event.inputs ?? {} } : {},
       },
     };
     const envOf = (...blocks: (Json | undefined)[]) => Object.fromEntries(blocks.flatMap((b) => Object.entries(b ?? {}).map(([k, v]) => [k, substitute(String(v), context)])));
     const jobEnv = envOf(workflow.env, job.env);
     context.env = jobEnv;
-    // A job that signs in to Entra with OIDC presents its subject; Entra takes only a subject that
-    // has a federated credential (else AADSTS70021) and the job fails at its first sign-in.
-    if (permissions["id-token"] === "write" && jobEnv.ARM_USE_OIDC === "true" && !this.o.credentials.includes(subject)) {
-      return { id, status: "failure", subject, steps: [], summary: "", error: `AADSTS70021: No matching federated identity record found for presented assertion subject '${subject}'` };
+    // A job that signs in to Entra with OIDC presents its client id and subject; Entra takes only a
+    // subject that app registration has a federated credential for, and the job fails at its first sign-in.
+    const clientId = jobEnv.ARM_CLIENT_ID;
+    if (permissions["id-token"] === "write" && jobEnv.ARM_USE_OIDC === "true") {
+      const refused = entraSignIn(this.o.credentials, clientId, subject);
+      if (refused) return { id, status: "failure", subject, clientId, steps: [], summary: "", error: refused };
     }
     const steps: StepResult[] = [];
     let failed = false;
@@ -545,7 +681,7 @@ export class GitHubPlayer {
       const t0 = Date.now();
       const outputFile = path.join(temp, `step-${i}.output`);
       fs.writeFileSync(outputFile, "");
-      const outcome = await this.playStep(step, { workspace, temp, commit, event, context, env: { GITHUB_OUTPUT: outputFile, ...jobEnv, ...envOf(step.env) }, summaryFile, artifacts, index: i });
+      const outcome = await this.playStep(step, { workspace, temp, commit, event, context, env: { GITHUB_OUTPUT: outputFile, GITHUB_RUN_ID: run.id, GITHUB_RUN_ATTEMPT: String(run.attempt), ...jobEnv, ...envOf(step.env) }, summaryFile, artifacts, index: i });
       if (step.id) (context.steps ??= {})[step.id] = { outputs: githubOutputs(fs.readFileSync(outputFile, "utf8")) };
       steps.push({ name, ...outcome, ms: Date.now() - t0 });
       if (process.env.CI_PLAYER_TIMES) process.stderr.write(`${id} ${name}: ${Date.now() - t0} ms\n`);
@@ -553,7 +689,7 @@ export class GitHubPlayer {
     }
     const environment = typeof job.environment === "string" ? job.environment : job.environment?.name;
     const outputs = Object.fromEntries(Object.entries((job.outputs ?? {}) as Json).map(([k, v]) => [k, substitute(String(v), { ...context, steps: context.steps ?? {} }, true)]));
-    return { id, status: failed ? "failure" : "success", subject, steps, summary: fs.readFileSync(summaryFile, "utf8"), environment, outputs };
+    return { id, status: failed ? "failure" : "success", subject, clientId, steps, summary: fs.readFileSync(summaryFile, "utf8"), environment, outputs };
   }
 
   private async playStep(
@@ -578,18 +714,30 @@ export class GitHubPlayer {
         const up = uploadArtifactV4(s.workspace, inputs);
         const ifNone = String(inputs["if-no-files-found"] ?? "warn");
         if (!up.files.length && ifNone === "error") return { status: "failure", output: `No files were found with the provided path: ${inputs.path}` };
-        if (up.files.length) s.artifacts.upload(String(inputs.name ?? "artifact"), up);
+        try {
+          if (up.files.length) s.artifacts.upload(String(inputs.name ?? "artifact"), up, inputs.overwrite === true || inputs.overwrite === "true");
+        } catch (e) {
+          return { status: "failure", output: (e as Error).message };
+        }
         return { status: "success", output: up.files.join("\n") };
       }
       if (action === "actions/download-artifact" && version === "v4") {
         try {
           const into = path.resolve(s.workspace, String(inputs.path ?? "."));
-          if (inputs.name) s.artifacts.download(String(inputs.name), into);
+          // Another run's artifacts: run-id with a github-token that may read them (actions: read).
+          let store = s.artifacts;
+          if (inputs["run-id"] !== undefined) {
+            if (!inputs["github-token"]) throw new Error("Inputs 'github-token' and 'run-id' go together: a download from another run needs a token");
+            const other = this.byId.get(String(inputs["run-id"]));
+            if (!other) throw new Error(`Unable to download artifact(s): no workflow run ${inputs["run-id"]} in ${this.o.slug}`);
+            store = other;
+          }
+          if (inputs.name) store.download(String(inputs.name), into);
           else {
             // By pattern: each into its own folder, or all into one with merge-multiple.
-            const names = s.artifacts.names().filter((n) => minimatch(n, String(inputs.pattern ?? "*")));
+            const names = store.names().filter((n) => minimatch(n, String(inputs.pattern ?? "*")));
             if (!names.length) throw new Error(`Unable to download artifact(s): no artifact matches ${inputs.pattern}`);
-            for (const n of names) s.artifacts.download(n, inputs["merge-multiple"] === true ? into : path.join(into, n));
+            for (const n of names) store.download(n, inputs["merge-multiple"] === true ? into : path.join(into, n));
           }
           return { status: "success", output: "" };
         } catch (e) {
@@ -651,6 +799,8 @@ export interface AdoJobResult {
   readonly commands: string[];
   /** Output variables (setvariable with isOutput=true), as "<step name>.<variable>". */
   readonly outputs?: Record<string, string>;
+  /** The service connections the job's steps signed in with. */
+  readonly connections?: string[];
 }
 
 export interface AdoRun {
@@ -849,6 +999,7 @@ export class AdoPlayer {
       "Build.ArtifactStagingDirectory": { value: staging },
       "Agent.TempDirectory": { value: temp },
       "Pipeline.Workspace": { value: workspace },
+      "System.JobAttempt": { value: "1" },
     };
     const lookup = (name: string) => Object.entries(vars).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1].value;
     const macros = (text: string) => text.replace(/\$\(([A-Za-z0-9_.]+)\)/g, (m, name: string) => lookup(name) ?? m);
@@ -856,6 +1007,7 @@ export class AdoPlayer {
     const summaries: string[] = [];
     const commands: string[] = [];
     const outputs: Record<string, string> = {};
+    const connections: string[] = [];
     let stepName: string | undefined;
     let failed = false;
     let extraPath: string[] = [];
@@ -919,6 +1071,7 @@ export class AdoPlayer {
         output = r.out;
       } else if (step.task === "AzureCLI@2") {
         const clientId = this.o.serviceConnections[String(inputs.azureSubscription)];
+        connections.push(String(inputs.azureSubscription));
         if (!clientId) {
           status = "failure";
           output = `There was a resource authorization issue: the service connection ${inputs.azureSubscription} does not exist`;
@@ -952,6 +1105,6 @@ export class AdoPlayer {
       steps.push({ name, status, output });
       if (status === "failure") failed = true;
     }
-    return { stage: stageId, id, status: failed ? "failed" : "succeeded", environment: deployment ? String(job.environment) : undefined, steps, summaries, commands, outputs };
+    return { stage: stageId, id, status: failed ? "failed" : "succeeded", environment: deployment ? String(job.environment) : undefined, steps, summaries, commands, outputs, connections: [...new Set(connections)] };
   }
 }

@@ -270,3 +270,16 @@ describe("the docs", () => {
     }
   });
 });
+
+describe("the README's test figures", () => {
+  it("are the table npm run test:figures writes, with both tiers, not typed by hand", () => {
+    const readme = text("README.md");
+    const block = readme.slice(readme.indexOf("<!-- test-figures:"), readme.indexOf("<!-- /test-figures -->"));
+    expect(block).toMatch(/^\| `npm test` \(fast tier\)(, run \d+)? \| \d+ \| \d+ \| \d+ s \| \d+ s \| [\d.]+ \|$/m);
+    expect(block).toMatch(/^\| `npm run test:all` \(both tiers\) \| \d+ \| \d+ \| \d+ s \| \d+ s \| [\d.]+ \|$/m);
+    expect(block).toMatch(/^Measured \d{4}-\d{2}-\d{2} with Node v\d+\.\d+\.\d+ on \d+ cores/m);
+    // Outside the block no sentence states a test count or a run's seconds.
+    const outside = readme.replace(block, "");
+    expect(outside).not.toMatch(/\b\d{3,} tests\b|npm test[^.\n]*\b\d+ s\b/);
+  });
+});

@@ -23,6 +23,7 @@ describeWithTerraform("entra-plans.integ.test.ts", "rename and adoption plans ar
   const tf = (...args: string[]) => run("terraform", [...args, "-input=false", "-no-color"], { cwd: dir });
   // The tenant: the adopted enterprise app belongs to the adopted application.
   let directory: Directory = { servicePrincipalClientIds: { [SP]: `client-of-${APP}` } };
+  beforeEach(() => (directory = { servicePrincipalClientIds: { [SP]: `client-of-${APP}` } }));
   const apply = async (json: string) => {
     writeStandIns(json, dir, directory);
     if (!fs.existsSync(path.join(dir, ".terraform"))) expect((await tf("init")).code).toBe(0);
@@ -35,11 +36,70 @@ describeWithTerraform("entra-plans.integ.test.ts", "rename and adoption plans ar
     return { ...r, text: r.stdout + r.stderr };
   };
   const servicePrincipal = (json: string) => Object.keys(JSON.parse(json).resource.azuread_service_principal)[0];
+  /** What a plan would change, as "actions address" (no-ops left out), from terraform's own JSON. */
+  const changes = async (json: string) => {
+    writeStandIns(json, dir, directory);
+    const p = await tf("plan", "-out=changes.tfplan");
+    expect(p.code).toBe(0);
+    const shown = await run("terraform", ["show", "-json", "-no-color", "changes.tfplan"], { cwd: dir });
+    const plan = JSON.parse(shown.stdout) as { resource_changes?: { address: string; change: { actions: string[] } }[] };
+    return (plan.resource_changes ?? []).filter((c) => c.change.actions.join() !== "no-op").map((c) => `${c.change.actions.join("+")} ${c.address}`).sort();
+  };
+  /** The stack as this project synthesized it before the bootstrap waits (60 s time_sleep; template looked up by name). */
+  const beforeWaits = () => fs.readFileSync(path.join(__dirname, "fixtures", "stacks", "entra-before-bootstrap-waits.json"), "utf8");
 
   it("a new stack applies, and its second plan changes nothing", async () => {
     const json = synth({});
     await apply(json);
     expect((await plan(json)).code).toBe(0);
+  });
+
+  it("an existing deployment's first plan after the bootstrap waits: the time_sleep goes, the two waits are created, nothing else changes", async () => {
+    await apply(beforeWaits());
+    expect(await changes(synth({}))).toEqual([
+      expect.stringMatching(/^create terraform_data\.entra_saml-mode-seen_[0-9A-F]+$/),
+      expect.stringMatching(/^create terraform_data\.entra_service-principal-listed_[0-9A-F]+$/),
+      // time_sleep.entra_replication-wait_...: its delete only waits a destroy_duration the stack never set.
+      expect.stringMatching(/^delete terraform_data\.entra_replication-wait_[0-9A-F]+$/),
+    ]);
+  });
+
+  describe("the gallery template pinned by id (template_id forces a new app)", () => {
+    const TEMPLATE = "5e2f3a4b-6c7d-4e8f-9a0b-1c2d3e4f5a6b"; // the id this stand-in gallery lists for "Mimecast"
+    beforeEach(() => (directory = { ...directory, galleryTemplateIds: { Mimecast: TEMPLATE } }));
+
+    it("an existing deployment that pins the id its state holds: no template read by name, the app kept, only the bootstrap waits change", async () => {
+      await apply(beforeWaits());
+      const json = synth({ galleryTemplateId: TEMPLATE.toUpperCase() });
+      expect(JSON.parse(json).data?.azuread_application_template).toBeUndefined();
+      expect(await changes(json)).toEqual([
+        expect.stringMatching(/^create terraform_data\.entra_saml-mode-seen_/),
+        expect.stringMatching(/^create terraform_data\.entra_service-principal-listed_/),
+        expect.stringMatching(/^delete terraform_data\.entra_replication-wait_/),
+      ]);
+      // The gallery renames or duplicates "Mimecast": a pinned stack does not notice.
+      directory = { ...directory, galleryTemplateIds: { Mimecast: "00000000-0000-4000-8000-000000000001" } };
+      await apply(json);
+      expect((await plan(json)).code).toBe(0);
+    });
+
+    it("a pinned id other than the state's plans to replace the app, which prevent_destroy refuses", async () => {
+      await apply(synth({}));
+      const p = await plan(synth({ galleryTemplateId: "00000000-0000-4000-8000-000000000002" }));
+      expect(p.code).toBe(1);
+      expect(p.text).toMatch(/Instance cannot be destroyed/);
+      expect(p.text).toMatch(/terraform_data\.entra_app_[0-9A-F]+/);
+    });
+
+    it("galleryTemplateCheck: a gallery that lists another id under the name stops the plan, naming the field", async () => {
+      const json = synth({ galleryTemplateId: TEMPLATE, galleryTemplateCheck: true });
+      await apply(json);
+      expect((await plan(json)).code).toBe(0);
+      directory = { ...directory, galleryTemplateIds: { Mimecast: "00000000-0000-4000-8000-000000000003" } };
+      const p = await plan(json);
+      expect(p.code).toBe(1);
+      expect(p.text.replace(/\s+/g, " ")).toContain(`galleryTemplateId ${TEMPLATE} is not the gallery template named "Mimecast" (galleryTemplateCheck)`);
+    });
   });
 
   it.each([

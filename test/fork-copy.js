@@ -1,6 +1,6 @@
 // A scratch copy of this checkout as a fork would have it: the working tree's files (tracked and
 // untracked, not ignored), this checkout's node_modules linked in, and the root sso.config.json
-// replaced by another config. Used by test/fork.integ.test.ts and `npm run test:fork`.
+// replaced by another config. Used by test/fork.integ.test.ts and `npm run test:other-config`.
 const { spawnSync } = require("child_process");
 const fs = require("fs");
 const path = require("path");

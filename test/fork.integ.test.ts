@@ -1,12 +1,12 @@
 // A fork edits sso.config.json for its own tenant: npm test and npm start must not depend on what
 // it holds. The whole suite runs under test/no-user-config.js (reading the root config fails);
-// `npm run test:fork` runs all of npm test in a copy whose sso.config.json is another tenant's.
+// `npm run test:other-config` runs npm test in a copy whose sso.config.json is another tenant's.
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { USER_CONFIG } from "./fixtures/configs";
 import { ROOT, run } from "./tf-helpers";
-// Plain JS, shared with npm run test:fork.
+// Plain JS, shared with npm run test:other-config.
 const { forkCopy } = require("./fork-copy") as { forkCopy: (dir: string, config: string, opts?: { withDist?: boolean }) => string };
 
 describe("a fork with its own sso.config.json", () => {

@@ -1,6 +1,7 @@
 // Signing-certificate activation through Microsoft Graph, against a loopback Graph emulator.
 import * as path from "path";
-import { GraphClient, activateCertificate, clearTemplateReplyUrls, setDefaultRedirectUri } from "../graph/client";
+import { GraphClient, activateCertificate, clearTemplateReplyUrls, setDefaultRedirectUri, waitForSamlMode, waitForServicePrincipal } from "../graph/client";
+import { checkMetadata } from "../mimecast/metadata";
 import { pipelineIdentity } from "../graph/credentials";
 import { GraphEmulator } from "../graph/emulator";
 import { fakeSleep, TENANT, virtualClock } from "./helpers";
@@ -48,11 +49,12 @@ describe("certificate activation", () => {
     const { waits, sleep } = fakeSleep();
     graph.injectFault({ kind, method: "PATCH", retryAfterS: 2 });
     expect(await activateCertificate(client({ clock: { sleep } }), SP, NEW)).toBe("activated");
-    // 429: exactly Graph's Retry-After; 5xx: the shared back-off (first step between 250 and 500 ms).
+    // 429 and 503: exactly Graph's Retry-After, in seconds (learn.microsoft.com/graph/throttling;
+    // /graph/errors: a 503 "may" carry one); 500: the shared back-off (first step 250-500 ms).
     expect(waits).toHaveLength(1);
-    if (kind === "429") expect(waits[0]).toBe(2000);
+    if (kind !== "500") expect(waits[0]).toBe(2000);
     else expect(waits[0]).toBeGreaterThanOrEqual(250);
-    if (kind !== "429") expect(waits[0]).toBeLessThanOrEqual(500);
+    if (kind === "500") expect(waits[0]).toBeLessThanOrEqual(500);
     expect(graph.servicePrincipals.get(SP)!.preferredTokenSigningKeyThumbprint).toBe(NEW);
   });
 
@@ -113,6 +115,34 @@ describe("certificate activation", () => {
     const again = await run(process.execPath, args(uri), { cwd: ROOT, env });
     expect(again.stdout).toContain("is already");
     expect(graph.patches()).toEqual([{ defaultRedirectUri: uri }]);
+  });
+});
+
+describe("the Entra bootstrap waits, as the stack's provisioners run them (bundled CLI)", () => {
+  const cli = path.join(ROOT, "dist", "mimecast-sso.js");
+  const env = () => ({ MIMECAST_SSO_ALLOW_LOOPBACK: "1", GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url, ARM_TENANT_ID: TENANT, ARM_CLIENT_ID: CLIENT_ID, ARM_CLIENT_SECRET: CLIENT_SECRET });
+  const APP = "7a0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+
+  it("wait-for-service-principal and wait-for-saml-mode return once Graph shows the write, writing nothing", async () => {
+    graph.applications.set(APP, { id: APP, appId: "app-client-id", defaultRedirectUri: null, web: { redirectUris: [] } });
+    graph.servicePrincipals.set(SP, { id: SP, appId: "app-client-id", preferredSingleSignOnMode: "saml", preferredTokenSigningKeyThumbprint: null });
+    const listed = await run(process.execPath, [cli, "wait-for-service-principal", "--application-object-id", APP, "--budget-seconds", "30"], { cwd: ROOT, env: env() });
+    expect(listed.stdout).toContain(`service principal ${SP} of appId app-client-id is listed`);
+    expect(listed.code).toBe(0);
+    const saml = await run(process.execPath, [cli, "wait-for-saml-mode", "--service-principal-id", SP, "--budget-seconds", "30"], { cwd: ROOT, env: env() });
+    expect(saml.stdout).toContain("reads as SAML mode");
+    expect(saml.code).toBe(0);
+    expect(graph.requests.filter((r) => r.method !== "GET" && !r.path.endsWith("/token"))).toEqual([]);
+    expect(listed.stdout + listed.stderr + saml.stdout + saml.stderr).not.toContain(CLIENT_SECRET);
+  });
+
+  it("an app that never shows fails the step once its budget is spent, in one line; a bad budget names the option", async () => {
+    const gone = await run(process.execPath, [cli, "wait-for-service-principal", "--application-object-id", APP, "--budget-seconds", "1"], { cwd: ROOT, env: env() });
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toMatch(/wait-for-service-principal: Graph read application: application 7a0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b not found after 1\d{3} ms/);
+    const bad = await run(process.execPath, [cli, "wait-for-saml-mode", "--service-principal-id", SP, "--budget-seconds", "forever"], { cwd: ROOT, env: env() });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('--budget-seconds must be a whole number of seconds from 1 to 1800, got "forever"');
   });
 });
 
@@ -208,6 +238,144 @@ describe("reply URLs a gallery template brought (azuread_application_redirect_ur
     try {
       expect((await clearTemplateReplyUrls(c, APP, origin ? { origin } : {})).result).toBe(result);
       expect(emu.patches()).toEqual([]);
+    } finally {
+      await emu.stop();
+    }
+  });
+});
+
+/** What the azuread provider sends, as raw HTTP: a token by client secret, then Graph calls. */
+async function rawGraph(emu: GraphEmulator) {
+  const form = new URLSearchParams({ client_id: CLIENT_ID, client_secret: CLIENT_SECRET, grant_type: "client_credentials", scope: "https://graph.microsoft.com/.default" });
+  const token = ((await (await fetch(`${emu.url}/${TENANT}/oauth2/v2.0/token`, { method: "POST", body: form })).json()) as { access_token: string }).access_token;
+  return async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${emu.url}${path}`, { method, headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await res.text();
+    return { status: res.status, headers: res.headers, json: text ? JSON.parse(text) : undefined };
+  };
+}
+
+describe("Graph as Microsoft documents it: lagging writes, throttling, error bodies", () => {
+  const TEMPLATE = "9f1c6c1e-0000-4000-8000-00000000abcd"; // an emulated template id, not Mimecast's
+  const lagging = async (lagMs: number, extra: Partial<Parameters<typeof GraphEmulator.start>[0] & object> = {}) => {
+    const clock = virtualClock();
+    const emu = await GraphEmulator.start({ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, now: clock.now, replicaLagMs: lagMs, templates: [{ id: TEMPLATE, displayName: "Mimecast" }], ...extra });
+    return { emu, clock, c: clientOf(emu, { clock }), raw: await rawGraph(emu) };
+  };
+
+  it("an error names Graph's request id (header and innerError.request-id: learn.microsoft.com/graph/errors), which support asks for", async () => {
+    const { emu, raw } = await lagging(0, { permission: "Application.ReadWrite.OwnedBy" });
+    try {
+      emu.servicePrincipals.set(SP, { id: SP, preferredTokenSigningKeyThumbprint: OLD });
+      const denied = await raw("PATCH", `/v1.0/servicePrincipals/${SP}`, { preferredTokenSigningKeyThumbprint: NEW });
+      expect(denied.json.error).toMatchObject({ code: "Authorization_RequestDenied", innerError: { "request-id": denied.headers.get("request-id"), "client-request-id": expect.any(String), date: expect.stringMatching(/^\d{4}-\d\d-\d\dT/) } });
+      const err = await activateCertificate(clientOf(emu), SP, NEW).catch((e) => e);
+      expect(err.message).toMatch(/HTTP 403: Insufficient privileges.*\(request-id [0-9a-f-]{36}\)$/);
+      expect(err.requestId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(err.code).toBe("Authorization_RequestDenied");
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it("one budget per operation: a Retry-After longer than what is left of it is not waited out", async () => {
+    const { waits, sleep, now } = fakeSleep();
+    graph.injectFault({ kind: "429", method: "PATCH", retryAfterS: 30 });
+    const c = client({ clock: { sleep, now }, consistency: { operationBudgetMs: 10_000 } });
+    const err = await activateCertificate(c, SP, NEW).catch((e) => e);
+    expect(err.message).toMatch(/HTTP 429.*would exceed the 10000 ms retry budget/);
+    expect(waits).toEqual([]);
+  });
+
+  it("Graph refuses a defaultRedirectUri that is not one of the reply URLs (the step never sends one: it waits for the reply URL first)", async () => {
+    const { emu, raw } = await lagging(0);
+    try {
+      const APP = "7a0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
+      emu.applications.set(APP, { id: APP, defaultRedirectUri: null, web: { redirectUris: ["https://eu-api.mimecast.com/login/saml"] } });
+      expect((await raw("PATCH", `/v1.0/applications/${APP}`, { defaultRedirectUri: "https://eu-api.mimecast.com/login/sso/adcon" })).status).toBe(400);
+      expect(emu.applications.get(APP)!.defaultRedirectUri).toBeNull();
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it("right after instantiate, the provider's use_existing finds no service principal (lagging $filter list) and its create fails on the conflict (409)", async () => {
+    const { emu, raw } = await lagging(20_000);
+    try {
+      const made = await raw("POST", `/v1.0/applicationTemplates/${TEMPLATE}/instantiate`, { displayName: "Mimecast" });
+      expect(made.status).toBe(201);
+      const appId = made.json.application.appId as string;
+      // No owners on a gallery app (microsoft-graph-docs#16545): Application.ReadWrite.OwnedBy cannot change it.
+      expect(emu.applications.get(made.json.application.id)!.owners).toEqual([]);
+      const listed = await raw("GET", `/v1.0/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${appId}'`)}`);
+      expect(listed.json.value).toEqual([]);
+      const created = await raw("POST", "/v1.0/servicePrincipals", { appId });
+      expect(created.status).toBe(409);
+      expect(created.json.error.code).toBe("Request_MultipleObjectsWithSameKeyValue");
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it("wait-for-service-principal reads until the $filter list shows it (the app 404s at first); use_existing then adopts it", async () => {
+    const { emu, raw, c, clock } = await lagging(20_000);
+    try {
+      const made = await raw("POST", `/v1.0/applicationTemplates/${TEMPLATE}/instantiate`, { displayName: "Mimecast" });
+      const started = clock.now();
+      const r = await waitForServicePrincipal(c, made.json.application.id);
+      expect(r).toMatchObject({ servicePrincipalId: made.json.servicePrincipal.id, appId: made.json.application.appId });
+      expect(clock.now() - started).toBeGreaterThanOrEqual(20_000);
+      expect(emu.staleReads).toBeGreaterThan(0);
+      const listed = await raw("GET", `/v1.0/servicePrincipals?$filter=${encodeURIComponent(`appId eq '${r.appId}'`)}`);
+      expect(listed.json.value.map((s: { id: string }) => s.id)).toEqual([r.servicePrincipalId]);
+      expect(emu.requests.filter((q) => q.method !== "GET" && q.path.startsWith("/v1.0/servicePrincipals"))).toEqual([]);
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it("wait-for-service-principal gives up at its budget, saying why and what to do", async () => {
+    const { emu, raw, clock } = await lagging(10 * 60_000);
+    try {
+      const made = await raw("POST", `/v1.0/applicationTemplates/${TEMPLATE}/instantiate`, { displayName: "Mimecast" });
+      const c = clientOf(emu, { clock, consistency: { operationBudgetMs: 45_000 } });
+      const started = clock.now();
+      await expect(waitForServicePrincipal(c, made.json.application.id)).rejects.toThrow(/not found after 45000 ms .*raise the wait's budget/);
+      expect(clock.now() - started).toBe(45_000);
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it("an identifier right after the SAML-mode PATCH meets a replica behind it (HostNameNotOnVerifiedDomain); after the SAML-mode wait it is accepted", async () => {
+    const { emu, raw, c } = await lagging(15_000);
+    try {
+      const made = await raw("POST", `/v1.0/applicationTemplates/${TEMPLATE}/instantiate`, { displayName: "Mimecast" });
+      const [appObjectId, spId] = [made.json.application.id as string, made.json.servicePrincipal.id as string];
+      expect((await raw("PATCH", `/v1.0/servicePrincipals/${spId}`, { preferredSingleSignOnMode: "saml" })).status).toBe(204);
+      const early = await raw("PATCH", `/v1.0/applications/${appObjectId}`, { identifierUris: ["https://eu-api.mimecast.com/sso/CEUA12A34"] });
+      expect(early.status).toBe(400);
+      expect(early.json.error.code).toBe("HostNameNotOnVerifiedDomain");
+      expect((await waitForSamlMode(c, spId)).waitedMs).toBeGreaterThanOrEqual(15_000);
+      expect((await raw("PATCH", `/v1.0/applications/${appObjectId}`, { identifierUris: ["https://eu-api.mimecast.com/sso/CEUA12A34"] })).status).toBe(204);
+    } finally {
+      await emu.stop();
+    }
+  });
+
+  it("the app's federation metadata lists every signing certificate of its service principal, in Graph's keyCredentials order, none marked active", async () => {
+    const { emu, c } = await lagging(0);
+    try {
+      const appId = "0b1c2d3e-4f5a-4b6c-8d7e-9f0a1b2c3d4e";
+      emu.servicePrincipals.set(SP, { id: SP, appId, preferredTokenSigningKeyThumbprint: null });
+      const first = await c.addTokenSigningCertificate(SP, "CN=first", new Date(Date.parse("2028-01-01T00:00:00Z")).toISOString());
+      const second = await c.addTokenSigningCertificate(SP, "CN=second", new Date(Date.parse("2028-06-01T00:00:00Z")).toISOString());
+      await c.setPreferredThumbprint(SP, second.thumbprint);
+      const url = `${emu.url}/${TENANT}/federationmetadata/2007-06/federationmetadata.xml?appid=${appId}`;
+      const xml = await (await fetch(url)).text();
+      const facts = checkMetadata(url, xml, { entityId: `https://sts.windows.net/${TENANT}/`, now: Date.parse("2027-01-01T00:00:00Z") });
+      expect(facts.certificates.map((x) => x.thumbprint)).toEqual([first.thumbprint, second.thumbprint]);
+      expect(xml).not.toMatch(/active|preferred/i);
     } finally {
       await emu.stop();
     }

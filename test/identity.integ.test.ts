@@ -73,10 +73,14 @@ describe("GitHub Actions: the example deploy workflow's environment plus the run
 describe("Azure DevOps: a service connection whose ID tokens expire mid-run", () => {
   let graph: GraphEmulator;
   beforeEach(async () => {
-    graph = await GraphEmulator.start({ clientId: CLIENT_ID, adoAccessToken: "system-access-token", adoServiceConnectionId: "sc-123", assertionLifetimeMs: 1000 });
+    graph = await GraphEmulator.start({ clientId: CLIENT_ID, adoAccessToken: "system-access-token", adoServiceConnectionId: "sc-123" });
     for (const sp of [SP, "6f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"]) graph.servicePrincipals.set(sp, { id: sp, preferredTokenSigningKeyThumbprint: null });
   });
   afterEach(() => graph.stop());
+  /** The tokens' lifetime passing, without waiting it out: the fake refuses each one issued so far as expired. */
+  const expireIssuedTokens = () => {
+    for (const issued of graph.assertions.values()) issued.expiresAt = Date.now() - 1;
+  };
 
   const adoEnv = () => ({
     // The pipeline's step: ARM_USE_OIDC, the service principal and tenant from the service
@@ -100,7 +104,7 @@ describe("Azure DevOps: a service connection whose ID tokens expire mid-run", ()
     const first = await activate(adoEnv());
     expect(first.stderr).toContain("Azure identity: Azure DevOps service connection");
     expect(first.code).toBe(0);
-    await new Promise((r) => setTimeout(r, 1200)); // every ID token issued so far has expired
+    expireIssuedTokens(); // every ID token issued so far has expired
     const second = await activate(adoEnv(), "6f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b");
     expect(second.code).toBe(0);
     expect(graph.expiredAssertions).toBe(0);
@@ -109,7 +113,7 @@ describe("Azure DevOps: a service connection whose ID tokens expire mid-run", ()
   it("the old way, one ID token exported at the start, fails once it has expired", async () => {
     const res = await fetch(`${graph.adoOidcUrl}?api-version=7.1&serviceConnectionId=sc-123`, { method: "POST", headers: { Authorization: "Bearer system-access-token" } });
     const { oidcToken } = (await res.json()) as { oidcToken: string };
-    await new Promise((r) => setTimeout(r, 1200));
+    expireIssuedTokens();
     const r = await activate({ ARM_USE_OIDC: "true", ARM_CLIENT_ID: CLIENT_ID, ARM_TENANT_ID: TENANT, ARM_OIDC_TOKEN: oidcToken, MIMECAST_SSO_ALLOW_LOOPBACK: "1", ENTRA_LOGIN_BASE_URL: graph.url, GRAPH_BASE_URL: graph.url });
     expect(r.code).toBe(1);
     expect(graph.expiredAssertions).toBeGreaterThanOrEqual(1);

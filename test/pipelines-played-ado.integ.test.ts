@@ -14,6 +14,14 @@ import { ROOT, describeWithTerraform } from "./tf-helpers";
 
 const describeIfTerraform = describeWithTerraform("pipelines-played-ado.integ.test.ts", "it plays the Azure DevOps pipeline with real terraform");
 
+/** The variable group "mimecast-sso" as the pipeline's header asks for it (dummy values). */
+const GROUP = {
+  MIMECAST_CLIENT_ID: { value: DEMO_ACCOUNT.clientId },
+  MIMECAST_CLIENT_SECRET: { value: DEMO_ACCOUNT.clientSecret, secret: true },
+  AZURE_SERVICE_CONNECTION_ID: { value: "3f2e1d0c-5555-4666-8777-888899990000" },
+  AZURE_SERVICE_CONNECTION_ID_READ: { value: "7a6b5c4d-6666-4777-8888-999900001111" },
+};
+
 /** The jobs' outcomes; on a mismatch, what the failed steps printed. */
 function expectAdoJobs(run: AdoRun, expected: [string, string][]): void {
   const got = run.jobs.map((j) => [j.id, j.status]);
@@ -25,6 +33,7 @@ function expectAdoJobs(run: AdoRun, expected: [string, string][]): void {
 describeIfTerraform("the Azure DevOps pipeline played on a fork: two environments (one kept by checklist) deployed, changed, unchanged", () => {
   const FILE = "azure-pipelines.yml";
   const CLIENT_ID = "9a8b7c6d-1111-4222-8333-444455556666";
+  const READ_CLIENT_ID = "4e3d2c1b-2222-4333-8444-555566667777";
   let emu: MimecastEmulator;
   let dir: string;
   let repo: ForkRepo;
@@ -59,8 +68,9 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
     ado = new AdoPlayer({
       repo,
       file: FILE,
-      group: { MIMECAST_CLIENT_ID: { value: DEMO_ACCOUNT.clientId }, MIMECAST_CLIENT_SECRET: { value: DEMO_ACCOUNT.clientSecret, secret: true }, AZURE_SERVICE_CONNECTION_ID: { value: "3f2e1d0c-5555-4666-8777-888899990000" } },
-      serviceConnections: { "mimecast-sso-entra": CLIENT_ID },
+      group: GROUP,
+      // The two identities of docs/deploy-your-tenant.md section 1, one connection each.
+      serviceConnections: { "mimecast-sso-entra": CLIENT_ID, "mimecast-sso-entra-read": READ_CLIENT_ID },
       tenantId: TENANT,
       dir: path.join(dir, "runs"),
       runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
@@ -78,6 +88,10 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
     expectAdoJobs(run, [["plan", "succeeded"], ["apply", "succeeded"]]);
     expect(run.job("plan").summaries.join("\n")).toMatch(/\| alpha-eu \| LOW \| create \|/);
     expect(run.artifacts.files("sso-plans")).toEqual(expect.arrayContaining(["stacks/alpha-eu/plan.tfplan", "stacks/beta-eu/plan.tfplan", "stacks/alpha-eu/cdk.tf.json"]));
+    expect(run.artifacts.files("reviews")).toEqual(["plan-review.md"]); // the approvers' review, whole
+    // The stage that runs without an approval signs in as the read identity; only the apply as the write one.
+    expect(run.job("plan").connections).toEqual(["mimecast-sso-entra-read"]);
+    expect(run.job("apply").connections).toEqual(["mimecast-sso-entra"]);
     const apply = run.job("apply");
     expect(apply.environment).toBe("mimecast-sso-production");
     // The CLI's checklist, through terraform and npm run apply, read by the agent.
@@ -95,6 +109,7 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
     repo.commit("beta-eu: SAML for the end user apps too", "beta-apps");
     const pr = await ado.play({ reason: "PullRequest", base: "main", head: "beta-apps", number: 7 });
     expectAdoJobs(pr, [["plan", "succeeded"], ["apply", "skipped"]]);
+    expect(pr.job("plan").connections).toEqual(["mimecast-sso-entra-read"]);
     const summaries = pr.job("plan").summaries.join("\n");
     expect(summaries).toContain("SAML enforced for End User Applications");
     expect(summaries).toMatch(/\| beta-eu \| MEDIUM \| replace \|/);
@@ -114,7 +129,9 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
     const run = await ado.play({ reason: "Schedule", branch: "main", schedule: "nightly drift" });
     expectAdoJobs(run, [["plan", "succeeded"], ["apply", "skipped"]]);
     expect(run.artifacts.has("sso-plans")).toBe(false);
+    expect(run.job("plan").connections).toEqual(["mimecast-sso-entra-read"]);
     const summary = run.job("plan").summaries.join("\n");
+    expect(summary).toMatch(/nightly drift: (in sync|not verifiable)/);
     expect(summary).toMatch(/alpha-eu\s+n\/a\s+in sync/);
     expect(summary).toMatch(/beta-eu\s+n\/a\s+not verifiable/);
   }
@@ -173,8 +190,8 @@ describeIfTerraform("the sharded Azure DevOps pipeline played: parallel plan job
     const ado = new AdoPlayer({
       repo,
       file: FILE,
-      group: { MIMECAST_CLIENT_ID: { value: DEMO_ACCOUNT.clientId }, MIMECAST_CLIENT_SECRET: { value: DEMO_ACCOUNT.clientSecret, secret: true }, AZURE_SERVICE_CONNECTION_ID: { value: "3f2e1d0c-5555-4666-8777-888899990000" } },
-      serviceConnections: { "mimecast-sso-entra": "9a8b7c6d-1111-4222-8333-444455556666" },
+      group: GROUP,
+      serviceConnections: { "mimecast-sso-entra": "9a8b7c6d-1111-4222-8333-444455556666", "mimecast-sso-entra-read": "4e3d2c1b-2222-4333-8444-555566667777" },
       tenantId: TENANT,
       dir: path.join(suite.dir, "runs"),
       runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },

@@ -9,15 +9,27 @@ import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
-import { ForkRepo, GitHubEvent, GitHubPlayer, WorkflowRun, githubSubject, githubTriggers, npmCi, uploadArtifactV4, walkthroughSubjects } from "./ci-player";
+import { ForkRepo, GitHubEvent, GitHubPlayer, WorkflowRun, entraSignIn, githubSubject, githubTriggers, npmCi, uploadArtifactV4, walkthroughCredentials } from "./ci-player";
 import { TENANT, emulatorAndDirForSuite } from "./helpers";
 import { runProcess } from "../lib/process";
 import { ROOT, describeWithTerraform, emptyCliConfig } from "./tf-helpers";
 
 const describeIfTerraform = describeWithTerraform("pipelines-played.integ.test.ts", "it plays the pipelines with real terraform");
 const SLUG = "contoso/mimecast-sso";
-const GITHUB = ["sso-deploy.yml", "sso-pull-request.yml", "sso-drift.yml", "sso-deploy-sharded.yml"];
+const GITHUB = ["sso-deploy.yml", "sso-pull-request.yml", "sso-drift.yml", "sso-deploy-sharded.yml", "sso-apply.yml"];
 const workflowYaml = (file: string) => fs.readFileSync(path.join(ROOT, "pipelines", "github", file), "utf8");
+/** The two app registrations of docs/deploy-your-tenant.md section 1, by the variables a fork sets. */
+const WRITE_ID = "9a8b7c6d-1111-4222-8333-444455556666";
+const READ_ID = "4e3d2c1b-2222-4333-8444-555566667777";
+const VARS = { AZURE_CLIENT_ID: WRITE_ID, AZURE_CLIENT_ID_READ: READ_ID, AZURE_TENANT_ID: TENANT };
+/** A job's env value with `${{ vars.X }}` as GitHub evaluates it ("" when not set). */
+const withVars = (value: unknown, vars: Record<string, string>) => String(value ?? "").replace(/\$\{\{\s*vars\.(\w+)\s*\}\}/g, (_m, k: string) => vars[k] ?? "");
+/** Every job of a workflow that signs in to Entra with OIDC: [id, job, the client id it presents]. */
+function signingIn(wf: Record<string, any>, vars: Record<string, string> = VARS): [string, Record<string, any>, string][] {
+  return Object.entries<Record<string, any>>(wf.jobs)
+    .filter(([, job]) => ((job.permissions ?? wf.permissions) as Record<string, string>)?.["id-token"] === "write" && { ...wf.env, ...job.env }.ARM_USE_OIDC === "true")
+    .map(([id, job]) => [id, job, withVars({ ...wf.env, ...job.env }.ARM_CLIENT_ID, vars)]);
+}
 
 /**
  * The certificate rotation's stages are keyed on dates (docs/certificates.md): time_rotating's
@@ -41,6 +53,43 @@ function withRotationStandIn(mainTs: string): string {
   )}`;
 }
 
+/**
+ * gh as the workflows call it, keeping what it would have posted: `pr comment` bodies (one file
+ * each under <dir>/gh), and issues (<dir>/gh-issues.json) for `issue list --state open --search
+ * '"<title>" in:title' --json number,title --jq '.[] | select(.title == "<title>") | .number'`,
+ * `issue create --title --body-file`, `issue edit <n> --body-file`, `issue close <n> --comment`.
+ */
+const GH_STAND_IN = (dir: string) => `#!/usr/bin/env node
+const fs = require("fs"), path = require("path");
+const dir = ${JSON.stringify(dir)}, store = path.join(dir, "gh-issues.json");
+const a = process.argv.slice(2), opt = (n) => (a.indexOf(n) >= 0 ? a[a.indexOf(n) + 1] : undefined);
+const issues = fs.existsSync(store) ? JSON.parse(fs.readFileSync(store, "utf8")) : [];
+const save = () => fs.writeFileSync(store, JSON.stringify(issues, null, 2));
+const body = () => fs.readFileSync(opt("--body-file"), "utf8");
+if (a[0] === "pr" && a[1] === "comment") {
+  fs.mkdirSync(path.join(dir, "gh"), { recursive: true });
+  fs.copyFileSync(opt("--body-file"), path.join(dir, "gh", "comment-" + fs.readdirSync(path.join(dir, "gh")).length + ".md"));
+} else if (a[0] === "api" && /^repos\\/[^/]+\\/[^/]+\\/actions\\/runs\\/\\d+$/.test(a[1] || "")) {
+  // GET a workflow run: what the player recorded (test/ci-player.ts runsFile).
+  const runs = fs.existsSync(path.join(dir, "gh-runs.json")) ? JSON.parse(fs.readFileSync(path.join(dir, "gh-runs.json"), "utf8")) : [];
+  const run = runs.find((r) => String(r.id) === a[1].split("/").pop());
+  if (!run) { console.error("gh: Not Found (HTTP 404)"); process.exit(1); }
+  console.log(JSON.stringify(run));
+} else if (a[0] === "issue" && a[1] === "list") {
+  const term = /^"(.*)" in:title$/.exec(opt("--search") || "");
+  const exact = /select\\(\\.title == "(.*)"\\)/.exec(opt("--jq") || "");
+  if (!term || !exact || opt("--state") !== "open") { console.error("gh stand-in: issue list as the drift workflow calls it only: " + a.join(" ")); process.exit(1); }
+  for (const i of issues) if (i.state === "open" && i.title.includes(term[1]) && i.title === exact[1]) console.log(i.number);
+} else if (a[0] === "issue" && a[1] === "create") {
+  issues.push({ number: issues.length + 1, title: opt("--title"), body: body(), state: "open", comments: [] }); save();
+} else if (a[0] === "issue" && (a[1] === "edit" || a[1] === "close")) {
+  const i = issues.find((x) => x.number === Number(a[2]));
+  if (!i) { console.error("GraphQL: Could not resolve to an issue with the number of " + a[2]); process.exit(1); }
+  if (a[1] === "edit") i.body = body(); else { i.state = "closed"; if (opt("--comment")) i.comments.push(opt("--comment")); }
+  save();
+} else { console.error("gh stand-in: not modelled: " + a.join(" ")); process.exit(1); }
+`;
+
 /** The jobs' outcomes; on a mismatch, what the failed steps printed. */
 function expectJobs(run: WorkflowRun, expected: [string, string][]): void {
   const got = run.jobs.map((j) => [j.id, j.status]);
@@ -49,39 +98,75 @@ function expectJobs(run: WorkflowRun, expected: [string, string][]): void {
   throw new Error(`jobs ${JSON.stringify(got)}, expected ${JSON.stringify(expected)}\n${why}`);
 }
 
-describe("GitHub Actions OIDC: every job that signs in presents a subject the walkthrough has a credential for", () => {
+describe("GitHub Actions OIDC: every job that signs in presents a client id and subject the walkthrough has a credential for", () => {
   const events: Record<string, GitHubEvent[]> = {
     // The daily schedule and a run by hand (on main) start the deploys too.
     "sso-deploy.yml": [{ name: "push", branch: "main", before: "a", after: "b" }, { name: "schedule", branch: "main" }, { name: "workflow_dispatch", branch: "main" }],
     "sso-deploy-sharded.yml": [{ name: "push", branch: "main", before: "a", after: "b" }, { name: "schedule", branch: "main" }, { name: "workflow_dispatch", branch: "main" }],
     "sso-pull-request.yml": [{ name: "pull_request", base: "main", head: "topic", number: 1 }],
     "sso-drift.yml": [{ name: "schedule", branch: "main" }, { name: "workflow_dispatch", branch: "main" }],
+    "sso-apply.yml": [{ name: "workflow_dispatch", branch: "main", inputs: { run_id: "1" } }],
   };
   it.each(GITHUB)("%s", (file) => {
     const wf = parse(workflowYaml(file));
-    const credentials = walkthroughSubjects(SLUG);
+    const credentials = walkthroughCredentials(SLUG, VARS);
     const refused: string[] = [];
-    let signingIn = 0;
     for (const event of events[file]) {
       expect([event.name, githubTriggers(wf, event, ["sso.config.json"])]).toEqual([event.name, true]);
-      for (const [id, job] of Object.entries<Record<string, unknown>>(wf.jobs)) {
-        const permissions = (job.permissions ?? wf.permissions) as Record<string, string>;
-        const env = { ...wf.env, ...(job.env as object) };
-        if (permissions?.["id-token"] !== "write" || env.ARM_USE_OIDC !== "true") continue;
-        signingIn++;
-        const subject = githubSubject(SLUG, event, job);
-        if (!credentials.includes(subject)) refused.push(`${id} on ${event.name}: ${subject} (AADSTS70021)`);
+      for (const [id, job, clientId] of signingIn(wf)) {
+        const why = entraSignIn(credentials, clientId, githubSubject(SLUG, event, job));
+        if (why) refused.push(`${id} on ${event.name}: ${why}`);
       }
     }
-    expect(signingIn).toBeGreaterThan(0);
+    expect(signingIn(wf).length).toBeGreaterThan(0);
     expect(refused).toEqual([]);
+  });
+
+  it("the write identity only behind an environment: its one credential is environment:production, and only a job in that environment signs in as it", () => {
+    const credentials = walkthroughCredentials(SLUG, VARS);
+    expect(credentials[WRITE_ID]).toEqual([`repo:${SLUG}:environment:production`]);
+    expect(credentials[READ_ID]).toEqual(expect.arrayContaining([`repo:${SLUG}:pull_request`, `repo:${SLUG}:ref:refs/heads/main`]));
+    const asWrite = GITHUB.flatMap((file) => signingIn(parse(workflowYaml(file))).filter(([, , clientId]) => clientId === WRITE_ID).map(([id, job]) => `${file} ${id} ${job.environment ?? "(no environment)"}`));
+    expect(asWrite.length).toBeGreaterThan(0);
+    expect(asWrite.filter((j) => !j.endsWith(" production"))).toEqual([]);
+  });
+
+  it("a fork that has not created the read identity yet: its pull request and drift jobs are refused at sign-in (no client id), its apply still signs in", () => {
+    const { AZURE_CLIENT_ID_READ: _unset, ...old } = VARS;
+    const credentials = walkthroughCredentials(SLUG, old);
+    const pr = signingIn(parse(workflowYaml("sso-pull-request.yml")), old)[0];
+    expect(entraSignIn(credentials, pr[2], githubSubject(SLUG, { name: "pull_request", base: "main", head: "t", number: 1 }, pr[1]))).toMatch(/^AADSTS900144/);
+    const apply = signingIn(parse(workflowYaml("sso-deploy.yml")), old).find(([id]) => id === "apply")!;
+    expect(entraSignIn(credentials, apply[2], githubSubject(SLUG, { name: "push", branch: "main", before: "a", after: "b" }, apply[1]))).toBeUndefined();
+  });
+});
+
+describe("script injection: a name someone else chose reaches a step's script only through env:", () => {
+  // GitHub pastes ${{ }} into the script's text before bash reads it, and Azure DevOps its
+  // $(macros): a branch may be named `x$(curl${IFS}evil)` (GitHub "Security hardening for GitHub
+  // Actions": understanding the risk of script injections). Only values the workflow itself
+  // defines (matrix, strategy, env, runner, and the agent's own paths) may be pasted.
+  const SAFE_GITHUB = /^(matrix|strategy|env|runner)\./;
+  const SAFE_ADO = /^(Build\.ArtifactStagingDirectory|Build\.SourcesDirectory|Build\.Reason|Build\.CronSchedule\.DisplayName|Agent\.TempDirectory|Pipeline\.Workspace|System\.JobPositionInPhase|System\.TotalJobsInPhase|System\.JobAttempt)$/;
+  it.each(GITHUB)("%s", (file) => {
+    const wf = parse(workflowYaml(file));
+    const pasted = Object.values<Record<string, any>>(wf.jobs).flatMap((job) => (job.steps as Record<string, any>[]).flatMap((st) => [...String(st.run ?? "").matchAll(/\$\{\{\s*([^}]+?)\s*\}\}/g)].map((m) => m[1])));
+    expect(pasted.filter((e) => !SAFE_GITHUB.test(e))).toEqual([]);
+  });
+  it.each(["azure-pipelines.yml", "azure-pipelines-sharded.yml"])("%s", (file) => {
+    const doc = parse(fs.readFileSync(path.join(ROOT, "pipelines", "azure-devops", file), "utf8"));
+    const steps = (doc.stages as any[]).flatMap((st) => st.jobs).flatMap((j: any) => j.steps ?? j.strategy.runOnce.deploy.steps);
+    const scripts = steps.map((st: any) => String(st.script ?? st.inputs?.inlineScript ?? ""));
+    const pasted = scripts.flatMap((t: string) => [...t.matchAll(/\$\(([A-Za-z0-9_.]+)\)/g)].map((m) => m[1]));
+    expect(pasted.length).toBeGreaterThan(0);
+    expect(pasted.filter((n: string) => !SAFE_ADO.test(n))).toEqual([]);
   });
 });
 
 describe("upload-artifact v4 rules applied to the deploy workflow's plan artifact", () => {
   it("carries what apply needs (lock files and no-change markers included), under cdktf.out/ where the apply job downloads it, and no provider binaries", () => {
     const wf = parse(workflowYaml("sso-deploy.yml"));
-    const upload = wf.jobs.plan.steps.find((s: { uses?: string }) => s.uses?.startsWith("actions/upload-artifact@v4")).with;
+    const upload = wf.jobs.plan.steps.find((s: { uses?: string; with?: { name?: string } }) => s.uses?.startsWith("actions/upload-artifact@v4") && s.with?.name === "sso-plans").with;
     const download = wf.jobs.apply.steps.find((s: { uses?: string }) => s.uses?.startsWith("actions/download-artifact@v4")).with;
     expect(download.name).toBe(upload.name);
     // cdktf.out as the plan job leaves it (terraform init wrote .terraform/ and the lock file).
@@ -130,6 +215,15 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
   let gh: GitHubPlayer;
   let stateDir: string;
   const comments = () => (fs.existsSync(path.join(dir, "gh")) ? fs.readdirSync(path.join(dir, "gh")).sort().map((f) => fs.readFileSync(path.join(dir, "gh", f), "utf8")) : []);
+  /** The repository's issues as the gh stand-in keeps them. */
+  const issues = (): { number: number; title: string; body: string; state: string; comments: string[] }[] => {
+    const file = path.join(dir, "gh-issues.json");
+    return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, "utf8")) : [];
+  };
+  /** The fork's repository variables (a scenario sets SSO_APPLY). */
+  const vars: Record<string, string> = { ...VARS };
+  /** alpha-eu's SAML applications as the config has them now (scenarios change them). */
+  let alphaApps = ["personalPortal"];
 
   const environment = (name: string, applications: string[]) => ({
     name,
@@ -163,14 +257,15 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
     // gh (the PR comment) as a stand-in that keeps each body.
     const bin = path.join(dir, "bin");
     fs.mkdirSync(bin);
-    fs.writeFileSync(path.join(bin, "gh"), `#!/bin/bash\nmkdir -p "${dir}/gh"\nn=$(ls "${dir}/gh" | wc -l)\nwhile [ $# -gt 0 ]; do [ "$1" = --body-file ] && cp "$2" "${dir}/gh/comment-$n.md"; shift; done\n`, { mode: 0o755 });
+    fs.writeFileSync(path.join(bin, "gh"), GH_STAND_IN(dir), { mode: 0o755 });
     gh = new GitHubPlayer({
       repo,
       slug: SLUG,
-      credentials: walkthroughSubjects(SLUG),
+      credentials: walkthroughCredentials(SLUG, VARS),
       secrets: { MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret },
-      vars: { AZURE_CLIENT_ID: "9a8b7c6d-1111-4222-8333-444455556666", AZURE_TENANT_ID: TENANT },
+      vars,
       dir: path.join(dir, "runs"),
+      runsFile: path.join(dir, "gh-runs.json"),
       // The loopback emulator's switch; a real runner reaches the real Mimecast instead.
       runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
       extraPath: [bin],
@@ -189,11 +284,15 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
     expectJobs(run, [["plan", "success"], ["apply", "success"]]);
     const plan = run.job("plan");
     expect(plan.subject).toBe(`repo:${SLUG}:ref:refs/heads/main`);
+    expect(plan.clientId).toBe(READ_ID); // no approval yet: the read identity
     expect(plan.steps.map((s) => s.output).join("\n")).toContain("2 environment(s) valid, synthesized, validated by terraform and reviewed (alpha-eu, beta-eu)");
     expect(plan.summary).toMatch(/\| alpha-eu \| LOW \| create \| `terraform_data\.mimecast_sync_[0-9A-F]+` \|/);
     expect(plan.summary).toMatch(/\| beta-eu \| LOW \| create \|/);
     expect(run.job("apply").subject).toBe(`repo:${SLUG}:environment:production`);
+    expect(run.job("apply").clientId).toBe(WRITE_ID);
     expect(run.job("apply").environment).toBe("production"); // its reviewers approved
+    // The review whole as an artifact too (a summary holds 1 MiB).
+    expect(run.artifacts.files("plan-review")).toEqual(["plan-review.md"]);
     expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
     expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO beta-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
     // The state is where the backend keeps it, not in either job's checkout.
@@ -235,6 +334,7 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
     expectJobs(pr, [["review-and-plan", "success"]]);
     expect(pr.commitParents).toEqual([mainMoved, repo.head("beta-apps")]);
     expect(pr.job("review-and-plan").subject).toBe(`repo:${SLUG}:pull_request`);
+    expect(pr.job("review-and-plan").clientId).toBe(READ_ID);
     const comment = comments().pop() ?? "";
     expect(comment).toContain("SAML enforced for End User Applications");
     expect(comment).toMatch(/\| beta-eu \| MEDIUM \| replace \|/);
@@ -252,11 +352,114 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
     expect(emu.apiCalls().slice(writesBefore).filter((c) => c.path.includes("update-authentication-profile"))).toHaveLength(1);
   }
 
+  /**
+   * 2a. "Re-run failed jobs" after an apply that failed part-way: alpha-eu applied (its profile
+   * written, a snapshot taken first), beta-eu's state unreadable at that moment. The re-run is a
+   * second attempt of the same run: the plan job is not run again, the apply job downloads the
+   * same plans, alpha-eu's is stale (refused), beta-eu's applies, and the snapshots of both
+   * attempts are kept (upload-artifact v4 refuses a name the run already has: 409).
+   */
+  async function rerunFailedApply() {
+    alphaApps = ["personalPortal", "endUserApps"];
+    const event = push("alpha-eu gets the end user apps, beta-eu gives them up", () => repo.write("sso.config.json", config(environment("alpha-eu", alphaApps), environment("beta-eu", ["personalPortal"]))));
+    const betaState = path.join(stateDir, "beta-eu.tfstate");
+    // Between plan and apply (e.g. while the approval waits) beta-eu's state cannot be read: a
+    // folder where the file was (root reads any file, so permissions would not do).
+    const breakBeta = (id: string, attempt: number) => {
+      if (id === "apply" && attempt === 1) {
+        fs.renameSync(betaState, `${betaState}.aside`);
+        fs.mkdirSync(betaState);
+      }
+      if (id === "apply" && attempt === 2) {
+        fs.rmdirSync(betaState);
+        fs.renameSync(`${betaState}.aside`, betaState);
+      }
+    };
+    const run = await gh.play("sso-deploy.yml", event, breakBeta);
+    expectJobs(run, [["plan", "success"], ["apply", "failure"]]);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlEndUserApps: true });
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO beta-eu")).toMatchObject({ enforceSamlEndUserApps: true }); // not yet
+    const first = run.artifacts.names().filter((n) => n.startsWith("mimecast-snapshots"));
+    expect(first).toHaveLength(1);
+    const firstFiles = run.artifacts.files(first[0]);
+    expect(firstFiles.length).toBeGreaterThan(0);
+
+    const rerun = await gh.rerunFailedJobs(run);
+    expect(rerun.attempt).toBe(2);
+    expectJobs(rerun, [["plan", "success"], ["apply", "failure"]]);
+    expect(rerun.job("plan")).toBe(run.job("plan")); // not run again
+    const apply = rerun.job("apply");
+    expect(apply.steps.find((s) => s.name === "Keep the profile snapshots (mimecast-sso rollback)")).toMatchObject({ status: "success" });
+    const out = apply.steps.map((s) => s.output).join("\n");
+    expect(out).toMatch(/alpha-eu\s+refused\s.*stale/);
+    expect(out).toMatch(/beta-eu\s+applied/);
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO beta-eu")).toMatchObject({ enforceSamlEndUserApps: false });
+    // Both attempts' snapshots, the first attempt's as it was.
+    const all = rerun.artifacts.names().filter((n) => n.startsWith("mimecast-snapshots"));
+    expect(all).toHaveLength(2);
+    expect(rerun.artifacts.files(first[0])).toEqual(firstFiles);
+    expect(rerun.artifacts.files(all.find((n) => n !== first[0])!).length).toBeGreaterThan(0);
+  }
+
+  /**
+   * 2b. An approval that exists on every GitHub plan (required reviewers need a public repository
+   * or GitHub Enterprise): SSO_APPLY "manual" skips the deploy's apply job; sso-apply.yml, run by
+   * hand with the id of the run whose review was read, applies exactly that run's plans, and
+   * refuses a run made at an older commit of main.
+   */
+  async function approvalByHand() {
+    vars.SSO_APPLY = "manual";
+    try {
+      alphaApps = ["personalPortal"];
+      const run = await gh.play("sso-deploy.yml", push("alpha-eu: the personal portal only", () => repo.write("sso.config.json", config(environment("alpha-eu", alphaApps), environment("beta-eu", ["personalPortal"])))));
+      expectJobs(run, [["plan", "success"], ["apply", "skipped"]]);
+      expect(run.job("plan").summary).toContain(`run_id **${run.id}**`);
+      expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlEndUserApps: true }); // nothing applied
+      // main moves on (a docs commit starts no deploy): that run planned another commit.
+      expect((await gh.play("sso-deploy.yml", push("notes", () => repo.write("docs/ours.md", "More notes.\n")))).triggered).toBe(false);
+      const stale = await gh.play("sso-apply.yml", { name: "workflow_dispatch", branch: "main", inputs: { run_id: run.id } });
+      expectJobs(stale, [["apply", "failure"]]);
+      expect(stale.job("apply").steps.map((s) => s.output).join("\n")).toMatch(new RegExp(`run ${run.id} cannot be approved: it planned [0-9a-f]{12}, main is now at [0-9a-f]{12}`));
+      expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlEndUserApps: true });
+      // Planned again at main's head (Run workflow), reviewed, approved by running sso-apply with its id.
+      const again = await gh.play("sso-deploy.yml", { name: "workflow_dispatch", branch: "main" });
+      expectJobs(again, [["plan", "success"], ["apply", "skipped"]]);
+      const applied = await gh.play("sso-apply.yml", { name: "workflow_dispatch", branch: "main", inputs: { run_id: again.id } });
+      expectJobs(applied, [["apply", "success"]]);
+      expect(applied.job("apply").subject).toBe(`repo:${SLUG}:environment:production`);
+      expect(applied.job("apply").clientId).toBe(WRITE_ID);
+      expect(applied.job("apply").summary).toContain(`Approved by **a-maintainer**: the plans of sso-deploy run ${again.id}`);
+      expect(applied.job("apply").steps.map((s) => s.output).join("\n")).toMatch(/alpha-eu\s+applied/);
+      expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlEndUserApps: false });
+    } finally {
+      delete vars.SSO_APPLY;
+    }
+  }
+
   /** The nightly drift job signs in with its own subject and finds both environments in sync. */
   async function nightlyDrift() {
     const run = await gh.play("sso-drift.yml", { name: "schedule", branch: "main" });
     expectJobs(run, [["drift", "success"]]);
     expect(run.job("drift").subject).toBe(`repo:${SLUG}:ref:refs/heads/main`);
+    expect(run.job("drift").clientId).toBe(READ_ID);
+    expect(run.job("drift").summary).toContain("nightly drift: in sync");
+    expect(issues()).toEqual([]); // nothing to report: no issue
+
+    // A night on which the check itself fails (alpha-eu's state unreadable): the job fails with an
+    // error annotation that says nothing is known, not "drift", and opens no issue.
+    const alphaState = path.join(stateDir, "alpha-eu.tfstate");
+    fs.renameSync(alphaState, `${alphaState}.aside`);
+    fs.mkdirSync(alphaState);
+    try {
+      const failed = await gh.play("sso-drift.yml", { name: "schedule", branch: "main" });
+      expectJobs(failed, [["drift", "failure"]]);
+      expect(failed.job("drift").summary).toMatch(/nightly drift: could not check \(exit 1\)/);
+      expect(failed.job("drift").steps.map((s) => s.output).join("\n")).toContain("::error title=SSO drift check failed::");
+      expect(issues()).toEqual([]);
+    } finally {
+      fs.rmdirSync(alphaState);
+      fs.renameSync(`${alphaState}.aside`, alphaState);
+    }
     expect(run.job("drift").summary).toMatch(/alpha-eu\s+n\/a\s+in sync/);
     expect(run.job("drift").summary).toMatch(/beta-eu\s+n\/a\s+in sync/);
   }
@@ -285,7 +488,7 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
    */
   async function removeOne() {
     const callsBefore = emu.apiCalls().length;
-    const event = push("beta-eu is gone", () => repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal"]))));
+    const event = push("beta-eu is gone", () => repo.write("sso.config.json", config(environment("alpha-eu", alphaApps))));
     const run = await gh.play("sso-deploy.yml", event);
     expectJobs(run, [["plan", "failure"], ["apply", "skipped"]]);
     const plan = run.job("plan").steps.map((s) => s.output).join("\n");
@@ -295,7 +498,12 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
 
     const drift = await gh.play("sso-drift.yml", { name: "schedule", branch: "main" });
     expectJobs(drift, [["drift", "failure"]]);
+    expect(drift.job("drift").summary).toContain("nightly drift: drift**");
     expect(drift.job("drift").summary).toMatch(/beta-eu\s+removed\s+removed/);
+    // Drift opens one issue, with the table; the next night's drift updates its text, no second one.
+    expect(issues()).toEqual([expect.objectContaining({ title: "Mimecast SSO drift", state: "open", body: expect.stringMatching(/beta-eu\s+removed\s+removed/) })]);
+    expectJobs(await gh.play("sso-drift.yml", { name: "workflow_dispatch", branch: "main" }), [["drift", "failure"]]);
+    expect(issues()).toHaveLength(1);
 
     // docs/deploy.md, step 3, as written, in a checkout of the commit before.
     const doc = fs.readFileSync(path.join(ROOT, "docs", "deploy.md"), "utf8");
@@ -313,13 +521,18 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
     const again = await gh.play("sso-deploy.yml", event);
     expectJobs(again, [["plan", "success"], ["apply", "skipped"]]); // beta-eu destroyed by hand, alpha-eu unchanged: nothing to approve
     expect(again.job("plan").steps.map((s) => s.output).join("\n")).toContain("no longer in the config, no state left: beta-eu");
+    // In sync again: the drift issue is closed.
+    expectJobs(await gh.play("sso-drift.yml", { name: "schedule", branch: "main" }), [["drift", "success"]]);
+    expect(issues()).toEqual([expect.objectContaining({ title: "Mimecast SSO drift", state: "closed" })]);
   }
 
   // One story: each scenario starts where the one before left the fork, its state and Mimecast.
-  it("first deploy, a daily run that finds a rotation stage due, a change to one environment (pull request, then merge), the nightly drift, a push that changes nothing, an environment removed", async () => {
+  it("first deploy, a daily run that finds a rotation stage due, a change to one environment (pull request, then merge), a failed apply re-run, an approval by hand (sso-apply), the nightly drift, a push that changes nothing, an environment removed", async () => {
     await firstDeploy();
     await scheduledRotation();
     await changeOne();
+    await rerunFailedApply();
+    await approvalByHand();
     await nightlyDrift();
     await changeNothing();
     await removeOne();
@@ -349,9 +562,9 @@ describeIfTerraform("the sharded GitHub workflow played: plans in a matrix of sh
     const gh = new GitHubPlayer({
       repo,
       slug: SLUG,
-      credentials: walkthroughSubjects(SLUG),
+      credentials: walkthroughCredentials(SLUG, VARS),
       secrets: { MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret },
-      vars: { AZURE_CLIENT_ID: "9a8b7c6d-1111-4222-8333-444455556666", AZURE_TENANT_ID: TENANT },
+      vars: VARS,
       dir: path.join(suite.dir, "runs"),
       runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
     });

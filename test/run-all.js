@@ -1,6 +1,7 @@
-// npm test: build, then the type check and the layer rules beside jest (they only read; jest leaves
-// a core idle while it waits on terraform and child processes). Fails if any of them fails.
-// Node rather than shell, so it runs wherever npm does.
+// npm test: build, then the type check and the layer rules beside jest's fast tier (they only read;
+// jest leaves a core idle while it waits on terraform and child processes). `--all` (npm run
+// test:all): both tiers, every test (jest.config.js says which file is in which). Fails if any of
+// them fails. Node rather than shell, so it runs wherever npm does.
 const { spawn, spawnSync } = require("child_process");
 const path = require("path");
 
@@ -20,7 +21,10 @@ const checks = [
   ["the type check", run(process.execPath, [bin("typescript", "bin", "tsc"), "--noEmit", "--incremental", "--tsBuildInfoFile", tsBuildInfo])],
   ["the layer rules", depcruise[0] === "depcruise" ? run(process.execPath, [bin("dependency-cruiser", "bin", "dependency-cruise.mjs"), ...depcruise.slice(1)]) : run("npm", ["run", "--silent", "lint:layers"])],
 ];
-run(process.execPath, [bin("jest", "bin", "jest.js"), ...process.argv.slice(2)]).then(async (tests) => {
+const jestArgs = process.argv.slice(2).filter((a) => a !== "--all");
+// A test file named on the command line (`npm test -- test/x.integ.test.ts`) runs whatever its tier.
+const all = process.argv.includes("--all") || jestArgs.some((a) => !a.startsWith("-"));
+run(process.execPath, [bin("jest", "bin", "jest.js"), ...(all ? [] : ["--selectProjects", "fast"]), ...jestArgs]).then(async (tests) => {
   let failed = tests !== 0;
   for (const [name, done] of checks) {
     if ((await done) !== 0) {
@@ -29,6 +33,7 @@ run(process.execPath, [bin("jest", "bin", "jest.js"), ...process.argv.slice(2)])
     }
   }
   if (process.env.TEST_CPU) cpuReport(process.env.TEST_CPU);
+  if (!all && !failed) console.error("npm test: the fast tier passed; `npm run test:all` runs every test (the full tier too)");
   process.exit(failed ? 1 : 0);
 });
 

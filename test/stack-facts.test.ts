@@ -23,3 +23,17 @@ describe("the synth summary of the Mimecast profile", () => {
     ["auto", "synced on deploy where the account offers the profile contract"],
   ])("%s mode: %s", (mode, words) => expect(summary(mode)).toContain(words));
 });
+
+describe("the synth summary of the Entra app's gallery template", () => {
+  const facts = (extra: Record<string, unknown>) => {
+    const [environment] = parseConfig({ environments: [{ name: "prod-eu", tenantId: TENANT, notificationEmails: ["id@contoso.example"], accountCode: "CEUA12A34", region: "eu", ...extra }] }).environments;
+    return stackFacts("prod-eu", JSON.parse(Testing.synth(new MimecastSsoStack(Testing.app(), { environment }))));
+  };
+  it("names the template looked up by name, or the id it is pinned by", () => {
+    expect(facts({}).galleryTemplate).toBe("Mimecast");
+    expect(facts({ galleryTemplateId: "5E2F3A4B-6C7D-4E8F-9A0B-1C2D3E4F5A6B" }).galleryTemplate).toBe("5e2f3a4b-6c7d-4e8f-9a0b-1c2d3e4f5a6b");
+    expect(describeStack(facts({ galleryTemplateId: "5e2f3a4b-6c7d-4e8f-9a0b-1c2d3e4f5a6b" }))).toContain('from gallery template "5e2f3a4b-6c7d-4e8f-9a0b-1c2d3e4f5a6b"');
+    // Pinned and checked: still named as before, so switching to a checked pin shows no template change in the review.
+    expect(facts({ galleryTemplateId: "5e2f3a4b-6c7d-4e8f-9a0b-1c2d3e4f5a6b", galleryTemplateCheck: true }).galleryTemplate).toBe("Mimecast");
+  });
+});

@@ -59,14 +59,15 @@ describe("the example config synthesizes a correct Entra side", () => {
     expect(add.provisioner[0]["local-exec"].command).toContain(`--display-name CN=${region}-api.mimecast.com/sso/${code} --end-date ${endDate}`);
   });
 
-  it("waits for the template's service principal to replicate before adopting it (on creation only)", () => {
+  it("waits until the appId filter lists the template's service principal before adopting it (once per application), instead of a fixed sleep", () => {
     const { doc } = synthEnv("contoso-eu");
-    const [[sleepKey, sleep]] = Object.entries<any>(doc.resource.time_sleep);
+    expect(doc.resource.time_sleep).toBeUndefined();
+    const [waitKey, wait] = Object.entries<any>(doc.resource.terraform_data).find(([k]) => k.includes("service-principal-listed"))!;
     const appKey = Object.keys(doc.resource.azuread_application_from_template)[0];
-    expect(sleep).toMatchObject({ create_duration: "60s", triggers: { application: `\${azuread_application_from_template.${appKey}.application_object_id}` } });
-    expect(sleep.destroy_duration).toBeUndefined();
+    expect(wait.triggers_replace).toEqual({ application: `\${azuread_application_from_template.${appKey}.application_object_id}` });
+    expect(wait.provisioner[0]["local-exec"].command).toContain(` wait-for-service-principal --tenant-id ${doc.provider.azuread[0].tenant_id} --application-object-id \${azuread_application_from_template.${appKey}.application_object_id} --budget-seconds 300`);
     const sp = Object.values<any>(doc.resource.azuread_service_principal)[0];
-    expect(sp.depends_on).toEqual([`time_sleep.${sleepKey}`]);
+    expect(sp.depends_on).toEqual([`terraform_data.${waitKey}`]);
   });
 
   it("never sets `tags` next to feature tags (they are exclusive)", () => {
@@ -79,7 +80,9 @@ describe("the example config synthesizes a correct Entra side", () => {
     const { doc } = synthEnv("contoso-eu");
     const id = Object.values<any>(doc.resource.azuread_application_identifier_uri)[0];
     const spKey = Object.keys(doc.resource.azuread_service_principal)[0];
-    expect(id.depends_on).toEqual([`azuread_service_principal.${spKey}`]);
+    // ...as reads show it: a replica behind the SAML-mode update refuses the identifier too.
+    const samlKey = Object.keys(doc.resource.terraform_data).find((k) => k.includes("saml-mode-seen"))!;
+    expect(id.depends_on).toEqual([`azuread_service_principal.${spKey}`, `terraform_data.${samlKey}`]);
   });
 
   it("outputs the metadata URL in exactly the documented form, and the SAML values", () => {

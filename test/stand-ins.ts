@@ -54,7 +54,8 @@ export const MODELS: Record<string, ResourceModel> = {
 /** What each data source answers, from its arguments (HCL templates; `arg` is the argument's template). */
 const DATA: Record<string, (arg: (name: string) => string, directory: Directory) => Record<string, string>> = {
   azuread_application: (arg) => ({ client_id: `client-of-${arg("object_id")}`, object_id: arg("object_id") }),
-  azuread_application_template: (arg) => ({ template_id: `template-${arg("display_name")}` }),
+  // The gallery's template of that name, from the tenant's gallery (a rename or a second template of the name changes it).
+  azuread_application_template: (arg, directory) => ({ template_id: directory.galleryTemplateIds?.[arg("display_name")] ?? `template-${arg("display_name")}` }),
   // An enterprise app read by object id answers its application's client id, from the tenant's directory.
   azuread_service_principal: (arg, directory) => ({ client_id: directory.servicePrincipalClientIds?.[arg("object_id")] ?? `client-of-${arg("object_id")}`, object_id: arg("object_id") }),
 };
@@ -67,6 +68,8 @@ type Doc = Record<string, any>;
 export interface Directory {
   /** Client id of each service principal, by its object id. */
   readonly servicePrincipalClientIds?: Record<string, string>;
+  /** Id of the gallery template of each display name, as the gallery lists it. */
+  readonly galleryTemplateIds?: Record<string, string>;
 }
 
 /** The stand-in translation of a synthesized stack (cdk.tf.json as parsed), and the state file its data sources read. */

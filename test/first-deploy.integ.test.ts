@@ -1,0 +1,94 @@
+// Fast tier (npm test): the first deploy of a fork, played once per CI service from the shipped
+// YAML (test/ci-player.ts: fresh checkout per job, OIDC subjects, artifacts by the services' rules,
+// the steps' commands run for real with terraform against the loopback Mimecast emulator). The
+// longer stories that follow a first deploy (changes, drift, removal, shards) are in the full tier:
+// pipelines-played.integ.test.ts and pipelines-played-ado.integ.test.ts (npm run test:all).
+import * as fs from "fs";
+import * as path from "path";
+import { DEMO_ACCOUNT } from "../mimecast/emulator/emulator";
+import { AdoPlayer, ForkRepo, GitHubPlayer, walkthroughSubjects } from "./ci-player";
+import { TENANT, emulatorAndDirForSuite } from "./helpers";
+import { ROOT, describeWithTerraform } from "./tf-helpers";
+
+const describeIfTerraform = describeWithTerraform("first-deploy.integ.test.ts", "it plays the first deploy with real terraform");
+const pipeline = (...p: string[]) => fs.readFileSync(path.join(ROOT, "pipelines", ...p), "utf8");
+
+/** One environment whose Entra app is managed elsewhere (terraform needs no provider), state outside every checkout. */
+function forkConfig(emu: { url: string; metadataUrl(tenant: string): string }, stateDir: string, name: string, profileName: string): string {
+  const environment = {
+    name,
+    tenantId: TENANT,
+    accountCode: DEMO_ACCOUNT.accountCode,
+    region: "eu",
+    authenticationProfileName: profileName,
+    samlApplications: ["personalPortal"],
+    identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) },
+    backend: { type: "local", path: path.join(stateDir, `${name}.tfstate`), allowInPipeline: true },
+    mimecastApi: { profileSync: "api", baseUrl: emu.url, createProfileIfMissing: true, driftCheck: false },
+  };
+  return `${JSON.stringify({ environments: [environment] }, null, 2)}\n`;
+}
+
+/** Each job's id and outcome; on a mismatch, what the failed steps printed. */
+function jobsOf(run: { jobs: readonly { id: string; status: string; steps: readonly { name: string; status: string; output: string }[] }[] }): string[] {
+  return run.jobs.map((j) => `${j.id}: ${j.status}${j.status.startsWith("fail") ? `\n${j.steps.filter((s) => s.status.startsWith("fail")).map((s) => `  step ${s.name}:\n${s.output}`).join("\n")}` : ""}`);
+}
+
+describeIfTerraform("first deploy, played as the CI services run it", () => {
+  const suite = emulatorAndDirForSuite("first-deploy-", { ttlMs: 300_000 });
+  const slug = "contoso/mimecast-sso";
+
+  it("GitHub Actions: a push of the fork's config plans on main, the approved apply in the production environment creates the authentication profile", async () => {
+    const { emu, dir } = suite;
+    const stateDir = path.join(dir, "gh-state");
+    fs.mkdirSync(stateDir);
+    const repo = ForkRepo.create(path.join(dir, "gh-repo"), { ".github/workflows/sso-deploy.yml": pipeline("github", "sso-deploy.yml") });
+    const gh = new GitHubPlayer({
+      repo,
+      slug,
+      credentials: walkthroughSubjects(slug),
+      secrets: { MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret },
+      vars: { AZURE_CLIENT_ID: "9a8b7c6d-1111-4222-8333-444455556666", AZURE_TENANT_ID: TENANT },
+      dir: path.join(dir, "gh-runs"),
+      runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" }, // the loopback emulator's switch
+    });
+    const before = repo.head();
+    repo.write("sso.config.json", forkConfig(emu, stateDir, "alpha-eu", "SSO alpha-eu"));
+    const run = await gh.play("sso-deploy.yml", { name: "push", branch: "main", before, after: repo.commit("our tenant") });
+
+    expect(run.triggered).toBe(true);
+    expect(jobsOf(run)).toEqual(["plan: success", "apply: success"]);
+    expect(run.job("plan").summary).toMatch(/\| alpha-eu \| LOW \| create \|/);
+    expect(run.job("apply").environment).toBe("production");
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
+    expect(fs.readdirSync(stateDir)).toContain("alpha-eu.tfstate");
+  }, 300_000);
+
+  it("Azure DevOps: a CI run plans in one stage, the apply stage's deployment job in its environment creates the authentication profile", async () => {
+    const { emu, dir } = suite;
+    const stateDir = path.join(dir, "ado-state");
+    fs.mkdirSync(stateDir);
+    const file = "azure-pipelines.yml";
+    const repo = ForkRepo.create(path.join(dir, "ado-repo"), { [file]: pipeline("azure-devops", file) });
+    const ado = new AdoPlayer({
+      repo,
+      file,
+      group: { MIMECAST_CLIENT_ID: { value: DEMO_ACCOUNT.clientId }, MIMECAST_CLIENT_SECRET: { value: DEMO_ACCOUNT.clientSecret, secret: true }, AZURE_SERVICE_CONNECTION_ID: { value: "3f2e1d0c-5555-4666-8777-888899990000" } },
+      serviceConnections: { "mimecast-sso-entra": "9a8b7c6d-1111-4222-8333-444455556666" },
+      tenantId: TENANT,
+      dir: path.join(dir, "ado-runs"),
+      runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
+    });
+    const before = repo.head();
+    repo.write("sso.config.json", forkConfig(emu, stateDir, "gamma-eu", "ADO gamma-eu"));
+    const run = await ado.play({ reason: "BatchedCI", branch: "main", before, after: repo.commit("our tenant") });
+
+    expect(run.triggered).toBe(true);
+    expect(jobsOf(run)).toEqual(["plan: succeeded", "apply: succeeded"]);
+    expect(run.job("plan").summaries.join("\n")).toMatch(/\| gamma-eu \| LOW \| create \|/);
+    expect(run.artifacts.files("sso-plans")).toEqual(expect.arrayContaining(["stacks/gamma-eu/plan.tfplan", "stacks/gamma-eu/cdk.tf.json"]));
+    expect(run.job("apply").environment).toBe("mimecast-sso-production");
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "ADO gamma-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
+    expect(fs.readdirSync(stateDir)).toContain("gamma-eu.tfstate");
+  }, 300_000);
+});
