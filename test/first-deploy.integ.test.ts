@@ -6,12 +6,15 @@
 import * as fs from "fs";
 import * as path from "path";
 import { DEMO_ACCOUNT } from "../mimecast/emulator/emulator";
-import { AdoPlayer, ForkRepo, GitHubPlayer, walkthroughSubjects } from "./ci-player";
+import { AdoPlayer, ForkRepo, GitHubPlayer, walkthroughCredentials } from "./ci-player";
 import { TENANT, emulatorAndDirForSuite } from "./helpers";
 import { ROOT, describeWithTerraform } from "./tf-helpers";
 
 const describeIfTerraform = describeWithTerraform("first-deploy.integ.test.ts", "it plays the first deploy with real terraform");
 const pipeline = (...p: string[]) => fs.readFileSync(path.join(ROOT, "pipelines", ...p), "utf8");
+/** The two identities of docs/deploy-your-tenant.md section 1: read-only for plans, write for the apply. */
+const READ_ID = "4e3d2c1b-2222-4333-8444-555566667777";
+const WRITE_ID = "9a8b7c6d-1111-4222-8333-444455556666";
 
 /** One environment whose Entra app is managed elsewhere (terraform needs no provider), state outside every checkout. */
 function forkConfig(emu: { url: string; metadataUrl(tenant: string): string }, stateDir: string, name: string, profileName: string): string {
@@ -46,9 +49,9 @@ describeIfTerraform("first deploy, played as the CI services run it", () => {
     const gh = new GitHubPlayer({
       repo,
       slug,
-      credentials: walkthroughSubjects(slug),
+      credentials: walkthroughCredentials(slug, { AZURE_CLIENT_ID: WRITE_ID, AZURE_CLIENT_ID_READ: READ_ID }),
       secrets: { MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret },
-      vars: { AZURE_CLIENT_ID: "9a8b7c6d-1111-4222-8333-444455556666", AZURE_TENANT_ID: TENANT },
+      vars: { AZURE_CLIENT_ID: WRITE_ID, AZURE_CLIENT_ID_READ: READ_ID, AZURE_TENANT_ID: TENANT },
       dir: path.join(dir, "gh-runs"),
       runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" }, // the loopback emulator's switch
     });
@@ -60,6 +63,8 @@ describeIfTerraform("first deploy, played as the CI services run it", () => {
     expect(jobsOf(run)).toEqual(["plan: success", "apply: success"]);
     expect(run.job("plan").summary).toMatch(/\| alpha-eu \| LOW \| create \|/);
     expect(run.job("apply").environment).toBe("production");
+    // Only the approved job in production signs in with the identity that can write.
+    expect([run.job("plan").clientId, run.job("apply").clientId]).toEqual([READ_ID, WRITE_ID]);
     expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
     expect(fs.readdirSync(stateDir)).toContain("alpha-eu.tfstate");
   }, 300_000);
@@ -73,8 +78,8 @@ describeIfTerraform("first deploy, played as the CI services run it", () => {
     const ado = new AdoPlayer({
       repo,
       file,
-      group: { MIMECAST_CLIENT_ID: { value: DEMO_ACCOUNT.clientId }, MIMECAST_CLIENT_SECRET: { value: DEMO_ACCOUNT.clientSecret, secret: true }, AZURE_SERVICE_CONNECTION_ID: { value: "3f2e1d0c-5555-4666-8777-888899990000" } },
-      serviceConnections: { "mimecast-sso-entra": "9a8b7c6d-1111-4222-8333-444455556666" },
+      group: { MIMECAST_CLIENT_ID: { value: DEMO_ACCOUNT.clientId }, MIMECAST_CLIENT_SECRET: { value: DEMO_ACCOUNT.clientSecret, secret: true }, AZURE_SERVICE_CONNECTION_ID: { value: "3f2e1d0c-5555-4666-8777-888899990000" }, AZURE_SERVICE_CONNECTION_ID_READ: { value: "7a6b5c4d-6666-4777-8888-999900001111" } },
+      serviceConnections: { "mimecast-sso-entra": WRITE_ID, "mimecast-sso-entra-read": READ_ID },
       tenantId: TENANT,
       dir: path.join(dir, "ado-runs"),
       runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
@@ -88,6 +93,7 @@ describeIfTerraform("first deploy, played as the CI services run it", () => {
     expect(run.job("plan").summaries.join("\n")).toMatch(/\| gamma-eu \| LOW \| create \|/);
     expect(run.artifacts.files("sso-plans")).toEqual(expect.arrayContaining(["stacks/gamma-eu/plan.tfplan", "stacks/gamma-eu/cdk.tf.json"]));
     expect(run.job("apply").environment).toBe("mimecast-sso-production");
+    expect([run.job("plan").connections, run.job("apply").connections]).toEqual([["mimecast-sso-entra-read"], ["mimecast-sso-entra"]]);
     expect(emu.profile(DEMO_ACCOUNT.accountCode, "ADO gamma-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
     expect(fs.readdirSync(stateDir)).toContain("gamma-eu.tfstate");
   }, 300_000);
