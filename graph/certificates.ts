@@ -164,12 +164,6 @@ export type StageResult =
 export const EXPIRY_MARGIN_MS = 2 * 86_400_000;
 
 /**
- * Make this rotation's certificate the active one, once it is due (`notBefore`): before, nothing
- * is written, unless nothing signs yet (a first deploy) or the certificate that signs now
- * expires within EXPIRY_MARGIN_MS of the due date (a deploy that came too late: waiting longer
- * would let Entra sign with an expired certificate).
- */
-/**
  * Checklist mode: the tool cannot read Mimecast, so the activation waits for the administrator's
  * record of the thumbprint Mimecast shows (model/confirmations.ts). `mimecastShows` is that record
  * (undefined: none yet); `environment` names it in the command the refusal prints.
@@ -190,6 +184,14 @@ export class ConfirmationMissingError extends GraphClientError {
 /** The command an administrator runs to record what Mimecast shows (README: run the CLI through npm). */
 export const confirmCommandLine = (environment: string, thumbprint: string) => `npm run --silent mimecast-sso -- rotation confirm --env ${environment} --thumbprint ${thumbprint}`;
 
+/**
+ * Make this rotation's certificate the active one, once it is due (`notBefore`): before, nothing
+ * is written, unless nothing signs yet (a first deploy) or the certificate that signs now
+ * expires within EXPIRY_MARGIN_MS of the due date (a deploy that came too late: waiting longer
+ * would let Entra sign with an expired certificate).
+ * In checklist mode (`confirmation`) it activates only once Mimecast is recorded to show this
+ * rotation's certificate, and refuses (ConfirmationMissingError) otherwise, writing nothing.
+ */
 export async function activateRotation(client: GraphClient, spId: string, which: RotationCertificate, opts: { notBefore?: string; confirmation?: MimecastConfirmationGate } = {}): Promise<StageResult> {
   checkRotation(which);
   if (opts.notBefore !== undefined && Number.isNaN(Date.parse(opts.notBefore))) throw new GraphClientError(`--not-before "${opts.notBefore.slice(0, 40)}" is not a date`);
@@ -241,7 +243,7 @@ export async function activateRotation(client: GraphClient, spId: string, which:
       throw new ConfirmationMissingError(
         `certificate-activation refused: ${seen}; nothing was activated (checklist mode: the tool cannot see Mimecast, and from the activation on Entra signs with ${mine.thumbprint}). ` +
           `In the Mimecast console open the authentication profile and click Import next to the Metadata URL (if Mimecast then shows only the current certificate, put ${mine.thumbprint} in its certificate field instead); ` +
-          `once it shows ${mine.thumbprint}, record it: ${confirmCommandLine(gate.environment, mine.thumbprint)}, commit ${"rotation-confirmations.json"} and deploy at once`,
+          `once it shows ${mine.thumbprint}, record it: ${confirmCommandLine(gate.environment, mine.thumbprint)}, commit rotation-confirmations.json and deploy at once`,
         mine.thumbprint,
       );
     }
