@@ -238,6 +238,12 @@ export function rotationChecklist(now: number, d: RotationDates, state?: Rotatio
   if (state && !state.anyActive) return undefined;
   // Over: the old certificates are gone (or, unread, the retirement is due).
   if (now >= retirement && (state ? state.others === 0 : true)) return undefined;
+  // Checklist mode, activated on its date: only with the record that Mimecast shows the new
+  // certificate, so no Import now: while the old one is still listed, an Import could bring it back
+  // in a Mimecast that keeps the first certificate listed. One more after the retirement.
+  if (opts.gated && state?.newActive && now >= activation) {
+    return [`Signing certificate rotation (Entra): Entra now signs with ${state.newThumbprint ?? "the new certificate"}, which Mimecast was recorded to show.`, `  No Import now (while the old certificate is still listed, an Import can bring it back).`, removed].join("\n");
+  }
   if (state?.newActive || (!state && now >= activation)) {
     const since = state?.newActive
       ? now < activation

@@ -6,6 +6,7 @@
 // Mimecast emulators. Mimecast's documentation does not say whether Import trusts every signing
 // certificate the metadata lists or one, so both are simulated, and a sign-in is tried every
 // hour: it works when the certificate Entra signs with is one Mimecast trusts and not expired.
+import { createHash } from "crypto";
 import { Testing } from "cdktf";
 import { main } from "../cli/program";
 import { MimecastSsoStack } from "../constructs/stack";
@@ -36,6 +37,8 @@ interface Scenario {
   readonly lateDays: number;
   /** certificateLifetimeDays changed in the config, this many days after the rotation fell due. @default none */
   readonly lifetimeChange?: { readonly afterDays: number; readonly lifetimeDays: number };
+  /** The order of the metadata document: the signing certificate first, or the Graph fake's (keyCredentials order, oldest first). @default signing first */
+  readonly metadataOrder?: "signing first" | "the fake's document";
   /** Someone makes the old certificate the active one again in the portal, this many days after the activation. @default never */
   readonly portalSwitchAfterActivationDays?: number;
 }
@@ -67,7 +70,7 @@ async function simulate(sc: Scenario) {
   const clock = virtualClock(Date.parse("2026-12-01T02:00:00Z"));
   const graph = await GraphEmulator.start({ clientId: "pipeline-app", clientSecret: "pipeline-secret-value", now: clock.now });
   const mimecast = await MimecastEmulator.start({ ttlMs: 120_000, offerProfileContract: sc.offerProfileContract });
-  graph.create("servicePrincipals", { id: SP, preferredTokenSigningKeyThumbprint: null }, -Infinity);
+  graph.create("servicePrincipals", { id: SP, appId: "00000000-0000-4000-8000-000000000001", preferredTokenSigningKeyThumbprint: null }, -Infinity);
   graph.create("applications", { id: APP, defaultRedirectUri: null, web: { redirectUris: [] } }, -Infinity);
   let schedule: RotationSchedule = rotationSchedule({ certificateLifetimeDays: 730, certificateRenewBeforeDays: 60, mode: sc.mode });
   const spec = specFor({ metadataUrl: mimecast.metadataUrl(TENANT), api: { profileSync: sc.mode, baseUrl: mimecast.url, createProfileIfMissing: true } });
@@ -79,6 +82,8 @@ async function simulate(sc: Scenario) {
   // The order of the metadata document is not documented (no "active" marker either). Simulated:
   // the certificate Entra signs with first, then the others as the service principal lists them.
   const metadataOrder = () => {
+    // The document the Graph fake serves (graph/emulator.ts federationMetadataXml), its certificates in order.
+    if (sc.metadataOrder === "the fake's document") return [...graph.federationMetadataXml(TENANT, sp().appId ?? "")!.matchAll(/<X509Certificate>([^<]+)</g)].map((m) => createHash("sha1").update(Buffer.from(m[1], "base64")).digest("hex").toUpperCase());
     const active = sp().preferredTokenSigningKeyThumbprint ?? "";
     const all = listed().map((c) => c.thumbprint);
     return [...all.filter((t) => t === active), ...all.filter((t) => t !== active)];
@@ -364,5 +369,26 @@ describe.each<[ProfileSyncMode, boolean]>([
     const [retired] = r.log.filter((l) => / retire: retired signing certificate/.test(l)).map((l) => l.slice(0, 10));
     const reactivated = r.log.filter((l) => l.startsWith(retired) && / activate: activated signing certificate/.test(l));
     expect(reactivated).toHaveLength(1);
+  });
+});
+
+describe("Mimecast keeps the first certificate of the document the Graph fake serves (keyCredentials order: the old one first)", () => {
+  it.each<[ProfileSyncMode, boolean]>([
+    ["checklist", true],
+    ["auto", false],
+  ])("%s mode: no failed sign-in (the activation waits for the record; no Import between the activation and the retirement)", async (mode, offerProfileContract) => {
+    const r = await simulate({ mode, offerProfileContract, trust: "the first certificate the metadata lists", lateDays: 0, metadataOrder: "the fake's document" });
+    expect(r.failures).toEqual([]);
+    expect([...r.trusted]).toEqual([r.active]);
+  });
+
+  it("api mode: the re-import after the activation keeps the old one; sign-in fails from the activation to the retirement's re-import (certificateRetireAfterDays), and never after", async () => {
+    // Known window (docs/certificates.md): api mode cannot tell Mimecast which listed certificate to keep.
+    const r = await simulate({ mode: "api", offerProfileContract: true, trust: "the first certificate the metadata lists", lateDays: 0, metadataOrder: "the fake's document" });
+    const [activated] = r.log.filter((l) => / activate: activated/.test(l)).map((l) => Date.parse(l.slice(0, 10))).slice(-1);
+    const [retired] = r.log.filter((l) => / retire: retired/.test(l)).map((l) => Date.parse(l.slice(0, 10)));
+    expect(r.failures.length).toBeGreaterThan(0);
+    expect(r.failures.every((h) => Date.parse(`${h}:00:00Z`) >= activated && Date.parse(`${h}:00:00Z`) <= retired + DAY)).toBe(true);
+    expect([...r.trusted]).toEqual([r.active]);
   });
 });
