@@ -174,6 +174,12 @@ describe("the checklist (checklist mode)", () => {
     expect(text).toContain(`If it shows only the current one (${O})`);
   });
 
+  it("after a gated activation on its date: no Import until the retirement's (an Import could bring the old one back)", () => {
+    const text = rotationChecklist(Date.parse("2028-10-10T09:00:00Z"), dates, { newActive: true, anyActive: true, others: 1, newThumbprint: N, activeThumbprint: N }, { gated: true, environment: "prod-eu" })!;
+    expect(text).toContain("No Import now");
+    expect(text).not.toMatch(/Now: open the profile/);
+  });
+
   it("right after the retirement: Import once more, the metadata lists the new certificate only", () => {
     const text = rotationChecklist(Date.parse("2028-10-16T10:00:00Z"), dates, { newActive: true, anyActive: true, others: 0, newThumbprint: N, activeThumbprint: N }, { gated: true, environment: "prod-eu", afterRetirement: true })!;
     expect(text).toContain(`lists ${N} only`);
