@@ -15,6 +15,7 @@ import { rotationCommand } from "./commands/rotation";
 import { signingStateCommand } from "./commands/signing-state";
 import { clearTemplateReplyUrlsCommand, setDefaultRedirectUriCommand } from "./commands/set-default-redirect-uri";
 import { syncCommand } from "./commands/sync";
+import { CLI_INVOCATION } from "../model/contract";
 import { Redactor } from "../model/redact";
 import { printable } from "../model/text";
 import { PIPELINE_SECRET_VARS } from "./targets";
@@ -23,11 +24,13 @@ import { EXIT, ExitCode, Io, colourOn } from "./io";
 export { EXIT } from "./io";
 
 export function buildProgram(ctx: CommandContext): Command {
-  const program = new Command("mimecast-sso")
+  // Named as users run it (README, every hint the tool prints): help's Usage lines then read
+  // "npm run --silent mimecast-sso -- drift [options]", a command that works as shown.
+  const program = new Command(CLI_INVOCATION)
     .description("Keeps a Mimecast authentication profile in line with the SSO config.")
     .version(version, "-V, --version")
     .showHelpAfterError("(see --help)")
-    .addHelpText("after", "\nExit codes: 0 ok, 1 error, 2 drift, 3 profile operation not available (manual checklist printed),\n130 stopped (Ctrl-C, SIGTERM, or the run's deadline MIMECAST_SSO_RUN_TIMEOUT).\nRun mimecast-sso <command> --help for options.");
+    .addHelpText("after", `\nExit codes: 0 ok, 1 error, 2 drift, 3 profile operation not available (manual checklist printed),\n130 stopped (Ctrl-C, SIGTERM, or the run's deadline MIMECAST_SSO_RUN_TIMEOUT).\nRun ${CLI_INVOCATION} <command> --help for options.`);
   for (const make of [syncCommand, driftCommand, showCommand, checklistCommand, idpValuesCommand, rollbackCommand, addCertificateCommand, activateCertificateCommand, retireCertificatesCommand, setDefaultRedirectUriCommand, clearTemplateReplyUrlsCommand, waitForServicePrincipalCommand, waitForSamlModeCommand, entraDriftCommand, externalCommand, rotationCommand, signingStateCommand]) {
     program.addCommand(make(ctx));
   }

@@ -32,6 +32,8 @@ export const METADATA_URL_PLACEHOLDER = "<metadata_url output of the stack>";
 
 /** The specs a command works on. `offline`: it makes no API call, so a missing metadata URL is only a placeholder. */
 export async function collectTargets(o: TargetOptions, io: Io, offline = false): Promise<SyncSpec[]> {
+  // Contradictory, not a union: --all would silently widen what --env named.
+  if (o.all && o.env?.length) throw new MimecastConfigError("--env and --all both choose environments: give one of them (--all: every environment of the config)");
   const specEnv = o.specEnv ?? (io.env[SPEC_ENV_VAR] && !o.config && !o.env?.length && !o.all ? SPEC_ENV_VAR : undefined);
   // Two sources for one value, or a flag that would be ignored: refused, never silently resolved.
   if (o.outdir && o.metadataUrl) throw new MimecastConfigError("--outdir and --metadata-url both name where the metadata URL comes from: choose one");

@@ -15,7 +15,11 @@ import { rotationSchedule, scheduleProblem } from "./rotation";
 export const CONFIG_ENV_VAR = "SSO_CONFIG";
 export const DEFAULT_CONFIG_FILE = "sso.config.json";
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+// No regex flags in the schema: z.toJSONSchema writes a regex's source only, so an "i" flag would
+// make the editor's schema refuse what synth accepts (upper-case GUIDs from the portal).
+const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** After .trim(): not blank. A pattern, not min(1), so the editor's schema (which cannot trim) refuses "  " too. */
+const NOT_BLANK = /\S/;
 const ENV_VAR_NAME = /^[A-Z_][A-Z0-9_]*$/;
 
 const envVarName = (what: string) =>
@@ -142,7 +146,7 @@ function certificateProblem(text: string, now = Date.now()): string | undefined 
   return undefined;
 }
 
-const name63 = (what: string) => z.string().trim().min(1, { error: `must name the ${what}` });
+const name63 = (what: string) => z.string().trim().regex(NOT_BLANK, { error: `must name the ${what}` });
 
 /** Why an HCP Terraform workspace must use local execution. */
 const HCP_EXECUTION =
@@ -201,7 +205,7 @@ export const backendSchema = z
         /** HCP Terraform or a Terraform Enterprise host: a host name, no scheme or path. @default "app.terraform.io" */
         hostname: z
           .string()
-          .regex(/^(?=.{1,253}(:|$))[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*(?::\d{1,5})?$/i, { error: 'must be a host name such as "app.terraform.io" (no https://, no path)' })
+          .regex(/^(?=.{1,253}(:|$))[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*(?::\d{1,5})?$/, { error: 'must be a host name such as "app.terraform.io" (no https://, no path)' })
           .optional(),
         /**
          * Must be "local": the workspace's execution mode set to Local in HCP Terraform, which then
@@ -310,7 +314,7 @@ export const identityProviderSchema = z
         type: z.literal("other"),
         name: z.enum(OTHER_IDPS, { error: `must be one of ${OTHER_IDPS.join(", ")}` }).describe("Which IdP, for the printed steps."),
         metadataUrl: idpUrl("other").optional().describe("IdP metadata URL (Duo, JumpCloud); or give issuer + loginUrl + certificate."),
-        issuer: z.string().trim().min(1, { error: "must not be empty" }).optional().describe("The IdP's issuer / entity ID, exactly as the IdP sends it."),
+        issuer: z.string().trim().regex(NOT_BLANK, { error: "must not be empty" }).optional().describe("The IdP's issuer / entity ID, exactly as the IdP sends it."),
         loginUrl: idpUrl("other").optional().describe("The IdP's SAML single sign-on (login) URL."),
         certificate: z.string().optional().describe("The IdP's signing certificate: PEM or base64 DER."),
         configuredAudience: z.string().optional().describe("What was entered on the IdP side as audience / SP entity ID (checked, optional)."),
@@ -353,8 +357,8 @@ export const environmentSchema = z.strictObject({
     .regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, { error: "must be a GUID like 00000000-0000-0000-0000-000000000000 (Entra ID > Overview > Tenant ID)" })
     .transform((id) => id.toLowerCase())
     .optional().describe("Entra ID tenant (directory) id."),
-  appDisplayName: z.string().trim().min(1, { error: "must not be empty" }).max(120, { error: "must be at most 120 characters" }).default("Mimecast").describe("Display name of the enterprise app created in Entra ID."),
-  galleryTemplateName: z.string().trim().min(1, { error: "must not be empty" }).default("Mimecast").describe("Gallery template the app is created from (\"Mimecast\"; older tenants list \"Mimecast Personal Portal\")."),
+  appDisplayName: z.string().trim().regex(NOT_BLANK, { error: "must not be empty" }).max(120, { error: "must be at most 120 characters" }).default("Mimecast").describe("Display name of the enterprise app created in Entra ID."),
+  galleryTemplateName: z.string().trim().regex(NOT_BLANK, { error: "must not be empty" }).default("Mimecast").describe("Gallery template the app is created from (\"Mimecast\"; older tenants list \"Mimecast Personal Portal\")."),
   galleryTemplateId: z
     .string()
     .regex(GUID, { error: "must be the gallery template's id, a GUID: copy template_id from `terraform state show` of the app, or ask Graph (docs/configuration.md)" })
@@ -382,14 +386,21 @@ export const environmentSchema = z.strictObject({
     .optional()
     .describe("Days between the activation and the removal of the old signing certificates. Default 7."),
   accountCode: accountCode.describe("Mimecast account code, upper case (Account > Account and Support Details), e.g. CUSA12A34."),
-  region: z.enum(MIMECAST_REGIONS, { error: `must be one of ${MIMECAST_REGIONS.join(", ")}` }).describe("Mimecast region of the account."),
+  region: z
+    .enum(MIMECAST_REGIONS, {
+      // "uk" is a gateway of API 2.0, not a region: UK accounts (codes CUK...) are in Europe, "eu"
+      // (Mimecast support, "Account Settings - Identifying Mimecast Regions": Europe (Excluding
+      // Germany) CUK*****; "API Gateway Resilience - Jun 2025" for the uk gateway).
+      error: (issue) => `must be one of ${MIMECAST_REGIONS.join(", ")}${String(issue.input).toLowerCase() === "uk" ? ' (UK accounts are in the "eu" region; "uk" is a value of mimecastApi.gateway, the API 2.0 gateway that keeps data in the UK)' : ""}`,
+    })
+    .describe("Mimecast region of the account."),
   samlApplications: z
     .array(z.enum(MIMECAST_APPLICATIONS, { error: `must be one of ${MIMECAST_APPLICATIONS.join(", ")}` }))
     .min(1, { error: "must list at least one application" })
     .refine((a) => new Set(a).size === a.length, { error: "must not list an application twice" })
     .default(["personalPortal"])
     .describe("Mimecast applications that enforce SAML through the authentication profile."),
-  authenticationProfileName: z.string().trim().min(1, { error: "must not be empty" }).max(100, { error: "must be at most 100 characters" }).default("Azure AD SSO").describe("Name (description) of the Mimecast authentication profile."),
+  authenticationProfileName: z.string().trim().regex(NOT_BLANK, { error: "must not be empty" }).max(100, { error: "must be at most 100 characters" }).default("Azure AD SSO").describe("Name (description) of the Mimecast authentication profile."),
   logoutUrl: idpUrl("other").optional().describe("Optional logout URL set on the authentication profile."),
   visibleToUsers: z.boolean().default(false).describe("Show the Entra app in My Apps (Mimecast's guide: hidden). Needs the acknowledgement \"app-visible\"."),
   assignmentRequired: z.boolean().default(false).describe("Only assigned users may sign in (Mimecast's guide: off). Needs the acknowledgement \"assignment-required\"."),

@@ -9,6 +9,7 @@ import * as path from "path";
 import { judgeStacks } from "../lib/terraform-validity";
 import { ConfigError, configPath, loadConfig, pipelineStateProblems } from "../model/config";
 import { scriptArgs } from "./args";
+import { describeCopy, staleCopies } from "./pipeline-copies";
 import { describeStack, readStacks } from "./stack-facts";
 
 /** The project root: where dist/synth.js is (this file may itself run bundled from dist/). */
@@ -25,9 +26,14 @@ network:
   4. terraform (on the PATH) reads every stack as synthesized: terraform init -backend=false, with
      providers only from TF_PLUGIN_CACHE_DIR (nothing is downloaded), then terraform validate
      where the providers are at hand. --no-terraform skips this, and the last line says so;
-  5. the SSO review over every synthesized stack, as a pull request's review reads them.
+  5. the SSO review over every synthesized stack, as a pull request's review reads them;
+  6. your pipeline copies (.github/workflows/*.yml, azure-pipelines*.yml) against the examples
+     under pipelines/: a copy with an older version stamp (or none) is named with the example to
+     compare; one that lacks what the tools rely on (e.g. plan.nochanges in the plan artifact)
+     fails the check.
 Prints what each stack declares (unless --quiet) and one line at the end.
-Exit code: 0 ready to plan, 1 the config, the synth, terraform or the review failed (the reason above).`;
+Exit code: 0 ready to plan, 1 the config, the synth, terraform, the review or a pipeline copy
+failed (the reason above).`;
 
 export async function main(argv: string[]): Promise<number> {
   const values = scriptArgs("check", argv, { quiet: { type: "boolean" }, "no-terraform": { type: "boolean" } }, HELP);
@@ -47,6 +53,10 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`check: ${shown}: state would be lost\n${lost.map((l) => `  - ${l}`).join("\n")}`);
     return 1;
   }
+  // A pull changes the examples, never the fork's copies of them.
+  const copies = staleCopies(process.cwd(), path.join(ROOT, "pipelines"));
+  for (const f of copies) console.error(`check: pipeline copy: ${describeCopy(f, ROOT)}`);
+  const broken = copies.filter((f) => f.missing.length).map((f) => f.copy);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "sso-check-"));
   try {
     const outdir = path.join(tmp, "cdktf.out");
@@ -79,6 +89,10 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (!values.quiet) for (const facts of stacks.values()) console.log(`${describeStack(facts)}\n`);
     console.log(`check: ${shown}: ${stacks.size} environment(s) valid, synthesized, ${judged} and reviewed (${[...stacks.keys()].join(", ")})`);
+    if (broken.length) {
+      console.error(`check: pipeline copies lack what this version relies on: ${broken.join(", ")} (above): carry the examples' changes into them`);
+      return 1;
+    }
     return 0;
   } catch (e) {
     console.error(`check: ${(e as Error).message}`);

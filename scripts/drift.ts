@@ -33,7 +33,15 @@ An environment no longer in the config whose state still holds resources is drif
 a stale stack in <outdir>, or, with --base, one the config named at <git-ref> or any commit since.
 A line per environment on stderr as each finishes; then a table (n/a: the stack has no Entra app)
 and, per drifted environment, what drifted and the command that repairs it. --json prints the rows
-as JSON instead. Exit code: 0 no drift, 2 drift found, 1 a check failed (its error whole).`;
+as JSON instead. Exit code (the pipelines act on it; docs/upgrading.md):
+  0 in sync: every environment checked and none drifted
+  1 error: a check failed (its error whole)
+  2 drift found (also "removed"), whatever else the run found but an error
+  3 not verifiable: nothing drifted, but some environment could not be compared (a profile kept
+    by hand, checklist mode): not "in sync"`;
+
+/** The exit codes of npm run drift: a contract with the example pipelines. */
+export const DRIFT_EXIT = { inSync: 0, error: 1, drift: 2, notVerifiable: 3 } as const;
 
 export interface DriftRow {
   environment: string;
@@ -254,8 +262,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   // Details come from terraform, Graph and Mimecast: printed harmless (model/text printable).
   console.log(printable(values.json ? JSON.stringify(rows, null, 2) : renderTable(rows)));
-  if (rows.some((r) => r.entra === "error" || r.mimecast === "error")) return 1;
-  return rows.some((r) => r.entra === "drifted" || r.mimecast === "drifted" || r.entra === "removed") ? 2 : 0;
+  if (rows.some((r) => r.entra === "error" || r.mimecast === "error")) return DRIFT_EXIT.error;
+  if (rows.some((r) => r.entra === "drifted" || r.mimecast === "drifted" || r.entra === "removed")) return DRIFT_EXIT.drift;
+  const unverified = rows.filter((r) => r.mimecast === "not verifiable").map((r) => r.environment);
+  if (unverified.length) {
+    console.error(`drift: not verifiable: ${unverified.join(", ")} (kept by hand: nothing compared); exit ${DRIFT_EXIT.notVerifiable}, not ${DRIFT_EXIT.inSync}`);
+    return DRIFT_EXIT.notVerifiable;
+  }
+  return DRIFT_EXIT.inSync;
 }
 
 if (require.main === module) main(process.argv.slice(2)).then((code) => (process.exitCode = code));

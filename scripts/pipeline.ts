@@ -16,6 +16,7 @@ import { checklistSummaryFile } from "../model/contract";
 import { ConfigError, configPath, loadConfig } from "../model/config";
 import { findRemoved, removedProblem } from "./removed";
 import { scriptArgs } from "./args";
+import { NOCHANGES_SINCE, describeCopy, staleCopies } from "./pipeline-copies";
 
 /** The project root: where dist/synth.js is (this file may itself run bundled from dist/). */
 const ROOT = [1, 2, 3].map((up) => path.resolve(__dirname, ...Array(up).fill(".."))).find((d) => fs.existsSync(path.join(d, "dist", "synth.js"))) ?? path.resolve(__dirname, "..");
@@ -40,7 +41,11 @@ part, and adding or removing one moves no other), so n jobs plan or apply side b
                any commit since (the pipelines pass the first commit: every one it ever named).
   plan-review  Markdown (terraform show -json of each saved plan): what they create, change, replace or destroy,
                HIGH for a replacement or destruction of the Entra app, service principal or identifier,
-               and for a certificate activation (the add of an inactive certificate is LOW). Exit 0.
+               and for a certificate activation (the add of an inactive certificate is LOW). Exit 0 reviewed; 1 when there are no saved plans at all, or
+               an environment has neither ${PLAN_FILE} nor ${NO_CHANGES} (never planned, or an
+               artifact that left them out): nothing reviewed is not "nothing changes".
+plan and apply also compare the project's pipeline copies (.github/workflows/, azure-pipelines*.yml)
+with the examples under pipelines/ and name a copy that is older or lacks what the tools rely on.
 State lock: plan and apply take each environment's state lock (terraform's default);
 --lock-timeout 5m waits that long for a lock another run holds instead of failing at once
 ("Error acquiring the state lock"); plan --no-lock takes none, for a plan that is never applied
@@ -174,6 +179,9 @@ export async function applyAll(outdir: string, envs: string[], concurrency: numb
     const done = stackRunRecorder(name, log);
     if (!fs.existsSync(path.join(dir, PLAN_FILE))) {
       if (fs.existsSync(path.join(dir, NO_CHANGES))) return done("no changes", "the reviewed plan changes nothing");
+      // Another environment's saved plan or marker: the plan job ran, and its artifact left this
+      // one's marker out (an artifact list older than the examples), which planning again won't fix.
+      if (plannedHere(outdir)) return done("refused", `no saved ${PLAN_FILE} nor ${NO_CHANGES}: the plan job did run, but its artifact did not carry ${NO_CHANGES}: your workflow copy predates version ${NOCHANGES_SINCE} (add cdktf.out/stacks/*/${NO_CHANGES} to its artifact, as the examples under pipelines/ do)`);
       return done("refused", `no saved ${PLAN_FILE}: run npm run plan and review it first`);
     }
     // A fresh job: initialise (providers from the cache), then apply exactly the reviewed plan.
@@ -192,6 +200,13 @@ export async function applyAll(outdir: string, envs: string[], concurrency: numb
     fs.rmSync(path.join(dir, PLAN_FILE), { force: true }); // applied: never apply it twice
     return done("applied", "");
   });
+}
+
+/** Whether any stack of this outdir holds a saved plan or a no-changes marker: a plan ran here. */
+function plannedHere(outdir: string): boolean {
+  const stacks = path.join(outdir, "stacks");
+  if (!fs.existsSync(stacks)) return false;
+  return fs.readdirSync(stacks).some((n) => [PLAN_FILE, NO_CHANGES].some((f) => fs.existsSync(path.join(stacks, n, f))));
 }
 
 /** Resources whose replacement or destruction changes every mailbox user's login. */
@@ -244,14 +259,15 @@ export function planChanges(environment: string, plan: { resource_changes?: { ad
   return out;
 }
 
-export function renderPlanReview(changes: PlannedChange[]): string {
-  if (changes.length === 0) return "**Mimecast SSO plan review:** the saved plans change nothing.";
+export function renderPlanReview(changes: PlannedChange[], notPlanned: readonly string[] = []): string {
+  const unplanned = notPlanned.length ? `\n\n**Not planned (nothing reviewed for them):** ${notPlanned.join(", ")}.` : "";
+  if (changes.length === 0) return `**Mimecast SSO plan review:** ${notPlanned.length ? "the saved plans of the other environments change nothing." : "the saved plans change nothing."}${unplanned}`;
   const lines = ["## Mimecast SSO plan review", "", "| environment | risk | action | resource |", "|---|---|---|---|"];
   const order = { HIGH: 0, MEDIUM: 1, LOW: 2 };
   for (const c of [...changes].sort((x, y) => order[x.risk] - order[y.risk] || x.environment.localeCompare(y.environment))) {
     lines.push(`| ${c.environment} | ${c.risk === "HIGH" ? "**HIGH**" : c.risk} | ${c.action} | \`${c.address}\` |`);
   }
-  return lines.join("\n");
+  return `${lines.join("\n")}${unplanned}`;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -316,6 +332,13 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (command === "plan-review") {
+    // Nothing planned is not "nothing changes": an environment with neither a plan nor the
+    // no-changes marker was never planned here (or its artifact left both out).
+    const notPlanned = envs.filter((e) => ![PLAN_FILE, NO_CHANGES].some((f) => fs.existsSync(path.join(outdir, "stacks", e, f))));
+    if (notPlanned.length === envs.length) {
+      console.error(`plan-review: no saved plans in ${outdir} (no ${PLAN_FILE} or ${NO_CHANGES} for ${envs.join(", ") || "any environment"}): nothing was reviewed; run npm run plan first (in a pipeline: in the same job, or download the plan job's artifact)`);
+      return 1;
+    }
     // terraform show -json of each saved plan (kept as plan.json beside it).
     const env = terraformEnv(outdir);
     const perEnv = await mapLimit(envs, concurrency, async (e) => {
@@ -333,11 +356,18 @@ export async function main(argv: string[]): Promise<number> {
       return planChanges(e, JSON.parse(show.out));
     });
     const changes = perEnv.flat();
-    console.log(printable(renderPlanReview(changes)));
+    console.log(printable(renderPlanReview(changes, notPlanned)));
+    if (notPlanned.length) {
+      console.error(`plan-review: not planned: ${notPlanned.join(", ")} (neither ${PLAN_FILE} nor ${NO_CHANGES}): run npm run plan for them, or carry ${NO_CHANGES} in the plan artifact as the examples under pipelines/ do`);
+      return 1;
+    }
     return 0;
   }
   // Details come from terraform and what it ran: printed harmless (model/text printable).
   const log = (l: string) => console.error(printable(l));
+  // A pull changes the examples, never the fork's copies: say which copy is behind, before its
+  // symptoms (an apply refusing what its artifact left out) read as something else.
+  for (const f of staleCopies(process.cwd(), path.join(ROOT, "pipelines"))) log(`${command}: pipeline copy: ${describeCopy(f, ROOT)}`);
   const runs = command === "plan" ? await planAll(outdir, envs, concurrency, log, lock) : await applyAll(outdir, envs, concurrency, log, lock);
   // Removing an environment from the config destroys nothing: never let it go silently.
   // Once per run: by the unsharded plan or the first shard.

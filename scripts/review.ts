@@ -7,6 +7,7 @@ import * as path from "path";
 import { APPLICATION_LABELS, MimecastApplication } from "../model/endpoints";
 import { printable } from "../model/text";
 import { scriptArgs } from "./args";
+import { releaseCommit } from "./pipeline-copies";
 import { StackFacts, readStacks, readable } from "./stack-facts";
 
 export type Risk = "HIGH" | "MEDIUM" | "LOW";
@@ -61,7 +62,12 @@ const RULES: Rule[] = [
         : { risk: "MEDIUM", note: "reply URL added" },
   },
   { property: "sign-on URL", get: (f) => f.signOnUrl, judge: flat("LOW", "sign-on URL changed") },
-  { property: "metadata URL", get: (f) => f.outputs.metadata_url, judge: flat("HIGH", "metadata URL changed: Mimecast re-imports the IdP") },
+  {
+    property: "metadata URL",
+    get: (f) => f.outputs.metadata_url,
+    // Read the same (e.g. the app's client id from another reference): not a new URL in itself.
+    judge: (b, a) => (readable(b) === readable(a) ? { risk: "LOW", note: "written from another reference that reads the same: the URL changes only if their values differ (the plan's outputs show it)" } : { risk: "HIGH", note: "metadata URL changed: Mimecast re-imports the IdP" }),
+  },
   { property: "signing certificate", get: (f) => [f.certificateEndDate, f.certificateRotationDays], judge: flat("MEDIUM", "certificate replaced on the next apply; Mimecast re-reads the metadata") },
   { property: "notification emails", get: (f) => f.notificationEmails, judge: flat("LOW", "certificate expiry notifications go elsewhere") },
   { property: "app display name", get: (f) => f.appDisplayName, judge: flat("LOW", "display name changed") },
@@ -84,6 +90,51 @@ function acknowledgementsAdded(environment: string, before: string[], after: str
       const [change, ...reason] = ack.split(": ");
       return { environment, property: `acknowledgement: ${change}`, before: "-", after: "acknowledged", risk: "HIGH" as Risk, note: `acknowledged in the config: "${reason.join(": ")}"` };
     });
+}
+
+/** Addresses whose replacement or destruction changes every user's login. */
+const CRITICAL_ADDRESS = /^(azuread_application_from_template|azuread_service_principal|azuread_application_identifier_uri|azuread_application_redirect_uris)\.|^terraform_data\.entra_signing-certificate/;
+
+const lifecycleText = (l: Record<string, unknown> | undefined) =>
+  l && Object.keys(l).length
+    ? Object.entries(l)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, v]) => `${k} ${Array.isArray(v) ? v.join(", ") : String(v)}`)
+        .join("; ")
+    : "none";
+
+/**
+ * What a release (or any change) does to the stack's Terraform declarations, by address: an
+ * address added or removed, a lifecycle rule changed (which no plan shows, but which decides what
+ * later plans replace or leave alone), arguments written differently. The SSO rules above say
+ * what a change means for sign-in; these say what terraform is given.
+ */
+function declarationChanges(environment: string, before: StackFacts, after: StackFacts): Change[] {
+  const out: Change[] = [];
+  const b = before.declarations ?? {};
+  const a = after.declarations ?? {};
+  for (const address of [...new Set([...Object.keys(b), ...Object.keys(a)])].sort()) {
+    const x = b[address];
+    const y = a[address];
+    const critical = CRITICAL_ADDRESS.test(address);
+    const property = `declared ${address}`;
+    if (!x) {
+      out.push({ environment, property, before: "-", after: "added", risk: critical ? "MEDIUM" : "LOW", note: address.startsWith("output.") ? "new output" : "new in the stack: the next plan creates (or reads, or imports) it" });
+      continue;
+    }
+    if (!y) {
+      out.push({ environment, property, before: "declared", after: "removed", risk: critical ? "HIGH" : "MEDIUM", note: address.startsWith("output.") ? "output removed" : "no longer in the stack: the next plan destroys it, unless a removed block forgets it" });
+      continue;
+    }
+    if (!same(x.lifecycle ?? {}, y.lifecycle ?? {})) {
+      out.push({ environment, property: `lifecycle of ${address}`, before: lifecycleText(x.lifecycle), after: lifecycleText(y.lifecycle), risk: "MEDIUM", note: "lifecycle rule changed: no plan change by itself; it decides what later changes replace or leave alone" });
+    }
+    const args = [...new Set([...Object.keys(x.args), ...Object.keys(y.args)])].filter((k) => x.args[k] !== y.args[k]).sort();
+    if (args.length) {
+      out.push({ environment, property, before: "as written before", after: `${args.join(", ")} written differently`, risk: "LOW", note: "the plan updates (or, for terraform_data triggers and arguments the provider cannot update, replaces) it only where the value differs" });
+    }
+  }
+  return out;
 }
 
 /** Every SSO-relevant difference between two sets of stacks. */
@@ -109,6 +160,7 @@ export function compareStacks(before: Map<string, StackFacts>, after: Map<string
       changes.push({ environment: env, property: rule.property, before: fmt(x), after: fmt(y), ...rule.judge(x, y) });
     }
     changes.push(...acknowledgementsAdded(env, b.acknowledgements, a.acknowledgements));
+    changes.push(...declarationChanges(env, b, a));
     // Per application, so "SAML no longer enforced for Administration Console" reads as such.
     const ba = b.mimecastProfile?.applications ?? [];
     const aa = a.mimecastProfile?.applications ?? [];
@@ -169,8 +221,11 @@ function baseStacks(base: string, tmp: string): Map<string, StackFacts> {
   const dir = path.resolve(base);
   if (fs.existsSync(path.join(dir, "stacks"))) return readStacks(dir);
   if (fs.existsSync(path.join(dir, "cdktf.out", "stacks"))) return readStacks(path.join(dir, "cdktf.out"));
+  // A release's version ("0.1.0"): its commit as releases.json records it (tags are optional).
+  const release = /^\d+\.\d+\.\d+$/.test(base) ? releaseCommit(ROOT, base) : undefined;
+  if (release) base = release;
   const ok = spawnSync("git", ["rev-parse", "--verify", "--quiet", `${base}^{commit}`], { cwd: ROOT, encoding: "utf8" });
-  if (ok.status !== 0) throw new Error(`--base ${base}: neither a directory with synthesized stacks nor a git ref`);
+  if (ok.status !== 0) throw new Error(`--base ${base}: neither a directory with synthesized stacks, a release of releases.json, nor a git ref`);
   const tree = path.join(tmp, "base");
   const add = spawnSync("git", ["worktree", "add", "--detach", "--quiet", tree, base], { cwd: ROOT, encoding: "utf8" });
   if (add.status !== 0) throw new Error(`git worktree add ${base} failed: ${add.stderr.trim()}`);
@@ -188,9 +243,11 @@ function baseStacks(base: string, tmp: string): Map<string, StackFacts> {
 const HELP = `Usage: npm run review -- --base <dir|git-ref> [--head <dir>] [--output <file>]
 
 Synthesizes the working tree (or reads --head, a cdktf.out directory) and the base (a cdktf.out
-directory, a project directory, or a git ref such as origin/main), and prints Markdown for a pull
-request comment: per environment, each SSO-relevant property that changes, old -> new, with a
-risk flag. Exit code 0 (also with changes), 1 on error.`;
+directory, a project directory, a release such as 0.1.0 (its commit in releases.json), or a git
+ref such as origin/main), and prints Markdown for a pull request comment: per environment, each
+SSO-relevant property that changes, old -> new, with a risk flag, and what terraform is given:
+each resource, data source or output added or removed, each lifecycle rule changed, each
+declaration written differently. Exit code 0 (also with changes), 1 on error.`;
 
 export function main(argv: string[]): number {
   const values = scriptArgs("review", argv, { base: { type: "string" }, head: { type: "string" }, output: { type: "string" } }, HELP);

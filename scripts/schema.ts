@@ -1,7 +1,10 @@
 // `npm run schema`: the JSON Schema of sso.config.json, generated from the zod schema the config is
 // validated with, so editors validate and complete it ("$schema" in the config). The schema covers
 // shapes, enums, patterns and defaults; the rules across fields (an Entra app needs a tenant, the
-// guardrails, two environments on one profile) are checked by synth only.
+// guardrails, two environments on one profile) are checked by synth only. Regexes in the zod
+// schema carry no flags (z.toJSONSchema writes a pattern's source only: an "i" flag made the
+// schema refuse what synth accepts); test/schema-agreement.test.ts compares both on every fixture
+// and generated variants.
 import * as fs from "fs";
 import * as path from "path";
 import { z } from "zod";

@@ -27,6 +27,33 @@ export interface StackFacts {
   driftCheck: boolean;
   /** Deliberate departures from the secure baseline, "<change>: <reason>". */
   acknowledgements: string[];
+  /** Every resource, data source and output by its Terraform address, as declared (for a release's review). */
+  declarations: Record<string, Declaration>;
+}
+
+/** One address as the stack declares it: its lifecycle rules, and its arguments by name (JSON). */
+export interface Declaration {
+  readonly lifecycle?: Record<string, unknown>;
+  readonly args: Record<string, string>;
+}
+
+// Not compared: provisioners name the CLI bundle (a new file name every release, never in a
+// plan), and cdktf's own metadata ("//"); lifecycle is compared on its own.
+const NOT_ARGUMENTS = new Set(["provisioner", "lifecycle", "connection", "depends_on"]);
+
+/** The stack's addresses: resource.<type>.<name> as <type>.<name>, data.<type>.<name>, output.<name>. */
+export function declarations(doc: Json): Record<string, Declaration> {
+  const out: Record<string, Declaration> = {};
+  const add = (address: string, block: Json) => {
+    const args: Record<string, string> = {};
+    // The CLI bundle's file name (a hash of its content) changes with every release: not a change of the stack.
+    for (const [k, v] of Object.entries(block ?? {})) if (!NOT_ARGUMENTS.has(k) && !k.startsWith("//")) args[k] = JSON.stringify(v).replace(/mimecast-sso-[0-9A-Fa-f]+\.js/g, "mimecast-sso-<bundle>.js");
+    out[address] = { lifecycle: block?.lifecycle, args };
+  };
+  for (const [type, blocks] of Object.entries<Json>(doc.resource ?? {})) for (const [name, b] of Object.entries<Json>(blocks)) add(`${type}.${name}`, b);
+  for (const [type, blocks] of Object.entries<Json>(doc.data ?? {})) for (const [name, b] of Object.entries<Json>(blocks)) add(`data.${type}.${name}`, b);
+  for (const [name, b] of Object.entries<Json>(doc.output ?? {})) add(`output.${name}`, b);
+  return out;
 }
 
 type Json = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -83,6 +110,7 @@ export function stackFacts(environment: string, doc: Json): StackFacts {
       : undefined,
     driftCheck: Boolean(doc.check),
     acknowledgements: Array.isArray(doc.locals?.acknowledgements) ? doc.locals.acknowledgements : [],
+    declarations: declarations(doc),
   };
 }
 

@@ -123,6 +123,12 @@ async function demo(): Promise<boolean> {
         mimecastApi: { ...e.mimecastApi, profileSync: i === 0 ? "api" : "checklist", version: "2.0", baseUrl: emu.url, clientIdEnv: `${prefix}_CLIENT_ID`, clientSecretEnv: `${prefix}_CLIENT_SECRET`, createProfileIfMissing: true, driftCheck: false },
       };
     });
+    // The example keeps every environment by checklist (the default): say which one the demo
+    // switches to api mode, so nobody reads the demo's sync as what their config will do.
+    config.environments.forEach((e, i) => {
+      const demoMode = environments[i].mimecastApi?.profileSync;
+      if (e.mimecastApi.profileSync !== demoMode) say(`demo: ${e.name} runs with mimecastApi.profileSync "${demoMode}" (the example says "${e.mimecastApi.profileSync}"): the emulator offers this project's profile contract, which a real Mimecast account does not publish (docs/mimecast.md)`);
+    });
     const demoConfig = path.join(dir, "sso.config.json");
     fs.writeFileSync(demoConfig, JSON.stringify({ environments }, null, 2));
     env.SSO_CONFIG = demoConfig;

@@ -60,6 +60,32 @@ describe("npm run check on a fork's config", () => {
     expect(r.stdout).toBe("");
   });
 
+  it("names a pipeline copy older than its example, and fails on one whose plan artifact lacks plan.nochanges (every apply would refuse)", async () => {
+    const project = fs.mkdtempSync(path.join(os.tmpdir(), "sso-check-copies-"));
+    try {
+      const config = path.join(project, "copies.config.json");
+      fs.copyFileSync(FIXTURE, config);
+      const workflows = path.join(project, ".github", "workflows");
+      fs.mkdirSync(workflows, { recursive: true });
+      // The 0.1.0 copies carried no stamp; this one is otherwise the example as it is.
+      const drift = fs.readFileSync(path.join(ROOT, "pipelines", "github", "sso-drift.yml"), "utf8").split("\n").slice(1).join("\n");
+      fs.writeFileSync(path.join(workflows, "sso-drift.yml"), drift);
+      const older = await check(config);
+      expect(older.stderr).toContain("check: pipeline copy: .github/workflows/sso-drift.yml is older than pipelines/github/sso-drift.yml (no version stamp");
+      expect(older.code).toBe(0);
+      // A copy from before the artifact carried plan.nochanges.
+      const deploy = fs.readFileSync(path.join(ROOT, "pipelines", "github", "sso-deploy.yml"), "utf8").split("\n").slice(1).filter((l) => !l.includes("plan.nochanges")).join("\n");
+      fs.writeFileSync(path.join(workflows, "sso-deploy.yml"), deploy);
+      const stale = await check(config);
+      expect(stale.stderr).toContain("check: pipeline copy: .github/workflows/sso-deploy.yml is older than pipelines/github/sso-deploy.yml");
+      expect(stale.stderr).toContain("it lacks: the plan artifact carries each stack's plan.nochanges");
+      expect(stale.stderr).toContain("check: pipeline copies lack what this version relies on: .github/workflows/sso-deploy.yml");
+      expect(stale.code).toBe(1);
+    } finally {
+      fs.rmSync(project, { recursive: true, force: true });
+    }
+  });
+
   it("refuses state that a runner would lose, exit 1", async () => {
     const file = variant("local", (c) => delete c.environments[1].backend);
     const r = await check(file, { TF_BUILD: "True" });

@@ -11,7 +11,7 @@ describe("mimecast-sso as a program", () => {
   it("runs as a program (bin) with the right exit code", () => {
     const run = spawnSync(process.execPath, ["dist/mimecast-sso.js", "drift", "--help"], { cwd: ROOT, encoding: "utf8" });
     expect(run.status).toBe(0);
-    expect(run.stdout).toContain("Usage: mimecast-sso drift");
+    expect(run.stdout).toContain("Usage: npm run --silent mimecast-sso -- drift");
   });
 
   it("piped into a reader that stops early (head), it finishes quietly with its own exit code", async () => {

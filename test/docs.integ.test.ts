@@ -57,7 +57,7 @@ const cliHelp = new Map<string, string>();
 function mimecastSsoHelp(sub: string): string {
   if (!cliHelp.has(sub)) {
     const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), ...sub.split(" "), "--help"], { encoding: "utf8" });
-    cliHelp.set(sub, r.status === 0 && r.stdout.startsWith(`Usage: mimecast-sso ${sub} `) ? r.stdout : "");
+    cliHelp.set(sub, r.status === 0 && r.stdout.startsWith(`Usage: npm run --silent mimecast-sso -- ${sub} `) ? r.stdout : "");
   }
   return cliHelp.get(sub)!;
 }

@@ -114,7 +114,12 @@ describeIfTerraform("many tenants: each environment's metadata URL from its own 
     expect(clean.stderr).toMatch(/\[1\/3\] tenant-[abc][-a-z]*: terraform ok, entra n\/a/);
     expect(clean.stderr).toMatch(/\[3\/3\] tenant-[abc][-a-z]*: terraform ok, entra n\/a/);
     expect(clean.stderr).toContain("Mimecast side of 3 environment(s) in one mimecast-sso run");
-    expect(clean.code).toBe(0);
+    // Nothing drifted, but one environment was not verified: exit 3, never the 0 of "in sync".
+    expect(clean.code).toBe(3);
+    expect(clean.stderr).toContain("drift: not verifiable: tenant-c-manual (kept by hand: nothing compared); exit 3");
+    const verified = await drift("--env", "tenant-a", "--env", "tenant-b");
+    expect(verified.stdout).not.toContain("not verifiable");
+    expect(verified.code).toBe(0);
 
     const p = emu.profile(DEMO_ACCOUNT.accountCode, "SSO tenant-b")!;
     emu.setProfile(DEMO_ACCOUNT.accountCode, { ...p, metadataUrl: emu.metadataUrl(TENANT) });
@@ -133,7 +138,7 @@ describeIfTerraform("many tenants: each environment's metadata URL from its own 
     fs.writeFileSync(path.join(old, "cdk.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: "../../terraform.tenant-old.tfstate" } } } }));
     try {
       const empty = await drift("--json");
-      expect(empty.code).toBe(0);
+      expect(empty.code).toBe(3); // tenant-c-manual, not verifiable
       expect((JSON.parse(empty.stdout) as { environment: string }[]).map((x) => x.environment)).toEqual(["tenant-a", "tenant-b", "tenant-c-manual"]);
       expect(empty.stderr).toContain("no longer in the config, no state left: tenant-old");
 

@@ -228,7 +228,7 @@ describe("malformed command lines", () => {
 
   const sel = () => ["--config", configFile, "--env", "demo-eu"];
   const LINES: [string, () => string[], string, Record<string, string>?][] = [
-    ["no command", () => [], "Usage: mimecast-sso"],
+    ["no command", () => [], "Usage: npm run --silent mimecast-sso --"],
     ["unknown command", () => ["frobnicate"], "unknown command"],
     ["unknown option", () => ["sync", "--nope"], "--nope"],
     ["another command's option", () => ["drift", ...sel(), "--thumbprint", "x"], "--thumbprint"],

@@ -208,7 +208,7 @@ describe("mimecast-sso CLI", () => {
     for (const c of ["sync", "drift", "show", "checklist", "external"]) {
       const r = await cli([c, "--help"]);
       expect(r.code).toBe(0);
-      expect(r.out).toContain(`Usage: mimecast-sso ${c}`);
+      expect(r.out).toContain(`Usage: npm run --silent mimecast-sso -- ${c}`);
     }
     expect((await cli(["--help"])).out).toContain("Commands:");
     expect((await cli(["frobnicate"])).code).toBe(1);

@@ -4,7 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import { compareStacks, renderMarkdown } from "../scripts/review";
 import { readStacks } from "../scripts/stack-facts";
-import { EXAMPLE_CONFIG, exampleConfig } from "./fixtures/configs";
+import { EXAMPLE_CONFIG, USER_CONFIG, exampleConfig } from "./fixtures/configs";
 
 const root = path.join(__dirname, "..");
 const example = exampleConfig();
@@ -74,6 +74,23 @@ describe("SSO change review", () => {
     expect(changes.find((c) => c.property === "assignment required")).toMatchObject({ risk: "HIGH" });
   });
 
+  it("names what terraform is given: an address added or removed, a lifecycle rule changed (which no plan shows)", () => {
+    const after = readStacks(baseOut);
+    const f = after.get("contoso-eu")!;
+    const sp = Object.keys(f.declarations).find((a) => a.startsWith("azuread_service_principal."))!;
+    const declarations = { ...f.declarations, "terraform_data.entra_new-step_0000": { args: {} }, [sp]: { ...f.declarations[sp], lifecycle: { prevent_destroy: true, ignore_changes: ["owners"] } } };
+    const gone = Object.keys(f.declarations).find((a) => a.startsWith("terraform_data.mimecast_sync_"))!;
+    delete declarations[gone];
+    after.set("contoso-eu", { ...f, declarations });
+    const md = renderMarkdown(compareStacks(before, after));
+    expect(md).not.toContain("no SSO-relevant changes");
+    expect(md).toContain("| LOW | declared terraform_data.entra_new-step_0000 | - | added |");
+    expect(md).toContain(`| MEDIUM | declared ${gone} | declared | removed | no longer in the stack: the next plan destroys it`);
+    // 0.1.0's rule, against the one that keeps the enterprise app through a rename.
+    expect(md).toContain(`| MEDIUM | lifecycle of ${sp} | ignore_changes owners, client_id; prevent_destroy true; replace_triggered_by `);
+    expect(md).toContain(" | ignore_changes owners; prevent_destroy true | lifecycle rule changed: no plan change by itself");
+  });
+
   it("the command compares a base directory with the working tree and prints Markdown", () => {
     const cfg = structuredClone(example);
     cfg.environments[0].samlApplications = ["personalPortal"];
@@ -85,7 +102,17 @@ describe("SSO change review", () => {
     expect(r.stdout).toContain("SAML no longer enforced for End User Applications");
     const bad = spawnSync(process.execPath, ["dist/review.js", "--base", "no-such-ref-or-dir"], { cwd: root, encoding: "utf8" });
     expect(bad.status).toBe(1);
-    expect(bad.stderr).toContain("neither a directory with synthesized stacks nor a git ref");
+    expect(bad.stderr).toContain("neither a directory with synthesized stacks, a release of releases.json, nor a git ref");
+  });
+});
+
+describe("review against a release", () => {
+  it("--base 0.1.0 reads the release's commit from releases.json and names the lifecycle rules this release changed", () => {
+    const r = spawnSync(process.execPath, ["dist/review.js", "--base", "0.1.0"], { cwd: root, encoding: "utf8", env: { ...process.env, SSO_CONFIG: USER_CONFIG } });
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    // CHANGELOG.md 0.2.0: the service principal keeps its client id and follows the app's object id.
+    expect(r.stdout).toMatch(/\| MEDIUM \| lifecycle of azuread_service_principal\.entra_service-principal_[0-9A-F]+ \| ignore_changes owners; prevent_destroy true \| ignore_changes owners, client_id; prevent_destroy true; replace_triggered_by azuread_application_from_template\./);
   });
 });
 

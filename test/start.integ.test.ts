@@ -25,6 +25,9 @@ describe("npm start", () => {
     expect(fs.readdirSync(path.join(outdir, "stacks"))).toEqual(["fabrikam-au"]);
     // The demo: the committed example's two environments, whatever the user's config holds.
     expect(out).toMatch(/Demo on the example config examples\/sso\.config\.json/);
+    // The example keeps both by checklist: the demo says which one it switches to api mode.
+    expect(out).toContain('demo: contoso-eu runs with mimecastApi.profileSync "api" (the example says "checklist")');
+    expect(out).not.toContain("demo: contoso-us runs with");
     // One environment through the profile API, one kept by hand: never "in sync" for that one.
     expect(out).toMatch(/contoso-eu: in sync\s+contoso-us: not verifiable/);
     expect(out).toContain("contoso-us | MANUAL");
