@@ -3,6 +3,7 @@ import { MimecastSsoApp } from "./constructs/cli-bundle";
 import { MimecastSsoStack } from "./constructs/stack";
 import { cloudProblem } from "./model/clouds";
 import { ConfigError, configPath, loadConfig, pipelineStateProblems } from "./model/config";
+import { confirmationsPath, readConfirmations } from "./model/confirmations";
 import { printable } from "./model/text";
 
 /**
@@ -45,8 +46,16 @@ function main(): void {
     process.stderr.write(`Nothing synthesized: ${cloud} (environments ${managed.join(", ")})\n`);
     process.exit(1);
   }
+  // What administrators recorded as shown by Mimecast (checklist-mode rotations wait for it).
+  let confirmations;
+  try {
+    confirmations = readConfirmations(confirmationsPath(configPath()));
+  } catch (e) {
+    process.stderr.write(`Nothing synthesized: ${printable((e as Error).message)}\n`);
+    process.exit(1);
+  }
   const app = new MimecastSsoApp();
-  for (const environment of config.environments) new MimecastSsoStack(app, { environment });
+  for (const environment of config.environments) new MimecastSsoStack(app, { environment, mimecastShowsThumbprint: confirmations[environment.name]?.mimecastShowsThumbprint });
   app.synth();
 }
 

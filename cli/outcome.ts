@@ -41,6 +41,8 @@ export interface RunOptions {
   readonly rotation?: RotationDates;
   /** Which certificate a read showed signing (the rotation checklist says "now" from it). @default unknown: by the dates */
   readonly rotationState?: RotationSigningState;
+  /** The sync right after the retirement step: ask for one more Import. @default false */
+  readonly afterRetirement?: boolean;
   readonly concurrency?: number;
   /** Progress lines on stderr. @default true */
   readonly progress?: boolean;
@@ -70,7 +72,8 @@ export async function runOne(command: ProfileCommand, spec: SyncSpec, pool: Clie
     const target = { spec, client, appId: io.env[spec.api.appIdEnv] || undefined };
     if (command === "sync") {
       const now = (io.clock?.now ?? Date.now)();
-      const rotationSteps = opts.rotation ? rotationChecklist(now, opts.rotation, opts.rotationState) : undefined;
+      // Checklist mode (and auto, which may fall back to it): the activation waits for a record of what Mimecast shows.
+      const rotationSteps = opts.rotation ? rotationChecklist(now, opts.rotation, opts.rotationState, { gated: spec.api.profileSync !== "api", environment, afterRetirement: opts.afterRetirement }) : undefined;
       const r = await syncEnvironment(target, {
         dryRun: opts.dryRun,
         skipMetadataCheck: opts.skipMetadataCheck,

@@ -11,6 +11,8 @@ import { waitForSamlModeCommand, waitForServicePrincipalCommand } from "./comman
 import { entraDriftCommand } from "./commands/entra-drift";
 import { externalCommand } from "./commands/external";
 import { rollbackCommand } from "./commands/rollback";
+import { rotationCommand } from "./commands/rotation";
+import { signingStateCommand } from "./commands/signing-state";
 import { clearTemplateReplyUrlsCommand, setDefaultRedirectUriCommand } from "./commands/set-default-redirect-uri";
 import { syncCommand } from "./commands/sync";
 import { CLI_INVOCATION } from "../model/contract";
@@ -29,7 +31,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .version(version, "-V, --version")
     .showHelpAfterError("(see --help)")
     .addHelpText("after", `\nExit codes: 0 ok, 1 error, 2 drift, 3 profile operation not available (manual checklist printed),\n130 stopped (Ctrl-C, SIGTERM, or the run's deadline MIMECAST_SSO_RUN_TIMEOUT).\nRun ${CLI_INVOCATION} <command> --help for options.`);
-  for (const make of [syncCommand, driftCommand, showCommand, checklistCommand, idpValuesCommand, rollbackCommand, addCertificateCommand, activateCertificateCommand, retireCertificatesCommand, setDefaultRedirectUriCommand, clearTemplateReplyUrlsCommand, waitForServicePrincipalCommand, waitForSamlModeCommand, entraDriftCommand, externalCommand]) {
+  for (const make of [syncCommand, driftCommand, showCommand, checklistCommand, idpValuesCommand, rollbackCommand, addCertificateCommand, activateCertificateCommand, retireCertificatesCommand, setDefaultRedirectUriCommand, clearTemplateReplyUrlsCommand, waitForServicePrincipalCommand, waitForSamlModeCommand, entraDriftCommand, externalCommand, rotationCommand, signingStateCommand]) {
     program.addCommand(make(ctx));
   }
   return program;

@@ -14,7 +14,7 @@ export async function readRotationState(io: Io, c: RotationCertificateRef): Prom
     const certificates = groupCertificates(value.keyCredentials, value.passwordCredentials).filter(isTokenSigning);
     const active = (value.preferredTokenSigningKeyThumbprint ?? "").toUpperCase();
     const mine = rotationCertificate(certificates, { displayName: c.displayName, endDateTime: c.endDate }, active);
-    return { newActive: Boolean(mine && mine.thumbprint === active), anyActive: Boolean(active), others: certificates.filter((x) => x !== mine).length };
+    return { newActive: Boolean(mine && mine.thumbprint === active), anyActive: Boolean(active), others: certificates.filter((x) => x !== mine).length, newThumbprint: mine?.thumbprint, activeThumbprint: active || undefined };
   } catch (e) {
     if (io.signal?.aborted) throw e;
     io.err(`warning: could not read which signing certificate Entra signs with (${(e as Error).message.split("\n")[0]}); the rotation checklist goes by the dates`);

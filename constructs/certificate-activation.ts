@@ -3,10 +3,12 @@
 // terraform_data resources keyed on the certificate rotation run the bundled CLI, which does it
 // through Microsoft Graph, so every rotation runs them again (a create-only step would not).
 // Both name this rotation's certificate by what its add was keyed on (subject and end date).
-import { ITerraformDependable, Token } from "cdktf";
+import { ITerraformDependable, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
-import { RotationStageArgs, activateCommand, retireCommand } from "../model/contract";
+import { DataExternal } from "@cdktf/provider-external/lib/data-external";
+import { RotationStageArgs, SIGNING_STATE_QUERY, SIGNING_STATE_RESULT, activateCommand, retireCommand, signingStateProgram } from "../model/contract";
 import { stackCliPath } from "./cli-bundle";
+import { sharedExternalProvider } from "./profile-sync";
 import { TerraformData } from "./terraform-data";
 
 export interface SigningCertificateActivationProps {
@@ -26,6 +28,20 @@ export interface SigningCertificateActivationProps {
   readonly dependsOn?: ITerraformDependable[];
   /** The bundled CLI. @default dist/mimecast-sso.js of this project */
   readonly cliBundle?: string;
+  /**
+   * Checklist mode: activate only once an administrator has recorded that Mimecast shows this
+   * rotation's certificate (`mimecast-sso rotation confirm`); the record is a trigger, so recording
+   * it re-runs a refused activation. @default none (no gate: api mode, whose sync imports and verifies)
+   */
+  readonly confirmation?: { readonly environment: string; readonly mimecastShows?: string };
+  /**
+   * Declarative: a plan-time read (external data source, the CLI's signing-state) of which
+   * certificate Entra signs with keys the activation too, so it runs again whenever that is not
+   * this rotation's certificate from the retirement's due date on (a switch in the portal cannot
+   * stall the rotation). Needs the hashicorp/external provider and Graph read access at plan time.
+   * @default none (the activation runs on its rotation and stage only)
+   */
+  readonly declarative?: { readonly retirementDue: string };
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -42,18 +58,35 @@ export class SigningCertificateActivation extends Construct {
     if (props.thumbprint !== undefined && !Token.isUnresolved(props.thumbprint) && !/^[0-9A-Fa-f]{40}$/.test(props.thumbprint)) throw fail("thumbprint", "must be a SHA-1 thumbprint (40 hex digits)");
     if ((props.thumbprint === undefined) === (props.certificate === undefined)) throw fail("certificate", "or thumbprint: give exactly one (which certificate to activate)");
     if (props.certificate && props.rotation === undefined) throw fail("rotation", "is required with certificate (it is what re-runs the activation)");
+    const gate = props.confirmation;
+    if (gate && !props.certificate) throw fail("confirmation", "goes with certificate (a rotation's activation)");
+    if (gate?.mimecastShows !== undefined && !/^[0-9A-F]{40}$/.test(gate.mimecastShows)) throw fail("confirmation.mimecastShows", "must be a SHA-1 thumbprint (40 upper-case hex digits)");
+    if (props.declarative && !props.certificate) throw fail("declarative", "goes with certificate (a rotation's activation)");
     const cli = stackCliPath(this, "SigningCertificateActivation", props.cliBundle);
     const ids = { tenantId: props.tenantId, servicePrincipalId: props.servicePrincipalObjectId };
+    let signing: Record<string, string> = {};
+    if (props.declarative && props.certificate) {
+      sharedExternalProvider(TerraformStack.of(this));
+      const q = SIGNING_STATE_QUERY;
+      // Construct id "signing" is part of the data source's address: keep it.
+      const read = new DataExternal(this, "signing", {
+        program: signingStateProgram(cli),
+        query: { [q.tenantId]: props.tenantId, [q.servicePrincipalId]: props.servicePrincipalObjectId, [q.displayName]: props.certificate.displayName, [q.endDate]: props.certificate.endDate, [q.retirementDue]: props.declarative.retirementDue },
+      });
+      signing = { signing: read.result.lookup(SIGNING_STATE_RESULT.activation) };
+    }
     // Construct id "activate" is part of the Terraform address: keep it.
     this.resource = new TerraformData(this, "activate", {
-      triggersReplace: props.rotation !== undefined ? triggers(props.rotation) : { thumbprint: props.thumbprint },
+      // A new record of what Mimecast shows re-runs the activation (one that was refused, too), and
+      // so does a plan that reads another certificate signing than the one wanted (declarative).
+      triggersReplace: props.rotation !== undefined ? { ...triggers(props.rotation), ...(gate ? { mimecast_shows: gate.mimecastShows ?? "none" } : {}), ...signing } : { thumbprint: props.thumbprint },
       dependsOn: props.dependsOn,
       provisioners: [
         {
           type: "local-exec",
           // Identity: the pipeline's ARM_* / OIDC variables, inherited from terraform's environment.
           command: props.certificate
-            ? activateCommand(cli, { ...ids, displayName: props.certificate.displayName, endDate: props.certificate.endDate, notBefore: props.notBefore })
+            ? activateCommand(cli, { ...ids, displayName: props.certificate.displayName, endDate: props.certificate.endDate, notBefore: props.notBefore, confirmation: gate })
             : activateCommand(cli, { ...ids, thumbprint: props.thumbprint! }),
         },
       ],

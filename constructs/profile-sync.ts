@@ -41,6 +41,7 @@ export class MimecastProfileSync extends Construct {
   public readonly resource: TerraformData;
   private readonly provisionerCommand: string;
   private readonly reimportCommand: string;
+  private readonly afterRetirementCommand: string;
   private readonly provisionerEnvironment: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: MimecastProfileSyncProps) {
@@ -59,6 +60,7 @@ export class MimecastProfileSync extends Construct {
     const withUrl = <T>(entries: Record<string, T>, key: string) => (metadataUrl === undefined ? entries : { ...entries, [key]: metadataUrl });
     this.provisionerCommand = syncCommand(this.cliPath, { rotation: props.certificateRotation !== undefined });
     this.reimportCommand = syncCommand(this.cliPath, { rotation: props.certificateRotation !== undefined, afterActivation: true });
+    this.afterRetirementCommand = syncCommand(this.cliPath, { rotation: props.certificateRotation !== undefined, afterRetirement: true });
     this.provisionerEnvironment = { ...withUrl({ [SPEC_ENV_VAR]: spec }, METADATA_URL_ENV_VAR), ...(props.certificateRotation !== undefined ? { [ROTATION_ENV_VAR]: props.certificateRotation } : {}) };
 
     // Construct id "sync" is part of the Terraform address (terraform_data.<path>_sync_<hash>): keep it.
@@ -79,13 +81,13 @@ export class MimecastProfileSync extends Construct {
    * The same sync once more, when `triggers` change and after `dependsOn`: e.g. right after a
    * signing certificate becomes the active one, so Mimecast imports the metadata again.
    */
-  public addReimport(id: string, props: { readonly triggers: Record<string, string>; readonly dependsOn: ITerraformDependable[] }): TerraformData {
+  public addReimport(id: string, props: { readonly triggers: Record<string, string>; readonly dependsOn: ITerraformDependable[]; readonly afterRetirement?: boolean }): TerraformData {
     return new TerraformData(this, id, {
       triggersReplace: props.triggers,
       dependsOn: [this.resource, ...props.dependsOn],
-      // It runs after the activation: it reads which certificate signs whatever the dates say
-      // (an activation may come late, after the retirement date), so its checklist can say "Now".
-      provisioners: [{ type: "local-exec", command: this.reimportCommand, environment: this.provisionerEnvironment }],
+      // It runs after the activation (or the retirement): it reads which certificate signs whatever
+      // the dates say (an activation may come late, after the retirement date), so its checklist can say "Now".
+      provisioners: [{ type: "local-exec", command: props.afterRetirement ? this.afterRetirementCommand : this.reimportCommand, environment: this.provisionerEnvironment }],
     });
   }
 
@@ -105,7 +107,7 @@ export class MimecastProfileSync extends Construct {
 }
 
 /** The stack's default (unaliased) external provider: the user's if there is one, else ours, once. */
-function sharedExternalProvider(stack: TerraformStack): ExternalProvider {
+export function sharedExternalProvider(stack: TerraformStack): ExternalProvider {
   const existing = stack.node.children.find((c): c is ExternalProvider => c instanceof ExternalProvider && !c.alias);
   return existing ?? new ExternalProvider(stack, "external");
 }

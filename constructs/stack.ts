@@ -34,6 +34,12 @@ export interface MimecastSsoStackProps {
   readonly localStatePath?: string;
   /** The bundled sync CLI. @default dist/mimecast-sso.js */
   readonly cliBundle?: string;
+  /**
+   * The signing-certificate thumbprint an administrator recorded as shown by Mimecast
+   * (rotation-confirmations.json, `mimecast-sso rotation confirm`): in checklist and auto modes a
+   * rotation's activation waits until it is this rotation's certificate. @default none recorded
+   */
+  readonly mimecastShowsThumbprint?: string;
 }
 
 export class MimecastSsoStack extends TerraformStack {
@@ -154,7 +160,7 @@ export class MimecastSsoStack extends TerraformStack {
       driftCheck: env.mimecastApi.driftCheck,
       cliBundle: props.cliBundle,
     });
-    if (env.tenantId) this.activateAndRetire(env.tenantId, props.cliBundle);
+    if (env.tenantId) this.activateAndRetire(env, props.cliBundle, props.mimecastShowsThumbprint);
   }
 
   /**
@@ -164,10 +170,15 @@ export class MimecastSsoStack extends TerraformStack {
    * plan of the first deploy from then on shows the stage; the CLI checks the date too and writes
    * nothing before it.
    */
-  private activateAndRetire(tenantId: string, cliBundle: string | undefined): void {
+  private activateAndRetire(env: EnvironmentConfig, cliBundle: string | undefined, mimecastShows: string | undefined): void {
     const app = this.enterpriseApp;
     const due = this.rotationDue;
+    const tenantId = env.tenantId!;
     if (!app || !due) return;
+    // Checklist mode (and auto, which may fall back to it) cannot see Mimecast: the activation
+    // waits for the administrator's record that Mimecast shows the new certificate. api mode's
+    // sync imports and verifies.
+    const confirmation = env.mimecastApi.profileSync === "api" ? undefined : { environment: env.name, mimecastShows };
     const stage = (date: string) => dueStage(date);
     const activationStage = { rotation: app.certificateRotation, stage: stage(due.activation) };
     this.certificateActivation = new SigningCertificateActivation(this, "certificate-activation", {
@@ -178,20 +189,29 @@ export class MimecastSsoStack extends TerraformStack {
       notBefore: due.activation,
       dependsOn: [app.signingCertificate, this.profileSync.resource],
       cliBundle,
+      confirmation,
+      // Re-applied whenever a plan reads another certificate signing (from the retirement's date on).
+      declarative: { retirementDue: due.retirement },
     });
     // Right after the activation, Mimecast imports the metadata again (api mode: the sync writes
     // it; checklist mode: it prints what to click). Covers a Mimecast that keeps one certificate.
     const reimport = this.profileSync.addReimport("reimport", { triggers: activationStage, dependsOn: [this.certificateActivation.resource] });
+    const retirementStage = { rotation: app.certificateRotation, stage: stage(due.retirement) };
     this.certificateRetirement = new SigningCertificateRetirement(this, "certificate-retirement", {
       tenantId,
       servicePrincipalObjectId: app.servicePrincipalObjectId,
-      rotation: { rotation: app.certificateRotation, stage: stage(due.retirement) },
+      rotation: retirementStage,
       certificate: app.certificate,
       notBefore: due.retirement,
       // Only once the new certificate is active: it is the one kept.
       dependsOn: [this.certificateActivation.resource, reimport],
       cliBundle,
     });
+    // Once the old certificate is gone the metadata lists the new one only: Mimecast imports once
+    // more (api mode: the sync writes it; checklist mode: it asks), so a Mimecast that kept the
+    // first certificate a document listed keeps the right one from here. Construct id
+    // "reimport-after-retirement" is part of the Terraform address: keep it.
+    this.profileSync.addReimport("reimport-after-retirement", { triggers: retirementStage, dependsOn: [this.certificateRetirement.resource], afterRetirement: true });
   }
 
   private backend(env: EnvironmentConfig, localStatePath: string | undefined): void {

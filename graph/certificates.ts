@@ -164,12 +164,35 @@ export type StageResult =
 export const EXPIRY_MARGIN_MS = 2 * 86_400_000;
 
 /**
+ * Checklist mode: the tool cannot read Mimecast, so the activation waits for the administrator's
+ * record of the thumbprint Mimecast shows (model/confirmations.ts). `mimecastShows` is that record
+ * (undefined: none yet); `environment` names it in the command the refusal prints.
+ */
+export interface MimecastConfirmationGate {
+  readonly environment: string;
+  readonly mimecastShows?: string;
+}
+
+/** The activation was refused: Mimecast was not confirmed to show this rotation's certificate. Nothing was written. */
+export class ConfirmationMissingError extends GraphClientError {
+  constructor(message: string, readonly thumbprint: string) {
+    super(message, "activate certificate");
+    this.name = "ConfirmationMissingError";
+  }
+}
+
+/** The command an administrator runs to record what Mimecast shows (README: run the CLI through npm). */
+export const confirmCommandLine = (environment: string, thumbprint: string) => `npm run --silent mimecast-sso -- rotation confirm --env ${environment} --thumbprint ${thumbprint}`;
+
+/**
  * Make this rotation's certificate the active one, once it is due (`notBefore`): before, nothing
  * is written, unless nothing signs yet (a first deploy) or the certificate that signs now
  * expires within EXPIRY_MARGIN_MS of the due date (a deploy that came too late: waiting longer
  * would let Entra sign with an expired certificate).
+ * In checklist mode (`confirmation`) it activates only once Mimecast is recorded to show this
+ * rotation's certificate, and refuses (ConfirmationMissingError) otherwise, writing nothing.
  */
-export async function activateRotation(client: GraphClient, spId: string, which: RotationCertificate, opts: { notBefore?: string } = {}): Promise<StageResult> {
+export async function activateRotation(client: GraphClient, spId: string, which: RotationCertificate, opts: { notBefore?: string; confirmation?: MimecastConfirmationGate } = {}): Promise<StageResult> {
   checkRotation(which);
   if (opts.notBefore !== undefined && Number.isNaN(Date.parse(opts.notBefore))) throw new GraphClientError(`--not-before "${opts.notBefore.slice(0, 40)}" is not a date`);
   // The add may have run seconds ago in this apply: read until a replica shows it whole.
@@ -207,6 +230,22 @@ export async function activateRotation(client: GraphClient, spId: string, which:
             ? `the certificate signing now (${active}) has no end date`
             : undefined;
       return { result: "not-due", thumbprint: mine.thumbprint, due: opts.notBefore, note: seen && `${seen}: waiting for the due date all the same` };
+    }
+  }
+  // Checklist mode: from here Entra signs with this certificate, so Mimecast must already show it.
+  // Only what justified not waiting above (nothing signs yet; the signing one expires too soon)
+  // goes ahead without the record: then there is nothing a wait could protect.
+  const gate = opts.confirmation;
+  if (gate && note === undefined && (activeOf(sp) || certificatesOf(sp).some((c) => isTokenSigning(c) && c.thumbprint !== mine.thumbprint))) {
+    const shown = gate.mimecastShows?.toUpperCase();
+    if (shown !== mine.thumbprint) {
+      const seen = shown ? `the thumbprint recorded as shown by Mimecast is ${shown}, not this rotation's ${mine.thumbprint}` : `no thumbprint is recorded as shown by Mimecast`;
+      throw new ConfirmationMissingError(
+        `certificate-activation refused: ${seen}; nothing was activated (checklist mode: the tool cannot see Mimecast, and from the activation on Entra signs with ${mine.thumbprint}). ` +
+          `In the Mimecast console open the authentication profile and click Import next to the Metadata URL (if Mimecast then shows only the current certificate, put ${mine.thumbprint} in its certificate field instead); ` +
+          `once it shows ${mine.thumbprint}, record it: ${confirmCommandLine(gate.environment, mine.thumbprint)}, commit rotation-confirmations.json and deploy at once`,
+        mine.thumbprint,
+      );
     }
   }
   await client.setPreferredThumbprint(spId, mine.thumbprint);

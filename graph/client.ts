@@ -10,6 +10,7 @@ import { AZURE_HOSTS } from "../model/clouds";
 import { isLoopbackHost } from "../model/endpoints";
 import { Redactor } from "../model/redact";
 import { PipelineIdentity } from "./credentials";
+import { permissionHint } from "./permissions";
 
 /** The scope of a Graph token: the cloud's Graph host (the loopback emulator accepts the global one). */
 const graphScope = (graphOrigin: string) => `${isLoopbackHost(new URL(graphOrigin).hostname) ? "https://graph.microsoft.com" : graphOrigin}/.default`;
@@ -223,9 +224,8 @@ export class GraphClient {
         // Graph names the request in a header and in innerError (learn.microsoft.com/graph/errors): what Microsoft support asks for.
         const inner = (res.data as { error?: { innerError?: Record<string, unknown> } } | undefined)?.error?.innerError;
         const requestId = typeof res.headers["request-id"] === "string" ? res.headers["request-id"] : typeof inner?.["request-id"] === "string" ? inner["request-id"] : undefined;
-        // 403 on an app or service principal: almost always Application.ReadWrite.OwnedBy on an app
-        // made from a gallery template, which has no owner (microsoft-graph-docs#16545).
-        const hint = res.status === 403 ? " (the pipeline identity needs Application.ReadWrite.All: an app made from a gallery template has no owner, so Application.ReadWrite.OwnedBy cannot change it; see docs/deploy-your-tenant.md)" : "";
+        // 403: what Graph's reference lists for this call (graph/permissions.ts).
+        const hint = res.status === 403 ? permissionHint(operation) : "";
         const what = res.status === 0 ? res.networkError ?? "no response" : `HTTP ${res.status}${msg ? `: ${msg}` : ""}${hint}${requestId ? ` (request-id ${requestId})` : ""}`;
         return {
           ok: false,

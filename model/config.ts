@@ -379,7 +379,9 @@ export const environmentSchema = z.strictObject({
   certificateRetireAfterDays: z
     .number()
     .int({ error: "must be a whole number of days" })
-    .min(0, { error: "must be at least 0 days" })
+    // 0 would remove the old certificate in the deploy that activates the new one: no way back if
+    // Mimecast does not take the new one (docs/certificates.md).
+    .min(1, { error: "must be at least 1 day: 0 would remove the old certificate in the same deploy that activates the new one, with no way back if Mimecast rejects the new one" })
     .max(365, { error: "must be at most 365 days" })
     .optional()
     .describe("Days between the activation and the removal of the old signing certificates. Default 7."),

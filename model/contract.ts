@@ -56,6 +56,7 @@ export const COMMANDS = {
   waitForServicePrincipal: "wait-for-service-principal",
   waitForSamlMode: "wait-for-saml-mode",
   entraDrift: "entra-drift",
+  signingState: "signing-state",
 } as const;
 
 /** Options of add-, activate- and retire-certificate(s) that the stack passes. */
@@ -68,6 +69,10 @@ export const ACTIVATE_OPTIONS = {
   endDate: "--end-date",
   /** The stage's due date: before it, the step writes nothing and says when it is due. */
   notBefore: "--not-before",
+  /** Checklist mode: the activation waits for the administrator's record of what Mimecast shows (this environment's, model/confirmations.ts). */
+  requireConfirmation: "--require-confirmation",
+  /** That record: the thumbprint Mimecast showed. */
+  mimecastShows: "--mimecast-shows",
 } as const;
 
 /** A rotation stage's command arguments: this rotation's certificate and when the stage is due. */
@@ -109,8 +114,12 @@ export function cliPathFromStack(contentHash: string): string {
 /** The sync option of the re-import that runs right after the activation step: it reads which certificate signs, whatever the dates say. */
 export const AFTER_ACTIVATION_OPTION = "--after-activation";
 
-export function syncCommand(cliPath: string, opts: { rotation?: boolean; afterActivation?: boolean } = {}): string {
-  return `node ${cliPath} ${COMMANDS.sync} --spec-env ${SPEC_ENV_VAR} --metadata-url-env ${METADATA_URL_ENV_VAR}${opts.rotation ? ` --rotation-env ${ROTATION_ENV_VAR}` : ""}${opts.rotation && opts.afterActivation ? ` ${AFTER_ACTIVATION_OPTION}` : ""}`;
+/** The sync option of the re-import that runs right after the retirement step: the metadata now lists this rotation's certificate only. */
+export const AFTER_RETIREMENT_OPTION = "--after-retirement";
+
+export function syncCommand(cliPath: string, opts: { rotation?: boolean; afterActivation?: boolean; afterRetirement?: boolean } = {}): string {
+  const after = opts.rotation && opts.afterRetirement ? ` ${AFTER_RETIREMENT_OPTION}` : opts.rotation && opts.afterActivation ? ` ${AFTER_ACTIVATION_OPTION}` : "";
+  return `node ${cliPath} ${COMMANDS.sync} --spec-env ${SPEC_ENV_VAR} --metadata-url-env ${METADATA_URL_ENV_VAR}${opts.rotation ? ` --rotation-env ${ROTATION_ENV_VAR}` : ""}${after}`;
 }
 
 function stageArgs(args: RotationStageArgs): string {
@@ -118,11 +127,19 @@ function stageArgs(args: RotationStageArgs): string {
   return `${o.tenantId} ${args.tenantId} ${o.servicePrincipalId} ${args.servicePrincipalId} ${o.displayName} ${args.displayName} ${o.endDate} ${args.endDate}${args.notBefore ? ` ${o.notBefore} ${args.notBefore}` : ""}`;
 }
 
+/** Checklist mode's gate on the activation: the environment, and the thumbprint recorded as shown by Mimecast (none yet: undefined). */
+export interface ActivationConfirmationArgs {
+  readonly environment: string;
+  readonly mimecastShows?: string;
+}
+
 /** Activate a given certificate (by thumbprint), or this rotation's (by subject and end date) once due. */
-export function activateCommand(cliPath: string, args: RotationStageArgs | { tenantId: string; servicePrincipalId: string; thumbprint: string }): string {
+export function activateCommand(cliPath: string, args: (RotationStageArgs & { confirmation?: ActivationConfirmationArgs }) | { tenantId: string; servicePrincipalId: string; thumbprint: string }): string {
   const o = ACTIVATE_OPTIONS;
   if ("thumbprint" in args) return `node ${cliPath} ${COMMANDS.activateCertificate} ${o.tenantId} ${args.tenantId} ${o.servicePrincipalId} ${args.servicePrincipalId} ${o.thumbprint} ${args.thumbprint}`;
-  return `node ${cliPath} ${COMMANDS.activateCertificate} ${stageArgs(args)}`;
+  const c = args.confirmation;
+  const gate = c ? ` ${o.requireConfirmation} ${c.environment}${c.mimecastShows ? ` ${o.mimecastShows} ${c.mimecastShows}` : ""}` : "";
+  return `node ${cliPath} ${COMMANDS.activateCertificate} ${stageArgs(args)}${gate}`;
 }
 
 /** Add this rotation's certificate (idempotent: a certificate of that name and end date is reused). */
@@ -172,6 +189,14 @@ export function waitForSamlModeCommand(cliPath: string, args: { tenantId: string
 
 export function externalProgram(cliPath: string): string[] {
   return ["node", cliPath, COMMANDS.external];
+}
+
+/** The plan-time read of which certificate Entra signs with (external data source): its query keys and its result's. */
+export const SIGNING_STATE_QUERY = { tenantId: "tenant_id", servicePrincipalId: "service_principal_id", displayName: "display_name", endDate: "end_date", retirementDue: "retirement_due" } as const;
+export const SIGNING_STATE_RESULT = { activation: "activation", note: "note" } as const;
+
+export function signingStateProgram(cliPath: string): string[] {
+  return ["node", cliPath, COMMANDS.signingState];
 }
 
 /** Identity-provider kind in the config vs the provider label on the Mimecast profile. */

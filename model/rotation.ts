@@ -37,7 +37,8 @@ export function rotationSchedule(env: { certificateLifetimeDays: number; certifi
     lifetimeDays: env.certificateLifetimeDays,
     renewBeforeDays: renew,
     overlapDays: env.certificateOverlapDays ?? Math.min(DEFAULT_OVERLAP_DAYS[env.mode], Math.floor(renew * 0.4)),
-    retireAfterDays: env.certificateRetireAfterDays ?? Math.min(DEFAULT_RETIRE_AFTER_DAYS, Math.floor(renew * 0.2)),
+    // Never 0 (the config refuses it too): the old certificate stays at least a day past the activation.
+    retireAfterDays: env.certificateRetireAfterDays ?? Math.max(1, Math.min(DEFAULT_RETIRE_AFTER_DAYS, Math.floor(renew * 0.2))),
   };
 }
 
@@ -124,7 +125,7 @@ export function assessRotation(now: number, certificates: readonly CertificateFa
       stage: "activation-due",
       due: iso(activationDue),
       overdue: true,
-      message: `the activation of certificate ${mine.thumbprint} was due on ${dayOf(activationDue)} and the active one is still ${active.thumbprint} (a rotation stopped before its activation, or someone switched it in the portal): deploy${expiry}`,
+      message: `the activation of certificate ${mine.thumbprint} was due on ${dayOf(activationDue)} and the active one is still ${active.thumbprint} (a rotation stopped before its activation, or someone switched it in the portal): deploy (checklist mode: the activation waits for the record of what Mimecast shows, mimecast-sso rotation confirm --env <environment> --thumbprint ${mine.thumbprint})${expiry}`,
     };
   }
   const { retirementDue } = rotationDates(started(active), s);
@@ -173,6 +174,20 @@ export interface RotationSigningState {
   readonly anyActive: boolean;
   /** Token-signing certificates other than this rotation's. */
   readonly others: number;
+  /** This rotation's certificate, when it is there. @default unknown */
+  readonly newThumbprint?: string;
+  /** The one Entra signs with. @default unknown */
+  readonly activeThumbprint?: string;
+}
+
+/** How the checklist is to read: checklist mode's activation waits for a record of what Mimecast shows. */
+export interface RotationChecklistOptions {
+  /** The activation waits for `mimecast-sso rotation confirm` (checklist and auto modes). @default false */
+  readonly gated?: boolean;
+  /** The environment, for the command the checklist names. */
+  readonly environment?: string;
+  /** The sync right after the retirement step: the metadata lists this rotation's certificate only. @default false */
+  readonly afterRetirement?: boolean;
 }
 
 const CERTIFICATE_FIELDS = { tenantId: "tenant", servicePrincipalId: "servicePrincipal", displayName: "subject", endDate: "endDate" } as const;
@@ -207,15 +222,28 @@ const IMPORT = "open the profile above, click Import next to the Metadata URL, S
  * text says "now" only from what a read showed (`state`), and otherwise names no day for it.
  * Without a read it goes by the dates.
  */
-export function rotationChecklist(now: number, d: RotationDates, state?: RotationSigningState): string | undefined {
+export function rotationChecklist(now: number, d: RotationDates, state?: RotationSigningState, opts: RotationChecklistOptions = {}): string | undefined {
   const [started, activation, retirement] = [d.started, d.activation, d.retirement].map((x) => Date.parse(x));
   if (now < started - DAY_MS) return undefined;
   const day = (ms: number) => dayOf(ms);
-  const removed = `  At the first deploy on or after ${day(retirement)} the old certificate is removed from Entra.`;
+  // Some relying parties keep one certificate of a metadata document that lists several: once the
+  // old one is gone the document lists the new one only, and an Import then leaves nothing else.
+  const removed = `  At the first deploy on or after ${day(retirement)} the old certificate is removed from Entra; that deploy's checklist asks for one more Import.`;
+  if (opts.afterRetirement) {
+    // Only once a retirement was due (a first deploy has nothing retired: its own checklist has the Import).
+    if (now < retirement || !state || !state.newActive || state.others > 0) return undefined;
+    return [`Signing certificate rotation (Entra): the old certificate was removed; the app's metadata now lists ${state.newThumbprint ?? "the new certificate"} only.`, `  Now: ${IMPORT} once more (with Monitor Metadata URL on Mimecast keeps following it).`].join("\n");
+  }
   // Nothing signs yet: a first deploy, moments before its activation (its own checklist has the Import).
   if (state && !state.anyActive) return undefined;
   // Over: the old certificates are gone (or, unread, the retirement is due).
   if (now >= retirement && (state ? state.others === 0 : true)) return undefined;
+  // Checklist mode, activated on its date: only with the record that Mimecast shows the new
+  // certificate, so no Import now: while the old one is still listed, an Import could bring it back
+  // in a Mimecast that keeps the first certificate listed. One more after the retirement.
+  if (opts.gated && state?.newActive && now >= activation) {
+    return [`Signing certificate rotation (Entra): Entra now signs with ${state.newThumbprint ?? "the new certificate"}, which Mimecast was recorded to show.`, `  No Import now (while the old certificate is still listed, an Import can bring it back).`, removed].join("\n");
+  }
   if (state?.newActive || (!state && now >= activation)) {
     const since = state?.newActive
       ? now < activation
@@ -224,10 +252,44 @@ export function rotationChecklist(now: number, d: RotationDates, state?: Rotatio
       : `Entra signs with the new certificate from the first deploy on or after ${day(activation)} that activated it.`;
     return [`Signing certificate rotation (Entra): ${since}`, `  Now: ${IMPORT} (if Mimecast keeps one certificate, this is the one it must keep).`, removed].join("\n");
   }
+  if (opts.gated) {
+    // Checklist mode: the activation waits for the record of what Mimecast shows; it cannot be
+    // read from here. Whether Mimecast keeps every listed certificate or one is not documented.
+    const n = state?.newThumbprint ?? "<the new certificate's thumbprint>";
+    const o = state?.activeThumbprint ? ` (${state.activeThumbprint})` : "";
+    const record = `npm run --silent mimecast-sso -- rotation confirm --env ${opts.environment ?? "<environment>"} --thumbprint ${n}`;
+    return [
+      `Signing certificate rotation (Entra): a new certificate ${n} was added on ${day(started)}, inactive; the app's metadata lists it beside the current one${o}.`,
+      `  ${now < activation ? `By ${day(activation)}` : `Now (it was due by ${day(activation)})`}: ${IMPORT}; then look which certificate the profile shows.`,
+      `  If it shows ${n}: record it (${record}), commit rotation-confirmations.json: the first deploy on or after ${day(activation)} activates it.`,
+      `  If it shows only the current one${o} (Mimecast keeps one certificate): on or after ${day(activation)}, when the deploy can run at once, put ${n} in the profile's certificate field (Entra: the app's SAML Certificates, the inactive one), record it as above and deploy right away: sign-in fails from that change until the deploy activates ${n}.`,
+      `  Entra does not sign with ${n} before it is recorded: from ${day(activation)} on each deploy's activation refuses, saying so.`,
+      removed,
+    ].join("\n");
+  }
   return [
     `Signing certificate rotation (Entra): a new certificate was added on ${day(started)}, inactive; the app's metadata lists it beside the current one.`,
     now < activation ? `  By ${day(activation)}: ${IMPORT} (Monitor Metadata URL on re-reads it too, when Mimecast does not say).` : `  Now (it was due by ${day(activation)}): ${IMPORT}.`,
     `  Entra starts signing with it at the first deploy on or after ${day(activation)}, not before (unless the current certificate expires first): the checklist that deploy prints says "Now": click Import once more then.`,
     removed,
   ].join("\n");
+}
+
+/** The plan-time answer the activation is keyed on (the `signing-state` program): "ok", or what to repair. */
+export type ActivationDrift = "ok" | `repair:${string}`;
+
+/**
+ * Whether the activation must run again because the certificate Entra signs with is not the one
+ * wanted (a switch made in the portal, say), as the microsoft365 provider's preferred-thumbprint
+ * resource re-applies a drifted thumbprint. Only from the retirement's due date on: before it the
+ * activation's own stage runs it (and a stale answer at the activation's plan would re-run it once
+ * more the day after, for nothing); a switch back to the old certificate in between is repaired by
+ * the deploy that retires, before it retires, so it cannot stall the rotation. Nothing to repair
+ * while this rotation's certificate is not there (its add has not run).
+ */
+export function activationDrift(now: number, retirementDue: string, state: { readonly newThumbprint?: string; readonly activeThumbprint?: string }): ActivationDrift {
+  if (!state.newThumbprint || state.activeThumbprint === state.newThumbprint) return "ok";
+  const due = Date.parse(retirementDue);
+  if (Number.isNaN(due) || now < due) return "ok";
+  return `repair:${state.activeThumbprint ?? "none"}`;
 }

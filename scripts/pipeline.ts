@@ -40,8 +40,8 @@ part, and adding or removing one moves no other), so n jobs plan or apply side b
                a stale stack in <outdir>, or, with --base, one the config named at <git-ref> or at
                any commit since (the pipelines pass the first commit: every one it ever named).
   plan-review  Markdown (terraform show -json of each saved plan): what they create, change, replace or destroy,
-               HIGH for a replacement or destruction of the Entra app, service principal, identifier
-               or signing certificate. Exit 0 reviewed; 1 when there are no saved plans at all, or
+               HIGH for a replacement or destruction of the Entra app, service principal or identifier,
+               and for a certificate activation (the add of an inactive certificate is LOW). Exit 0 reviewed; 1 when there are no saved plans at all, or
                an environment has neither ${PLAN_FILE} nor ${NO_CHANGES} (never planned, or an
                artifact that left them out): nothing reviewed is not "nothing changes".
 plan and apply also compare the project's pipeline copies (.github/workflows/, azure-pipelines*.yml)
@@ -210,7 +210,16 @@ function plannedHere(outdir: string): boolean {
 }
 
 /** Resources whose replacement or destruction changes every mailbox user's login. */
-const CRITICAL = [/^azuread_application_from_template\./, /^azuread_service_principal\./, /^azuread_application_identifier_uri\./, /^terraform_data\.entra_signing-certificate/, /^azuread_service_principal_token_signing_certificate\./];
+const CRITICAL = [/^azuread_application_from_template\./, /^azuread_service_principal\./, /^azuread_application_identifier_uri\./, /^azuread_service_principal_token_signing_certificate\./];
+/**
+ * The stages of a certificate rotation, whatever the action: the add is harmless (an inactive
+ * certificate signs nothing); the activation is the risky step (from it on Entra signs with the
+ * new certificate, and a Mimecast that has not taken it refuses every sign-in: docs/certificates.md).
+ */
+const ROTATION_STAGES: [RegExp, PlannedChange["risk"]][] = [
+  [/^terraform_data\.entra_signing-certificate_/, "LOW"],
+  [/^terraform_data\.certificate-activation_activate_/, "HIGH"],
+];
 
 export interface PlannedChange {
   environment: string;
@@ -243,7 +252,8 @@ export function planChanges(environment: string, plan: { resource_changes?: { ad
                 : "import"
               : "update";
     const critical = CRITICAL.some((r) => r.test(rc.address));
-    const risk = (action === "replace" || action === "delete") && critical ? "HIGH" : action === "replace" || action === "delete" ? "MEDIUM" : critical ? "MEDIUM" : "LOW";
+    const stage = ROTATION_STAGES.find(([r]) => r.test(rc.address))?.[1];
+    const risk = stage ?? ((action === "replace" || action === "delete") && critical ? "HIGH" : action === "replace" || action === "delete" ? "MEDIUM" : critical ? "MEDIUM" : "LOW");
     out.push({ environment, address: rc.address, action, risk });
   }
   return out;

@@ -24,7 +24,7 @@ describe("npm run check on a fork's config", () => {
     const r = await check(FIXTURE, { GITHUB_ACTIONS: "true" });
     expect(r.stderr).toBe("");
     // Terraform read both stacks; it cannot validate them without azuread and time, and says so.
-    expect(r.stdout).toContain("check: two-tenants.json: 2 environment(s) valid, synthesized, read by terraform (0 validated; 2 parsed only: providers azuread, time not in TF_PLUGIN_CACHE_DIR) and reviewed (fabrikam-eu, fabrikam-us)");
+    expect(r.stdout).toContain("check: two-tenants.json: 2 environment(s) valid, synthesized, read by terraform (0 validated; 2 parsed only: providers azuread, external, time not in TF_PLUGIN_CACHE_DIR) and reviewed (fabrikam-eu, fabrikam-us)");
     expect(r.code).toBe(0);
     expect(fs.existsSync(path.join(path.dirname(FIXTURE), "cdktf.out"))).toBe(false);
   });

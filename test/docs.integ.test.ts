@@ -56,7 +56,7 @@ function scriptSource(script: string): string | undefined {
 const cliHelp = new Map<string, string>();
 function mimecastSsoHelp(sub: string): string {
   if (!cliHelp.has(sub)) {
-    const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), sub, "--help"], { encoding: "utf8" });
+    const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "mimecast-sso.js"), ...sub.split(" "), "--help"], { encoding: "utf8" });
     cliHelp.set(sub, r.status === 0 && r.stdout.startsWith(`Usage: npm run --silent mimecast-sso -- ${sub} `) ? r.stdout : "");
   }
   return cliHelp.get(sub)!;
@@ -73,6 +73,8 @@ function cdktfSubHelp(sub: string): string {
 
 /** A mimecast-sso command line (tokens after the CLI itself): the command exists and takes these flags. */
 function cliProblem(tokens: string[]): string | undefined {
+  // A command with subcommands (rotation confirm): the subcommand's help has its flags.
+  if (tokens[1] && !tokens[1].startsWith("-") && mimecastSsoHelp(`${tokens[0]} ${tokens[1]}`)) tokens = [`${tokens[0]} ${tokens[1]}`, ...tokens.slice(2)];
   const help = mimecastSsoHelp(tokens[0]);
   if (!help) return `mimecast-sso has no command "${tokens[0]}"`;
   const missing = flagsOf(tokens.slice(1)).filter((f) => f !== "--help" && !help.includes(`${f} `) && !help.includes(`${f}\n`));

@@ -59,8 +59,11 @@ describeWithTerraform("entra-plans.integ.test.ts", "rename and adoption plans ar
     expect(await changes(synth({}))).toEqual([
       expect.stringMatching(/^create terraform_data\.entra_saml-mode-seen_[0-9A-F]+$/),
       expect.stringMatching(/^create terraform_data\.entra_service-principal-listed_[0-9A-F]+$/),
+      // The rotation's gate and plan-time read (test/rotation-upgrade.integ.test.ts): one more step, the activation re-keyed.
+      expect.stringMatching(/^create terraform_data\.mimecast_reimport-after-retirement_[0-9A-F]+$/),
       // time_sleep.entra_replication-wait_...: its delete only waits a destroy_duration the stack never set.
       expect.stringMatching(/^delete terraform_data\.entra_replication-wait_[0-9A-F]+$/),
+      expect.stringMatching(/^delete\+create terraform_data\.certificate-activation_activate_[0-9A-F]+$/),
     ]);
   });
 
@@ -75,7 +78,9 @@ describeWithTerraform("entra-plans.integ.test.ts", "rename and adoption plans ar
       expect(await changes(json)).toEqual([
         expect.stringMatching(/^create terraform_data\.entra_saml-mode-seen_/),
         expect.stringMatching(/^create terraform_data\.entra_service-principal-listed_/),
+        expect.stringMatching(/^create terraform_data\.mimecast_reimport-after-retirement_/),
         expect.stringMatching(/^delete terraform_data\.entra_replication-wait_/),
+        expect.stringMatching(/^delete\+create terraform_data\.certificate-activation_activate_/),
       ]);
       // The gallery renames or duplicates "Mimecast": a pinned stack does not notice.
       directory = { ...directory, galleryTemplateIds: { Mimecast: "00000000-0000-4000-8000-000000000001" } };

@@ -80,7 +80,7 @@ describe("sync engine against the emulator", () => {
     // The activation comes with the first deploy on or after its date, whenever that runs: no day is promised for it.
     expect(manual.checklist).toContain('Entra starts signing with it at the first deploy on or after 2028-10-09, not before (unless the current certificate expires first): the checklist that deploy prints says "Now"');
     expect(manual.checklist).not.toMatch(/On 2028-10-09 Entra starts signing/);
-    expect(manual.checklist).toContain("At the first deploy on or after 2028-10-16 the old certificate is removed from Entra.");
+    expect(manual.checklist).toContain("At the first deploy on or after 2028-10-16 the old certificate is removed from Entra; that deploy's checklist asks for one more Import.");
     expect(rotationChecklist(Date.parse("2028-10-10T10:00:00Z"), dates)).toContain("Now: open the profile above, click Import");
     // Outside a rotation there is nothing to say.
     expect(rotationChecklist(Date.parse("2028-10-17T00:00:00Z"), dates)).toBeUndefined();

@@ -105,15 +105,17 @@ describeIfTerraform("plan and apply for pipelines (real terraform)", () => {
   });
 });
 
-describeIfTerraform("plan review of a real saved plan that replaces the signing certificate (real terraform)", () => {
-  it("flags it HIGH", async () => {
+describeIfTerraform("plan review of a real saved plan with a rotation's add and activation (real terraform)", () => {
+  it("flags the activation HIGH and the add of an inactive certificate LOW", async () => {
     // The certificate step's address, from a real synth of the example config ...
     const synthDir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-pipeline-cert-"));
     const synth = await run(process.execPath, [path.join(ROOT, "dist", "synth.js")], { cwd: ROOT, env: { SSO_CONFIG: EXAMPLE_CONFIG, CDKTF_OUTDIR: path.join(synthDir, "example") } });
     expect(synth.code).toBe(0);
     const example = JSON.parse(fs.readFileSync(path.join(synthDir, "example", "stacks", "contoso-eu", "cdk.tf.json"), "utf8"));
     const step = Object.keys(example.resource.terraform_data).find((k) => k.startsWith("entra_signing-certificate"))!;
+    const activation = Object.keys(example.resource.terraform_data).find((k) => k.startsWith("certificate-activation_activate"))!;
     expect(step).toBeDefined();
+    expect(activation).toBeDefined();
     // ... in a stand-in stack terraform can plan here (the real one needs azuread and time): the
     // step at that address, replaced when its rotation key changes, as in the real stack.
     const outdir = path.join(synthDir, "cdktf.out");
@@ -122,7 +124,7 @@ describeIfTerraform("plan review of a real saved plan that replaces the signing 
     fs.writeFileSync(path.join(synthDir, "sso.config.json"), JSON.stringify({ environments: [{ name: "cert-eu", tenantId: TENANT, accountCode: DEMO_ACCOUNT.accountCode, region: "eu", samlApplications: ["personalPortal"], identityProvider: { type: "entra", manageApp: false, metadataUrl: `https://login.microsoftonline.com/${TENANT}/federationmetadata/2007-06/federationmetadata.xml?appid=c` } }] }));
     fs.mkdirSync(stackDir, { recursive: true });
     const write = (rotation: string) =>
-      fs.writeFileSync(path.join(stackDir, "cdk.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: "../../terraform.cert-eu.tfstate" } } }, resource: { terraform_data: { [step]: { triggers_replace: { rotation } } } } }));
+      fs.writeFileSync(path.join(stackDir, "cdk.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: "../../terraform.cert-eu.tfstate" } } }, resource: { terraform_data: { [step]: { triggers_replace: { rotation } }, [activation]: { triggers_replace: { rotation } } } } }));
     const pipeline = (...args: string[]) => run(process.execPath, [path.join(ROOT, "dist", "pipeline.js"), ...args, "--outdir", outdir, "--no-synth"].filter((a) => a !== "--no-synth" || args[0] === "plan"), { cwd: synthDir, env: { SSO_CONFIG: "" } });
     try {
       write("2026-01-01");
@@ -132,7 +134,8 @@ describeIfTerraform("plan review of a real saved plan that replaces the signing 
       expect((await pipeline("plan")).code).toBe(2);
       const review = await pipeline("plan-review");
       expect(review.code).toBe(0);
-      expect(review.stdout).toContain(`| cert-eu | **HIGH** | replace | \`terraform_data.${step}\` |`);
+      expect(review.stdout).toContain(`| cert-eu | **HIGH** | replace | \`terraform_data.${activation}\` |`);
+      expect(review.stdout).toContain(`| cert-eu | LOW | replace | \`terraform_data.${step}\` |`);
     } finally {
       fs.rmSync(synthDir, { recursive: true, force: true });
     }
@@ -140,7 +143,7 @@ describeIfTerraform("plan review of a real saved plan that replaces the signing 
 });
 
 describe("plan review risk", () => {
-  it("a replacement or destruction of the app, service principal, identifier or certificate is HIGH", () => {
+  it("a replacement or destruction of the app, service principal or identifier is HIGH", () => {
     const plan = {
       resource_changes: [
         { address: "azuread_service_principal.entra_service-principal_61C93952", change: { actions: ["delete", "create"] } },

@@ -39,12 +39,12 @@ function signingIn(wf: Record<string, any>, vars: Record<string, string> = VARS)
  * second after it, "waiting" in the plan that creates it and "due" in the first plan after.
  */
 function withRotationStandIn(mainTs: string): string {
-  const anchor = "for (const environment of config.environments) new MimecastSsoStack(app, { environment });";
+  const anchor = "for (const environment of config.environments) new MimecastSsoStack(app, { environment, mimecastShowsThumbprint: confirmations[environment.name]?.mimecastShowsThumbprint });";
   if (!mainTs.includes(anchor)) throw new Error("main.ts changed: update the rotation stand-in in pipelines-played.integ.test.ts");
   return `import { Fn } from "cdktf";\nimport { dueStage } from "./constructs/stack";\nimport { TerraformData } from "./constructs/terraform-data";\n${mainTs.replace(
     anchor,
     `for (const environment of config.environments) {
-    const stack = new MimecastSsoStack(app, { environment });
+    const stack = new MimecastSsoStack(app, { environment, mimecastShowsThumbprint: confirmations[environment.name]?.mimecastShowsThumbprint });
     if (environment.name === "alpha-eu") {
       const started = new TerraformData(stack, "rotation-started", { input: { at: Fn.plantimestamp() }, lifecycle: { ignoreChanges: ["input"] } });
       new TerraformData(stack, "rotation-stage", { triggersReplace: { stage: dueStage(Fn.timeadd(started.getStringAttribute("output.at"), "1s")) } });

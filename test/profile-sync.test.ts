@@ -59,7 +59,8 @@ describe("MimecastProfileSync in the stack", () => {
     expect(check.data.external[name].program.slice(-1)).toEqual(["external"]);
     const off = synth({ mimecastApi: { profileSync: "auto", driftCheck: false } });
     expect(off.check).toBeUndefined();
-    expect(off.terraform.required_providers.external).toBeUndefined();
+    // The provider stays for the activation's plan-time read of which certificate signs (declarative).
+    expect(Object.keys(off.data.external)).toEqual([expect.stringMatching(/^certificate-activation_signing_/)]);
   });
 
   it("an app managed elsewhere gives a provider-free stack synced from the configured metadata URL", () => {
@@ -132,7 +133,7 @@ describe("the signing-certificate lifecycle in the stack", () => {
     const [addKey, add] = find("entra_signing-certificate");
     const [actKey, act] = find("certificate-activation");
     const [syncKey, sync] = find("mimecast_sync");
-    const [reimportKey, reimport] = find("mimecast_reimport");
+    const [reimportKey, reimport] = find("mimecast_reimport_");
     const [, retire] = find("certificate-retirement");
     const rotationKey = Object.keys(doc.resource.time_rotating)[0];
     const rotation = `\${time_rotating.${rotationKey}.id}`;
@@ -142,7 +143,10 @@ describe("the signing-certificate lifecycle in the stack", () => {
     const retirementDue = `timeadd(${activationDue}, "168h")`;
     const stage = (due: string) => `\${(timecmp(plantimestamp(), ${due}) > -1) ? "due" : "waiting"}`;
     expect(add.triggers_replace).toEqual({ rotation });
-    expect(act.triggers_replace).toEqual({ rotation, stage: stage(activationDue) });
+    // Checklist mode: the record of what Mimecast shows re-runs the activation too (none recorded here).
+    // ... and a plan that reads another certificate signing than this rotation's (declarative).
+    const [signingName] = Object.keys(doc.data.external);
+    expect(act.triggers_replace).toEqual({ rotation, stage: stage(activationDue), mimecast_shows: "none", signing: `\${data.external.${signingName}.result["activation"]}` });
     expect(reimport.triggers_replace).toEqual({ rotation, stage: stage(activationDue) });
     expect(retire.triggers_replace).toEqual({ rotation, stage: stage(retirementDue) });
     expect(sync.triggers_replace.certificate_rotation).toBe(rotation);

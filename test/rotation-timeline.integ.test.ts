@@ -6,6 +6,7 @@
 // Mimecast emulators. Mimecast's documentation does not say whether Import trusts every signing
 // certificate the metadata lists or one, so both are simulated, and a sign-in is tried every
 // hour: it works when the certificate Entra signs with is one Mimecast trusts and not expired.
+import { createHash } from "crypto";
 import { Testing } from "cdktf";
 import { main } from "../cli/program";
 import { MimecastSsoStack } from "../constructs/stack";
@@ -25,7 +26,7 @@ const CN = "CN=eu-api.mimecast.com/sso/CEUA12A34";
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-type Trust = "every listed certificate" | "one certificate (the one signing when imported)";
+type Trust = "every listed certificate" | "one certificate (the one signing when imported)" | "the first certificate the metadata lists";
 
 interface Scenario {
   readonly mode: ProfileSyncMode;
@@ -36,6 +37,10 @@ interface Scenario {
   readonly lateDays: number;
   /** certificateLifetimeDays changed in the config, this many days after the rotation fell due. @default none */
   readonly lifetimeChange?: { readonly afterDays: number; readonly lifetimeDays: number };
+  /** The order of the metadata document: the signing certificate first, or the Graph fake's (keyCredentials order, oldest first). @default signing first */
+  readonly metadataOrder?: "signing first" | "the fake's document";
+  /** Someone makes the old certificate the active one again in the portal, this many days after the activation. @default never */
+  readonly portalSwitchAfterActivationDays?: number;
 }
 
 /**
@@ -65,7 +70,7 @@ async function simulate(sc: Scenario) {
   const clock = virtualClock(Date.parse("2026-12-01T02:00:00Z"));
   const graph = await GraphEmulator.start({ clientId: "pipeline-app", clientSecret: "pipeline-secret-value", now: clock.now });
   const mimecast = await MimecastEmulator.start({ ttlMs: 120_000, offerProfileContract: sc.offerProfileContract });
-  graph.create("servicePrincipals", { id: SP, preferredTokenSigningKeyThumbprint: null }, -Infinity);
+  graph.create("servicePrincipals", { id: SP, appId: "00000000-0000-4000-8000-000000000001", preferredTokenSigningKeyThumbprint: null }, -Infinity);
   graph.create("applications", { id: APP, defaultRedirectUri: null, web: { redirectUris: [] } }, -Infinity);
   let schedule: RotationSchedule = rotationSchedule({ certificateLifetimeDays: 730, certificateRenewBeforeDays: 60, mode: sc.mode });
   const spec = specFor({ metadataUrl: mimecast.metadataUrl(TENANT), api: { profileSync: sc.mode, baseUrl: mimecast.url, createProfileIfMissing: true } });
@@ -74,19 +79,38 @@ async function simulate(sc: Scenario) {
   let trusted = new Set<string>();
   const sp = () => graph.servicePrincipals.get(SP)!;
   const listed = () => groupCertificates(sp().keyCredentials ?? [], sp().passwordCredentials ?? []);
+  // The order of the metadata document is not documented (no "active" marker either). Simulated:
+  // the certificate Entra signs with first, then the others as the service principal lists them.
+  const metadataOrder = () => {
+    // The document the Graph fake serves (graph/emulator.ts federationMetadataXml), its certificates in order.
+    if (sc.metadataOrder === "the fake's document") return [...graph.federationMetadataXml(TENANT, sp().appId ?? "")!.matchAll(/<X509Certificate>([^<]+)</g)].map((m) => createHash("sha1").update(Buffer.from(m[1], "base64")).digest("hex").toUpperCase());
+    const active = sp().preferredTokenSigningKeyThumbprint ?? "";
+    const all = listed().map((c) => c.thumbprint);
+    return [...all.filter((t) => t === active), ...all.filter((t) => t !== active)];
+  };
   const importMetadata = () => {
-    trusted = sc.trust === "every listed certificate" ? new Set(listed().map((c) => c.thumbprint)) : new Set([sp().preferredTokenSigningKeyThumbprint ?? ""]);
+    trusted =
+      sc.trust === "every listed certificate"
+        ? new Set(listed().map((c) => c.thumbprint))
+        : sc.trust === "the first certificate the metadata lists"
+          ? new Set(metadataOrder().slice(0, 1))
+          : new Set([sp().preferredTokenSigningKeyThumbprint ?? ""]);
   };
   mimecast.onRequest = (path) => {
     if (path === "/api/login/update-authentication-profile" || path === "/api/login/create-authentication-profile") importMetadata();
   };
-  const adminClicks: number[] = [];
-  const imports = { byAdmin: 0 };
+  /** What the administrator will do, and when: Import, record what Mimecast shows, put a certificate in by hand. */
+  const adminActions: { at: number; act: () => Promise<void> }[] = [];
+  const imports = { byAdmin: 0, byHand: 0 };
+  /** rotation-confirmations.json: what the administrator recorded as shown by Mimecast. */
+  let recorded: string | undefined;
+  const refusals: string[] = [];
+  const gated = sc.mode !== "api";
 
   const env = { ...EMULATOR_DEPLOY_ENV, ARM_TENANT_ID: TENANT, ARM_CLIENT_ID: "pipeline-app", ARM_CLIENT_SECRET: "pipeline-secret-value", GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url, MIMECAST_SSO_SPEC: encodeSpec(spec) };
-  const run = async (args: string[], extraEnv: Record<string, string> = {}) => {
+  const run = async (args: string[], extraEnv: Record<string, string> = {}, stdin = "") => {
     const out: string[] = [];
-    const code = await main(args, { out: (s) => out.push(s), err: (s) => out.push(s), env: { ...env, ...extraEnv }, stdin: async () => "", clock });
+    const code = await main(args, { out: (s) => out.push(s), err: (s) => out.push(s), env: { ...env, ...extraEnv }, stdin: async () => stdin, clock });
     return { code, text: out.join("\n") };
   };
 
@@ -100,6 +124,8 @@ async function simulate(sc: Scenario) {
   const failures: string[] = [];
 
   let lifetimeChanged = false;
+  let portalSwitchAt: number | undefined;
+  let portalSwitched = false;
   let certificateEndOutput = "";
   async function deploy(): Promise<void> {
     const t = clock.now();
@@ -125,27 +151,65 @@ async function simulate(sc: Scenario) {
     const certificate = { tenantId: TENANT, servicePrincipalId: SP, displayName: CN, endDate };
     const rotationEnv = { MIMECAST_SSO_CERTIFICATE_ROTATION: encodeRotationDates({ started: iso(started), activation: iso(dates.activationDue), retirement: iso(dates.retirementDue), certificate }) };
     const cert = ["--service-principal-id", SP, "--display-name", CN, "--end-date", endDate];
+    // The plan-time read the activation is keyed on (declarative: re-run while another certificate signs).
+    const read = await run(["signing-state"], {}, JSON.stringify({ tenant_id: TENANT, service_principal_id: SP, display_name: CN, end_date: endDate, retirement_due: iso(dates.retirementDue) }));
+    const signing = (JSON.parse(read.text.split("\n").pop()!) as { activation: string }).activation;
     const steps: [string, string, () => Promise<{ code: number; text: string }>][] = [
       ["add", `${rotationId}`, () => run(["add-certificate", ...cert])],
       ["sync", `${rotationId}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION"], rotationEnv)],
-      ["activate", `${rotationId}/${stage(dates.activationDue)}`, () => run(["activate-certificate", ...cert, "--not-before", iso(dates.activationDue)])],
+      // As the stack passes it: checklist and auto modes wait for the record of what Mimecast shows (a trigger too).
+      ["activate", `${rotationId}/${stage(dates.activationDue)}/${gated ? recorded ?? "none" : ""}/${signing}`, () => run(["activate-certificate", ...cert, "--not-before", iso(dates.activationDue), ...(gated ? ["--require-confirmation", "prod-eu", ...(recorded ? ["--mimecast-shows", recorded] : [])] : [])])],
       ["reimport", `${rotationId}/${stage(dates.activationDue)}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION", "--after-activation"], rotationEnv)],
       ["retire", `${rotationId}/${stage(dates.retirementDue)}`, () => run(["retire-certificates", ...cert, "--not-before", iso(dates.retirementDue)])],
+      ["reimport-after-retirement", `${rotationId}/${stage(dates.retirementDue)}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION", "--after-retirement"], rotationEnv)],
     ];
     for (const [name, trigger, step] of steps) {
       if (applied.get(name) === trigger) continue; // unchanged trigger: terraform leaves it alone
       const r = await step();
       log.push(`${iso(t).slice(0, 10)} ${name}: ${r.text.split("\n").filter((l) => !l.startsWith("Azure identity") && !l.startsWith("[")).slice(-1)[0] ?? ""}`);
+      if (r.code !== 0 && name === "activate" && /certificate-activation refused/.test(r.text)) {
+        // The deploy fails here, naming the step and the command; what depends on it does not run,
+        // and the next deploy runs it again (terraform: a failed create is tainted).
+        refusals.push(`${iso(t)} ${r.text.split("\n").find((l) => l.includes("refused"))}`);
+        break;
+      }
       if (r.code !== 0) throw new Error(`${name} failed at ${iso(t)}:\n${r.text}`);
       applied.set(name, trigger);
+      if (name === "activate" && sc.portalSwitchAfterActivationDays !== undefined && portalSwitchAt === undefined && !portalSwitched && /^activated signing certificate/m.test(r.text) && rotationId > 1) {
+        portalSwitched = true;
+        portalSwitchAt = t + sc.portalSwitchAfterActivationDays * DAY;
+      }
       // An administrator does what the checklist says, and only that: the setup steps of a first
       // checklist that day; during a rotation only its dated instructions, "By <day>" as late as
       // it allows, "Now" that day. Nothing else makes them click.
       const rotating = /Signing certificate rotation \(Entra\)/.test(r.text);
-      if (/Manual checklist/.test(r.text) && !rotating) adminClicks.push(t + 8 * HOUR);
+      const importThenLook = async () => {
+        imports.byAdmin++;
+        importMetadata();
+        // Checklist mode: look which certificate the profile shows, and do what the checklist says for it.
+        const wanted = /rotation confirm --env \S+ --thumbprint ([0-9A-F]{40})/.exec(r.text)?.[1];
+        if (!wanted) return;
+        if (trusted.has(wanted)) recorded = wanted;
+        else {
+          // It shows only the current one: on or after the activation's due date, the certificate by
+          // hand, the record, and a deploy at once (a push of the record runs the pipeline).
+          const from = /on or after (\d{4}-\d{2}-\d{2}), when the deploy can run at once/.exec(r.text)![1];
+          adminActions.push({
+            at: Math.max(clock.now(), Date.parse(`${from}T00:00:00Z`)) + 8 * HOUR,
+            act: async () => {
+              if (recorded === wanted) return; // the same instruction from the re-import's checklist: done once
+              imports.byHand++;
+              trusted = new Set([wanted]);
+              recorded = wanted;
+              await deploy();
+            },
+          });
+        }
+      };
+      if (/Manual checklist/.test(r.text) && !rotating) adminActions.push({ at: t + 8 * HOUR, act: importThenLook });
       const by = /By (\d{4}-\d{2}-\d{2}): open the profile/.exec(r.text);
-      if (by) adminClicks.push(Date.parse(`${by[1]}T00:00:00Z`) - 12 * HOUR);
-      if (/Now( \(it was due by \d{4}-\d{2}-\d{2}\))?: open the profile/.test(r.text)) adminClicks.push(t + 8 * HOUR);
+      if (by) adminActions.push({ at: Date.parse(`${by[1]}T00:00:00Z`) - 12 * HOUR, act: importThenLook });
+      if (/Now( \(it was due by \d{4}-\d{2}-\d{2}\))?: open the profile/.test(r.text)) adminActions.push({ at: t + 8 * HOUR, act: importThenLook });
     }
   }
 
@@ -155,10 +219,16 @@ async function simulate(sc: Scenario) {
     while (clock.now() < until) {
       await clock.sleep(HOUR);
       const t = clock.now();
-      for (const at of adminClicks.filter((a) => a <= t)) {
-        adminClicks.splice(adminClicks.indexOf(at), 1);
-        imports.byAdmin++;
-        importMetadata();
+      for (const a of adminActions.filter((x) => x.at <= t)) {
+        adminActions.splice(adminActions.indexOf(a), 1);
+        await a.act();
+      }
+      if (portalSwitchAt !== undefined && t >= portalSwitchAt) {
+        // "Make certificate active" on the old one, in the Entra portal.
+        portalSwitchAt = undefined;
+        const old = listed().find((c) => c.thumbprint !== sp().preferredTokenSigningKeyThumbprint)!;
+        sp().preferredTokenSigningKeyThumbprint = old.thumbprint;
+        log.push(`${new Date(t).toISOString().slice(0, 10)} portal: ${old.thumbprint} made active`);
       }
       if (new Date(t).getUTCHours() === 2) {
         if (deploying(t)) await deploy();
@@ -184,7 +254,7 @@ async function simulate(sc: Scenario) {
     if (sc.lifetimeChange) lifetimeChangeAt = rotationDue + sc.lifetimeChange.afterDays * DAY;
     clock.at(new Date(rotationDue - 3 * DAY).toISOString().replace(/T.*/, "T03:00:00Z"));
     await passTime(firstExpires + 5 * DAY, (t) => t >= rotationDue + sc.lateDays * DAY);
-    return { failures, log, nightlyDrift, certificates: listed(), active: sp().preferredTokenSigningKeyThumbprint, imports, rotationDue, firstExpires, schedule };
+    return { failures, log, nightlyDrift, certificates: listed(), active: sp().preferredTokenSigningKeyThumbprint, imports, rotationDue, firstExpires, schedule, refusals, trusted };
   } finally {
     await graph.stop();
     await mimecast.stop();
@@ -218,19 +288,25 @@ describe.each(modes)("mimecastApi.profileSync %s (profile operation offered: %s)
     if (mode !== "api") expect(r.imports.byAdmin).toBeGreaterThanOrEqual(2);
   });
 
-  it("Mimecast keeps one certificate: what is left is the time from the activation to the next Import", async () => {
-    const r = await simulate({ mode, offerProfileContract, trust: "one certificate (the one signing when imported)", lateDays: 0 });
-    const [activated] = r.log.filter((l) => / activate: activated/.test(l)).map((l) => l.slice(0, 10)).slice(-1);
-    if (mode === "api") {
-      // The re-import runs right after the activation, in the same apply.
-      expect(r.failures).toEqual([]);
-    } else {
-      // Until the administrator's click that day: the checklist printed by the deploy that activated says "Now".
-      expect(r.failures.length).toBeGreaterThan(0);
-      expect(r.failures.every((h) => h.startsWith(activated))).toBe(true);
-      expect(r.failures.length).toBeLessThanOrEqual(10);
-    }
+  it.each<Trust>(["one certificate (the one signing when imported)", "the first certificate the metadata lists"])("Mimecast keeps %s: no failed sign-in either; checklist mode waits for the record of what Mimecast shows", async (trust) => {
+    const r = await simulate({ mode, offerProfileContract, trust, lateDays: 0 });
+    // api: the re-import runs right after the activation, in the same apply. Checklist: the
+    // activation refuses until the administrator records that Mimecast shows the new certificate,
+    // which an Import cannot give here (it keeps the current one): by hand, then a deploy at once.
+    expect(r.failures).toEqual([]);
     expect(r.certificates).toHaveLength(1);
+    expect(r.active).toBe(r.certificates[0].thumbprint);
+    // After the retirement Mimecast imports once more: what it keeps is the one that signs.
+    expect([...r.trusted]).toEqual([r.active]);
+    if (mode === "api") expect(r.refusals).toEqual([]);
+    else {
+      expect(r.refusals.length).toBeGreaterThan(0);
+      expect(r.refusals[0]).toContain("certificate-activation refused: no thumbprint is recorded as shown by Mimecast");
+      expect(r.refusals[0]).toContain(`rotation confirm --env prod-eu --thumbprint ${r.active}`);
+      expect(r.imports.byHand).toBe(1);
+      // The nightly check that night says what the activation waits for.
+      expect(r.nightlyDrift.flatMap((n) => n.problems)).toContainEqual(expect.stringContaining(`the activation waits for the record of what Mimecast shows, mimecast-sso rotation confirm --env <environment> --thumbprint ${r.active}`));
+    }
   });
 
   it("a deploy five weeks late: the nightly check says a rotation is due from day one, and the late deploy still rotates before the old certificate expires", async () => {
@@ -276,5 +352,43 @@ describe("certificateLifetimeDays changed in the middle of a rotation", () => {
     expect(r.certificates).toHaveLength(1);
     expect(r.active).toBe(r.certificates[0].thumbprint);
     expect(Math.round((Date.parse(r.certificates[0].endDateTime!) - changed) / DAY)).toBe(lifetimeDays);
+  });
+});
+
+describe.each<[ProfileSyncMode, boolean]>([
+  ["checklist", true],
+  ["api", true],
+])("a switch made in the portal (mimecastApi.profileSync %s)", (mode, offerProfileContract) => {
+  it("the old certificate made active again between the activation and the retirement: the deploy that retires activates this rotation's first, and the rotation ends", async () => {
+    // Without the plan-time read the retirement refuses at every deploy (another certificate signs): the rotation stalls.
+    const r = await simulate({ mode, offerProfileContract, trust: "every listed certificate", lateDays: 0, portalSwitchAfterActivationDays: 2 });
+    expect(r.log).toContainEqual(expect.stringMatching(/ portal: [0-9A-F]{40} made active$/));
+    expect(r.failures).toEqual([]);
+    expect(r.certificates).toHaveLength(1);
+    expect(r.active).toBe(r.certificates[0].thumbprint);
+    const [retired] = r.log.filter((l) => / retire: retired signing certificate/.test(l)).map((l) => l.slice(0, 10));
+    const reactivated = r.log.filter((l) => l.startsWith(retired) && / activate: activated signing certificate/.test(l));
+    expect(reactivated).toHaveLength(1);
+  });
+});
+
+describe("Mimecast keeps the first certificate of the document the Graph fake serves (keyCredentials order: the old one first)", () => {
+  it.each<[ProfileSyncMode, boolean]>([
+    ["checklist", true],
+    ["auto", false],
+  ])("%s mode: no failed sign-in (the activation waits for the record; no Import between the activation and the retirement)", async (mode, offerProfileContract) => {
+    const r = await simulate({ mode, offerProfileContract, trust: "the first certificate the metadata lists", lateDays: 0, metadataOrder: "the fake's document" });
+    expect(r.failures).toEqual([]);
+    expect([...r.trusted]).toEqual([r.active]);
+  });
+
+  it("api mode: the re-import after the activation keeps the old one; sign-in fails from the activation to the retirement's re-import (certificateRetireAfterDays), and never after", async () => {
+    // Known window (docs/certificates.md): api mode cannot tell Mimecast which listed certificate to keep.
+    const r = await simulate({ mode: "api", offerProfileContract: true, trust: "the first certificate the metadata lists", lateDays: 0, metadataOrder: "the fake's document" });
+    const [activated] = r.log.filter((l) => / activate: activated/.test(l)).map((l) => Date.parse(l.slice(0, 10))).slice(-1);
+    const [retired] = r.log.filter((l) => / retire: retired/.test(l)).map((l) => Date.parse(l.slice(0, 10)));
+    expect(r.failures.length).toBeGreaterThan(0);
+    expect(r.failures.every((h) => Date.parse(`${h}:00:00Z`) >= activated && Date.parse(`${h}:00:00Z`) <= retired + DAY)).toBe(true);
+    expect([...r.trusted]).toEqual([r.active]);
   });
 });

@@ -387,11 +387,12 @@ describe("the sync's rotation checklist reads which certificate signs, only when
     let before = reads();
     expect(await syncWith(rotation)).toContain("By 2028-10-09: open the profile above");
     expect(reads()).toBe(before + 1);
-    // A late activation, weeks after the retirement date (deploys stopped): the re-import reads and says Now.
+    // A late activation, weeks after the retirement date (deploys stopped): the re-import reads and
+    // says what signs (checklist mode activates only with the record that Mimecast shows it: no Import now).
     clock.at("2028-11-10T02:00:00Z");
     await activate(SECOND_END);
     before = reads();
-    expect(await syncWith(rotation, "--after-activation")).toContain("Now: open the profile above, click Import");
+    expect(await syncWith(rotation, "--after-activation")).toContain("Entra now signs with");
     expect(reads()).toBe(before + 1);
     await retire(SECOND_END);
     // Months later, a sync for a settings change: no read, no rotation steps.
@@ -410,7 +411,7 @@ describe("permissions: Application.ReadWrite.OwnedBy on an app made from a galle
     graph.create("servicePrincipals", { id: SP, preferredTokenSigningKeyThumbprint: null, owners: [] }, -Infinity);
     const r = await add(FIRST_END);
     expect(r.code).toBe(1);
-    expect(r.err).toContain("HTTP 403: Insufficient privileges to complete the operation. (the pipeline identity needs Application.ReadWrite.All");
+    expect(r.err).toContain("HTTP 403: Insufficient privileges to complete the operation. (POST servicePrincipal addTokenSigningCertificate: Microsoft Graph lists Application.ReadWrite.OwnedBy (only if the pipeline's identity is an owner");
     expect(sp().keyCredentials ?? []).toEqual([]);
     // The same permission once the pipeline is an owner: the writes land.
     sp().owners = ["pipeline-sp"];

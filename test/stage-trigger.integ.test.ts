@@ -90,4 +90,27 @@ describeWithTerraform("stage-trigger.integ.test.ts", "the rotation's stage trigg
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+  it("the activation's plan-time read (declarative): a drift replaces it, a steady read leaves it alone", async () => {
+    // The external provider cannot be initialised here: a variable of the data source's result
+    // type (a map of strings) stands in for data.external.<name>.result, in the stack's own trigger.
+    const doc = JSON.parse(Testing.synth(new MimecastSsoStack(Testing.app(), { environment })));
+    const [readName] = Object.keys(doc.data.external).filter((k) => k.startsWith("certificate-activation_signing"));
+    const [actName, act] = Object.entries<any>(doc.resource.terraform_data).find(([k]) => k.startsWith("certificate-activation_activate"))!;
+    const signing: string = act.triggers_replace.signing;
+    expect(signing).toContain(`data.external.${readName}.result`);
+    const stack = { variable: { result: { type: "map(string)" } }, resource: { terraform_data: { [actName]: { triggers_replace: { signing: signing.split(`data.external.${readName}.result`).join("var.result") } } } } };
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "activation-signing-"));
+    const plan = async (activation: string) => run("terraform", ["plan", "-detailed-exitcode", "-input=false", "-no-color", "-var", `result={activation="${activation}",note=""}`], { cwd: dir });
+    try {
+      fs.writeFileSync(path.join(dir, "main.tf.json"), JSON.stringify(stack));
+      expect((await run("terraform", ["init", "-input=false", "-no-color"], { cwd: dir })).code).toBe(0);
+      expect((await run("terraform", ["apply", "-auto-approve", "-input=false", "-no-color", "-var", 'result={activation="ok",note=""}'], { cwd: dir })).code).toBe(0);
+      expect((await plan("ok")).code).toBe(0);
+      const drifted = await plan("repair:2222222222222222222222222222222222222222");
+      expect(drifted.code).toBe(2);
+      expect(drifted.stdout).toContain(`terraform_data.${actName} must be replaced`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

@@ -1,7 +1,7 @@
 import { Command } from "commander";
 import { ACTIVATE_OPTIONS, COMMANDS } from "../../model/contract";
 import { activateCertificate } from "../../graph/client";
-import { StageResult, activateRotation, addCertificate, retireRotation } from "../../graph/certificates";
+import { StageResult, activateRotation, addCertificate, confirmCommandLine, retireRotation } from "../../graph/certificates";
 import { CommandContext } from "../command";
 import { EXIT } from "../io";
 import { withGraph } from "../graph-context";
@@ -54,13 +54,19 @@ export function activateCertificateCommand(ctx: CommandContext): Command {
   return stageOptions(new Command(COMMANDS.activateCertificate))
     .description("make this rotation's SAML signing certificate the active one, once due (Microsoft Graph; run by the stack)")
     .option(`${o.thumbprint} <sha1>`, "activate this certificate instead (by hand; no due date)")
+    .option(`${o.requireConfirmation} <environment>`, "checklist mode: activate only once Mimecast is recorded to show this rotation's certificate (rotation confirm)")
+    .option(`${o.mimecastShows} <sha1>`, "the thumbprint recorded as shown by Mimecast (the stack passes rotation-confirmations.json's)")
     .addHelpText(
       "after",
       `\nSets preferredTokenSigningKeyThumbprint, which the azuread provider cannot set. Give either ${o.thumbprint}, or\n${o.displayName} and ${o.endDate} (this rotation's certificate) with an optional ${o.notBefore}. Reads until\nthe certificate shows whole (bounded); writes nothing when it is already active or not due yet.${IDENTITY_NOTE}`,
     )
-    .action(async (opts: StageOptions & { thumbprint?: string }) => {
+    .action(async (opts: StageOptions & { thumbprint?: string; requireConfirmation?: string; mimecastShows?: string }) => {
       const byRotation = Boolean(opts.displayName || opts.endDate);
-      if (Boolean(opts.thumbprint) === byRotation || (byRotation && !(opts.displayName && opts.endDate)) || (opts.thumbprint && opts.notBefore)) {
+      if (opts.mimecastShows && !opts.requireConfirmation) {
+        ctx.io.err(`mimecast-sso ${COMMANDS.activateCertificate}: ${o.mimecastShows} goes with ${o.requireConfirmation} <environment>`);
+        return ctx.exit(EXIT.error);
+      }
+      if (Boolean(opts.thumbprint) === byRotation || (byRotation && !(opts.displayName && opts.endDate)) || (opts.thumbprint && (opts.notBefore || opts.requireConfirmation))) {
         ctx.io.err(`mimecast-sso ${COMMANDS.activateCertificate}: give either ${o.thumbprint}, or ${o.displayName} and ${o.endDate} (with ${o.notBefore} optional)`);
         return ctx.exit(EXIT.error);
       }
@@ -69,8 +75,13 @@ export function activateCertificateCommand(ctx: CommandContext): Command {
           const r = await activateCertificate(client, opts.servicePrincipalId, opts.thumbprint);
           return r === "activated" ? `activated signing certificate ${opts.thumbprint} on service principal ${opts.servicePrincipalId}` : `signing certificate ${opts.thumbprint} is already active`;
         }
-        const r = await activateRotation(client, opts.servicePrincipalId, { displayName: opts.displayName!, endDateTime: opts.endDate! }, { notBefore: opts.notBefore });
-        return describe("activation", r, opts.servicePrincipalId);
+        const confirmation = opts.requireConfirmation ? { environment: opts.requireConfirmation, mimecastShows: opts.mimecastShows } : undefined;
+        const r = await activateRotation(client, opts.servicePrincipalId, { displayName: opts.displayName!, endDateTime: opts.endDate! }, { notBefore: opts.notBefore, confirmation });
+        const text = describe("activation", r, opts.servicePrincipalId);
+        // Checklist mode, not due yet: say now what the activation will wait for.
+        return r.result === "not-due" && confirmation && confirmation.mimecastShows?.toUpperCase() !== r.thumbprint && /^[0-9A-F]{40}$/.test(r.thumbprint)
+          ? `${text}; it waits for Mimecast to show ${r.thumbprint}: after the Import, ${confirmCommandLine(confirmation.environment, r.thumbprint)}`
+          : text;
       });
     });
 }

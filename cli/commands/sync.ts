@@ -1,5 +1,5 @@
 import { Command } from "commander";
-import { AFTER_ACTIVATION_OPTION } from "../../model/contract";
+import { AFTER_ACTIVATION_OPTION, AFTER_RETIREMENT_OPTION } from "../../model/contract";
 import { RotationDates, decodeRotationDates } from "../../model/rotation";
 import { CREDENTIALS_NOTE, CommandContext, targetOptions } from "../command";
 import { EXIT } from "../io";
@@ -14,6 +14,7 @@ interface SyncOptions extends TargetOptions {
   readonly concurrency?: string;
   readonly rotationEnv?: string;
   readonly afterActivation?: boolean;
+  readonly afterRetirement?: boolean;
 }
 
 export function syncCommand(ctx: CommandContext): Command {
@@ -25,6 +26,7 @@ export function syncCommand(ctx: CommandContext): Command {
     .option("--concurrency <n>", "environments processed at once", "4")
     .option("--rotation-env <NAME>", "the signing-certificate rotation's dates in an environment variable (what the provisioner passes): re-import, print its steps")
     .option(AFTER_ACTIVATION_OPTION, "run right after the activation step (the stack's re-import): read which certificate signs whatever the dates say")
+    .option(AFTER_RETIREMENT_OPTION, "run right after the retirement step: the metadata lists the new certificate only; Import once more")
     .addHelpText(
       "after",
       `
@@ -48,8 +50,8 @@ Exit codes: 0 done, 1 error, 3 profile operation not available (manual checklist
     // always right after the activation step; any other sync leaves Graph alone.
     const now = (ctx.io.clock?.now ?? Date.now)();
     const during = rotation !== undefined && now >= Date.parse(rotation.started) - 86_400_000 && now < Date.parse(rotation.retirement);
-    const rotationState = rotation?.certificate && (during || o.afterActivation) ? await readRotationState(ctx.io, rotation.certificate) : undefined;
-    return runProfileCommand("sync", o, ctx, { dryRun: o.dryRun, skipMetadataCheck: o.skipMetadataCheck, rotation, rotationState });
+    const rotationState = rotation?.certificate && (during || o.afterActivation || o.afterRetirement) ? await readRotationState(ctx.io, rotation.certificate) : undefined;
+    return runProfileCommand("sync", o, ctx, { dryRun: o.dryRun, skipMetadataCheck: o.skipMetadataCheck, rotation, rotationState, afterRetirement: o.afterRetirement });
   });
   return cmd;
 }
