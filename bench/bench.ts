@@ -356,7 +356,7 @@ function benchTests(): string {
     const load = (loads[label] = os.loadavg()[0]);
     const cpu0 = childCpuSeconds();
     const t0 = Date.now();
-    const r = spawnSync(process.execPath, [path.join(ROOT, "test", "run-all.js"), ...args, "--silent"], { cwd: ROOT, stdio: "ignore", env: { ...process.env, CHECKPOINT_DISABLE: "1" } });
+    const r = spawnSync(process.execPath, [path.join(ROOT, "test", "run-all.js"), ...args, "--silent"], { cwd: ROOT, stdio: "ignore", env: { ...process.env, CHECKPOINT_DISABLE: "1", MIMECAST_SSO_WRITING_FIGURES: "1" } }); // the figures check cannot pass before they are written
     if (r.status !== 0) throw new Error(`${label} failed (exit ${r.status ?? r.signal}); run it alone to see why`);
     walls[label] = (Date.now() - t0) / 1000;
     rows.push(`| ${label} | ${walls[label].toFixed(0)} s | ${(childCpuSeconds() - cpu0).toFixed(0)} s | ${load.toFixed(2)} |`);
