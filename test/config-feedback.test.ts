@@ -8,18 +8,11 @@ import Ajv2020 from "ajv/dist/2020";
 import { ConfigError, loadConfig, parseConfig } from "../model/config";
 import { specFromEnvironment } from "../model/sync-spec";
 import { configJsonSchema } from "../scripts/schema";
+import { MINIMAL_ENVIRONMENT, configProblems } from "./helpers";
 
-const good = { name: "prod-eu", tenantId: "11111111-2222-4333-8444-555555555555", notificationEmails: ["id@contoso.example"], accountCode: "CEUA12A34", region: "eu" };
+const good = MINIMAL_ENVIRONMENT;
 
-function problems(input: unknown): string[] {
-  try {
-    parseConfig(input, "test.json");
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error("expected the config to be refused");
-}
+const problems = (input: unknown) => configProblems(input, "test.json");
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-feedback-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -73,7 +73,7 @@ describeIfTerraform("constructs applied by real terraform (built-ins only)", () 
 
   it("the project's stack synthesized to HCL (cdk.tf, as `cdktf synth --hcl` does) applies, with input and triggers_replace in state", async () => {
     const project = tmp();
-    const configFile = path.join(project, "sso.config.json");
+    const configFile = path.join(project, "hcl.config.json");
     fs.writeFileSync(configFile, JSON.stringify({ environments: [builtInOnlyInput("hcl-eu", "HCL SSO")] }));
     const outdir = path.join(project, "cdktf.out");
     // What `cdktf synth --hcl` runs: the app with SYNTH_HCL_OUTPUT set.

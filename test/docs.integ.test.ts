@@ -245,7 +245,7 @@ describe("the docs", () => {
     expect(invalid).toEqual([]);
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-docs-config-"));
     for (const [where, config] of configs) {
-      const file = path.join(dir, "sso.config.json"); // a "$schema" in the example resolves beside it
+      const file = path.join(dir, "docs-example.config.json"); // a "$schema" in the example resolves beside it (the directory, not the name)
       fs.writeFileSync(file, JSON.stringify(config));
       const outdir = path.join(dir, "out");
       fs.rmSync(outdir, { recursive: true, force: true });

@@ -5,7 +5,7 @@ import * as path from "path";
 import { MimecastClient, MimecastClientOptions } from "../mimecast/client";
 import { DEMO_ACCOUNT, EmulatorOptions, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { WireProfile } from "../mimecast/profile";
-import { mimecastApiSchema } from "../model/config";
+import { ConfigError, mimecastApiSchema, parseConfig } from "../model/config";
 import { SyncSpec, validateSpec } from "../model/sync-spec";
 
 export const TENANT = "11111111-2222-4333-8444-555555555555";
@@ -110,6 +110,26 @@ export function specFor(over: Partial<Omit<SyncSpec, "api">> & { api?: Record<st
     },
     "test spec",
   );
+}
+
+/** The smallest valid environment (docs/configuration.md's required fields). */
+export const MINIMAL_ENVIRONMENT = {
+  name: "prod-eu",
+  tenantId: TENANT,
+  notificationEmails: ["id@contoso.example"],
+  accountCode: "CEUA12A34",
+  region: "eu",
+};
+
+/** The lines parseConfig refuses this input with (fails the test if it is accepted). */
+export function configProblems(input: unknown, file = "test.json"): string[] {
+  try {
+    parseConfig(input, file);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ConfigError);
+    return (e as ConfigError).problems;
+  }
+  throw new Error("expected the config to be refused");
 }
 
 /** What the config's guardrails ask for these applications: a break-glass administrator, an acknowledgement. */

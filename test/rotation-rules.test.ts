@@ -1,26 +1,13 @@
 // Rules of the rotation a user meets before any deploy: what the config refuses, and how the plan
 // review rates each stage of a rotation.
-import { ConfigError, parseConfig } from "../model/config";
+import { parseConfig } from "../model/config";
 import { planChanges } from "../scripts/pipeline";
 import { rotationSchedule, scheduleProblem } from "../model/rotation";
+import { MINIMAL_ENVIRONMENT, configProblems } from "./helpers";
 
-const env = {
-  name: "prod-eu",
-  tenantId: "11111111-2222-4333-8444-555555555555",
-  notificationEmails: ["id@contoso.example"],
-  accountCode: "CEUA12A34",
-  region: "eu",
-};
+const env = MINIMAL_ENVIRONMENT;
 
-function problems(input: unknown): string[] {
-  try {
-    parseConfig(input, "rules.config.json");
-  } catch (e) {
-    expect(e).toBeInstanceOf(ConfigError);
-    return (e as ConfigError).problems;
-  }
-  throw new Error("expected the config to be refused");
-}
+const problems = (input: unknown) => configProblems(input, "rules.config.json");
 
 describe("certificateRetireAfterDays", () => {
   it("0 is refused with one line naming the field: the old certificate would go in the deploy that activates the new one", () => {
