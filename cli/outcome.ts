@@ -1,6 +1,6 @@
 // Running the profile commands (sync, drift, show) over environments, and how results read.
 import { SyncSpec } from "../model/sync-spec";
-import { RotationDates, RotationSigningState, rotationChecklist } from "../model/rotation";
+import { RotationDates, RotationSigningState, profileCertificateFor, rotationChecklist } from "../model/rotation";
 import { printable } from "../model/text";
 import { cliCommand } from "../model/contract";
 import { MimecastApiError, MimecastConfigError, ProfileOperationUnavailableError } from "../mimecast/errors";
@@ -74,6 +74,10 @@ export async function runOne(command: ProfileCommand, spec: SyncSpec, pool: Clie
       const now = (io.clock?.now ?? Date.now)();
       // Checklist mode (and auto, which may fall back to it): the activation waits for a record of what Mimecast shows.
       const rotationSteps = opts.rotation ? rotationChecklist(now, opts.rotation, opts.rotationState, { gated: spec.api.profileSync !== "api", environment, afterRetirement: opts.afterRetirement }) : undefined;
+      // Through the profile operation (not the checklist): the certificate Entra signs with goes
+      // into the profile while the metadata lists more than one (model/rotation.ts profileCertificateFor).
+      const certificate = opts.rotation && spec.provider === "azure" ? profileCertificateFor(opts.rotationState) : undefined;
+      if (certificate && "leave" in certificate && opts.rotationState) log(`warning: the profile's certificate is left as it is (${certificate.leave}): a Mimecast that keeps one certificate of the metadata keeps what its Import takes`);
       const r = await syncEnvironment(target, {
         dryRun: opts.dryRun,
         skipMetadataCheck: opts.skipMetadataCheck,
@@ -83,6 +87,7 @@ export async function runOne(command: ProfileCommand, spec: SyncSpec, pool: Clie
         signal: io.signal,
         reimportMetadata: rotationSteps !== undefined,
         rotationChecklist: rotationSteps,
+        profileCertificate: certificate && "write" in certificate ? certificate : undefined,
       });
       return { environment, status: r.status, diff: r.diff, checklist: r.checklist, warning: r.warning, snapshot: r.snapshot };
     }

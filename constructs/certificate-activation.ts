@@ -37,11 +37,11 @@ export interface SigningCertificateActivationProps {
   /**
    * Declarative: a plan-time read (external data source, the CLI's signing-state) of which
    * certificate Entra signs with keys the activation too, so it runs again whenever that is not
-   * this rotation's certificate from the retirement's due date on (a switch in the portal cannot
-   * stall the rotation). Needs the hashicorp/external provider and Graph read access at plan time.
+   * this rotation's certificate from `repairFrom` on (the day after the activation's due date: a
+   * switch in the portal is undone by the next deploy and cannot stall the rotation). Needs the hashicorp/external provider and Graph read access at plan time.
    * @default none (the activation runs on its rotation and stage only)
    */
-  readonly declarative?: { readonly retirementDue: string };
+  readonly declarative?: { readonly repairFrom: string };
 }
 
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -71,7 +71,7 @@ export class SigningCertificateActivation extends Construct {
       // Construct id "signing" is part of the data source's address: keep it.
       const read = new DataExternal(this, "signing", {
         program: signingStateProgram(cli),
-        query: { [q.tenantId]: props.tenantId, [q.servicePrincipalId]: props.servicePrincipalObjectId, [q.displayName]: props.certificate.displayName, [q.endDate]: props.certificate.endDate, [q.retirementDue]: props.declarative.retirementDue },
+        query: { [q.tenantId]: props.tenantId, [q.servicePrincipalId]: props.servicePrincipalObjectId, [q.displayName]: props.certificate.displayName, [q.endDate]: props.certificate.endDate, [q.repairFrom]: props.declarative.repairFrom },
       });
       signing = { signing: read.result.lookup(SIGNING_STATE_RESULT.activation) };
     }

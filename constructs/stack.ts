@@ -190,8 +190,8 @@ export class MimecastSsoStack extends TerraformStack {
       dependsOn: [app.signingCertificate, this.profileSync.resource],
       cliBundle,
       confirmation,
-      // Re-applied whenever a plan reads another certificate signing (from the retirement's date on).
-      declarative: { retirementDue: due.retirement },
+      // Re-applied whenever a plan reads another certificate signing, from the day after its due date.
+      declarative: { repairFrom: Fn.timeadd(due.activation, "24h") },
     });
     // Right after the activation, Mimecast imports the metadata again (api mode: the sync writes
     // it; checklist mode: it prints what to click). Covers a Mimecast that keeps one certificate.

@@ -19,7 +19,12 @@ export interface AuthenticationProfileSettings {
   readonly samlProvider: "azure" | "other";
   readonly metadataUrl?: string;
   readonly monitorMetadataUrl: boolean;
-  /** Manual IdP values (when no metadata URL): issuer, login URL, signing certificate (base64 DER). */
+  /**
+   * Manual IdP values (when no metadata URL): issuer, login URL, signing certificate (base64 DER).
+   * With a metadata URL, `certificate` is the one the profile trusts whatever the Import took, set
+   * only during a signing-certificate rotation (our contract: an update carrying it sets the
+   * profile's identity-provider certificate; "" leaves it to the Import).
+   */
   readonly issuer?: string;
   readonly loginUrl?: string;
   readonly certificate?: string;
@@ -110,11 +115,21 @@ export function fromWire(c: ProfileContract, wire: WireProfile): Partial<Authent
 export function toWire(c: ProfileContract, desired: AuthenticationProfileSettings, current: WireProfile = {}): WireProfile {
   const out: WireProfile = { ...current, [wireName(c, "description")]: desired.description };
   for (const f of MANAGED_FIELDS) {
+    if (importFills(desired, f)) continue;
     const v = desired[f];
     // Unset optional fields are written as "" so a stale value (e.g. an old issuer) is cleared.
     out[wireName(c, f)] = v === undefined ? "" : v;
   }
   return out;
+}
+
+/**
+ * A profile with a metadata URL: its certificate field is what the Import took from the metadata,
+ * unless a sync set it (during a certificate rotation: mimecast/sync.ts profileCertificate).
+ * Unset, it is neither compared nor written: left as Mimecast has it.
+ */
+function importFills(desired: AuthenticationProfileSettings, f: ManagedField): boolean {
+  return f === "certificate" && desired.certificate === undefined && Boolean(desired.metadataUrl);
 }
 
 /**
@@ -146,7 +161,7 @@ const norm = (v: unknown) => (v === undefined || v === null ? "" : v);
 
 /** Field-level differences between what the profile has and what we want. */
 export function diffProfile(desired: AuthenticationProfileSettings, actual: Partial<AuthenticationProfileSettings>): FieldDiff[] {
-  return MANAGED_FIELDS.filter((f) => norm(desired[f]) !== norm(actual[f])).map((f) => ({ field: f, actual: actual[f], desired: desired[f] }));
+  return MANAGED_FIELDS.filter((f) => !importFills(desired, f) && norm(desired[f]) !== norm(actual[f])).map((f) => ({ field: f, actual: actual[f], desired: desired[f] }));
 }
 
 /** Desired settings for an environment: enforce SAML for the listed applications, SSO on, other contexts off. */

@@ -255,6 +255,12 @@ export interface SyncRunOptions {
   readonly reimportMetadata?: boolean;
   /** Steps for the rotation in progress, appended to a manual checklist (model/rotation.ts). @default none */
   readonly rotationChecklist?: string;
+  /**
+   * What the profile's certificate field must hold (base64 DER; "" for none: the Import alone),
+   * written with the metadata URL: during a rotation, the certificate Entra signs with
+   * (model/rotation.ts profileCertificateFor). Checklist mode writes nothing. @default left as it is
+   */
+  readonly profileCertificate?: { readonly write: string; readonly thumbprint?: string };
 }
 
 function serviceFor(target: SyncTarget): { service: AuthenticationProfileService; desired: AuthenticationProfileSettings } {
@@ -270,7 +276,7 @@ export async function syncEnvironment(target: SyncTarget, opts: SyncRunOptions =
   const { spec } = target;
   const log = opts.log ?? (() => undefined);
   const mode = spec.api.profileSync;
-  const desired = desiredFromSpec(spec);
+  const configured = desiredFromSpec(spec);
   // Checked even when the fetch is skipped: this URL is what Mimecast will be told to trust.
   const urlProblem = spec.metadataUrl === undefined ? undefined : metadataUrlProblem(spec.metadataUrl, { idp: idpKindOf(spec.provider), allowLoopback: opts.allowLoopbackHttp });
   if (urlProblem) throw new MimecastConfigError(`metadata URL ${spec.metadataUrl!.slice(0, 120)} ${urlProblem}: nothing was written`);
@@ -285,9 +291,12 @@ export async function syncEnvironment(target: SyncTarget, opts: SyncRunOptions =
   }
   const withRotation = (checklist: string) => (opts.rotationChecklist ? `${checklist}\n${opts.rotationChecklist}` : checklist);
   // Mimecast publishes no profile operation: in checklist mode none is called.
-  if (mode === "checklist") return { status: "manual", diff: [], checklist: withRotation(manualChecklist(desired, spec.breakGlassAdministrator)) };
+  if (mode === "checklist") return { status: "manual", diff: [], checklist: withRotation(manualChecklist(configured, spec.breakGlassAdministrator)) };
   try {
     const client = clientOf(target);
+    const pinned = opts.profileCertificate;
+    if (pinned?.write) log(`the app's metadata lists more than one signing certificate: the profile's certificate is set to the one Entra signs with (${pinned.thumbprint ?? "read from Graph"}), with the metadata URL`);
+    const desired = pinned ? { ...configured, certificate: pinned.write } : configured;
     const service = new AuthenticationProfileService(client, contractFromSpec(spec), desired, spec.breakGlassAdministrator);
     log(`reading authentication profile "${desired.description}"`);
     let plan = await planSync(service, desired, spec.api.createProfileIfMissing);

@@ -192,7 +192,7 @@ export function externalProgram(cliPath: string): string[] {
 }
 
 /** The plan-time read of which certificate Entra signs with (external data source): its query keys and its result's. */
-export const SIGNING_STATE_QUERY = { tenantId: "tenant_id", servicePrincipalId: "service_principal_id", displayName: "display_name", endDate: "end_date", retirementDue: "retirement_due" } as const;
+export const SIGNING_STATE_QUERY = { tenantId: "tenant_id", servicePrincipalId: "service_principal_id", displayName: "display_name", endDate: "end_date", repairFrom: "repair_from" } as const;
 export const SIGNING_STATE_RESULT = { activation: "activation", note: "note" } as const;
 
 export function signingStateProgram(cliPath: string): string[] {

@@ -178,6 +178,27 @@ export interface RotationSigningState {
   readonly newThumbprint?: string;
   /** The one Entra signs with. @default unknown */
   readonly activeThumbprint?: string;
+  /** The one Entra signs with, its certificate (base64 DER) as Graph returned it. @default not read */
+  readonly activeCertificate?: string;
+}
+
+/**
+ * What the Mimecast profile's certificate field must hold during a rotation, when a sync writes
+ * the profile (api mode): while the app's metadata lists more than one signing certificate, the
+ * one Entra signs with, so that Mimecast trusts it whichever one an Import would keep (the
+ * metadata has no "active" marker and its order is not documented; some relying parties keep the
+ * first listed, others the inactive one). Once the metadata lists one, "" again: the Import alone
+ * decides, as outside a rotation. `leave`: no read, or nothing to write: the field stays as it is.
+ */
+export type ProfileCertificate = { readonly write: string; readonly thumbprint?: string } | { readonly leave: string };
+
+export function profileCertificateFor(state: RotationSigningState | undefined): ProfileCertificate {
+  if (!state) return { leave: "which certificate Entra signs with was not read" };
+  const listed = state.others + (state.newThumbprint ? 1 : 0);
+  if (listed <= 1) return { write: "" };
+  if (!state.activeThumbprint) return { leave: "no certificate is active in Entra" };
+  if (!state.activeCertificate) return { leave: `Graph did not return the material of ${state.activeThumbprint}, the certificate Entra signs with` };
+  return { write: state.activeCertificate, thumbprint: state.activeThumbprint };
 }
 
 /** How the checklist is to read: checklist mode's activation waits for a record of what Mimecast shows. */
@@ -281,15 +302,16 @@ export type ActivationDrift = "ok" | `repair:${string}`;
 /**
  * Whether the activation must run again because the certificate Entra signs with is not the one
  * wanted (a switch made in the portal, say), as the microsoft365 provider's preferred-thumbprint
- * resource re-applies a drifted thumbprint. Only from the retirement's due date on: before it the
- * activation's own stage runs it (and a stale answer at the activation's plan would re-run it once
- * more the day after, for nothing); a switch back to the old certificate in between is repaired by
- * the deploy that retires, before it retires, so it cannot stall the rotation. Nothing to repair
- * while this rotation's certificate is not there (its add has not run).
+ * resource re-applies a drifted thumbprint. From `repairFrom` on, the day after the activation's
+ * due date: before it the activation's own stage runs it (a read at the activation's own plan
+ * still sees the old certificate signing, and would re-run it the night after, for nothing). So a
+ * switch back to the old certificate is undone by the next deploy: it cannot stall the rotation,
+ * and a profile that holds the new certificate (api mode) refuses sign-in only until then. Nothing
+ * to repair while this rotation's certificate is not there (its add has not run).
  */
-export function activationDrift(now: number, retirementDue: string, state: { readonly newThumbprint?: string; readonly activeThumbprint?: string }): ActivationDrift {
+export function activationDrift(now: number, repairFrom: string, state: { readonly newThumbprint?: string; readonly activeThumbprint?: string }): ActivationDrift {
   if (!state.newThumbprint || state.activeThumbprint === state.newThumbprint) return "ok";
-  const due = Date.parse(retirementDue);
-  if (Number.isNaN(due) || now < due) return "ok";
+  const from = Date.parse(repairFrom);
+  if (Number.isNaN(from) || now < from) return "ok";
   return `repair:${state.activeThumbprint ?? "none"}`;
 }

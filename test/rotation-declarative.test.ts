@@ -16,20 +16,21 @@ const SP = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 const CN = "CN=eu-api.mimecast.com/sso/CEUA12A34";
 const FIRST_END = "2028-11-24T09:00:00Z";
 const SECOND_END = "2030-09-24T09:00:00Z";
-const RETIREMENT_DUE = "2028-10-16T09:00:00Z";
+/** The day after the second rotation's activation was due: from then on the plan-time read repairs. */
+const REPAIR_FROM = "2028-10-10T09:00:00Z";
 const N = "1111111111111111111111111111111111111111";
 const O = "2222222222222222222222222222222222222222";
 
 describe("activationDrift", () => {
-  const after = Date.parse(RETIREMENT_DUE) + 1;
-  it("repairs from the retirement's due date on when another certificate (or none) signs", () => {
-    expect(activationDrift(after, RETIREMENT_DUE, { newThumbprint: N, activeThumbprint: O })).toBe(`repair:${O}`);
-    expect(activationDrift(after, RETIREMENT_DUE, { newThumbprint: N })).toBe("repair:none");
+  const after = Date.parse(REPAIR_FROM) + 1;
+  it("repairs from the day after the activation's due date on when another certificate (or none) signs", () => {
+    expect(activationDrift(after, REPAIR_FROM, { newThumbprint: N, activeThumbprint: O })).toBe(`repair:${O}`);
+    expect(activationDrift(after, REPAIR_FROM, { newThumbprint: N })).toBe("repair:none");
   });
-  it("is ok when this rotation's certificate signs, before the retirement's date (the stage runs it), and before the add", () => {
-    expect(activationDrift(after, RETIREMENT_DUE, { newThumbprint: N, activeThumbprint: N })).toBe("ok");
-    expect(activationDrift(after - 2, RETIREMENT_DUE, { newThumbprint: N, activeThumbprint: O })).toBe("ok");
-    expect(activationDrift(after, RETIREMENT_DUE, { activeThumbprint: O })).toBe("ok");
+  it("is ok when this rotation's certificate signs, before that day (the activation's stage runs it), and before the add", () => {
+    expect(activationDrift(after, REPAIR_FROM, { newThumbprint: N, activeThumbprint: N })).toBe("ok");
+    expect(activationDrift(after - 2, REPAIR_FROM, { newThumbprint: N, activeThumbprint: O })).toBe("ok");
+    expect(activationDrift(after, REPAIR_FROM, { activeThumbprint: O })).toBe("ok");
   });
 });
 
@@ -49,7 +50,7 @@ describe("signing-state, the plan-time read, against the Graph emulator", () => 
     const code = await main(args, { out: (s) => out.push(s), err: (s) => err.push(s), env, stdin: async () => stdin, clock });
     return { code, out: out.join("\n"), err: err.join("\n") };
   };
-  const query = (servicePrincipal = SP) => JSON.stringify({ tenant_id: TENANT, service_principal_id: servicePrincipal, display_name: CN, end_date: SECOND_END, retirement_due: RETIREMENT_DUE });
+  const query = (servicePrincipal = SP) => JSON.stringify({ tenant_id: TENANT, service_principal_id: servicePrincipal, display_name: CN, end_date: SECOND_END, repair_from: REPAIR_FROM });
   const signingState = async (servicePrincipal = SP) => {
     const r = await run(["signing-state"], query(servicePrincipal));
     expect(r.code).toBe(0);
@@ -65,7 +66,7 @@ describe("signing-state, the plan-time read, against the Graph emulator", () => 
     const all = groupCertificates(sp.keyCredentials ?? [], sp.passwordCredentials ?? []);
     const mine = sp.preferredTokenSigningKeyThumbprint!;
     const old = all.find((c) => c.thumbprint !== mine)!.thumbprint;
-    clock.at("2028-10-17T02:00:00Z");
+    clock.at("2028-10-11T02:00:00Z"); // after the activation, before the retirement
     expect((await signingState()).activation).toBe("ok");
     sp.preferredTokenSigningKeyThumbprint = old; // "Make certificate active" in the portal
     const drifted = await signingState();
@@ -89,7 +90,10 @@ describe("the stack", () => {
     expect(read.program.slice(0, 1)).toEqual(["node"]);
     expect(read.program[2]).toBe("signing-state");
     expect(act.provisioner[0]["local-exec"].command).toContain(` ${read.program[1]} activate-certificate `);
-    expect(Object.keys(read.query).sort()).toEqual(["display_name", "end_date", "retirement_due", "service_principal_id", "tenant_id"]);
+    expect(Object.keys(read.query).sort()).toEqual(["display_name", "end_date", "repair_from", "service_principal_id", "tenant_id"]);
+    // Repairs from the day after the activation's due date (its --not-before), a day in Terraform's duration syntax.
+    const activationDue = /--not-before \$\{(.+?)\}( |$)/.exec(act.provisioner[0]["local-exec"].command)![1];
+    expect(read.query.repair_from).toBe(`\${timeadd(${activationDue}, "24h")}`);
     expect(act.triggers_replace.signing).toBe(`\${data.external.${name}.result["activation"]}`);
     expect(doc.provider.external).toBeDefined();
   });

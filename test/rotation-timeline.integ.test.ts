@@ -26,7 +26,7 @@ const CN = "CN=eu-api.mimecast.com/sso/CEUA12A34";
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
-type Trust = "every listed certificate" | "one certificate (the one signing when imported)" | "the first certificate the metadata lists";
+type Trust = "every listed certificate" | "one certificate (the one signing when imported)" | "the first certificate the metadata lists" | "the inactive certificate (as SAP IAS did)";
 
 interface Scenario {
   readonly mode: ProfileSyncMode;
@@ -94,7 +94,16 @@ async function simulate(sc: Scenario) {
         ? new Set(listed().map((c) => c.thumbprint))
         : sc.trust === "the first certificate the metadata lists"
           ? new Set(metadataOrder().slice(0, 1))
-          : new Set([sp().preferredTokenSigningKeyThumbprint ?? ""]);
+          : sc.trust === "the inactive certificate (as SAP IAS did)"
+            ? new Set(listed().map((c) => c.thumbprint).filter((t, _i, all) => all.length === 1 || t !== sp().preferredTokenSigningKeyThumbprint).slice(0, 1))
+            : new Set([sp().preferredTokenSigningKeyThumbprint ?? ""]);
+  };
+  // A profile whose certificate field holds a certificate trusts that one, whatever an Import took
+  // (our profile contract, mimecast/profile.ts: the field is the profile's "identity provider certificate").
+  const thumbprintOfDer = (b64: string) => createHash("sha1").update(Buffer.from(b64, "base64")).digest("hex").toUpperCase();
+  const trustedNow = (): Set<string> => {
+    const pinned = mimecast.profile(spec.accountCode, spec.profileName)?.certificate;
+    return typeof pinned === "string" && pinned !== "" ? new Set([thumbprintOfDer(pinned)]) : trusted;
   };
   mimecast.onRequest = (path) => {
     if (path === "/api/login/update-authentication-profile" || path === "/api/login/create-authentication-profile") importMetadata();
@@ -152,7 +161,7 @@ async function simulate(sc: Scenario) {
     const rotationEnv = { MIMECAST_SSO_CERTIFICATE_ROTATION: encodeRotationDates({ started: iso(started), activation: iso(dates.activationDue), retirement: iso(dates.retirementDue), certificate }) };
     const cert = ["--service-principal-id", SP, "--display-name", CN, "--end-date", endDate];
     // The plan-time read the activation is keyed on (declarative: re-run while another certificate signs).
-    const read = await run(["signing-state"], {}, JSON.stringify({ tenant_id: TENANT, service_principal_id: SP, display_name: CN, end_date: endDate, retirement_due: iso(dates.retirementDue) }));
+    const read = await run(["signing-state"], {}, JSON.stringify({ tenant_id: TENANT, service_principal_id: SP, display_name: CN, end_date: endDate, repair_from: iso(dates.activationDue + DAY) }));
     const signing = (JSON.parse(read.text.split("\n").pop()!) as { activation: string }).activation;
     const steps: [string, string, () => Promise<{ code: number; text: string }>][] = [
       ["add", `${rotationId}`, () => run(["add-certificate", ...cert])],
@@ -189,7 +198,7 @@ async function simulate(sc: Scenario) {
         // Checklist mode: look which certificate the profile shows, and do what the checklist says for it.
         const wanted = /rotation confirm --env \S+ --thumbprint ([0-9A-F]{40})/.exec(r.text)?.[1];
         if (!wanted) return;
-        if (trusted.has(wanted)) recorded = wanted;
+        if (trustedNow().has(wanted)) recorded = wanted;
         else {
           // It shows only the current one: on or after the activation's due date, the certificate by
           // hand, the record, and a deploy at once (a push of the record runs the pipeline).
@@ -239,14 +248,14 @@ async function simulate(sc: Scenario) {
       }
       const signing = sp().preferredTokenSigningKeyThumbprint ?? "";
       const cert = listed().find((c) => c.thumbprint === signing);
-      if (!signing || !cert || !trusted.has(signing) || Date.parse(cert.endDateTime!) <= t) failures.push(new Date(t).toISOString().slice(0, 13));
+      if (!signing || !cert || !trustedNow().has(signing) || Date.parse(cert.endDateTime!) <= t) failures.push(new Date(t).toISOString().slice(0, 13));
     }
   }
 
   try {
     // The first deploy: the first certificate, active at once (nothing signed before).
     await deploy();
-    if (sc.mode !== "checklist" && sc.offerProfileContract) expect(trusted.size).toBeGreaterThan(0);
+    if (sc.mode !== "checklist" && sc.offerProfileContract) expect(trustedNow().size).toBeGreaterThan(0);
     await passTime(clock.now() + 2 * DAY, () => true);
     failures.length = 0; // a first deploy in checklist mode is usable once the admin imported
     const firstExpires = Date.parse(listed()[0].endDateTime!);
@@ -254,7 +263,7 @@ async function simulate(sc: Scenario) {
     if (sc.lifetimeChange) lifetimeChangeAt = rotationDue + sc.lifetimeChange.afterDays * DAY;
     clock.at(new Date(rotationDue - 3 * DAY).toISOString().replace(/T.*/, "T03:00:00Z"));
     await passTime(firstExpires + 5 * DAY, (t) => t >= rotationDue + sc.lateDays * DAY);
-    return { failures, log, nightlyDrift, certificates: listed(), active: sp().preferredTokenSigningKeyThumbprint, imports, rotationDue, firstExpires, schedule, refusals, trusted };
+    return { failures, log, nightlyDrift, certificates: listed(), active: sp().preferredTokenSigningKeyThumbprint, imports, rotationDue, firstExpires, schedule, refusals, trusted: trustedNow() };
   } finally {
     await graph.stop();
     await mimecast.stop();
@@ -359,15 +368,24 @@ describe.each<[ProfileSyncMode, boolean]>([
   ["checklist", true],
   ["api", true],
 ])("a switch made in the portal (mimecastApi.profileSync %s)", (mode, offerProfileContract) => {
-  it("the old certificate made active again between the activation and the retirement: the deploy that retires activates this rotation's first, and the rotation ends", async () => {
-    // Without the plan-time read the retirement refuses at every deploy (another certificate signs): the rotation stalls.
-    const r = await simulate({ mode, offerProfileContract, trust: "every listed certificate", lateDays: 0, portalSwitchAfterActivationDays: 2 });
-    expect(r.log).toContainEqual(expect.stringMatching(/ portal: [0-9A-F]{40} made active$/));
-    expect(r.failures).toEqual([]);
+  it("the old certificate made active again in the afternoon two days after the activation: the next nightly deploy activates this rotation's again, and the rotation ends", async () => {
+    // Without the plan-time read the retirement refuses at every deploy (another certificate signs):
+    // the rotation stalls. Repaired only at the retirement, a profile that holds the new certificate
+    // (api mode, written by the sync) would refuse sign-in for days.
+    const r = await simulate({ mode, offerProfileContract, trust: "every listed certificate", lateDays: 0, portalSwitchAfterActivationDays: 2.5 });
+    const [switched] = r.log.filter((l) => / portal: [0-9A-F]{40} made active$/.test(l)).map((l) => l.slice(0, 10));
+    expect(switched).toBeDefined();
+    const nextDeploy = Date.parse(`${switched}T02:00:00Z`) + DAY;
+    if (mode === "checklist") expect(r.failures).toEqual([]);
+    else {
+      // The profile holds the certificate the rotation activated (the sync wrote it): from the
+      // switch to the next nightly deploy, and never otherwise.
+      expect(r.failures.length).toBeGreaterThan(0);
+      expect(r.failures.every((h) => Date.parse(`${h}:00:00Z`) > nextDeploy - DAY && Date.parse(`${h}:00:00Z`) < nextDeploy)).toBe(true);
+    }
     expect(r.certificates).toHaveLength(1);
     expect(r.active).toBe(r.certificates[0].thumbprint);
-    const [retired] = r.log.filter((l) => / retire: retired signing certificate/.test(l)).map((l) => l.slice(0, 10));
-    const reactivated = r.log.filter((l) => l.startsWith(retired) && / activate: activated signing certificate/.test(l));
+    const reactivated = r.log.filter((l) => l.startsWith(new Date(nextDeploy).toISOString().slice(0, 10)) && / activate: activated signing certificate/.test(l));
     expect(reactivated).toHaveLength(1);
   });
 });
@@ -382,13 +400,19 @@ describe("Mimecast keeps the first certificate of the document the Graph fake se
     expect([...r.trusted]).toEqual([r.active]);
   });
 
-  it("api mode: the re-import after the activation keeps the old one; sign-in fails from the activation to the retirement's re-import (certificateRetireAfterDays), and never after", async () => {
-    // Known window (docs/certificates.md): api mode cannot tell Mimecast which listed certificate to keep.
+  it("api mode: the re-import after the activation writes the certificate Entra signs with into the profile, so no sign-in fails though an Import would keep the old one", async () => {
     const r = await simulate({ mode: "api", offerProfileContract: true, trust: "the first certificate the metadata lists", lateDays: 0, metadataOrder: "the fake's document" });
-    const [activated] = r.log.filter((l) => / activate: activated/.test(l)).map((l) => Date.parse(l.slice(0, 10))).slice(-1);
-    const [retired] = r.log.filter((l) => / retire: retired/.test(l)).map((l) => Date.parse(l.slice(0, 10)));
-    expect(r.failures.length).toBeGreaterThan(0);
-    expect(r.failures.every((h) => Date.parse(`${h}:00:00Z`) >= activated && Date.parse(`${h}:00:00Z`) <= retired + DAY)).toBe(true);
+    expect(r.failures).toEqual([]);
+    expect(r.refusals).toEqual([]);
+    expect([...r.trusted]).toEqual([r.active]);
+  });
+});
+
+describe("api mode: Mimecast keeps the inactive certificate of the two listed (as SAP IAS did with Entra's metadata)", () => {
+  it("the sync during the overlap writes the certificate that still signs into the profile: no failed sign-in, at the defaults", async () => {
+    const r = await simulate({ mode: "api", offerProfileContract: true, trust: "the inactive certificate (as SAP IAS did)", lateDays: 0, metadataOrder: "the fake's document" });
+    expect(r.failures).toEqual([]);
+    expect(r.certificates).toHaveLength(1);
     expect([...r.trusted]).toEqual([r.active]);
   });
 });

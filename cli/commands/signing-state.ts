@@ -18,7 +18,7 @@ export function signingStateCommand(ctx: CommandContext): Command {
     .description("Terraform external data source program: must the certificate activation run again (Entra signs with another certificate than this rotation's)?")
     .addHelpText(
       "after",
-      `\nReads {"${q.tenantId}", "${q.servicePrincipalId}", "${q.displayName}", "${q.endDate}", "${q.retirementDue}"} on stdin and prints\n{"${r.activation}": "ok" | "repair:<thumbprint Entra signs with>", "${r.note}": "..."}. Read-only; exit 0 whatever Graph answers.`,
+      `\nReads {"${q.tenantId}", "${q.servicePrincipalId}", "${q.displayName}", "${q.endDate}", "${q.repairFrom}"} on stdin and prints\n{"${r.activation}": "ok" | "repair:<thumbprint Entra signs with>", "${r.note}": "..."}. Read-only; exit 0 whatever Graph answers.`,
     )
     .action(async () => {
       const { io } = ctx;
@@ -39,7 +39,7 @@ export function signingStateCommand(ctx: CommandContext): Command {
       const state = await readRotationState(io, { tenantId: query[q.tenantId], servicePrincipalId: query[q.servicePrincipalId], displayName: query[q.displayName], endDate: query[q.endDate] });
       if (!state) return answer("ok", "not read: Entra could not be read (see the warning); the activation runs on its own dates");
       const now = (io.clock?.now ?? Date.now)();
-      const drift = activationDrift(now, query[q.retirementDue], state);
+      const drift = activationDrift(now, query[q.repairFrom], state);
       return answer(drift, drift === "ok" ? "" : `Entra signs with ${state.activeThumbprint ?? "no certificate"}, not this rotation's ${state.newThumbprint}: the activation runs again`);
     });
 }
