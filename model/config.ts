@@ -462,7 +462,7 @@ export const environmentSchema = z.strictObject({
     }
     if (typeof env.certificateRenewBeforeDays === "number" && typeof env.certificateLifetimeDays === "number" && env.certificateRenewBeforeDays >= env.certificateLifetimeDays) {
       ctx.addIssue({ code: "custom", path: ["certificateRenewBeforeDays"], message: `must be less than certificateLifetimeDays (${env.certificateLifetimeDays})` });
-    } else if (typeof env.certificateRenewBeforeDays === "number" && typeof env.certificateLifetimeDays === "number" && (typeof env.certificateOverlapDays === "number" || typeof env.certificateRetireAfterDays === "number")) {
+    } else if (typeof env.certificateRenewBeforeDays === "number" && typeof env.certificateLifetimeDays === "number") {
       const mode = env.mimecastApi && typeof env.mimecastApi === "object" && PROFILE_SYNC_MODES.includes(env.mimecastApi.profileSync) ? env.mimecastApi.profileSync : "checklist";
       const problem = scheduleProblem(
         rotationSchedule({
@@ -473,7 +473,9 @@ export const environmentSchema = z.strictObject({
           mode,
         }),
       );
-      if (problem) ctx.addIssue({ code: "custom", path: [typeof env.certificateOverlapDays === "number" ? "certificateOverlapDays" : "certificateRetireAfterDays"], message: problem });
+      const given = typeof env.certificateOverlapDays === "number" ? "certificateOverlapDays" : typeof env.certificateRetireAfterDays === "number" ? "certificateRetireAfterDays" : undefined;
+      // Neither given: the defaults shrink with the renewal, but the retirement never below a day.
+      if (problem) ctx.addIssue({ code: "custom", path: [given ?? "certificateRenewBeforeDays"], message: given ? problem : `must be at least 2 days: the rotation needs a day between the activation and the retirement before the old certificate expires (${problem})` });
     }
   },
   { when: () => true },

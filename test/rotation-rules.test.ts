@@ -34,6 +34,27 @@ describe("the default retirement delay", () => {
   });
 });
 
+describe("certificateRenewBeforeDays too short for the rotation's stages", () => {
+  it("1 with the default overlap and retirement is refused, naming certificateRenewBeforeDays: the retirement would come when the old certificate expires", () => {
+    const p = problems({ environments: [{ ...env, certificateRenewBeforeDays: 1 }] });
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/certificateRenewBeforeDays/);
+    expect(p[0]).toMatch(/at least 2/);
+    expect(p[0]).not.toContain("\n");
+  });
+
+  it("2 with the defaults, and the default lifetime with a given renewal, are accepted", () => {
+    expect(() => parseConfig({ environments: [{ ...env, certificateRenewBeforeDays: 2 }] })).not.toThrow();
+    expect(() => parseConfig({ environments: [{ ...env, certificateRenewBeforeDays: 30 }] })).not.toThrow();
+  });
+
+  it("an explicit overlap that does not fit a renewal given without a lifetime is named too (the lifetime's default applies)", () => {
+    const p = problems({ environments: [{ ...env, certificateRenewBeforeDays: 10, certificateOverlapDays: 10 }] });
+    expect(p).toHaveLength(1);
+    expect(p[0]).toMatch(/certificateOverlapDays/);
+  });
+});
+
 describe("plan review of a rotation's stages (npm run plan-review)", () => {
   // The addresses the stack synthesizes (construct paths are a public contract, constructs/stack.ts).
   const replaced = (address: string) => ({ address, change: { actions: ["delete", "create"] } });
