@@ -32,6 +32,7 @@ interface Rule {
 }
 
 const flat = (risk: Risk, note: string) => () => ({ risk, note });
+const isTemplateId = (v: unknown) => typeof v === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
 
 const RULES: Rule[] = [
   { property: "Entra tenant", get: (f) => f.tenantId, judge: flat("HIGH", "the app moves to another tenant: a new app, new metadata, every login changes") },
@@ -51,7 +52,16 @@ const RULES: Rule[] = [
     judge: (_b, a) => (a ? { risk: "MEDIUM", note: "sign-in enabled" } : { risk: "HIGH", note: "sign-in disabled: nobody can log in to Mimecast through Entra" }),
   },
   { property: "single sign-on mode", get: (f) => f.singleSignOnMode, judge: flat("HIGH", "SSO mode changed") },
-  { property: "gallery template", get: (f) => f.galleryTemplate, judge: flat("HIGH", "template changed: the app is replaced") },
+  {
+    property: "gallery template",
+    get: (f) => f.galleryTemplate,
+    // A name looked up and an id pinned (either way round) may be the same template: template_id
+    // forces a new app only when its value changes, which only the plan can show.
+    judge: (b, a) =>
+      isTemplateId(b) !== isTemplateId(a)
+        ? { risk: "MEDIUM", note: `template ${isTemplateId(a) ? "pinned by id" : "looked up by name again"}: the app is replaced only if the id is not the one the name resolves to (the plan shows it: no change to the app when it is)` }
+        : { risk: "HIGH", note: "template changed: the app is replaced" },
+  },
   { property: "identifier (entity ID)", get: (f) => f.identifier, judge: flat("HIGH", "entity ID changed: Mimecast and Entra must agree or SAML fails") },
   {
     property: "reply URLs",
