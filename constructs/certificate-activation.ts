@@ -33,7 +33,16 @@ export interface SigningCertificateActivationProps {
    * rotation's certificate (`mimecast-sso rotation confirm`); the record is a trigger, so recording
    * it re-runs a refused activation. @default none (no gate: api mode, whose sync imports and verifies)
    */
-  readonly confirmation?: { readonly environment: string; readonly mimecastShows?: string };
+  readonly confirmation?: {
+    readonly environment: string;
+    readonly mimecastShows?: string;
+    /**
+     * Auto mode: the gate holds only where the account does not offer the profile operation (the
+     * sync then writes the new certificate into the profile right after the activation, as in api
+     * mode). The spec travels in these variables (MimecastProfileSync.specEnvironment). @default the gate always holds
+     */
+    readonly unlessProfileOperation?: Record<string, string>;
+  };
   /**
    * Declarative: a plan-time read (external data source, the CLI's signing-state) of which
    * certificate Entra signs with keys the activation too, so it runs again whenever that is not
@@ -86,8 +95,9 @@ export class SigningCertificateActivation extends Construct {
           type: "local-exec",
           // Identity: the pipeline's ARM_* / OIDC variables, inherited from terraform's environment.
           command: props.certificate
-            ? activateCommand(cli, { ...ids, displayName: props.certificate.displayName, endDate: props.certificate.endDate, notBefore: props.notBefore, confirmation: gate })
+            ? activateCommand(cli, { ...ids, displayName: props.certificate.displayName, endDate: props.certificate.endDate, notBefore: props.notBefore, confirmation: gate && { environment: gate.environment, mimecastShows: gate.mimecastShows, unlessProfileOperation: gate.unlessProfileOperation !== undefined } })
             : activateCommand(cli, { ...ids, thumbprint: props.thumbprint! }),
+          ...(gate?.unlessProfileOperation ? { environment: gate.unlessProfileOperation } : {}),
         },
       ],
     });

@@ -43,6 +43,8 @@ export class MimecastProfileSync extends Construct {
   private readonly reimportCommand: string;
   private readonly afterRetirementCommand: string;
   private readonly provisionerEnvironment: Record<string, string>;
+  /** The spec (and the metadata URL) as the sync's provisioners get them: for a step that reads the profile too (auto mode's activation). */
+  public readonly specEnvironment: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: MimecastProfileSyncProps) {
     super(scope, id);
@@ -61,7 +63,8 @@ export class MimecastProfileSync extends Construct {
     this.provisionerCommand = syncCommand(this.cliPath, { rotation: props.certificateRotation !== undefined });
     this.reimportCommand = syncCommand(this.cliPath, { rotation: props.certificateRotation !== undefined, afterActivation: true });
     this.afterRetirementCommand = syncCommand(this.cliPath, { rotation: props.certificateRotation !== undefined, afterRetirement: true });
-    this.provisionerEnvironment = { ...withUrl({ [SPEC_ENV_VAR]: spec }, METADATA_URL_ENV_VAR), ...(props.certificateRotation !== undefined ? { [ROTATION_ENV_VAR]: props.certificateRotation } : {}) };
+    this.specEnvironment = withUrl({ [SPEC_ENV_VAR]: spec }, METADATA_URL_ENV_VAR);
+    this.provisionerEnvironment = { ...this.specEnvironment, ...(props.certificateRotation !== undefined ? { [ROTATION_ENV_VAR]: props.certificateRotation } : {}) };
 
     // Construct id "sync" is part of the Terraform address (terraform_data.<path>_sync_<hash>): keep it.
     this.resource = new TerraformData(this, "sync", {

@@ -175,10 +175,11 @@ export class MimecastSsoStack extends TerraformStack {
     const due = this.rotationDue;
     const tenantId = env.tenantId!;
     if (!app || !due) return;
-    // Checklist mode (and auto, which may fall back to it) cannot see Mimecast: the activation
-    // waits for the administrator's record that Mimecast shows the new certificate. api mode's
-    // sync imports and verifies.
-    const confirmation = env.mimecastApi.profileSync === "api" ? undefined : { environment: env.name, mimecastShows };
+    // Checklist mode (and auto where the account does not offer the profile operation) cannot see
+    // Mimecast: the activation waits for the administrator's record that Mimecast shows the new
+    // certificate. api mode's sync (and auto's, where it can) puts that certificate in the profile.
+    const mode = env.mimecastApi.profileSync;
+    const confirmation = mode === "api" ? undefined : { environment: env.name, mimecastShows, ...(mode === "auto" ? { unlessProfileOperation: this.profileSync.specEnvironment } : {}) };
     const stage = (date: string) => dueStage(date);
     const activationStage = { rotation: app.certificateRotation, stage: stage(due.activation) };
     this.certificateActivation = new SigningCertificateActivation(this, "certificate-activation", {

@@ -507,6 +507,22 @@ async function verify(service: AuthenticationProfileService, desired: Authentica
   }
 }
 
+/**
+ * Auto mode: whether this account offers the profile operation (a read through our contract
+ * answers, whether or not the profile exists). Then the sync writes the profile itself, the
+ * signing certificate included, and nothing waits for a person's record. Any other failure is
+ * the caller's to report.
+ */
+export async function profileOperationOffered(target: SyncTarget): Promise<boolean> {
+  try {
+    await serviceFor(target).service.read();
+    return true;
+  } catch (e) {
+    if (e instanceof ProfileOperationUnavailableError) return false;
+    throw e;
+  }
+}
+
 /** Read-only comparison for drift detection. */
 async function profileDrift(
   service: AuthenticationProfileService,

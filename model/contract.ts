@@ -73,6 +73,8 @@ export const ACTIVATE_OPTIONS = {
   requireConfirmation: "--require-confirmation",
   /** That record: the thumbprint Mimecast showed. */
   mimecastShows: "--mimecast-shows",
+  /** Auto mode: the sync's spec, in this environment variable; when the account offers the profile operation, no record is needed. */
+  profileOperationSpecEnv: "--profile-operation-spec-env",
 } as const;
 
 /** A rotation stage's command arguments: this rotation's certificate and when the stage is due. */
@@ -131,6 +133,8 @@ function stageArgs(args: RotationStageArgs): string {
 export interface ActivationConfirmationArgs {
   readonly environment: string;
   readonly mimecastShows?: string;
+  /** Auto mode: the gate holds only where the account does not offer the profile operation (the spec is in SPEC_ENV_VAR). @default the gate always holds */
+  readonly unlessProfileOperation?: boolean;
 }
 
 /** Activate a given certificate (by thumbprint), or this rotation's (by subject and end date) once due. */
@@ -138,7 +142,7 @@ export function activateCommand(cliPath: string, args: (RotationStageArgs & { co
   const o = ACTIVATE_OPTIONS;
   if ("thumbprint" in args) return `node ${cliPath} ${COMMANDS.activateCertificate} ${o.tenantId} ${args.tenantId} ${o.servicePrincipalId} ${args.servicePrincipalId} ${o.thumbprint} ${args.thumbprint}`;
   const c = args.confirmation;
-  const gate = c ? ` ${o.requireConfirmation} ${c.environment}${c.mimecastShows ? ` ${o.mimecastShows} ${c.mimecastShows}` : ""}` : "";
+  const gate = c ? ` ${o.requireConfirmation} ${c.environment}${c.mimecastShows ? ` ${o.mimecastShows} ${c.mimecastShows}` : ""}${c.unlessProfileOperation ? ` ${o.profileOperationSpecEnv} ${SPEC_ENV_VAR}` : ""}` : "";
   return `node ${cliPath} ${COMMANDS.activateCertificate} ${stageArgs(args)}${gate}`;
 }
 

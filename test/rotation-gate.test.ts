@@ -14,7 +14,9 @@ import { GraphEmulator } from "../graph/emulator";
 import { parseConfig } from "../model/config";
 import { CONFIRMATIONS_FILE, readConfirmations } from "../model/confirmations";
 import { rotationChecklist } from "../model/rotation";
-import { TENANT, virtualClock } from "./helpers";
+import { MimecastEmulator } from "../mimecast/emulator/emulator";
+import { encodeSpec } from "../model/contract";
+import { EMULATOR_DEPLOY_ENV, TENANT, specFor, virtualClock } from "./helpers";
 
 const SP = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 const CN = "CN=eu-api.mimecast.com/sso/CEUA12A34";
@@ -33,8 +35,11 @@ beforeEach(async () => {
 afterEach(() => graph.stop());
 
 async function cli(...args: string[]) {
+  return cliWith({}, ...args);
+}
+async function cliWith(extraEnv: Record<string, string>, ...args: string[]) {
   const lines: string[] = [];
-  const env = { MIMECAST_SSO_ALLOW_LOOPBACK: "1", ARM_TENANT_ID: TENANT, ARM_CLIENT_ID: "pipeline-app", ARM_CLIENT_SECRET: "pipeline-secret-value", GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url };
+  const env = { MIMECAST_SSO_ALLOW_LOOPBACK: "1", ARM_TENANT_ID: TENANT, ARM_CLIENT_ID: "pipeline-app", ARM_CLIENT_SECRET: "pipeline-secret-value", GRAPH_BASE_URL: graph.url, ENTRA_LOGIN_BASE_URL: graph.url, ...extraEnv };
   const code = await main(args, { out: (s) => lines.push(s), err: (s) => lines.push(s), env, stdin: async () => "", clock });
   return { code, text: lines.join("\n") };
 }
@@ -101,6 +106,55 @@ describe("checklist mode: the activation waits for the record of what Mimecast s
   });
 });
 
+describe("auto mode: the activation waits for the record only where the account does not offer the profile operation", () => {
+  const autoGate = ["--profile-operation-spec-env", "MIMECAST_SSO_SPEC"];
+  const withMimecast = async (offerProfileContract: boolean, test: (env: Record<string, string>) => Promise<void>) => {
+    const mimecast = await MimecastEmulator.start({ ttlMs: 60_000, offerProfileContract });
+    try {
+      const spec = specFor({ api: { profileSync: "auto", baseUrl: mimecast.url, createProfileIfMissing: true } });
+      await test({ ...EMULATOR_DEPLOY_ENV, MIMECAST_SSO_SPEC: encodeSpec(spec) });
+    } finally {
+      await mimecast.stop();
+    }
+  };
+
+  it("offered: activates without a record, saying the sync puts the certificate in the profile", async () => {
+    await withMimecast(true, async (env) => {
+      const { added } = await secondRotationAdded();
+      clock.at(DUE);
+      const r = await cliWith(env, "activate-certificate", ...cert(SECOND_END), "--not-before", DUE, ...gate(), ...autoGate);
+      expect(r.code).toBe(0);
+      expect(r.text).toContain("the account offers the profile operation");
+      expect(active()).toBe(added);
+    });
+  });
+
+  it("not offered (the checklist keeps the profile): refuses as checklist mode does", async () => {
+    await withMimecast(false, async (env) => {
+      const { old } = await secondRotationAdded();
+      clock.at(DUE);
+      const r = await cliWith(env, "activate-certificate", ...cert(SECOND_END), "--not-before", DUE, ...gate(), ...autoGate);
+      expect(r.code).toBe(1);
+      expect(r.text).toContain("this account does not offer the profile operation");
+      expect(r.text).toContain("certificate-activation refused: no thumbprint is recorded as shown by Mimecast");
+      expect(active()).toBe(old);
+    });
+  });
+
+  it("the spec missing or its credentials unset: the gate holds, saying why", async () => {
+    const { old } = await secondRotationAdded();
+    clock.at(DUE);
+    const empty = await cli("activate-certificate", ...cert(SECOND_END), "--not-before", DUE, ...gate(), ...autoGate);
+    expect(empty.code).toBe(1);
+    expect(empty.text).toContain("--profile-operation-spec-env MIMECAST_SSO_SPEC: that environment variable is empty");
+    const spec = specFor({ api: { profileSync: "auto", baseUrl: "http://127.0.0.1:9", createProfileIfMissing: true } });
+    const noCredentials = await cliWith({ MIMECAST_SSO_SPEC: encodeSpec(spec) }, "activate-certificate", ...cert(SECOND_END), "--not-before", DUE, ...gate(), ...autoGate);
+    expect(noCredentials.code).toBe(1);
+    expect(noCredentials.text).toContain("the profile operation could not be tried");
+    expect(active()).toBe(old);
+  });
+});
+
 describe("mimecast-sso rotation confirm", () => {
   let dir: string;
   beforeEach(() => {
@@ -144,6 +198,15 @@ describe("the stack", () => {
     expect(none.provisioner[0]["local-exec"].command).toMatch(/ --require-confirmation prod-eu$/);
     expect(recorded.provisioner[0]["local-exec"].command).toMatch(new RegExp(` --require-confirmation prod-eu --mimecast-shows ${T}$`));
     expect(none.triggers_replace.mimecast_shows).not.toEqual(recorded.triggers_replace.mimecast_shows);
+  });
+
+  it("auto mode: the gate, lifted at run time where the account offers the profile operation (the spec passed as the sync's is)", () => {
+    const doc = synth({ mimecastApi: { profileSync: "auto" } });
+    const act = step(doc, "certificate-activation");
+    const sync = step(doc, "mimecast_sync");
+    expect(act.provisioner[0]["local-exec"].command).toMatch(/ --require-confirmation prod-eu --profile-operation-spec-env MIMECAST_SSO_SPEC$/);
+    expect(act.provisioner[0]["local-exec"].environment.MIMECAST_SSO_SPEC).toBe(sync.provisioner[0]["local-exec"].environment.MIMECAST_SSO_SPEC);
+    expect(step(synth({}), "certificate-activation").provisioner[0]["local-exec"].environment).toBeUndefined();
   });
 
   it("api mode (the sync imports and verifies): no gate", () => {

@@ -167,7 +167,7 @@ async function simulate(sc: Scenario) {
       ["add", `${rotationId}`, () => run(["add-certificate", ...cert])],
       ["sync", `${rotationId}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION"], rotationEnv)],
       // As the stack passes it: checklist and auto modes wait for the record of what Mimecast shows (a trigger too).
-      ["activate", `${rotationId}/${stage(dates.activationDue)}/${gated ? recorded ?? "none" : ""}/${signing}`, () => run(["activate-certificate", ...cert, "--not-before", iso(dates.activationDue), ...(gated ? ["--require-confirmation", "prod-eu", ...(recorded ? ["--mimecast-shows", recorded] : [])] : [])])],
+      ["activate", `${rotationId}/${stage(dates.activationDue)}/${gated ? recorded ?? "none" : ""}/${signing}`, () => run(["activate-certificate", ...cert, "--not-before", iso(dates.activationDue), ...(gated ? ["--require-confirmation", "prod-eu", ...(recorded ? ["--mimecast-shows", recorded] : []), ...(sc.mode === "auto" ? ["--profile-operation-spec-env", "MIMECAST_SSO_SPEC"] : [])] : [])])],
       ["reimport", `${rotationId}/${stage(dates.activationDue)}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION", "--after-activation"], rotationEnv)],
       ["retire", `${rotationId}/${stage(dates.retirementDue)}`, () => run(["retire-certificates", ...cert, "--not-before", iso(dates.retirementDue)])],
       ["reimport-after-retirement", `${rotationId}/${stage(dates.retirementDue)}`, () => run(["sync", "--spec-env", "MIMECAST_SSO_SPEC", "--rotation-env", "MIMECAST_SSO_CERTIFICATE_ROTATION", "--after-retirement"], rotationEnv)],
@@ -274,6 +274,7 @@ const modes: [ProfileSyncMode, boolean][] = [
   ["api", true],
   ["checklist", true],
   ["auto", false], // auto on an account without the profile operation: the checklist
+  ["auto", true], // auto where the account offers it: as api mode, and the activation waits for no record
 ];
 
 describe.each(modes)("mimecastApi.profileSync %s (profile operation offered: %s)", (mode, offerProfileContract) => {
@@ -294,7 +295,7 @@ describe.each(modes)("mimecastApi.profileSync %s (profile operation offered: %s)
     // The nightly check never called an on-time rotation drift, and said what was coming.
     expect(r.nightlyDrift.flatMap((n) => n.problems)).toEqual([]);
     expect(r.nightlyDrift.some((n) => n.notes.some((x) => x.includes(`activation on ${activated}`)))).toBe(true);
-    if (mode !== "api") expect(r.imports.byAdmin).toBeGreaterThanOrEqual(2);
+    if (mode === "checklist" || !offerProfileContract) expect(r.imports.byAdmin).toBeGreaterThanOrEqual(2);
   });
 
   it.each<Trust>(["one certificate (the one signing when imported)", "the first certificate the metadata lists"])("Mimecast keeps %s: no failed sign-in either; checklist mode waits for the record of what Mimecast shows", async (trust) => {
@@ -307,8 +308,11 @@ describe.each(modes)("mimecastApi.profileSync %s (profile operation offered: %s)
     expect(r.active).toBe(r.certificates[0].thumbprint);
     // After the retirement Mimecast imports once more: what it keeps is the one that signs.
     expect([...r.trusted]).toEqual([r.active]);
-    if (mode === "api") expect(r.refusals).toEqual([]);
-    else {
+    // api, and auto where the account offers the profile operation: the sync puts the certificate in the profile, no record is waited for.
+    if (mode === "api" || (mode === "auto" && offerProfileContract)) {
+      expect(r.refusals).toEqual([]);
+      expect(r.imports.byHand).toBe(0);
+    } else {
       expect(r.refusals.length).toBeGreaterThan(0);
       expect(r.refusals[0]).toContain("certificate-activation refused: no thumbprint is recorded as shown by Mimecast");
       expect(r.refusals[0]).toContain(`rotation confirm --env prod-eu --thumbprint ${r.active}`);

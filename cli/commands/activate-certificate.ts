@@ -1,5 +1,8 @@
 import { Command } from "commander";
-import { ACTIVATE_OPTIONS, COMMANDS } from "../../model/contract";
+import { ACTIVATE_OPTIONS, COMMANDS, METADATA_URL_ENV_VAR } from "../../model/contract";
+import { SyncSpec, parseSpec } from "../../model/sync-spec";
+import { profileOperationOffered } from "../../mimecast/sync";
+import { ClientPool, secretsRedactor } from "../targets";
 import { activateCertificate } from "../../graph/client";
 import { StageResult, activateRotation, addCertificate, confirmCommandLine, retireRotation } from "../../graph/certificates";
 import { CommandContext } from "../command";
@@ -56,11 +59,12 @@ export function activateCertificateCommand(ctx: CommandContext): Command {
     .option(`${o.thumbprint} <sha1>`, "activate this certificate instead (by hand; no due date)")
     .option(`${o.requireConfirmation} <environment>`, "checklist mode: activate only once Mimecast is recorded to show this rotation's certificate (rotation confirm)")
     .option(`${o.mimecastShows} <sha1>`, "the thumbprint recorded as shown by Mimecast (the stack passes rotation-confirmations.json's)")
+    .option(`${o.profileOperationSpecEnv} <NAME>`, "auto mode: the sync's spec in this variable; where the account offers the profile operation no record is needed (the sync puts the certificate in the profile)")
     .addHelpText(
       "after",
       `\nSets preferredTokenSigningKeyThumbprint, which the azuread provider cannot set. Give either ${o.thumbprint}, or\n${o.displayName} and ${o.endDate} (this rotation's certificate) with an optional ${o.notBefore}. Reads until\nthe certificate shows whole (bounded); writes nothing when it is already active or not due yet.${IDENTITY_NOTE}`,
     )
-    .action(async (opts: StageOptions & { thumbprint?: string; requireConfirmation?: string; mimecastShows?: string }) => {
+    .action(async (opts: StageOptions & { thumbprint?: string; requireConfirmation?: string; mimecastShows?: string; profileOperationSpecEnv?: string }) => {
       const byRotation = Boolean(opts.displayName || opts.endDate);
       if (opts.mimecastShows && !opts.requireConfirmation) {
         ctx.io.err(`mimecast-sso ${COMMANDS.activateCertificate}: ${o.mimecastShows} goes with ${o.requireConfirmation} <environment>`);
@@ -75,7 +79,8 @@ export function activateCertificateCommand(ctx: CommandContext): Command {
           const r = await activateCertificate(client, opts.servicePrincipalId, opts.thumbprint);
           return r === "activated" ? `activated signing certificate ${opts.thumbprint} on service principal ${opts.servicePrincipalId}` : `signing certificate ${opts.thumbprint} is already active`;
         }
-        const confirmation = opts.requireConfirmation ? { environment: opts.requireConfirmation, mimecastShows: opts.mimecastShows } : undefined;
+        const gated = opts.requireConfirmation && !(opts.profileOperationSpecEnv && (await profileOperationAnswers(ctx, opts.profileOperationSpecEnv)));
+        const confirmation = gated ? { environment: opts.requireConfirmation!, mimecastShows: opts.mimecastShows } : undefined;
         const r = await activateRotation(client, opts.servicePrincipalId, { displayName: opts.displayName!, endDateTime: opts.endDate! }, { notBefore: opts.notBefore, confirmation });
         const text = describe("activation", r, opts.servicePrincipalId);
         // Checklist mode, not due yet: say now what the activation will wait for.
@@ -120,4 +125,34 @@ export function retireCertificatesCommand(ctx: CommandContext): Command {
         return describe("retirement", r, opts.servicePrincipalId);
       });
     });
+}
+
+/**
+ * Auto mode's gate: whether the account offers the profile operation, read once through the
+ * sync's own path (its spec, credentials from the environment). Only a clear "offered" lifts the
+ * gate; an unreadable spec or a failed read keeps it, saying why on stderr.
+ */
+async function profileOperationAnswers(ctx: CommandContext, specEnv: string): Promise<boolean> {
+  const { io } = ctx;
+  const keep = (why: string) => {
+    io.err(`the activation waits for the record of what Mimecast shows: ${why}`);
+    return false;
+  };
+  const json = io.env[specEnv];
+  if (!json) return keep(`${o.profileOperationSpecEnv} ${specEnv}: that environment variable is empty`);
+  let spec: SyncSpec;
+  try {
+    spec = parseSpec(json, `$${specEnv}`, io.env[METADATA_URL_ENV_VAR] || undefined);
+  } catch (e) {
+    return keep(`${o.profileOperationSpecEnv} ${specEnv}: ${(e as Error).message.split("\n")[0].slice(0, 200)}`);
+  }
+  try {
+    const offered = await profileOperationOffered({ spec, client: new ClientPool(io).client(spec, () => undefined) });
+    if (!offered) return keep("this account does not offer the profile operation (auto mode keeps the profile by hand)");
+    io.err("the account offers the profile operation: the sync puts the new certificate in the profile right after this activation, so no record is needed");
+    return true;
+  } catch (e) {
+    if (io.signal?.aborted) throw e;
+    return keep(secretsRedactor(spec, io.env).redact(`the profile operation could not be tried (${(e as Error).message.split("\n")[0].slice(0, 200)})`));
+  }
 }
