@@ -2,6 +2,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import { GraphEmulator } from "../graph/emulator";
 import { MimecastClient, MimecastClientOptions } from "../mimecast/client";
 import { DEMO_ACCOUNT, EmulatorOptions, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { WireProfile } from "../mimecast/profile";
@@ -213,4 +214,12 @@ export function emulatorAndDirForSuite(prefix: string, options: EmulatorOptions 
     fs.rmSync(holder.dir, { recursive: true, force: true });
   });
   return holder;
+}
+
+/** A Graph emulator on a virtual clock, holding one service principal without certificates (the pipeline identity: pipeline-app). */
+export async function graphWithServicePrincipal(id: string): Promise<{ graph: GraphEmulator; clock: ReturnType<typeof virtualClock> }> {
+  const clock = virtualClock();
+  const graph = await GraphEmulator.start({ clientId: "pipeline-app", clientSecret: "pipeline-secret-value", now: clock.now });
+  graph.create("servicePrincipals", { id, preferredTokenSigningKeyThumbprint: null, keyCredentials: [], passwordCredentials: [] }, -Infinity);
+  return { graph, clock };
 }

@@ -10,7 +10,7 @@ import { groupCertificates } from "../graph/certificates";
 import { GraphEmulator } from "../graph/emulator";
 import { parseConfig } from "../model/config";
 import { activationDrift } from "../model/rotation";
-import { TENANT, virtualClock } from "./helpers";
+import { TENANT, virtualClock, graphWithServicePrincipal } from "./helpers";
 
 const SP = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 const CN = "CN=eu-api.mimecast.com/sso/CEUA12A34";
@@ -38,9 +38,7 @@ describe("signing-state, the plan-time read, against the Graph emulator", () => 
   let graph: GraphEmulator;
   let clock: ReturnType<typeof virtualClock>;
   beforeEach(async () => {
-    clock = virtualClock();
-    graph = await GraphEmulator.start({ clientId: "pipeline-app", clientSecret: "pipeline-secret-value", now: clock.now });
-    graph.create("servicePrincipals", { id: SP, preferredTokenSigningKeyThumbprint: null, keyCredentials: [], passwordCredentials: [] }, -Infinity);
+    ({ graph, clock } = await graphWithServicePrincipal(SP));
   });
   afterEach(() => graph.stop());
   const run = async (args: string[], stdin = "") => {

@@ -16,7 +16,7 @@ import { CONFIRMATIONS_FILE, readConfirmations } from "../model/confirmations";
 import { rotationChecklist } from "../model/rotation";
 import { MimecastEmulator } from "../mimecast/emulator/emulator";
 import { encodeSpec } from "../model/contract";
-import { EMULATOR_DEPLOY_ENV, TENANT, specFor, virtualClock } from "./helpers";
+import { EMULATOR_DEPLOY_ENV, TENANT, specFor, virtualClock, graphWithServicePrincipal } from "./helpers";
 
 const SP = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
 const CN = "CN=eu-api.mimecast.com/sso/CEUA12A34";
@@ -28,9 +28,7 @@ const DUE = "2028-10-09T09:00:00Z"; // the second rotation's activation, 14 days
 let graph: GraphEmulator;
 let clock: ReturnType<typeof virtualClock>;
 beforeEach(async () => {
-  clock = virtualClock();
-  graph = await GraphEmulator.start({ clientId: "pipeline-app", clientSecret: "pipeline-secret-value", now: clock.now });
-  graph.create("servicePrincipals", { id: SP, preferredTokenSigningKeyThumbprint: null, keyCredentials: [], passwordCredentials: [] }, -Infinity);
+  ({ graph, clock } = await graphWithServicePrincipal(SP));
 });
 afterEach(() => graph.stop());
 
