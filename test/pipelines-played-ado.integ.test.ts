@@ -64,6 +64,8 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
       tenantId: TENANT,
       dir: path.join(dir, "runs"),
       runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
+      // The environment's checks, as the pipeline's header asks for them.
+      checks: { "mimecast-sso-production": ["Approvals", "Exclusive lock"] },
     });
   });
   afterAll(async () => {
@@ -114,6 +116,47 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
     expect(apply.summaries.join("\n")).toMatch(/manual steps for beta-eu[\s\S]*End User/i);
   }
 
+  /**
+   * 2b. Two runs overlap: a push's run waits for its approval when the daily run starts. The
+   * service's exclusive locks (test/ci-player.ts AdoLocks) must keep the daily run from planning
+   * until the push's apply is done: a plan made beside another run's pending apply is stale by the
+   * time it is approved, and terraform refuses it.
+   */
+  async function overlappingRuns() {
+    let blocked!: (what: string) => void;
+    const dailyBlocked = new Promise<string>((r) => (blocked = r));
+    let pushDone!: () => void;
+    const pushFinished = new Promise<void>((r) => (pushDone = r));
+    let daily!: Promise<AdoRun>;
+    const approvals: string[] = [];
+    const push = await ado.play(
+      ci("alpha-eu: SAML for the end user apps too", () => repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal", "endUserApps"], "api"), environment("beta-eu", ["personalPortal", "endUserApps"], "checklist")))),
+      {
+        approve: async (what) => {
+          approvals.push(what);
+          // While the approvers read this run's plan review, the daily deploy fires; it is approved
+          // once this run is done (its approvers go oldest first, as they would).
+          daily = ado.play({ reason: "Schedule", branch: "main", schedule: "daily deploy" }, { onWait: (w) => blocked(w), approve: () => pushFinished });
+          await dailyBlocked;
+        },
+      },
+    );
+    pushDone();
+    const second = await daily;
+    // The push: approved once, after its plan, and applied.
+    expect(approvals).toHaveLength(1);
+    expect(push.jobs.filter((j) => j.status === "failed").map((j) => j.id)).toEqual([]);
+    expect(push.job("apply").status).toBe("succeeded");
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "ADO alpha-eu")).toMatchObject({ enforceSamlEndUserApps: true });
+    // The daily run: nothing refused as stale; it planned after the push's apply, so it finds
+    // nothing to change and asks no one.
+    const out = second.jobs.flatMap((j) => j.steps.map((st) => `${j.id} ${st.name}: ${st.output}`)).join("\n");
+    expect(out).not.toMatch(/stale/i);
+    expect(second.jobs.filter((j) => j.status === "failed").map((j) => j.id)).toEqual([]);
+    expect(second.job("apply").status).toBe("skipped");
+    expect(second.waited[0]).toMatch(/^lock /);
+  }
+
   /** The nightly run: drift only, no apply. */
   async function nightlyDrift() {
     const run = await ado.play({ reason: "Schedule", branch: "main", schedule: "nightly drift" });
@@ -147,9 +190,10 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
     expect(emu.profile(DEMO_ACCOUNT.accountCode, "ADO alpha-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
   }
 
-  it("first deploy, a change to one environment (pull request, then merge), the nightly drift, a push that changes nothing (no run) and a daily deploy with nothing to apply, an environment removed", async () => {
+  it("first deploy, a change to one environment (pull request, then merge), two overlapping deploy runs (the second plans after the first applies), the nightly drift, a push that changes nothing (no run) and a daily deploy with nothing to apply, an environment removed", async () => {
     await firstDeploy();
     await changeOne();
+    await overlappingRuns();
     await nightlyDrift();
     await changeNothing();
     await removeOne();
