@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { REQUIRED_TERRAFORM } from "../constructs/terraform-data";
 import { removedFromHistory } from "../scripts/removed";
 import { REMOTE_RUN, logLines, parseShard, shardOf } from "../scripts/pipeline";
+import { AdoLocks } from "./ci-player";
 
 const root = path.join(__dirname, "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
@@ -211,5 +212,46 @@ describe("scheduled deploys", () => {
       const doc = parse(fs.readFileSync(path.join(root, f), "utf8"));
       expect((doc.schedules as any[]).filter((s) => s.displayName === "daily deploy" && s.always === true && s.branches.include.includes("main"))).toHaveLength(1);
     }
+  });
+});
+
+describe("the pipeline player's exclusive locks (test/ci-player.ts), as Azure DevOps documents them", () => {
+  const order: string[] = [];
+  const ask = (locks: AdoLocks, seq: number, behavior: string, branch = "refs/heads/main", stageLock = false) =>
+    locks.acquire("environment production", { seq, branch, behavior, stageLock }, () => order.push(`${seq} waits`)).then((granted) => {
+      order.push(`${seq} ${granted ? "holds" : "canceled"}`);
+      return granted;
+    });
+  beforeEach(() => order.splice(0));
+
+  it("sequential: every waiting run gets the lock in turn, in the order it asked, once the holder's stage completes", async () => {
+    const locks = new AdoLocks();
+    await ask(locks, 1, "sequential");
+    const [two, three] = [ask(locks, 2, "sequential"), ask(locks, 3, "sequential")];
+    locks.release("environment production", 1);
+    await two;
+    locks.release("environment production", 2);
+    await three;
+    expect(order).toEqual(["1 holds", "2 waits", "3 waits", "2 holds", "3 holds"]);
+  });
+
+  it("runLatest: a newer request cancels the older ones still waiting (a stage's own lock: only those of its branch); the holder keeps it", async () => {
+    const locks = new AdoLocks();
+    await ask(locks, 1, "runLatest");
+    const two = ask(locks, 2, "runLatest");
+    const three = ask(locks, 3, "runLatest");
+    expect(await two).toBe(false);
+    locks.release("environment production", 1);
+    expect(await three).toBe(true);
+    expect(order).toEqual(["1 holds", "2 waits", "3 waits", "2 canceled", "3 holds"]);
+    const stage = new AdoLocks();
+    const held = stage.acquire("stage deploy", { seq: 1, branch: "refs/heads/main", behavior: "runLatest", stageLock: true }, () => undefined);
+    expect(await held).toBe(true);
+    const other = stage.acquire("stage deploy", { seq: 2, branch: "refs/heads/other", behavior: "runLatest", stageLock: true }, () => undefined);
+    const newer = stage.acquire("stage deploy", { seq: 3, branch: "refs/heads/main", behavior: "runLatest", stageLock: true }, () => undefined);
+    stage.release("stage deploy", 1);
+    expect(await other).toBe(true); // another branch's request is not cancelled by a stage lock's runLatest
+    stage.release("stage deploy", 2);
+    expect(await newer).toBe(true);
   });
 });
