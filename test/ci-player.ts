@@ -1072,52 +1072,50 @@ export class AdoPlayer {
     c: { commit: string; predefined: Record<string, string>; variables: Record<string, { value: string; secret?: boolean }>; runDir: string; artifacts: ArtifactStore; jobs: AdoJobResult[]; stageOutputs: Record<string, string>; approve: (what: string) => Promise<boolean> },
   ): Promise<boolean> {
     const { commit, predefined, variables, runDir, artifacts, jobs, stageOutputs } = c;
-    {
-      let ok = true;
-      const done = new Map<string, boolean>();
-      // Output variables of this stage's jobs, as dependencies.<job>.outputs['<step>.<variable>'] reads them in a job's condition.
-      const jobOutputs: Record<string, string> = {};
-      for (const job of stage.jobs as Json[]) {
-        const id = job.job ?? job.deployment;
-        const parallel = Number(job.strategy?.parallel ?? 0);
-        const positions = parallel > 0 ? Array.from({ length: parallel }, (_, k) => k + 1) : [0];
-        // dependsOn between the jobs of a stage (all instances of a parallel job); a job's
-        // condition (default succeeded(): every job it depends on succeeded). Skipped is not failed.
-        const depsOk = asList(job.dependsOn).every((d) => done.get(d) === true);
-        const lookup = (name: string) => jobOutputs[name] ?? predefined[name] ?? variables[name]?.value;
-        if (!adoCondition(job.condition ?? "succeeded()", lookup, { failed: !depsOk })) {
-          positions.forEach((k) => jobs.push({ stage: stage.stage, id: k ? `${id} ${k}` : id, status: "skipped", steps: [], summaries: [], commands: [] }));
-          done.set(id, false);
-          continue;
-        }
-        if (job.pool === "server") {
-          // An agentless job: ManualValidation@1 waits for a person, in the stage (and under its locks).
-          const r = await this.playServerJob(stage.stage, job, variables, c.approve);
-          jobs.push(r);
-          done.set(id, r.status === "succeeded");
-          if (r.status !== "succeeded") ok = false;
-          continue;
-        }
-        // The jobs of `parallel: n` run side by side, each on its own agent.
-        const results = await Promise.all(
-          positions.map((k) => {
-            const phase: Record<string, string> = k ? { "System.JobPositionInPhase": String(k), "System.TotalJobsInPhase": String(parallel) } : {};
-            return this.playJob(stage.stage, job, commit, { ...predefined, ...phase }, variables, path.join(runDir, stage.stage, k ? `${id}-${k}` : id), artifacts);
-          }),
-        );
-        results.forEach((r, n) => jobs.push(positions[n] ? { ...r, id: `${id} ${positions[n]}` } : r));
-        for (const r of results) {
-          for (const [k, v] of Object.entries(r.outputs ?? {})) {
-            stageOutputs[`dependencies.${stage.stage}.outputs['${id}.${k}']`] = v;
-            jobOutputs[`dependencies.${id}.outputs['${k}']`] = v;
-          }
-        }
-        const all = results.every((r) => r.status === "succeeded");
-        done.set(id, all);
-        if (!all) ok = false;
+    let ok = true;
+    const done = new Map<string, boolean>();
+    // Output variables of this stage's jobs, as dependencies.<job>.outputs['<step>.<variable>'] reads them in a job's condition.
+    const jobOutputs: Record<string, string> = {};
+    for (const job of stage.jobs as Json[]) {
+      const id = job.job ?? job.deployment;
+      const parallel = Number(job.strategy?.parallel ?? 0);
+      const positions = parallel > 0 ? Array.from({ length: parallel }, (_, k) => k + 1) : [0];
+      // dependsOn between the jobs of a stage (all instances of a parallel job); a job's
+      // condition (default succeeded(): every job it depends on succeeded). Skipped is not failed.
+      const depsOk = asList(job.dependsOn).every((d) => done.get(d) === true);
+      const lookup = (name: string) => jobOutputs[name] ?? predefined[name] ?? variables[name]?.value;
+      if (!adoCondition(job.condition ?? "succeeded()", lookup, { failed: !depsOk })) {
+        positions.forEach((k) => jobs.push({ stage: stage.stage, id: k ? `${id} ${k}` : id, status: "skipped", steps: [], summaries: [], commands: [] }));
+        done.set(id, false);
+        continue;
       }
-      return ok;
+      if (job.pool === "server") {
+        // An agentless job: ManualValidation@1 waits for a person, in the stage (and under its locks).
+        const r = await this.playServerJob(stage.stage, job, variables, c.approve);
+        jobs.push(r);
+        done.set(id, r.status === "succeeded");
+        if (r.status !== "succeeded") ok = false;
+        continue;
+      }
+      // The jobs of `parallel: n` run side by side, each on its own agent.
+      const results = await Promise.all(
+        positions.map((k) => {
+          const phase: Record<string, string> = k ? { "System.JobPositionInPhase": String(k), "System.TotalJobsInPhase": String(parallel) } : {};
+          return this.playJob(stage.stage, job, commit, { ...predefined, ...phase }, variables, path.join(runDir, stage.stage, k ? `${id}-${k}` : id), artifacts);
+        }),
+      );
+      results.forEach((r, n) => jobs.push(positions[n] ? { ...r, id: `${id} ${positions[n]}` } : r));
+      for (const r of results) {
+        for (const [k, v] of Object.entries(r.outputs ?? {})) {
+          stageOutputs[`dependencies.${stage.stage}.outputs['${id}.${k}']`] = v;
+          jobOutputs[`dependencies.${id}.outputs['${k}']`] = v;
+        }
+      }
+      const all = results.every((r) => r.status === "succeeded");
+      done.set(id, all);
+      if (!all) ok = false;
     }
+    return ok;
   }
 
   /**
