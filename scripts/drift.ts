@@ -11,7 +11,7 @@ import { mapLimit } from "../lib/concurrency";
 import { runProcess, terraformEnv, terraformInit, terraformOutputs } from "../lib/process";
 import { textTable } from "../lib/table";
 import { scriptArgs } from "./args";
-import { findRemoved, removedProblem } from "./removed";
+import { findRemoved, removedProblem, removedUnreadable } from "./removed";
 
 const ROOT = path.resolve(__dirname, "..");
 
@@ -35,7 +35,8 @@ A line per environment on stderr as each finishes; then a table (n/a: the stack 
 and, per drifted environment, what drifted and the command that repairs it. --json prints the rows
 as JSON instead. Exit code (the pipelines act on it; docs/upgrading.md):
   0 in sync: every environment checked and none drifted
-  1 error: a check failed (its error whole)
+  1 error: a check failed (its error whole), also the state of an environment no longer in the
+    config that could not be read (nothing is known about what it still deploys)
   2 drift found (also "removed"), whatever else the run found but an error
   3 not verifiable: nothing drifted, but some environment could not be compared (a profile kept
     by hand, checklist mode): not "in sync"`;
@@ -257,7 +258,14 @@ export async function main(argv: string[]): Promise<number> {
     const empty = found.removed.filter((r) => r.resources === 0).map((r) => r.environment);
     if (empty.length) console.error(`drift: no longer in the config, no state left: ${empty.join(", ")}`);
     for (const r of found.removed.filter((x) => x.resources !== 0)) {
-      rows.push(r.error ? { environment: r.environment, entra: "skipped", mimecast: "skipped", details: [`not in the config (found in ${r.source}); its state could not be read: ${r.error}`] } : { environment: r.environment, entra: "removed", mimecast: "removed", details: [removedProblem(r)] });
+      if (!r.error) {
+        rows.push({ environment: r.environment, entra: "removed", mimecast: "removed", details: [removedProblem(r)] });
+        continue;
+      }
+      // Unreadable state: it may still deploy an app and a profile nobody manages. Not "in sync",
+      // not a pass with a warning (exit 3): a check that failed (exit 1), named on one line.
+      rows.push({ environment: r.environment, entra: "error", mimecast: "error", details: [removedUnreadable(r)] });
+      console.error(printable(`drift: ${r.environment}: ${removedUnreadable(r)}`));
     }
   }
   // Details come from terraform, Graph and Mimecast: printed harmless (model/text printable).

@@ -14,6 +14,9 @@ const STAMP = /^# mimecast-sso pipeline (\d+\.\d+\.\d+)\s*$/;
 /** The release whose example pipelines first carried plan.nochanges in the plan artifact. */
 export const NOCHANGES_SINCE = "0.1.0";
 
+/** The release after 0.2.0, not yet numbered (CHANGELOG.md "Unreleased"): the release sets it. */
+export const NEXT_RELEASE = "the release after 0.2.0";
+
 /** What the tools rely on a pipeline to do, the release it came with, and how a copy shows it. */
 interface Requirement {
   readonly since: string;
@@ -32,6 +35,11 @@ const REQUIREMENTS: Requirement[] = [
   // npm run drift exits 3 for "not verifiable" since 0.2.0 (docs/upgrading.md): a copy that fails
   // on any non-zero exit fails every night for an environment kept by checklist, the default.
   { since: "0.2.0", marker: /^\s*3\)/m, what: "the nightly drift takes exit 3 (not verifiable: profiles kept by hand) as a warning, not a failure" },
+  // Azure DevOps grants a stage's exclusive lock after its approvals and releases it when the
+  // stage completes: with plan and apply in two stages another run plans while one waits for its
+  // approval, and its apply is refused as stale. Since then the examples plan, approve (a Manual
+  // validation) and apply in one locked stage (CHANGELOG.md, Unreleased; azure-pipelines.yml).
+  { since: NEXT_RELEASE, marker: /ManualValidation@1/, what: "plan, approval (ManualValidation@1) and apply in one stage under an exclusive lock (lockBehavior: sequential), so no run plans while another waits for its approval; remove the Approvals check from the environment \"mimecast-sso-production\", keep its Exclusive lock check, set MIMECAST_SSO_APPROVERS" },
 ];
 
 export interface CopyFinding {

@@ -14,7 +14,7 @@ import { runProcess, terraformEnv, terraformInit } from "../lib/process";
 import { textTable } from "../lib/table";
 import { checklistSummaryFile } from "../model/contract";
 import { ConfigError, configPath, loadConfig } from "../model/config";
-import { findRemoved, removedProblem } from "./removed";
+import { findRemoved, removedProblem, removedUnreadable } from "./removed";
 import { scriptArgs } from "./args";
 import { NOCHANGES_SINCE, describeCopy, staleCopies } from "./pipeline-copies";
 
@@ -377,7 +377,7 @@ export async function main(argv: string[]): Promise<number> {
     const empty = found.removed.filter((r) => r.resources === 0).map((r) => r.environment);
     if (empty.length) log(`plan: no longer in the config, no state left: ${empty.join(", ")}`);
     for (const r of found.removed.filter((x) => x.resources !== 0)) {
-      runs.push({ environment: r.environment, status: r.error ? "removed" : "refused", detail: r.error ? `not in the config (found in ${r.source}); its state could not be read: ${r.error}` : removedProblem(r), ms: 0 });
+      runs.push({ environment: r.environment, status: r.error ? "removed" : "refused", detail: r.error ? removedUnreadable(r) : removedProblem(r), ms: 0 });
       log(`${r.environment}: ${r.error ? "removed" : "refused"} (${runs[runs.length - 1].detail})`);
     }
   }

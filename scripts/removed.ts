@@ -184,3 +184,11 @@ export async function findRemoved(o: FindRemovedOptions): Promise<{ removed: Rem
 export function removedProblem(r: RemovedEnvironment): string {
   return `not in the config (found in ${r.source}), but its state holds ${r.resources} resource(s): what it deployed (Entra app, Mimecast profile) stays, unmanaged. Put it back, or remove it as docs/deploy.md "Removing an environment" says`;
 }
+
+/**
+ * The line a plan or a drift run shows for a removed environment whose state could not be read:
+ * nothing is known about what it still deploys (a drift run fails on it, exit 1).
+ */
+export function removedUnreadable(r: RemovedEnvironment): string {
+  return `not in the config (found in ${r.source}) and its state could not be read (${r.error}): nothing is known about what it still deploys; give this job read access to its state (or repair its backend), or check it by hand and remove it as docs/deploy.md "Removing an environment" says`;
+}

@@ -789,7 +789,8 @@ export type AdoEvent =
 export interface AdoJobResult {
   readonly stage: string;
   readonly id: string;
-  readonly status: "succeeded" | "failed" | "skipped";
+  /** canceled: its stage lost an exclusive lock to a newer run (runLatest). */
+  readonly status: "succeeded" | "failed" | "skipped" | "canceled";
   /** The environment a deployment job ran in (its checks, e.g. an approval, came first). */
   readonly environment?: string;
   readonly steps: StepResult[];
@@ -807,7 +808,66 @@ export interface AdoRun {
   readonly triggered: boolean;
   readonly jobs: AdoJobResult[];
   readonly artifacts: ArtifactStore;
+  /** What the run waited for, in order: "approval <environment>", "lock <what>", "manual validation <job> (approvers: ...)". */
+  readonly waited: string[];
   job(id: string): AdoJobResult;
+}
+
+/** The checks an administrator added to a resource (Pipelines > Environments > Approvals and checks), by their names there. */
+export type AdoCheck = "Approvals" | "Exclusive lock";
+
+export interface AdoPlayOptions {
+  /**
+   * A person's answer to an approval (an environment's Approvals check, a ManualValidation task):
+   * the run waits until it resolves; false rejects. Default: approved at once.
+   */
+  readonly approve?: (what: string) => Promise<boolean | void>;
+  /** Called each time the run starts to wait (for an approval, or for a lock another run holds). */
+  readonly onWait?: (what: string) => void;
+}
+
+/**
+ * Exclusive locks as Azure DevOps grants them, one organization's (read 2026-12-07):
+ * - a stage asks for a lock for each resource it uses that has the Exclusive lock check (the
+ *   environment of a deployment job), and, on Azure DevOps Services, for itself when the stage
+ *   sets `lockBehavior` (https://learn.microsoft.com/azure/devops/pipelines/yaml-schema/stages-stage#exclusive-lock);
+ * - checks are evaluated once the stage's condition holds, in this order: static checks,
+ *   pre-check approvals, dynamic checks (Approvals among them), post-check approvals, exclusive
+ *   lock last: a stage that waits for its approval holds no lock yet; the lock is held while the
+ *   stage runs, and "when the stage using the lock completes, then another stage can proceed"
+ *   (https://learn.microsoft.com/azure/devops/pipelines/process/approvals);
+ * - `lockBehavior` (the stage's, else the pipeline's, else runLatest): sequential, every request
+ *   acquires the lock in turn, in the order made; runLatest, only the latest: a newer request
+ *   cancels the older ones still waiting (a stage's own lock: only those of the same branch).
+ */
+export class AdoLocks {
+  private readonly queues = new Map<string, { holder?: number; waiting: { seq: number; branch: string; grant: (granted: boolean) => void }[] }>();
+
+  /** Resolves true once granted, false when a newer run's request cancelled this one. */
+  acquire(key: string, request: { seq: number; branch: string; behavior: string; stageLock: boolean }, onWait: () => void): Promise<boolean> {
+    const q = this.queues.get(key) ?? { waiting: [] };
+    this.queues.set(key, q);
+    if (q.holder === undefined && !q.waiting.length) {
+      q.holder = request.seq;
+      return Promise.resolve(true);
+    }
+    if (request.behavior === "runLatest") {
+      for (const w of q.waiting.filter((x) => !request.stageLock || x.branch === request.branch)) {
+        q.waiting.splice(q.waiting.indexOf(w), 1);
+        w.grant(false);
+      }
+    } else if (request.behavior !== "sequential") throw new Error(`lockBehavior ${request.behavior}: sequential or runLatest`);
+    onWait();
+    return new Promise((grant) => q.waiting.push({ seq: request.seq, branch: request.branch, grant }));
+  }
+
+  release(key: string, seq: number): void {
+    const q = this.queues.get(key);
+    if (!q || q.holder !== seq) return;
+    const next = q.waiting.shift();
+    q.holder = next?.seq;
+    next?.grant(true);
+  }
 }
 
 export interface AdoPlayerOptions {
@@ -821,6 +881,8 @@ export interface AdoPlayerOptions {
   readonly tenantId: string;
   readonly dir: string;
   readonly runnerEnv?: Record<string, string>;
+  /** The checks on each environment (what the pipeline's header tells the administrator to add). */
+  readonly checks?: Record<string, AdoCheck[]>;
 }
 
 const adoPathMatch = (file: string, filter: string) => file === filter || file.startsWith(`${filter.replace(/\/$/, "")}/`) || minimatch(file, filter, { dot: true });
@@ -910,18 +972,32 @@ export function adoCommands(line: string): { area: string; event: string; proper
 export class AdoPlayer {
   constructor(private readonly o: AdoPlayerOptions) {}
 
-  async play(event: AdoEvent): Promise<AdoRun> {
+  /** The organization's exclusive locks, shared by every run this player plays (side by side too). */
+  private readonly locks = new AdoLocks();
+
+  async play(event: AdoEvent, opts: AdoPlayOptions = {}): Promise<AdoRun> {
     const repo = this.o.repo;
     const commit = event.reason === "PullRequest" ? repo.head(event.head) : event.reason === "Schedule" ? repo.head(event.branch) : event.after;
     const pipeline = parse(spawnSync("git", ["show", `${commit}:${this.o.file}`], { cwd: repo.origin, encoding: "utf8" }).stdout) as Json;
     const changed = event.reason === "PullRequest" ? repo.changedFiles(repo.head(event.base), commit) : event.reason === "Schedule" ? [] : repo.changedFiles(event.before, event.after);
-    const runDir = path.join(this.o.dir, `run-${++runCount}-ado`);
+    const runDir = path.join(this.o.dir, `run-${runCount + 1}-ado`);
     const artifacts = new ArtifactStore(path.join(runDir, "artifacts"));
     const jobs: AdoJobResult[] = [];
+    const seq = ++runCount;
+    const waited: string[] = [];
+    const wait = (what: string) => {
+      waited.push(what);
+      opts.onWait?.(what);
+    };
+    const approve = async (what: string) => {
+      wait(what);
+      return (await (opts.approve ?? (async () => true))(what)) !== false;
+    };
     const result: AdoRun = {
       triggered: adoTriggers(pipeline, event, changed),
       jobs,
       artifacts,
+      waited,
       job: (id) => jobs.find((j) => j.id === id) ?? (() => { throw new Error(`no job ${id} ran; ran: ${jobs.map((j) => j.id).join(", ")}`); })(),
     };
     if (!result.triggered) return result;
@@ -948,40 +1024,117 @@ export class AdoPlayer {
       const depsOk = deps.every((d) => stageResults.get(d) === true);
       const lookup = (name: string) => stageOutputs[name] ?? predefined[name] ?? variables[name]?.value;
       const runStage = stage.condition ? adoCondition(stage.condition, lookup, { failed: !depsOk }) : depsOk;
+      const none = (status: AdoJobResult["status"]) => (stage.jobs as Json[]).forEach((j) => jobs.push({ stage: stage.stage, id: j.job ?? j.deployment, status, steps: [], summaries: [], commands: [] }));
       if (!runStage) {
-        for (const j of stage.jobs as Json[]) jobs.push({ stage: stage.stage, id: j.job ?? j.deployment, status: "skipped", steps: [], summaries: [], commands: [] });
+        none("skipped");
         stageResults.set(stage.stage, false);
         continue;
       }
-      let ok = true;
-      const done = new Map<string, boolean>();
-      for (const job of stage.jobs as Json[]) {
-        const id = job.job ?? job.deployment;
-        const parallel = Number(job.strategy?.parallel ?? 0);
-        const positions = parallel > 0 ? Array.from({ length: parallel }, (_, k) => k + 1) : [0];
-        // dependsOn between the jobs of a stage (all instances of a parallel job).
-        if (asList(job.dependsOn).some((d) => done.get(d) !== true)) {
-          positions.forEach((k) => jobs.push({ stage: stage.stage, id: k ? `${id} ${k}` : id, status: "skipped", steps: [], summaries: [], commands: [] }));
-          done.set(id, false);
-          ok = false;
-          continue;
-        }
-        // The jobs of `parallel: n` run side by side, each on its own agent.
-        const results = await Promise.all(
-          positions.map((k) => {
-            const phase: Record<string, string> = k ? { "System.JobPositionInPhase": String(k), "System.TotalJobsInPhase": String(parallel) } : {};
-            return this.playJob(stage.stage, job, commit, { ...predefined, ...phase }, variables, path.join(runDir, stage.stage, k ? `${id}-${k}` : id), artifacts);
-          }),
-        );
-        results.forEach((r, n) => jobs.push(positions[n] ? { ...r, id: `${id} ${positions[n]}` } : r));
-        for (const r of results) for (const [k, v] of Object.entries(r.outputs ?? {})) stageOutputs[`dependencies.${stage.stage}.outputs['${id}.${k}']`] = v;
-        const all = results.every((r) => r.status === "succeeded");
-        done.set(id, all);
-        if (!all) ok = false;
+      // The checks of the resources the stage uses, before any of its jobs: approvals, then locks.
+      const environments = [...new Set((stage.jobs as Json[]).filter((j) => j.deployment !== undefined).map((j) => String(j.environment)))];
+      let approved = true;
+      for (const e of environments.filter((x) => this.o.checks?.[x]?.includes("Approvals"))) approved = approved && (await approve(`approval ${e}`));
+      if (!approved) {
+        none("skipped");
+        stageResults.set(stage.stage, false);
+        continue;
       }
-      stageResults.set(stage.stage, ok);
+      const behavior = String(stage.lockBehavior ?? pipeline.lockBehavior ?? "runLatest");
+      const branch = predefined["Build.SourceBranch"];
+      const lockKeys = [...environments.filter((x) => this.o.checks?.[x]?.includes("Exclusive lock")).map((x) => `environment ${x}`), ...(stage.lockBehavior ? [`stage ${this.o.file}/${stage.stage}`] : [])];
+      const held: string[] = [];
+      let granted = true;
+      for (const key of lockKeys) {
+        if (!(await this.locks.acquire(key, { seq, branch, behavior, stageLock: key.startsWith("stage ") }, () => wait(`lock ${key}`)))) {
+          granted = false;
+          break;
+        }
+        held.push(key);
+      }
+      if (!granted) {
+        held.forEach((k) => this.locks.release(k, seq));
+        none("canceled");
+        stageResults.set(stage.stage, false);
+        continue;
+      }
+      try {
+        stageResults.set(stage.stage, await this.playStage(stage, { commit, predefined, variables, runDir, artifacts, jobs, stageOutputs, approve }));
+      } finally {
+        held.forEach((k) => this.locks.release(k, seq));
+      }
     }
     return result;
+  }
+
+  /** The jobs of one stage, in their dependsOn order; whether the stage succeeded. */
+  private async playStage(
+    stage: Json,
+    c: { commit: string; predefined: Record<string, string>; variables: Record<string, { value: string; secret?: boolean }>; runDir: string; artifacts: ArtifactStore; jobs: AdoJobResult[]; stageOutputs: Record<string, string>; approve: (what: string) => Promise<boolean> },
+  ): Promise<boolean> {
+    const { commit, predefined, variables, runDir, artifacts, jobs, stageOutputs } = c;
+    let ok = true;
+    const done = new Map<string, boolean>();
+    // Output variables of this stage's jobs, as dependencies.<job>.outputs['<step>.<variable>'] reads them in a job's condition.
+    const jobOutputs: Record<string, string> = {};
+    for (const job of stage.jobs as Json[]) {
+      const id = job.job ?? job.deployment;
+      const parallel = Number(job.strategy?.parallel ?? 0);
+      const positions = parallel > 0 ? Array.from({ length: parallel }, (_, k) => k + 1) : [0];
+      // dependsOn between the jobs of a stage (all instances of a parallel job); a job's
+      // condition (default succeeded(): every job it depends on succeeded). Skipped is not failed.
+      const depsOk = asList(job.dependsOn).every((d) => done.get(d) === true);
+      const lookup = (name: string) => jobOutputs[name] ?? predefined[name] ?? variables[name]?.value;
+      if (!adoCondition(job.condition ?? "succeeded()", lookup, { failed: !depsOk })) {
+        positions.forEach((k) => jobs.push({ stage: stage.stage, id: k ? `${id} ${k}` : id, status: "skipped", steps: [], summaries: [], commands: [] }));
+        done.set(id, false);
+        continue;
+      }
+      if (job.pool === "server") {
+        // An agentless job: ManualValidation@1 waits for a person, in the stage (and under its locks).
+        const r = await this.playServerJob(stage.stage, job, variables, c.approve);
+        jobs.push(r);
+        done.set(id, r.status === "succeeded");
+        if (r.status !== "succeeded") ok = false;
+        continue;
+      }
+      // The jobs of `parallel: n` run side by side, each on its own agent.
+      const results = await Promise.all(
+        positions.map((k) => {
+          const phase: Record<string, string> = k ? { "System.JobPositionInPhase": String(k), "System.TotalJobsInPhase": String(parallel) } : {};
+          return this.playJob(stage.stage, job, commit, { ...predefined, ...phase }, variables, path.join(runDir, stage.stage, k ? `${id}-${k}` : id), artifacts);
+        }),
+      );
+      results.forEach((r, n) => jobs.push(positions[n] ? { ...r, id: `${id} ${positions[n]}` } : r));
+      for (const r of results) {
+        for (const [k, v] of Object.entries(r.outputs ?? {})) {
+          stageOutputs[`dependencies.${stage.stage}.outputs['${id}.${k}']`] = v;
+          jobOutputs[`dependencies.${id}.outputs['${k}']`] = v;
+        }
+      }
+      const all = results.every((r) => r.status === "succeeded");
+      done.set(id, all);
+      if (!all) ok = false;
+    }
+    return ok;
+  }
+
+  /**
+   * An agentless job (pool: server) of ManualValidation@1 steps: each waits for a person; without
+   * `approvers`, anyone with Queue builds permission could answer, so the harness refuses that
+   * (https://learn.microsoft.com/azure/devops/pipelines/tasks/reference/manual-validation-v1).
+   */
+  private async playServerJob(stageId: string, job: Json, variables: Record<string, { value: string; secret?: boolean }>, approve: (what: string) => Promise<boolean>): Promise<AdoJobResult> {
+    const steps: StepResult[] = [];
+    const macros = (text: string) => text.replace(/\$\(([A-Za-z0-9_.]+)\)/g, (m, name: string) => Object.entries(variables).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1].value ?? m);
+    for (const step of job.steps as Json[]) {
+      if (step.task !== "ManualValidation@1") throw new Error(`the harness plays agentless jobs of ManualValidation@1 only, not ${JSON.stringify(step)}`);
+      const approvers = macros(String(step.inputs?.approvers ?? "")).trim();
+      if (!approvers || approvers.startsWith("$(")) throw new Error(`ManualValidation@1 in job ${job.job} without approvers (${approvers || "none"}): anyone with Queue builds permission could approve`);
+      const yes = await approve(`manual validation ${job.job} (approvers: ${approvers})`);
+      steps.push({ name: step.displayName ?? step.task, status: yes ? "success" : "failure", output: yes ? "resumed" : "rejected" });
+      if (!yes) break;
+    }
+    return { stage: stageId, id: job.job, status: steps.every((s) => s.status === "success") ? "succeeded" : "failed", steps, summaries: [], commands: [] };
   }
 
   private async playJob(stageId: string, job: Json, commit: string, predefined: Record<string, string>, groupVars: Record<string, { value: string; secret?: boolean }>, dir: string, artifacts: ArtifactStore): Promise<AdoJobResult> {

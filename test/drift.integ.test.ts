@@ -151,6 +151,18 @@ describeIfTerraform("many tenants: each environment's metadata URL from its own 
       expect(rows.map((x) => [x.environment, x.entra, x.mimecast])).toEqual([["tenant-a", "n/a", "in sync"], ["tenant-b", "n/a", "in sync"], ["tenant-c-manual", "n/a", "not verifiable"], ["tenant-old", "removed", "removed"]]);
       expect(rows[3].details.join(" ")).toContain("not in the config (found in a stale stack in");
       expect(rows[3].details.join(" ")).toContain("its state holds 1 resource(s)");
+
+      // Its state cannot be read (here: not state at all; in a pipeline, a backend the read
+      // identity may not open): nothing is known about what it still holds, so never "in sync"
+      // or a pass with a warning: exit 1, one line naming it and what to do.
+      fs.writeFileSync(path.join(outdir, "terraform.tenant-old.tfstate"), "{ not state");
+      const unreadable = await drift("--json");
+      expect(unreadable.code).toBe(1);
+      const lines = unreadable.stderr.split("\n").filter((l) => l.includes("tenant-old"));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(/^drift: tenant-old: not in the config \(found in a stale stack in .*\) and its state could not be read \(.*not readable state.*\): nothing is known about what it still deploys; give this job read access to its state .*docs\/deploy\.md "Removing an environment"/);
+      const old3 = (JSON.parse(unreadable.stdout) as { environment: string; entra: string; mimecast: string }[]).find((x) => x.environment === "tenant-old");
+      expect(old3).toMatchObject({ entra: "error", mimecast: "error" });
     } finally {
       fs.rmSync(old, { recursive: true, force: true });
       fs.rmSync(path.join(outdir, "terraform.tenant-old.tfstate"), { force: true });

@@ -56,7 +56,7 @@ describeIfTerraform("first deploy, played as the CI services run it", () => {
     expect(fs.readdirSync(stateDir)).toContain("alpha-eu.tfstate");
   }, 300_000);
 
-  it("Azure DevOps: a CI run plans in one stage, the apply stage's deployment job in its environment creates the authentication profile", async () => {
+  it("Azure DevOps: a CI run plans, is approved and applies in one locked stage, the deployment job in its environment creates the authentication profile", async () => {
     const { emu, dir } = suite;
     const stateDir = path.join(dir, "ado-state");
     fs.mkdirSync(stateDir);
@@ -65,7 +65,7 @@ describeIfTerraform("first deploy, played as the CI services run it", () => {
     const ado = new AdoPlayer({
       repo,
       file,
-      group: { MIMECAST_CLIENT_ID: { value: DEMO_ACCOUNT.clientId }, MIMECAST_CLIENT_SECRET: { value: DEMO_ACCOUNT.clientSecret, secret: true }, AZURE_SERVICE_CONNECTION_ID: { value: "3f2e1d0c-5555-4666-8777-888899990000" }, AZURE_SERVICE_CONNECTION_ID_READ: { value: "7a6b5c4d-6666-4777-8888-999900001111" } },
+      group: { MIMECAST_CLIENT_ID: { value: DEMO_ACCOUNT.clientId }, MIMECAST_CLIENT_SECRET: { value: DEMO_ACCOUNT.clientSecret, secret: true }, AZURE_SERVICE_CONNECTION_ID: { value: "3f2e1d0c-5555-4666-8777-888899990000" }, AZURE_SERVICE_CONNECTION_ID_READ: { value: "7a6b5c4d-6666-4777-8888-999900001111" }, MIMECAST_SSO_APPROVERS: { value: "[fork]\\SSO approvers" } },
       serviceConnections: { "mimecast-sso-entra": WRITE_ID, "mimecast-sso-entra-read": READ_ID },
       tenantId: TENANT,
       dir: path.join(dir, "ado-runs"),
@@ -76,7 +76,7 @@ describeIfTerraform("first deploy, played as the CI services run it", () => {
     const run = await ado.play({ reason: "BatchedCI", branch: "main", before, after: repo.commit("our tenant") });
 
     expect(run.triggered).toBe(true);
-    expect(jobsOf(run)).toEqual(["plan: succeeded", "apply: succeeded"]);
+    expect(jobsOf(run)).toEqual(["check: skipped", "plan: succeeded", "approve: succeeded", "apply: succeeded"]);
     expect(run.job("plan").summaries.join("\n")).toMatch(/\| gamma-eu \| LOW \| create \|/);
     expect(run.artifacts.files("sso-plans")).toEqual(expect.arrayContaining(["stacks/gamma-eu/plan.tfplan", "stacks/gamma-eu/cdk.tf.json"]));
     expect(run.job("apply").environment).toBe("mimecast-sso-production");

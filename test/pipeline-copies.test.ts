@@ -59,6 +59,17 @@ describe("a fork's pipeline copies", () => {
     expect(found[1].missing.map((m) => m.since)).toEqual(["0.1.0"]);
   });
 
+  it("an Azure DevOps copy of 0.2.0 (same stamp) whose approval sits outside the locked stage is named: its deploys overlap and applies are refused as stale", () => {
+    for (const f of ["azure-pipelines.yml", "azure-pipelines-sharded.yml"]) write(f, example(`azure-devops/${f}`).split("\n").filter((l) => !l.includes("ManualValidation@1")).join("\n"));
+    const found = staleCopies(dir, EXAMPLES);
+    expect(found.map((f) => [f.copy, f.copyVersion, f.missing.map((m) => m.since)])).toEqual([
+      ["azure-pipelines-sharded.yml", VERSION, ["the release after 0.2.0"]],
+      ["azure-pipelines.yml", VERSION, ["the release after 0.2.0"]],
+    ]);
+    expect(describeCopy(found[1], ROOT)).toContain("it lacks: plan, approval (ManualValidation@1) and apply in one stage under an exclusive lock");
+    expect(describeCopy(found[1], ROOT)).toContain('remove the Approvals check from the environment "mimecast-sso-production"');
+  });
+
   it("an older stamp is older; a newer or equal one is not", () => {
     write(".github/workflows/sso-pull-request.yml", example("github/sso-pull-request.yml").replace(/^# mimecast-sso pipeline .*/, `${STAMP_PREFIX}0.1.9`));
     expect(staleCopies(dir, EXAMPLES).map((f) => f.copyVersion)).toEqual(["0.1.9"]);

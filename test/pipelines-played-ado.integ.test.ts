@@ -20,7 +20,11 @@ const GROUP = {
   MIMECAST_CLIENT_SECRET: { value: DEMO_ACCOUNT.clientSecret, secret: true },
   AZURE_SERVICE_CONNECTION_ID: { value: "3f2e1d0c-5555-4666-8777-888899990000" },
   AZURE_SERVICE_CONNECTION_ID_READ: { value: "7a6b5c4d-6666-4777-8888-999900001111" },
+  MIMECAST_SSO_APPROVERS: { value: "[fork]\\SSO approvers" },
 };
+
+/** The deploy stage's jobs on a run that plans no change: nothing to approve, nothing applied. */
+const DEPLOY_NOTHING: [string, string][] = [["check", "skipped"], ["plan", "succeeded"], ["approve", "skipped"], ["apply", "skipped"]];
 
 /** The jobs' outcomes; on a mismatch, what the failed steps printed. */
 function expectAdoJobs(run: AdoRun, expected: [string, string][]): void {
@@ -64,6 +68,8 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
       tenantId: TENANT,
       dir: path.join(dir, "runs"),
       runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
+      // The environment's checks, as the pipeline's header asks for them (no Approvals there).
+      checks: { "mimecast-sso-production": ["Exclusive lock"] },
     });
   });
   afterAll(async () => {
@@ -75,7 +81,9 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
   async function firstDeploy() {
     const run = await ado.play(ci("our tenants", () => repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal"], "api"), environment("beta-eu", ["personalPortal"], "checklist")))));
     expect(run.triggered).toBe(true);
-    expectAdoJobs(run, [["plan", "succeeded"], ["apply", "succeeded"]]);
+    expectAdoJobs(run, [["check", "skipped"], ["plan", "succeeded"], ["approve", "succeeded"], ["apply", "succeeded"]]);
+    // One approval, after the plan, by the approvers the variable group names; the stage's lock first.
+    expect(run.waited).toEqual(["manual validation approve (approvers: [fork]\\SSO approvers)"]);
     expect(run.job("plan").summaries.join("\n")).toMatch(/\| alpha-eu \| LOW \| create \|/);
     expect(run.artifacts.files("sso-plans")).toEqual(expect.arrayContaining(["stacks/alpha-eu/plan.tfplan", "stacks/beta-eu/plan.tfplan", "stacks/alpha-eu/cdk.tf.json"]));
     expect(run.artifacts.files("reviews")).toEqual(["plan-review.md"]); // the approvers' review, whole
@@ -98,29 +106,72 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
     repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal"], "api"), environment("beta-eu", ["personalPortal", "endUserApps"], "checklist")));
     repo.commit("beta-eu: SAML for the end user apps too", "beta-apps");
     const pr = await ado.play({ reason: "PullRequest", base: "main", head: "beta-apps", number: 7 });
-    expectAdoJobs(pr, [["plan", "succeeded"], ["apply", "skipped"]]);
-    expect(pr.job("plan").connections).toEqual(["mimecast-sso-entra-read"]);
-    const summaries = pr.job("plan").summaries.join("\n");
+    expectAdoJobs(pr, [["check", "succeeded"], ["plan", "skipped"], ["approve", "skipped"], ["apply", "skipped"]]);
+    expect(pr.waited).toEqual([]); // never behind the deploy's lock
+    expect(pr.job("check").connections).toEqual(["mimecast-sso-entra-read"]);
+    const summaries = pr.job("check").summaries.join("\n");
     expect(summaries).toContain("SAML enforced for End User Applications");
     expect(summaries).toMatch(/\| beta-eu \| MEDIUM \| replace \|/);
     expect(pr.artifacts.files("reviews")).toEqual(["plan-review.md", "review.md"]);
     expect(pr.artifacts.has("sso-plans")).toBe(false);
 
     const run = await ado.play({ reason: "BatchedCI", branch: "main", before, after: repo.merge("beta-apps") });
-    expectAdoJobs(run, [["plan", "succeeded"], ["apply", "succeeded"]]);
+    expectAdoJobs(run, [["check", "skipped"], ["plan", "succeeded"], ["approve", "succeeded"], ["apply", "succeeded"]]);
     expect(run.artifacts.files("sso-plans")).toEqual(expect.arrayContaining(["stacks/alpha-eu/plan.nochanges", "stacks/beta-eu/plan.tfplan"]));
     const apply = run.job("apply");
     expect(apply.steps.map((s) => s.output).join("\n")).toMatch(/alpha-eu\s+no changes/);
     expect(apply.summaries.join("\n")).toMatch(/manual steps for beta-eu[\s\S]*End User/i);
   }
 
+  /**
+   * 2b. Two runs overlap: a push's run waits for its approval when the daily run starts. The
+   * service's exclusive locks (test/ci-player.ts AdoLocks) must keep the daily run from planning
+   * until the push's apply is done: a plan made beside another run's pending apply is stale by the
+   * time it is approved, and terraform refuses it.
+   */
+  async function overlappingRuns() {
+    let blocked!: (what: string) => void;
+    const dailyBlocked = new Promise<string>((r) => (blocked = r));
+    let pushDone!: () => void;
+    const pushFinished = new Promise<void>((r) => (pushDone = r));
+    let daily!: Promise<AdoRun>;
+    const approvals: string[] = [];
+    const push = await ado.play(
+      ci("alpha-eu: SAML for the end user apps too", () => repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal", "endUserApps"], "api"), environment("beta-eu", ["personalPortal", "endUserApps"], "checklist")))),
+      {
+        approve: async (what) => {
+          approvals.push(what);
+          // While the approvers read this run's plan review, the daily deploy fires; it is approved
+          // once this run is done (its approvers go oldest first, as they would).
+          daily = ado.play({ reason: "Schedule", branch: "main", schedule: "daily deploy" }, { onWait: (w) => blocked(w), approve: () => pushFinished });
+          await dailyBlocked;
+        },
+      },
+    );
+    pushDone();
+    const second = await daily;
+    // The push: approved once, after its plan, and applied.
+    expect(approvals).toHaveLength(1);
+    expect(push.jobs.filter((j) => j.status === "failed").map((j) => j.id)).toEqual([]);
+    expect(push.job("apply").status).toBe("succeeded");
+    expect(emu.profile(DEMO_ACCOUNT.accountCode, "ADO alpha-eu")).toMatchObject({ enforceSamlEndUserApps: true });
+    // The daily run: nothing refused as stale; it planned after the push's apply, so it finds
+    // nothing to change and asks no one.
+    const out = second.jobs.flatMap((j) => j.steps.map((st) => `${j.id} ${st.name}: ${st.output}`)).join("\n");
+    expect(out).not.toMatch(/stale/i);
+    expect(second.jobs.filter((j) => j.status === "failed").map((j) => j.id)).toEqual([]);
+    expectAdoJobs(second, DEPLOY_NOTHING);
+    expect(second.waited).toEqual(["lock environment mimecast-sso-production"]);
+  }
+
   /** The nightly run: drift only, no apply. */
   async function nightlyDrift() {
     const run = await ado.play({ reason: "Schedule", branch: "main", schedule: "nightly drift" });
-    expectAdoJobs(run, [["plan", "succeeded"], ["apply", "skipped"]]);
+    expectAdoJobs(run, [["check", "succeeded"], ["plan", "skipped"], ["approve", "skipped"], ["apply", "skipped"]]);
+    expect(run.waited).toEqual([]);
     expect(run.artifacts.has("sso-plans")).toBe(false);
-    expect(run.job("plan").connections).toEqual(["mimecast-sso-entra-read"]);
-    const summary = run.job("plan").summaries.join("\n");
+    expect(run.job("check").connections).toEqual(["mimecast-sso-entra-read"]);
+    const summary = run.job("check").summaries.join("\n");
     expect(summary).toMatch(/nightly drift: (in sync|not verifiable)/);
     expect(summary).toMatch(/alpha-eu\s+n\/a\s+in sync/);
     expect(summary).toMatch(/beta-eu\s+n\/a\s+not verifiable/);
@@ -133,7 +184,8 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
     const run = await ado.play({ reason: "Schedule", branch: "main", schedule: "daily deploy" });
     expect(run.triggered).toBe(true);
     // The apply stage (and the environment's approval) is skipped: no plan changes anything.
-    expectAdoJobs(run, [["plan", "succeeded"], ["apply", "skipped"]]);
+    expectAdoJobs(run, DEPLOY_NOTHING);
+    expect(run.waited).toEqual([]);
     expect(run.job("plan").summaries.join("\n")).toContain("the saved plans change nothing");
     expect(run.artifacts.files("sso-plans").filter((f) => f.startsWith("stacks/")).sort()).toEqual(["stacks/alpha-eu/cdk.tf.json", "stacks/alpha-eu/plan.nochanges", "stacks/beta-eu/cdk.tf.json", "stacks/beta-eu/plan.nochanges"]);
     expect(emu.apiCalls().slice(callsBefore).filter((c) => /update|create/.test(c.path))).toEqual([]);
@@ -142,14 +194,15 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
   /** 4. An environment removed from the config while its state holds resources: refused at plan, nothing applied. */
   async function removeOne() {
     const run = await ado.play(ci("alpha-eu is gone", () => repo.write("sso.config.json", config(environment("beta-eu", ["personalPortal", "endUserApps"], "checklist")))));
-    expectAdoJobs(run, [["plan", "failed"], ["apply", "skipped"]]);
+    expectAdoJobs(run, [["check", "skipped"], ["plan", "failed"], ["approve", "skipped"], ["apply", "skipped"]]);
     expect(run.job("plan").steps.map((s) => s.output).join("\n")).toMatch(/alpha-eu\s+refused\s+\S+\s+not in the config \(found in the config at [0-9a-f]{12}\), but its state holds [1-9]\d* resource\(s\)/);
     expect(emu.profile(DEMO_ACCOUNT.accountCode, "ADO alpha-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
   }
 
-  it("first deploy, a change to one environment (pull request, then merge), the nightly drift, a push that changes nothing (no run) and a daily deploy with nothing to apply, an environment removed", async () => {
+  it("first deploy, a change to one environment (pull request, then merge), two overlapping deploy runs (the second plans after the first applies), the nightly drift, a push that changes nothing (no run) and a daily deploy with nothing to apply, an environment removed", async () => {
     await firstDeploy();
     await changeOne();
+    await overlappingRuns();
     await nightlyDrift();
     await changeNothing();
     await removeOne();
@@ -179,7 +232,8 @@ describeIfTerraform("the sharded Azure DevOps pipeline played: parallel plan job
     const run = await ado.play({ reason: "BatchedCI", branch: "main", before, after: repo.commit("our tenants") });
     const parallel = Number(parse(text).stages[0].jobs[0].strategy.parallel);
     const planJobs = Array.from({ length: parallel }, (_, k) => `plan ${k + 1}`);
-    expectAdoJobs(run, [...planJobs.map((id): [string, string] => [id, "succeeded"]), ["review", "succeeded"], ["apply", "succeeded"]]);
+    expectAdoJobs(run, [...planJobs.map((id): [string, string] => [id, "succeeded"]), ["review", "succeeded"], ["approve", "succeeded"], ["apply", "succeeded"]]);
+    expect(run.waited).toEqual(["manual validation approve (approvers: [fork]\\SSO approvers)"]);
     const planned = planJobs.flatMap((id) => {
       const line = /plan: shard \d+\/\d+: \d+ of \d+ environment\(s\)(?:: (.*))?/.exec(run.job(id).steps.map((s) => s.output).join("\n"));
       expect(line).not.toBeNull();

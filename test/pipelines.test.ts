@@ -6,6 +6,7 @@ import { parse } from "yaml";
 import { REQUIRED_TERRAFORM } from "../constructs/terraform-data";
 import { removedFromHistory } from "../scripts/removed";
 import { REMOTE_RUN, logLines, parseShard, shardOf } from "../scripts/pipeline";
+import { AdoLocks } from "./ci-player";
 
 const root = path.join(__dirname, "..");
 const pkg = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8"));
@@ -194,10 +195,9 @@ describe("state locks in the example pipelines", () => {
       expect(commands(f).length).toBeGreaterThanOrEqual(2);
       for (const l of commands(f)) expect(l).toMatch(/--lock-timeout \d+m/);
     }
-    // Azure DevOps: one plan step for pull requests and deploys, the lock flag chosen by Build.Reason.
-    const ado = fs.readFileSync(path.join(root, "pipelines/azure-devops/azure-pipelines.yml"), "utf8");
-    expect(ado).toMatch(/lock="--lock-timeout \d+m"; if \[ "\$\(Build\.Reason\)" = PullRequest \]; then lock="--no-lock"; fi/);
-    expect(commands("pipelines/azure-devops/azure-pipelines.yml").map((l) => /--lock-timeout \d+m|\$lock/.test(l))).toEqual([true, true]);
+    // Azure DevOps: the check stage plans pull requests (no lock), the deploy stage plans and applies (waits).
+    const ado = commands("pipelines/azure-devops/azure-pipelines.yml").map((l) => (l.includes("--no-lock") ? "none" : /--lock-timeout \d+m/.test(l) ? "waits" : l));
+    expect(ado).toEqual(["none", "waits", "waits"]);
   });
 });
 
@@ -212,5 +212,46 @@ describe("scheduled deploys", () => {
       const doc = parse(fs.readFileSync(path.join(root, f), "utf8"));
       expect((doc.schedules as any[]).filter((s) => s.displayName === "daily deploy" && s.always === true && s.branches.include.includes("main"))).toHaveLength(1);
     }
+  });
+});
+
+describe("the pipeline player's exclusive locks (test/ci-player.ts), as Azure DevOps documents them", () => {
+  const order: string[] = [];
+  const ask = (locks: AdoLocks, seq: number, behavior: string, branch = "refs/heads/main", stageLock = false) =>
+    locks.acquire("environment production", { seq, branch, behavior, stageLock }, () => order.push(`${seq} waits`)).then((granted) => {
+      order.push(`${seq} ${granted ? "holds" : "canceled"}`);
+      return granted;
+    });
+  beforeEach(() => order.splice(0));
+
+  it("sequential: every waiting run gets the lock in turn, in the order it asked, once the holder's stage completes", async () => {
+    const locks = new AdoLocks();
+    await ask(locks, 1, "sequential");
+    const [two, three] = [ask(locks, 2, "sequential"), ask(locks, 3, "sequential")];
+    locks.release("environment production", 1);
+    await two;
+    locks.release("environment production", 2);
+    await three;
+    expect(order).toEqual(["1 holds", "2 waits", "3 waits", "2 holds", "3 holds"]);
+  });
+
+  it("runLatest: a newer request cancels the older ones still waiting (a stage's own lock: only those of its branch); the holder keeps it", async () => {
+    const locks = new AdoLocks();
+    await ask(locks, 1, "runLatest");
+    const two = ask(locks, 2, "runLatest");
+    const three = ask(locks, 3, "runLatest");
+    expect(await two).toBe(false);
+    locks.release("environment production", 1);
+    expect(await three).toBe(true);
+    expect(order).toEqual(["1 holds", "2 waits", "3 waits", "2 canceled", "3 holds"]);
+    const stage = new AdoLocks();
+    const held = stage.acquire("stage deploy", { seq: 1, branch: "refs/heads/main", behavior: "runLatest", stageLock: true }, () => undefined);
+    expect(await held).toBe(true);
+    const other = stage.acquire("stage deploy", { seq: 2, branch: "refs/heads/other", behavior: "runLatest", stageLock: true }, () => undefined);
+    const newer = stage.acquire("stage deploy", { seq: 3, branch: "refs/heads/main", behavior: "runLatest", stageLock: true }, () => undefined);
+    stage.release("stage deploy", 1);
+    expect(await other).toBe(true); // another branch's request is not cancelled by a stage lock's runLatest
+    stage.release("stage deploy", 2);
+    expect(await newer).toBe(true);
   });
 });
