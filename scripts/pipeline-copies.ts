@@ -14,8 +14,8 @@ const STAMP = /^# mimecast-sso pipeline (\d+\.\d+\.\d+)\s*$/;
 /** The release whose example pipelines first carried plan.nochanges in the plan artifact. */
 export const NOCHANGES_SINCE = "0.1.0";
 
-/** The release after 0.2.0, not yet numbered (CHANGELOG.md "Unreleased"): the release sets it. */
-export const NEXT_RELEASE = "the release after 0.2.0";
+/** The release whose Azure DevOps examples first planned, approved and applied under one exclusive lock. */
+export const ADO_LOCK_SINCE = "0.3.0";
 
 /** What the tools rely on a pipeline to do, the release it came with, and how a copy shows it. */
 interface Requirement {
@@ -39,7 +39,7 @@ const REQUIREMENTS: Requirement[] = [
   // stage completes: with plan and apply in two stages another run plans while one waits for its
   // approval, and its apply is refused as stale. Since then the examples plan, approve (a Manual
   // validation) and apply in one locked stage (CHANGELOG.md, Unreleased; azure-pipelines.yml).
-  { since: NEXT_RELEASE, marker: /ManualValidation@1/, what: "plan, approval (ManualValidation@1) and apply in one stage under an exclusive lock (lockBehavior: sequential), so no run plans while another waits for its approval; remove the Approvals check from the environment \"mimecast-sso-production\", keep its Exclusive lock check, set MIMECAST_SSO_APPROVERS" },
+  { since: ADO_LOCK_SINCE, marker: /ManualValidation@1/, what: "plan, approval (ManualValidation@1) and apply in one stage under an exclusive lock (lockBehavior: sequential), so no run plans while another waits for its approval; remove the Approvals check from the environment \"mimecast-sso-production\", keep its Exclusive lock check, set MIMECAST_SSO_APPROVERS" },
 ];
 
 export interface CopyFinding {

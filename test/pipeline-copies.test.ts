@@ -63,8 +63,8 @@ describe("a fork's pipeline copies", () => {
     for (const f of ["azure-pipelines.yml", "azure-pipelines-sharded.yml"]) write(f, example(`azure-devops/${f}`).split("\n").filter((l) => !l.includes("ManualValidation@1")).join("\n"));
     const found = staleCopies(dir, EXAMPLES);
     expect(found.map((f) => [f.copy, f.copyVersion, f.missing.map((m) => m.since)])).toEqual([
-      ["azure-pipelines-sharded.yml", VERSION, ["the release after 0.2.0"]],
-      ["azure-pipelines.yml", VERSION, ["the release after 0.2.0"]],
+      ["azure-pipelines-sharded.yml", VERSION, ["0.3.0"]],
+      ["azure-pipelines.yml", VERSION, ["0.3.0"]],
     ]);
     expect(describeCopy(found[1], ROOT)).toContain("it lacks: plan, approval (ManualValidation@1) and apply in one stage under an exclusive lock");
     expect(describeCopy(found[1], ROOT)).toContain('remove the Approvals check from the environment "mimecast-sso-production"');

@@ -37,6 +37,21 @@ function firstPlanEntry(changelog: string, version: string): { plan: string[]; d
   return { plan: block("plan").filter((l) => l !== "no changes").sort(), declarations: block("declarations").sort() };
 }
 
+/**
+ * What each release's CHANGELOG (Breaking) says the previous release's pipeline copies lack, so
+ * that `npm run check` fails on them until the fork carries the examples in.
+ */
+const COPIES_LACKING: Record<string, { copy: string; example: string; lacks: RegExp }[]> = {
+  // 0.2.0: npm run drift exits 3 for "not verifiable"; a 0.1.0 nightly copy fails on it.
+  "0.2.0": [
+    { copy: ".github/workflows/sso-drift.yml", example: "pipelines/github/sso-drift.yml", lacks: /the nightly drift takes exit 3/ },
+    { copy: "azure-pipelines.yml", example: "pipelines/azure-devops/azure-pipelines.yml", lacks: /the nightly drift takes exit 3/ },
+  ],
+  // 0.3.0: Azure DevOps deploys plan, approve and apply under one exclusive lock; GitHub copies need nothing.
+  "0.3.0": [{ copy: "azure-pipelines.yml", example: "pipelines/azure-devops/azure-pipelines.yml", lacks: /plan, approval \(ManualValidation@1\) and apply in one stage under an exclusive lock/ }],
+};
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+
 /** Files that are the fork's own: a merge keeps them (the config, the pipeline copies). */
 const userFile = (f: string) => f === "sso.config.json" || f.startsWith(".github/") || /^azure-pipelines[^/]*\.yml$/.test(f);
 
@@ -138,9 +153,10 @@ describeWithTerraform("upgrade.integ.test.ts", "the upgrade path is not checked"
     for (const copy of [".github/workflows/sso-deploy.yml", ".github/workflows/sso-pull-request.yml", ".github/workflows/sso-drift.yml", "azure-pipelines.yml"]) {
       expect(r.stderr).toContain(`check: pipeline copy: ${copy} is older than pipelines/`);
     }
-    // CHANGELOG 0.2.0, Breaking: npm run drift exits 3 for "not verifiable"; a 0.1.0 nightly copy fails on it.
-    expect(r.stderr).toMatch(/\.github\/workflows\/sso-drift\.yml is older than pipelines\/github\/sso-drift\.yml .*it lacks: the nightly drift takes exit 3/);
-    expect(r.stderr).toContain("check: pipeline copies lack what this version relies on: .github/workflows/sso-drift.yml, azure-pipelines.yml");
+    const lacking = COPIES_LACKING[VERSION];
+    expect(lacking).toBeDefined(); // each release says what its previous release's copies lack (CHANGELOG, Breaking)
+    for (const { copy, example, lacks } of lacking) expect(r.stderr).toMatch(new RegExp(`${escape(copy)} is older than ${escape(example)} .*it lacks: ${lacks.source}`));
+    expect(r.stderr).toContain(`check: pipeline copies lack what this version relies on: ${lacking.map((l) => l.copy).join(", ")}`);
     expect(r.code).toBe(1);
     // The fork carries the examples' changes into its copies (here: takes them whole).
     for (const f of fs.readdirSync(path.join(merged, ".github", "workflows"))) fs.copyFileSync(path.join(merged, "pipelines", "github", f), path.join(merged, ".github", "workflows", f));
