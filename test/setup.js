@@ -1,3 +1,9 @@
+// TEST_CPU=<file>: each test file's CPU seconds, this worker's and those of the processes it
+// waited for (/proc/self/stat, Linux), with its wall seconds, appended to <file>; test/run-all.js
+// prints the largest. Where npm test's time goes, in the parallel run itself. Counted from the
+// first line of this file, so what the setup itself loads (cdktf) is in each file's figure.
+const cpuReport = process.env.TEST_CPU && require("fs").existsSync("/proc/self/stat") ? startCpuReport(process.env.TEST_CPU) : undefined;
+
 require("./no-user-config");
 const cdktf = require("cdktf");
 cdktf.Testing.setupJest();
@@ -7,10 +13,9 @@ for (const v of ["GITHUB_ACTIONS", "TF_BUILD", "TFC_RUN_ID"]) delete process.env
 // Nor the user's own config: each test names the fixture it runs on (test/fixtures/).
 delete process.env.SSO_CONFIG;
 
-// TEST_CPU=<file>: each test file's CPU seconds, this worker's and those of the processes it
-// waited for (/proc/self/stat, Linux), with its wall seconds, appended to <file>; test/run-all.js
-// prints the largest. Where npm test's time goes, in the parallel run itself.
-if (process.env.TEST_CPU && require("fs").existsSync("/proc/self/stat")) {
+if (cpuReport) afterAll(cpuReport);
+
+function startCpuReport(out) {
   const fs = require("fs");
   const path = require("path");
   const TICKS = 100; // USER_HZ: the unit of /proc's times on Linux
@@ -20,8 +25,8 @@ if (process.env.TEST_CPU && require("fs").existsSync("/proc/self/stat")) {
     return stat.slice(stat.lastIndexOf(")") + 2).split(" ").slice(11, 15).reduce((n, t) => n + Number(t), 0) / TICKS;
   };
   const start = { cpu: cpu(), wall: Date.now() };
-  afterAll(() => {
+  return () => {
     const file = path.relative(path.join(__dirname, ".."), expect.getState().testPath);
-    fs.appendFileSync(process.env.TEST_CPU, `${(cpu() - start.cpu).toFixed(2)} ${((Date.now() - start.wall) / 1000).toFixed(1)} ${file}\n`);
-  });
+    fs.appendFileSync(out, `${(cpu() - start.cpu).toFixed(2)} ${((Date.now() - start.wall) / 1000).toFixed(1)} ${file}\n`);
+  };
 }
