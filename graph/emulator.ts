@@ -317,6 +317,27 @@ ${descriptors}    <SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bind
     return Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), "binary");
   }
 
+  /**
+   * The directory as it stands (every object and the versions replicas serve), for `restore` in
+   * another emulator: steps many tests share, run once. Tokens, faults and requests are not in it.
+   */
+  snapshot(): string {
+    this.record();
+    // -Infinity (an object older than any replica's lag) is not JSON: written as null.
+    return JSON.stringify({ servicePrincipals: [...this.servicePrincipals], applications: [...this.applications], history: [...this.history] });
+  }
+
+  /** Replace the directory with one `snapshot` took. */
+  restore(state: string): void {
+    const s = JSON.parse(state) as { servicePrincipals: [string, EmulatedServicePrincipal][]; applications: [string, EmulatedApplication][]; history: [string, { at: number | null; json: string }[]][] };
+    for (const [map, entries] of [[this.servicePrincipals, s.servicePrincipals], [this.applications, s.applications]] as const) {
+      map.clear();
+      for (const [id, obj] of entries) (map as Map<string, unknown>).set(id, obj);
+    }
+    this.history.clear();
+    for (const [key, versions] of s.history) this.history.set(key, versions.map((v) => ({ at: v.at ?? -Infinity, json: v.json })));
+  }
+
   injectFault(f: GraphFault): void {
     this.faults.push({ count: 1, ...f });
   }
