@@ -139,7 +139,7 @@ export class ClientPool {
     const key = `${opts.baseUrl}|${id}`;
     if (!this.shared.has(key)) this.shared.set(key, { tokens: new TokenCache(), throttle: new Throttle() });
     const { tokens, throttle } = this.shared.get(key)!;
-    return new MimecastClient({ ...opts, tokenCache: tokens, throttle, log, signal: this.io.signal });
+    return new MimecastClient({ ...opts, tokenCache: tokens, throttle, log, signal: this.io.signal, clock: this.io.clock });
   }
 }
 

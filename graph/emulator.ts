@@ -128,6 +128,21 @@ export interface GraphEmulatorOptions {
 
 type Kind = "servicePrincipals" | "applications";
 
+let sharedCertificateKey: { publicKey: forge.pki.PublicKey; privateKey: KeyObject } | undefined;
+/**
+ * The RSA key every emulated certificate of this process is made with, generated on first use.
+ * One per process, not per emulator: a 2048-bit key costs 50-250 ms of CPU to generate, and a test
+ * file that starts an emulator per test paid it per test (11 of rotation.test's 19 CPU s). The
+ * certificates still differ (serial, subject, dates), and so do their thumbprints.
+ */
+function certificateKey(): { publicKey: forge.pki.PublicKey; privateKey: KeyObject } {
+  if (!sharedCertificateKey) {
+    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+    sharedCertificateKey = { publicKey: forge.pki.publicKeyFromPem(publicKey.export({ type: "spki", format: "pem" }).toString()), privateKey };
+  }
+  return sharedCertificateKey;
+}
+
 export class GraphEmulator {
   readonly requests: { method: string; path: string; body?: unknown }[] = [];
   /** The primary copy (every write lands here). Changing one directly is like a click in the portal. */
@@ -279,20 +294,15 @@ ${descriptors}    <SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bind
     }
   }
 
-  private signingKey?: { publicKey: forge.pki.PublicKey; privateKey: KeyObject };
-
   /**
-   * A self-signed certificate (DER) for a token-signing certificate. One RSA key per emulator, and
-   * the RSA signature made by node's crypto (forge lays out the certificate; its JavaScript RSA took
-   * about 85 ms per certificate, most of the rotation tests' time).
+   * A self-signed certificate (DER) for a token-signing certificate. One RSA key per process (see
+   * certificateKey), and the RSA signature made by node's crypto (forge lays out the certificate;
+   * its JavaScript RSA took about 85 ms per certificate, most of the rotation tests' time).
    */
   private selfSigned(subject: string, notAfter: Date): Buffer {
-    if (!this.signingKey) {
-      const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-      this.signingKey = { publicKey: forge.pki.publicKeyFromPem(publicKey.export({ type: "spki", format: "pem" }).toString()), privateKey };
-    }
+    const signingKey = certificateKey();
     const cert = forge.pki.createCertificate();
-    cert.publicKey = this.signingKey.publicKey;
+    cert.publicKey = signingKey.publicKey;
     cert.serialNumber = `01${randomUUID().replace(/-/g, "")}`;
     cert.validity.notBefore = new Date(this.now());
     cert.validity.notAfter = Number.isFinite(notAfter.getTime()) ? notAfter : new Date(this.now() + 86_400_000);
@@ -301,10 +311,31 @@ ${descriptors}    <SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bind
     cert.setIssuer(name);
     // cert.sign() asks its key for sign(md): an RSA key whose PKCS#1 v1.5 signature (RFC 8017
     // 9.2: DigestInfo of the SHA-256 digest, private-key operation) is node's, natively.
-    const nodeKey = this.signingKey.privateKey;
+    const nodeKey = signingKey.privateKey;
     const rsa = { sign: (md: forge.md.MessageDigest) => privateEncrypt({ key: nodeKey, padding: constants.RSA_PKCS1_PADDING }, Buffer.concat([SHA256_DIGEST_INFO, Buffer.from(md.digest().getBytes(), "binary")])).toString("binary") };
     cert.sign(rsa as unknown as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
     return Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), "binary");
+  }
+
+  /**
+   * The directory as it stands (every object and the versions replicas serve), for `restore` in
+   * another emulator: steps many tests share, run once. Tokens, faults and requests are not in it.
+   */
+  snapshot(): string {
+    this.record();
+    // -Infinity (an object older than any replica's lag) is not JSON: written as null.
+    return JSON.stringify({ servicePrincipals: [...this.servicePrincipals], applications: [...this.applications], history: [...this.history] });
+  }
+
+  /** Replace the directory with one `snapshot` took. */
+  restore(state: string): void {
+    const s = JSON.parse(state) as { servicePrincipals: [string, EmulatedServicePrincipal][]; applications: [string, EmulatedApplication][]; history: [string, { at: number | null; json: string }[]][] };
+    for (const [map, entries] of [[this.servicePrincipals, s.servicePrincipals], [this.applications, s.applications]] as const) {
+      map.clear();
+      for (const [id, obj] of entries) (map as Map<string, unknown>).set(id, obj);
+    }
+    this.history.clear();
+    for (const [key, versions] of s.history) this.history.set(key, versions.map((v) => ({ at: v.at ?? -Infinity, json: v.json })));
   }
 
   injectFault(f: GraphFault): void {

@@ -35,7 +35,10 @@ const trickleEvery =
     const t = setInterval(() => res.write(type.includes("json") ? " " : "<"), everyMs);
     res.on("close", () => clearInterval(t));
   };
-const trickle = trickleEvery(200);
+// Deadlines here are a few hundred ms and the trickle a byte every 50 ms: the socket is never
+// quiet for a fifth of the deadline, which is what these tests are about, and a test waits (and,
+// under collectGarbageOften, collects) no longer than it must.
+const trickle = trickleEvery(50);
 
 /** Answers nothing at all: the connection stays open and silent. */
 const silent: http.RequestListener = () => undefined;
@@ -104,7 +107,7 @@ describe("the metadata fetch", () => {
   it("a server trickling bytes is cut off at the deadline, though the socket never goes quiet", async () => {
     const s = await serve(trickle);
     try {
-      await expect(fetchAndCheckMetadata(`${s.url}/m.xml`, expectEntra, { allowLoopbackHttp: true, timeoutMs: 1000 })).rejects.toThrow("cannot be fetched (timed out after 1000 ms)");
+      await expect(fetchAndCheckMetadata(`${s.url}/m.xml`, expectEntra, { allowLoopbackHttp: true, timeoutMs: 300 })).rejects.toThrow("cannot be fetched (timed out after 300 ms)");
     } finally {
       await s.close();
     }
@@ -169,8 +172,8 @@ describe("the Mimecast client", () => {
     });
     try {
       const { sleep } = fakeSleep();
-      const client = oauthClient({ url: s.url } as MimecastEmulator, { clock: { sleep }, timeoutMs: 600, retry: { maxRetries: 1 } });
-      await expect(client.post("/api/account/get-account", [], { idempotent: true })).rejects.toThrow("timed out after 600 ms (gave up after 2 attempts)");
+      const client = oauthClient({ url: s.url } as MimecastEmulator, { clock: { sleep }, timeoutMs: 250, retry: { maxRetries: 1 } });
+      await expect(client.post("/api/account/get-account", [], { idempotent: true })).rejects.toThrow("timed out after 250 ms (gave up after 2 attempts)");
       expect(calls).toBe(2);
     } finally {
       await s.close();
@@ -244,7 +247,7 @@ describe("deadlines that fire under garbage collection (nodejs/node#57736)", () 
   afterEach(() => stopCollecting());
 
   it("a deadline scope fires while the collector runs", async () => {
-    const scope = deadlineScope(300);
+    const scope = deadlineScope(150);
     try {
       await endsWithin(5_000, "deadline scope", new Promise((resolve) => scope.signal.addEventListener("abort", resolve)));
       expect(scope.expired()).toBe(true);
@@ -253,34 +256,34 @@ describe("deadlines that fire under garbage collection (nodejs/node#57736)", () 
     }
   });
 
-  it("the metadata fetch from a server that never goes quiet (a byte every 200 ms) ends at its deadline", async () => {
-    const s = await serve(trickleEvery(200));
+  it("the metadata fetch from a server that never goes quiet (a byte every 50 ms) ends at its deadline", async () => {
+    const s = await serve(trickleEvery(50));
     try {
       const run = new AbortController();
-      await expect(endsWithin(8_000, "metadata fetch", fetchAndCheckMetadata(`${s.url}/m.xml`, expectEntra, { allowLoopbackHttp: true, timeoutMs: 800, signal: run.signal }))).rejects.toThrow("cannot be fetched (timed out after 800 ms)");
+      await expect(endsWithin(8_000, "metadata fetch", fetchAndCheckMetadata(`${s.url}/m.xml`, expectEntra, { allowLoopbackHttp: true, timeoutMs: 300, signal: run.signal }))).rejects.toThrow("cannot be fetched (timed out after 300 ms)");
     } finally {
       await s.close();
     }
   });
 
-  it("a Mimecast call to a server that never goes quiet (a byte every 200 ms) ends at its deadline", async () => {
+  it("a Mimecast call to a server that never goes quiet (a byte every 50 ms) ends at its deadline", async () => {
     const s = await serve((req, res) => {
       if (req.url === "/oauth/token") return void res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ access_token: "t0ken-value", expires_in: 1800 }));
-      trickleEvery(200, "application/json")(req, res);
+      trickleEvery(50, "application/json")(req, res);
     });
     try {
-      const client = oauthClient({ url: s.url } as MimecastEmulator, { timeoutMs: 800, retry: { maxRetries: 0 }, signal: new AbortController().signal });
-      await expect(endsWithin(8_000, "Mimecast call", client.post("/api/account/get-account", [], { idempotent: true }))).rejects.toThrow("timed out after 800 ms");
+      const client = oauthClient({ url: s.url } as MimecastEmulator, { timeoutMs: 300, retry: { maxRetries: 0 }, signal: new AbortController().signal });
+      await expect(endsWithin(8_000, "Mimecast call", client.post("/api/account/get-account", [], { idempotent: true }))).rejects.toThrow("timed out after 300 ms");
     } finally {
       await s.close();
     }
   });
 
-  it("a Graph call to a server that never goes quiet (a byte every 200 ms) ends at its deadline", async () => {
-    const s = await serve(trickleEvery(200, "application/json"));
+  it("a Graph call to a server that never goes quiet (a byte every 50 ms) ends at its deadline", async () => {
+    const s = await serve(trickleEvery(50, "application/json"));
     try {
-      const client = graphClient(s.url, { timeoutMs: 800, retry: { maxRetries: 0 }, signal: new AbortController().signal });
-      await expect(endsWithin(8_000, "Graph call", client.getServicePrincipal("5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"))).rejects.toThrow("timed out after 800 ms");
+      const client = graphClient(s.url, { timeoutMs: 300, retry: { maxRetries: 0 }, signal: new AbortController().signal });
+      await expect(endsWithin(8_000, "Graph call", client.getServicePrincipal("5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"))).rejects.toThrow("timed out after 300 ms");
     } finally {
       await s.close();
     }
@@ -289,7 +292,7 @@ describe("deadlines that fire under garbage collection (nodejs/node#57736)", () 
   it("a silent Entra token service ends the Graph call at the token deadline", async () => {
     const s = await serve(silent);
     try {
-      const client = secretIdentityClient(s.url, 500);
+      const client = secretIdentityClient(s.url, 150);
       await expect(endsWithin(10_000, "token request", client.getServicePrincipal("5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"))).rejects.toThrow(/Entra ID token \(client secret\)/);
     } finally {
       await s.close();
@@ -298,7 +301,7 @@ describe("deadlines that fire under garbage collection (nodejs/node#57736)", () 
 
   it("the run's deadline stops a retry wait a server asked for (429 Retry-After: 50)", async () => {
     const s = await serve((_req, res) => void res.writeHead(429, { "Retry-After": "50", "Content-Type": "application/json" }).end("{}"));
-    const run = deadlineScope(700);
+    const run = deadlineScope(300);
     try {
       const client = graphClient(s.url, { signal: run.signal });
       await expect(endsWithin(8_000, "Graph retry wait", client.getServicePrincipal("5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"))).rejects.toThrow("interrupted");

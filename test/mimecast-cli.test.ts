@@ -25,10 +25,13 @@ function writeConfig(patch: Record<string, unknown> = {}, api: Record<string, un
   fs.writeFileSync(configFile, JSON.stringify({ environments: [env] }));
 }
 
+/** Set by a test: the retries' waits are recorded instead of waited (io.clock), a 500 costs no real back-off. */
+let waits: number[] | undefined;
 async function cli(args: string[], env: Record<string, string | undefined> = {}, stdin = "") {
   const out: string[] = [];
   const err: string[] = [];
   const code = await main(args, {
+    clock: waits ? { sleep: async (ms: number) => void waits!.push(ms) } : undefined,
     out: (s) => out.push(s),
     err: (s) => err.push(s),
     env: { MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_SSO_SNAPSHOT_DIR: path.join(dir, "snapshots"), ...SECRETS, ...env },
@@ -40,6 +43,7 @@ async function cli(args: string[], env: Record<string, string | undefined> = {},
 const withConfig = (cmd: string, ...more: string[]) => [cmd, "--config", configFile, "--env", "demo-eu", "--metadata-url", emu.metadataUrl(TENANT), ...more];
 
 beforeEach(async () => {
+  waits = undefined;
   emu = await MimecastEmulator.start({ ttlMs: 60_000 });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "mimecast-cli-"));
   configFile = path.join(dir, "sso.config.json");
@@ -176,6 +180,7 @@ describe("mimecast-sso CLI", () => {
       [withConfig("show"), { MIMECAST_CLIENT_ID: secret }],
     ];
     emu.injectFault({ kind: "500", count: 3 });
+    waits = [];
     for (const [args, env] of scenarios) {
       const r = await cli(args, env);
       expect(r.code).not.toBe(0);
@@ -187,6 +192,7 @@ describe("mimecast-sso CLI", () => {
     const r = await cli(withConfig("sync"), { MIMECAST_APP_ID: "app", MIMECAST_APP_KEY: "app-key-secret-1", MIMECAST_ACCESS_KEY: "access-key-secret-1", MIMECAST_SECRET_KEY: hmacSecret });
     expect(r.code).toBe(1);
     for (const s of ["app-key-secret-1", "access-key-secret-1", hmacSecret]) expect(r.out + r.err).not.toContain(s);
+    expect(waits!.length).toBeGreaterThan(0); // the 500s were retried, after their back-off
   });
 
   it("external: prints a flat string map for Terraform, in sync and drifted", async () => {

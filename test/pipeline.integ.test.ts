@@ -85,8 +85,16 @@ describeIfTerraform("plan and apply for pipelines (real terraform)", () => {
       expect(blocked.stdout).toMatch(/alpha-eu\s+error\s+.*state lock/);
       const unlocked = await pipeline("plan", "--env", "alpha-eu", "--no-synth", "--no-lock");
       expect(unlocked.code).toBe(0);
-      const waiting = pipeline("plan", "--env", "alpha-eu", "--no-synth", "--lock-timeout", "2m");
-      await new Promise((r) => setTimeout(r, 3000));
+      // The waiting plan must have tried the lock and been refused before the holder lets go: its
+      // terraform's log (TF_LOG_PATH; pipeline.js shows terraform's output only at the end) shows a
+      // second attempt, which terraform makes only after the first found the state locked.
+      const waitLog = path.join(suite.dir, "waiting-plan.tf.log");
+      const attempts = () => (fs.existsSync(waitLog) ? fs.readFileSync(waitLog, "utf8").match(/statemgr\.Filesystem: locking \S*alpha-eu\.tfstate using /g)?.length ?? 0 : 0);
+      const waiting = run(process.execPath, [path.join(ROOT, "dist", "pipeline.js"), "plan", "--env", "alpha-eu", "--no-synth", "--lock-timeout", "2m", "--outdir", outdir()], { cwd: suite.dir, env: { ...env(), TF_LOG: "trace", TF_LOG_PATH: waitLog } });
+      let settled = false;
+      void waiting.finally(() => (settled = true));
+      for (let i = 0; i < 600 && attempts() < 2 && !settled; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(attempts()).toBeGreaterThanOrEqual(2);
       holder.stdin.end(); // the other run ends (not approved): its lock is released
       const waited = await waiting;
       expect(waited.stdout + waited.stderr).not.toMatch(/state lock/);
