@@ -28,14 +28,6 @@ expect.extend(
   ),
 );
 
-// Node's process.allowedNodeEnvironmentFlags is a getter that builds the set once and then
-// replaces itself with it; on jest's copy of process it is built again at every read (0.3 ms),
-// and axios reads it for every request. Kept as Node keeps it: the value, read once.
-{
-  const d = Object.getOwnPropertyDescriptor(process, "allowedNodeEnvironmentFlags");
-  if (d?.get && d.configurable) Object.defineProperty(process, "allowedNodeEnvironmentFlags", { value: process.allowedNodeEnvironmentFlags, enumerable: d.enumerable, configurable: true, writable: true });
-}
-
 // Tests may themselves run in a pipeline: the state guard of main.ts must not see it.
 for (const v of ["GITHUB_ACTIONS", "TF_BUILD", "TFC_RUN_ID"]) delete process.env[v];
 // Nor the user's own config: each test names the fixture it runs on (test/fixtures/).
