@@ -6,6 +6,8 @@
 const FAST_INTEG = [
   "terraform-validity.integ.test.ts", // terraform reads every stack of the example and the fixtures
   "first-deploy.integ.test.ts", // the GitHub and Azure DevOps deploy pipelines played, first deploy only
+  "graph-bundle.integ.test.ts", // the bundled CLI's Graph commands as the provisioners run them (child processes)
+  "hcp-workspaces.integ.test.ts", // the pipelines' HCP workspace step, run as the pipelines run it (a child process)
 ];
 
 const common = {

@@ -5,6 +5,7 @@
 // execution-mode gets the organization's default, which is Remote unless changed). `terraform
 // init` with a cloud block creates a missing workspace without an execution mode: the fake's
 // default shows what that would give.
+// (In the fast tier, jest.config.js FAST_INTEG: it runs the script as a child process, as the pipelines do.)
 import { Testing } from "cdktf";
 import * as fs from "fs";
 import * as http from "http";
