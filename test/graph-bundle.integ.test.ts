@@ -3,21 +3,12 @@
 // graph.test.ts, whose in-process tests are unit tests; child processes make an integration test.
 import * as path from "path";
 import { GraphEmulator } from "../graph/emulator";
+import { CLIENT_ID, CLIENT_SECRET, NEW, SP, graphPerTest } from "./graph-fixture";
 import { TENANT } from "./helpers";
 import { ROOT, run } from "./tf-helpers";
 
-const SP = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
-const OLD = "1111111111111111111111111111111111111111";
-const NEW = "ABCDEF0123456789ABCDEF0123456789ABCDEF01";
-const CLIENT_ID = "arm-client-id";
-const CLIENT_SECRET = "arm-client-secret-value-xyz";
-
 let graph: GraphEmulator;
-beforeEach(async () => {
-  graph = await GraphEmulator.start(CLIENT_ID, CLIENT_SECRET);
-  graph.servicePrincipals.set(SP, { id: SP, preferredTokenSigningKeyThumbprint: OLD });
-});
-afterEach(() => graph.stop());
+graphPerTest((g) => (graph = g));
 
 describe("certificate activation and the default reply URL (bundled CLI)", () => {
   it("the bundled command the stack's provisioner runs activates once, then is a no-op", async () => {

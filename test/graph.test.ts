@@ -3,20 +3,11 @@ import { GraphClient, activateCertificate, clearTemplateReplyUrls, setDefaultRed
 import { checkMetadata } from "../mimecast/metadata";
 import { pipelineIdentity } from "../graph/credentials";
 import { GraphEmulator } from "../graph/emulator";
+import { CLIENT_ID, CLIENT_SECRET, NEW, OLD, SP, graphPerTest } from "./graph-fixture";
 import { fakeSleep, TENANT, virtualClock } from "./helpers";
 
-const SP = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b";
-const OLD = "1111111111111111111111111111111111111111";
-const NEW = "ABCDEF0123456789ABCDEF0123456789ABCDEF01";
-const CLIENT_ID = "arm-client-id";
-const CLIENT_SECRET = "arm-client-secret-value-xyz";
-
 let graph: GraphEmulator;
-beforeEach(async () => {
-  graph = await GraphEmulator.start(CLIENT_ID, CLIENT_SECRET);
-  graph.servicePrincipals.set(SP, { id: SP, preferredTokenSigningKeyThumbprint: OLD });
-});
-afterEach(() => graph.stop());
+graphPerTest((g) => (graph = g));
 
 /** A Graph client with a client-secret identity, both pointed at an emulator. */
 const clientOf = (emu: GraphEmulator, extra: Partial<ConstructorParameters<typeof GraphClient>[0]> = {}) =>
