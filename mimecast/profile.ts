@@ -21,9 +21,9 @@ export interface AuthenticationProfileSettings {
   readonly monitorMetadataUrl: boolean;
   /**
    * Manual IdP values (when no metadata URL): issuer, login URL, signing certificate (base64 DER).
-   * With a metadata URL, `certificate` is the one the profile trusts whatever the Import took, set
-   * only during a signing-certificate rotation (our contract: an update carrying it sets the
-   * profile's identity-provider certificate; "" leaves it to the Import).
+   * With a metadata URL, `certificate` is the one the profile trusts whatever the Import took,
+   * written only during a signing-certificate rotation (our contract: an update carrying it sets
+   * the profile's identity-provider certificate; a read may show it, or what the Import took).
    */
   readonly issuer?: string;
   readonly loginUrl?: string;
@@ -125,7 +125,7 @@ export function toWire(c: ProfileContract, desired: AuthenticationProfileSetting
 
 /**
  * A profile with a metadata URL: its certificate field is what the Import took from the metadata,
- * unless a sync set it (during a certificate rotation: mimecast/sync.ts profileCertificate).
+ * or what a sync set during a certificate rotation (mimecast/sync.ts profileCertificate).
  * Unset, it is neither compared nor written: left as Mimecast has it.
  */
 function importFills(desired: AuthenticationProfileSettings, f: ManagedField): boolean {

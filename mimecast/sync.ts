@@ -118,11 +118,6 @@ interface SyncPlan extends SyncResult {
   readonly current?: WireProfile;
 }
 
-/** Read the profile and work out what differs. One call. */
-async function planSync(service: AuthenticationProfileService, desired: AuthenticationProfileSettings, createIfMissing = false): Promise<SyncPlan> {
-  return planFrom(service, desired, await service.read(), createIfMissing);
-}
-
 function planFrom(service: AuthenticationProfileService, desired: AuthenticationProfileSettings, current: WireProfile | undefined, createIfMissing: boolean): SyncPlan {
   if (!current) {
     if (!createIfMissing) {
@@ -218,6 +213,13 @@ async function createOrConverge(
   }
 }
 
+/** The certificate the sync writes into the profile, or undefined to leave the field as it is. */
+function certificateToWrite(wanted: SyncRunOptions["profileCertificate"], held: unknown): string | undefined {
+  if (!wanted) return undefined;
+  if (wanted.onlyOverAnother && (typeof held !== "string" || held === "" || held === wanted.write)) return undefined;
+  return wanted.write;
+}
+
 /** One environment's sync: its spec and the client for its account. */
 export interface SyncTarget {
   readonly spec: SyncSpec;
@@ -256,11 +258,12 @@ export interface SyncRunOptions {
   /** Steps for the rotation in progress, appended to a manual checklist (model/rotation.ts). @default none */
   readonly rotationChecklist?: string;
   /**
-   * What the profile's certificate field must hold (base64 DER; "" for none: the Import alone),
-   * written with the metadata URL: during a rotation, the certificate Entra signs with
-   * (model/rotation.ts profileCertificateFor). Checklist mode writes nothing. @default left as it is
+   * What the profile's certificate field must hold (base64 DER), written with the metadata URL:
+   * during a rotation, the certificate Entra signs with (model/rotation.ts profileCertificateFor);
+   * `onlyOverAnother`: only where the profile holds another certificate. Checklist mode writes
+   * nothing. @default left as it is
    */
-  readonly profileCertificate?: { readonly write: string; readonly thumbprint?: string };
+  readonly profileCertificate?: { readonly write: string; readonly thumbprint?: string; readonly onlyOverAnother?: boolean };
 }
 
 function serviceFor(target: SyncTarget): { service: AuthenticationProfileService; desired: AuthenticationProfileSettings } {
@@ -294,12 +297,14 @@ export async function syncEnvironment(target: SyncTarget, opts: SyncRunOptions =
   if (mode === "checklist") return { status: "manual", diff: [], checklist: withRotation(manualChecklist(configured, spec.breakGlassAdministrator)) };
   try {
     const client = clientOf(target);
-    const pinned = opts.profileCertificate;
-    if (pinned?.write) log(`the app's metadata lists more than one signing certificate: the profile's certificate is set to the one Entra signs with (${pinned.thumbprint ?? "read from Graph"}), with the metadata URL`);
-    const desired = pinned ? { ...configured, certificate: pinned.write } : configured;
+    log(`reading authentication profile "${configured.description}"`);
+    const reader = new AuthenticationProfileService(client, contractFromSpec(spec), configured, spec.breakGlassAdministrator);
+    const current = await reader.read();
+    const pinned = certificateToWrite(opts.profileCertificate, current && reader.fields(current).certificate);
+    if (pinned) log(`${opts.profileCertificate!.onlyOverAnother ? "the profile holds another certificate than" : "the app's metadata lists more than one signing certificate:"} the one Entra signs with (${opts.profileCertificate!.thumbprint ?? "read from Graph"}): writing that one into the profile, with the metadata URL`);
+    const desired = pinned ? { ...configured, certificate: pinned } : configured;
     const service = new AuthenticationProfileService(client, contractFromSpec(spec), desired, spec.breakGlassAdministrator);
-    log(`reading authentication profile "${desired.description}"`);
-    let plan = await planSync(service, desired, spec.api.createProfileIfMissing);
+    let plan = planFrom(service, desired, current, spec.api.createProfileIfMissing);
     if (plan.status === "in-sync" && opts.reimportMetadata && spec.metadataUrl && !opts.dryRun) {
       log("a signing-certificate rotation is in progress: writing the metadata URL again (Import), then verifying");
       plan = { ...plan, status: "would-update" };

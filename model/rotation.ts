@@ -184,21 +184,22 @@ export interface RotationSigningState {
 
 /**
  * What the Mimecast profile's certificate field must hold during a rotation, when a sync writes
- * the profile (api mode): while the app's metadata lists more than one signing certificate, the
- * one Entra signs with, so that Mimecast trusts it whichever one an Import would keep (the
- * metadata has no "active" marker and its order is not documented; some relying parties keep the
- * first listed, others the inactive one). Once the metadata lists one, "" again: the Import alone
- * decides, as outside a rotation. `leave`: no read, or nothing to write: the field stays as it is.
+ * the profile (api mode): the certificate Entra signs with. While the app's metadata lists more
+ * than one signing certificate, always, so that Mimecast trusts it whichever one an Import would
+ * keep (the metadata has no "active" marker and its order is not documented; some relying parties
+ * keep the first listed, others the inactive one). Once it lists one, only over another
+ * certificate (a profile still holding the old one after the retirement): a profile with none,
+ * or with this one, is left to the Import, as outside a rotation. `leave`: no read, or nothing to
+ * write: the field stays as it is.
  */
-export type ProfileCertificate = { readonly write: string; readonly thumbprint?: string } | { readonly leave: string };
+export type ProfileCertificate = { readonly write: string; readonly thumbprint?: string; readonly onlyOverAnother?: boolean } | { readonly leave: string };
 
 export function profileCertificateFor(state: RotationSigningState | undefined): ProfileCertificate {
   if (!state) return { leave: "which certificate Entra signs with was not read" };
   const listed = state.others + (state.newThumbprint ? 1 : 0);
-  if (listed <= 1) return { write: "" };
   if (!state.activeThumbprint) return { leave: "no certificate is active in Entra" };
   if (!state.activeCertificate) return { leave: `Graph did not return the material of ${state.activeThumbprint}, the certificate Entra signs with` };
-  return { write: state.activeCertificate, thumbprint: state.activeThumbprint };
+  return { write: state.activeCertificate, thumbprint: state.activeThumbprint, ...(listed <= 1 ? { onlyOverAnother: true } : {}) };
 }
 
 /** How the checklist is to read: checklist mode's activation waits for a record of what Mimecast shows. */

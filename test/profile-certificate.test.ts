@@ -18,13 +18,13 @@ describe("which certificate the profile must hold (profileCertificateFor)", () =
     expect(profileCertificateFor({ newActive: false, anyActive: true, others: 1, newThumbprint: OTHER, activeThumbprint: THUMBPRINT, activeCertificate: EMULATOR_CERTIFICATE })).toEqual({ write: EMULATOR_CERTIFICATE, thumbprint: THUMBPRINT });
     expect(profileCertificateFor({ newActive: true, anyActive: true, others: 1, newThumbprint: THUMBPRINT, activeThumbprint: THUMBPRINT, activeCertificate: EMULATOR_CERTIFICATE })).toEqual({ write: EMULATOR_CERTIFICATE, thumbprint: THUMBPRINT });
   });
-  it("one listed (a first deploy, a rotation not added yet, or after the retirement): \"\", the Import alone decides", () => {
-    expect(profileCertificateFor({ newActive: true, anyActive: true, others: 0, newThumbprint: THUMBPRINT, activeThumbprint: THUMBPRINT, activeCertificate: EMULATOR_CERTIFICATE })).toEqual({ write: "" });
-    expect(profileCertificateFor({ newActive: false, anyActive: true, others: 1, activeThumbprint: OTHER })).toEqual({ write: "" });
+  it("one listed (a first deploy, a rotation not added yet, or after the retirement): the same, but only over another certificate the profile holds", () => {
+    expect(profileCertificateFor({ newActive: true, anyActive: true, others: 0, newThumbprint: THUMBPRINT, activeThumbprint: THUMBPRINT, activeCertificate: EMULATOR_CERTIFICATE })).toEqual({ write: EMULATOR_CERTIFICATE, thumbprint: THUMBPRINT, onlyOverAnother: true });
   });
   it("left as it is, saying why: nothing read, nothing signing, or no material returned", () => {
     expect(profileCertificateFor(undefined)).toEqual({ leave: expect.stringContaining("not read") });
     expect(profileCertificateFor({ newActive: false, anyActive: false, others: 1, newThumbprint: THUMBPRINT })).toEqual({ leave: expect.stringContaining("no certificate is active") });
+    expect(profileCertificateFor({ newActive: false, anyActive: true, others: 1, activeThumbprint: OTHER })).toEqual({ leave: expect.stringContaining(`did not return the material of ${OTHER}`) });
     expect(profileCertificateFor({ newActive: false, anyActive: true, others: 1, newThumbprint: OTHER, activeThumbprint: THUMBPRINT })).toEqual({ leave: expect.stringContaining(`did not return the material of ${THUMBPRINT}`) });
   });
 });
@@ -49,18 +49,32 @@ describe("the sync with the certificate to hold (api mode, against the emulator)
   const spec = specFor({ api: { createProfileIfMissing: true } });
   const run = (opts: Parameters<typeof syncEnvironment>[1]) => syncEnvironment({ spec, client: oauthClient(emu) }, { skipMetadataCheck: true, ...opts });
 
-  it("writes it with the metadata URL and verifies it; the drift check then calls the profile in sync; \"\" afterwards clears it", async () => {
+  it("writes it with the metadata URL and verifies it; the drift check then calls the profile in sync", async () => {
     emu = await MimecastEmulator.start({ ttlMs: 60_000 });
     const log: string[] = [];
     const r = await run({ reimportMetadata: true, profileCertificate: { write: EMULATOR_CERTIFICATE, thumbprint: THUMBPRINT }, log: (l) => log.push(l) });
     expect(r.status).toBe("created");
     expect(emu.profile(ACCOUNT, spec.profileName)).toMatchObject({ metadataUrl: spec.metadataUrl, certificate: EMULATOR_CERTIFICATE });
-    expect(log).toContainEqual(expect.stringContaining(`the profile's certificate is set to the one Entra signs with (${THUMBPRINT})`));
-    // The plan-time and nightly check sets no certificate: a pinned profile is in sync.
+    expect(log).toContainEqual(expect.stringContaining(`the one Entra signs with (${THUMBPRINT}): writing that one into the profile`));
+    // The plan-time and nightly check sets no certificate: a profile holding one is in sync.
     const inspected = await inspectEnvironment({ spec, client: oauthClient(emu) });
     expect(inspected.diff).toEqual([]);
-    const after = await run({ reimportMetadata: true, profileCertificate: { write: "" } });
-    expect(after.diff.map((d) => d.field)).toEqual(["certificate"]);
+  });
+
+  it("once the metadata lists one: a profile still holding another certificate gets the signing one; a profile with none, or with it, is left to the Import", async () => {
+    emu = await MimecastEmulator.start({ ttlMs: 60_000 });
+    // Stand-in for the old certificate's material: the sync compares the field, it does not parse it.
+    const OLD_CERTIFICATE = Buffer.from("the certificate of the rotation before (a stand-in)").toString("base64");
+    const afterRetirement = { write: EMULATOR_CERTIFICATE, thumbprint: THUMBPRINT, onlyOverAnother: true };
+    expect((await run({ reimportMetadata: true, profileCertificate: { write: OLD_CERTIFICATE } })).status).toBe("created");
+    const replaced = await run({ reimportMetadata: true, profileCertificate: afterRetirement });
+    expect(replaced.diff.map((d) => d.field)).toEqual(["certificate"]);
+    expect(emu.profile(ACCOUNT, spec.profileName)!.certificate).toBe(EMULATOR_CERTIFICATE);
+    const again = await run({ profileCertificate: afterRetirement });
+    expect(again.status).toBe("in-sync");
+    // A profile that holds none (the Import fills it, as outside a rotation): nothing written to the field.
+    emu.setProfile(ACCOUNT, { ...emu.profile(ACCOUNT, spec.profileName)!, certificate: "" });
+    expect((await run({ profileCertificate: afterRetirement })).status).toBe("in-sync");
     expect(emu.profile(ACCOUNT, spec.profileName)!.certificate).toBe("");
   });
 
