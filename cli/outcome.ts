@@ -1,6 +1,6 @@
 // Running the profile commands (sync, drift, show) over environments, and how results read.
 import { SyncSpec } from "../model/sync-spec";
-import { RotationDates, RotationSigningState, profileCertificateFor, rotationChecklist } from "../model/rotation";
+import { RotationDates, RotationSigningState, certificatesListed, profileCertificateFor, rotationChecklist } from "../model/rotation";
 import { printable } from "../model/text";
 import { cliCommand } from "../model/contract";
 import { MimecastApiError, MimecastConfigError, ProfileOperationUnavailableError } from "../mimecast/errors";
@@ -77,7 +77,8 @@ export async function runOne(command: ProfileCommand, spec: SyncSpec, pool: Clie
       // Through the profile operation (not the checklist): the certificate Entra signs with goes
       // into the profile while the metadata lists more than one (model/rotation.ts profileCertificateFor).
       const certificate = opts.rotation && spec.provider === "azure" ? profileCertificateFor(opts.rotationState) : undefined;
-      if (certificate && "leave" in certificate && opts.rotationState) log(`warning: the profile's certificate is left as it is (${certificate.leave}): a Mimecast that keeps one certificate of the metadata keeps what its Import takes`);
+      // Worth a warning only while the metadata lists more than one (a first deploy, before its activation, has one and nothing active).
+      if (certificate && "leave" in certificate && opts.rotationState && certificatesListed(opts.rotationState) > 1) log(`warning: the profile's certificate is left as it is (${certificate.leave}): a Mimecast that keeps one certificate of the metadata keeps what its Import takes`);
       const r = await syncEnvironment(target, {
         dryRun: opts.dryRun,
         skipMetadataCheck: opts.skipMetadataCheck,

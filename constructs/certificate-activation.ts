@@ -10,6 +10,7 @@ import { RotationStageArgs, SIGNING_STATE_QUERY, SIGNING_STATE_RESULT, activateC
 import { stackCliPath } from "./cli-bundle";
 import { sharedExternalProvider } from "./profile-sync";
 import { TerraformData } from "./terraform-data";
+import { GUID } from "../model/config";
 
 export interface SigningCertificateActivationProps {
   /** Entra tenant id (where the Graph token is requested). */
@@ -53,7 +54,6 @@ export interface SigningCertificateActivationProps {
   readonly declarative?: { readonly repairFrom: string };
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export class SigningCertificateActivation extends Construct {
   /** The terraform_data that activates; dependants (the Mimecast sync) wait for it. */

@@ -26,6 +26,7 @@ import { addCertificateCommand, clearTemplateReplyUrlsCommand, waitForSamlModeCo
 import { stackCliPath } from "./cli-bundle";
 import { forgetWithoutDestroying } from "./removed";
 import { TerraformData } from "./terraform-data";
+import { GUID } from "../model/config";
 
 export interface MimecastEnterpriseAppProps {
   /** Entra ID tenant id (GUID); used to build the federation metadata URL. */
@@ -301,7 +302,6 @@ export function terraformAddress(resource: TerraformResource): string {
   return `${resource.terraformResourceType}.${resource.friendlyUniqueId}`;
 }
 
-const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The resources an adoption imports: the template app, its service principal, identifier, reply URLs. */
 export interface AdoptionTargets {

@@ -17,7 +17,8 @@ export const DEFAULT_CONFIG_FILE = "sso.config.json";
 
 // No regex flags in the schema: z.toJSONSchema writes a regex's source only, so an "i" flag would
 // make the editor's schema refuse what synth accepts (upper-case GUIDs from the portal).
-const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** A GUID in any case (Entra tenant, object and template ids). */
+export const GUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** After .trim(): not blank. A pattern, not min(1), so the editor's schema (which cannot trim) refuses "  " too. */
 const NOT_BLANK = /\S/;
 const ENV_VAR_NAME = /^[A-Z_][A-Z0-9_]*$/;

@@ -194,9 +194,14 @@ export interface RotationSigningState {
  */
 export type ProfileCertificate = { readonly write: string; readonly thumbprint?: string; readonly onlyOverAnother?: boolean } | { readonly leave: string };
 
+/** How many token-signing certificates the app's metadata lists, as a read of the service principal showed. */
+export function certificatesListed(state: RotationSigningState): number {
+  return state.others + (state.newThumbprint ? 1 : 0);
+}
+
 export function profileCertificateFor(state: RotationSigningState | undefined): ProfileCertificate {
   if (!state) return { leave: "which certificate Entra signs with was not read" };
-  const listed = state.others + (state.newThumbprint ? 1 : 0);
+  const listed = certificatesListed(state);
   if (!state.activeThumbprint) return { leave: "no certificate is active in Entra" };
   if (!state.activeCertificate) return { leave: `Graph did not return the material of ${state.activeThumbprint}, the certificate Entra signs with` };
   return { write: state.activeCertificate, thumbprint: state.activeThumbprint, ...(listed <= 1 ? { onlyOverAnother: true } : {}) };

@@ -9,6 +9,7 @@ import { printable } from "../model/text";
 import { scriptArgs } from "./args";
 import { releaseCommit } from "./pipeline-copies";
 import { StackFacts, readStacks, readable } from "./stack-facts";
+import { GUID } from "../model/config";
 
 export type Risk = "HIGH" | "MEDIUM" | "LOW";
 
@@ -32,7 +33,7 @@ interface Rule {
 }
 
 const flat = (risk: Risk, note: string) => () => ({ risk, note });
-const isTemplateId = (v: unknown) => typeof v === "string" && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(v);
+const isTemplateId = (v: unknown) => typeof v === "string" && GUID.test(v);
 
 const RULES: Rule[] = [
   { property: "Entra tenant", get: (f) => f.tenantId, judge: flat("HIGH", "the app moves to another tenant: a new app, new metadata, every login changes") },

@@ -86,6 +86,11 @@ export class ForkRepo {
     fs.writeFileSync(path.join(this.work, file), content);
   }
 
+  /** The fork's own config, at the path the example pipelines read and their path filters watch. */
+  writeConfig(content: string): void {
+    this.write(DEFAULT_CONFIG_FILE, content);
+  }
+
   read(file: string): string {
     return fs.readFileSync(path.join(this.work, file), "utf8");
   }

@@ -48,7 +48,7 @@ describeIfTerraform("many tenants: each environment's metadata URL from its own 
     emu = await MimecastEmulator.start({ ttlMs: 300_000 });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-drift-tenants-"));
     outdir = path.join(dir, "cdktf.out");
-    configFile = path.join(dir, "sso.config.json");
+    configFile = path.join(dir, "drift-tenants.config.json");
     const environments = Object.entries(tenants).map(([name, tenantId]) => ({
       ...mimecastSideEnvironment(emu, ["personalPortal"]),
       name,

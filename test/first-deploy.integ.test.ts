@@ -43,7 +43,7 @@ describeIfTerraform("first deploy, played as the CI services run it", () => {
       runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" }, // the loopback emulator's switch
     });
     const before = repo.head();
-    repo.write("sso.config.json", forkConfig(emu, stateDir, "alpha-eu", "SSO"));
+    repo.writeConfig(forkConfig(emu, stateDir, "alpha-eu", "SSO"));
     const run = await gh.play("sso-deploy.yml", { name: "push", branch: "main", before, after: repo.commit("our tenant") });
 
     expect(run.triggered).toBe(true);
@@ -72,7 +72,7 @@ describeIfTerraform("first deploy, played as the CI services run it", () => {
       runnerEnv: { MIMECAST_SSO_ALLOW_LOOPBACK: "1" },
     });
     const before = repo.head();
-    repo.write("sso.config.json", forkConfig(emu, stateDir, "gamma-eu", "ADO"));
+    repo.writeConfig(forkConfig(emu, stateDir, "gamma-eu", "ADO"));
     const run = await ado.play({ reason: "BatchedCI", branch: "main", before, after: repo.commit("our tenant") });
 
     expect(run.triggered).toBe(true);

@@ -79,7 +79,7 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
 
   /** 1. First deploy: plan stage, then the approved apply in its environment; the checklist reaches the build summary. */
   async function firstDeploy() {
-    const run = await ado.play(ci("our tenants", () => repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal"], "api"), environment("beta-eu", ["personalPortal"], "checklist")))));
+    const run = await ado.play(ci("our tenants", () => repo.writeConfig(config(environment("alpha-eu", ["personalPortal"], "api"), environment("beta-eu", ["personalPortal"], "checklist")))));
     expect(run.triggered).toBe(true);
     expectAdoJobs(run, [["check", "skipped"], ["plan", "succeeded"], ["approve", "succeeded"], ["apply", "succeeded"]]);
     // One approval, after the plan, by the approvers the variable group names; the stage's lock first.
@@ -103,7 +103,7 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
   /** 2. A pull request changing the checklist environment: reviews in the summary, no apply; after the merge only that one applies. */
   async function changeOne() {
     const before = repo.head();
-    repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal"], "api"), environment("beta-eu", ["personalPortal", "endUserApps"], "checklist")));
+    repo.writeConfig(config(environment("alpha-eu", ["personalPortal"], "api"), environment("beta-eu", ["personalPortal", "endUserApps"], "checklist")));
     repo.commit("beta-eu: SAML for the end user apps too", "beta-apps");
     const pr = await ado.play({ reason: "PullRequest", base: "main", head: "beta-apps", number: 7 });
     expectAdoJobs(pr, [["check", "succeeded"], ["plan", "skipped"], ["approve", "skipped"], ["apply", "skipped"]]);
@@ -137,7 +137,7 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
     let daily!: Promise<AdoRun>;
     const approvals: string[] = [];
     const push = await ado.play(
-      ci("alpha-eu: SAML for the end user apps too", () => repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal", "endUserApps"], "api"), environment("beta-eu", ["personalPortal", "endUserApps"], "checklist")))),
+      ci("alpha-eu: SAML for the end user apps too", () => repo.writeConfig(config(environment("alpha-eu", ["personalPortal", "endUserApps"], "api"), environment("beta-eu", ["personalPortal", "endUserApps"], "checklist")))),
       {
         approve: async (what) => {
           approvals.push(what);
@@ -193,7 +193,7 @@ describeIfTerraform("the Azure DevOps pipeline played on a fork: two environment
 
   /** 4. An environment removed from the config while its state holds resources: refused at plan, nothing applied. */
   async function removeOne() {
-    const run = await ado.play(ci("alpha-eu is gone", () => repo.write("sso.config.json", config(environment("beta-eu", ["personalPortal", "endUserApps"], "checklist")))));
+    const run = await ado.play(ci("alpha-eu is gone", () => repo.writeConfig(config(environment("beta-eu", ["personalPortal", "endUserApps"], "checklist")))));
     expectAdoJobs(run, [["check", "skipped"], ["plan", "failed"], ["approve", "skipped"], ["apply", "skipped"]]);
     expect(run.job("plan").steps.map((s) => s.output).join("\n")).toMatch(/alpha-eu\s+refused\s+\S+\s+not in the config \(found in the config at [0-9a-f]{12}\), but its state holds [1-9]\d* resource\(s\)/);
     expect(emu.profile(DEMO_ACCOUNT.accountCode, "ADO alpha-eu")).toMatchObject({ enforceSamlPersonalPortal: true });
@@ -219,7 +219,7 @@ describeIfTerraform("the sharded Azure DevOps pipeline played: parallel plan job
     const text = fs.readFileSync(path.join(ROOT, "pipelines", "azure-devops", FILE), "utf8");
     const repo = ForkRepo.create(path.join(suite.dir, "repo"), { [FILE]: text });
     const before = repo.head();
-    repo.write("sso.config.json", JSON.stringify({ environments }, null, 2));
+    repo.writeConfig(JSON.stringify({ environments }, null, 2));
     const ado = new AdoPlayer({
       repo,
       file: FILE,

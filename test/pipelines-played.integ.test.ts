@@ -267,7 +267,7 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
 
   /** 1. First deploy of two environments: plan on main, the review in the summary, approval, apply of exactly those plans in another checkout. */
   async function firstDeploy() {
-    const event = push("our tenants", () => repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal"]), environment("beta-eu", ["personalPortal"]))));
+    const event = push("our tenants", () => repo.writeConfig(config(environment("alpha-eu", ["personalPortal"]), environment("beta-eu", ["personalPortal"]))));
     const run = await gh.play("sso-deploy.yml", event);
     expect(run.triggered).toBe(true);
     expectJobs(run, [["plan", "success"], ["apply", "success"]]);
@@ -326,7 +326,7 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
   /** 2. A change to one environment: the pull request gets both reviews in one comment; after the merge only that one is applied, the other is skipped as planned. */
   async function changeOne() {
     const before = repo.head();
-    repo.write("sso.config.json", config(environment("alpha-eu", ["personalPortal"]), environment("beta-eu", ["personalPortal", "endUserApps"])));
+    repo.writeConfig(config(environment("alpha-eu", ["personalPortal"]), environment("beta-eu", ["personalPortal", "endUserApps"])));
     repo.commit("beta-eu: SAML for the end user apps too", "beta-apps");
     // main moves on meanwhile: the pull request runs at refs/pull/7/merge, which has both.
     const mainMoved = push("main moves on", () => repo.write("docs/ours.md", "Our notes.\n")).after;
@@ -361,7 +361,7 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
    */
   async function rerunFailedApply() {
     alphaApps = ["personalPortal", "endUserApps"];
-    const event = push("alpha-eu gets the end user apps, beta-eu gives them up", () => repo.write("sso.config.json", config(environment("alpha-eu", alphaApps), environment("beta-eu", ["personalPortal"]))));
+    const event = push("alpha-eu gets the end user apps, beta-eu gives them up", () => repo.writeConfig(config(environment("alpha-eu", alphaApps), environment("beta-eu", ["personalPortal"]))));
     const betaState = path.join(stateDir, "beta-eu.tfstate");
     // Between plan and apply (e.g. while the approval waits) beta-eu's state cannot be read: a
     // folder where the file was (root reads any file, so permissions would not do).
@@ -411,7 +411,7 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
     vars.SSO_APPLY = "manual";
     try {
       alphaApps = ["personalPortal"];
-      const run = await gh.play("sso-deploy.yml", push("alpha-eu: the personal portal only", () => repo.write("sso.config.json", config(environment("alpha-eu", alphaApps), environment("beta-eu", ["personalPortal"])))));
+      const run = await gh.play("sso-deploy.yml", push("alpha-eu: the personal portal only", () => repo.writeConfig(config(environment("alpha-eu", alphaApps), environment("beta-eu", ["personalPortal"])))));
       expectJobs(run, [["plan", "success"], ["apply", "skipped"]]);
       expect(run.job("plan").summary).toContain(`run_id **${run.id}**`);
       expect(emu.profile(DEMO_ACCOUNT.accountCode, "SSO alpha-eu")).toMatchObject({ enforceSamlEndUserApps: true }); // nothing applied
@@ -488,7 +488,7 @@ describeIfTerraform("the GitHub workflows played on a fork: two environments dep
    */
   async function removeOne() {
     const callsBefore = emu.apiCalls().length;
-    const event = push("beta-eu is gone", () => repo.write("sso.config.json", config(environment("alpha-eu", alphaApps))));
+    const event = push("beta-eu is gone", () => repo.writeConfig(config(environment("alpha-eu", alphaApps))));
     const run = await gh.play("sso-deploy.yml", event);
     expectJobs(run, [["plan", "failure"], ["apply", "skipped"]]);
     const plan = run.job("plan").steps.map((s) => s.output).join("\n");
@@ -548,7 +548,7 @@ describeIfTerraform("the sharded GitHub workflow played: plans in a matrix of sh
     const file = "sso-deploy-sharded.yml";
     const repo = ForkRepo.create(path.join(suite.dir, "repo"), { [`.github/workflows/${file}`]: workflowYaml(file) });
     const before = repo.head();
-    repo.write("sso.config.json", JSON.stringify({ environments }, null, 2));
+    repo.writeConfig(JSON.stringify({ environments }, null, 2));
     const gh = new GitHubPlayer({
       repo,
       slug: SLUG,

@@ -106,6 +106,11 @@ describe("checklist mode: the activation waits for the record of what Mimecast s
 
 describe("auto mode: the activation waits for the record only where the account does not offer the profile operation", () => {
   const autoGate = ["--profile-operation-spec-env", "MIMECAST_SSO_SPEC"];
+  /** The second rotation's activation on its due date, as auto mode's stack runs it, with nothing recorded. */
+  const activateAtDue = (env: Record<string, string>) => {
+    clock.at(DUE);
+    return cliWith(env, "activate-certificate", ...cert(SECOND_END), "--not-before", DUE, ...gate(), ...autoGate);
+  };
   const withMimecast = async (offerProfileContract: boolean, test: (env: Record<string, string>) => Promise<void>) => {
     const mimecast = await MimecastEmulator.start({ ttlMs: 60_000, offerProfileContract });
     try {
@@ -119,8 +124,7 @@ describe("auto mode: the activation waits for the record only where the account 
   it("offered: activates without a record, saying the sync puts the certificate in the profile", async () => {
     await withMimecast(true, async (env) => {
       const { added } = await secondRotationAdded();
-      clock.at(DUE);
-      const r = await cliWith(env, "activate-certificate", ...cert(SECOND_END), "--not-before", DUE, ...gate(), ...autoGate);
+      const r = await activateAtDue(env);
       expect(r.code).toBe(0);
       expect(r.text).toContain("the account offers the profile operation");
       expect(active()).toBe(added);
@@ -130,8 +134,7 @@ describe("auto mode: the activation waits for the record only where the account 
   it("not offered (the checklist keeps the profile): refuses as checklist mode does", async () => {
     await withMimecast(false, async (env) => {
       const { old } = await secondRotationAdded();
-      clock.at(DUE);
-      const r = await cliWith(env, "activate-certificate", ...cert(SECOND_END), "--not-before", DUE, ...gate(), ...autoGate);
+      const r = await activateAtDue(env);
       expect(r.code).toBe(1);
       expect(r.text).toContain("this account does not offer the profile operation");
       expect(r.text).toContain("certificate-activation refused: no thumbprint is recorded as shown by Mimecast");
@@ -141,12 +144,11 @@ describe("auto mode: the activation waits for the record only where the account 
 
   it("the spec missing or its credentials unset: the gate holds, saying why", async () => {
     const { old } = await secondRotationAdded();
-    clock.at(DUE);
-    const empty = await cli("activate-certificate", ...cert(SECOND_END), "--not-before", DUE, ...gate(), ...autoGate);
+    const empty = await activateAtDue({});
     expect(empty.code).toBe(1);
     expect(empty.text).toContain("--profile-operation-spec-env MIMECAST_SSO_SPEC: that environment variable is empty");
     const spec = specFor({ api: { profileSync: "auto", baseUrl: "http://127.0.0.1:9", createProfileIfMissing: true } });
-    const noCredentials = await cliWith({ MIMECAST_SSO_SPEC: encodeSpec(spec) }, "activate-certificate", ...cert(SECOND_END), "--not-before", DUE, ...gate(), ...autoGate);
+    const noCredentials = await activateAtDue({ MIMECAST_SSO_SPEC: encodeSpec(spec) });
     expect(noCredentials.code).toBe(1);
     expect(noCredentials.text).toContain("the profile operation could not be tried");
     expect(active()).toBe(old);
