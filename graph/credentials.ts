@@ -5,15 +5,24 @@
 // reached through a custom HTTP client (the library accepts only https authorities).
 import { createPrivateKey } from "crypto";
 import * as fs from "fs";
-import { AzureCliCredential, ClientAssertionCredential, ClientCertificateCredential, ClientSecretCredential, ManagedIdentityCredential } from "@azure/identity";
-import forge from "node-forge";
+import type * as Identity from "@azure/identity";
+import type forge from "node-forge";
 import type { AccessToken, TokenCredential } from "@azure/core-auth";
-import { HttpClient, PipelineRequest, createDefaultHttpClient } from "@azure/core-rest-pipeline";
+import type { HttpClient, PipelineRequest } from "@azure/core-rest-pipeline";
 import axios from "axios";
 import { MAX_RESPONSE_BYTES, describeTransportError, readCapped } from "../lib/bounds";
 import { withDeadline } from "../lib/deadline";
 import { serverWaitMs } from "../lib/retry";
 import { isLoopbackHost } from "../model/endpoints";
+
+// @azure/identity (with MSAL and its HTTP pipeline) and node-forge are loaded when a credential is built, not with this
+// module: every CLI command imports it, and loading them cost each start about 0.15 s of CPU
+// whether or not the command reaches Entra (the Mimecast-side steps never do).
+/* eslint-disable @typescript-eslint/no-require-imports */
+const identity = (): typeof Identity => require("@azure/identity");
+const nodeForge = (): typeof forge => require("node-forge");
+const httpPipeline = (): typeof import("@azure/core-rest-pipeline") => require("@azure/core-rest-pipeline");
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** Misuse: no identity can be built from the environment. */
 export class IdentityConfigError extends Error {
@@ -81,7 +90,7 @@ class StaticTokenCredential implements TokenCredential {
  * loopback addresses (the Azure DevOps OIDC fake).
  */
 function boundedClient(loginOrigin: string | undefined, allowLoopback: boolean, timeoutMs: number, problems: TransportProblem[], runSignal: AbortSignal | undefined): HttpClient {
-  const inner = createDefaultHttpClient();
+  const inner = httpPipeline().createDefaultHttpClient();
   return {
     sendRequest: (request: PipelineRequest) => {
       if (allowLoopback) {
@@ -247,35 +256,35 @@ function chooseIdentity(env: NodeJS.ProcessEnv, opts: IdentityOptions, problems:
         }
       }
       const pem = pkcs12ToPem(der, password, source);
-      return { credential: new ClientCertificateCredential(tenantId, clientId, { certificate: pem }, common), method: "client certificate", secrets: [env.ARM_CLIENT_CERTIFICATE ?? "", password].filter(Boolean) };
+      return { credential: new (identity().ClientCertificateCredential)(tenantId, clientId, { certificate: pem }, common), method: "client certificate", secrets: [env.ARM_CLIENT_CERTIFICATE ?? "", password].filter(Boolean) };
     }
     // 2. Client secret.
-    if (clientSecret) return { credential: new ClientSecretCredential(tenantId, clientId, clientSecret, common), method: "client secret", secrets: [clientSecret] };
+    if (clientSecret) return { credential: new (identity().ClientSecretCredential)(tenantId, clientId, clientSecret, common), method: "client secret", secrets: [clientSecret] };
     if (useOidc) {
       // 3. An ID token handed over. Chosen as the provider chooses (a token there now); read again
       //    at every token request, since a platform may refresh the file.
       const token = oidcToken(env, readFile);
       if (token) {
         const get = async () => oidcToken(env, readFile) || token;
-        return { credential: new ClientAssertionCredential(tenantId, clientId, get, common), method: "OIDC token (ARM_OIDC_TOKEN)", secrets: [token] };
+        return { credential: new (identity().ClientAssertionCredential)(tenantId, clientId, get, common), method: "OIDC token (ARM_OIDC_TOKEN)", secrets: [token] };
       }
       // 4. Azure DevOps service connection: a fresh ID token for every token request, from the
       //    request URL the provider picks (ARM_OIDC_REQUEST_URL first, then the agent's).
       if (serviceConnection && requestUrl && requestToken) {
-        return { credential: new ClientAssertionCredential(tenantId, clientId, adoAssertion(requestUrl, serviceConnection, requestToken, timeoutMs), common), method: "Azure DevOps service connection", secrets: [requestToken] };
+        return { credential: new (identity().ClientAssertionCredential)(tenantId, clientId, adoAssertion(requestUrl, serviceConnection, requestToken, timeoutMs), common), method: "Azure DevOps service connection", secrets: [requestToken] };
       }
       // 5. GitHub Actions: a fresh ID token from the runner.
       if (requestUrl && requestToken) {
-        return { credential: new ClientAssertionCredential(tenantId, clientId, githubAssertion(requestUrl, requestToken, timeoutMs), common), method: "GitHub Actions OIDC", secrets: [requestToken] };
+        return { credential: new (identity().ClientAssertionCredential)(tenantId, clientId, githubAssertion(requestUrl, requestToken, timeoutMs), common), method: "GitHub Actions OIDC", secrets: [requestToken] };
       }
     }
   }
   // 6. Managed identity, 7. Azure CLI (on by default in the provider), for people at a desk.
   if (useMsi) {
     if (env.ARM_MSI_ENDPOINT) throw new IdentityConfigError("ARM_MSI_ENDPOINT is set: this tool reaches managed identity only at the platform's own endpoint; unset it, or use another identity");
-    return { credential: new ManagedIdentityCredential({ ...(clientId ? { clientId } : {}), httpClient, redirectOptions: common.redirectOptions }), method: "managed identity", secrets: [] };
+    return { credential: new (identity().ManagedIdentityCredential)({ ...(clientId ? { clientId } : {}), httpClient, redirectOptions: common.redirectOptions }), method: "managed identity", secrets: [] };
   }
-  if (useCli) return { credential: new AzureCliCredential({ tenantId, processTimeoutInMs: 2 * timeoutMs }), method: "Azure CLI (az login)", secrets: [] };
+  if (useCli) return { credential: new (identity().AzureCliCredential)({ tenantId, processTimeoutInMs: 2 * timeoutMs }), method: "Azure CLI (az login)", secrets: [] };
   throw new IdentityConfigError(
     "no Azure identity in the environment. Tried, in the azuread provider's order: GRAPH_ACCESS_TOKEN; ARM_TENANT_ID and ARM_CLIENT_ID with ARM_CLIENT_CERTIFICATE or ARM_CLIENT_CERTIFICATE_PATH (PKCS#12), " +
       "ARM_CLIENT_SECRET(_FILE_PATH), or with ARM_USE_OIDC: ARM_OIDC_TOKEN(_FILE_PATH), Azure DevOps (ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID + SYSTEM_ACCESSTOKEN + SYSTEM_OIDCREQUESTURI or ARM_OIDC_REQUEST_URL), " +
@@ -342,6 +351,7 @@ function keyType(pkcs8: Buffer): string {
  * the certificates, converted with node-forge (Node's crypto cannot read PKCS#12).
  */
 export function pkcs12ToPem(der: Buffer, password: string, source: string): string {
+  const forge = nodeForge();
   let p12: forge.pkcs12.Pkcs12Pfx;
   try {
     p12 = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(forge.util.createBuffer(der.toString("binary"))), password);
