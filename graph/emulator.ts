@@ -28,7 +28,8 @@
 //   header (learn.microsoft.com/graph/errors);
 // - the app's federation metadata document lists every certificate (Verify key credential) of its
 //   service principal, in the order Graph lists keyCredentials, with no "active" marker.
-import { KeyObject, X509Certificate, constants, createHash, generateKeyPairSync, privateEncrypt, randomUUID, verify } from "crypto";
+import { KeyObject, X509Certificate, constants, createHash, createPrivateKey, createPublicKey, generateKeyPairSync, privateEncrypt, randomUUID, verify } from "crypto";
+import * as fs from "fs";
 import forge from "node-forge";
 import * as http from "http";
 import { AddressInfo } from "net";
@@ -133,14 +134,35 @@ let sharedCertificateKey: { publicKey: forge.pki.PublicKey; privateKey: KeyObjec
  * The RSA key every emulated certificate of this process is made with, generated on first use.
  * One per process, not per emulator: a 2048-bit key costs 50-250 ms of CPU to generate, and a test
  * file that starts an emulator per test paid it per test (11 of rotation.test's 19 CPU s). The
- * certificates still differ (serial, subject, dates), and so do their thumbprints.
+ * certificates still differ (serial, subject, dates), and so do their thumbprints. Where
+ * MIMECAST_SSO_EMULATOR_KEY_FILE names a file (test/global-setup.js does, in the run's temporary
+ * folder), the processes of one test run share it: the first to need a key writes it there and
+ * the others read it, so jest's per-file module registries stop generating one each.
  */
 function certificateKey(): { publicKey: forge.pki.PublicKey; privateKey: KeyObject } {
   if (!sharedCertificateKey) {
-    const { publicKey, privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-    sharedCertificateKey = { publicKey: forge.pki.publicKeyFromPem(publicKey.export({ type: "spki", format: "pem" }).toString()), privateKey };
+    const privateKey = sharedKeyFile(process.env.MIMECAST_SSO_EMULATOR_KEY_FILE);
+    sharedCertificateKey = { publicKey: forge.pki.publicKeyFromPem(createPublicKey(privateKey).export({ type: "spki", format: "pem" }).toString()), privateKey };
   }
   return sharedCertificateKey;
+}
+
+function sharedKeyFile(file: string | undefined): KeyObject {
+  if (file) {
+    try {
+      return createPrivateKey(fs.readFileSync(file));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+    }
+  }
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  if (file) {
+    // Written whole, then renamed: a process reading at the same time finds no file or all of it.
+    const part = `${file}.${process.pid}.part`;
+    fs.writeFileSync(part, privateKey.export({ type: "pkcs8", format: "pem" }), { mode: 0o600 });
+    fs.renameSync(part, file);
+  }
+  return privateKey;
 }
 
 export class GraphEmulator {
