@@ -112,7 +112,7 @@ describe("faults", () => {
   it("a slow response times out and the read is retried", async () => {
     const { sleep } = fakeSleep();
     emu.injectFault({ kind: "slow", delayMs: 3000 });
-    const c = oauthClient(emu, { clock: { sleep }, timeoutMs: 500 });
+    const c = oauthClient(emu, { clock: { sleep }, timeoutMs: 200 });
     const { data } = await getAccount(c);
     expect(data).toHaveLength(1);
     expect(c.calls.filter((p) => p === "/api/account/get-account")).toHaveLength(2);
