@@ -274,9 +274,10 @@ describe("the docs", () => {
 describe("the README's test figures", () => {
   // The run of npm run test:figures that is about to write them cannot check them.
   const writing = process.env.MIMECAST_SSO_WRITING_FIGURES === "1";
-  (writing ? it.skip : it)("are the table npm run test:figures writes, with both tiers, not typed by hand", () => {
+  (writing ? it.skip : it)("are the table npm run test:figures writes, with the unit tests and both tiers, not typed by hand", () => {
     const readme = text("README.md");
     const block = readme.slice(readme.indexOf("<!-- test-figures:"), readme.indexOf("<!-- /test-figures -->"));
+    expect(block).toMatch(/^\| `npm run test:unit` \(unit tests\)(, run \d+)? \| \d+ \| \d+ \| \d+ s \| \d+ s \| [\d.]+ \|$/m);
     expect(block).toMatch(/^\| `npm test` \(fast tier\)(, run \d+)? \| \d+ \| \d+ \| \d+ s \| \d+ s \| [\d.]+ \|$/m);
     expect(block).toMatch(/^\| `npm run test:all` \(both tiers\) \| \d+ \| \d+ \| \d+ s \| \d+ s \| [\d.]+ \|$/m);
     expect(block).toMatch(/^Measured \d{4}-\d{2}-\d{2} with Node v\d+\.\d+\.\d+ on \d+ cores/m);

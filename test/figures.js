@@ -1,5 +1,5 @@
-// `npm run test:figures [-- --runs N]`: runs `npm test` (the fast tier) N times and
-// `npm run test:all` once, side by side in one session, and writes what they cost into README.md
+// `npm run test:figures [-- --runs N]`: runs `npm run test:unit` and `npm test` (the fast tier) N
+// times each and `npm run test:all` once, side by side in one session, and writes what they cost into README.md
 // between the test-figures markers: tests and files per tier, wall and CPU seconds per run (CPU
 // of every process the run started, from /proc/self/stat's cutime + cstime), with the machine and
 // its load before each run. The README's figures are never typed by hand. Linux only (/proc).
@@ -36,14 +36,15 @@ function childCpu() {
   return (cutime + cstime) / 100; // USER_HZ
 }
 
-/** One run of test/run-all.js: its jest summary (--json) and what it cost. */
-function measure(label, extra) {
+/** One run of test/run-all.js (or of `npm run test:unit`): its jest summary (--json) and what it cost. */
+function measure(label, extra, unit = false) {
   const json = path.join(os.tmpdir(), `mimecast-sso-figures-${process.pid}-${Date.now()}.json`);
   const load = os.loadavg()[0];
   const cpu0 = childCpu();
   const t0 = Date.now();
   console.error(`test figures: ${label} (load average ${load.toFixed(2)})`);
-  const r = spawnSync(process.execPath, [path.join(ROOT, "test", "run-all.js"), ...extra, "--json", `--outputFile=${json}`], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"], env: { ...process.env, CHECKPOINT_DISABLE: "1", MIMECAST_SSO_WRITING_FIGURES: "1" } });
+  const [cmd, argv] = unit ? ["npm", ["run", "--silent", "test:unit", "--"]] : [process.execPath, [path.join(ROOT, "test", "run-all.js"), ...extra]];
+  const r = spawnSync(cmd, [...argv, "--json", `--outputFile=${json}`], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"], shell: process.platform === "win32" && unit, env: { ...process.env, CHECKPOINT_DISABLE: "1", MIMECAST_SSO_WRITING_FIGURES: "1" } });
   const wall = (Date.now() - t0) / 1000;
   const cpu = childCpu() - cpu0;
   if (r.status !== 0 || !fs.existsSync(json)) {
@@ -57,15 +58,21 @@ function measure(label, extra) {
   return row;
 }
 
-const fast = Array.from({ length: runs }, (_, i) => measure(`npm test, run ${i + 1} of ${runs}`, []));
+// Side by side: each round runs the unit tests alone, then npm test.
+const rounds = Array.from({ length: runs }, (_, i) => [measure(`npm run test:unit, run ${i + 1} of ${runs}`, [], true), measure(`npm test, run ${i + 1} of ${runs}`, [])]);
+const unit = rounds.map(([u]) => u);
+const fast = rounds.map(([, f]) => f);
 const all = measure("npm run test:all", ["--all"]);
 const s = (n) => `${n.toFixed(0)} s`;
+const round = (label) => (runs > 1 ? `, run ${label.split(" run ")[1].split(" of")[0]}` : "");
+const name = (label) =>
+  label.startsWith("npm run test:unit") ? `\`npm run test:unit\` (unit tests)${round(label)}` : label.startsWith("npm test") ? `\`npm test\` (fast tier)${round(label)}` : "`npm run test:all` (both tiers)";
 const cpus = os.cpus();
 const lines = [
   BEGIN,
   "| command | tests | files | wall | CPU | load before |",
   "|---|---:|---:|---:|---:|---:|",
-  ...[...fast, all].map((r) => `| ${r.label.startsWith("npm test") ? `\`npm test\` (fast tier)${runs > 1 ? `, run ${r.label.split(" run ")[1].split(" of")[0]}` : ""}` : "`npm run test:all` (both tiers)"} | ${r.tests} | ${r.files} | ${s(r.wall)} | ${s(r.cpu)} | ${r.load.toFixed(2)} |`),
+  ...[...unit, ...fast, all].map((r) => `| ${name(r.label)} | ${r.tests} | ${r.files} | ${s(r.wall)} | ${s(r.cpu)} | ${r.load.toFixed(2)} |`),
   "",
   `Measured ${new Date().toISOString().slice(0, 10)} with Node ${process.version} on ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), one run after the other.`,
   END,
