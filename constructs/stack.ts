@@ -182,14 +182,13 @@ export class MimecastSsoStack extends TerraformStack {
     const confirmation = mode === "api" ? undefined : { environment: env.name, mimecastShows, ...(mode === "auto" ? { unlessProfileOperation: this.profileSync.specEnvironment } : {}) };
     const stage = (date: string) => dueStage(date);
     const activationStage = { rotation: app.certificateRotation, stage: stage(due.activation) };
+    // What both certificate steps act on: this app's service principal and its rotation's certificate.
+    const step = { tenantId, servicePrincipalObjectId: app.servicePrincipalObjectId, certificate: app.certificate, cliBundle };
     this.certificateActivation = new SigningCertificateActivation(this, "certificate-activation", {
-      tenantId,
-      servicePrincipalObjectId: app.servicePrincipalObjectId,
+      ...step,
       rotation: activationStage,
-      certificate: app.certificate,
       notBefore: due.activation,
       dependsOn: [app.signingCertificate, this.profileSync.resource],
-      cliBundle,
       confirmation,
       // Re-applied whenever a plan reads another certificate signing, from the day after its due date.
       declarative: { repairFrom: Fn.timeadd(due.activation, "24h") },
@@ -199,14 +198,11 @@ export class MimecastSsoStack extends TerraformStack {
     const reimport = this.profileSync.addReimport("reimport", { triggers: activationStage, dependsOn: [this.certificateActivation.resource] });
     const retirementStage = { rotation: app.certificateRotation, stage: stage(due.retirement) };
     this.certificateRetirement = new SigningCertificateRetirement(this, "certificate-retirement", {
-      tenantId,
-      servicePrincipalObjectId: app.servicePrincipalObjectId,
+      ...step,
       rotation: retirementStage,
-      certificate: app.certificate,
       notBefore: due.retirement,
       // Only once the new certificate is active: it is the one kept.
       dependsOn: [this.certificateActivation.resource, reimport],
-      cliBundle,
     });
     // Once the old certificate is gone the metadata lists the new one only: Mimecast imports once
     // more (api mode: the sync writes it; checklist mode: it asks), so a Mimecast that kept the

@@ -64,7 +64,7 @@ const unit = rounds.map(([u]) => u);
 const fast = rounds.map(([, f]) => f);
 const all = measure("npm run test:all", ["--all"]);
 const s = (n) => `${n.toFixed(0)} s`;
-const round = (label) => (runs > 1 ? `, run ${label.split(" run ")[1].split(" of")[0]}` : "");
+const round = (label) => (runs > 1 ? `, run ${/, run (\d+) of /.exec(label)[1]}` : "");
 const name = (label) =>
   label.startsWith("npm run test:unit") ? `\`npm run test:unit\` (unit tests)${round(label)}` : label.startsWith("npm test") ? `\`npm test\` (fast tier)${round(label)}` : "`npm run test:all` (both tiers)";
 const cpus = os.cpus();

@@ -1,14 +1,13 @@
 // The Azure identity a real pipeline provides, against loopback fakes of Entra's token service,
 // the runners' ID-token services and Graph: activate-certificate (run by the stack after the
 // certificate is created) must work with exactly the example pipelines' environment.
-import { generateKeyPairSync } from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { parse } from "yaml";
-import forge from "node-forge";
 import { GraphEmulator } from "../graph/emulator";
 import { TENANT } from "./helpers";
+import { testPkcs12 } from "./pkcs12-fixture";
 import { ROOT, run } from "./tf-helpers";
 
 const CLIENT_ID = "9a8b7c6d-1111-4222-8333-444455556666";
@@ -123,22 +122,12 @@ describe("Azure DevOps: a service connection whose ID tokens expire mid-run", ()
 
 describe("a client certificate as the azuread provider reads it: PKCS#12 with a password", () => {
   // A self-signed certificate and its key, as a .pfx (dummy key, made for the test).
-  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const key = forge.pki.privateKeyFromPem(privateKey.export({ type: "pkcs1", format: "pem" }).toString()) as forge.pki.rsa.PrivateKey;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-  cert.serialNumber = "02";
-  cert.validity.notBefore = new Date(Date.now() - 86_400_000);
-  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-  cert.setSubject([{ name: "commonName", value: "pipeline" }]);
-  cert.setIssuer([{ name: "commonName", value: "pipeline" }]);
-  cert.sign(key, forge.md.sha256.create());
-  const pfx = Buffer.from(forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(key, [cert], "pfx-password", { algorithm: "3des" })).getBytes(), "binary");
+  const { pfx, certificatePem } = testPkcs12("pfx-password", { serialNumber: "02" });
 
   let graph: GraphEmulator;
   let dir: string;
   beforeEach(async () => {
-    graph = await GraphEmulator.start({ clientId: CLIENT_ID, clientCertificatePem: forge.pki.certificateToPem(cert) });
+    graph = await GraphEmulator.start({ clientId: CLIENT_ID, clientCertificatePem: certificatePem });
     graph.servicePrincipals.set(SP, { id: SP, preferredTokenSigningKeyThumbprint: null });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "pfx-"));
     fs.writeFileSync(path.join(dir, "pipeline.pfx"), pfx);

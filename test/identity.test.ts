@@ -17,23 +17,10 @@ import { main } from "../cli/program";
 import { goBool, pipelineIdentity, pkcs12ToPem } from "../graph/credentials";
 import { azureCloud, cloudProblem } from "../model/clouds";
 import { TENANT } from "./helpers";
+import { testPkcs12 } from "./pkcs12-fixture";
 
-/** A PKCS#12 bundle as `az ad sp create-for-rbac --create-cert` or a CA would give it (dummy key). */
-function pkcs12(password: string): Buffer {
-  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
-  const key = forge.pki.privateKeyFromPem(privateKey.export({ type: "pkcs1", format: "pem" }).toString()) as forge.pki.rsa.PrivateKey;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-  cert.serialNumber = "01";
-  cert.validity.notBefore = new Date(Date.now() - 86_400_000);
-  cert.validity.notAfter = new Date(Date.now() + 365 * 86_400_000);
-  cert.setSubject([{ name: "commonName", value: "pipeline" }]);
-  cert.setIssuer([{ name: "commonName", value: "pipeline" }]);
-  cert.sign(key, forge.md.sha256.create());
-  return Buffer.from(forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(key, [cert], password, { algorithm: "3des" })).getBytes(), "binary");
-}
 
-const PFX = pkcs12("pfx-password");
+const PFX = testPkcs12("pfx-password", { validDays: 365 }).pfx;
 
 /** A PKCS#12 bundle holding an EC (P-256) key beside a certificate, without a MAC (node-forge writes RSA keys only). */
 function pkcs12WithEcKey(): Buffer {

@@ -1,38 +1,23 @@
 // The pipeline identity's secrets sit in the same environment as ours: whatever the identity reads
 // as a secret (graph/credentials.ts) is one of the variables every printed line is redacted for
 // (cli/targets.ts PIPELINE_SECRET_VARS), and a server quoting one back never gets it printed.
-import { generateKeyPairSync } from "crypto";
-import forge from "node-forge";
 import { main } from "../cli/program";
 import { PIPELINE_SECRET_VARS } from "../cli/targets";
 import { pipelineIdentity } from "../graph/credentials";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { TENANT, consoleProfile } from "./helpers";
+import { testPkcs12 } from "./pkcs12-fixture";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 
-/** A PKCS#12 bundle (dummy key), as ARM_CLIENT_CERTIFICATE carries it in base64. */
-function pkcs12(password: string): Buffer {
-  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: 1024 });
-  const key = forge.pki.privateKeyFromPem(privateKey.export({ type: "pkcs1", format: "pem" }).toString()) as forge.pki.rsa.PrivateKey;
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.setRsaPublicKey(key.n, key.e);
-  cert.serialNumber = "01";
-  cert.validity.notBefore = new Date(Date.now() - 86_400_000);
-  cert.validity.notAfter = new Date(Date.now() + 86_400_000);
-  cert.setSubject([{ name: "commonName", value: "pipeline" }]);
-  cert.setIssuer([{ name: "commonName", value: "pipeline" }]);
-  cert.sign(key, forge.md.sha256.create());
-  return Buffer.from(forge.asn1.toDer(forge.pkcs12.toPkcs12Asn1(key, [cert], password, { algorithm: "3des" })).getBytes(), "binary");
-}
 
 const PASSWORD = "pfx pass~(1)!'+/=%";
 const ID = { ARM_CLIENT_ID: "arm-client-id" };
 /** One environment per way the identity authenticates, each secret a value no other holds. */
 const IDENTITIES: [string, NodeJS.ProcessEnv][] = [
   ["a ready Graph token", { GRAPH_ACCESS_TOKEN: "graph tok~(2)!'+/=%" }],
-  ["an inline client certificate and its password", { ...ID, ARM_CLIENT_CERTIFICATE: pkcs12(PASSWORD).toString("base64"), ARM_CLIENT_CERTIFICATE_PASSWORD: PASSWORD }],
+  ["an inline client certificate and its password", { ...ID, ARM_CLIENT_CERTIFICATE: testPkcs12(PASSWORD, { modulusLength: 1024 }).pfx.toString("base64"), ARM_CLIENT_CERTIFICATE_PASSWORD: PASSWORD }],
   ["a client secret", { ...ID, ARM_CLIENT_SECRET: "arm sec~(3)!'+/=%" }],
   ["an OIDC token", { ...ID, ARM_USE_OIDC: "true", ARM_OIDC_TOKEN: "oidc.tok~(4)!'+/=%" }],
   ["Azure DevOps", { ...ID, ARM_USE_OIDC: "true", ARM_ADO_PIPELINE_SERVICE_CONNECTION_ID: "sc", SYSTEM_OIDCREQUESTURI: "https://dev.azure.com/o/_apis/x", SYSTEM_ACCESSTOKEN: "ado tok~(5)!'+/=%" }],
