@@ -1,6 +1,6 @@
 // `npm run test:figures [-- --runs N]`: runs `npm run test:unit` and `npm test` (the fast tier) N
-// times each and `npm run test:all` once, side by side in one session, and writes what they cost into README.md
-// between the test-figures markers: tests and files per tier, wall and CPU seconds per run (CPU
+// times each and `npm run test:all` once, side by side in one session, and writes what they cost
+// into README.md between the test-figures markers: tests and files per tier, wall and CPU seconds per run (CPU
 // of every process the run started, from /proc/self/stat's cutime + cstime), with the machine and
 // its load before each run. The README's figures are never typed by hand. Linux only (/proc).
 const { spawnSync } = require("child_process");
@@ -36,8 +36,8 @@ function childCpu() {
   return (cutime + cstime) / 100; // USER_HZ
 }
 
-/** One run of test/run-all.js (or of `npm run test:unit`): its jest summary (--json) and what it cost. */
-function measure(label, extra, unit = false) {
+/** One run of test/run-all.js (or of `npm run test:unit`): its jest summary (--json) and what it cost, under the README's `title`. */
+function measure(label, title, extra, unit = false) {
   const json = path.join(os.tmpdir(), `mimecast-sso-figures-${process.pid}-${Date.now()}.json`);
   const load = os.loadavg()[0];
   const cpu0 = childCpu();
@@ -53,26 +53,27 @@ function measure(label, extra, unit = false) {
   }
   const result = JSON.parse(fs.readFileSync(json, "utf8"));
   fs.rmSync(json);
-  const row = { label, tests: result.numTotalTests, files: result.numTotalTestSuites, wall, cpu, load };
+  const row = { label, title, tests: result.numTotalTests, files: result.numTotalTestSuites, wall, cpu, load };
   console.error(`test figures: ${label}: ${row.tests} tests in ${row.files} files, ${wall.toFixed(0)} s wall, ${cpu.toFixed(0)} s CPU`);
   return row;
 }
 
 // Side by side: each round runs the unit tests alone, then npm test.
-const rounds = Array.from({ length: runs }, (_, i) => [measure(`npm run test:unit, run ${i + 1} of ${runs}`, [], true), measure(`npm test, run ${i + 1} of ${runs}`, [])]);
+const round = (i) => (runs > 1 ? `, run ${i + 1}` : "");
+const rounds = Array.from({ length: runs }, (_, i) => [
+  measure(`npm run test:unit, run ${i + 1} of ${runs}`, `\`npm run test:unit\` (unit tests)${round(i)}`, [], true),
+  measure(`npm test, run ${i + 1} of ${runs}`, `\`npm test\` (fast tier)${round(i)}`, []),
+]);
 const unit = rounds.map(([u]) => u);
 const fast = rounds.map(([, f]) => f);
-const all = measure("npm run test:all", ["--all"]);
+const all = measure("npm run test:all", "`npm run test:all` (both tiers)", ["--all"]);
 const s = (n) => `${n.toFixed(0)} s`;
-const round = (label) => (runs > 1 ? `, run ${/, run (\d+) of /.exec(label)[1]}` : "");
-const name = (label) =>
-  label.startsWith("npm run test:unit") ? `\`npm run test:unit\` (unit tests)${round(label)}` : label.startsWith("npm test") ? `\`npm test\` (fast tier)${round(label)}` : "`npm run test:all` (both tiers)";
 const cpus = os.cpus();
 const lines = [
   BEGIN,
   "| command | tests | files | wall | CPU | load before |",
   "|---|---:|---:|---:|---:|---:|",
-  ...[...unit, ...fast, all].map((r) => `| ${name(r.label)} | ${r.tests} | ${r.files} | ${s(r.wall)} | ${s(r.cpu)} | ${r.load.toFixed(2)} |`),
+  ...[...unit, ...fast, all].map((r) => `| ${r.title} | ${r.tests} | ${r.files} | ${s(r.wall)} | ${s(r.cpu)} | ${r.load.toFixed(2)} |`),
   "",
   `Measured ${new Date().toISOString().slice(0, 10)} with Node ${process.version} on ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), one run after the other.`,
   END,

@@ -6,12 +6,14 @@ import * as os from "os";
 import * as path from "path";
 import { USER_CONFIG } from "./fixtures/configs";
 import { ROOT, run } from "./tf-helpers";
+// The guard's own name for the root config (plain JS, loaded into every process of the run).
+const { USER_CONFIG: ROOT_CONFIG } = require("./no-user-config") as { USER_CONFIG: string };
 // Plain JS, shared with npm run test:other-config.
 const { forkCopy } = require("./fork-copy") as { forkCopy: (dir: string, config: string, opts?: { withDist?: boolean }) => string };
 
 describe("a fork with its own sso.config.json", () => {
   it("no test and no process a test starts can read the root config (so none depends on it)", async () => {
-    expect(() => fs.readFileSync(path.join(ROOT, "sso.config.json"), "utf8")).toThrow("is the user's config: a test must not read it");
+    expect(() => fs.readFileSync(ROOT_CONFIG, "utf8")).toThrow("is the user's config: a test must not read it");
     // A child started the way tests start them, on the default config (the root one): refused.
     const out = fs.mkdtempSync(path.join(os.tmpdir(), "sso-fork-guard-"));
     const r = await run(process.execPath, [path.join(ROOT, "dist", "synth.js")], { cwd: ROOT, env: { SSO_CONFIG: "", CDKTF_OUTDIR: out } });

@@ -218,7 +218,7 @@ describe("malformed command lines", () => {
   beforeAll(async () => {
     emu = await MimecastEmulator.start({ ttlMs: 60_000 });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-fuzz-cli-"));
-    configFile = path.join(dir, "sso.config.json");
+    configFile = path.join(dir, "fuzz-cli.config.json"); // its own name: sso.config.json is the user's
     fs.writeFileSync(configFile, JSON.stringify({ environments: [{ ...good, name: "demo-eu", mimecastApi: { profileSync: "api", baseUrl: emu.url } }] }));
   });
   afterAll(async () => {

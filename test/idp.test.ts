@@ -53,7 +53,7 @@ async function cli(args: string[], configFile: string) {
 }
 
 function writeConfig(e: unknown): string {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sso-idp-")), "sso.config.json");
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "sso-idp-")), "idp.config.json");
   fs.writeFileSync(file, JSON.stringify({ environments: [e] }));
   return file;
 }

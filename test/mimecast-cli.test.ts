@@ -46,7 +46,7 @@ beforeEach(async () => {
   waits = undefined;
   emu = await MimecastEmulator.start({ ttlMs: 60_000 });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "mimecast-cli-"));
-  configFile = path.join(dir, "sso.config.json");
+  configFile = path.join(dir, "mimecast-cli.config.json");
   writeConfig();
   emu.setProfile("CEUA12A34", consoleProfile("Azure AD SSO"));
 });

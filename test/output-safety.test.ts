@@ -61,7 +61,7 @@ describe("what the CLI prints from Mimecast", () => {
   beforeEach(async () => {
     emu = await MimecastEmulator.start({ ttlMs: 60_000, accounts: [{ ...DEMO_ACCOUNT, region: `eu ${hostile}` }] });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "output-safety-"));
-    configFile = path.join(dir, "sso.config.json");
+    configFile = path.join(dir, "output-safety.config.json");
     const env = { name: "demo-eu", tenantId: TENANT, notificationEmails: ["id@contoso.example"], accountCode: "CEUA12A34", region: "eu", mimecastApi: { profileSync: "api", baseUrl: emu.url } };
     fs.writeFileSync(configFile, JSON.stringify({ environments: [env] }));
     emu.setProfile("CEUA12A34", { ...consoleProfile("Azure AD SSO"), issuer: hostile, loginUrl: hostile });

@@ -42,7 +42,7 @@ describe("every secret the pipeline identity reads is redacted from every output
     emu = await MimecastEmulator.start({ ttlMs: 60_000 });
     dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-pipeline-secrets-"));
     const env = { name: "demo-eu", tenantId: TENANT, notificationEmails: ["id@contoso.example"], accountCode: DEMO_ACCOUNT.accountCode, region: "eu", identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) }, mimecastApi: { profileSync: "api", baseUrl: emu.url } };
-    fs.writeFileSync(path.join(dir, "sso.config.json"), JSON.stringify({ environments: [env] }));
+    fs.writeFileSync(path.join(dir, "pipeline-secrets.config.json"), JSON.stringify({ environments: [env] }));
   });
   afterAll(async () => {
     await emu.stop();
@@ -54,7 +54,7 @@ describe("every secret the pipeline identity reads is redacted from every output
     const secrets = pipelineIdentity(identityEnv, { tenantId: TENANT }).secrets;
     const spellings = secrets.flatMap((s) => [s, encodeURIComponent(s), Buffer.from(s).toString("base64")]);
     const printed: string[] = [];
-    const config = ["--config", path.join(dir, "sso.config.json"), "--env", "demo-eu"];
+    const config = ["--config", path.join(dir, "pipeline-secrets.config.json"), "--env", "demo-eu"];
     for (const args of [["sync", ...config], ["drift", ...config, "--json"], ["show", ...config]]) {
       emu.injectFault({ kind: "fail", path: "/api/login/get-authentication-profile", message: `rejected: ${spellings.join(" / ")}` });
       const code = await main(args, {

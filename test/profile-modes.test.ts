@@ -21,7 +21,7 @@ afterEach(() => emu?.stop());
 
 function project(mode: "checklist" | "api" | "auto", extra: Record<string, unknown> = {}) {
   const dir = tmp();
-  const configFile = path.join(dir, "sso.config.json");
+  const configFile = path.join(dir, "profile-modes.config.json");
   fs.writeFileSync(
     configFile,
     JSON.stringify({

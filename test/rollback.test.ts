@@ -26,7 +26,7 @@ beforeEach(async () => {
   emu = await MimecastEmulator.start({ ttlMs: 60_000 });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-rollback-"));
   snapshots = path.join(dir, "snapshots");
-  configFile = path.join(dir, "sso.config.json");
+  configFile = path.join(dir, "rollback.config.json");
   const env = {
     name: "demo-eu",
     tenantId: TENANT,
