@@ -1,7 +1,6 @@
 // Every wait is bounded and nothing is fetched that the user did not mean: servers that trickle,
 // answer too much, redirect, or ask for a wait longer than the budget.
 import * as http from "http";
-import { AddressInfo } from "net";
 import * as v8 from "v8";
 import * as vm from "vm";
 import { gzipSync } from "zlib";
@@ -11,51 +10,41 @@ import { deadlineScope } from "../lib/deadline";
 import { RetryPolicy, serverWaitMs } from "../lib/retry";
 import { fetchAndCheckMetadata } from "../mimecast/metadata";
 import { MimecastEmulator, entraMetadataXml } from "../mimecast/emulator/emulator";
-import { fakeSleep, oauthClient, TENANT } from "./helpers";
+import { fakeSleep, oauthClient, serve, TENANT, trickleEvery } from "./helpers";
 
-/** A loopback server with one behaviour, closed after each test. */
-async function serve(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
-  const server = http.createServer(handler);
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  server.unref();
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () => {
-      server.closeAllConnections();
-      return new Promise((r) => server.close(() => r()));
-    },
-  };
-}
-
-/** Sends one byte every `everyMs`, forever (until the connection is closed). */
-const trickleEvery =
-  (everyMs: number, type = "application/xml"): http.RequestListener =>
-  (_req, res) => {
-    res.writeHead(200, { "Content-Type": type });
-    const t = setInterval(() => res.write(type.includes("json") ? " " : "<"), everyMs);
-    res.on("close", () => clearInterval(t));
-  };
 // Deadlines here are a few hundred ms and the trickle a byte every 50 ms: the socket is never
 // quiet for a fifth of the deadline, which is what these tests are about, and a test waits (and,
-// under collectGarbageOften, collects) no longer than it must.
+// under underCollection, collects) no longer than it must. The tests that wait out a real deadline
+// are concurrent (it.concurrent; jest starts them together when the file starts), so the file
+// waits about once, not once per test. Nothing in this file changes the environment while they
+// run (the proxy test, which sets HTTPS_PROXY, is in mimecast-client.test).
 const trickle = trickleEvery(50);
 
 /** Answers nothing at all: the connection stays open and silent. */
 const silent: http.RequestListener = () => undefined;
 
 /**
- * Forces a full garbage collection every 100 ms while a test runs: on Node 20 an
- * AbortSignal.timeout() inside AbortSignal.any() is then collected before it fires
+ * Forces a full garbage collection every 100 ms while any test that asks for it runs: on Node 20
+ * an AbortSignal.timeout() inside AbortSignal.any() is then collected before it fires
  * (nodejs/node#57736), which is how a deadline got lost. Two or more collections fall within each
  * deadline here (300 ms). Checked against deadlineScope rewritten as AbortSignal.any([timeout]):
- * every test of that describe fails at 20 ms and at 100 ms alike, and passes with minor
- * collections only (which is why these are full ones). Every 20 ms cost 2 s more CPU.
+ * every test of that describe fails at 20 ms and at 100 ms alike, run one after another or
+ * concurrently, and passes with minor collections only (which is why these are full ones).
+ * Counted, because those tests run concurrently: one collector while any of them runs.
  */
-function collectGarbageOften(): () => void {
-  v8.setFlagsFromString("--expose-gc");
-  const gc = vm.runInNewContext("gc") as () => void;
-  const timer = setInterval(gc, 100);
-  return () => clearInterval(timer);
+let collecting = 0;
+let collector: NodeJS.Timeout | undefined;
+async function underCollection<T>(work: () => Promise<T>): Promise<T> {
+  if (collecting++ === 0) {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    collector = setInterval(gc, 100);
+  }
+  try {
+    return await work();
+  } finally {
+    if (--collecting === 0) clearInterval(collector);
+  }
 }
 
 /** Settles with `work`, or fails the test with `what` if it has not ended after `ms`: a lost deadline. */
@@ -107,7 +96,7 @@ const huge = (type = "application/json"): http.RequestListener => (_req, res) =>
 const expectEntra = { entityId: `https://sts.windows.net/${TENANT}/`, ssoUrl: `https://login.microsoftonline.com/${TENANT}/saml2` };
 
 describe("the metadata fetch", () => {
-  it("a server trickling bytes is cut off at the deadline, though the socket never goes quiet", async () => {
+  it.concurrent("a server trickling bytes is cut off at the deadline, though the socket never goes quiet", async () => {
     const s = await serve(trickle);
     try {
       await expect(fetchAndCheckMetadata(`${s.url}/m.xml`, expectEntra, { allowLoopbackHttp: true, timeoutMs: 300 })).rejects.toThrow("cannot be fetched (timed out after 300 ms)");
@@ -162,27 +151,6 @@ describe("the metadata fetch", () => {
 });
 
 describe("the Mimecast client", () => {
-  it("a server trickling its answer is cut off at the call's deadline and the read retried", async () => {
-    let calls = 0;
-    const s = await serve((req, res) => {
-      if (req.url === "/oauth/token") {
-        res.writeHead(200, { "Content-Type": "application/json" });
-        res.end(JSON.stringify({ access_token: "t0ken-value", expires_in: 1800 }));
-        return;
-      }
-      calls++;
-      trickle(req, res);
-    });
-    try {
-      const { sleep } = fakeSleep();
-      const client = oauthClient({ url: s.url } as MimecastEmulator, { clock: { sleep }, timeoutMs: 250, retry: { maxRetries: 1 } });
-      await expect(client.post("/api/account/get-account", [], { idempotent: true })).rejects.toThrow("timed out after 250 ms (gave up after 2 attempts)");
-      expect(calls).toBe(2);
-    } finally {
-      await s.close();
-    }
-  });
-
   it("a 429 on the token endpoint that asks for more than the budget is not waited out", async () => {
     const emu = await MimecastEmulator.start({ ttlMs: 30_000 });
     try {
@@ -213,106 +181,83 @@ describe("the token's waits and the call's share one budget", () => {
   });
 });
 
-describe("a proxy from the environment (self-hosted agents)", () => {
-  it("is used for Mimecast's https API through a CONNECT tunnel: the credentials never cross the proxy in clear", async () => {
-    const seen: { method: string; target: string }[] = [];
-    const proxy = http.createServer((req, res) => {
-      seen.push({ method: req.method ?? "", target: req.url ?? "" });
-      res.writeHead(502).end();
-    });
-    // Refuse to tunnel: nothing leaves this machine.
-    proxy.on("connect", (req, socket) => {
-      seen.push({ method: "CONNECT", target: req.url ?? "" });
-      socket.end("HTTP/1.1 403 Forbidden\r\n\r\n");
-    });
-    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
-    proxy.unref();
-    const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY };
-    process.env.HTTPS_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
-    delete process.env.NO_PROXY;
-    try {
-      const { MimecastClient } = await import("../mimecast/client");
-      const client = new MimecastClient({ baseUrl: "https://api.services.mimecast.com", credentials: { kind: "oauth2", clientId: "id", clientSecret: "secret-through-proxy" }, retry: { maxRetries: 0 }, timeoutMs: 3000 });
-      await expect(client.post("/api/account/get-account", [], { idempotent: true })).rejects.toThrow();
-      expect(seen).toEqual([{ method: "CONNECT", target: "api.services.mimecast.com:443" }]);
-    } finally {
-      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
-      else process.env[k] = v;
-      proxy.closeAllConnections();
-      await new Promise((r) => proxy.close(() => r(undefined)));
-    }
-  });
-});
-
 describe("deadlines that fire under garbage collection (nodejs/node#57736)", () => {
-  let stopCollecting: () => void;
-  beforeEach(() => (stopCollecting = collectGarbageOften()));
-  afterEach(() => stopCollecting());
+  it.concurrent("a deadline scope fires while the collector runs", () =>
+    underCollection(async () => {
+      const scope = deadlineScope(150);
+      try {
+        await endsWithin(5_000, "deadline scope", new Promise((resolve) => scope.signal.addEventListener("abort", resolve)));
+        expect(scope.expired()).toBe(true);
+      } finally {
+        scope.dispose();
+      }
+    }),
+  );
 
-  it("a deadline scope fires while the collector runs", async () => {
-    const scope = deadlineScope(150);
-    try {
-      await endsWithin(5_000, "deadline scope", new Promise((resolve) => scope.signal.addEventListener("abort", resolve)));
-      expect(scope.expired()).toBe(true);
-    } finally {
-      scope.dispose();
-    }
-  });
+  it.concurrent("the metadata fetch from a server that never goes quiet (a byte every 50 ms) ends at its deadline", () =>
+    underCollection(async () => {
+      const s = await serve(trickleEvery(50));
+      try {
+        const run = new AbortController();
+        await expect(endsWithin(8_000, "metadata fetch", fetchAndCheckMetadata(`${s.url}/m.xml`, expectEntra, { allowLoopbackHttp: true, timeoutMs: 300, signal: run.signal }))).rejects.toThrow("cannot be fetched (timed out after 300 ms)");
+      } finally {
+        await s.close();
+      }
+    }),
+  );
 
-  it("the metadata fetch from a server that never goes quiet (a byte every 50 ms) ends at its deadline", async () => {
-    const s = await serve(trickleEvery(50));
-    try {
-      const run = new AbortController();
-      await expect(endsWithin(8_000, "metadata fetch", fetchAndCheckMetadata(`${s.url}/m.xml`, expectEntra, { allowLoopbackHttp: true, timeoutMs: 300, signal: run.signal }))).rejects.toThrow("cannot be fetched (timed out after 300 ms)");
-    } finally {
-      await s.close();
-    }
-  });
+  it.concurrent("a Mimecast call to a server that never goes quiet (a byte every 50 ms) ends at its deadline", () =>
+    underCollection(async () => {
+      const s = await serve((req, res) => {
+        if (req.url === "/oauth/token") return void res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ access_token: "t0ken-value", expires_in: 1800 }));
+        trickleEvery(50, "application/json")(req, res);
+      });
+      try {
+        const client = oauthClient({ url: s.url } as MimecastEmulator, { timeoutMs: 300, retry: { maxRetries: 0 }, signal: new AbortController().signal });
+        await expect(endsWithin(8_000, "Mimecast call", client.post("/api/account/get-account", [], { idempotent: true }))).rejects.toThrow("timed out after 300 ms");
+      } finally {
+        await s.close();
+      }
+    }),
+  );
 
-  it("a Mimecast call to a server that never goes quiet (a byte every 50 ms) ends at its deadline", async () => {
-    const s = await serve((req, res) => {
-      if (req.url === "/oauth/token") return void res.writeHead(200, { "Content-Type": "application/json" }).end(JSON.stringify({ access_token: "t0ken-value", expires_in: 1800 }));
-      trickleEvery(50, "application/json")(req, res);
-    });
-    try {
-      const client = oauthClient({ url: s.url } as MimecastEmulator, { timeoutMs: 300, retry: { maxRetries: 0 }, signal: new AbortController().signal });
-      await expect(endsWithin(8_000, "Mimecast call", client.post("/api/account/get-account", [], { idempotent: true }))).rejects.toThrow("timed out after 300 ms");
-    } finally {
-      await s.close();
-    }
-  });
+  it.concurrent("a Graph call to a server that never goes quiet (a byte every 50 ms) ends at its deadline", () =>
+    underCollection(async () => {
+      const s = await serve(trickleEvery(50, "application/json"));
+      try {
+        const client = graphClient(s.url, { timeoutMs: 300, retry: { maxRetries: 0 }, signal: new AbortController().signal });
+        await expect(endsWithin(8_000, "Graph call", client.getServicePrincipal("5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"))).rejects.toThrow("timed out after 300 ms");
+      } finally {
+        await s.close();
+      }
+    }),
+  );
 
-  it("a Graph call to a server that never goes quiet (a byte every 50 ms) ends at its deadline", async () => {
-    const s = await serve(trickleEvery(50, "application/json"));
-    try {
-      const client = graphClient(s.url, { timeoutMs: 300, retry: { maxRetries: 0 }, signal: new AbortController().signal });
-      await expect(endsWithin(8_000, "Graph call", client.getServicePrincipal("5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"))).rejects.toThrow("timed out after 300 ms");
-    } finally {
-      await s.close();
-    }
-  });
+  it.concurrent("a silent Entra token service ends the Graph call at the token deadline", () =>
+    underCollection(async () => {
+      const s = await serve(silent);
+      try {
+        const client = secretIdentityClient(s.url, 150);
+        await expect(endsWithin(10_000, "token request", client.getServicePrincipal("5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"))).rejects.toThrow(/Entra ID token \(client secret\)/);
+      } finally {
+        await s.close();
+      }
+    }),
+  );
 
-  it("a silent Entra token service ends the Graph call at the token deadline", async () => {
-    const s = await serve(silent);
-    try {
-      const client = secretIdentityClient(s.url, 150);
-      await expect(endsWithin(10_000, "token request", client.getServicePrincipal("5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"))).rejects.toThrow(/Entra ID token \(client secret\)/);
-    } finally {
-      await s.close();
-    }
-  });
-
-  it("the run's deadline stops a retry wait a server asked for (429 Retry-After: 50)", async () => {
-    const s = await serve((_req, res) => void res.writeHead(429, { "Retry-After": "50", "Content-Type": "application/json" }).end("{}"));
-    const run = deadlineScope(300);
-    try {
-      const client = graphClient(s.url, { signal: run.signal });
-      await expect(endsWithin(8_000, "Graph retry wait", client.getServicePrincipal("5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"))).rejects.toThrow("interrupted");
-    } finally {
-      run.dispose();
-      await s.close();
-    }
-  });
+  it.concurrent("the run's deadline stops a retry wait a server asked for (429 Retry-After: 50)", () =>
+    underCollection(async () => {
+      const s = await serve((_req, res) => void res.writeHead(429, { "Retry-After": "50", "Content-Type": "application/json" }).end("{}"));
+      const run = deadlineScope(300);
+      try {
+        const client = graphClient(s.url, { signal: run.signal });
+        await expect(endsWithin(8_000, "Graph retry wait", client.getServicePrincipal("5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"))).rejects.toThrow("interrupted");
+      } finally {
+        run.dispose();
+        await s.close();
+      }
+    }),
+  );
 });
 
 describe("every answer is capped, decompressed size included", () => {

@@ -1,5 +1,7 @@
 // Shared test fixtures: an emulator on loopback and clients for it. Dummy secrets only.
 import * as fs from "fs";
+import * as http from "http";
+import { AddressInfo } from "net";
 import * as os from "os";
 import * as path from "path";
 import { GraphEmulator } from "../graph/emulator";
@@ -223,3 +225,26 @@ export async function graphWithServicePrincipal(id: string): Promise<{ graph: Gr
   graph.create("servicePrincipals", { id, preferredTokenSigningKeyThumbprint: null, keyCredentials: [], passwordCredentials: [] }, -Infinity);
   return { graph, clock };
 }
+
+/** A loopback server with one behaviour, closed after each test. */
+export async function serve(handler: http.RequestListener): Promise<{ url: string; close: () => Promise<void> }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  server.unref();
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise((r) => server.close(() => r()));
+    },
+  };
+}
+
+/** Sends one byte every `everyMs`, forever (until the connection is closed). */
+export const trickleEvery =
+  (everyMs: number, type = "application/xml"): http.RequestListener =>
+  (_req, res) => {
+    res.writeHead(200, { "Content-Type": type });
+    const t = setInterval(() => res.write(type.includes("json") ? " " : "<"), everyMs);
+    res.on("close", () => clearInterval(t));
+  };

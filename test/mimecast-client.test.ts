@@ -1,8 +1,10 @@
 import { MimecastClient, hmacHeaders } from "../mimecast/client";
 import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { MimecastApiError, MimecastConfigError } from "../mimecast/errors";
-import { fakeSleep, hmacClient, oauthClient } from "./helpers";
+import { fakeSleep, hmacClient, oauthClient, serve, trickleEvery } from "./helpers";
 import axios from "axios";
+import * as http from "http";
+import { AddressInfo } from "net";
 
 let emu: MimecastEmulator;
 beforeEach(async () => {
@@ -118,6 +120,27 @@ describe("faults", () => {
     expect(c.calls.filter((p) => p === "/api/account/get-account")).toHaveLength(2);
   });
 
+  it("a server trickling its answer is cut off at the call's deadline and the read retried", async () => {
+    let calls = 0;
+    const s = await serve((req, res) => {
+      if (req.url === "/oauth/token") {
+        res.writeHead(200, { "Content-Type": "application/json" });
+        res.end(JSON.stringify({ access_token: "t0ken-value", expires_in: 1800 }));
+        return;
+      }
+      calls++;
+      trickleEvery(50)(req, res);
+    });
+    try {
+      const { sleep } = fakeSleep();
+      const client = oauthClient({ url: s.url } as MimecastEmulator, { clock: { sleep }, timeoutMs: 250, retry: { maxRetries: 1 } });
+      await expect(client.post("/api/account/get-account", [], { idempotent: true })).rejects.toThrow("timed out after 250 ms (gave up after 2 attempts)");
+      expect(calls).toBe(2);
+    } finally {
+      await s.close();
+    }
+  });
+
   it("malformed JSON fails with a clear message", async () => {
     emu.injectFault({ kind: "malformed" });
     await expect(getAccount(oauthClient(emu))).rejects.toThrow(/body that is not JSON/);
@@ -192,5 +215,35 @@ describe("API 1.0 signature, known answer", () => {
       "ApplicationKey",
     );
     expect(signature).toBe("HlokhZ93dzw5P6xGgeveOR4JhiM=");
+  });
+});
+
+describe("a proxy from the environment (self-hosted agents)", () => {
+  it("is used for Mimecast's https API through a CONNECT tunnel: the credentials never cross the proxy in clear", async () => {
+    const seen: { method: string; target: string }[] = [];
+    const proxy = http.createServer((req, res) => {
+      seen.push({ method: req.method ?? "", target: req.url ?? "" });
+      res.writeHead(502).end();
+    });
+    // Refuse to tunnel: nothing leaves this machine.
+    proxy.on("connect", (req, socket) => {
+      seen.push({ method: "CONNECT", target: req.url ?? "" });
+      socket.end("HTTP/1.1 403 Forbidden\r\n\r\n");
+    });
+    await new Promise<void>((r) => proxy.listen(0, "127.0.0.1", r));
+    proxy.unref();
+    const saved = { HTTPS_PROXY: process.env.HTTPS_PROXY, NO_PROXY: process.env.NO_PROXY };
+    process.env.HTTPS_PROXY = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+    delete process.env.NO_PROXY;
+    try {
+      const client = new MimecastClient({ baseUrl: "https://api.services.mimecast.com", credentials: { kind: "oauth2", clientId: "id", clientSecret: "secret-through-proxy" }, retry: { maxRetries: 0 }, timeoutMs: 3000 });
+      await expect(client.post("/api/account/get-account", [], { idempotent: true })).rejects.toThrow();
+      expect(seen).toEqual([{ method: "CONNECT", target: "api.services.mimecast.com:443" }]);
+    } finally {
+      for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(() => r(undefined)));
+    }
   });
 });
