@@ -75,7 +75,7 @@ describe("main.ts", () => {
 
   it("a config value quoted in an error never reaches the pipeline log as a command", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-cmd-"));
-    const file = path.join(dir, "sso.config.json");
+    const file = path.join(dir, "command-in-value.config.json");
     fs.writeFileSync(file, JSON.stringify({ environments: [{ name: "a", accountCode: "##vso[task.setvariable variable=x]y", region: "::error::x" }] }));
     const run = spawnSync(process.execPath, [path.join(root, "dist", "synth.js")], { cwd: root, encoding: "utf8", env: { ...process.env, SSO_CONFIG: file, CDKTF_OUTDIR: path.join(dir, "out") } });
     fs.rmSync(dir, { recursive: true, force: true });

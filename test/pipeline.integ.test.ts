@@ -17,8 +17,8 @@ describeIfTerraform("plan and apply for pipelines (real terraform)", () => {
   const suite = emulatorAndDirForSuite("sso-pipeline-", { ttlMs: 300_000 });
 
   const environment = (name: string, applications: string[]) => pipelineEnvironment(suite.emu, name, { applications });
-  const writeConfig = (apps: string[]) => fs.writeFileSync(path.join(suite.dir, "sso.config.json"), JSON.stringify({ environments: [environment("alpha-eu", ["personalPortal"]), environment("beta-eu", apps)] }));
-  const env = () => ({ SSO_CONFIG: path.join(suite.dir, "sso.config.json"), MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret });
+  const writeConfig = (apps: string[]) => fs.writeFileSync(path.join(suite.dir, "pipeline.config.json"), JSON.stringify({ environments: [environment("alpha-eu", ["personalPortal"]), environment("beta-eu", apps)] }));
+  const env = () => ({ SSO_CONFIG: path.join(suite.dir, "pipeline.config.json"), MIMECAST_SSO_ALLOW_LOOPBACK: "1", MIMECAST_CLIENT_ID: DEMO_ACCOUNT.clientId, MIMECAST_CLIENT_SECRET: DEMO_ACCOUNT.clientSecret });
   const outdir = () => path.join(suite.dir, "cdktf.out");
   const pipeline = (...args: string[]) => run(process.execPath, [path.join(ROOT, "dist", "pipeline.js"), ...args, "--outdir", outdir()], { cwd: suite.dir, env: env() });
   const planOf = (name: string) => path.join(outdir(), "stacks", name, "plan.tfplan");
@@ -129,11 +129,11 @@ describeIfTerraform("plan review of a real saved plan with a rotation's add and 
     const outdir = path.join(synthDir, "cdktf.out");
     const stackDir = path.join(outdir, "stacks", "cert-eu");
     // The pipeline plans the config's environments: one named like the stand-in.
-    fs.writeFileSync(path.join(synthDir, "sso.config.json"), JSON.stringify({ environments: [{ name: "cert-eu", tenantId: TENANT, accountCode: DEMO_ACCOUNT.accountCode, region: "eu", samlApplications: ["personalPortal"], identityProvider: { type: "entra", manageApp: false, metadataUrl: `https://login.microsoftonline.com/${TENANT}/federationmetadata/2007-06/federationmetadata.xml?appid=c` } }] }));
+    fs.writeFileSync(path.join(synthDir, "rotation-plan.config.json"), JSON.stringify({ environments: [{ name: "cert-eu", tenantId: TENANT, accountCode: DEMO_ACCOUNT.accountCode, region: "eu", samlApplications: ["personalPortal"], identityProvider: { type: "entra", manageApp: false, metadataUrl: `https://login.microsoftonline.com/${TENANT}/federationmetadata/2007-06/federationmetadata.xml?appid=c` } }] }));
     fs.mkdirSync(stackDir, { recursive: true });
     const write = (rotation: string) =>
       fs.writeFileSync(path.join(stackDir, "cdk.tf.json"), JSON.stringify({ terraform: { backend: { local: { path: "../../terraform.cert-eu.tfstate" } } }, resource: { terraform_data: { [step]: { triggers_replace: { rotation } }, [activation]: { triggers_replace: { rotation } } } } }));
-    const pipeline = (...args: string[]) => run(process.execPath, [path.join(ROOT, "dist", "pipeline.js"), ...args, "--outdir", outdir, "--no-synth"].filter((a) => a !== "--no-synth" || args[0] === "plan"), { cwd: synthDir, env: { SSO_CONFIG: "" } });
+    const pipeline = (...args: string[]) => run(process.execPath, [path.join(ROOT, "dist", "pipeline.js"), ...args, "--outdir", outdir, "--no-synth"].filter((a) => a !== "--no-synth" || args[0] === "plan"), { cwd: synthDir, env: { SSO_CONFIG: path.join(synthDir, "rotation-plan.config.json") } });
     try {
       write("2026-01-01");
       expect((await pipeline("plan")).code).toBe(2);
