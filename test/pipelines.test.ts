@@ -102,8 +102,8 @@ describe("--base for removed environments", () => {
   it("says in one line why git cannot answer: not a checkout, or not a commit of it", () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-no-git-"));
     try {
-      fs.writeFileSync(path.join(dir, "sso.config.json"), "{}");
-      expect(removedFromHistory(path.join(dir, "sso.config.json"), "HEAD", new Set())).toEqual({ error: `--base HEAD: ${dir} is not in a git checkout` });
+      fs.writeFileSync(path.join(dir, "no-git.config.json"), "{}");
+      expect(removedFromHistory(path.join(dir, "no-git.config.json"), "HEAD", new Set())).toEqual({ error: `--base HEAD: ${dir} is not in a git checkout` });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

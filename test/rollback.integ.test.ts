@@ -61,7 +61,7 @@ let OLDER_APP_METADATA: string;
 beforeEach(async () => {
   emu = await MimecastEmulator.start({ ttlMs: 60_000 });
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-rollback-process-"));
-  const config = path.join(dir, "sso.config.json");
+  const config = path.join(dir, "rollback-process.config.json");
   fs.writeFileSync(config, JSON.stringify({ environments: [{ ...mimecastSideEnvironment(emu, ["personalPortal"]), mimecastApi: { profileSync: "api", baseUrl: emu.url } }] }));
   spec = specFromEnvironment(loadConfig(config).environments[0]);
   const snapshots = path.join(dir, "snapshots");

@@ -71,7 +71,7 @@ beforeAll(async () => {
   graph = await GraphEmulator.start(SECRETS.ARM_CLIENT_ID, SECRETS.ARM_CLIENT_SECRET);
   dir = fs.mkdtempSync(path.join(os.tmpdir(), "sso-secrets-"));
   const env = (name: string, api: Record<string, unknown>) => ({ name, tenantId: TENANT, notificationEmails: ["id@contoso.example"], accountCode: DEMO_ACCOUNT.accountCode, region: "eu", authenticationProfileName: `SSO ${name}`, identityProvider: { type: "entra", manageApp: false, metadataUrl: emu.metadataUrl(TENANT) }, mimecastApi: { profileSync: "api", baseUrl: emu.url, ...api } });
-  fs.writeFileSync(path.join(dir, "sso.config.json"), JSON.stringify({ environments: [env("oauth-eu", {}), { ...env("hmac-eu", { version: "1.0" }) }] }));
+  fs.writeFileSync(path.join(dir, "secrets.config.json"), JSON.stringify({ environments: [env("oauth-eu", {}), { ...env("hmac-eu", { version: "1.0" }) }] }));
   emu.setProfile(DEMO_ACCOUNT.accountCode, consoleProfile("SSO oauth-eu"));
   emu.setProfile(DEMO_ACCOUNT.accountCode, consoleProfile("SSO hmac-eu"));
 });
@@ -82,7 +82,7 @@ afterAll(async () => {
 });
 
 describe("secrets in every spelling stay out of every output", () => {
-  const cfg = () => ["--config", path.join(dir, "sso.config.json")];
+  const cfg = () => ["--config", path.join(dir, "secrets.config.json")];
   const url = () => emu.metadataUrl(TENANT);
 
   it("runs every command, on success and failure paths", async () => {
@@ -115,7 +115,7 @@ describe("secrets in every spelling stay out of every output", () => {
   it("and the synthesized stacks", () => {
     const { spawnSync } = require("child_process") as typeof import("child_process");
     const outdir = path.join(dir, "cdktf.out");
-    const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "synth.js")], { env: { ...process.env, ...SECRETS, SSO_CONFIG: path.join(dir, "sso.config.json"), CDKTF_OUTDIR: outdir }, encoding: "utf8" });
+    const r = spawnSync(process.execPath, [path.join(ROOT, "dist", "synth.js")], { env: { ...process.env, ...SECRETS, SSO_CONFIG: path.join(dir, "secrets.config.json"), CDKTF_OUTDIR: outdir }, encoding: "utf8" });
     expect(r.status).toBe(0);
     outputs.push({ what: "synth output", text: r.stdout + r.stderr });
     for (const stack of fs.readdirSync(path.join(outdir, "stacks"))) outputs.push({ what: `cdk.tf.json of ${stack}`, text: fs.readFileSync(path.join(outdir, "stacks", stack, "cdk.tf.json"), "utf8") });
