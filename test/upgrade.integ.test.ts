@@ -16,6 +16,10 @@ import { ROOT, describeWithTerraform, run } from "./tf-helpers";
 const VERSION: string = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
 const RELEASES: Record<string, string> = JSON.parse(fs.readFileSync(path.join(ROOT, "releases.json"), "utf8"));
 /** The release before this one: the newest in releases.json older than package.json's version. */
+/** Dev dependencies of earlier releases no longer installed, and why the upgrade test does not need them. */
+const DROPPED_DEV_DEPENDENCIES: Record<string, string> = {
+  "ts-jest": "jest's transform until 0.3.0 (now test/transform.js): the previous release's tests are not run here",
+};
 const PREVIOUS = Object.keys(RELEASES)
   .filter((v) => /^\d+\.\d+\.\d+$/.test(v) && v !== VERSION)
   .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
@@ -140,11 +144,15 @@ describeWithTerraform("upgrade.integ.test.ts", "the upgrade path is not checked"
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
   it("uses the same packages in both releases (else the previous release would need its own npm ci here)", () => {
-    const deps = (text: string) => {
-      const p = JSON.parse(text);
-      return { dependencies: p.dependencies, devDependencies: p.devDependencies };
-    };
-    expect(deps(git("show", `${RELEASES[PREVIOUS]}:package.json`))).toEqual(deps(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")));
+    const previous = JSON.parse(git("show", `${RELEASES[PREVIOUS]}:package.json`));
+    const current = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    expect(previous.dependencies).toEqual(current.dependencies);
+    // A dev dependency the previous release had and this one dropped is not installed here: only
+    // one its build and synth never load (the only steps run on it here) may be missing.
+    const dropped = Object.keys(previous.devDependencies).filter((d) => !(d in current.devDependencies));
+    expect(dropped.filter((d) => !(d in DROPPED_DEV_DEPENDENCIES))).toEqual([]);
+    const kept = Object.fromEntries(Object.entries<string>(previous.devDependencies).filter(([d]) => d in current.devDependencies));
+    expect(kept).toEqual(Object.fromEntries(Object.entries<string>(current.devDependencies).filter(([d]) => d in previous.devDependencies)));
   });
 
   it(`npm run check names the ${PREVIOUS} pipeline copies, fails on those that lack what ${VERSION} relies on, and passes once the fork carries the examples into them`, async () => {
