@@ -54,11 +54,14 @@ function measure(label, title, extra, unit = false) {
   const result = JSON.parse(fs.readFileSync(json, "utf8"));
   fs.rmSync(json);
   const row = { label, title, tests: result.numTotalTests, files: result.numTotalTestSuites, wall, cpu, load };
-  console.error(`test figures: ${label}: ${row.tests} tests in ${row.files} files, ${wall.toFixed(0)} s wall, ${cpu.toFixed(0)} s CPU`);
+  console.error(`test figures: ${label}: ${row.tests} tests in ${row.files} files, ${wall.toFixed(1)} s wall, ${cpu.toFixed(1)} s CPU`);
   return row;
 }
 
-// Side by side: each round runs the unit tests alone, then npm test.
+// First what a fresh clone pays (CI's first npm test): jest's transform cache unused (--no-cache
+// neither reads nor writes it, so the runs after it are as warm as before). Then side by side:
+// each round runs the unit tests alone, then npm test.
+const cold = measure("npm test, jest's cache empty", "`npm test` (fast tier), jest's cache empty (a fresh clone)", ["--no-cache"]);
 const round = (i) => (runs > 1 ? `, run ${i + 1}` : "");
 const rounds = Array.from({ length: runs }, (_, i) => [
   measure(`npm run test:unit, run ${i + 1} of ${runs}`, `\`npm run test:unit\` (unit tests)${round(i)}`, [], true),
@@ -67,13 +70,13 @@ const rounds = Array.from({ length: runs }, (_, i) => [
 const unit = rounds.map(([u]) => u);
 const fast = rounds.map(([, f]) => f);
 const all = measure("npm run test:all", "`npm run test:all` (both tiers)", ["--all"]);
-const s = (n) => `${n.toFixed(0)} s`;
+const s = (n) => `${n.toFixed(1)} s`; // tenths: a target of 15 s is not met by 15.4 s
 const cpus = os.cpus();
 const lines = [
   BEGIN,
   "| command | tests | files | wall | CPU | load before |",
   "|---|---:|---:|---:|---:|---:|",
-  ...[...unit, ...fast, all].map((r) => `| ${r.title} | ${r.tests} | ${r.files} | ${s(r.wall)} | ${s(r.cpu)} | ${r.load.toFixed(2)} |`),
+  ...[...unit, ...fast, cold, all].map((r) => `| ${r.title} | ${r.tests} | ${r.files} | ${s(r.wall)} | ${s(r.cpu)} | ${r.load.toFixed(2)} |`),
   "",
   `Measured ${new Date().toISOString().slice(0, 10)} with Node ${process.version} on ${cpus.length} cores (${cpus[0]?.model.trim() ?? "unknown CPU"}), one run after the other.`,
   END,
