@@ -12,6 +12,7 @@ import { DEMO_ACCOUNT, MimecastEmulator } from "../mimecast/emulator/emulator";
 import { ForkRepo, GitHubEvent, GitHubPlayer, WorkflowRun, entraSignIn, githubSubject, githubTriggers, npmCi, uploadArtifactV4, walkthroughCredentials } from "./ci-player";
 import { TENANT, emulatorAndDirForSuite, pipelineEnvironment } from "./helpers";
 import { runProcess } from "../lib/process";
+import { DEFAULT_CONFIG_FILE } from "../model/config";
 import { ROOT, describeWithTerraform, emptyCliConfig } from "./tf-helpers";
 
 const describeIfTerraform = describeWithTerraform("pipelines-played.integ.test.ts", "it plays the pipelines with real terraform");
@@ -112,7 +113,8 @@ describe("GitHub Actions OIDC: every job that signs in presents a client id and 
     const credentials = walkthroughCredentials(SLUG, VARS);
     const refused: string[] = [];
     for (const event of events[file]) {
-      expect([event.name, githubTriggers(wf, event, ["sso.config.json"])]).toEqual([event.name, true]);
+      // A commit that changes only the config starts it (the path is matched, the file not read).
+      expect([event.name, githubTriggers(wf, event, [DEFAULT_CONFIG_FILE])]).toEqual([event.name, true]);
       for (const [id, job, clientId] of signingIn(wf)) {
         const why = entraSignIn(credentials, clientId, githubSubject(SLUG, event, job));
         if (why) refused.push(`${id} on ${event.name}: ${why}`);

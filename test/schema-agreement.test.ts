@@ -7,7 +7,7 @@ import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import { configSchema } from "../model/config";
 import { configJsonSchema } from "../scripts/schema";
-import { EXAMPLE_CONFIG, USER_CONFIG } from "./fixtures/configs";
+import { EXAMPLE_CONFIG, SHIPPED_EXAMPLE, USER_CONFIG } from "./fixtures/configs";
 
 const ROOT = path.join(__dirname, "..");
 // The generated schema, not the committed file: schema.test.ts checks the two are equal.
@@ -18,7 +18,7 @@ const FIXTURES: [string, unknown][] = [
   ["test/fixtures/example.config.json", read(EXAMPLE_CONFIG)],
   ["test/fixtures/user.config.json", read(USER_CONFIG)],
   ["test/fixtures/pipelines/two-tenants.json", read(path.join(__dirname, "fixtures", "pipelines", "two-tenants.json"))],
-  ["examples/sso.config.json", read(path.join(ROOT, "examples", "sso.config.json"))],
+  [path.relative(ROOT, SHIPPED_EXAMPLE), read(SHIPPED_EXAMPLE)],
 ];
 
 /** A config with every optional shape a fork may use, so the variants reach adopt, azurerm and cloud. */

@@ -6,7 +6,7 @@ import * as path from "path";
 import Ajv2020 from "ajv/dist/2020";
 import { configSchema } from "../model/config";
 import { SCHEMA_FILE, configJsonSchema } from "../scripts/schema";
-import { exampleConfig } from "./fixtures/configs";
+import { SHIPPED_EXAMPLE, exampleConfig } from "./fixtures/configs";
 
 const ROOT = path.join(__dirname, "..");
 const schema = JSON.parse(fs.readFileSync(SCHEMA_FILE, "utf8"));
@@ -20,7 +20,7 @@ describe("sso.config.schema.json", () => {
   });
 
   it("is the $schema of the example a fork starts from (examples/sso.config.json, the demo's)", () => {
-    const shipped = JSON.parse(fs.readFileSync(path.join(ROOT, "examples", "sso.config.json"), "utf8"));
+    const shipped = JSON.parse(fs.readFileSync(SHIPPED_EXAMPLE, "utf8"));
     expect(path.resolve(ROOT, "examples", shipped.$schema)).toBe(SCHEMA_FILE);
   });
 

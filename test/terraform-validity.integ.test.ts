@@ -11,10 +11,10 @@ import { Rotating } from "@cdktf/provider-time/lib/rotating";
 import { TimeProvider } from "@cdktf/provider-time/lib/provider";
 import { TerraformData } from "../constructs/terraform-data";
 import { judgeStacks } from "../lib/terraform-validity";
-import { EXAMPLE_CONFIG, USER_CONFIG } from "./fixtures/configs";
+import { EXAMPLE_CONFIG, SHIPPED_EXAMPLE, USER_CONFIG } from "./fixtures/configs";
 import { ROOT, describeWithTerraform, emptyCliConfig, run } from "./tf-helpers";
 
-const CONFIGS = [path.join(ROOT, "examples", "sso.config.json"), EXAMPLE_CONFIG, USER_CONFIG, ...fs.readdirSync(path.join(ROOT, "test", "fixtures", "pipelines")).map((f) => path.join(ROOT, "test", "fixtures", "pipelines", f))];
+const CONFIGS = [SHIPPED_EXAMPLE, EXAMPLE_CONFIG, USER_CONFIG, ...fs.readdirSync(path.join(ROOT, "test", "fixtures", "pipelines")).map((f) => path.join(ROOT, "test", "fixtures", "pipelines", f))];
 const env = () => ({ ...process.env, TF_CLI_CONFIG_FILE: emptyCliConfig() });
 
 describeWithTerraform("terraform-validity.integ.test.ts", "no stack is judged by terraform")("terraform reads every synthesized stack", () => {
