@@ -20,7 +20,8 @@ const OPTIONS = {
   platform: "node",
   supported: { "dynamic-import": false },
   sourcemap: "external",
-  tsconfigRaw: { compilerOptions: { useDefineForClassFields: true, esModuleInterop: true } },
+  // Default imports of CommonJS packages already behave as esModuleInterop; only this needs saying.
+  tsconfigRaw: { compilerOptions: { useDefineForClassFields: true } },
 };
 const SELF = createHash("sha256").update(fs.readFileSync(__filename)).update(esbuild.version).update(JSON.stringify(OPTIONS)).digest("hex");
 

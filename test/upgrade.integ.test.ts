@@ -15,11 +15,11 @@ import { ROOT, describeWithTerraform, run } from "./tf-helpers";
 
 const VERSION: string = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8")).version;
 const RELEASES: Record<string, string> = JSON.parse(fs.readFileSync(path.join(ROOT, "releases.json"), "utf8"));
-/** The release before this one: the newest in releases.json older than package.json's version. */
 /** Dev dependencies of earlier releases no longer installed, and why the upgrade test does not need them. */
 const DROPPED_DEV_DEPENDENCIES: Record<string, string> = {
   "ts-jest": "jest's transform until 0.3.0 (now test/transform.js): the previous release's tests are not run here",
 };
+/** The release before this one: the newest in releases.json older than package.json's version. */
 const PREVIOUS = Object.keys(RELEASES)
   .filter((v) => /^\d+\.\d+\.\d+$/.test(v) && v !== VERSION)
   .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }))
